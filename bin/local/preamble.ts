@@ -1,0 +1,11 @@
+// Imported first by `npm start`: settings that must be in place before any module creates its logger or SDK client.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_DEV ??= 'false';
+
+// The AWS SDK warns on every start that future versions need Node 22; the project runs on Node 20 and 22+.
+const defaultWarningListeners = process.listeners('warning');
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name === 'NodeVersionSupportWarning') return;
+  for (const listener of defaultWarningListeners) listener(warning);
+});

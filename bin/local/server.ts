@@ -1,0 +1,157 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { verifyLocalToken } from '../../functions/adapters/identity/local.js';
+import { AuthenticationError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from '../../functions/http/errors.js';
+import { MAX_BODY_BYTES, type ApiEvent } from '../../functions/http/pipeline.js';
+import { problemResponse } from '../../functions/http/problem.js';
+import { routeKey, type AnyRoute, type ApiArea } from '../../functions/http/route.js';
+
+type AreaHandler = (event: ApiEvent, context: Context) => Promise<unknown>;
+
+interface CompiledRoute {
+  route: AnyRoute;
+  pattern: RegExp;
+  names: string[];
+  paramCount: number;
+}
+
+function compile(routes: readonly AnyRoute[]): CompiledRoute[] {
+  return routes
+    .map((route) => {
+      const names: string[] = [];
+      const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
+        names.push(a ?? b);
+        return '([^/]+)';
+      });
+      return { route, pattern: new RegExp(`^${source}$`), names, paramCount: names.length };
+    })
+    // API Gateway prefers the most specific route: fewer parameters first.
+    .sort((a, b) => a.paramCount - b.paramCount);
+}
+
+function fakeContext(area: string, requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `billow-${area}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:billow-${area}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/billow-${area}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 29_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'authorization,content-type,idempotency-key,if-match',
+  'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
+  'access-control-expose-headers': 'x-request-id,retry-after,idempotent-replayed',
+};
+
+/**
+ * The local stand-in for API Gateway's HTTP API: matches the request against the same route table the CDK
+ * stack is built from, verifies the bearer token as the JWT authorizer would, and invokes the area's Lambda
+ * handler with an API Gateway v2 event.
+ */
+export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (area: ApiArea) => Promise<AreaHandler>): http.Server {
+  const compiled = compile(routes);
+  return http.createServer(async (req, res) => {
+    const requestId = randomUUID();
+    const send = (result: APIGatewayProxyStructuredResultV2) => {
+      const headers: Record<string, string> = { ...CORS_HEADERS, 'x-request-id': requestId };
+      for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
+      const body = result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body);
+      res.writeHead(result.statusCode ?? 200, headers);
+      res.end(body);
+    };
+    const sendProblem = (error: unknown) => {
+      const problem = problemResponse(error, requestId);
+      send({ statusCode: problem.status, headers: problem.headers, body: JSON.stringify(problem.body) });
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (method === 'OPTIONS') return send({ statusCode: 204 });
+
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError('The request body is over 1 MiB.');
+        chunks.push(chunk as Buffer);
+      }
+      const rawBody = Buffer.concat(chunks);
+
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      const matches = compiled.filter((c) => c.pattern.test(path));
+      const match = matches.find((c) => c.route.method === method);
+      if (!match) {
+        if (matches.length) throw new MethodNotAllowedError(`${method} is not allowed on ${path}.`);
+        throw new NotFoundError(`No route ${method} ${path}.`);
+      }
+      const values = match.pattern.exec(path)!.slice(1);
+      const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i])]));
+
+      let claims: Record<string, unknown> | undefined;
+      if (match.route.access !== 'public') {
+        const header = req.headers.authorization ?? '';
+        const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+        if (!token) throw new AuthenticationError();
+        try {
+          claims = Object.fromEntries(Object.entries(await verifyLocalToken(token)).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+        } catch {
+          throw new AuthenticationError('The token is invalid or expired.');
+        }
+      }
+
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+      const isText = rawBody.length === 0 || /json|text|csv|xml|x-www-form-urlencoded/.test(headers['content-type'] ?? 'application/json');
+      const event: ApiEvent = {
+        version: '2.0',
+        routeKey: routeKey(match.route),
+        rawPath: path,
+        rawQueryString: url.search.replace(/^\?/, ''),
+        headers,
+        queryStringParameters: Object.keys(query).length ? query : undefined,
+        pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
+        body: rawBody.length ? (isText ? rawBody.toString('utf8') : rawBody.toString('base64')) : undefined,
+        isBase64Encoded: rawBody.length > 0 && !isText,
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          domainName: headers.host ?? 'localhost',
+          domainPrefix: 'local',
+          requestId,
+          routeKey: routeKey(match.route),
+          stage: '$default',
+          time: new Date().toUTCString(),
+          timeEpoch: Date.now(),
+          http: { method, path, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+          authorizer: claims ? { jwt: { claims } } : undefined,
+        },
+      } as ApiEvent;
+      const handler = await loadHandler(match.route.area);
+      send((await handler(event, fakeContext(match.route.area, requestId))) as APIGatewayProxyStructuredResultV2);
+    } catch (error) {
+      sendProblem(error);
+    }
+  });
+}
+
+/** Loads each area's Lambda entry module (`functions/<area>/handler.ts`) once. */
+export function areaHandlerLoader(): (area: ApiArea) => Promise<AreaHandler> {
+  const cache = new Map<string, Promise<AreaHandler>>();
+  return (area) => {
+    if (!cache.has(area)) cache.set(area, import(`../../functions/${area}/handler.ts`).then((m: { handler: AreaHandler }) => m.handler));
+    return cache.get(area)!;
+  };
+}

@@ -1,0 +1,178 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type http from 'node:http';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { generateLocalSigningKey, LocalIdentityProvider } from '../../functions/adapters/identity/local.js';
+import { allRoutes } from '../../functions/http/route-table.js';
+import { startDynamoDbLocal, LocalStackError, portIsFree, type DynamoDbLocal } from './dynamodb-local.js';
+import { ensureTables } from './tables.js';
+import { areaHandlerLoader, createLocalApiServer } from './server.js';
+
+export interface LocalStackOptions {
+  /** Folder for local state (`.billow` in the project root for `npm start`). */
+  stateDir: string;
+  /** API port; 0 picks a free one. */
+  port: number;
+  /** Keep DynamoDB in memory (tests) instead of under `<stateDir>/dynamodb`. */
+  inMemory?: boolean;
+  /** Use an already running DynamoDB (tests share one). */
+  dynamoEndpoint?: string;
+  /** Table names (tests use fresh ones per file). */
+  tables?: { app: string; identity: string };
+}
+
+export interface LocalFacts {
+  apiUrl: string;
+  companyId: string;
+  staffToken: string;
+  staffUsername: string;
+  staffPassword: string;
+  operatorToken: string;
+  operatorUsername: string;
+  operatorPassword: string;
+}
+
+export interface LocalStack {
+  facts: LocalFacts;
+  stop(): Promise<void>;
+}
+
+interface Secrets {
+  signingSecret: string;
+  identityKey: unknown;
+  operatorPassword: string;
+  staffPassword: string;
+}
+
+interface SeedState {
+  companyId: string;
+}
+
+function readJson<T>(path: string): T | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+}
+
+async function loadSecrets(stateDir: string): Promise<Secrets> {
+  const path = join(stateDir, 'secrets.json');
+  const existing = readJson<Secrets>(path);
+  if (existing) return existing;
+  const secrets: Secrets = {
+    signingSecret: randomBytes(32).toString('hex'),
+    identityKey: await generateLocalSigningKey(),
+    operatorPassword: randomBytes(9).toString('base64url'),
+    staffPassword: randomBytes(9).toString('base64url'),
+  };
+  writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function call(apiUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(apiUrl + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+const OPERATOR_USERNAME = 'operator';
+const STAFF_USERNAME = 'admin';
+
+/**
+ * Brings up the whole system locally: DynamoDB Local, the same tables as the CDK stack, the local identity
+ * stand-in, and the API server over the shared route table; seeds an operator and a demo company once.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  mkdirSync(options.stateDir, { recursive: true });
+  const secrets = await loadSecrets(options.stateDir);
+  if (options.port !== 0 && !(await portIsFree(options.port))) {
+    throw new LocalStackError(`Port ${options.port} is already in use: stop whatever is using it or start Billow on another port with BILLOW_PORT=<port> npm start.`);
+  }
+
+  let dynamo: DynamoDbLocal | undefined;
+  let endpoint = options.dynamoEndpoint;
+  if (!endpoint) {
+    dynamo = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: join(options.stateDir, 'dynamodb') });
+    endpoint = dynamo.endpoint;
+  }
+  const tables = options.tables ?? { app: 'billow', identity: 'billow-identity' };
+  Object.assign(process.env, {
+    BILLOW_RUNTIME: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'billowlocal',
+    AWS_SECRET_ACCESS_KEY: 'billowlocal',
+    BILLOW_TABLE: tables.app,
+    BILLOW_IDENTITY_TABLE: tables.identity,
+    BILLOW_SIGNING_SECRET: secrets.signingSecret,
+    BILLOW_LOCAL_IDENTITY_KEY: JSON.stringify(secrets.identityKey),
+  });
+  await ensureTables(new DynamoDBClient({}), tables);
+
+  const server = createLocalApiServer(allRoutes, areaHandlerLoader());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new LocalStackError(`Port ${options.port} is already in use: start Billow on another port with BILLOW_PORT=<port> npm start.`) : error),
+    );
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const apiUrl = `http://127.0.0.1:${port}`;
+  process.env.BILLOW_APP_URL ??= apiUrl;
+
+  const stop = async () => {
+    await new Promise<void>((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    });
+    await dynamo?.stop();
+  };
+
+  try {
+    const facts = await seed(apiUrl, options.stateDir, secrets, tables.identity);
+    writeFileSync(join(options.stateDir, 'local.json'), JSON.stringify(facts, null, 2) + '\n');
+    return { facts, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<LocalFacts> {
+  const identity = new LocalIdentityProvider(identityTable);
+  if (!(await identity.authenticate(undefined, OPERATOR_USERNAME, secrets.operatorPassword))) {
+    await identity.createUser({ username: OPERATOR_USERNAME, password: secrets.operatorPassword, role: 'operator' });
+  }
+  const operator = await call(apiUrl, 'POST', '/v1/auth/token', { username: OPERATOR_USERNAME, password: secrets.operatorPassword });
+  if (operator.status !== 200) throw new LocalStackError(`The local operator login failed (${operator.status}).`);
+  const operatorToken = operator.json.token as string;
+
+  const statePath = join(stateDir, 'seed.json');
+  let state = readJson<SeedState>(statePath);
+  let staff = state && (await call(apiUrl, 'POST', '/v1/auth/token', { companyId: state.companyId, username: STAFF_USERNAME, password: secrets.staffPassword }));
+  if (!state || !staff || staff.status !== 200) {
+    const created = await call(
+      apiUrl,
+      'POST',
+      '/v1/companies',
+      { name: 'Demo Hosting Co', defaultCurrency: 'USD', timeZone: 'America/New_York', staff: { username: STAFF_USERNAME, email: 'admin@demo.billow.local', password: secrets.staffPassword } },
+      operatorToken,
+    );
+    if (created.status !== 201) throw new LocalStackError(`Seeding the demo company failed (${created.status}): ${JSON.stringify(created.json)}`);
+    state = { companyId: created.json.id as string };
+    writeFileSync(statePath, JSON.stringify(state, null, 2));
+    staff = await call(apiUrl, 'POST', '/v1/auth/token', { companyId: state.companyId, username: STAFF_USERNAME, password: secrets.staffPassword });
+  }
+  return {
+    apiUrl,
+    companyId: state.companyId,
+    staffToken: staff.json.token,
+    staffUsername: STAFF_USERNAME,
+    staffPassword: secrets.staffPassword,
+    operatorToken,
+    operatorUsername: OPERATOR_USERNAME,
+    operatorPassword: secrets.operatorPassword,
+  };
+}

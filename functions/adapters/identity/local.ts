@@ -1,0 +1,166 @@
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { SignJWT, jwtVerify, importJWK, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
+import { db } from '../../store/dynamo.js';
+import { newId } from '../../domain/ids.js';
+import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { CLAIM } from './claims.js';
+import { scopedUsername, TOKEN_LIFETIME_SECONDS, type IdentityProvider, type IssuedToken, type LoginUser } from './port.js';
+
+const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+
+export const LOCAL_ISSUER = 'https://identity.billow.local';
+export const LOCAL_AUDIENCE = 'billow-local';
+const ALG = 'RS256';
+
+/** Creates the signing key of the local identity stand-in (kept by the local stack under `.billow/`). */
+export async function generateLocalSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(ALG, { extractable: true });
+  return { ...(await exportJWK(privateKey)), alg: ALG, kid: newId('usr').slice(4, 14) };
+}
+
+function signingJwk(): JWK {
+  const raw = process.env.BILLOW_LOCAL_IDENTITY_KEY;
+  if (!raw) throw new Error('BILLOW_LOCAL_IDENTITY_KEY is not set');
+  return JSON.parse(raw) as JWK;
+}
+
+function publicPart(jwk: JWK): JWK {
+  const { d, p, q, dp, dq, qi, ...pub } = jwk;
+  void d, p, q, dp, dq, qi;
+  return pub;
+}
+
+/**
+ * Verifies a token of the local stand-in as API Gateway's JWT authorizer verifies Cognito's: signature with
+ * the issuer's public key (RS256 only, so `alg: none` fails), issuer, audience and expiry.
+ */
+export async function verifyLocalToken(token: string): Promise<JWTPayload> {
+  const key = await importJWK(publicPart(signingJwk()), ALG);
+  const { payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALG] });
+  return payload;
+}
+
+interface StoredUser extends LoginUser {
+  PK: string;
+  SK: string;
+  passwordHash: string;
+  enabled: boolean;
+  email?: string;
+}
+
+async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, 32);
+  return `scrypt$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+async function passwordMatches(password: string, stored: string): Promise<boolean> {
+  const [, salt, hash] = stored.split('$');
+  const expected = Buffer.from(hash, 'base64');
+  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length);
+  return timingSafeEqual(actual, expected);
+}
+
+/** The local stand-in for the Cognito user pool: users in their own DynamoDB Local table, RS256 tokens. */
+export class LocalIdentityProvider implements IdentityProvider {
+  constructor(private readonly tableName: string) {}
+
+  private key(companyId: string | undefined, username: string) {
+    return { PK: `USER#${scopedUsername(companyId, username)}`, SK: 'USER' };
+  }
+
+  private async get(companyId: string | undefined, username: string): Promise<StoredUser | undefined> {
+    const out = await db().send(new GetCommand({ TableName: this.tableName, Key: this.key(companyId, username), ConsistentRead: true }));
+    return out.Item as StoredUser | undefined;
+  }
+
+  async createUser(user: Omit<LoginUser, 'userId'> & { password: string; email?: string }): Promise<LoginUser> {
+    const created: LoginUser = { userId: newId('usr'), username: user.username, role: user.role, companyId: user.companyId, clientId: user.clientId };
+    try {
+      await db().send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...this.key(user.companyId, user.username), ...created, email: user.email, enabled: true, passwordHash: await hashPassword(user.password) },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') throw new ConflictError('That username is taken.', { field: 'username', code: 'duplicate_username' });
+      throw error;
+    }
+    return created;
+  }
+
+  async authenticate(companyId: string | undefined, username: string, password: string): Promise<IssuedToken | null> {
+    const user = await this.get(companyId, username);
+    if (!user || !user.enabled || !(await passwordMatches(password, user.passwordHash))) return null;
+    return this.sign(user);
+  }
+
+  async issueToken(companyId: string | undefined, username: string): Promise<IssuedToken> {
+    const user = await this.get(companyId, username);
+    if (!user) throw new NotFoundError('No login exists for that user.');
+    return this.sign(user);
+  }
+
+  private async sign(user: StoredUser): Promise<IssuedToken> {
+    const jwk = signingJwk();
+    const key = await importJWK(jwk, ALG);
+    const claims: Record<string, string> = { [CLAIM.role]: user.role, [CLAIM.username]: user.username, token_use: 'id' };
+    if (user.companyId) claims[CLAIM.companyId] = user.companyId;
+    if (user.clientId) claims[CLAIM.clientId] = user.clientId;
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: ALG, kid: jwk.kid })
+      .setSubject(user.userId)
+      .setIssuer(LOCAL_ISSUER)
+      .setAudience(LOCAL_AUDIENCE)
+      .setIssuedAt()
+      .setJti(randomBytes(8).toString('hex'))
+      .setExpirationTime(`${TOKEN_LIFETIME_SECONDS}s`)
+      .sign(key);
+    return { token, expiresIn: TOKEN_LIFETIME_SECONDS };
+  }
+
+  async setPassword(companyId: string | undefined, username: string, password: string): Promise<void> {
+    await db().send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key(companyId, username),
+        UpdateExpression: 'SET passwordHash = :h',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':h': await hashPassword(password) },
+      }),
+    );
+  }
+
+  async setEnabled(companyId: string | undefined, username: string, enabled: boolean): Promise<void> {
+    await db().send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key(companyId, username),
+        UpdateExpression: 'SET enabled = :e',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':e': enabled },
+      }),
+    );
+  }
+
+  async renameUser(companyId: string | undefined, from: string, to: string): Promise<void> {
+    const user = await this.get(companyId, from);
+    if (!user) throw new NotFoundError('No login exists for that user.');
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { ...user, ...this.key(companyId, to), username: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
+          { Delete: { TableName: this.tableName, Key: this.key(companyId, from) } },
+        ],
+      }),
+    );
+  }
+
+  async deleteUser(companyId: string | undefined, username: string): Promise<void> {
+    await db().send(new DeleteCommand({ TableName: this.tableName, Key: this.key(companyId, username) }));
+  }
+}

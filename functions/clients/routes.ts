@@ -1,0 +1,255 @@
+import type { ClientStatus } from '../domain/client.js';
+import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
+import { BillowError, NotFoundError, ValidationError } from '../http/errors.js';
+import { problemResponse } from '../http/problem.js';
+import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { idParam } from '../http/schemas.js';
+import { listActivity } from '../store/client-records.js';
+import { listClients, readProfileView, requireClient, searchClients } from '../store/clients.js';
+import { parseIfMatch, assertVersion } from '../store/items.js';
+import { contactRoutes } from './contacts.js';
+import { noteRoutes } from './notes.js';
+import { bulkBody, CLIENT_EDITABLE_FIELDS, createClientBody, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
+import {
+  assertOwnClient,
+  changeStatus,
+  clientView,
+  createClient,
+  createSetPasswordLink,
+  deleteClient,
+  loginAs,
+  mergeClients,
+  readProfile,
+  summaryRows,
+  updateClientProfile,
+  usePasswordToken,
+} from './service.js';
+
+const STAFF = ['staff'] as const;
+const STAFF_AND_CLIENT = ['staff', 'client'] as const;
+const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
+
+export const clientCoreRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/clients',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Create a client (and its login when it has a username or email)',
+    tags: ['Clients'],
+    body: createClientBody,
+    successStatus: 201,
+    handle: async ({ principal, body }) => {
+      const companyId = companyOf(principal);
+      const { client, generatedPassword } = await createClient(companyId, body, principal);
+      const profile = await readProfile(companyId, client.id, principal);
+      return json(201, generatedPassword ? { ...profile, generatedPassword } : profile);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/clients',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Browse and search clients (q matches the start of names, company, email or number)',
+    tags: ['Clients'],
+    query: listClientsQuery,
+    handle: async ({ principal, query }) => {
+      const companyId = companyOf(principal);
+      const scope = `${companyId}|clients|${query.q ?? ''}|${query.status ?? ''}|${query.groupId ?? ''}|${query.q ? '' : query.sort}`;
+      const startKey = await decodeCursor(scope, query.cursor);
+      const filters = { status: query.status as ClientStatus | undefined, groupId: query.groupId, limit: query.limit, startKey };
+      const page = query.q
+        ? await searchClients(companyId, query.q, filters)
+        : await listClients(companyId, { ...filters, sort: query.sort.replace(/^-/, '') as 'number', descending: query.sort.startsWith('-') });
+      return json(200, { data: page.items.map((c) => clientView(c)), nextCursor: await encodeCursor(scope, page.lastKey) });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/clients/bulk',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Delete, activate or deactivate up to 100 clients; one result per id',
+    tags: ['Clients'],
+    body: bulkBody,
+    successStatus: 200,
+    handle: async ({ principal, body, requestId }) => {
+      const companyId = companyOf(principal);
+      const results = [];
+      for (const id of body.ids) {
+        try {
+          const client = await requireClient(companyId, id);
+          if (body.action === 'delete') await deleteClient(companyId, client);
+          else await changeStatus(companyId, client, body.action === 'activate' ? 'active' : 'inactive', principal);
+          results.push({ id, ok: true });
+        } catch (error) {
+          if (!(error instanceof BillowError)) throw error;
+          const problem = problemResponse(error, requestId).body as { status: number; code: string; detail: string };
+          results.push({ id, ok: false, error: { status: problem.status, code: problem.code, detail: problem.detail } });
+        }
+      }
+      return json(200, { results });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/clients/{id}',
+    area: 'clients',
+    access: STAFF_AND_CLIENT,
+    summary: 'Read a client profile with its summary (and sticky notes, for staff)',
+    tags: ['Clients'],
+    params: idParam,
+    handle: async ({ principal, params }) => {
+      assertOwnClient(principal, params.id);
+      return json(200, await readProfile(companyOf(principal), params.id, principal));
+    },
+  }),
+  route({
+    method: 'PATCH',
+    path: '/v1/clients/{id}',
+    area: 'clients',
+    access: STAFF_AND_CLIENT,
+    summary: 'Change a client profile (a client may change its address, phones, language, marketing opt-in and password)',
+    tags: ['Clients'],
+    params: idParam,
+    body: updateClientBody,
+    handle: async ({ principal, params, body, headers }) => {
+      assertOwnClient(principal, params.id);
+      if (principal?.role === 'client') {
+        const forbidden = Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined && !(CLIENT_EDITABLE_FIELDS as readonly string[]).includes(k));
+        if (forbidden.length) throw new ValidationError(`A client may not change: ${forbidden.join(', ')}.`, forbidden.map((path) => ({ path, message: 'A client may not change this field.' })));
+      }
+      const companyId = companyOf(principal);
+      const current = await requireClient(companyId, params.id);
+      assertVersion(current, parseIfMatch(headers['if-match']));
+      await updateClientProfile(companyId, current, body, principal);
+      return json(200, await readProfile(companyId, params.id, principal));
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/clients/{id}',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Permanently delete a client and everything it owns, including its login',
+    tags: ['Clients'],
+    params: idParam,
+    successStatus: 204,
+    handle: async ({ principal, params }) => {
+      const companyId = companyOf(principal);
+      await deleteClient(companyId, await requireClient(companyId, params.id));
+      return noContent();
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/clients/{id}/status',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Set a client active, inactive or fraud (inactive and fraud cannot log in)',
+    tags: ['Clients'],
+    params: idParam,
+    body: statusBody,
+    successStatus: 200,
+    handle: async ({ principal, params, body }) => {
+      const companyId = companyOf(principal);
+      await changeStatus(companyId, await requireClient(companyId, params.id), body.status, principal);
+      return json(200, await readProfile(companyId, params.id, principal));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/clients/{id}/merge',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Merge this client into another: everything moves, then this client is deleted',
+    tags: ['Clients'],
+    params: idParam,
+    body: mergeBody,
+    successStatus: 200,
+    handle: async ({ principal, params, body }) => {
+      const companyId = companyOf(principal);
+      await mergeClients(companyId, params.id, body.intoClientId, principal);
+      return json(200, await readProfile(companyId, body.intoClientId, principal));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/clients/{id}/login-as',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Get a client token for this client (recorded in its activity)',
+    tags: ['Clients'],
+    params: idParam,
+    successStatus: 200,
+    handle: async ({ principal, params }) => {
+      const companyId = companyOf(principal);
+      return json(200, await loginAs(companyId, await requireClient(companyId, params.id), principal));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/clients/{id}/send-login-details',
+    area: 'clients',
+    access: STAFF,
+    summary: 'Email the username and a one-time set-password link (valid 72 h)',
+    tags: ['Clients'],
+    params: idParam,
+    successStatus: 202,
+    handle: async ({ principal, params }) => {
+      const companyId = companyOf(principal);
+      const client = await requireClient(companyId, params.id);
+      const link = await createSetPasswordLink(companyId, client, principal);
+      return json(202, { status: 'accepted', expiresAt: link.expiresAt });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/clients/{id}/summary',
+    area: 'clients',
+    access: STAFF_AND_CLIENT,
+    summary: 'Per-currency invoiced, paid, due and credit',
+    tags: ['Clients'],
+    params: idParam,
+    handle: async ({ principal, params }) => {
+      assertOwnClient(principal, params.id);
+      const view = await readProfileView(companyOf(principal), params.id);
+      if (!view) throw new NotFoundError('No such client.');
+      return json(200, { data: summaryRows(view.client, view.balances) });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/clients/{id}/activity',
+    area: 'clients',
+    access: STAFF,
+    summary: 'The client activity log, newest first',
+    tags: ['Clients'],
+    params: idParam,
+    query: listQuery,
+    handle: async ({ principal, params, query }) => {
+      const companyId = companyOf(principal);
+      await requireClient(companyId, params.id);
+      const scope = `${companyId}|activity|${params.id}`;
+      const page = await listActivity(companyId, params.id, query.limit, await decodeCursor(scope, query.cursor));
+      return json(200, { data: page.items.map(({ at, actor, action, details }) => ({ at, actor, action, details })), nextCursor: await encodeCursor(scope, page.lastKey) });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/auth/set-password',
+    area: 'clients',
+    access: 'public',
+    summary: 'Set a password with a one-time token from a login-details email',
+    tags: ['Auth'],
+    body: setPasswordBody,
+    successStatus: 204,
+    handle: async ({ body }) => {
+      await usePasswordToken(body.token, body.password);
+      return noContent();
+    },
+  }),
+];
+
+export const clientRoutes = [...clientCoreRoutes, ...contactRoutes, ...noteRoutes];

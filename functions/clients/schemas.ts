@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { CLIENT_SORTS, CLIENT_STATUSES } from '../domain/client.js';
+import { listQuery } from '../http/cursor.js';
+import { country, currencyCode, email, languageTag, text } from '../http/schemas.js';
+import { password, username } from '../companies/schemas.js';
+
+const optionalText = (max = 1000) => text(max).nullable().optional();
+
+export const phone = z.strictObject({
+  type: z.enum(['phone', 'fax']),
+  location: z.enum(['home', 'work', 'mobile']),
+  number: z.string().trim().min(1, 'Required.').max(50).regex(/^[0-9+().\-\s/x#*]+$/i, 'Digits, spaces and + ( ) - . / x # * only.'),
+});
+
+/** Contact-information fields a client shares with contacts (seed 002). */
+export const contactFields = {
+  firstName: optionalText(100),
+  lastName: optionalText(100),
+  company: optionalText(200),
+  title: optionalText(100),
+  address1: optionalText(200),
+  address2: optionalText(200),
+  city: optionalText(100),
+  country: country.nullable().optional(),
+  state: optionalText(100),
+  zip: optionalText(20),
+  email: email.nullable().optional(),
+  phones: z.array(phone).max(50).optional(),
+};
+
+const customFields = z
+  .record(z.string().min(1).max(100), z.string().max(1000))
+  .refine((o) => Object.keys(o).length <= 100, 'At most 100 custom fields.');
+
+export const createClientBody = z.strictObject({
+  ...contactFields,
+  taxExempt: z.boolean().optional(),
+  taxId: optionalText(100),
+  currency: currencyCode.optional(),
+  username: username.optional(),
+  password: password.optional(),
+  generatePassword: z.boolean().optional(),
+  language: languageTag.optional(),
+  groupId: z.string().min(1).max(100).optional(),
+  sendRegistrationEmail: z.boolean().optional(),
+  marketingOptIn: z.boolean().optional(),
+  customFields: customFields.optional(),
+  number: z.number().int().min(1).max(999_999_999_999).optional(),
+});
+
+/** What a client may change on its own profile; anything else from a client token is a 400 naming it. */
+export const CLIENT_EDITABLE_FIELDS = ['title', 'address1', 'address2', 'city', 'country', 'state', 'zip', 'phones', 'language', 'marketingOptIn', 'password'] as const;
+
+export const updateClientBody = z.strictObject({
+  ...contactFields,
+  taxExempt: z.boolean().optional(),
+  taxId: optionalText(100),
+  currency: currencyCode.optional(),
+  username: username.nullable().optional(),
+  password: password.optional(),
+  language: languageTag.optional(),
+  groupId: z.string().min(1).max(100).optional(),
+  marketingOptIn: z.boolean().optional(),
+  customFields: customFields.optional(),
+});
+
+export const listClientsQuery = listQuery.extend({
+  q: z.string().trim().min(1).max(200).optional(),
+  status: z.enum(CLIENT_STATUSES as [string, ...string[]]).optional(),
+  groupId: z.string().min(1).max(100).optional(),
+  sort: z.enum(CLIENT_SORTS).default('number'),
+});
+
+export const statusBody = z.strictObject({ status: z.enum(['active', 'inactive', 'fraud']) });
+
+export const bulkBody = z.strictObject({
+  action: z.enum(['delete', 'activate', 'deactivate']),
+  ids: z.array(z.string().min(1).max(100)).min(1).max(100),
+});
+
+export const mergeBody = z.strictObject({ intoClientId: z.string().min(1).max(100) });
+
+export const contactBody = z.strictObject({
+  type: z.string().trim().min(1).max(50),
+  ...contactFields,
+});
+
+export const noteBody = z.strictObject({
+  summary: z.string().trim().min(1, 'Required.').max(1000),
+  details: text(10_000).nullable().optional(),
+  sticky: z.boolean().optional(),
+});
+
+export const setPasswordBody = z.strictObject({ token: z.string().min(1).max(200), password });

@@ -1,0 +1,107 @@
+import type { Versioned } from '../store/items.js';
+
+export type ClientStatus = 'active' | 'inactive' | 'fraud';
+export const CLIENT_STATUSES: readonly ClientStatus[] = ['active', 'inactive', 'fraud'];
+
+export interface Phone {
+  type: 'phone' | 'fax';
+  location: 'home' | 'work' | 'mobile';
+  number: string;
+}
+
+/** The fields a client shares with a contact (seed 002, "Contact Information"). */
+export interface ContactDetails {
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  title: string | null;
+  address1: string | null;
+  address2: string | null;
+  city: string | null;
+  country: string | null;
+  state: string | null;
+  zip: string | null;
+  email: string | null;
+  phones: Phone[];
+}
+
+export interface Client extends Versioned, ContactDetails {
+  id: string;
+  number: number;
+  status: ClientStatus;
+  groupId: string;
+  taxExempt: boolean;
+  taxId: string | null;
+  currency: string;
+  username: string | null;
+  /** The identity provider's user id, when the client has a login. */
+  userId: string | null;
+  language: string;
+  marketingOptIn: boolean;
+  customFields: Record<string, string>;
+  autoDebitAccountId: string | null;
+  /** Set when a hard bounce or complaint stops automatic mail to the client's address. */
+  emailSuppressed?: boolean;
+}
+
+/** A client needs a company, or both a first and a last name. */
+export function hasRequiredName(c: Pick<ContactDetails, 'company' | 'firstName' | 'lastName'>): boolean {
+  return Boolean(c.company?.trim()) || (Boolean(c.firstName?.trim()) && Boolean(c.lastName?.trim()));
+}
+
+export function defaultFax(phones: readonly Phone[]): string | null {
+  return phones.find((p) => p.type === 'fax')?.number ?? null;
+}
+
+export function displayName(c: Pick<ContactDetails, 'company' | 'firstName' | 'lastName'>): string {
+  const person = [c.firstName, c.lastName].filter(Boolean).join(' ');
+  return person || c.company || '';
+}
+
+/** Folds case and accents so "Émile" is found by "emi". */
+export function searchFold(value: string): string {
+  return value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+}
+
+export const SEARCH_FIELDS = ['company', 'email', 'firstName', 'lastName', 'number'] as const;
+export type SearchField = (typeof SEARCH_FIELDS)[number];
+
+/** The (term, field) pairs a client is found by; a search matches the start of any term. */
+export function searchTerms(c: Pick<Client, SearchField>): Array<[string, SearchField]> {
+  const pairs: Array<[string, SearchField]> = [];
+  for (const field of SEARCH_FIELDS) {
+    const raw = field === 'number' ? String(c.number) : c[field];
+    if (raw === null || raw === undefined) continue;
+    const term = searchFold(String(raw));
+    if (term) pairs.push([term, field]);
+  }
+  return pairs;
+}
+
+/**
+ * A client matching `q` through several terms is listed once: at its smallest matching (term, field) pair,
+ * which is the first of its pairs a term-ordered scan meets, so pages never repeat it.
+ */
+export function isFirstMatch(pairs: ReadonlyArray<readonly [string, string]>, q: string, term: string, field: string): boolean {
+  const matching = pairs.filter(([t]) => t.startsWith(q)).sort(([ta, fa], [tb, fb]) => (ta < tb ? -1 : ta > tb ? 1 : fa < fb ? -1 : fa > fb ? 1 : 0));
+  return matching.length > 0 && matching[0][0] === term && matching[0][1] === field;
+}
+
+export const CLIENT_SORTS = ['number', '-number', 'lastName', 'company', 'createdAt', '-createdAt'] as const;
+export type ClientSort = (typeof CLIENT_SORTS)[number];
+export const SORT_INDEXES = ['number', 'lastName', 'company', 'createdAt'] as const;
+export type SortIndex = (typeof SORT_INDEXES)[number];
+
+/** The value a client sorts by in one list index; ties break on the client id. */
+export function sortValue(c: Client, index: SortIndex): string {
+  switch (index) {
+    case 'number':
+      return String(c.number).padStart(12, '0');
+    case 'lastName':
+      return searchFold(c.lastName ?? '');
+    case 'company':
+      return searchFold(c.company ?? '');
+    case 'createdAt':
+      return c.createdAt;
+  }
+}

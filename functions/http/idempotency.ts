@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName } from '../store/dynamo.js';
+import { idempotencyPk, idempotencySk } from '../store/keys.js';
+import { BusinessRuleError, ConflictError, ValidationError } from './errors.js';
+import type { HttpResponse } from './route.js';
+
+const RETENTION_SECONDS = 24 * 3600;
+/** A request holding a key longer than this is presumed dead (its Lambda timed out) and may be taken over. */
+const LOCK_SECONDS = 90;
+
+interface IdempotencyRecord {
+  status: 'in_progress' | 'completed';
+  requestHash: string;
+  lockedUntil: number;
+  expiresAt: number;
+  response?: string;
+}
+
+export type IdempotencyClaim = { kind: 'acquired'; complete: (response: HttpResponse) => Promise<void>; release: () => Promise<void> } | { kind: 'replay'; response: HttpResponse };
+
+/** Canonical JSON: the same body with keys in another order is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonical(body)}`).digest('hex');
+}
+
+/**
+ * Claims an `Idempotency-Key` for a request, scoped to the company (or `operator`/`public`).
+ * - first use: acquired; the caller stores the response with `complete`, or `release`s on a 5xx so a retry acts again;
+ * - same key, same request, finished: the stored response is replayed;
+ * - same key, other method/path/body: 422; same key still in flight: 409.
+ */
+export async function claimIdempotencyKey(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
+  if (key.length < 1 || key.length > 255) throw ValidationError.field('Idempotency-Key', 'Must be 1–255 characters.');
+  const Key = { PK: idempotencyPk(scope, createHash('sha256').update(key).digest('hex')), SK: idempotencySk };
+  const now = Math.floor(Date.now() / 1000);
+  const fresh: IdempotencyRecord = { status: 'in_progress', requestHash: fingerprint, lockedUntil: now + LOCK_SECONDS, expiresAt: now + RETENTION_SECONDS };
+  const acquired = (): IdempotencyClaim => ({
+    kind: 'acquired',
+    complete: async (response) => {
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key,
+          UpdateExpression: 'SET #s = :done, #r = :resp',
+          ExpressionAttributeNames: { '#s': 'status', '#r': 'response' },
+          ExpressionAttributeValues: { ':done': 'completed', ':resp': JSON.stringify(response) },
+        }),
+      );
+    },
+    release: async () => {
+      await db().send(new DeleteCommand({ TableName: tableName(), Key }));
+    },
+  });
+
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...Key, ...fresh },
+        // DynamoDB deletes expired items lazily, so an expired record counts as absent.
+        ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+    return acquired();
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+
+  const existing = (await db().send(new GetCommand({ TableName: tableName(), Key, ConsistentRead: true }))).Item as IdempotencyRecord | undefined;
+  if (!existing) return claimIdempotencyKey(scope, key, fingerprint);
+  if (existing.requestHash !== fingerprint) {
+    throw new BusinessRuleError('This Idempotency-Key was used with a different request (method, path or body).', { code: 'idempotency_key_reused' });
+  }
+  if (existing.status === 'completed' && existing.response) {
+    const response = JSON.parse(existing.response) as HttpResponse;
+    return { kind: 'replay', response: { ...response, headers: { ...response.headers, 'idempotent-replayed': 'true' } } };
+  }
+  if (existing.lockedUntil > now) {
+    throw new ConflictError('A request with this Idempotency-Key is still being processed.', { code: 'idempotency_in_progress' });
+  }
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key,
+        UpdateExpression: 'SET lockedUntil = :lock',
+        ConditionExpression: '#s = :inProgress AND lockedUntil = :seen',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':lock': now + LOCK_SECONDS, ':inProgress': 'in_progress', ':seen': existing.lockedUntil },
+      }),
+    );
+    return acquired();
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') {
+      throw new ConflictError('A request with this Idempotency-Key is still being processed.', { code: 'idempotency_in_progress' });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { API_AREAS, type AnyRoute } from './route.js';
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+const problemSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    requestId: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+  },
+};
+
+/** The OpenAPI 3.1 document, generated from the same route table and zod schemas that validate requests. */
+export function buildOpenApi(routes: readonly AnyRoute[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const parameters: unknown[] = [];
+    for (const name of r.path.match(/\{(\w+)\}/g) ?? []) {
+      parameters.push({ name: name.slice(1, -1), in: 'path', required: true, schema: { type: 'string' } });
+    }
+    if (r.query) {
+      const schema = jsonSchema(r.query) as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, s] of Object.entries(schema.properties ?? {})) {
+        parameters.push({ name, in: 'query', required: schema.required?.includes(name) ?? false, schema: s });
+      }
+    }
+    if (r.method === 'POST') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } });
+    if (r.method === 'PATCH') parameters.push({ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } });
+    const status = String(r.successStatus ?? (r.method === 'POST' ? 201 : 200));
+    const success: Record<string, unknown> = { description: 'Success' };
+    if (status !== '204') {
+      const content: Record<string, unknown> = { 'application/json': { schema: r.response ? jsonSchema(r.response) : { type: 'object' } } };
+      for (const type of r.produces ?? []) content[type] = { schema: { type: 'string', format: 'binary' } };
+      success.content = content;
+    }
+    const operation: Record<string, unknown> = {
+      operationId: `${r.method.toLowerCase()}${r.path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      summary: r.summary,
+      tags: r.tags ?? [r.area],
+      'x-billow-area': r.area,
+      'x-billow-roles': r.access === 'public' ? [] : r.access,
+      security: r.access === 'public' ? [] : [{ bearer: [] }],
+      parameters,
+      responses: {
+        [status]: success,
+        default: { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+      },
+    };
+    if (r.body) operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } };
+    paths[r.path] ??= {};
+    paths[r.path][r.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Billow API',
+      version: '1.0.0',
+      description: 'Client management and billing. Money is in integer minor units next to an ISO 4217 currency. Errors are RFC 9457 problem documents.',
+    },
+    servers: [{ url: '/' }],
+    tags: API_AREAS.map((name) => ({ name })),
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Problem: problemSchema },
+    },
+  };
+}

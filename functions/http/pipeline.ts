@@ -1,0 +1,125 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { principalFromClaims } from '../adapters/identity/claims.js';
+import { clientLoginStatus } from '../store/principals.js';
+import { AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
+import { claimIdempotencyKey, requestFingerprint } from './idempotency.js';
+import { logger } from './logger.js';
+import { problemResponse, validationErrorFromZod } from './problem.js';
+import { routeKey, type AnyRoute, type HttpResponse, type Principal } from './route.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const EMPTY_BODY = z.strictObject({}).optional();
+
+export type ApiEvent = APIGatewayProxyEventV2 & {
+  requestContext: APIGatewayProxyEventV2['requestContext'] & { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
+};
+
+/** Builds the dispatcher for a set of routes: the whole request pipeline every route shares. */
+export function createDispatcher(routes: readonly AnyRoute[]) {
+  const byKey = new Map(routes.map((r) => [routeKey(r), r]));
+  return async (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    logger.appendKeys({ requestId, routeKey: event.routeKey });
+    const started = Date.now();
+    let response: HttpResponse;
+    try {
+      const found = byKey.get(event.routeKey);
+      if (!found) throw new NotFoundError(`No route ${event.routeKey}.`);
+      response = await handle(found, event, requestId);
+    } catch (error) {
+      response = problemResponse(error, requestId);
+      if (response.status >= 500) logger.error('request failed', { error: error as Error });
+    }
+    logger.info('request', { status: response.status, ms: Date.now() - started });
+    logger.removeKeys(['requestId', 'routeKey']);
+    return toResult(response, requestId);
+  };
+}
+
+function lowerCaseHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+async function authorise(route: AnyRoute, event: ApiEvent): Promise<Principal | null> {
+  if (route.access === 'public') return null;
+  const principal = principalFromClaims(event.requestContext.authorizer?.jwt?.claims);
+  if (!principal) throw new AuthenticationError();
+  // The role is checked before any id is looked at.
+  if (!route.access.includes(principal.role)) throw new ForbiddenError(`A ${principal.role} token may not use this route.`);
+  if (principal.role === 'client') {
+    const status = await clientLoginStatus(principal.companyId!, principal.clientId!);
+    if (status === undefined) throw new AuthenticationError('This login no longer exists.');
+    if (status !== 'active') throw new AuthenticationError('This account is not active.');
+  }
+  return principal;
+}
+
+function parseBody(route: AnyRoute, event: ApiEvent): unknown {
+  const raw = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError('The request body is over 1 MiB.');
+  let parsed: unknown = undefined;
+  if (raw.trim() !== '') {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw ValidationError.field('(body)', 'The body is not valid JSON.');
+    }
+  }
+  const schema = route.body ?? EMPTY_BODY;
+  if (parsed === undefined && route.body) {
+    // A route with a body schema gets `{}` for an empty body, so the schema names each missing field.
+    parsed = {};
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw validationErrorFromZod(result.error);
+  return result.data;
+}
+
+function parseQuery(route: AnyRoute, event: ApiEvent): unknown {
+  if (!route.query) return {};
+  const result = route.query.safeParse(event.queryStringParameters ?? {});
+  if (!result.success) throw validationErrorFromZod(result.error);
+  return result.data;
+}
+
+async function handle(route: AnyRoute, event: ApiEvent, requestId: string): Promise<HttpResponse> {
+  const principal = await authorise(route, event);
+  const headers = lowerCaseHeaders(event.headers);
+  const body = parseBody(route, event);
+  const query = parseQuery(route, event);
+  const params = route.params ? route.params.parse(event.pathParameters ?? {}) : (event.pathParameters ?? {});
+  const path = event.rawPath ?? route.path;
+  const context = { body, query, params, principal, requestId, headers, logger, path };
+
+  const idempotencyKey = headers['idempotency-key'];
+  if (route.method !== 'POST' || idempotencyKey === undefined) return route.handle(context);
+
+  const scope = principal?.companyId ?? principal?.role ?? 'public';
+  const claim = await claimIdempotencyKey(scope, idempotencyKey, requestFingerprint(route.method, path, body));
+  if (claim.kind === 'replay') return claim.response;
+  let response: HttpResponse;
+  try {
+    response = await route.handle(context);
+  } catch (error) {
+    response = problemResponse(error, requestId);
+  }
+  if (response.status >= 500) await claim.release();
+  else await claim.complete(response);
+  return response;
+}
+
+function toResult(response: HttpResponse, requestId: string): APIGatewayProxyStructuredResultV2 {
+  const headers: Record<string, string> = { 'x-request-id': requestId, ...response.headers };
+  if (response.body === undefined) return { statusCode: response.status, headers };
+  if (Buffer.isBuffer(response.body)) {
+    return { statusCode: response.status, headers, body: response.body.toString('base64'), isBase64Encoded: true };
+  }
+  if (typeof response.body === 'string' && headers['content-type']) {
+    return { statusCode: response.status, headers, body: response.body };
+  }
+  headers['content-type'] ??= 'application/json; charset=utf-8';
+  return { statusCode: response.status, headers, body: JSON.stringify(response.body) };
+}

@@ -1,0 +1,90 @@
+import type { z } from 'zod';
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+export type Role = 'operator' | 'staff' | 'client';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Lambda areas: one function per area in AWS. Routes name their area so the CDK stack, the local server
+ * and the OpenAPI document are all built from one route table.
+ */
+export const API_AREAS = ['platform', 'companies', 'clients'] as const;
+export type ApiArea = (typeof API_AREAS)[number];
+
+/** Who is calling, read from the verified token's claims. */
+export interface Principal {
+  role: Role;
+  userId: string;
+  username: string;
+  /** Absent for operators. */
+  companyId?: string;
+  /** Set for client tokens only. */
+  clientId?: string;
+}
+
+export interface CompanyPrincipal extends Principal {
+  companyId: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** JSON-serialisable body, or a Buffer/string for downloads (then set content-type). */
+  body?: unknown;
+  isBase64Encoded?: boolean;
+}
+
+export interface RouteContext<Body = unknown, Query = unknown, Params = unknown> {
+  body: Body;
+  query: Query;
+  params: Params;
+  /** Null only on public routes. */
+  principal: Principal | null;
+  requestId: string;
+  headers: Record<string, string>;
+  logger: Logger;
+  /** The request's path as called (for cursors bound to a list). */
+  path: string;
+}
+
+export type Access = 'public' | readonly Role[];
+
+export interface RouteDefinition<
+  B extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  P extends z.ZodType = z.ZodType,
+> {
+  method: HttpMethod;
+  /** API Gateway style path, `{name}` for parameters. */
+  path: string;
+  area: ApiArea;
+  access: Access;
+  summary: string;
+  tags?: string[];
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** Status of a successful response, for the OpenAPI document. */
+  successStatus?: number;
+  /** Schema of a successful response body, for the OpenAPI document. */
+  response?: z.ZodType;
+  /** Content types other than JSON the route can answer with (PDF, CSV, HTML). */
+  produces?: string[];
+  handle: (ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => Promise<HttpResponse>;
+}
+
+export type AnyRoute = RouteDefinition<z.ZodType, z.ZodType, z.ZodType>;
+
+/** Declares a route with its schemas typed end to end. */
+export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType>(
+  definition: RouteDefinition<B, Q, P>,
+): AnyRoute {
+  return definition as unknown as AnyRoute;
+}
+
+export function routeKey(r: { method: string; path: string }): string {
+  return `${r.method} ${r.path}`;
+}
+
+export const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponse => ({ status, body, headers });
+export const noContent = (): HttpResponse => ({ status: 204 });

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { AuthenticationError } from '../http/errors.js';
+import { buildOpenApi } from '../http/openapi.js';
+import { json, route } from '../http/route.js';
+import { getServices } from '../services.js';
+import { getCompany } from '../store/companies.js';
+import { clientStatusForUsername } from '../store/clients.js';
+import { renderDocsPage } from './docs-page.js';
+
+const tokenBody = z.strictObject({
+  companyId: z.string().min(1).max(100).optional(),
+  username: z.string().min(1).max(254),
+  password: z.string().min(1).max(128),
+});
+
+let openApiCache: Record<string, unknown> | undefined;
+async function openApi() {
+  // Imported lazily: the route table includes these routes.
+  const { allRoutes } = await import('../http/route-table.js');
+  openApiCache ??= buildOpenApi(allRoutes);
+  return openApiCache;
+}
+
+export const platformRoutes = [
+  route({
+    method: 'GET',
+    path: '/v1/health',
+    area: 'platform',
+    access: 'public',
+    summary: 'Liveness',
+    tags: ['Platform'],
+    response: z.object({ status: z.literal('ok') }),
+    handle: async () => json(200, { status: 'ok' }),
+  }),
+  route({
+    method: 'GET',
+    path: '/openapi.json',
+    area: 'platform',
+    access: 'public',
+    summary: 'The OpenAPI 3.1 document of every route',
+    tags: ['Platform'],
+    handle: async () => json(200, await openApi()),
+  }),
+  route({
+    method: 'GET',
+    path: '/docs',
+    area: 'platform',
+    access: 'public',
+    summary: 'HTML API reference',
+    tags: ['Platform'],
+    produces: ['text/html'],
+    handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderDocsPage((await openApi()) as never) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/auth/token',
+    area: 'platform',
+    access: 'public',
+    summary: 'Exchange a username and password for a bearer token (operators omit companyId)',
+    tags: ['Auth'],
+    body: tokenBody,
+    successStatus: 200,
+    response: z.object({ token: z.string(), expiresIn: z.number() }),
+    handle: async ({ body }) => {
+      const wrong = () => new AuthenticationError('The company, username or password is wrong.');
+      if (body.companyId !== undefined && !(await getCompany(body.companyId))) throw wrong();
+      const issued = await getServices().identity.authenticate(body.companyId, body.username, body.password);
+      if (!issued) {
+        // A deactivated client's login is disabled at the provider; say why rather than "wrong password".
+        if (body.companyId !== undefined) {
+          const status = await clientStatusForUsername(body.companyId, body.username);
+          if (status === 'inactive' || status === 'fraud') throw new AuthenticationError('This account is not active.');
+        }
+        throw wrong();
+      }
+      return json(200, issued);
+    },
+  }),
+];

@@ -1,0 +1,117 @@
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { clientPk, clientSk } from './keys.js';
+
+/**
+ * Whole-partition operations on a client: delete and merge work on whatever the partition holds, so objects
+ * added later (invoices, transactions, services, mail) are covered without a list of types. Conventions every
+ * item in a client partition follows:
+ * - `clientId`: the owning client (rewritten on merge);
+ * - `owned`: keys of items outside the partition that exist only because of this item (index entries,
+ *   unique markers) — deleted with it;
+ * - `refs`: keys of pointer items (`CO#…#REF#<id>`) carrying `clientId` — rewritten on merge, deleted with it;
+ * - `mergeAs: 'sum'` with `sumFields`: per-currency balances, added into the target's item of the same SK.
+ */
+type Key = { PK: string; SK: string };
+
+async function* partitionItems(pk: string): AsyncGenerator<Item[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: startKey, ConsistentRead: true }));
+    yield out.Items ?? [];
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+}
+
+async function batchDelete(keys: Key[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 25) {
+    let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key: { PK: Key.PK, SK: Key.SK } } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      const out = await db().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
+      requests = (out.UnprocessedItems?.[tableName()] as typeof requests | undefined) ?? [];
+      if (requests.length) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+    }
+  }
+}
+
+const dependents = (item: Item): Key[] => [...((item.owned as Key[] | undefined) ?? []), ...((item.refs as Key[] | undefined) ?? [])];
+
+/**
+ * Permanently deletes everything in a client's partition and what it owns outside it. The client item goes
+ * last, so an interrupted delete leaves the client visible and can simply be repeated.
+ */
+export async function deleteClientPartition(companyId: string, clientId: string): Promise<void> {
+  const pk = clientPk(companyId, clientId);
+  let clientRow: Item | undefined;
+  for await (const items of partitionItems(pk)) {
+    const keys: Key[] = [];
+    for (const item of items) {
+      if (item.SK === clientSk) {
+        clientRow = item;
+        continue;
+      }
+      keys.push(...dependents(item), { PK: item.PK as string, SK: item.SK as string });
+    }
+    await batchDelete(keys);
+  }
+  if (clientRow) await batchDelete([...dependents(clientRow), { PK: pk, SK: clientSk }]);
+}
+
+/**
+ * Moves everything a client owns into another client of the same company, one item per transaction (each move
+ * is atomic; an interrupted merge resumes where it stopped when repeated). The source's own client item stays;
+ * the caller deletes it afterwards.
+ */
+export async function moveClientPartition(companyId: string, sourceId: string, targetId: string): Promise<number> {
+  const sourcePk = clientPk(companyId, sourceId);
+  const targetPk = clientPk(companyId, targetId);
+  let moved = 0;
+  for await (const items of partitionItems(sourcePk)) {
+    for (const item of items) {
+      if (item.SK === clientSk) continue;
+      await transact(moveItem(item, targetPk, targetId), () => new Error(`Merge could not move ${String(item.SK)}: the target already has it.`));
+      moved++;
+    }
+  }
+  return moved;
+}
+
+function moveItem(item: Item, targetPk: string, targetId: string): TransactItem[] {
+  const sourceKey = { PK: item.PK as string, SK: item.SK as string };
+  if (item.mergeAs === 'sum') {
+    const fields = (item.sumFields as string[] | undefined) ?? [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':cid': targetId };
+    const adds = fields.map((f, i) => {
+      names[`#s${i}`] = f;
+      values[`:s${i}`] = (item[f] as number | undefined) ?? 0;
+      return `#s${i} :s${i}`;
+    });
+    const copied = Object.entries(item).filter(([k]) => !['PK', 'SK', 'clientId', ...fields].includes(k));
+    const sets = copied.map(([k, v], i) => {
+      names[`#c${i}`] = k;
+      values[`:c${i}`] = v;
+      return `#c${i} = if_not_exists(#c${i}, :c${i})`;
+    });
+    return [
+      {
+        Update: {
+          TableName: tableName(),
+          Key: { PK: targetPk, SK: sourceKey.SK },
+          UpdateExpression: `SET clientId = :cid${sets.length ? ', ' + sets.join(', ') : ''}${adds.length ? ' ADD ' + adds.join(', ') : ''}`,
+          ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+          ExpressionAttributeValues: values,
+        },
+      },
+      { Delete: { TableName: tableName(), Key: sourceKey } },
+    ];
+  }
+  const refs = (item.refs as Key[] | undefined) ?? [];
+  return [
+    { Put: { TableName: tableName(), Item: { ...item, PK: targetPk, clientId: targetId }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    { Delete: { TableName: tableName(), Key: sourceKey } },
+    ...refs.map((ref) => ({
+      Update: { TableName: tableName(), Key: { PK: ref.PK, SK: ref.SK }, UpdateExpression: 'SET clientId = :cid', ExpressionAttributeValues: { ':cid': targetId } },
+    })),
+  ];
+}

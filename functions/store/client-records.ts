@@ -1,0 +1,93 @@
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { newId } from '../domain/ids.js';
+import { NotFoundError } from '../http/errors.js';
+import { db, queryPage, stripKeys, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
+import { ACTIVITY_SK_PREFIX, activitySk, clientPk } from './keys.js';
+import { isConditionFailure, staleOrGone } from './items.js';
+
+/**
+ * Records kept in a client's partition under an SK prefix (contacts, notes, …): plain versioned items that
+ * carry `clientId` so a merge can move them.
+ */
+export interface RecordKey {
+  companyId: string;
+  clientId: string;
+  sk: string;
+}
+
+const key = (k: RecordKey) => ({ PK: clientPk(k.companyId, k.clientId), SK: k.sk });
+
+export async function putRecord(k: RecordKey, record: Item, indexAttributes: Item = {}): Promise<void> {
+  await db().send(new PutCommand({ TableName: tableName(), Item: { ...key(k), ...indexAttributes, ...record, clientId: k.clientId }, ConditionExpression: 'attribute_not_exists(PK)' }));
+}
+
+export async function getRecord<T>(k: RecordKey): Promise<T | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: key(k), ConsistentRead: true }));
+  return out.Item ? (stripKeys(out.Item) as T) : undefined;
+}
+
+export async function requireRecord<T>(k: RecordKey, what: string): Promise<T> {
+  const record = await getRecord<T>(k);
+  if (!record) throw new NotFoundError(`No such ${what}.`);
+  return record;
+}
+
+/** Replaces a record if its version is unchanged; `indexAttributes` (e.g. LSI1SK) are set afresh. */
+export async function replaceRecord(k: RecordKey, previousVersion: number, next: Item, what: string, indexAttributes: Item = {}): Promise<void> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...key(k), ...indexAttributes, ...next, clientId: k.clientId },
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':expected': previousVersion },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw staleOrGone(what, (await getRecord(k)) !== undefined);
+    throw error;
+  }
+}
+
+export async function deleteRecord(k: RecordKey, what: string): Promise<void> {
+  try {
+    await db().send(new DeleteCommand({ TableName: tableName(), Key: key(k), ConditionExpression: 'attribute_exists(PK)' }));
+  } catch (error) {
+    if (isConditionFailure(error)) throw new NotFoundError(`No such ${what}.`);
+    throw error;
+  }
+}
+
+export async function listRecords<T>(companyId: string, clientId: string, prefix: string, limit: number, startKey?: Record<string, unknown>, newestFirst = false): Promise<Page<T>> {
+  const page = await queryPage({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':prefix': prefix },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+    ScanIndexForward: !newestFirst,
+  });
+  return { items: page.items.map((i) => stripKeys(i) as T), lastKey: page.lastKey };
+}
+
+export interface Actor {
+  type: 'staff' | 'client' | 'operator' | 'system';
+  id: string;
+}
+
+export interface ActivityEntry {
+  id: string;
+  at: string;
+  actor: Actor;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+/** An activity-log entry, as a transaction item so it commits with the change it records. */
+export function activityPut(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown> = {}): TransactItem {
+  const entry: ActivityEntry = { id: newId('act'), at: new Date().toISOString(), actor, action, details };
+  return { Put: { TableName: tableName(), Item: { PK: clientPk(companyId, clientId), SK: activitySk(entry.at, entry.id), entity: 'activity', clientId, ...entry } } };
+}
+
+export async function listActivity(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<ActivityEntry>> {
+  return listRecords<ActivityEntry>(companyId, clientId, ACTIVITY_SK_PREFIX, limit, startKey, true);
+}

@@ -1,0 +1,298 @@
+import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type Client, type ClientStatus, type SortIndex } from '../domain/client.js';
+import { ConflictError, NotFoundError } from '../http/errors.js';
+import { db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
+import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, counterSk, groupMemberPk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
+import { forgetClientLoginStatus } from './principals.js';
+
+const SEP = '\u0001';
+type Key = { PK: string; SK: string };
+
+/** Items outside the client's partition that exist because of the client (its indexes and unique markers). */
+function externalItems(companyId: string, c: Client): Array<Key & Item> {
+  const base = { clientId: c.id, status: c.status, groupId: c.groupId, entity: 'clientIndex' };
+  const items: Array<Key & Item> = SORT_INDEXES.map((index) => ({ PK: clientListPk(companyId, index), SK: `${sortValue(c, index)}${SEP}${c.id}`, ...base }));
+  const pairs = searchTerms(c);
+  for (const [term, field] of pairs) items.push({ PK: clientSearchPk(companyId), SK: `${term}${SEP}${field}${SEP}${c.id}`, ...base, term, field, pairs });
+  items.push({ PK: groupMemberPk(companyId, c.groupId), SK: c.id, ...base });
+  if (c.email) items.push({ PK: uniquePk(companyId, 'email', c.email.toLowerCase()), SK: uniqueSk, ownerId: c.id, entity: 'unique', field: 'email' });
+  if (c.username) items.push({ PK: uniquePk(companyId, 'username', c.username.toLowerCase()), SK: uniqueSk, ownerId: c.id, entity: 'unique', field: 'username' });
+  return items;
+}
+
+const keyOf = (k: Key): Key => ({ PK: k.PK, SK: k.SK });
+const keyString = (k: Key) => `${k.PK}\n${k.SK}`;
+
+function uniqueField(item: Item): string | undefined {
+  return item.entity === 'unique' ? (item.field as string) : undefined;
+}
+
+function clientItem(companyId: string, c: Client, owned: Key[]): Item {
+  return { PK: clientPk(companyId, c.id), SK: clientSk, LSI1SK: PROFILE_VIEW_CLIENT, entity: 'client', ...c, owned };
+}
+
+/** The client number's marker is never deleted, so a number is never used again. */
+function numberMarker(companyId: string, c: Client): TransactItem {
+  return {
+    Put: {
+      TableName: tableName(),
+      Item: { PK: uniquePk(companyId, 'number', String(c.number)), SK: uniqueSk, ownerId: c.id, entity: 'unique', field: 'number' },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+function duplicate(field: string): ConflictError {
+  return new ConflictError(`A client with that ${field} already exists.`, { field, code: `duplicate_${field}` });
+}
+
+async function readCounter(companyId: string): Promise<number> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk('client') }, ConsistentRead: true }));
+  return (out.Item?.value as number | undefined) ?? 0;
+}
+
+/**
+ * Writes a new client with its unique markers and index entries in one transaction. Without a given number the
+ * next one is taken from the company's counter, guarded by a condition; a lost race is retried.
+ */
+export async function insertClient(companyId: string, draft: Omit<Client, 'number'> & { number?: number }, extra: TransactItem[] = []): Promise<Client> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const seen = await readCounter(companyId);
+    const number = draft.number ?? seen + 1;
+    const client: Client = { ...draft, number };
+    const externals = externalItems(companyId, client);
+    const counterValue = Math.max(seen, number);
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: tableName(),
+          Key: { PK: companyPk(companyId), SK: counterSk('client') },
+          UpdateExpression: 'SET #v = :next',
+          ConditionExpression: seen === 0 ? 'attribute_not_exists(#v) OR #v = :seen' : '#v = :seen',
+          ExpressionAttributeNames: { '#v': 'value' },
+          ExpressionAttributeValues: { ':next': counterValue, ':seen': seen },
+        },
+      },
+      numberMarker(companyId, client),
+      { Put: { TableName: tableName(), Item: clientItem(companyId, client, externals.map(keyOf)), ConditionExpression: 'attribute_not_exists(PK)' } },
+      ...externals.map((item) => ({ Put: { TableName: tableName(), Item: item, ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
+      ...extra,
+    ];
+    let counterRace = false;
+    try {
+      await transact(items, (index) => {
+        if (index === 0) {
+          counterRace = true;
+          return new ConflictError('counter race');
+        }
+        if (index === 1) return duplicate('number');
+        const field = index >= 3 && index < 3 + externals.length ? uniqueField(externals[index - 3]) : undefined;
+        return field ? duplicate(field) : new ConflictError('The client could not be created because of a concurrent change; retry.');
+      });
+      return client;
+    } catch (error) {
+      if (counterRace) continue;
+      throw error;
+    }
+  }
+  throw new ConflictError('Too many clients are being created at once; retry.', { code: 'busy' });
+}
+
+export async function getClient(companyId: string, clientId: string): Promise<Client | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: clientSk }, ConsistentRead: true }));
+  return out.Item ? toClient(out.Item) : undefined;
+}
+
+function toClient(item: Item): Client {
+  const { owned, ...rest } = stripKeys(item) as Item;
+  void owned;
+  return rest as unknown as Client;
+}
+
+export async function requireClient(companyId: string, clientId: string): Promise<Client> {
+  const client = await getClient(companyId, clientId);
+  if (!client) throw new NotFoundError('No such client.');
+  return client;
+}
+
+/** The profile view: the client, its balances and its sticky notes, from one Query of the client's partition. */
+export async function readProfileView(companyId: string, clientId: string): Promise<{ client: Client; balances: Item[]; stickyNotes: Item[] } | undefined> {
+  const items: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'LSI1',
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  const clientRow = items.find((i) => i.SK === clientSk);
+  if (!clientRow) return undefined;
+  return {
+    client: toClient(clientRow),
+    balances: items.filter((i) => String(i.LSI1SK).startsWith('1#')).map((i) => stripKeys(i)),
+    stickyNotes: items.filter((i) => String(i.LSI1SK).startsWith('2#')).map((i) => stripKeys(i)),
+  };
+}
+
+/**
+ * Replaces a client if its version is still `previous.version`, moving its unique markers and index entries
+ * in the same transaction. `extra` items (an activity entry, say) commit with it.
+ */
+export async function updateClient(companyId: string, previous: Client, next: Client, extra: TransactItem[] = []): Promise<void> {
+  const before = externalItems(companyId, previous);
+  const after = externalItems(companyId, next);
+  const afterKeys = new Set(after.map(keyString));
+  const beforeKeys = new Set(before.map(keyString));
+  const removed = before.filter((i) => !afterKeys.has(keyString(i)));
+  const added = after.filter((i) => !beforeKeys.has(keyString(i)) || !uniqueField(i));
+  const items: TransactItem[] = [
+    {
+      Put: {
+        TableName: tableName(),
+        Item: clientItem(companyId, next, after.map(keyOf)),
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':expected': previous.version },
+      },
+    },
+    ...removed.map((i) => ({ Delete: { TableName: tableName(), Key: keyOf(i) } })),
+    ...added.map((item) => ({
+      Put: { TableName: tableName(), Item: item, ...(uniqueField(item) && !beforeKeys.has(keyString(item)) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) },
+    })),
+    ...extra,
+  ];
+  await transact(items, (index) => {
+    if (index === 0) return new ConflictError('The client was changed by another request; read it again.', { code: 'stale_version' });
+    const addedIndex = index - 1 - removed.length;
+    const field = addedIndex >= 0 && addedIndex < added.length ? uniqueField(added[addedIndex]) : undefined;
+    return field ? duplicate(field) : new ConflictError('The client could not be saved because of a concurrent change; retry.');
+  });
+  if (previous.status !== next.status) forgetClientLoginStatus(companyId, next.id);
+}
+
+export interface ClientListOptions {
+  sort: SortIndex;
+  descending: boolean;
+  status?: ClientStatus;
+  groupId?: string;
+  limit: number;
+  startKey?: Record<string, unknown>;
+}
+
+function filterIndexEntry(status?: string, groupId?: string) {
+  return (item: Item) => (status === undefined || item.status === status) && (groupId === undefined || item.groupId === groupId);
+}
+
+/** Fetches the clients behind a page of index entries, keeping the page's order. */
+async function hydrate(companyId: string, clientIds: string[]): Promise<Client[]> {
+  if (clientIds.length === 0) return [];
+  const found = new Map<string, Client>();
+  let keys: Record<string, unknown>[] = clientIds.map((id) => ({ PK: clientPk(companyId, id), SK: clientSk }));
+  for (let round = 0; keys.length > 0 && round < 10; round++) {
+    const out = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys } } }));
+    for (const item of out.Responses?.[tableName()] ?? []) found.set(item.id as string, toClient(item));
+    keys = (out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+  }
+  return clientIds.map((id) => found.get(id)).filter((c): c is Client => c !== undefined);
+}
+
+export async function listClients(companyId: string, o: ClientListOptions): Promise<Page<Client>> {
+  const page = await queryFiltered<Item>(
+    {
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': clientListPk(companyId, o.sort) },
+      ScanIndexForward: !o.descending,
+      ExclusiveStartKey: o.startKey,
+    },
+    o.limit,
+    filterIndexEntry(o.status, o.groupId),
+    keyOf as (i: Item) => Key,
+  );
+  return { items: await hydrate(companyId, page.items.map((i) => i.clientId as string)), lastKey: page.lastKey };
+}
+
+/** Prefix search over the search-term index; results come in order of the matched value. */
+export async function searchClients(companyId: string, q: string, o: Omit<ClientListOptions, 'sort' | 'descending'>): Promise<Page<Client>> {
+  const folded = searchFold(q);
+  const statusAndGroup = filterIndexEntry(o.status, o.groupId);
+  const page = await queryFiltered<Item>(
+    {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :q)',
+      ExpressionAttributeValues: { ':pk': clientSearchPk(companyId), ':q': folded },
+      ExclusiveStartKey: o.startKey,
+    },
+    o.limit,
+    (item) => statusAndGroup(item) && isFirstMatch(item.pairs as Array<[string, string]>, folded, item.term as string, item.field as string),
+    keyOf as (i: Item) => Key,
+  );
+  return { items: await hydrate(companyId, page.items.map((i) => i.clientId as string)), lastKey: page.lastKey };
+}
+
+/** The clients of a group, a page at a time (for moving them when the group is deleted). */
+export async function groupMemberIds(companyId: string, groupId: string, startKey?: Record<string, unknown>): Promise<Page<string>> {
+  const out = await db().send(
+    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': groupMemberPk(companyId, groupId) }, ExclusiveStartKey: startKey, Limit: 100 }),
+  );
+  return { items: (out.Items ?? []).map((i) => i.clientId as string), lastKey: out.LastEvaluatedKey };
+}
+
+/** Moves every client of `fromGroupId` to `toGroupId`, a page at a time with bounded concurrency. */
+export async function moveGroupMembers(companyId: string, fromGroupId: string, toGroupId: string): Promise<number> {
+  let moved = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await groupMemberIds(companyId, fromGroupId, startKey);
+    for (let i = 0; i < page.items.length; i += 8) {
+      await Promise.all(
+        page.items.slice(i, i + 8).map(async (clientId) => {
+          for (let attempt = 0; attempt < 5; attempt++) {
+            const client = await getClient(companyId, clientId);
+            if (!client || client.groupId !== fromGroupId) return;
+            try {
+              await updateClient(companyId, client, { ...client, groupId: toGroupId, version: client.version + 1, updatedAt: new Date().toISOString() });
+              moved++;
+              return;
+            } catch (error) {
+              if (!(error instanceof ConflictError)) throw error;
+            }
+          }
+          throw new ConflictError('A client of this group kept changing while it was being moved; retry.');
+        }),
+      );
+    }
+    startKey = page.lastKey;
+  } while (startKey);
+  return moved;
+}
+
+/** Which client owns a unique value (email, username) in a company. */
+export async function ownerOfUnique(companyId: string, field: 'email' | 'username' | 'number', value: string): Promise<string | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: uniquePk(companyId, field, field === 'number' ? value : value.toLowerCase()), SK: uniqueSk }, ConsistentRead: true }));
+  return out.Item?.ownerId as string | undefined;
+}
+
+export async function clientStatusForUsername(companyId: string, username: string): Promise<ClientStatus | undefined> {
+  const clientId = await ownerOfUnique(companyId, 'username', username);
+  if (!clientId) return undefined;
+  return (await getClient(companyId, clientId))?.status;
+}
+
+export async function setAutoDebitAccount(companyId: string, clientId: string, accountId: string | null): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { PK: clientPk(companyId, clientId), SK: clientSk },
+      UpdateExpression: 'SET autoDebitAccountId = :a, version = version + :one, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':a': accountId, ':one': 1, ':now': new Date().toISOString() },
+    }),
+  );
+}

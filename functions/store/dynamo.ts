@@ -1,0 +1,84 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+
+let documentClient: DynamoDBDocumentClient | undefined;
+
+/** Module-scoped client, reused across invocations; endpoint and credentials come from the standard AWS env. */
+export function db(): DynamoDBDocumentClient {
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return documentClient;
+}
+
+export function tableName(): string {
+  const name = process.env.BILLOW_TABLE;
+  if (!name) throw new Error('BILLOW_TABLE is not set');
+  return name;
+}
+
+export type Item = Record<string, unknown>;
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * Runs a transaction. When it is cancelled by a failed condition, `onConditionFailed` is called with the index
+ * of the first item whose condition failed, so the caller can throw the precise domain error.
+ */
+export async function transact(items: TransactItem[], onConditionFailed: (index: number) => Error): Promise<void> {
+  try {
+    await db().send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException') {
+      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+      const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (failed >= 0) throw onConditionFailed(failed);
+    }
+    throw error;
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  lastKey?: Record<string, unknown>;
+}
+
+/** One page of a Query; the caller turns `lastKey` into a signed cursor. */
+export async function queryPage<T = Item>(input: Omit<QueryCommandInput, 'TableName'>): Promise<Page<T>> {
+  const out = await db().send(new QueryCommand({ TableName: tableName(), ...input }));
+  return { items: (out.Items ?? []) as T[], lastKey: out.LastEvaluatedKey };
+}
+
+/**
+ * Reads up to `limit` items matching a filter, following the partition past pages that the filter thinned out.
+ * Returns the key to continue from, which is the last item returned (not the last item read), so no item is
+ * skipped or repeated between pages.
+ */
+export async function queryFiltered<T extends Item>(
+  input: Omit<QueryCommandInput, 'TableName' | 'Limit'>,
+  limit: number,
+  keep: (item: T) => boolean,
+  keyOf: (item: T) => Record<string, unknown>,
+): Promise<Page<T>> {
+  const items: T[] = [];
+  let startKey = input.ExclusiveStartKey;
+  for (;;) {
+    const page = await queryPage<T>({ ...input, ExclusiveStartKey: startKey, Limit: Math.max(limit * 2, 50) });
+    for (const item of page.items) {
+      if (!keep(item)) continue;
+      items.push(item);
+      if (items.length === limit) {
+        return { items, lastKey: keyOf(item) };
+      }
+    }
+    if (!page.lastKey) return { items };
+    startKey = page.lastKey;
+  }
+}
+
+/** Drops the table's key and index attributes before an item is shown to a caller. */
+export function stripKeys<T extends Item>(item: T): Omit<T, 'PK' | 'SK'> {
+  const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, LSI1SK, expiresAt, entity, ...rest } = item as Item;
+  void PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, LSI1SK, expiresAt, entity;
+  return rest as Omit<T, 'PK' | 'SK'>;
+}

@@ -1,0 +1,68 @@
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Group } from '../domain/group.js';
+import { NotFoundError } from '../http/errors.js';
+import { db, queryPage, stripKeys, tableName, type Page } from './dynamo.js';
+import { companyPk, GROUP_SK_PREFIX, groupSk } from './keys.js';
+import { isConditionFailure, staleOrGone } from './items.js';
+
+const groupKey = (companyId: string, groupId: string) => ({ PK: companyPk(companyId), SK: groupSk(groupId) });
+
+export async function putNewGroup(companyId: string, group: Group): Promise<void> {
+  await db().send(
+    new PutCommand({ TableName: tableName(), Item: { ...groupKey(companyId, group.id), entity: 'group', ...group }, ConditionExpression: 'attribute_not_exists(PK)' }),
+  );
+}
+
+export async function getGroup(companyId: string, groupId: string): Promise<Group | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: groupKey(companyId, groupId), ConsistentRead: true }));
+  return out.Item ? (stripKeys(out.Item) as unknown as Group) : undefined;
+}
+
+export async function requireGroup(companyId: string, groupId: string): Promise<Group> {
+  const group = await getGroup(companyId, groupId);
+  if (!group) throw new NotFoundError('No such client group.');
+  return group;
+}
+
+export async function listGroups(companyId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Group>> {
+  const page = await queryPage({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': companyPk(companyId), ':prefix': GROUP_SK_PREFIX },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
+  return { items: page.items.map((i) => stripKeys(i) as unknown as Group), lastKey: page.lastKey };
+}
+
+/** Writes `next` if the stored group still has `previous.version`. */
+export async function saveGroup(companyId: string, previous: Group, next: Group): Promise<void> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...groupKey(companyId, next.id), entity: 'group', ...next },
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':expected': previous.version },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw staleOrGone('client group', (await getGroup(companyId, previous.id)) !== undefined);
+    throw error;
+  }
+}
+
+export async function deleteGroupItem(companyId: string, group: Group): Promise<void> {
+  try {
+    await db().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: groupKey(companyId, group.id),
+        ConditionExpression: 'version = :expected AND isDefault = :false',
+        ExpressionAttributeValues: { ':expected': group.version, ':false': false },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw staleOrGone('client group', (await getGroup(companyId, group.id)) !== undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Every key of the single table, in one place. The README's access-pattern table is written from this file:
+ * change one, change the other.
+ *
+ * Partitions:
+ * - `CO#<co>`                       the company: its item, settings, groups, counters
+ * - `CO#<co>#CL#<cl>`               everything one client owns (profile, contacts, notes, money, mail, activity)
+ * - `CO#<co>#REF#<id>`              pointer from a bare object id (invoice, transaction, …) to its client
+ * - `CO#<co>#UQ#<kind>#<value>`     uniqueness markers (email, username, client number, invoice number)
+ * - `CO#<co>#CLX#<sort>`            client list index, one partition per sort order
+ * - `CO#<co>#CLQ`                   client search terms (prefixes of names, company, email, number)
+ * - `CO#<co>#GRPM#<grp>`            client-group membership
+ * - `CO#<co>#IDEM#<key>`            idempotency records (TTL 24 h)
+ * - `PWT#<hash>`                    one-time set-password tokens (TTL)
+ */
+export const companyPk = (companyId: string) => `CO#${companyId}`;
+export const companySk = 'COMPANY';
+export const companiesListPk = 'COMPANIES';
+
+export const counterSk = (name: string) => `COUNTER#${name}`;
+
+export const groupSk = (groupId: string) => `GROUP#${groupId}`;
+export const GROUP_SK_PREFIX = 'GROUP#';
+
+export const clientPk = (companyId: string, clientId: string) => `CO#${companyId}#CL#${clientId}`;
+export const clientSk = 'CLIENT';
+export const contactSk = (contactId: string) => `CONTACT#${contactId}`;
+export const CONTACT_SK_PREFIX = 'CONTACT#';
+export const noteSk = (noteId: string) => `NOTE#${noteId}`;
+export const NOTE_SK_PREFIX = 'NOTE#';
+export const activitySk = (at: string, id: string) => `ACT#${at}#${id}`;
+export const ACTIVITY_SK_PREFIX = 'ACT#';
+
+/** LSI1 sort keys of the profile view: the client first, then sticky notes newest first. */
+export const PROFILE_VIEW_CLIENT = '0#CLIENT';
+export const profileViewBalance = (currency: string) => `1#BAL#${currency}`;
+export const profileViewStickyNote = (createdAt: string, noteId: string) => `2#NOTE#${invertTimestamp(createdAt)}#${noteId}`;
+
+export const refPk = (companyId: string, objectId: string) => `CO#${companyId}#REF#${objectId}`;
+export const refSk = 'REF';
+
+export const uniquePk = (companyId: string, kind: string, value: string) => `CO#${companyId}#UQ#${kind}#${value}`;
+export const uniqueSk = 'UQ';
+
+export const clientListPk = (companyId: string, sort: string) => `CO#${companyId}#CLX#${sort}`;
+export const clientSearchPk = (companyId: string) => `CO#${companyId}#CLQ`;
+export const groupMemberPk = (companyId: string, groupId: string) => `CO#${companyId}#GRPM#${groupId}`;
+
+export const idempotencyPk = (scope: string, keyHash: string) => `CO#${scope}#IDEM#${keyHash}`;
+export const idempotencySk = 'IDEM';
+
+export const passwordTokenPk = (tokenHash: string) => `PWT#${tokenHash}`;
+export const passwordTokenSk = 'PWT';
+
+/** Makes newer timestamps sort first in an ascending index. */
+export function invertTimestamp(iso: string): string {
+  const ms = Date.parse(iso);
+  return String(9_999_999_999_999 - ms).padStart(13, '0');
+}

@@ -1,0 +1,125 @@
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { BillowTable, TableAccess } from './data.js';
+import type { BillowIdentity } from './identity.js';
+
+/** The repository root (this file lives in `lib/`). */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Path of a source file under `functions/`. */
+export function functionEntry(...segments: string[]): string {
+  return path.join(REPO_ROOT, 'functions', ...segments);
+}
+
+/**
+ * The newest Node.js runtime this aws-cdk-lib offers. Keep in step with cdk-nag's AwsSolutions-L1 when
+ * aws-cdk-lib is upgraded.
+ */
+export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** esbuild's ESM output has no `require`; some CommonJS dependencies still call it. */
+const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface BillowFunctionProps {
+  /** Path of the entry file (`functionEntry('clients', 'handler.ts')`). */
+  entry: string;
+  /** Exported handler name. @default 'handler' */
+  handler?: string;
+  description?: string;
+  /** @default 1024 MB (ARM cold starts and CPU scale with memory) */
+  memorySize?: number;
+  /** @default 20 seconds */
+  timeout?: Duration;
+  /** @default one month */
+  logRetention?: logs.RetentionDays;
+  environment?: Record<string, string>;
+}
+
+/**
+ * Every Billow Lambda: newest Node runtime, ARM64, minified ESM bundle with source maps, active tracing, its
+ * own log group with retention, and its own role that starts with nothing but write access to that log
+ * group. Grants are added with the `bind*` helpers, which set the matching environment variable in the
+ * same call, so a function can only name what it may use.
+ */
+export class BillowFunction extends NodejsFunction {
+  /** The function's own log group (the base class's `logGroup` getter returns it as `ILogGroup`). */
+  readonly functionLogGroup: logs.LogGroup;
+  /** The function's own execution role. */
+  readonly executionRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: BillowFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${id}`,
+    });
+    const functionProps: NodejsFunctionProps = {
+      entry: props.entry,
+      handler: props.handler ?? 'handler',
+      description: props.description,
+      runtime: NODE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(20),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Bundle the SDK so the deployed code runs the versions pinned in package-lock.json.
+        bundleAwsSDK: true,
+      },
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    };
+    super(scope, id, functionProps);
+    this.functionLogGroup = logGroup;
+    this.executionRole = role;
+    logGroup.grantWrite(role);
+    // Active tracing adds xray:PutTraceSegments/PutTelemetryRecords on `*`. The infra tests assert that `*`
+    // never appears on any other action of these roles.
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) uses Resource *: those actions support no resource-level permissions. test/infra asserts no other statement of a Billow function role uses *.',
+    });
+  }
+
+  /** Grants table access (table and each named index, no wildcard, no Scan) and sets `BILLOW_TABLE`. */
+  bindTable(table: BillowTable, access: TableAccess): this {
+    table.grant(this, access);
+    this.addEnvironment('BILLOW_TABLE', table.table.tableName);
+    return this;
+  }
+
+  /** Grants the Cognito admin actions the identity adapter uses, on this pool only, and sets the pool ids. */
+  bindIdentity(identity: BillowIdentity): this {
+    identity.grantAdmin(this);
+    this.addEnvironment('BILLOW_USER_POOL_ID', identity.userPool.userPoolId);
+    this.addEnvironment('BILLOW_USER_POOL_CLIENT_ID', identity.client.userPoolClientId);
+    return this;
+  }
+
+  /** Grants read of the cursor-signing secret and sets `BILLOW_SIGNING_SECRET_ARN`. */
+  bindSigningSecret(secret: secretsmanager.ISecret): this {
+    secret.grantRead(this);
+    this.addEnvironment('BILLOW_SIGNING_SECRET_ARN', secret.secretArn);
+    return this;
+  }
+}

@@ -1,0 +1,108 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import type { BillowApi } from './api.js';
+import type { BillowTable } from './data.js';
+import type { BillowFunction } from './function.js';
+
+export interface BillowObservabilityProps {
+  api: BillowApi;
+  table: BillowTable;
+  /** Functions outside the API (Cognito triggers, later automation and import tasks). */
+  otherFunctions?: readonly BillowFunction[];
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * The alarms and the dashboard ops watch: API 5xx and latency, Lambda errors and throttles, table throttles
+ * and system errors. Alarms have no action here; subscribe a topic with `addAlarmAction` per deployment.
+ */
+export class BillowObservability extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: BillowObservabilityProps) {
+    super(scope, id);
+    const { httpApi } = props.api;
+    const apiFunctions = Object.values(props.api.functions) as BillowFunction[];
+    const allFunctions = [...apiFunctions, ...(props.otherFunctions ?? [])];
+
+    const api5xx = httpApi.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    this.alarm('Api5xx', api5xx, 5, 'The API answered 5 or more 5xx responses in 5 minutes.');
+    const apiP99 = httpApi.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' });
+    this.alarm('ApiLatencyP99', apiP99, 5_000, 'API p99 latency over 5 s for 15 minutes.', 3);
+
+    for (const fn of allFunctions) {
+      const name = fn.node.id;
+      this.alarm(`${name}Errors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, `${name} threw (errors ≥ 1 in 5 minutes).`);
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, `${name} was throttled.`);
+    }
+
+    const table = props.table.table;
+    const tableThrottles = new cloudwatch.MathExpression({
+      expression: 'FILL(r, 0) + FILL(w, 0)',
+      label: 'Read + write throttle events',
+      period: FIVE_MINUTES,
+      usingMetrics: {
+        r: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES }),
+        w: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES }),
+      },
+    });
+    this.alarm('TableThrottles', tableThrottles, 10, 'DynamoDB throttled 10 or more requests in 5 minutes.');
+
+    const apiDurationP99 = apiFunctions.map((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: fn.node.id }));
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'API requests and errors',
+            left: [httpApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }), httpApi.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' }), api5xx],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'API latency',
+            left: [httpApi.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }), apiP99, httpApi.metricIntegrationLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Lambda errors',
+            left: allFunctions.map((fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label: fn.node.id })),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({ title: 'API Lambda duration p99', left: apiDurationP99, width: 12 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'DynamoDB consumed capacity',
+            left: [table.metricConsumedReadCapacityUnits({ period: FIVE_MINUTES }), table.metricConsumedWriteCapacityUnits({ period: FIVE_MINUTES })],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'DynamoDB throttles and conditional-check failures',
+            left: [tableThrottles],
+            right: [table.metricConditionalCheckFailedRequests({ period: FIVE_MINUTES, statistic: 'Sum' })],
+            width: 12,
+          }),
+        ],
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
+      ],
+    });
+  }
+
+  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `Billow: ${description}`,
+    });
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}
