@@ -19,7 +19,7 @@ const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'idempotency-key', 
 const CORS_EXPOSE_HEADERS = ['x-request-id', 'retry-after', 'etag', 'location', 'content-disposition'];
 
 /** The area whose function answers requests that match no route (`$default`), with a 404 problem document. */
-const FALLBACK_AREA: ApiArea = (API_AREAS as readonly ApiArea[]).includes('platform' as ApiArea) ? ('platform' as ApiArea) : API_AREAS[0];
+const FALLBACK_AREA: ApiArea = 'platform';
 
 export interface BillowApiProps {
   table: BillowTable;

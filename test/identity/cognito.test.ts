@@ -90,6 +90,19 @@ describe('createUser', () => {
     expect(cognito.names()).toEqual(['AdminCreateUser']);
   });
 
+  it('maps Cognito`s parameter checks to a 400 naming the field (email, else username)', async () => {
+    const cognito = fakeCognito({
+      AdminCreateUser: () => {
+        throw awsError('InvalidParameterException', 'Invalid email address format.');
+      },
+    });
+    const error = await new CognitoIdentityProvider(POOL, CLIENT, table, cognito.client)
+      .createUser({ username: 'alice', role: 'staff', companyId: CO, password: 'longenough', email: 'x@' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors[0].path).toBe('email');
+  });
+
   it('maps a policy rejection to a 400 on password, and rolls back a half-made user', async () => {
     const cognito = fakeCognito({
       AdminSetUserPassword: () => {

@@ -7,9 +7,12 @@ import { BillowStack } from '../../lib/billow-stack.js';
 /** Fixed environment so ARNs and the issuer URL resolve the same way in every run. */
 export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' };
 
-/** A fresh app that never runs esbuild (infra tests read the template, not the bundles). */
+/**
+ * A fresh app that never runs esbuild (infra tests read the template, not the bundles) and that throws on
+ * validation failures (cdk-nag) instead of only printing them.
+ */
 export function testApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:appMode': 'inmemory' } });
 }
 
 export function buildStack(app: App = testApp(), routes: readonly AnyRoute[] = allRoutes): { app: App; stack: BillowStack } {

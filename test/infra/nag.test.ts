@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Stack, Validations } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildStack, testApp } from './build.js';
 
@@ -38,10 +38,10 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
-  it('is not vacuous: a table without point-in-time recovery is reported', () => {
+  it('is not vacuous: an unacknowledged finding fails synthesis', () => {
     const app = testApp();
     const stack = new Stack(app, 'Bad');
-    new dynamodb.TableV2(stack, 'Table', { partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING } });
-    expect(nagFindings(app)).toContain('AwsSolutions-DDB3');
+    new secretsmanager.Secret(stack, 'Secret');
+    expect(nagFindings(app)).toContain('AwsSolutions-SMG4');
   });
 });

@@ -103,6 +103,11 @@ export class CognitoIdentityProvider implements IdentityProvider {
       return sub ?? out.User?.Username ?? poolUsername;
     } catch (error) {
       if (nameOf(error) === 'UsernameExistsException') throw new ConflictError('That username is taken.', { field: 'username', code: 'duplicate_username' });
+      if (nameOf(error) === 'InvalidParameterException') {
+        // Cognito's own limits: an email it cannot parse, or a pool username over 128 characters.
+        const message = (error as Error).message;
+        throw ValidationError.field(/email/i.test(message) ? 'email' : 'username', message);
+      }
       return mapCommonError(error);
     }
   }

@@ -28,9 +28,12 @@ export interface CapturedEmail {
 
 /** Dev-only: a dynamic import keeps the stand-in (and express) out of the Lambda bundles. */
 async function loadStandIn() {
-  // The package is CommonJS with an `exports.default`, so from ESM the server factory sits at `.default.default`.
+  // The package is CommonJS with an `exports.default`: Node's ESM loader puts the server factory at
+  // `.default.default`, while Vite-based runners (vitest) apply the `__esModule` interop and put it at `.default`.
   const module = await import('aws-ses-v2-local');
-  return module.default.default;
+  type StartServer = typeof module.default.default;
+  const exported = module.default as StartServer | { default: StartServer };
+  return typeof exported === 'function' ? exported : exported.default;
 }
 
 function endpointFor(host: string, port: number): string {

@@ -224,19 +224,19 @@ function validTemplate(part: string, context: z.core.$RefinementCtx<string>): vo
 export const emailTemplateSchema = z.strictObject({
   subject: z
     .string()
-    .max(1000)
+    .max(1000, { abort: true })
     .refine((value) => value.trim().length > 0, 'Subject must not be blank')
     .refine((value) => !/[\r\n]/.test(value), 'Subject must be one line')
     .superRefine(validTemplate),
   html: z
     .string()
     .refine((value) => value.trim().length > 0, 'HTML must not be blank')
-    .refine((value) => Buffer.byteLength(value, 'utf8') <= 512 * KIB, 'HTML must be at most 512 KiB')
+    .refine((value) => Buffer.byteLength(value, 'utf8') <= 512 * KIB, { message: 'HTML must be at most 512 KiB', abort: true })
     .superRefine(validTemplate),
   // May be empty: the text part is then derived from the HTML.
   text: z
     .string()
-    .refine((value) => Buffer.byteLength(value, 'utf8') <= 100 * KIB, 'Text must be at most 100 KiB')
+    .refine((value) => Buffer.byteLength(value, 'utf8') <= 100 * KIB, { message: 'Text must be at most 100 KiB', abort: true })
     .superRefine(validTemplate),
 });
 
