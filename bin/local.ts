@@ -16,6 +16,7 @@ try {
   console.log(`Billow is running at ${f.apiUrl}  (state in ${stateDir}; Ctrl-C stops it)
 
   API docs        ${f.apiUrl}/docs
+  Sent mail       ${f.mailUrl}  (the SES stand-in; JSON at ${f.mailUrl}/store)
   Company         ${f.companyId}
   Staff login     ${f.staffUsername} / ${f.staffPassword}
   Operator login  ${f.operatorUsername} / ${f.operatorPassword}

@@ -4,6 +4,15 @@ import { LocalIdentityProvider } from './adapters/identity/local.js';
 import { CognitoIdentityProvider } from './adapters/identity/cognito.js';
 import { SecretsManagerSource } from './adapters/secrets/aws.js';
 import { EnvSecretSource } from './adapters/secrets/local.js';
+import type { Mailer } from './adapters/mailer/port.js';
+import { SesMailer } from './adapters/mailer/ses.js';
+import { localSesClient } from './adapters/mailer/local.js';
+import type { PaymentGateway } from './adapters/gateway/port.js';
+import { LocalGateway } from './adapters/gateway/local.js';
+import { SecretStripeGateway } from './adapters/gateway/aws.js';
+import type { EnvelopeCipher } from './adapters/crypto/port.js';
+import { KmsEnvelopeCipher } from './adapters/crypto/kms.js';
+import { LocalEnvelopeCipher } from './adapters/crypto/local.js';
 
 /**
  * The adapters a handler needs, chosen once per container from the environment: `BILLOW_RUNTIME=aws` (set by
@@ -12,6 +21,12 @@ import { EnvSecretSource } from './adapters/secrets/local.js';
 export interface Services {
   identity: IdentityProvider;
   secrets: SecretSource;
+  /** Stripe when `BILLOW_GATEWAY=stripe` in AWS; otherwise the simulator with its documented test numbers. */
+  gateway: PaymentGateway;
+  /** Envelope encryption for the payment details Billow keeps (KMS in AWS, a local key otherwise). */
+  cipher: EnvelopeCipher;
+  /** SES in AWS (with the configuration set that publishes delivery events); the SES stand-in locally. */
+  mailer: Mailer;
 }
 
 let services: Services | undefined;
@@ -22,17 +37,38 @@ function required(name: string): string {
   return value;
 }
 
+/**
+ * The same SES mailer against the local SES stand-in at `BILLOW_LOCAL_SES_ENDPOINT`, read when a mail is sent (the
+ * stand-in may start after the services are first used).
+ */
+function localMailer(): Mailer {
+  let mailer: { endpoint: string; mailer: SesMailer } | undefined;
+  return {
+    send: (message) => {
+      const endpoint = required('BILLOW_LOCAL_SES_ENDPOINT');
+      if (mailer?.endpoint !== endpoint) mailer = { endpoint, mailer: new SesMailer({ client: localSesClient(endpoint) }) };
+      return mailer.mailer.send(message);
+    },
+  };
+}
+
 export function getServices(): Services {
   if (services) return services;
   if (process.env.BILLOW_RUNTIME === 'aws') {
     services = {
       identity: new CognitoIdentityProvider(required('BILLOW_USER_POOL_ID'), required('BILLOW_USER_POOL_CLIENT_ID'), required('BILLOW_TABLE')),
       secrets: new SecretsManagerSource(required('BILLOW_SIGNING_SECRET_ARN')),
+      gateway: process.env.BILLOW_GATEWAY === 'stripe' ? new SecretStripeGateway(required('BILLOW_STRIPE_SECRET_ARN')) : new LocalGateway(),
+      cipher: new KmsEnvelopeCipher({ keyId: required('BILLOW_KMS_KEY_ID') }),
+      mailer: new SesMailer({ configurationSetName: process.env.BILLOW_SES_CONFIGURATION_SET || undefined }),
     };
   } else {
     services = {
       identity: new LocalIdentityProvider(required('BILLOW_IDENTITY_TABLE')),
       secrets: new EnvSecretSource(),
+      gateway: new LocalGateway(),
+      cipher: new LocalEnvelopeCipher(),
+      mailer: localMailer(),
     };
   }
   return services;

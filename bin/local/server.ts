@@ -47,6 +47,15 @@ function fakeContext(area: string, requestId: string): Context {
   };
 }
 
+/** A broken percent-escape (`%ff`) is passed on as is (it then names nothing → 404), not a URIError (→ 500). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers': 'authorization,content-type,idempotency-key,if-match',
@@ -96,7 +105,7 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
         throw new NotFoundError(`No route ${method} ${path}.`);
       }
       const values = match.pattern.exec(path)!.slice(1);
-      const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i])]));
+      const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodePathSegment(values[i])]));
 
       let claims: Record<string, unknown> | undefined;
       if (match.route.access !== 'public') {

@@ -7,6 +7,7 @@ import { generateLocalSigningKey, LocalIdentityProvider } from '../../functions/
 import { allRoutes } from '../../functions/http/route-table.js';
 import { startDynamoDbLocal, LocalStackError, portIsFree, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureTables } from './tables.js';
+import { startLocalMail, type LocalMail } from './ses.js';
 import { areaHandlerLoader, createLocalApiServer } from './server.js';
 
 export interface LocalStackOptions {
@@ -31,6 +32,8 @@ export interface LocalFacts {
   operatorToken: string;
   operatorUsername: string;
   operatorPassword: string;
+  /** The SES stand-in: captured mail at `<mailUrl>/store`, a web view at `<mailUrl>/`. */
+  mailUrl: string;
 }
 
 export interface LocalStack {
@@ -40,6 +43,7 @@ export interface LocalStack {
 
 interface Secrets {
   signingSecret: string;
+  masterKey: string;
   identityKey: unknown;
   operatorPassword: string;
   staffPassword: string;
@@ -53,17 +57,18 @@ function readJson<T>(path: string): T | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
 }
 
+/** Local secrets, made once and kept (a key added by a newer version is filled in on the next start). */
 async function loadSecrets(stateDir: string): Promise<Secrets> {
   const path = join(stateDir, 'secrets.json');
-  const existing = readJson<Secrets>(path);
-  if (existing) return existing;
+  const existing = readJson<Partial<Secrets>>(path) ?? {};
   const secrets: Secrets = {
-    signingSecret: randomBytes(32).toString('hex'),
-    identityKey: await generateLocalSigningKey(),
-    operatorPassword: randomBytes(9).toString('base64url'),
-    staffPassword: randomBytes(9).toString('base64url'),
+    signingSecret: existing.signingSecret ?? randomBytes(32).toString('hex'),
+    masterKey: existing.masterKey ?? randomBytes(32).toString('hex'),
+    identityKey: existing.identityKey ?? (await generateLocalSigningKey()),
+    operatorPassword: existing.operatorPassword ?? randomBytes(9).toString('base64url'),
+    staffPassword: existing.staffPassword ?? randomBytes(9).toString('base64url'),
   };
-  writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (JSON.stringify(secrets) !== JSON.stringify(existing)) writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 
@@ -107,9 +112,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     BILLOW_TABLE: tables.app,
     BILLOW_IDENTITY_TABLE: tables.identity,
     BILLOW_SIGNING_SECRET: secrets.signingSecret,
+    BILLOW_LOCAL_MASTER_KEY: secrets.masterKey,
     BILLOW_LOCAL_IDENTITY_KEY: JSON.stringify(secrets.identityKey),
   });
   await ensureTables(new DynamoDBClient({}), tables);
+  // The SES stand-in: mail sent by the handlers is captured there (GET <mailUrl>/store, or its web page).
+  let mail: LocalMail | undefined;
+  try {
+    mail = await startLocalMail({ port: Number(process.env.BILLOW_SES_PORT ?? 0) });
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  }
 
   const server = createLocalApiServer(allRoutes, areaHandlerLoader());
   await new Promise<void>((resolve, reject) => {
@@ -127,11 +141,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.closeAllConnections?.();
       server.close(() => resolve());
     });
+    await mail?.stop();
     await dynamo?.stop();
   };
 
   try {
-    const facts = await seed(apiUrl, options.stateDir, secrets, tables.identity);
+    const facts = { ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)), mailUrl: mail!.endpoint };
     writeFileSync(join(options.stateDir, 'local.json'), JSON.stringify(facts, null, 2) + '\n');
     return { facts, stop };
   } catch (error) {
@@ -140,7 +155,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<LocalFacts> {
+async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<Omit<LocalFacts, 'mailUrl'>> {
   const identity = new LocalIdentityProvider(identityTable);
   if (!(await identity.authenticate(undefined, OPERATOR_USERNAME, secrets.operatorPassword))) {
     await identity.createUser({ username: OPERATOR_USERNAME, password: secrets.operatorPassword, role: 'operator' });

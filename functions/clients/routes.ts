@@ -9,8 +9,10 @@ import { listClients, readProfileView, requireClient, searchClients } from '../s
 import { parseIfMatch, assertVersion } from '../store/items.js';
 import { contactRoutes } from './contacts.js';
 import { noteRoutes } from './notes.js';
+import { sendLoginDetailsEmail, sendRegistrationEmail } from '../email/notify.js';
 import { bulkBody, CLIENT_EDITABLE_FIELDS, createClientBody, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
 import {
+  actorOf,
   assertOwnClient,
   changeStatus,
   clientView,
@@ -42,6 +44,7 @@ export const clientCoreRoutes = [
     handle: async ({ principal, body }) => {
       const companyId = companyOf(principal);
       const { client, generatedPassword } = await createClient(companyId, body, principal);
+      if (body.sendRegistrationEmail) await sendRegistrationEmail(companyId, client, actorOf(principal));
       const profile = await readProfile(companyId, client.id, principal);
       return json(201, generatedPassword ? { ...profile, generatedPassword } : profile);
     },
@@ -201,6 +204,7 @@ export const clientCoreRoutes = [
       const companyId = companyOf(principal);
       const client = await requireClient(companyId, params.id);
       const link = await createSetPasswordLink(companyId, client, principal);
+      await sendLoginDetailsEmail(companyId, client, link.url, actorOf(principal));
       return json(202, { status: 'accepted', expiresAt: link.expiresAt });
     },
   }),

@@ -65,7 +65,8 @@ export const updateClientBody = z.strictObject({
 });
 
 export const listClientsQuery = listQuery.extend({
-  q: z.string().trim().min(1).max(200).optional(),
+  // An empty (or blank) q, as a search box submits it, is a plain browse.
+  q: z.string().trim().max(200).optional(),
   status: z.enum(CLIENT_STATUSES as [string, ...string[]]).optional(),
   groupId: z.string().min(1).max(100).optional(),
   sort: z.enum(CLIENT_SORTS).default('number'),

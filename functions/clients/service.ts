@@ -218,31 +218,44 @@ export async function updateClientProfile(companyId: string, current: Client, pa
   }
   const errors = nameErrors(next);
   if (errors.length) throw new ValidationError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  if (patch.password && !next.username) throw ValidationError.field('password', 'This client has no login; give it a username first.');
   if (changed.includes('currency')) assertCurrencyAllowed(await requireCompany(companyId), next.currency);
   if (changed.includes('groupId')) await requireGroup(companyId, next.groupId).catch(() => {
     throw ValidationError.field('groupId', 'No such client group.');
   });
   const identity = getServices().identity;
+  // The login follows the profile. A new username renames it (or creates one) before the profile is saved, so a
+  // name the identity provider already has fails with nothing changed; if the profile then cannot be saved, the
+  // login change is undone. A removed username deletes the login once the profile is saved.
+  const usernameChanged = changed.includes('username');
+  let undoLogin: (() => Promise<void>) | undefined;
+  if (usernameChanged && next.username) {
+    const to = next.username;
+    if (current.userId && current.username) {
+      const from = current.username;
+      await identity.renameUser(companyId, from, to);
+      undoLogin = () => identity.renameUser(companyId, to, from);
+    } else {
+      const login = await identity.createUser({ username: to, password: patch.password ?? generatePassword() + generatePassword(), role: 'client', companyId, clientId: current.id, email: next.email ?? undefined });
+      next.userId = login.userId;
+      undoLogin = () => identity.deleteUser(companyId, to);
+    }
+  }
+  if (usernameChanged && !next.username) next.userId = null;
+  // Suppression is per address: a new address gets automatic mail again.
+  if (changed.includes('email') && next.emailSuppressed) next.emailSuppressed = false;
   if (changed.length) {
     next.version = current.version + 1;
     next.updatedAt = nowIso();
-    await updateClient(companyId, current, next, [activityPut(companyId, current.id, actorOf(principal), 'client.updated', { fields: changed })]);
-  }
-  // The login follows the profile: a new username renames it (or creates one), a password is set on it.
-  if (changed.includes('username')) {
-    if (current.userId && current.username && next.username) await identity.renameUser(companyId, current.username, next.username);
-    else if (current.userId && current.username && !next.username) await identity.deleteUser(companyId, current.username);
-    else if (!current.userId && next.username) {
-      const login = await identity.createUser({ username: next.username, password: patch.password ?? generatePassword() + generatePassword(), role: 'client', companyId, clientId: current.id, email: next.email ?? undefined });
-      next.userId = login.userId;
+    try {
+      await updateClient(companyId, current, next, [activityPut(companyId, current.id, actorOf(principal), 'client.updated', { fields: changed })]);
+    } catch (error) {
+      await undoLogin?.().catch(() => undefined);
+      throw error;
     }
-    if (!next.username) next.userId = null;
-    await db().send(new UpdateCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, current.id), SK: clientSk }, UpdateExpression: 'SET userId = :u', ExpressionAttributeValues: { ':u': next.userId } }));
   }
-  if (patch.password) {
-    if (!next.username) throw ValidationError.field('password', 'This client has no login; give it a username first.');
-    if (!changed.includes('username') || current.userId) await identity.setPassword(companyId, next.username, patch.password);
-  }
+  if (usernameChanged && !next.username && current.userId && current.username) await identity.deleteUser(companyId, current.username);
+  if (patch.password && (!usernameChanged || current.userId)) await identity.setPassword(companyId, next.username!, patch.password);
   return next;
 }
 

@@ -25,7 +25,8 @@ export function createDispatcher(routes: readonly AnyRoute[]) {
     let response: HttpResponse;
     try {
       const found = byKey.get(event.routeKey);
-      if (!found) throw new NotFoundError(`No route ${event.routeKey}.`);
+      // API Gateway sends unmatched requests to `$default`: name what was asked for.
+      if (!found) throw new NotFoundError(`No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? event.routeKey}.`);
       response = await handle(found, event, requestId);
     } catch (error) {
       response = problemResponse(error, requestId);

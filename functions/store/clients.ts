@@ -51,12 +51,27 @@ async function readCounter(companyId: string): Promise<number> {
   return (out.Item?.value as number | undefined) ?? 0;
 }
 
+/** Each concurrent create loses at most once per winner, so a burst of N creates needs up to N attempts. */
+const INSERT_ATTEMPTS = 60;
+
+/** Full-jitter backoff between attempts, capped at 100 ms, so a burst spreads out instead of colliding again. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
+}
+
+function isTransactionConflict(error: unknown): boolean {
+  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+  if (e?.name === 'TransactionConflictException') return true;
+  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+}
+
 /**
  * Writes a new client with its unique markers and index entries in one transaction. Without a given number the
  * next one is taken from the company's counter, guarded by a condition; a lost race is retried.
  */
 export async function insertClient(companyId: string, draft: Omit<Client, 'number'> & { number?: number }, extra: TransactItem[] = []): Promise<Client> {
-  for (let attempt = 0; attempt < 8; attempt++) {
+  for (let attempt = 0; attempt < INSERT_ATTEMPTS; attempt++) {
+    if (attempt > 0) await backoff(attempt);
     const seen = await readCounter(companyId);
     const number = draft.number ?? seen + 1;
     const client: Client = { ...draft, number };
@@ -91,7 +106,9 @@ export async function insertClient(companyId: string, draft: Omit<Client, 'numbe
       });
       return client;
     } catch (error) {
-      if (counterRace) continue;
+      // Another create took the counter first, or DynamoDB cancelled us for a concurrent transaction on the same
+      // items: read the counter again and retry.
+      if (counterRace || isTransactionConflict(error)) continue;
       throw error;
     }
   }
@@ -223,10 +240,11 @@ export async function listClients(companyId: string, o: ClientListOptions): Prom
 export async function searchClients(companyId: string, q: string, o: Omit<ClientListOptions, 'sort' | 'descending'>): Promise<Page<Client>> {
   const folded = searchFold(q);
   const statusAndGroup = filterIndexEntry(o.status, o.groupId);
+  // A q that folds to nothing (say, a lone combining accent) matches every term; DynamoDB refuses an empty begins_with.
   const page = await queryFiltered<Item>(
     {
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :q)',
-      ExpressionAttributeValues: { ':pk': clientSearchPk(companyId), ':q': folded },
+      KeyConditionExpression: folded ? 'PK = :pk AND begins_with(SK, :q)' : 'PK = :pk',
+      ExpressionAttributeValues: folded ? { ':pk': clientSearchPk(companyId), ':q': folded } : { ':pk': clientSearchPk(companyId) },
       ExclusiveStartKey: o.startKey,
     },
     o.limit,

@@ -57,3 +57,23 @@ export function invertTimestamp(iso: string): string {
   const ms = Date.parse(iso);
   return String(9_999_999_999_999 - ms).padStart(13, '0');
 }
+
+/** Billing items in the client partition. */
+export const invoiceSk = (invoiceId: string) => `INV#${invoiceId}`;
+export const INVOICE_SK_PREFIX = 'INV#';
+export const transactionSk = (transactionId: string) => `TXN#${transactionId}`;
+export const TRANSACTION_SK_PREFIX = 'TXN#';
+export const paymentAccountSk = (accountId: string) => `PA#${accountId}`;
+export const PAYMENT_ACCOUNT_SK_PREFIX = 'PA#';
+export const recurringInvoiceSk = (id: string) => `RINV#${id}`;
+export const RECURRING_SK_PREFIX = 'RINV#';
+export const balanceSk = (currency: string) => `BAL#${currency}`;
+export const BALANCE_SK_PREFIX = 'BAL#';
+
+/** GSI1: every invoice of a company by due date (the status filter is applied to the page). */
+export const invoicesByDuePk = (companyId: string) => `CO#${companyId}#INV`;
+export const invoicesByDueSk = (dateDue: string, invoiceId: string) => `${dateDue}#${invoiceId}`;
+/** GSI2 (sparse): open invoices by due date, for auto-debit, notices, suspensions and voids. */
+export const openInvoicesPk = (companyId: string) => `CO#${companyId}#OPENDUE`;
+/** GSI2 (sparse): recurring invoices by next billing date. */
+export const recurringDuePk = (companyId: string) => `CO#${companyId}#RINVDUE`;

@@ -11,6 +11,7 @@ export async function useFreshTables(): Promise<{ app: string; identity: string 
   process.env.BILLOW_TABLE = names.app;
   process.env.BILLOW_IDENTITY_TABLE = names.identity;
   process.env.BILLOW_SIGNING_SECRET ??= randomBytes(32).toString('hex');
+  process.env.BILLOW_LOCAL_MASTER_KEY ??= randomBytes(32).toString('hex');
   process.env.BILLOW_LOCAL_IDENTITY_KEY ??= JSON.stringify(await generateLocalSigningKey());
   return names;
 }

@@ -150,14 +150,27 @@ export class LocalIdentityProvider implements IdentityProvider {
   async renameUser(companyId: string | undefined, from: string, to: string): Promise<void> {
     const user = await this.get(companyId, from);
     if (!user) throw new NotFoundError('No login exists for that user.');
-    await db().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.tableName, Item: { ...user, ...this.key(companyId, to), username: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
-          { Delete: { TableName: this.tableName, Key: this.key(companyId, from) } },
-        ],
-      }),
-    );
+    if (scopedUsername(companyId, from) === scopedUsername(companyId, to)) {
+      // Only the case changed (as in cognito.ts): the key stays; the username carried in tokens follows.
+      await db().send(new UpdateCommand({ TableName: this.tableName, Key: this.key(companyId, from), UpdateExpression: 'SET username = :u', ExpressionAttributeValues: { ':u': to } }));
+      return;
+    }
+    try {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: { ...user, ...this.key(companyId, to), username: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
+            { Delete: { TableName: this.tableName, Key: this.key(companyId, from) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+      if ((error as Error).name === 'TransactionCanceledException' && reasons[0]?.Code === 'ConditionalCheckFailed') {
+        throw new ConflictError('That username is taken.', { field: 'username', code: 'duplicate_username' });
+      }
+      throw error;
+    }
   }
 
   async deleteUser(companyId: string | undefined, username: string): Promise<void> {

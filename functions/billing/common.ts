@@ -1,0 +1,72 @@
+import type { Client } from '../domain/client.js';
+import type { Company } from '../domain/company.js';
+import { todayIn } from '../domain/dates.js';
+import { newId } from '../domain/ids.js';
+import type { InvoiceLine } from '../domain/invoice.js';
+import { computeInvoiceAmounts } from '../domain/invoice-math.js';
+import { LEDGER_ERROR_STATUS, type LedgerRuleError } from '../domain/ledger.js';
+import { pickTaxRate } from '../domain/tax.js';
+import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from '../http/errors.js';
+import type { CompanyPrincipal, Principal } from '../http/route.js';
+
+export const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
+
+export const today = (company: Company) => todayIn(company.own.timeZone);
+
+/** A client token reaches only its own objects; anything else is "not found". */
+export function assertVisibleTo(principal: Principal | null, clientId: string, what: string): void {
+  if (principal?.role === 'client' && principal.clientId !== clientId) throw new NotFoundError(`No such ${what}.`);
+}
+
+/** Maps a ledger rule error to the HTTP error API.md gives it. */
+export function ledgerHttpError(error: LedgerRuleError): Error {
+  const status = LEDGER_ERROR_STATUS[error.code];
+  const code = error.code.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  switch (status) {
+    case 400: {
+      const path = 'field' in error ? error.field : error.code === 'ApplicationsExceedPayment' ? 'apply' : error.code === 'CurrencyMismatch' ? 'currency' : '(body)';
+      return new ValidationError(error.message, [{ path, message: error.message }]);
+    }
+    case 404:
+      return new NotFoundError(error.message);
+    case 409:
+      return new ConflictError(error.message, { code });
+    default:
+      return new BusinessRuleError(error.message, { code });
+  }
+}
+
+export function assertCurrency(company: Company, currency: string, field = 'currency'): void {
+  if (!company.own.currencies.includes(currency)) throw ValidationError.field(field, `Not one of the company's currencies (${company.own.currencies.join(', ')}).`);
+}
+
+export interface LineInput {
+  description: string;
+  quantity: number | string;
+  unitAmount: number;
+  taxable?: boolean;
+}
+
+/** Computes lines, tax and totals for a client: one tax rate per invoice, none when the client is tax exempt. */
+export function priceLines(company: Company, client: Client, lines: readonly LineInput[]) {
+  const rate = pickTaxRate(company.own.taxRates, { country: client.country ?? undefined, state: client.state ?? undefined }, client.taxExempt);
+  const amounts = computeInvoiceAmounts(
+    lines.map((l) => ({ description: l.description, quantity: l.quantity, unitAmount: l.unitAmount, taxable: l.taxable })),
+    rate?.percent ?? null,
+  );
+  if (amounts.total < 0) throw ValidationError.field('lines', 'The invoice total cannot be negative.');
+  const computed: InvoiceLine[] = amounts.lines.map((l) => ({ id: newId('prc').replace('prc_', 'li_'), description: l.description, quantity: l.quantity, unitAmount: l.unitAmount, amount: l.amount, taxable: l.taxable, tax: l.tax }));
+  return { lines: computed, subtotal: amounts.subtotal, tax: amounts.tax, total: amounts.total, taxRate: rate ? { id: rate.id, name: rate.name, percent: rate.percent } : null };
+}
+
+/** Retries a read-plan-commit step when a concurrent change made its conditions fail. */
+export async function withRetries<T>(step: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof ConflictError) || error.code !== 'concurrent_change' || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+}

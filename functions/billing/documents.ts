@@ -1,0 +1,39 @@
+import type { Client } from '../domain/client.js';
+import type { Company } from '../domain/company.js';
+import type { Invoice } from '../domain/invoice.js';
+import type { Statement } from './statement.js';
+import { requireClient } from '../store/clients.js';
+import { requireCompany } from '../store/companies.js';
+import { renderInvoicePdf, renderStatementPdf, type PdfClient, type PdfCompany } from './pdf.js';
+
+const undefinedIfNull = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function pdfCompany(company: Company): PdfCompany {
+  return { name: company.name };
+}
+
+function pdfClient(client: Client): PdfClient {
+  return {
+    number: client.number,
+    firstName: undefinedIfNull(client.firstName),
+    lastName: undefinedIfNull(client.lastName),
+    company: undefinedIfNull(client.company),
+    address1: undefinedIfNull(client.address1),
+    address2: undefinedIfNull(client.address2),
+    city: undefinedIfNull(client.city),
+    state: undefinedIfNull(client.state),
+    zip: undefinedIfNull(client.zip),
+    country: undefinedIfNull(client.country),
+    email: undefinedIfNull(client.email),
+    taxId: undefinedIfNull(client.taxId),
+  } as PdfClient;
+}
+
+export async function renderInvoiceDocument(companyId: string, invoice: Invoice): Promise<Buffer> {
+  const [company, client] = await Promise.all([requireCompany(companyId), requireClient(companyId, invoice.clientId)]);
+  return renderInvoicePdf({ company: pdfCompany(company), client: pdfClient(client), invoice: { ...invoice, taxRate: invoice.taxRate ?? undefined } }, { locale: company.own.language });
+}
+
+export async function renderStatementDocument(company: Company, client: Client, statement: Statement): Promise<Buffer> {
+  return renderStatementPdf({ company: pdfCompany(company), client: pdfClient(client), statement }, { locale: company.own.language });
+}

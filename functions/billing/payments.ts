@@ -1,0 +1,348 @@
+import { z } from 'zod';
+import type { PaymentDetails } from '../adapters/gateway/port.js';
+import type { Client } from '../domain/client.js';
+import { newId } from '../domain/ids.js';
+import { transactionView, type PaymentMethod, type Transaction } from '../domain/invoice.js';
+import { planCreditApplication, planPayment, planPaymentVoid, planRefundChanges, type LedgerApplication } from '../domain/ledger.js';
+import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
+import { ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../http/errors.js';
+import { json, route, type Principal } from '../http/route.js';
+import { idParam } from '../http/schemas.js';
+import { getServices } from '../services.js';
+import { listRecords } from '../store/client-records.js';
+import { requireClient } from '../store/clients.js';
+import { requireCompany } from '../store/companies.js';
+import { db, tableName } from '../store/dynamo.js';
+import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk, BALANCE_SK_PREFIX } from '../store/keys.js';
+import { clientOfObject, commitLedger, getTransaction, loadLedger } from '../store/ledger.js';
+import { nowIso } from '../store/items.js';
+import { assertOwnClient } from '../clients/service.js';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { assertCurrency, assertVisibleTo, companyOf, ledgerHttpError, today, withRetries } from './common.js';
+import { accountToken, assertPaymentDetails, requirePaymentAccount, storePaymentAccount, tokenize } from './payment-accounts.js';
+import { applyCreditsBody, makePaymentBody, recordPaymentBody, refundBody } from './schemas.js';
+import { paymentNotifications } from './notifications.js';
+
+const STAFF = ['staff'] as const;
+const STAFF_AND_CLIENT = ['staff', 'client'] as const;
+
+const sum = (apply: readonly LedgerApplication[]) => apply.reduce((s, a) => s + a.amount, 0);
+
+interface ResolvedSource {
+  token: string;
+  method: PaymentMethod;
+  paymentAccountId: string | null;
+}
+
+/** A stored account, or new details tokenised now (and saved as an account when asked). */
+async function resolveSource(companyId: string, client: Client, source: z.infer<typeof makePaymentBody>['source'], todayDate: string): Promise<ResolvedSource> {
+  if ('paymentAccountId' in source) {
+    const account = await requirePaymentAccount(companyId, client.id, source.paymentAccountId).catch(() => {
+      throw ValidationError.field('source.paymentAccountId', 'No such payment account.');
+    });
+    if (account.status !== 'active') throw ValidationError.field('source.paymentAccountId', 'This payment account is disabled.');
+    return { token: await accountToken(companyId, account), method: account.type, paymentAccountId: account.id };
+  }
+  const details: PaymentDetails = 'newCard' in source ? { type: 'card', card: source.newCard } : { type: 'ach', ach: source.newAch };
+  assertPaymentDetails(details, todayDate, 'newCard' in source ? 'source.newCard' : 'source.newAch');
+  const method = await tokenize(details);
+  let paymentAccountId: string | null = null;
+  if (source.save) {
+    const account = await storePaymentAccount(companyId, client, details.type, method, details.type === 'ach' ? { accountType: details.ach.accountType, routingNumber: details.ach.routingNumber } : {});
+    paymentAccountId = account.id;
+  }
+  return { token: method.token, method: details.type, paymentAccountId };
+}
+
+/** Records the attempt before the gateway is called, so a crash mid-charge leaves a trace to reconcile. */
+async function recordAttempt(companyId: string, attempt: Transaction): Promise<void> {
+  const ref = { PK: refPk(companyId, attempt.id), SK: refSk };
+  await db().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: tableName(), Item: { PK: clientPk(companyId, attempt.clientId), SK: transactionSk(attempt.id), entity: 'transaction', refs: [ref], ...attempt }, ConditionExpression: 'attribute_not_exists(PK)' } },
+        { Put: { TableName: tableName(), Item: { ...ref, entity: 'ref', kind: 'transaction', clientId: attempt.clientId } } },
+      ],
+    }),
+  );
+}
+
+async function settleAttempt(companyId: string, attempt: Transaction, fields: Partial<Transaction>): Promise<Transaction> {
+  const next = { ...attempt, ...fields, updatedAt: nowIso(), version: attempt.version + 1 };
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':v': attempt.version };
+  const sets = Object.entries({ ...fields, updatedAt: next.updatedAt, version: next.version }).map(([k, v], i) => {
+    names[`#f${i}`] = k;
+    values[`:f${i}`] = v;
+    return `#f${i} = :f${i}`;
+  });
+  names['#version'] = 'version';
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { PK: clientPk(companyId, attempt.clientId), SK: transactionSk(attempt.id) },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: '#version = :v',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
+  return next;
+}
+
+/**
+ * Make a payment (seed 000, steps 1–3): checked against the ledger first, the attempt recorded, the gateway charged
+ * with a key derived from the attempt, and on approval the applications, invoice balances and credit written in one
+ * transaction conditioned on the balances it was planned from.
+ */
+async function makePayment(companyId: string, client: Client, body: z.infer<typeof makePaymentBody>, principal: Principal | null) {
+  const company = await requireCompany(companyId);
+  assertCurrency(company, body.currency);
+  const date = today(company);
+  const otherAmount = body.otherAmount ?? 0;
+  const amount = sum(body.apply) + otherAmount;
+  if (amount <= 0) throw new ValidationError('The payment must be greater than 0: apply something or give otherAmount.', [{ path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' }]);
+  const id = newId('txn');
+  const precheck = planPayment((await loadLedger(companyId, client.id)).state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
+  if (!precheck.ok) throw ledgerHttpError(precheck.error);
+
+  const source = await resolveSource(companyId, client, body.source, date);
+  const now = nowIso();
+  let attempt: Transaction = {
+    id,
+    clientId: client.id,
+    kind: 'charge',
+    method: source.method,
+    amount,
+    currency: body.currency,
+    status: 'pending',
+    applications: [],
+    credit: 0,
+    refunded: 0,
+    date,
+    paymentAccountId: source.paymentAccountId,
+    reference: null,
+    gatewayReference: null,
+    declineCode: null,
+    failureMessage: null,
+    refunds: [],
+    voidedOn: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  await recordAttempt(companyId, attempt);
+  const result = await getServices().gateway.charge({ token: source.token, amount, currency: body.currency, idempotencyKey: `billow:${companyId}:${id}`, description: `Payment from client #${client.number}` });
+  if (result.status === 'declined') {
+    attempt = await settleAttempt(companyId, attempt, { status: 'declined', declineCode: result.declineCode ?? 'declined', failureMessage: result.message ?? null });
+    await paymentNotifications.declined(companyId, client, attempt, principal);
+    throw new PaymentRequiredError(`The payment was declined${result.declineCode ? ` (${result.declineCode})` : ''}.`, { extensions: { transactionId: id, declineCode: result.declineCode ?? null } });
+  }
+  if (result.status === 'failed') {
+    await settleAttempt(companyId, attempt, { status: 'failed', failureMessage: result.message ?? 'Transient gateway failure' });
+    throw new UpstreamError('The payment gateway failed to process the payment; nothing was charged. Try again.', { extensions: { transactionId: id } });
+  }
+
+  // Approved: apply as asked; if the invoices changed meanwhile, the money is kept whole as credit.
+  let conflict: Error | undefined;
+  await withRetries(async () => {
+    const loaded = await loadLedger(companyId, client.id);
+    let plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
+    conflict = undefined;
+    if (!plan.ok) {
+      conflict = ledgerHttpError(plan.error);
+      plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: [] });
+      if (!plan.ok) throw ledgerHttpError(plan.error);
+    }
+    await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: { ...attempt, gatewayReference: result.gatewayReference ?? null } } });
+  });
+  const stored = (await getTransaction(companyId, client.id, id))!;
+  if (conflict) {
+    throw new ConflictError(`${conflict.message} The charge succeeded and its full amount was kept as credit.`, { code: 'applied_as_credit', extensions: { transactionId: id } });
+  }
+  if (body.sendReceipt !== false) await paymentNotifications.receipt(companyId, client, stored, principal);
+  return stored;
+}
+
+async function recordPayment(companyId: string, client: Client, body: z.infer<typeof recordPaymentBody>, principal: Principal | null) {
+  const company = await requireCompany(companyId);
+  assertCurrency(company, body.currency);
+  const date = body.date ?? today(company);
+  const id = newId('txn');
+  const now = nowIso();
+  await withRetries(async () => {
+    const loaded = await loadLedger(companyId, client.id);
+    const plan = planPayment(loaded.state, { transactionId: id, kind: 'offline', currency: body.currency, amount: body.amount, date, apply: body.apply ?? [] });
+    if (!plan.ok) throw ledgerHttpError(plan.error);
+    const fields: Partial<Transaction> = { method: body.type, paymentAccountId: null, reference: body.reference ?? null, gatewayReference: null, declineCode: null, failureMessage: null, refunds: [], voidedOn: null, createdAt: now };
+    await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: fields } });
+  });
+  const stored = (await getTransaction(companyId, client.id, id))!;
+  void principal;
+  return stored;
+}
+
+async function requireTransaction(companyId: string, transactionId: string, principal: Principal | null): Promise<Transaction> {
+  const clientId = await clientOfObject(companyId, transactionId);
+  const txn = clientId ? await getTransaction(companyId, clientId, transactionId) : undefined;
+  if (!txn) throw new NotFoundError('No such transaction.');
+  assertVisibleTo(principal, txn.clientId, 'transaction');
+  return txn;
+}
+
+export const paymentRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/clients/{id}/payments',
+    area: 'billing',
+    access: STAFF_AND_CLIENT,
+    summary: 'Make a payment from a stored account or new card/ACH details, applied to invoices; the rest becomes credit',
+    tags: ['Payments'],
+    params: idParam,
+    body: makePaymentBody,
+    successStatus: 201,
+    handle: async ({ principal, params, body }) => {
+      assertOwnClient(principal, params.id);
+      const companyId = companyOf(principal);
+      const client = await requireClient(companyId, params.id);
+      return json(201, transactionView(await makePayment(companyId, client, body, principal)));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/clients/{id}/payments/record',
+    area: 'billing',
+    access: STAFF,
+    summary: 'Record an offline payment (check, money order, cash, wire, other)',
+    tags: ['Payments'],
+    params: idParam,
+    body: recordPaymentBody,
+    successStatus: 201,
+    handle: async ({ principal, params, body }) => {
+      const companyId = companyOf(principal);
+      const client = await requireClient(companyId, params.id);
+      return json(201, transactionView(await recordPayment(companyId, client, body, principal)));
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/clients/{id}/transactions',
+    area: 'billing',
+    access: STAFF_AND_CLIENT,
+    summary: "A client's transactions, newest first (declined attempts included)",
+    tags: ['Payments'],
+    params: idParam,
+    query: listQuery,
+    handle: async ({ principal, params, query }) => {
+      assertOwnClient(principal, params.id);
+      const companyId = companyOf(principal);
+      await requireClient(companyId, params.id);
+      const scope = `${companyId}|txn|${params.id}`;
+      const page = await listRecords<Transaction>(companyId, params.id, TRANSACTION_SK_PREFIX, query.limit, await decodeCursor(scope, query.cursor), true);
+      return json(200, { data: page.items.map(transactionView), nextCursor: await encodeCursor(scope, page.lastKey) });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/transactions/{id}',
+    area: 'billing',
+    access: STAFF_AND_CLIENT,
+    summary: 'Read a transaction',
+    tags: ['Payments'],
+    params: idParam,
+    handle: async ({ principal, params }) => json(200, transactionView(await requireTransaction(companyOf(principal), params.id, principal))),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/transactions/{id}/void',
+    area: 'billing',
+    access: STAFF,
+    summary: 'Void an offline payment: un-applies it, reopens its invoices and removes its credit',
+    tags: ['Payments'],
+    params: idParam,
+    successStatus: 200,
+    handle: async ({ principal, params }) => {
+      const companyId = companyOf(principal);
+      const txn = await requireTransaction(companyId, params.id, principal);
+      const company = await requireCompany(companyId);
+      if (txn.kind === 'charge') throw new ConflictError('A charge cannot be voided; refund it.', { code: 'not_voidable' });
+      await withRetries(async () => {
+        const loaded = await loadLedger(companyId, txn.clientId);
+        const plan = planPaymentVoid(loaded.state, txn.id);
+        if (!plan.ok) throw ledgerHttpError(plan.error);
+        await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: today(company), transactionFields: { [txn.id]: { voidedOn: today(company) } } });
+      });
+      return json(200, transactionView((await getTransaction(companyId, txn.clientId, txn.id))!));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/transactions/{id}/refund',
+    area: 'billing',
+    access: STAFF,
+    summary: 'Refund a charge (all that is left, or `amount`): its credit first, then its applications, last first',
+    tags: ['Payments'],
+    params: idParam,
+    body: refundBody,
+    successStatus: 200,
+    handle: async ({ principal, params, body }) => {
+      const companyId = companyOf(principal);
+      const txn = await requireTransaction(companyId, params.id, principal);
+      const company = await requireCompany(companyId);
+      const date = today(company);
+      await withRetries(async () => {
+        const loaded = await loadLedger(companyId, txn.clientId);
+        const current = loaded.transactions.get(txn.id)!;
+        const plan = planRefundChanges(loaded.state, txn.id, body.amount);
+        if (!plan.ok) throw ledgerHttpError(plan.error);
+        // The key names the refund by what was refunded before it, so a retry of the same refund is one refund.
+        const refund = await getServices().gateway.refund({ gatewayReference: current.gatewayReference ?? '', amount: plan.plan.amount, idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}` });
+        if (refund.status !== 'succeeded') throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { extensions: { transactionId: txn.id } });
+        await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: { refunds: [...(current.refunds ?? []), { amount: plan.plan.amount, date, at: nowIso() }] } } });
+      });
+      return json(200, transactionView((await getTransaction(companyId, txn.clientId, txn.id))!));
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/clients/{id}/credits',
+    area: 'billing',
+    access: STAFF_AND_CLIENT,
+    summary: 'Unapplied credit per currency',
+    tags: ['Credits'],
+    params: idParam,
+    handle: async ({ principal, params }) => {
+      assertOwnClient(principal, params.id);
+      const companyId = companyOf(principal);
+      await requireClient(companyId, params.id);
+      const page = await listRecords<{ currency: string; credit: number }>(companyId, params.id, BALANCE_SK_PREFIX, 100);
+      return json(200, { data: page.items.filter((b) => (b.credit ?? 0) > 0).map((b) => ({ currency: b.currency, amount: b.credit })) });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/clients/{id}/credits/apply',
+    area: 'billing',
+    access: STAFF,
+    summary: 'Apply loose credit to open invoices, oldest due date first (or to one invoice)',
+    tags: ['Credits'],
+    params: idParam,
+    body: applyCreditsBody,
+    successStatus: 200,
+    handle: async ({ principal, params, body }) => {
+      const companyId = companyOf(principal);
+      const client = await requireClient(companyId, params.id);
+      const company = await requireCompany(companyId);
+      const applied = await withRetries(async () => {
+        const loaded = await loadLedger(companyId, client.id);
+        if (body.invoiceId && !loaded.state.invoices[body.invoiceId]) throw ValidationError.field('invoiceId', 'No such invoice of this client.');
+        const target = body.invoiceId ? { invoiceId: body.invoiceId, currency: body.currency } : { currency: body.currency ?? client.currency };
+        const plan = planCreditApplication(loaded.state, target);
+        if (!plan.ok) throw ledgerHttpError(plan.error);
+        if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
+        return plan.applied;
+      });
+      return json(200, { applied });
+    },
+  }),
+];

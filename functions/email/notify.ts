@@ -1,0 +1,380 @@
+import type { EmailAttachment } from '../adapters/mailer/port.js';
+import type { Client } from '../domain/client.js';
+import { htmlToText, sanitizeEmailHtml } from '../domain/email/sanitize.js';
+import { DEFAULT_EMAIL_TEMPLATES, renderTemplate, templatePlaceholders, type EmailTemplate, type EmailTemplateName, type TemplateVariables } from '../domain/email/templates.js';
+import { newId } from '../domain/ids.js';
+import { formatMoney } from '../domain/money.js';
+import { BusinessRuleError, ValidationError } from '../http/errors.js';
+import { logger } from '../http/logger.js';
+import { getServices } from '../services.js';
+import { listRecords, type Actor } from '../store/client-records.js';
+import { getClient } from '../store/clients.js';
+import { requireCompany } from '../store/companies.js';
+import { CONTACT_SK_PREFIX } from '../store/keys.js';
+import { createMailEntry, getCompanyTemplate, getMailEntry, markMailFailed, markMailSent, suppressedAmong, type MailEntry } from '../store/mail.js';
+
+/**
+ * The one path every email Billow sends takes: recipients resolved by the rules of the contract, the HTML
+ * sanitised once (what is sent is what is stored), a mail-log entry written `queued` before the provider is called
+ * and then `sent` with its message id (or `failed` with the reason), so a crash never loses the record.
+ */
+
+/** The sender: `BILLOW_MAIL_FROM` (a verified SES identity in AWS), shown with the company's name. */
+export function mailFromAddress(): string {
+  return process.env.BILLOW_MAIL_FROM || 'billing@billow.local';
+}
+
+function sender(companyName: string | undefined): string {
+  const address = mailFromAddress();
+  if (address.includes('<')) return address;
+  const name = (companyName ?? '').replace(/["\\\r\n<>]/g, '').trim();
+  return name ? `"${name}" <${address}>` : address;
+}
+
+/** The base of links in mail (`BILLOW_APP_URL`), as for set-password links. */
+function appUrl(): string {
+  return (process.env.BILLOW_APP_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+}
+
+export function loginUrl(): string {
+  return process.env.BILLOW_LOGIN_URL || `${appUrl()}/login`;
+}
+
+export interface SendClientEmailInput {
+  companyId: string;
+  client: Client;
+  /** The template to render (the company's version, else the default). Null/absent for manual mail. */
+  template?: EmailTemplateName;
+  variables?: TemplateVariables;
+  /** Given parts take the place of the rendered ones (manual mail, re-sends). */
+  subject?: string;
+  html?: string;
+  text?: string;
+  /** Explicit recipients; with `contactIds`, the union of both replaces the defaults. */
+  to?: string[];
+  cc?: string[];
+  contactIds?: string[];
+  attachments?: EmailAttachment[];
+  /** Automatic mail is not sent to inactive or fraud clients, nor to suppressed addresses. */
+  automatic: boolean;
+  /** Billing mail goes to the client's billing contacts, or to the client when it has none. */
+  billing: boolean;
+  resentFrom?: string;
+  actor: Actor;
+}
+
+interface ContactRow {
+  id: string;
+  type: string;
+  email: string | null;
+}
+
+async function clientContacts(companyId: string, clientId: string): Promise<ContactRow[]> {
+  const contacts: ContactRow[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await listRecords<ContactRow>(companyId, clientId, CONTACT_SK_PREFIX, 100, startKey);
+    contacts.push(...page.items);
+    startKey = page.lastKey;
+  } while (startKey);
+  return contacts;
+}
+
+/** Trimmed, without blanks, each address once (compared case-insensitively, first spelling kept). */
+function distinct(addresses: Iterable<string | null | undefined>, except: ReadonlySet<string> = new Set()): string[] {
+  const seen = new Set(except);
+  const out: string[] = [];
+  for (const raw of addresses) {
+    const address = raw?.trim();
+    if (!address || seen.has(address.toLowerCase())) continue;
+    seen.add(address.toLowerCase());
+    out.push(address);
+  }
+  return out;
+}
+
+async function resolveRecipients(input: SendClientEmailInput): Promise<{ to: string[]; cc: string[] }> {
+  const { companyId, client } = input;
+  const needsContacts = (input.contactIds?.length ?? 0) > 0 || (input.billing && !input.to?.length);
+  const contacts = needsContacts ? await clientContacts(companyId, client.id) : [];
+  const byId = new Map(contacts.map((c) => [c.id, c]));
+  const chosen: string[] = [];
+  const errors: Array<{ path: string; message: string }> = [];
+  (input.contactIds ?? []).forEach((id, index) => {
+    const contact = byId.get(id);
+    if (!contact) errors.push({ path: `contactIds.${index}`, message: 'No such contact of this client.' });
+    else if (!contact.email) errors.push({ path: `contactIds.${index}`, message: 'This contact has no email address.' });
+    else chosen.push(contact.email);
+  });
+  if (errors.length) throw new ValidationError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+
+  let to: string[];
+  if ((input.to?.length ?? 0) > 0 || chosen.length > 0) to = distinct([...(input.to ?? []), ...chosen]);
+  else if (input.billing) {
+    const billing = distinct(contacts.filter((c) => c.type === 'billing').map((c) => c.email));
+    to = billing.length ? billing : distinct([client.email]);
+  } else to = distinct([client.email]);
+  const cc = distinct(input.cc ?? [], new Set(to.map((a) => a.toLowerCase())));
+  return { to, cc };
+}
+
+/** The template a company sends: its own version when it has one, else the default. */
+export async function effectiveTemplate(companyId: string, name: EmailTemplateName): Promise<EmailTemplate> {
+  const own = await getCompanyTemplate(companyId, name);
+  return own ? { subject: own.subject, html: own.html, text: own.text } : DEFAULT_EMAIL_TEMPLATES[name];
+}
+
+function oneLine(subject: string): string {
+  return subject.replace(/[\r\n\t]+/g, ' ').trim();
+}
+
+/**
+ * Sends one email to a client (or its contacts) and records it in the client's mail log. Returns the entry, or
+ * null when automatic mail is not sent (inactive or fraud client, or every recipient suppressed or missing); then
+ * nothing is recorded. A manual mail with no recipient at all is a 422 (`no_recipient`). A provider failure does
+ * not throw: the entry comes back `failed` with `statusReason`.
+ */
+export async function sendClientEmail(input: SendClientEmailInput): Promise<MailEntry | null> {
+  const { companyId, client } = input;
+  const log = { companyId, clientId: client.id, template: input.template ?? null, automatic: input.automatic };
+  if (input.automatic) {
+    // Read afresh: a run may hold a client read before its status changed.
+    const status = client.status === 'active' ? (await getClient(companyId, client.id))?.status : client.status;
+    if (status !== 'active') {
+      logger.info('automatic mail not sent: client not active', { ...log, status: status ?? 'deleted' });
+      return null;
+    }
+  }
+
+  let { to, cc } = await resolveRecipients(input);
+  if (input.automatic) {
+    const suppressed = await suppressedAmong(companyId, [...to, ...cc]);
+    const skipped = [...to, ...cc].filter((a) => suppressed.has(a.toLowerCase()));
+    if (skipped.length) logger.info('automatic mail: suppressed addresses skipped', { ...log, skipped: skipped.length });
+    to = to.filter((a) => !suppressed.has(a.toLowerCase()));
+    cc = cc.filter((a) => !suppressed.has(a.toLowerCase()));
+  }
+  if (to.length === 0 && cc.length > 0) [to, cc] = [cc, []];
+  if (to.length === 0) {
+    if (input.automatic) {
+      logger.info('automatic mail not sent: no deliverable recipient', log);
+      return null;
+    }
+    throw new BusinessRuleError('The client has no email address; give the recipients in `to` or `contactIds`.', { code: 'no_recipient' });
+  }
+
+  const company = await requireCompany(companyId);
+  // Given bodies (manual mail, re-sends) are used as they are; the template is then only recorded.
+  const rendered = input.template && input.html === undefined ? renderTemplate(await effectiveTemplate(companyId, input.template), input.variables ?? {}) : undefined;
+  const subject = oneLine(input.subject ?? rendered?.subject ?? '');
+  if (!subject) throw ValidationError.field('subject', 'Required.');
+  const html = input.html !== undefined ? sanitizeEmailHtml(input.html) : (rendered?.html ?? '');
+  const text = input.text ?? rendered?.text ?? htmlToText(html);
+  if (!html.trim() && !text.trim()) throw ValidationError.field('html', 'Required.');
+  const attachments = input.attachments ?? [];
+
+  const now = new Date().toISOString();
+  const entry: MailEntry = {
+    id: newId('mail'),
+    clientId: client.id,
+    to,
+    cc,
+    subject,
+    template: input.template ?? null,
+    status: 'queued',
+    statusReason: null,
+    resentFrom: input.resentFrom ?? null,
+    messageId: null,
+    automatic: input.automatic,
+    createdBy: input.actor,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await createMailEntry(companyId, entry, { html, text, attachments });
+
+  let messageId: string;
+  try {
+    ({ messageId } = await getServices().mailer.send({
+      from: sender(company.name),
+      to,
+      cc,
+      subject,
+      html,
+      text,
+      attachments,
+      tags: { companyId, clientId: client.id, mailId: entry.id },
+    }));
+  } catch (error) {
+    const reason = (error as Error).message || String(error);
+    logger.warn('mail not sent', { ...log, mailId: entry.id, error: error as Error });
+    await markMailFailed(companyId, client.id, entry.id, reason, new Date().toISOString());
+    return (await getMailEntry(companyId, client.id, entry.id)) ?? { ...entry, status: 'failed', statusReason: reason };
+  }
+  // The provider has the mail: from here a store failure must not make it look unsent (the entry stays `queued`
+  // until the Send/Delivery events arrive, which also find it through its tags).
+  await markMailSent(companyId, client.id, entry.id, messageId, new Date().toISOString());
+  return (await getMailEntry(companyId, client.id, entry.id)) ?? entry;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Typed helpers for the emails Billow sends on its own. Each builds its template's variables (money formatted
+// for the client's language) and picks the contract's flags. Options override the automatic flag for callers
+// that act on a staff request (e.g. `POST /v1/invoices/{id}/deliver` passes `{ automatic: false }`).
+
+export interface NotifyOptions {
+  /** Whether the rules for automatic mail apply (inactive clients, suppressed addresses). */
+  automatic?: boolean;
+}
+
+/** The invoice fields the templates use (an `invoiceView` fits). */
+export interface InvoiceForEmail {
+  id: string;
+  number: number | null;
+  currency: string;
+  dateBilled: string;
+  dateDue: string;
+  total: number;
+  due: number;
+}
+
+/** The transaction fields the templates use (a `transactionView` fits). */
+export interface TransactionForEmail {
+  id: string;
+  amount: number;
+  currency: string;
+  date: string;
+  method: string;
+}
+
+/** The statement fields the templates use (the statement route's body fits). */
+export interface StatementForEmail {
+  currency: string;
+  from?: string;
+  to: string;
+  closingBalance: number;
+}
+
+async function baseVariables(companyId: string, client: Client): Promise<{ client: TemplateVariables; company: TemplateVariables; loginUrl: string; username: string }> {
+  const company = await requireCompany(companyId);
+  return {
+    client: { number: client.number, firstName: client.firstName ?? client.company ?? '', lastName: client.lastName, company: client.company, email: client.email },
+    company: { name: company.name },
+    loginUrl: loginUrl(),
+    username: client.username ?? '',
+  };
+}
+
+const money = (amount: number, currency: string, client: Client) => formatMoney(amount, currency, client.language || 'en');
+
+function invoiceVariables(invoice: InvoiceForEmail, client: Client): TemplateVariables {
+  return {
+    number: invoice.number ?? invoice.id,
+    dateBilled: invoice.dateBilled,
+    dateDue: invoice.dateDue,
+    total: money(invoice.total, invoice.currency, client),
+    due: money(invoice.due, invoice.currency, client),
+  };
+}
+
+const METHOD_LABELS: Record<string, string> = {
+  card: 'Card',
+  ach: 'Bank account (ACH)',
+  check: 'Check',
+  money_order: 'Money order',
+  cash: 'Cash',
+  wire: 'Wire transfer',
+  other: 'Other',
+};
+
+/** e.g. `Visa ending 4242` when the caller knows the account; else the kind of payment. Never a full number. */
+function methodLabel(transaction: TransactionForEmail, label?: string): string {
+  return label ?? METHOD_LABELS[transaction.method] ?? transaction.method;
+}
+
+/** Welcome mail for a new client; when the template asks for it, a one-time set-password link is made. */
+export async function sendRegistrationEmail(companyId: string, client: Client, actor: Actor, options: NotifyOptions & { setPasswordUrl?: string } = {}): Promise<MailEntry | null> {
+  const automatic = options.automatic ?? true;
+  if (automatic && client.status !== 'active') return null;
+  let setPasswordUrl = options.setPasswordUrl;
+  if (setPasswordUrl === undefined && client.username && client.userId) {
+    const template = await effectiveTemplate(companyId, 'account_registration');
+    if (templatePlaceholders(template).includes('setPasswordUrl')) {
+      // Imported when used: the clients service imports this module too.
+      const { createSetPasswordLink } = await import('../clients/service.js');
+      setPasswordUrl = (await createSetPasswordLink(companyId, client, null)).url;
+    }
+  }
+  const variables = { ...(await baseVariables(companyId, client)), setPasswordUrl: setPasswordUrl ?? '' };
+  return sendClientEmail({ companyId, client, template: 'account_registration', variables, automatic, billing: false, actor });
+}
+
+/** The username and a one-time set-password link (never a password). Sent on a staff request. */
+export async function sendLoginDetailsEmail(companyId: string, client: Client, setPasswordUrl: string, actor: Actor, options: NotifyOptions = {}): Promise<MailEntry | null> {
+  const variables = { ...(await baseVariables(companyId, client)), setPasswordUrl };
+  return sendClientEmail({ companyId, client, template: 'login_details', variables, automatic: options.automatic ?? false, billing: false, actor });
+}
+
+function safeFilePart(value: string): string {
+  return value.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80);
+}
+
+/** An invoice with its PDF, to the billing contacts. Automatic by default (renewals); deliver passes `false`. */
+export async function sendInvoiceEmail(companyId: string, client: Client, invoice: InvoiceForEmail, pdf: Buffer, actor: Actor, options: NotifyOptions = {}): Promise<MailEntry | null> {
+  const variables = { ...(await baseVariables(companyId, client)), invoice: invoiceVariables(invoice, client) };
+  const filename = `invoice-${safeFilePart(String(invoice.number ?? invoice.id))}.pdf`;
+  return sendClientEmail({
+    companyId,
+    client,
+    template: 'invoice_delivery',
+    variables,
+    attachments: [{ filename, contentType: 'application/pdf', content: pdf }],
+    automatic: options.automatic ?? true,
+    billing: true,
+    actor,
+  });
+}
+
+export interface PaymentNotifyOptions extends NotifyOptions {
+  /** How the payment account is shown, e.g. `Visa ending 4242`. */
+  paymentMethodLabel?: string;
+  /** The invoice the payment was for (the declined notice names it). */
+  invoice?: InvoiceForEmail;
+}
+
+/** A receipt for a payment, to the billing contacts. */
+export async function sendPaymentReceipt(companyId: string, client: Client, transaction: TransactionForEmail, actor: Actor, options: PaymentNotifyOptions = {}): Promise<MailEntry | null> {
+  const variables = {
+    ...(await baseVariables(companyId, client)),
+    payment: { amount: money(transaction.amount, transaction.currency, client), date: transaction.date, method: methodLabel(transaction, options.paymentMethodLabel), transactionId: transaction.id },
+    ...(options.invoice ? { invoice: invoiceVariables(options.invoice, client) } : {}),
+  };
+  return sendClientEmail({ companyId, client, template: 'payment_receipt', variables, automatic: options.automatic ?? true, billing: true, actor });
+}
+
+/** A declined charge, to the billing contacts. */
+export async function sendPaymentDeclined(companyId: string, client: Client, transaction: TransactionForEmail, actor: Actor, options: PaymentNotifyOptions = {}): Promise<MailEntry | null> {
+  const variables = {
+    ...(await baseVariables(companyId, client)),
+    payment: { amount: money(transaction.amount, transaction.currency, client), date: transaction.date, method: methodLabel(transaction, options.paymentMethodLabel), transactionId: transaction.id },
+    ...(options.invoice ? { invoice: invoiceVariables(options.invoice, client) } : {}),
+  };
+  return sendClientEmail({ companyId, client, template: 'payment_declined', variables, automatic: options.automatic ?? true, billing: true, actor });
+}
+
+/** A statement with its PDF, to the billing contacts. Sent on a staff request by default. */
+export async function sendStatementEmail(companyId: string, client: Client, statement: StatementForEmail, pdf: Buffer, actor: Actor, options: NotifyOptions = {}): Promise<MailEntry | null> {
+  const variables = {
+    ...(await baseVariables(companyId, client)),
+    statement: { date: statement.to, closingBalance: money(statement.closingBalance, statement.currency, client) },
+  };
+  return sendClientEmail({
+    companyId,
+    client,
+    template: 'statement',
+    variables,
+    attachments: [{ filename: `statement-${safeFilePart(statement.to)}.pdf`, contentType: 'application/pdf', content: pdf }],
+    automatic: options.automatic ?? false,
+    billing: true,
+    actor,
+  });
+}

@@ -1,0 +1,211 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Invoice, Transaction } from '../domain/invoice.js';
+import { isOpenOrPaid } from '../domain/invoice.js';
+import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
+import { ConflictError, NotFoundError } from '../http/errors.js';
+import { db, queryPage, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import {
+  balanceSk,
+  BALANCE_SK_PREFIX,
+  clientPk,
+  INVOICE_SK_PREFIX,
+  invoiceSk,
+  openInvoicesPk,
+  profileViewBalance,
+  refPk,
+  refSk,
+  TRANSACTION_SK_PREFIX,
+  transactionSk,
+} from './keys.js';
+
+/** Balance fields summed per currency on the client's `BAL#<currency>` item (and added up on merge). */
+export const BALANCE_FIELDS = ['invoiced', 'paid', 'due', 'credit'] as const;
+
+export interface LoadedLedger {
+  state: LedgerState;
+  invoices: Map<string, Invoice>;
+  transactions: Map<string, Transaction>;
+}
+
+async function queryAll(pk: string, prefix: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await queryPage({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': prefix }, ExclusiveStartKey: startKey, ConsistentRead: true });
+    items.push(...page.items);
+    startKey = page.lastKey;
+  } while (startKey);
+  return items;
+}
+
+/** Reads a client's invoices, transactions and credit into the ledger's state (strongly consistent). */
+export async function loadLedger(companyId: string, clientId: string): Promise<LoadedLedger> {
+  const pk = clientPk(companyId, clientId);
+  const [invoiceItems, transactionItems, balanceItems] = await Promise.all([queryAll(pk, INVOICE_SK_PREFIX), queryAll(pk, TRANSACTION_SK_PREFIX), queryAll(pk, BALANCE_SK_PREFIX)]);
+  const invoices = new Map(invoiceItems.map((i) => [i.id as string, stripKeys(i) as unknown as Invoice]));
+  const transactions = new Map(transactionItems.map((i) => [i.id as string, stripKeys(i) as unknown as Transaction]));
+  const state: LedgerState = { invoices: {}, transactions: {}, credits: {} };
+  for (const inv of invoices.values()) {
+    state.invoices[inv.id] = { id: inv.id, currency: inv.currency, status: inv.status, total: inv.total, paid: inv.paid, due: inv.due, dateDue: inv.dateDue };
+  }
+  for (const t of transactions.values()) {
+    if (t.status === 'pending') continue;
+    state.transactions[t.id] = ledgerTransaction(t);
+  }
+  for (const b of balanceItems) state.credits[b.currency as string] = (b.credit as number) ?? 0;
+  return { state, invoices, transactions };
+}
+
+export function ledgerTransaction(t: Transaction): LedgerTransaction {
+  return { id: t.id, kind: t.kind, currency: t.currency, amount: t.amount, status: t.status as LedgerTransaction['status'], applications: t.applications, credit: t.credit, refunded: t.refunded, date: t.date };
+}
+
+/** What an invoice adds to the balance fields in its state. */
+function invoiceContribution(status: InvoiceStatus, total: number, paid: number, due: number) {
+  return { invoiced: isOpenOrPaid(status) ? total : 0, paid: isOpenOrPaid(status) ? paid : 0, due: status === 'open' ? due : 0 };
+}
+
+export type BalanceDelta = Partial<Record<(typeof BALANCE_FIELDS)[number], number>>;
+
+/** `ADD`s deltas to the client's balance item of one currency, creating it with its profile-view key. */
+export function balanceUpdate(companyId: string, clientId: string, currency: string, delta: BalanceDelta): TransactItem {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':cur': currency, ':lsi': profileViewBalance(currency), ':cid': clientId, ':sum': 'sum', ':fields': [...BALANCE_FIELDS], ':entity': 'balance' };
+  const adds = BALANCE_FIELDS.map((field, i) => {
+    names[`#b${i}`] = field;
+    values[`:b${i}`] = delta[field] ?? 0;
+    return `#b${i} :b${i}`;
+  });
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: { PK: clientPk(companyId, clientId), SK: balanceSk(currency) },
+      UpdateExpression: `SET currency = :cur, LSI1SK = :lsi, clientId = :cid, mergeAs = :sum, sumFields = :fields, entity = :entity ADD ${adds.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+export interface CommitOptions {
+  loaded: LoadedLedger;
+  /** Stored fields of transactions the changes create (or of a pending attempt they complete). */
+  transactionFields?: Record<string, Partial<Transaction>>;
+  /** Extra fields to set on invoices the changes touch (e.g. `voidedOn`). */
+  invoiceFields?: Record<string, Partial<Invoice>>;
+  /** Items that must commit together with the changes (e.g. an activity entry). */
+  extraItems?: TransactItem[];
+  today: string;
+}
+
+/**
+ * Writes a ledger plan in one DynamoDB transaction: each invoice and transaction conditioned on the values the plan
+ * was made from, and the per-currency balances moved by the same amounts. A concurrent change makes a condition
+ * fail and nothing is written (`ConflictError` with code `concurrent_change`): the caller reloads and plans again.
+ */
+export async function commitLedger(companyId: string, clientId: string, changes: LedgerChanges, options: CommitOptions): Promise<void> {
+  const pk = clientPk(companyId, clientId);
+  const now = new Date().toISOString();
+  const items: TransactItem[] = [];
+  const deltas = new Map<string, BalanceDelta>();
+  const addDelta = (currency: string, field: keyof BalanceDelta, amount: number) => {
+    const d = deltas.get(currency) ?? {};
+    d[field] = (d[field] ?? 0) + amount;
+    deltas.set(currency, d);
+  };
+
+  for (const change of changes.invoices) {
+    const invoice = options.loaded.invoices.get(change.invoiceId);
+    if (!invoice) throw new NotFoundError(`No such invoice ${change.invoiceId}.`);
+    const before = invoiceContribution(change.before.status, invoice.total, change.before.paid, change.before.due);
+    const after = invoiceContribution(change.after.status, invoice.total, change.after.paid, change.after.due);
+    for (const field of ['invoiced', 'paid', 'due'] as const) addDelta(invoice.currency, field, after[field] - before[field]);
+    const extra = options.invoiceFields?.[change.invoiceId] ?? {};
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = {
+      ':s': change.after.status,
+      ':p': change.after.paid,
+      ':d': change.after.due,
+      ':bs': change.before.status,
+      ':bp': change.before.paid,
+      ':bd': change.before.due,
+      ':one': 1,
+      ':now': now,
+    };
+    const sets = ['#s = :s', 'paid = :p', 'due = :d', 'version = version + :one', 'updatedAt = :now'];
+    Object.entries(extra).forEach(([k, v], i) => {
+      names[`#x${i}`] = k;
+      values[`:x${i}`] = v;
+      sets.push(`#x${i} = :x${i}`);
+    });
+    let update = `SET ${sets.join(', ')}`;
+    // Only open invoices carry the automation's due-date index keys.
+    if (change.after.status === 'open') {
+      values[':g2pk'] = openInvoicesPk(companyId);
+      values[':g2sk'] = `${invoice.dateDue}#${invoice.id}`;
+      update += ', GSI2PK = :g2pk, GSI2SK = :g2sk';
+    } else {
+      update += ' REMOVE GSI2PK, GSI2SK';
+    }
+    items.push({
+      Update: {
+        TableName: tableName(),
+        Key: { PK: pk, SK: invoiceSk(invoice.id) },
+        UpdateExpression: update,
+        ConditionExpression: '#s = :bs AND paid = :bp AND due = :bd',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    });
+  }
+
+  for (const change of changes.transactions) {
+    const stored = options.loaded.transactions.get(change.transactionId);
+    const fields = options.transactionFields?.[change.transactionId] ?? {};
+    const after = change.after;
+    const record: Item = {
+      ...(stored ?? {}),
+      ...fields,
+      id: after.id,
+      clientId,
+      kind: after.kind,
+      currency: after.currency,
+      amount: after.amount,
+      status: after.status,
+      applications: after.applications,
+      credit: after.credit,
+      refunded: after.refunded,
+      date: after.date,
+      updatedAt: now,
+      version: (stored?.version ?? 0) + 1,
+    };
+    record.createdAt ??= now;
+    const ref = { PK: refPk(companyId, after.id), SK: refSk };
+    const item = { PK: pk, SK: transactionSk(after.id), entity: 'transaction', refs: [ref], ...record };
+    if (stored) {
+      items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': stored.version } } });
+    } else {
+      items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } });
+      items.push({ Put: { TableName: tableName(), Item: { ...ref, entity: 'ref', kind: 'transaction', clientId } } });
+    }
+  }
+
+  for (const credit of changes.credits) addDelta(credit.currency, 'credit', credit.delta);
+  for (const [currency, delta] of deltas) {
+    if (Object.values(delta).some((v) => v !== 0)) items.push(balanceUpdate(companyId, clientId, currency, delta));
+  }
+  items.push(...(options.extraItems ?? []));
+  if (items.length > 100) throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
+  await transact(items, () => new ConflictError('Another payment or change touched these invoices at the same time; nothing was applied.', { code: 'concurrent_change' }));
+}
+
+/** Resolves a bare object id to its client through the object's pointer item. */
+export async function clientOfObject(companyId: string, objectId: string): Promise<string | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: refPk(companyId, objectId), SK: refSk }, ConsistentRead: true }));
+  return out.Item?.clientId as string | undefined;
+}
+
+export async function getTransaction(companyId: string, clientId: string, transactionId: string): Promise<Transaction | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: transactionSk(transactionId) }, ConsistentRead: true }));
+  return out.Item ? (stripKeys(out.Item) as unknown as Transaction) : undefined;
+}
