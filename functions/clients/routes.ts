@@ -46,7 +46,8 @@ export const clientCoreRoutes = [
       const { client, generatedPassword } = await createClient(companyId, body, principal);
       if (body.sendRegistrationEmail) await sendRegistrationEmail(companyId, client, actorOf(principal));
       const profile = await readProfile(companyId, client.id, principal);
-      return json(201, generatedPassword ? { ...profile, generatedPassword } : profile);
+      // The generated password is shown once: an idempotent replay returns the profile without it.
+      return generatedPassword ? { ...json(201, { ...profile, generatedPassword }), notStored: ['generatedPassword'] } : json(201, profile);
     },
   }),
   route({

@@ -15,7 +15,6 @@ import { db, tableName, type Item } from '../store/dynamo.js';
 import { getGroup, requireGroup } from '../store/groups.js';
 import { nowIso } from '../store/items.js';
 import { clientPk, clientSk, passwordTokenPk, passwordTokenSk } from '../store/keys.js';
-import { forgetClientLoginStatus } from '../store/principals.js';
 import type { createClientBody, updateClientBody } from './schemas.js';
 import type { z } from 'zod';
 
@@ -264,14 +263,12 @@ export async function changeStatus(companyId: string, current: Client, status: C
   const next: Client = { ...current, status, version: current.version + 1, updatedAt: nowIso() };
   await updateClient(companyId, current, next, [activityPut(companyId, current.id, actorOf(principal), 'client.status_changed', { from: current.status, to: status })]);
   if (current.username && current.userId) await getServices().identity.setEnabled(companyId, current.username, status === 'active');
-  forgetClientLoginStatus(companyId, current.id);
   return next;
 }
 
 export async function deleteClient(companyId: string, client: Client): Promise<void> {
   await deleteClientPartition(companyId, client.id);
   if (client.username && client.userId) await getServices().identity.deleteUser(companyId, client.username);
-  forgetClientLoginStatus(companyId, client.id);
 }
 
 /** Moves everything of `sourceId` into `targetId`, then deletes the source and its login. */

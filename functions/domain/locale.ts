@@ -26,6 +26,13 @@ export function canonicalLanguage(tag: string): string | undefined {
   }
 }
 
+/**
+ * Region codes ICU names that are not ISO 3166-1 alpha-2 countries: withdrawn codes (DD, SU, YU, …), exceptional
+ * reservations (AC, EA, IC, TA, UK, …) and user-assigned or grouping codes (EU, UN, XK, ZZ, …). Without them the
+ * table has the 249 ISO codes, so "Germany" is DE, not the withdrawn DD.
+ */
+const NOT_ISO_3166 = new Set(['AC', 'AN', 'BU', 'CP', 'CQ', 'CS', 'DD', 'DG', 'DY', 'EA', 'EU', 'EZ', 'FX', 'HV', 'IC', 'NH', 'QO', 'RH', 'SU', 'TA', 'TP', 'UK', 'UN', 'VD', 'XA', 'XB', 'XK', 'YD', 'YU', 'ZR', 'ZZ']);
+
 let countries: Map<string, string> | undefined;
 
 /** ISO 3166-1 alpha-2 code → English name, from ICU's region names. */
@@ -37,8 +44,7 @@ function countryTable(): Map<string, string> {
     for (let b = 65; b <= 90; b++) {
       const code = String.fromCharCode(a, b);
       const name = names.of(code);
-      // ICU knows some user-assigned and exceptional codes; keep real country codes only.
-      if (name && name !== code && !['AA', 'QM', 'QN', 'QO', 'QP', 'QQ', 'QR', 'QS', 'QT', 'QU', 'QV', 'QW', 'QX', 'QY', 'QZ', 'XA', 'XB', 'XK', 'ZZ', 'EU', 'EZ', 'UN'].includes(code)) {
+      if (name && name !== code && !NOT_ISO_3166.has(code)) {
         countries.set(code, name);
       }
     }
@@ -55,7 +61,8 @@ export function countryCode(input: string): string | undefined {
   if (table.has(upper)) return upper;
   const wanted = folded(input);
   if (!wanted) return undefined;
-  for (const [code, name] of table) if (folded(name) === wanted) return code;
-  const aliases: Record<string, string> = { unitedstatesofamerica: 'US', usa: 'US', uk: 'GB', greatbritain: 'GB', england: 'GB', russia: 'RU', southkorea: 'KR', northkorea: 'KP', vietnam: 'VN', czechia: 'CZ', czechrepublic: 'CZ', ivorycoast: 'CI', holland: 'NL' };
+  // ICU adds qualifiers ("Myanmar (Burma)", "Hong Kong SAR China"): match the plain name too.
+  for (const [code, name] of table) if (folded(name) === wanted || folded(name.replace(/\s*\(.*\)\s*/g, '')) === wanted) return code;
+  const aliases: Record<string, string> = { unitedstatesofamerica: 'US', usa: 'US', uk: 'GB', greatbritain: 'GB', england: 'GB', russia: 'RU', southkorea: 'KR', northkorea: 'KP', vietnam: 'VN', burma: 'MM', hongkong: 'HK', macau: 'MO', macao: 'MO', congo: 'CG', drc: 'CD', democraticrepublicofthecongo: 'CD', palestine: 'PS', turkey: 'TR', czechia: 'CZ', czechrepublic: 'CZ', ivorycoast: 'CI', holland: 'NL' };
   return aliases[wanted];
 }

@@ -49,13 +49,17 @@ export async function claimIdempotencyKey(scope: string, key: string, fingerprin
   const acquired = (): IdempotencyClaim => ({
     kind: 'acquired',
     complete: async (response) => {
+      const { notStored, ...storable } = response;
+      if (notStored?.length && storable.body && typeof storable.body === 'object') {
+        storable.body = Object.fromEntries(Object.entries(storable.body as Record<string, unknown>).filter(([k]) => !notStored.includes(k)));
+      }
       await db().send(
         new UpdateCommand({
           TableName: tableName(),
           Key,
           UpdateExpression: 'SET #s = :done, #r = :resp',
           ExpressionAttributeNames: { '#s': 'status', '#r': 'response' },
-          ExpressionAttributeValues: { ':done': 'completed', ':resp': JSON.stringify(response) },
+          ExpressionAttributeValues: { ':done': 'completed', ':resp': JSON.stringify(storable) },
         }),
       );
     },

@@ -32,6 +32,8 @@ export interface HttpResponse {
   /** JSON-serialisable body, or a Buffer/string for downloads (then set content-type). */
   body?: unknown;
   isBase64Encoded?: boolean;
+  /** Top-level body fields shown once and never stored for an idempotent replay (e.g. a generated password). */
+  notStored?: string[];
 }
 
 export interface RouteContext<Body = unknown, Query = unknown, Params = unknown> {

@@ -3,7 +3,6 @@ import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type Cl
 import { ConflictError, NotFoundError } from '../http/errors.js';
 import { db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, counterSk, groupMemberPk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
-import { forgetClientLoginStatus } from './principals.js';
 
 const SEP = '\u0001';
 type Key = { PK: string; SK: string };
@@ -191,7 +190,6 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
     const field = addedIndex >= 0 && addedIndex < added.length ? uniqueField(added[addedIndex]) : undefined;
     return field ? duplicate(field) : new ConflictError('The client could not be saved because of a concurrent change; retry.');
   });
-  if (previous.status !== next.status) forgetClientLoginStatus(companyId, next.id);
 }
 
 export interface ClientListOptions {
