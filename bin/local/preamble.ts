@@ -6,6 +6,7 @@ process.env.POWERTOOLS_DEV ??= 'false';
 const defaultWarningListeners = process.listeners('warning');
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name === 'NodeVersionSupportWarning') return;
+  // The SDK emits it as a plain `Warning` whose message starts with the name.
+  if (warning.name === 'NodeVersionSupportWarning' || warning.message.startsWith('NodeVersionSupportWarning')) return;
   for (const listener of defaultWarningListeners) listener(warning);
 });

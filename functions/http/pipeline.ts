@@ -91,7 +91,10 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string): Prom
   const headers = lowerCaseHeaders(event.headers);
   const body = parseBody(route, event);
   const query = parseQuery(route, event);
-  const params = route.params ? route.params.parse(event.pathParameters ?? {}) : (event.pathParameters ?? {});
+  // Path ids are opaque: one that is not even of a plausible shape is simply not found.
+  const parsedParams = route.params ? route.params.safeParse(event.pathParameters ?? {}) : { success: true as const, data: event.pathParameters ?? {} };
+  if (!parsedParams.success) throw new NotFoundError('No such object.');
+  const params = parsedParams.data;
   const path = event.rawPath ?? route.path;
   const context = { body, query, params, principal, requestId, headers, logger, path };
 
