@@ -59,14 +59,18 @@ export function priceLines(company: Company, client: Client, lines: readonly Lin
   return { lines: computed, subtotal: amounts.subtotal, tax: amounts.tax, total: amounts.total, taxRate: rate ? { id: rate.id, name: rate.name, percent: rate.percent } : null };
 }
 
-/** Retries a read-plan-commit step when a concurrent change made its conditions fail. */
-export async function withRetries<T>(step: () => Promise<T>, attempts = 6): Promise<T> {
+/**
+ * Retries a read-plan-commit step when a concurrent change made its conditions fail. Each round of a burst lets one
+ * writer through, so the attempts must outnumber the writers a burst can hold; full-jitter backoff (capped at
+ * 100 ms) spreads them out.
+ */
+export async function withRetries<T>(step: () => Promise<T>, attempts = 60): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (error) {
       if (!(error instanceof ConflictError) || error.code !== 'concurrent_change' || attempt >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** attempt)));
     }
   }
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { addTerm, daysBetween } from '../domain/dates.js';
 import { newId } from '../domain/ids.js';
 import { invoiceView, type Invoice, type RecurringInvoice } from '../domain/invoice.js';
@@ -15,7 +14,6 @@ import { deleteRecurring, findRecurring, insertInvoice, listInvoices, openDraft,
 import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
 import { RECURRING_SK_PREFIX } from '../store/keys.js';
 import { commitLedger, loadLedger } from '../store/ledger.js';
-import { assertOwnClient } from '../clients/service.js';
 import { assertCurrency, assertVisibleTo, companyOf, ledgerHttpError, priceLines, today, withRetries } from './common.js';
 import { renderInvoiceDocument } from './documents.js';
 import { createInvoiceBody, listInvoicesQuery, updateInvoiceBody, updateRecurringBody } from './schemas.js';
@@ -27,10 +25,22 @@ function assertDates(dateBilled: string, dateDue: string): void {
   if (dateDue < dateBilled) throw ValidationError.field('dateDue', 'The due date cannot be before the billing date.');
 }
 
-const recurringView = (r: RecurringInvoice) => {
-  const { ...view } = r;
-  return view;
-};
+const recurringView = (r: RecurringInvoice) => ({
+  id: r.id,
+  clientId: r.clientId,
+  currency: r.currency,
+  lines: r.lines,
+  term: r.term,
+  period: r.period,
+  occurrences: r.occurrences,
+  created: r.created,
+  nextBillDate: r.nextBillDate,
+  dueAfterDays: r.dueAfterDays,
+  status: r.status,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  version: r.version,
+});
 
 export const invoiceRoutes = [
   route({
@@ -68,7 +78,7 @@ export const invoiceRoutes = [
         tax: priced.tax,
         total: priced.total,
         paid: 0,
-        due: status === 'draft' ? priced.total : priced.total,
+        due: priced.total,
         recurringInvoiceId: null,
         voidedOn: null,
         createdAt: now,
@@ -289,5 +299,3 @@ export const invoiceRoutes = [
   }),
 ];
 
-void z;
-void assertOwnClient;

@@ -145,17 +145,27 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
 
   // Approved: apply as asked; if the invoices changed meanwhile, the money is kept whole as credit.
   let conflict: Error | undefined;
-  await withRetries(async () => {
-    const loaded = await loadLedger(companyId, client.id);
-    let plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
-    conflict = undefined;
-    if (!plan.ok) {
-      conflict = ledgerHttpError(plan.error);
-      plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: [] });
-      if (!plan.ok) throw ledgerHttpError(plan.error);
-    }
-    await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: { ...attempt, gatewayReference: result.gatewayReference ?? null } } });
-  });
+  const commitApproved = (apply: readonly LedgerApplication[]) =>
+    withRetries(async () => {
+      const loaded = await loadLedger(companyId, client.id);
+      let plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply });
+      conflict = undefined;
+      if (!plan.ok) {
+        conflict = ledgerHttpError(plan.error);
+        plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: [] });
+        if (!plan.ok) throw ledgerHttpError(plan.error);
+      }
+      await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: { ...attempt, gatewayReference: result.gatewayReference ?? null } } });
+    });
+  try {
+    await commitApproved(body.apply);
+  } catch (error) {
+    if (!(error instanceof ConflictError) || error.code !== 'concurrent_change') throw error;
+    // The applications kept losing races with other payments: the money was taken, so it must be recorded —
+    // as credit, which touches no invoice and so cannot keep losing.
+    await commitApproved([]);
+    conflict = error;
+  }
   const stored = (await getTransaction(companyId, client.id, id))!;
   if (conflict) {
     throw new ConflictError(`${conflict.message} The charge succeeded and its full amount was kept as credit.`, { code: 'applied_as_credit', extensions: { transactionId: id } });
@@ -297,6 +307,8 @@ export const paymentRoutes = [
         if (!plan.ok) throw ledgerHttpError(plan.error);
         // The key names the refund by what was refunded before it, so a retry of the same refund is one refund.
         const refund = await getServices().gateway.refund({ gatewayReference: current.gatewayReference ?? '', amount: plan.plan.amount, idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}` });
+        // Another refund of this charge, of another amount, holds the key: it commits first, then this one re-plans.
+        if (refund.keyConflict) throw new ConflictError('Another refund of this payment is being made; nothing was refunded. Try again.', { code: 'concurrent_change' });
         if (refund.status !== 'succeeded') throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { extensions: { transactionId: txn.id } });
         await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: { refunds: [...(current.refunds ?? []), { amount: plan.plan.amount, date, at: nowIso() }] } } });
       });

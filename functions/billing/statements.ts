@@ -1,4 +1,3 @@
-import { decodeCursor } from '../http/cursor.js';
 import { json, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { requireClient } from '../store/clients.js';
@@ -29,7 +28,6 @@ async function statementFor(principal: Principal | null, clientId: string, query
   return { company, client, statement: buildStatement(currency, from, to, loaded.invoices.values(), loaded.transactions.values()) };
 }
 
-void decodeCursor;
 
 export const statementRoutes = [
   route({

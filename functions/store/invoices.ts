@@ -16,7 +16,7 @@ import {
   refPk,
   refSk,
 } from './keys.js';
-import { balanceUpdate, clientOfObject } from './ledger.js';
+import { balanceUpdate, clientOfObject, isTransactionConflict } from './ledger.js';
 
 async function readInvoiceCounter(companyId: string): Promise<number> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk('invoice') }, ConsistentRead: true }));
@@ -59,7 +59,9 @@ const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: in
  * transaction that opens the invoice, so they are gapless and never reused.
  */
 async function withNextNumber(companyId: string, build: (number: number) => TransactItem[]): Promise<number> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    // Full-jitter backoff, so a burst of opens spreads out instead of colliding on the counter again.
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** attempt)));
     const seen = await readInvoiceCounter(companyId);
     let raced = false;
     try {
@@ -72,7 +74,7 @@ async function withNextNumber(companyId: string, build: (number: number) => Tran
       });
       return seen + 1;
     } catch (error) {
-      if (raced) continue;
+      if (raced || isTransactionConflict(error)) continue;
       throw error;
     }
   }

@@ -196,7 +196,20 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   }
   items.push(...(options.extraItems ?? []));
   if (items.length > 100) throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
-  await transact(items, () => new ConflictError('Another payment or change touched these invoices at the same time; nothing was applied.', { code: 'concurrent_change' }));
+  const concurrent = () => new ConflictError('Another payment or change touched these invoices at the same time; nothing was applied.', { code: 'concurrent_change' });
+  try {
+    await transact(items, concurrent);
+  } catch (error) {
+    // DynamoDB cancels a transaction that meets another one on the same item (the balance item is in every plan).
+    if (isTransactionConflict(error)) throw concurrent();
+    throw error;
+  }
+}
+
+export function isTransactionConflict(error: unknown): boolean {
+  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+  if (e?.name === 'TransactionConflictException') return true;
+  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
 }
 
 /** Resolves a bare object id to its client through the object's pointer item. */

@@ -85,7 +85,7 @@ export class LocalGateway implements PaymentGateway {
     const fingerprint = `${request.gatewayReference}|${request.amount}`;
     const remembered = this.refunds.get(request.idempotencyKey);
     if (remembered) {
-      if (remembered.fingerprint !== fingerprint) throw new Error('Idempotency key reused with a different refund');
+      if (remembered.fingerprint !== fingerprint) return { status: 'failed', keyConflict: true, message: 'Idempotency key reused with a different refund.' };
       return { ...remembered.result };
     }
     const result = this.simulateRefund(request);
@@ -98,6 +98,11 @@ export class LocalGateway implements PaymentGateway {
     return [...this.charges]
       .filter(([, charge]) => charge.result.status === 'succeeded')
       .map(([idempotencyKey, charge]) => ({ idempotencyKey, gatewayReference: charge.result.gatewayReference!, amount: charge.amount }));
+  }
+
+  /** What this process refunded on a charge, for tests. */
+  refundedTotal(gatewayReference: string): number {
+    return this.refundedByReference.get(gatewayReference) ?? 0;
   }
 
   private simulateRefund(request: RefundRequest): RefundResult {

@@ -80,6 +80,8 @@ export interface RefundResult {
   status: 'succeeded' | 'failed';
   gatewayReference?: string;
   message?: string;
+  /** Failed because the idempotency key was already used for a different refund (a concurrent refund of the same charge): nothing was refunded; re-read and retry. */
+  keyConflict?: boolean;
 }
 
 /** The gateway refused to tokenise the details (`invalid`), or could not be reached (`unavailable`). */

@@ -160,7 +160,7 @@ export class StripeGateway implements PaymentGateway {
     if (response.kind === 'unreachable') return { status: 'failed', message: response.message };
     const { status, body } = response;
     if (status >= 200 && status < 300 && (body.status === 'succeeded' || body.status === 'pending')) return { status: 'succeeded', gatewayReference: body.id };
-    return { status: 'failed', gatewayReference: body.id, message: body.error?.message ?? `Refund ${body.status ?? `HTTP ${status}`}` };
+    return { status: 'failed', gatewayReference: body.id, message: body.error?.message ?? `Refund ${body.status ?? `HTTP ${status}`}`, ...(body.error?.type === 'idempotency_error' ? { keyConflict: true } : {}) };
   }
 
   private async tokenizeStep(path: string, params: Record<string, FormValue>, idempotencyKey: string): Promise<StripeBody> {
