@@ -127,7 +127,10 @@ export const invoiceRoutes = [
         clientId = principal.clientId;
       }
       const scope = `${companyId}|invoices|${clientId ?? ''}|${query.status ?? ''}|${query.currency ?? ''}|${query.dueBefore ?? ''}`;
-      const page = await listInvoices(companyId, { clientId, status: query.status, currency: query.currency, dueBefore: query.dueBefore, limit: query.limit, startKey: await decodeCursor(scope, query.cursor) });
+      // Drafts are the company's work in progress: a client sees an invoice once it is open.
+      const hideDrafts = principal?.role === 'client';
+      if (hideDrafts && query.status === 'draft') return json(200, { data: [], nextCursor: null });
+      const page = await listInvoices(companyId, { clientId, status: query.status, currency: query.currency, dueBefore: query.dueBefore, excludeDrafts: hideDrafts, limit: query.limit, startKey: await decodeCursor(scope, query.cursor) });
       return json(200, { data: page.items.map(invoiceView), nextCursor: await encodeCursor(scope, page.lastKey) });
     },
   }),
@@ -142,6 +145,7 @@ export const invoiceRoutes = [
     handle: async ({ principal, params }) => {
       const invoice = await requireInvoice(companyOf(principal), params.id);
       assertVisibleTo(principal, invoice.clientId, 'invoice');
+      if (principal?.role === 'client' && invoice.status === 'draft') throw new NotFoundError('No such invoice.');
       return json(200, invoiceView(invoice));
     },
   }),
@@ -211,6 +215,7 @@ export const invoiceRoutes = [
       const companyId = companyOf(principal);
       const invoice = await requireInvoice(companyId, params.id);
       assertVisibleTo(principal, invoice.clientId, 'invoice');
+      if (principal?.role === 'client' && invoice.status === 'draft') throw new NotFoundError('No such invoice.');
       const pdf = await renderInvoiceDocument(companyId, invoice);
       return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `inline; filename="invoice-${invoice.number ?? 'draft'}.pdf"` }, body: pdf };
     },

@@ -32,6 +32,8 @@ interface ResolvedSource {
   token: string;
   method: PaymentMethod;
   paymentAccountId: string | null;
+  /** For new details with `save: true`: stores them as an account, called only once the charge is approved. */
+  saveAccount?: () => Promise<string>;
 }
 
 /** A stored account, or new details tokenised now (and saved as an account when asked). */
@@ -46,12 +48,10 @@ async function resolveSource(companyId: string, client: Client, source: z.infer<
   const details: PaymentDetails = 'newCard' in source ? { type: 'card', card: source.newCard } : { type: 'ach', ach: source.newAch };
   assertPaymentDetails(details, todayDate, 'newCard' in source ? 'source.newCard' : 'source.newAch');
   const method = await tokenize(details);
-  let paymentAccountId: string | null = null;
-  if (source.save) {
-    const account = await storePaymentAccount(companyId, client, details.type, method, details.type === 'ach' ? { accountType: details.ach.accountType, routingNumber: details.ach.routingNumber } : {});
-    paymentAccountId = account.id;
-  }
-  return { token: method.token, method: details.type, paymentAccountId };
+  const saveAccount = source.save
+    ? async () => (await storePaymentAccount(companyId, client, details.type, method, details.type === 'ach' ? { accountType: details.ach.accountType, routingNumber: details.ach.routingNumber } : {})).id
+    : undefined;
+  return { token: method.token, method: details.type, paymentAccountId: null, saveAccount };
 }
 
 /** Records the attempt before the gateway is called, so a crash mid-charge leaves a trace to reconcile. */
@@ -143,7 +143,9 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
     throw new UpstreamError('The payment gateway failed to process the payment; nothing was charged. Try again.', { extensions: { transactionId: id } });
   }
 
-  // Approved: apply as asked; if the invoices changed meanwhile, the money is kept whole as credit.
+  // Approved: details asked to be saved are kept only now, so a declined card is never stored.
+  if (source.saveAccount) attempt = { ...attempt, paymentAccountId: await source.saveAccount() };
+  // Apply as asked; if the invoices changed meanwhile, the money is kept whole as credit.
   let conflict: Error | undefined;
   const commitApproved = (apply: readonly LedgerApplication[]) =>
     withRetries(async () => {

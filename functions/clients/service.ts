@@ -8,13 +8,13 @@ import { BusinessRuleError, NotFoundError, ValidationError, type FieldError } fr
 import type { Principal } from '../http/route.js';
 import { getServices } from '../services.js';
 import { deleteClientPartition, moveClientPartition } from '../store/client-partition.js';
-import { activityPut, type Actor } from '../store/client-records.js';
-import { insertClient, readProfileView, requireClient, updateClient } from '../store/clients.js';
+import { activityPut, updateRecordFields, type Actor } from '../store/client-records.js';
+import { insertClient, readProfileView, requireClient, setAutoDebitAccount, updateClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { db, tableName, type Item } from '../store/dynamo.js';
 import { getGroup, requireGroup } from '../store/groups.js';
 import { nowIso } from '../store/items.js';
-import { clientPk, clientSk, passwordTokenPk, passwordTokenSk } from '../store/keys.js';
+import { clientPk, clientSk, passwordTokenPk, passwordTokenSk, paymentAccountSk } from '../store/keys.js';
 import type { createClientBody, updateClientBody } from './schemas.js';
 import type { z } from 'zod';
 
@@ -279,6 +279,11 @@ export async function mergeClients(companyId: string, sourceId: string, targetId
     throw ValidationError.field('intoClientId', 'No such client.');
   });
   const moved = await moveClientPartition(companyId, source.id, target.id);
+  // One auto-debit account per client: the target keeps its own; without one it takes the source's.
+  if (source.autoDebitAccountId) {
+    if (target.autoDebitAccountId) await updateRecordFields({ companyId, clientId: target.id, sk: paymentAccountSk(source.autoDebitAccountId) }, { autoDebit: false });
+    else await setAutoDebitAccount(companyId, target.id, source.autoDebitAccountId);
+  }
   await db().send(
     new PutCommand({ TableName: tableName(), Item: activityPut(companyId, target.id, actorOf(principal), 'client.merged', { fromClientId: source.id, fromNumber: source.number, itemsMoved: moved }).Put!.Item }),
   );

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../domain/ids.js';
 import { NotFoundError } from '../http/errors.js';
 import { db, queryPage, stripKeys, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
@@ -47,6 +47,27 @@ export async function replaceRecord(k: RecordKey, previousVersion: number, next:
     if (isConditionFailure(error)) throw staleOrGone(what, (await getRecord(k)) !== undefined);
     throw error;
   }
+}
+
+/** Sets a few fields of an existing record and bumps its version. */
+export async function updateRecordFields(k: RecordKey, fields: Item): Promise<void> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':one': 1, ':now': new Date().toISOString() };
+  const sets = Object.entries(fields).map(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = value;
+    return `#f${i} = :f${i}`;
+  });
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: key(k),
+      UpdateExpression: `SET ${sets.join(', ')}, version = version + :one, updatedAt = :now`,
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
 }
 
 export async function deleteRecord(k: RecordKey, what: string): Promise<void> {

@@ -162,6 +162,7 @@ export interface InvoiceFilter {
   status?: string;
   currency?: string;
   dueBefore?: string;
+  excludeDrafts?: boolean;
   limit: number;
   startKey?: Record<string, unknown>;
 }
@@ -171,7 +172,7 @@ export interface InvoiceFilter {
  * condition). Status and currency are applied to the page.
  */
 export async function listInvoices(companyId: string, f: InvoiceFilter): Promise<Page<Invoice>> {
-  const keep = (i: Item) => (f.status === undefined || i.status === f.status) && (f.currency === undefined || i.currency === f.currency) && (f.dueBefore === undefined || (i.dateDue as string) < f.dueBefore);
+  const keep = (i: Item) => !(f.excludeDrafts && i.status === 'draft') && (f.status === undefined || i.status === f.status) && (f.currency === undefined || i.currency === f.currency) && (f.dueBefore === undefined || (i.dateDue as string) < f.dueBefore);
   if (f.clientId) {
     const page = await queryFiltered<Item>(
       { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': clientPk(companyId, f.clientId), ':p': INVOICE_SK_PREFIX }, ExclusiveStartKey: f.startKey },
