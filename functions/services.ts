@@ -37,44 +37,56 @@ function required(name: string): string {
   return value;
 }
 
-/**
- * The same SES mailer against the local SES stand-in at `BILLOW_LOCAL_SES_ENDPOINT`, read when a mail is sent (the
- * stand-in may start after the services are first used).
- */
+type Factories = { [K in keyof Services]: () => Services[K] };
+
+const AWS: Factories = {
+  identity: () => new CognitoIdentityProvider(required('BILLOW_USER_POOL_ID'), required('BILLOW_USER_POOL_CLIENT_ID'), required('BILLOW_TABLE')),
+  secrets: () => new SecretsManagerSource(required('BILLOW_SIGNING_SECRET_ARN')),
+  gateway: () => (process.env.BILLOW_GATEWAY === 'stripe' ? new SecretStripeGateway(required('BILLOW_STRIPE_SECRET_ARN')) : new LocalGateway()),
+  cipher: () => new KmsEnvelopeCipher({ keyId: required('BILLOW_KMS_KEY_ID') }),
+  mailer: () => new SesMailer({ configurationSetName: process.env.BILLOW_SES_CONFIGURATION_SET || undefined }),
+};
+
+const LOCAL: Factories = {
+  identity: () => new LocalIdentityProvider(required('BILLOW_IDENTITY_TABLE')),
+  secrets: () => new EnvSecretSource(),
+  gateway: () => new LocalGateway(),
+  cipher: () => new LocalEnvelopeCipher(),
+  mailer: () => localMailer(),
+};
+
+/** The SES stand-in's endpoint is read per message: the local stack may start (or restart) it after first use. */
 function localMailer(): Mailer {
-  let mailer: { endpoint: string; mailer: SesMailer } | undefined;
+  let current: { endpoint: string; mailer: SesMailer } | undefined;
   return {
     send: (message) => {
       const endpoint = required('BILLOW_LOCAL_SES_ENDPOINT');
-      if (mailer?.endpoint !== endpoint) mailer = { endpoint, mailer: new SesMailer({ client: localSesClient(endpoint) }) };
-      return mailer.mailer.send(message);
+      if (current?.endpoint !== endpoint) current = { endpoint, mailer: new SesMailer({ client: localSesClient(endpoint) }) };
+      return current.mailer.send(message);
     },
   };
 }
 
-export function getServices(): Services {
-  if (services) return services;
-  if (process.env.BILLOW_RUNTIME === 'aws') {
-    services = {
-      identity: new CognitoIdentityProvider(required('BILLOW_USER_POOL_ID'), required('BILLOW_USER_POOL_CLIENT_ID'), required('BILLOW_TABLE')),
-      secrets: new SecretsManagerSource(required('BILLOW_SIGNING_SECRET_ARN')),
-      gateway: process.env.BILLOW_GATEWAY === 'stripe' ? new SecretStripeGateway(required('BILLOW_STRIPE_SECRET_ARN')) : new LocalGateway(),
-      cipher: new KmsEnvelopeCipher({ keyId: required('BILLOW_KMS_KEY_ID') }),
-      mailer: new SesMailer({ configurationSetName: process.env.BILLOW_SES_CONFIGURATION_SET || undefined }),
-    };
-  } else {
-    services = {
-      identity: new LocalIdentityProvider(required('BILLOW_IDENTITY_TABLE')),
-      secrets: new EnvSecretSource(),
-      gateway: new LocalGateway(),
-      cipher: new LocalEnvelopeCipher(),
-      mailer: localMailer(),
-    };
+/** An object whose members are built on first use and then kept. */
+function lazily(factories: Factories): Services {
+  const built: Partial<Services> = {};
+  const result = {} as Services;
+  for (const key of Object.keys(factories) as Array<keyof Services>) {
+    Object.defineProperty(result, key, { enumerable: true, get: () => (built[key] ??= factories[key]() as never) });
   }
+  return result;
+}
+
+/**
+ * The container's adapters. Each is built when first used, from its own environment only: in AWS a Lambda gets
+ * the variables (and grants) of the adapters its area uses (`lib/api.ts`, AREA_ACCESS), not all of them.
+ */
+export function getServices(): Services {
+  services ??= lazily(process.env.BILLOW_RUNTIME === 'aws' ? AWS : LOCAL);
   return services;
 }
 
-/** Tests swap one adapter (e.g. a failing gateway) without touching the environment. */
+/** Tests swap one adapter (e.g. a failing gateway) without touching the environment or building the others. */
 export function overrideServices(partial: Partial<Services>): void {
-  services = { ...getServices(), ...partial };
+  services = Object.defineProperties({} as Services, { ...Object.getOwnPropertyDescriptors(getServices()), ...Object.getOwnPropertyDescriptors(partial) });
 }

@@ -3,11 +3,14 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { API_AREAS, routeKey, type AnyRoute, type ApiArea } from '../functions/http/route.js';
-import type { BillowTable } from './data.js';
+import type { Services } from '../functions/services.js';
+import type { BillowTable, TableAccess } from './data.js';
+import type { BillowEmail } from './email.js';
 import { BillowFunction, functionEntry } from './function.js';
 import type { BillowIdentity } from './identity.js';
 
@@ -18,12 +21,53 @@ export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'if-match', 'accept'];
 const CORS_EXPOSE_HEADERS = ['x-request-id', 'retry-after', 'etag', 'location', 'content-disposition'];
 
+/**
+ * An adapter of `getServices()` (`functions/services.ts`) an area's code calls; each is bound with its grant and
+ * its environment, and an area gets only the ones it uses:
+ * - `identity`: Cognito admin actions on the pool (`bindIdentity`);
+ * - `secrets`: the cursor-signing secret, for any area with list routes (`encodeCursor`/`decodeCursor`);
+ * - `mailer`: SES send from the sender identity through the configuration set (`bindMailer`);
+ * - `cipher`: GenerateDataKey/Decrypt on the payment-details KMS key (`bindPaymentKey`);
+ * - `gateway`: the Stripe secret key, bound only when the stack is deployed with `gateway=stripe`.
+ */
+export type Capability = keyof Services;
+
+export interface AreaAccess {
+  table: TableAccess;
+  uses: readonly Capability[];
+}
+
+/**
+ * What each API area may use, read from its code (route handlers and what they import):
+ * - platform: the token route signs in through Cognito; health, docs and the 404 fallback touch nothing else;
+ * - companies: creating a company creates its first staff login; company and group lists have cursors;
+ * - clients: client logins (create, enable/disable, delete, login-as, set-password), registration and
+ *   login-details mail, lists with cursors;
+ * - billing: invoice, receipt, decline and statement mail, payment-account details sealed with KMS, the gateway,
+ *   lists with cursors; it never touches logins (it only checks a client token's own id);
+ * - email: manual mail, re-sends and set-password links (table items only, no Cognito call), mail-log and
+ *   template lists with cursors.
+ * Every area runs transactions and batch writes of its own records, so each keeps `readWrite` on the table.
+ */
+export const AREA_ACCESS: Record<ApiArea, AreaAccess> = {
+  platform: { table: 'readWrite', uses: ['identity'] },
+  companies: { table: 'readWrite', uses: ['identity', 'secrets'] },
+  clients: { table: 'readWrite', uses: ['identity', 'mailer', 'secrets'] },
+  billing: { table: 'readWrite', uses: ['mailer', 'cipher', 'gateway', 'secrets'] },
+  email: { table: 'readWrite', uses: ['mailer', 'secrets'] },
+};
+
 /** The area whose function answers requests that match no route (`$default`), with a 404 problem document. */
 const FALLBACK_AREA: ApiArea = 'platform';
 
 export interface BillowApiProps {
   table: BillowTable;
   identity: BillowIdentity;
+  email: BillowEmail;
+  /** The KMS key of stored payment details. */
+  paymentKey: kms.IKey;
+  /** The Stripe secret key; absent unless the stack is deployed with `gateway=stripe` (the simulator is used then). */
+  gatewaySecret?: secretsmanager.ISecret;
   /** The route table (`functions/http/route-table.ts`); passed in so tests can build the API from any table. */
   routes: readonly AnyRoute[];
 }
@@ -58,9 +102,18 @@ export class BillowApi extends Construct {
         'The secret is an HMAC key for list cursors only, not a credential of another system. Rotating it would invalidate every cursor a client holds mid-list; it is replaced by hand if ever exposed.',
     });
 
+    const bind: Record<Capability, (fn: BillowFunction) => BillowFunction> = {
+      identity: (fn) => fn.bindIdentity(props.identity),
+      secrets: (fn) => fn.bindSigningSecret(this.signingSecret),
+      mailer: (fn) => fn.bindMailer(props.email),
+      cipher: (fn) => fn.bindPaymentKey(props.paymentKey),
+      gateway: (fn) => (props.gatewaySecret ? fn.bindGatewaySecret(props.gatewaySecret) : fn),
+    };
     const functions = {} as Record<ApiArea, BillowFunction>;
     for (const area of API_AREAS) {
-      functions[area] = new BillowFunction(this, `${pascal(area)}Function`, {
+      const areaAccess = AREA_ACCESS[area];
+      if (!areaAccess) throw new Error(`API area '${area}' has no entry in AREA_ACCESS`);
+      const fn = new BillowFunction(this, `${pascal(area)}Function`, {
         entry: functionEntry(area, 'handler.ts'),
         description: `Billow API: ${area} routes`,
         environment: {
@@ -68,10 +121,9 @@ export class BillowApi extends Construct {
           POWERTOOLS_SERVICE_NAME: 'billow',
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
-      })
-        .bindTable(props.table, 'readWrite')
-        .bindIdentity(props.identity)
-        .bindSigningSecret(this.signingSecret);
+      }).bindTable(props.table, areaAccess.table);
+      for (const capability of new Set(areaAccess.uses)) bind[capability](fn);
+      functions[area] = fn;
     }
     this.functions = functions;
 

@@ -1,37 +1,116 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AnyRoute } from '../functions/http/route.js';
 import { BillowApi } from './api.js';
 import { BillowTable } from './data.js';
+import { BillowEmail } from './email.js';
 import { BillowIdentity } from './identity.js';
 import { BillowObservability } from './observability.js';
+import { BillowPayments, type GatewayChoice } from './payments.js';
+
+/** Used when neither a prop nor the `mailDomain` context value is given; SES cannot verify it. */
+export const DEFAULT_MAIL_DOMAIN = 'example.com';
 
 export interface BillowStackProps extends StackProps {
   /** The API's route table (`allRoutes` from `functions/http/route-table.ts`). */
   routes: readonly AnyRoute[];
+  /** Sender domain, verified as an SES identity. @default context `mailDomain`, else 'example.com' */
+  mailDomain?: string;
+  /** From address of every mail, at `mailDomain`. @default context `mailFrom`, else `billing@<mailDomain>` */
+  mailFrom?: string;
+  /** Base URL of the web app, for links in mail (set-password, login). @default context `appUrl`, else `https://app.<mailDomain>` */
+  appUrl?: string;
+  /** Payment gateway. @default context `gateway`, else 'local' (the simulator) */
+  gateway?: GatewayChoice;
+}
+
+/** Deployment settings: props first, then `cdk.json`/`-c` context values, then defaults. */
+export interface BillowSettings {
+  mailDomain: string;
+  mailFrom: string;
+  appUrl: string;
+  gateway: GatewayChoice;
+}
+
+export function resolveSettings(scope: Construct, props: Omit<BillowStackProps, 'routes'> = {}): BillowSettings {
+  const context = (key: string): string | undefined => {
+    const value: unknown = scope.node.tryGetContext(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw new Error(`Context value '${key}' must be a string`);
+    return value.trim();
+  };
+  const mailDomain = (props.mailDomain ?? context('mailDomain') ?? DEFAULT_MAIL_DOMAIN).toLowerCase();
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(mailDomain)) throw new Error(`mailDomain '${mailDomain}' is not a domain name`);
+  const mailFrom = props.mailFrom ?? context('mailFrom') ?? `billing@${mailDomain}`;
+  const appUrl = (props.appUrl ?? context('appUrl') ?? `https://app.${mailDomain}`).replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(appUrl);
+  } catch {
+    throw new Error(`appUrl '${appUrl}' is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`appUrl '${appUrl}' must be an http(s) URL`);
+  const gateway = props.gateway ?? context('gateway') ?? 'local';
+  if (gateway !== 'local' && gateway !== 'stripe') throw new Error(`gateway must be 'local' or 'stripe', not '${gateway}'`);
+  return { mailDomain, mailFrom, appUrl, gateway };
 }
 
 /** Billow's one stack: a construct per capability. Infrastructure only; no business rules. */
 export class BillowStack extends Stack {
+  readonly settings: BillowSettings;
   readonly data: BillowTable;
   readonly identity: BillowIdentity;
+  readonly payments: BillowPayments;
+  readonly email: BillowEmail;
   readonly api: BillowApi;
   readonly observability: BillowObservability;
 
   constructor(scope: Construct, id: string, props: BillowStackProps) {
     super(scope, id, props);
+    this.settings = resolveSettings(this, props);
+    if (this.settings.mailDomain === DEFAULT_MAIL_DOMAIN) {
+      Annotations.of(this).addWarningV2(
+        'billow:mailDomain',
+        `No mailDomain set: the SES identity is ${DEFAULT_MAIL_DOMAIN}, which cannot be verified. Deploy with -c mailDomain=<your domain> (README, Deploying).`,
+      );
+    }
+
     this.data = new BillowTable(this, 'Data');
     this.identity = new BillowIdentity(this, 'Identity', { table: this.data });
-    this.api = new BillowApi(this, 'Api', { table: this.data, identity: this.identity, routes: props.routes });
+    this.payments = new BillowPayments(this, 'Payments', { gateway: this.settings.gateway });
+    this.email = new BillowEmail(this, 'Email', {
+      table: this.data,
+      domain: this.settings.mailDomain,
+      mailFrom: this.settings.mailFrom,
+      appUrl: this.settings.appUrl,
+    });
+    this.api = new BillowApi(this, 'Api', {
+      table: this.data,
+      identity: this.identity,
+      email: this.email,
+      paymentKey: this.payments.key,
+      gatewaySecret: this.payments.gatewaySecret,
+      routes: props.routes,
+    });
     this.observability = new BillowObservability(this, 'Observability', {
       api: this.api,
       table: this.data,
-      otherFunctions: this.identity.triggers,
+      otherFunctions: [...this.identity.triggers, this.email.eventsFunction],
+      deadLetterQueues: [this.email.eventsDeadLetterQueue],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'MailIdentity', { value: this.email.identity.emailIdentityName, description: 'SES identity to verify (publish its DKIM CNAME records)' });
+    this.email.identity.dkimRecords.forEach((record, index) => {
+      new CfnOutput(this, `MailDkimRecord${index + 1}`, { value: Fn.join(' ', [record.name, 'CNAME', record.value]), description: 'DNS record that verifies the mail domain (Easy DKIM)' });
+    });
+    new CfnOutput(this, 'MailConfigurationSet', { value: this.email.configurationSet.configurationSetName });
+    new CfnOutput(this, 'MailEventsDeadLetterQueueUrl', { value: this.email.eventsDeadLetterQueue.queueUrl, description: 'SES events that could not be applied' });
+    if (this.payments.gatewaySecret) {
+      new CfnOutput(this, 'StripeSecretArn', { value: this.payments.gatewaySecret.secretArn, description: 'Put the Stripe secret key here (aws secretsmanager put-secret-value)' });
+    }
   }
 }

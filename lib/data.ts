@@ -4,14 +4,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TABLE_DESIGN } from '../functions/store/table-design.js';
 
+/** The DynamoDB item actions a Billow function may be granted (`Scan` is not one of them). */
+export type TableItemAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'ConditionCheckItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+
 /**
  * What a function may do with the table:
  * - `read`: GetItem/BatchGetItem/ConditionCheckItem on the table, Query on the table and its indexes;
  * - `readWrite`: `read` plus PutItem/UpdateItem/DeleteItem/BatchWriteItem on the table;
- * - `deleteOnly`: DeleteItem on the table (one-time items consumed by a conditional delete).
+ * - `deleteOnly`: DeleteItem on the table (one-time items consumed by a conditional delete);
+ * - `{ items, queryIndexes }`: exactly the listed item actions on the table, plus Query on each index when
+ *   `queryIndexes` is set (for functions whose code path is small enough to list, e.g. the SES events handler).
  * Transactions need exactly the grants of the actions they contain. `Scan` is never granted.
  */
-export type TableAccess = 'read' | 'readWrite' | 'deleteOnly';
+export type TableAccess = 'read' | 'readWrite' | 'deleteOnly' | { readonly items: readonly TableItemAction[]; readonly queryIndexes?: boolean };
 
 const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
 const ITEM_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
@@ -57,6 +62,12 @@ export class BillowTable extends Construct {
     const tableArn = this.table.tableArn;
     if (access === 'deleteOnly') {
       iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:DeleteItem'], resourceArns: [tableArn] });
+      return;
+    }
+    if (typeof access === 'object') {
+      if (access.items.length === 0) throw new Error('A table grant needs at least one item action');
+      iam.Grant.addToPrincipal({ grantee, actions: [...new Set(access.items)].map((a) => `dynamodb:${a}`), resourceArns: [tableArn] });
+      if (access.queryIndexes) iam.Grant.addToPrincipal({ grantee, actions: INDEX_READ, resourceArns: this.indexArns() });
       return;
     }
     const itemActions = access === 'readWrite' ? [...ITEM_READ, ...ITEM_WRITE] : ITEM_READ;

@@ -5,9 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { BillowTable, TableAccess } from './data.js';
+import type { BillowEmail } from './email.js';
 import type { BillowIdentity } from './identity.js';
 
 /** The repository root (this file lives in `lib/`). */
@@ -120,6 +122,33 @@ export class BillowFunction extends NodejsFunction {
   bindSigningSecret(secret: secretsmanager.ISecret): this {
     secret.grantRead(this);
     this.addEnvironment('BILLOW_SIGNING_SECRET_ARN', secret.secretArn);
+    return this;
+  }
+
+  /**
+   * Grants SES SendEmail/SendRawEmail from the sender identity through the configuration set (nothing else) and
+   * sets `BILLOW_SES_CONFIGURATION_SET`, `BILLOW_MAIL_FROM` and `BILLOW_APP_URL` (links in mail).
+   */
+  bindMailer(email: BillowEmail): this {
+    email.grantSend(this);
+    this.addEnvironment('BILLOW_SES_CONFIGURATION_SET', email.configurationSet.configurationSetName);
+    this.addEnvironment('BILLOW_MAIL_FROM', email.mailFrom);
+    this.addEnvironment('BILLOW_APP_URL', email.appUrl);
+    return this;
+  }
+
+  /** Grants kms:GenerateDataKey and kms:Decrypt on the payment-details key only, and sets `BILLOW_KMS_KEY_ID`. */
+  bindPaymentKey(key: kms.IKey): this {
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [key.keyArn] });
+    this.addEnvironment('BILLOW_KMS_KEY_ID', key.keyArn);
+    return this;
+  }
+
+  /** Grants read of the Stripe secret key and selects the Stripe gateway (`BILLOW_GATEWAY`, `BILLOW_STRIPE_SECRET_ARN`). */
+  bindGatewaySecret(secret: secretsmanager.ISecret): this {
+    secret.grantRead(this);
+    this.addEnvironment('BILLOW_GATEWAY', 'stripe');
+    this.addEnvironment('BILLOW_STRIPE_SECRET_ARN', secret.secretArn);
     return this;
   }
 }

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BillowApi } from './api.js';
 import type { BillowTable } from './data.js';
@@ -8,15 +9,17 @@ import type { BillowFunction } from './function.js';
 export interface BillowObservabilityProps {
   api: BillowApi;
   table: BillowTable;
-  /** Functions outside the API (Cognito triggers, later automation and import tasks). */
+  /** Functions outside the API (Cognito triggers, the SES events handler, later automation and import tasks). */
   otherFunctions?: readonly BillowFunction[];
+  /** Queues that only ever hold failures: any message in one is an alarm. */
+  deadLetterQueues?: readonly sqs.IQueue[];
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
 
 /**
- * The alarms and the dashboard ops watch: API 5xx and latency, Lambda errors and throttles, table throttles
- * and system errors. Alarms have no action here; subscribe a topic with `addAlarmAction` per deployment.
+ * The alarms and the dashboard ops watch: API 5xx and latency, Lambda errors and throttles, dead-letter queues,
+ * table throttles and system errors. Alarms have no action here; subscribe a topic with `addAlarmAction` per deployment.
  */
 export class BillowObservability extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -37,6 +40,12 @@ export class BillowObservability extends Construct {
       const name = fn.node.id;
       this.alarm(`${name}Errors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, `${name} threw (errors ≥ 1 in 5 minutes).`);
       this.alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, `${name} was throttled.`);
+    }
+
+    for (const queue of props.deadLetterQueues ?? []) {
+      const name = queue.node.id;
+      const visible = queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' });
+      this.alarm(`${name}Messages`, visible, 1, `${name} holds messages that could not be processed; inspect and redrive them.`);
     }
 
     const table = props.table.table;

@@ -11,8 +11,8 @@ export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' };
  * A fresh app that never runs esbuild (infra tests read the template, not the bundles) and that throws on
  * validation failures (cdk-nag) instead of only printing them.
  */
-export function testApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:appMode': 'inmemory' } });
+export function testApp(context: Record<string, string> = {}): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:appMode': 'inmemory', ...context } });
 }
 
 export function buildStack(app: App = testApp(), routes: readonly AnyRoute[] = allRoutes): { app: App; stack: BillowStack } {
@@ -20,8 +20,9 @@ export function buildStack(app: App = testApp(), routes: readonly AnyRoute[] = a
   return { app, stack };
 }
 
-export function buildTemplate(): { stack: BillowStack; template: Template } {
-  const { stack } = buildStack();
+/** The stack as `cdk synth` builds it with these context values (`-c mailDomain=… -c gateway=stripe`). */
+export function buildTemplate(context: Record<string, string> = {}): { stack: BillowStack; template: Template } {
+  const { stack } = buildStack(testApp(context));
   return { stack, template: Template.fromStack(stack) };
 }
 

@@ -5,9 +5,12 @@ import { allRoutes } from '../../functions/http/route-table.js';
 import { TABLE_DESIGN } from '../../functions/store/table-design.js';
 import type { BillowStack } from '../../lib/billow-stack.js';
 import { COGNITO_ADMIN_ACTIONS, ROLE_GROUPS } from '../../lib/identity.js';
-import { API_THROTTLE } from '../../lib/api.js';
+import { API_THROTTLE, AREA_ACCESS, type Capability } from '../../lib/api.js';
+import { DEFAULT_MAIL_DOMAIN } from '../../lib/billow-stack.js';
+import { MAIL_EVENTS, SES_SEND_ACTIONS } from '../../lib/email.js';
 import { NODE_RUNTIME, type BillowFunction } from '../../lib/function.js';
-import { buildTemplate, grantsOfRole, json, TEST_ENV, type Grant, type Resource } from './build.js';
+import { PAYMENT_KEY_ALIAS } from '../../lib/payments.js';
+import { buildStack, buildTemplate, grantsOfRole, json, testApp, TEST_ENV, type Grant, type Resource } from './build.js';
 
 let stack: BillowStack;
 let template: Template;
@@ -132,9 +135,9 @@ describe('identity', () => {
 describe('functions', () => {
   const apiFunction = (area: string) => stack.api.functions[area as keyof typeof stack.api.functions];
 
-  it('one Lambda per API area, plus the three Cognito triggers, all on the newest Node runtime, ARM, traced', () => {
+  it('one Lambda per API area, plus the three Cognito triggers and the SES events handler, all on the newest Node runtime, ARM, traced', () => {
     const functions = resources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3);
+    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3 + 1);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: NODE_RUNTIME.name, Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -142,43 +145,54 @@ describe('functions', () => {
     expect(NODE_RUNTIME.name).toBe('nodejs24.x');
   });
 
-  it('each API Lambda runs its area handler with the environment the code reads', () => {
+  it('each API Lambda runs its area handler with exactly the environment of the capabilities it uses', () => {
+    const capabilityEnv: Record<Capability, Record<string, unknown>> = {
+      identity: {
+        BILLOW_USER_POOL_ID: resolve(stack.identity.userPool.userPoolId),
+        BILLOW_USER_POOL_CLIENT_ID: resolve(stack.identity.client.userPoolClientId),
+      },
+      secrets: { BILLOW_SIGNING_SECRET_ARN: resolve(stack.api.signingSecret.secretArn) },
+      mailer: {
+        BILLOW_SES_CONFIGURATION_SET: resolve(stack.email.configurationSet.configurationSetName),
+        BILLOW_MAIL_FROM: `billing@${DEFAULT_MAIL_DOMAIN}`,
+        BILLOW_APP_URL: `https://app.${DEFAULT_MAIL_DOMAIN}`,
+      },
+      cipher: { BILLOW_KMS_KEY_ID: resolve(stack.payments.key.keyArn) },
+      // The simulator: no Stripe secret unless deployed with gateway=stripe (see 'gateway=stripe' below).
+      gateway: {},
+    };
     for (const area of API_AREAS) {
       const fn = apiFunction(area);
-      template.hasResourceProperties('AWS::Lambda::Function', {
+      const expected = {
+        NODE_OPTIONS: '--enable-source-maps',
+        BILLOW_RUNTIME: 'aws',
+        BILLOW_TABLE: resolve(stack.data.table.tableName),
+        POWERTOOLS_SERVICE_NAME: 'billow',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...Object.assign({}, ...AREA_ACCESS[area].uses.map((c) => capabilityEnv[c])),
+      };
+      const deployed = template.toJSON().Resources[id(fn)].Properties;
+      expect(deployed).toMatchObject({
         Description: `Billow API: ${area} routes`,
         Handler: 'index.handler',
         MemorySize: 1024,
         Timeout: 20,
         LoggingConfig: { LogGroup: { Ref: id(fn.functionLogGroup) } },
-        Environment: {
-          Variables: {
-            NODE_OPTIONS: '--enable-source-maps',
-            BILLOW_RUNTIME: 'aws',
-            BILLOW_TABLE: resolve(stack.data.table.tableName),
-            BILLOW_USER_POOL_ID: resolve(stack.identity.userPool.userPoolId),
-            BILLOW_USER_POOL_CLIENT_ID: resolve(stack.identity.client.userPoolClientId),
-            BILLOW_SIGNING_SECRET_ARN: resolve(stack.api.signingSecret.secretArn),
-            POWERTOOLS_SERVICE_NAME: 'billow',
-            POWERTOOLS_LOG_LEVEL: 'INFO',
-          },
-        },
       });
+      expect(deployed.Environment.Variables, area).toEqual(expected);
     }
   });
 
   it('every function has its own log group with a retention', () => {
     const groups = resources('AWS::Logs::LogGroup');
-    const fns = [...API_AREAS.map(apiFunction), ...stack.identity.triggers];
+    const fns = [...API_AREAS.map(apiFunction), ...stack.identity.triggers, stack.email.eventsFunction];
     for (const fn of fns) expect(groups[id(fn.functionLogGroup)].Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
-  it('the signing secret is generated, at least 32 characters', () => {
-    template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      GenerateSecretString: Match.objectLike({ PasswordLength: Match.anyValue() }),
-    });
-    const secret = Object.values(resources('AWS::SecretsManager::Secret'))[0].Properties;
-    expect(secret.GenerateSecretString.PasswordLength).toBeGreaterThanOrEqual(32);
+  it('the signing secret is generated, at least 32 characters; it is the only secret without gateway=stripe', () => {
+    const secrets = resources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets)).toEqual([id(stack.api.signingSecret)]);
+    expect(secrets[id(stack.api.signingSecret)].Properties.GenerateSecretString.PasswordLength).toBeGreaterThanOrEqual(32);
   });
 });
 
@@ -284,22 +298,81 @@ describe('IAM least privilege', () => {
     }
   });
 
-  it('API functions: the identity adapter`s Cognito admin actions on the pool only, and read of the signing secret', () => {
+  it('the capability map is the one the area code needs', () => {
+    const uses = Object.fromEntries(API_AREAS.map((area) => [area, [...AREA_ACCESS[area].uses].sort()]));
+    expect(uses).toEqual({
+      platform: ['identity'],
+      companies: ['identity', 'secrets'],
+      clients: ['identity', 'mailer', 'secrets'],
+      billing: ['cipher', 'gateway', 'mailer', 'secrets'],
+      email: ['mailer', 'secrets'],
+    });
+  });
+
+  it('API functions: each capability`s grant, exactly, on its own resource, and only for the areas that use it', () => {
     const poolArn = json(resolve(stack.identity.userPool.userPoolArn));
     const secretArn = json(resolve(stack.api.signingSecret.secretArn));
+    const keyArn = json(resolve(stack.payments.key.keyArn));
+    const sesResources = [stack.email.identity.emailIdentityArn, stack.email.configurationSetArn].map((arn) => json(resolve(arn)));
+    const expected: Record<Capability, { service: string; grants: Grant[] }> = {
+      identity: { service: 'cognito-idp', grants: COGNITO_ADMIN_ACTIONS.map((action) => ({ action, resource: poolArn })) },
+      secrets: {
+        service: 'secretsmanager',
+        grants: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((action) => ({ action, resource: secretArn })),
+      },
+      mailer: { service: 'ses', grants: SES_SEND_ACTIONS.flatMap((action) => sesResources.map((resource) => ({ action, resource }))) },
+      cipher: { service: 'kms', grants: ['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: keyArn })) },
+      gateway: { service: 'secretsmanager', grants: [] },
+    };
     for (const area of API_AREAS) {
       const grants = grantsOfRole(template, roleId(stack.api.functions[area]));
-      expect(pairs(byService(grants, 'cognito-idp')), area).toEqual(pairs(COGNITO_ADMIN_ACTIONS.map((action) => ({ action, resource: poolArn }))));
-      expect(pairs(byService(grants, 'secretsmanager')), area).toEqual(
-        pairs(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((action) => ({ action, resource: secretArn }))),
-      );
-      const services = new Set(grants.map((g) => g.action.split(':')[0]));
-      expect([...services].sort(), area).toEqual(['cognito-idp', 'dynamodb', 'logs', 'secretsmanager', 'xray']);
+      const uses = new Set(AREA_ACCESS[area].uses);
+      const services = new Set(['dynamodb', 'logs', 'xray']);
+      const byServiceExpected = new Map<string, Grant[]>();
+      for (const capability of uses) {
+        const { service, grants: capabilityGrants } = expected[capability];
+        if (capabilityGrants.length) services.add(service);
+        byServiceExpected.set(service, [...(byServiceExpected.get(service) ?? []), ...capabilityGrants]);
+      }
+      for (const service of ['cognito-idp', 'secretsmanager', 'ses', 'kms']) {
+        expect(pairs(byService(grants, service)), `${area} ${service}`).toEqual(pairs(byServiceExpected.get(service) ?? []));
+      }
+      expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort(), area).toEqual([...services].sort());
     }
   });
 
+  it('billing seals payment details with the payment key and has no Cognito; email sends through SES only', () => {
+    const billing = grantsOfRole(template, roleId(stack.api.functions.billing));
+    expect(pairs(byService(billing, 'kms'))).toEqual(pairs(['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => ({ action, resource: json(resolve(stack.payments.key.keyArn)) }))));
+    expect(byService(billing, 'cognito-idp')).toEqual([]);
+    const email = grantsOfRole(template, roleId(stack.api.functions.email));
+    expect(byService(email, 'kms')).toEqual([]);
+    expect(byService(email, 'cognito-idp')).toEqual([]);
+    for (const grant of byService(email, 'ses')) {
+      expect(grant.action).toMatch(/^ses:Send(Raw)?Email$/);
+      expect([json(resolve(stack.email.identity.emailIdentityArn)), json(resolve(stack.email.configurationSetArn))]).toContain(grant.resource);
+    }
+    expect(byService(grantsOfRole(template, roleId(stack.api.functions.platform)), 'secretsmanager')).toEqual([]);
+  });
+
+  it('only billing may use the payment key', () => {
+    const keyArn = json(resolve(stack.payments.key.keyArn));
+    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction];
+    const users = fns.filter((fn) => grantsOfRole(template, roleId(fn)).some((g) => g.resource === keyArn)).map((fn) => fn.node.id);
+    expect(users).toEqual(['BillingFunction']);
+  });
+
+  it('SES events function: Get/Put/Update items (no index, no delete, no batch), its dead-letter queue, nothing else', () => {
+    const fn = stack.email.eventsFunction;
+    const grants = grantsOfRole(template, roleId(fn));
+    expect(pairs(byService(grants, 'dynamodb'))).toEqual(pairs(['GetItem', 'PutItem', 'UpdateItem'].map((a) => ({ action: `dynamodb:${a}`, resource: tableArn() }))));
+    expect(pairs(byService(grants, 'sqs'))).toEqual([`sqs:SendMessage ${json(resolve(stack.email.eventsDeadLetterQueue.queueArn))}`]);
+    expect(pairs(byService(grants, 'kms'))).toEqual(pairs(['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: json(resolve(stack.email.eventsKey.keyArn)) }))));
+    expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort()).toEqual(['dynamodb', 'kms', 'logs', 'sqs', 'xray']);
+  });
+
   it('every function writes only to its own log group; a wildcard resource appears only for X-Ray', () => {
-    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers];
+    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction];
     for (const fn of fns) {
       const grants = grantsOfRole(template, roleId(fn));
       expect(pairs(byService(grants, 'logs'))).toEqual(
@@ -324,12 +397,160 @@ describe('IAM least privilege', () => {
   });
 });
 
+describe('payments', () => {
+  it('a customer-managed payment-details key: rotated, aliased, retained', () => {
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ EnableKeyRotation: true, KeySpec: Match.absent() }),
+    });
+    const key = resources('AWS::KMS::Key')[id(stack.payments.key)];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: PAYMENT_KEY_ALIAS, TargetKeyId: { 'Fn::GetAtt': [id(stack.payments.key), 'Arn'] } });
+    // No service principal may use it: only IAM policies of this account (billing's role).
+    const principals = (key.Properties.KeyPolicy.Statement as Array<Record<string, any>>).map((st) => st.Principal);
+    expect(principals).toEqual([{ AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${TEST_ENV.account}:root`]] } }]);
+  });
+});
+
+describe('email', () => {
+  it('an SES domain identity whose default configuration set is Billow`s', () => {
+    const identities = Object.values(resources('AWS::SES::EmailIdentity'));
+    expect(identities).toHaveLength(1);
+    expect(identities[0].Properties).toEqual({
+      EmailIdentity: DEFAULT_MAIL_DOMAIN,
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: id(stack.email.configurationSet) } },
+    });
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+  });
+
+  it('the configuration set publishes every delivery event the handler reads to the topic', () => {
+    const destinations = Object.values(resources('AWS::SES::ConfigurationSetEventDestination'));
+    expect(destinations).toHaveLength(1);
+    const destination = destinations[0].Properties;
+    expect(destination.ConfigurationSetName).toEqual({ Ref: id(stack.email.configurationSet) });
+    expect(destination.EventDestination.Enabled).toBe(true);
+    expect(destination.EventDestination.SnsDestination).toEqual({ TopicARN: { Ref: id(stack.email.eventsTopic) } });
+    expect([...destination.EventDestination.MatchingEventTypes].sort()).toEqual(
+      ['bounce', 'complaint', 'delivery', 'deliveryDelay', 'reject', 'renderingFailure', 'send'].sort(),
+    );
+    expect(MAIL_EVENTS).toHaveLength(7);
+  });
+
+  it('the topic is KMS-encrypted with a rotated key SES may use, TLS-only, and SES may publish for this account`s configuration set only', () => {
+    const keyId = id(stack.email.eventsKey);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    const key = resources('AWS::KMS::Key')[keyId].Properties;
+    expect(key.EnableKeyRotation).toBe(true);
+    const statements = key.KeyPolicy.Statement as Array<Record<string, any>>;
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
+
+    const policies = Object.values(resources('AWS::SNS::TopicPolicy')).filter((p) => json(p.Properties.Topics).includes(id(stack.email.eventsTopic)));
+    expect(policies).toHaveLength(1);
+    const topicStatements = policies[0].Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    expect(topicStatements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    const sesPublish = topicStatements.find((st) => st.Effect === 'Allow' && json(st.Principal).includes('ses.amazonaws.com'));
+    expect(sesPublish).toMatchObject({ Action: 'sns:Publish', Resource: { Ref: id(stack.email.eventsTopic) } });
+    expect(sesPublish!.Condition.StringEquals['AWS:SourceAccount']).toBe(TEST_ENV.account);
+    expect(sesPublish!.Condition.StringEquals['AWS:SourceArn']).toEqual(resolve(stack.email.configurationSetArn));
+  });
+
+  it('the events Lambda is subscribed with an encrypted, TLS-only dead-letter queue that also takes its failed invocations', () => {
+    const fn = stack.email.eventsFunction;
+    const queueId = id(stack.email.eventsDeadLetterQueue);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: id(stack.email.eventsTopic) },
+      Endpoint: { 'Fn::GetAtt': [id(fn), 'Arn'] },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'sns.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [id(fn), 'Arn'] },
+      SourceArn: { Ref: id(stack.email.eventsTopic) },
+    });
+    const queue = resources('AWS::SQS::Queue')[queueId].Properties;
+    expect(queue.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [id(stack.email.eventsKey), 'Arn'] });
+    expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    const queuePolicy = Object.values(resources('AWS::SQS::QueuePolicy')).find((p) => json(p.Properties.Queues).includes(queueId))!;
+    const queueStatements = queuePolicy.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    expect(queueStatements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(queueStatements).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Principal: { Service: 'sns.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(stack.email.eventsTopic) } } } }),
+    );
+    // SNS writes to the queue through the key, so the key policy must let SNS use it.
+    const keyStatements = resources('AWS::KMS::Key')[id(stack.email.eventsKey)].Properties.KeyPolicy.Statement as Array<Record<string, any>>;
+    expect(keyStatements).toContainEqual(expect.objectContaining({ Principal: { Service: 'sns.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id(fn) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+    });
+  });
+
+  it('the events Lambda runs the email-events handler with the table and nothing else in its environment', () => {
+    const deployed = template.toJSON().Resources[id(stack.email.eventsFunction)].Properties;
+    expect(deployed.Handler).toBe('index.handler');
+    expect(deployed.Environment.Variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      BILLOW_RUNTIME: 'aws',
+      BILLOW_TABLE: resolve(stack.data.table.tableName),
+      POWERTOOLS_SERVICE_NAME: 'billow',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
+  });
+});
+
+describe('deployment settings (context)', () => {
+  it('gateway=stripe: a Stripe secret that only billing reads, and billing selects the Stripe gateway', () => {
+    const built = buildTemplate({ gateway: 'stripe' });
+    const secret = built.stack.payments.gatewaySecret!;
+    expect(secret).toBeDefined();
+    const billingId = built.stack.getLogicalId(built.stack.api.functions.billing.node.defaultChild as never);
+    const variables = built.template.toJSON().Resources[billingId].Properties.Environment.Variables;
+    expect(variables.BILLOW_GATEWAY).toBe('stripe');
+    expect(variables.BILLOW_STRIPE_SECRET_ARN).toEqual(built.stack.resolve(secret.secretArn));
+    const secretArn = json(built.stack.resolve(secret.secretArn));
+    const fns = [...Object.values(built.stack.api.functions), ...built.stack.identity.triggers, built.stack.email.eventsFunction];
+    for (const fn of fns) {
+      const roleId = built.stack.getLogicalId(fn.executionRole.node.defaultChild as never);
+      const reads = grantsOfRole(built.template, roleId).filter((g) => g.resource === secretArn).map((g) => g.action).sort();
+      expect(reads, fn.node.id).toEqual(fn === built.stack.api.functions.billing ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'] : []);
+    }
+    built.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  });
+
+  it('mailDomain and appUrl reach the SES identity and the mailers` environment', () => {
+    const built = buildTemplate({ mailDomain: 'Mail.Acme.test', appUrl: 'https://billing.acme.test/' });
+    built.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'mail.acme.test' });
+    const clientsId = built.stack.getLogicalId(built.stack.api.functions.clients.node.defaultChild as never);
+    const variables = built.template.toJSON().Resources[clientsId].Properties.Environment.Variables;
+    expect(variables.BILLOW_MAIL_FROM).toBe('billing@mail.acme.test');
+    expect(variables.BILLOW_APP_URL).toBe('https://billing.acme.test');
+    expect(variables.BILLOW_GATEWAY).toBeUndefined();
+  });
+
+  it('rejects settings that would deploy a broken stack', () => {
+    expect(() => buildStack(testApp({ gateway: 'paypal' }))).toThrow(/gateway/);
+    expect(() => buildStack(testApp({ mailDomain: 'acme.test', mailFrom: 'billing@other.test' }))).toThrow(/not at the SES identity/);
+    expect(() => buildStack(testApp({ appUrl: 'ftp://acme.test' }))).toThrow(/appUrl/);
+  });
+});
+
 describe('observability', () => {
-  it('alarms on API 5xx and on errors of every function', () => {
+  it('alarms on API 5xx, on errors of every function, and on the SES events dead-letter queue', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     expect(alarms.some((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toBe(true);
     const errorAlarms = alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda');
-    expect(errorAlarms).toHaveLength(API_AREAS.length + 3);
+    expect(errorAlarms).toHaveLength(API_AREAS.length + 3 + 1);
+    const fnNames = errorAlarms.map((a) => json(a.Dimensions));
+    expect(fnNames.some((d) => d.includes(id(stack.email.eventsFunction)))).toBe(true);
+    const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Namespace === 'AWS/SQS');
+    expect(dlq).toHaveLength(1);
+    expect(json(dlq[0].Dimensions)).toContain(id(stack.email.eventsDeadLetterQueue));
+    expect(dlq[0].Threshold).toBe(1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });
