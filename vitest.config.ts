@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: more workers only fight over them (and DynamoDB Local).
     maxWorkers: 2,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
