@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type http from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateLocalSigningKey, LocalIdentityProvider } from '../../functions/adapters/identity/local.js';
 import { allRoutes } from '../../functions/http/route-table.js';

@@ -1,15 +1,15 @@
+import { clientListRoute } from '../clients/list-route.js';
 import { addTerm, daysBetween } from '../domain/dates.js';
 import { newId } from '../domain/ids.js';
 import { invoiceView, type Invoice, type RecurringInvoice } from '../domain/invoice.js';
 import { planInvoiceVoid } from '../domain/ledger.js';
 import { parseQuantity } from '../domain/quantity.js';
-import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { ConflictError, NotFoundError, ValidationError } from '../http/errors.js';
 import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { requireClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
-import { listRecords } from '../store/client-records.js';
 import { deleteRecurring, findRecurring, insertInvoice, listInvoices, openDraft, replaceDraft, replaceRecurring, requireInvoice } from '../store/invoices.js';
 import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
 import { RECURRING_SK_PREFIX } from '../store/keys.js';
@@ -220,22 +220,14 @@ export const invoiceRoutes = [
       return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `inline; filename="invoice-${invoice.number ?? 'draft'}.pdf"` }, body: pdf };
     },
   }),
-  route({
-    method: 'GET',
+  clientListRoute<RecurringInvoice>({
     path: '/v1/clients/{id}/recurring-invoices',
     area: 'billing',
     access: STAFF,
     summary: "List a client's recurring invoice series",
     tags: ['Recurring invoices'],
-    params: idParam,
-    query: listQuery,
-    handle: async ({ principal, params, query }) => {
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const scope = `${companyId}|rinv|${params.id}`;
-      const page = await listRecords<RecurringInvoice>(companyId, params.id, RECURRING_SK_PREFIX, query.limit, await decodeCursor(scope, query.cursor));
-      return json(200, { data: page.items.map(recurringView), nextCursor: await encodeCursor(scope, page.lastKey) });
-    },
+    prefix: RECURRING_SK_PREFIX,
+    view: recurringView,
   }),
   route({
     method: 'GET',

@@ -1,14 +1,14 @@
+import { clientListRoute } from '../clients/list-route.js';
 import { z } from 'zod';
 import { achProblems, cardProblems } from '../domain/cards.js';
 import type { Client } from '../domain/client.js';
 import { newId } from '../domain/ids.js';
 import { GatewayTokenizeError, type PaymentDetails, type TokenizedPaymentMethod } from '../adapters/gateway/port.js';
-import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { BusinessRuleError, NotFoundError, UpstreamError, ValidationError } from '../http/errors.js';
 import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { getServices } from '../services.js';
-import { getRecord, listRecords, putRecord, replaceRecord, requireRecord, type RecordKey } from '../store/client-records.js';
+import { getRecord, putRecord, replaceRecord, requireRecord, type RecordKey } from '../store/client-records.js';
 import { requireClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { tableName, transact } from '../store/dynamo.js';
@@ -188,23 +188,14 @@ export const paymentAccountRoutes = [
       return json(201, paymentAccountView(account));
     },
   }),
-  route({
-    method: 'GET',
+  clientListRoute<PaymentAccount>({
     path: '/v1/clients/{id}/payment-accounts',
     area: 'billing',
     access: STAFF_AND_CLIENT,
     summary: "List a client's payment accounts",
     tags: ['Payment accounts'],
-    params: idParam,
-    query: listQuery,
-    handle: async ({ principal, params, query }) => {
-      assertOwnClient(principal, params.id);
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const scope = `${companyId}|pa|${params.id}`;
-      const page = await listRecords<PaymentAccount>(companyId, params.id, PAYMENT_ACCOUNT_SK_PREFIX, query.limit, await decodeCursor(scope, query.cursor));
-      return json(200, { data: page.items.map(paymentAccountView), nextCursor: await encodeCursor(scope, page.lastKey) });
-    },
+    prefix: PAYMENT_ACCOUNT_SK_PREFIX,
+    view: paymentAccountView,
   }),
   route({
     method: 'GET',

@@ -1,10 +1,10 @@
+import { clientListRoute } from '../clients/list-route.js';
 import { z } from 'zod';
 import type { PaymentDetails } from '../adapters/gateway/port.js';
 import type { Client } from '../domain/client.js';
 import { newId } from '../domain/ids.js';
 import { transactionView, type PaymentMethod, type Transaction } from '../domain/invoice.js';
 import { planCreditApplication, planPayment, planPaymentVoid, planRefundChanges, type LedgerApplication } from '../domain/ledger.js';
-import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../http/errors.js';
 import { json, route, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
@@ -236,23 +236,15 @@ export const paymentRoutes = [
       return json(201, transactionView(await recordPayment(companyId, client, body, principal)));
     },
   }),
-  route({
-    method: 'GET',
+  clientListRoute<Transaction>({
     path: '/v1/clients/{id}/transactions',
     area: 'billing',
     access: STAFF_AND_CLIENT,
     summary: "A client's transactions, newest first (declined attempts included)",
     tags: ['Payments'],
-    params: idParam,
-    query: listQuery,
-    handle: async ({ principal, params, query }) => {
-      assertOwnClient(principal, params.id);
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const scope = `${companyId}|txn|${params.id}`;
-      const page = await listRecords<Transaction>(companyId, params.id, TRANSACTION_SK_PREFIX, query.limit, await decodeCursor(scope, query.cursor), true);
-      return json(200, { data: page.items.map(transactionView), nextCursor: await encodeCursor(scope, page.lastKey) });
-    },
+    prefix: TRANSACTION_SK_PREFIX,
+    newestFirst: true,
+    view: transactionView,
   }),
   route({
     method: 'GET',

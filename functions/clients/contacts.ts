@@ -1,11 +1,11 @@
+import { clientListRoute } from './list-route.js';
 import { z } from 'zod';
 import type { Phone } from '../domain/client.js';
 import { newId } from '../domain/ids.js';
-import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { ValidationError } from '../http/errors.js';
 import { idParam } from '../http/schemas.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
-import { deleteRecord, listRecords, putRecord, replaceRecord, requireRecord } from '../store/client-records.js';
+import { deleteRecord, putRecord, replaceRecord, requireRecord } from '../store/client-records.js';
 import { requireClient } from '../store/clients.js';
 import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
 import { CONTACT_SK_PREFIX, contactSk } from '../store/keys.js';
@@ -93,23 +93,14 @@ export const contactRoutes = [
       return json(201, contactView(contact));
     },
   }),
-  route({
-    method: 'GET',
+  clientListRoute<Contact>({
     path: '/v1/clients/{id}/contacts',
     area: 'clients',
     access: STAFF_AND_CLIENT,
     summary: "List a client's contacts",
     tags: ['Contacts'],
-    params: idParam,
-    query: listQuery,
-    handle: async ({ principal, params, query }) => {
-      assertOwnClient(principal, params.id);
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const scope = `${companyId}|contacts|${params.id}`;
-      const page = await listRecords<Contact>(companyId, params.id, CONTACT_SK_PREFIX, query.limit, await decodeCursor(scope, query.cursor));
-      return json(200, { data: page.items.map(contactView), nextCursor: await encodeCursor(scope, page.lastKey) });
-    },
+    prefix: CONTACT_SK_PREFIX,
+    view: contactView,
   }),
   route({
     method: 'GET',

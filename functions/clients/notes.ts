@@ -1,9 +1,9 @@
+import { clientListRoute } from './list-route.js';
 import { z } from 'zod';
 import { newId } from '../domain/ids.js';
-import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
-import { deleteRecord, listRecords, putRecord, replaceRecord, requireRecord } from '../store/client-records.js';
+import { deleteRecord, putRecord, replaceRecord, requireRecord } from '../store/client-records.js';
 import { requireClient } from '../store/clients.js';
 import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
 import { NOTE_SK_PREFIX, noteSk, profileViewStickyNote } from '../store/keys.js';
@@ -49,22 +49,15 @@ export const noteRoutes = [
       return json(201, view(note));
     },
   }),
-  route({
-    method: 'GET',
+  clientListRoute<Note>({
     path: '/v1/clients/{id}/notes',
     area: 'clients',
     access: STAFF,
-    summary: "List a client's notes",
+    summary: "List a client's notes, newest first",
     tags: ['Notes'],
-    params: idParam,
-    query: listQuery,
-    handle: async ({ principal, params, query }) => {
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const scope = `${companyId}|notes|${params.id}`;
-      const page = await listRecords<Note>(companyId, params.id, NOTE_SK_PREFIX, query.limit, await decodeCursor(scope, query.cursor), true);
-      return json(200, { data: page.items.map(view), nextCursor: await encodeCursor(scope, page.lastKey) });
-    },
+    prefix: NOTE_SK_PREFIX,
+    newestFirst: true,
+    view,
   }),
   route({
     method: 'GET',

@@ -1,10 +1,11 @@
+import { clientListRoute } from './list-route.js';
 import type { ClientStatus } from '../domain/client.js';
-import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { BillowError, NotFoundError, ValidationError } from '../http/errors.js';
 import { problemResponse } from '../http/problem.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
-import { listActivity } from '../store/client-records.js';
+import { listActivity, type ActivityEntry } from '../store/client-records.js';
 import { listClients, readProfileView, requireClient, searchClients } from '../store/clients.js';
 import { parseIfMatch, assertVersion } from '../store/items.js';
 import { contactRoutes } from './contacts.js';
@@ -224,22 +225,14 @@ export const clientCoreRoutes = [
       return json(200, { data: summaryRows(view.client, view.balances) });
     },
   }),
-  route({
-    method: 'GET',
+  clientListRoute<ActivityEntry>({
     path: '/v1/clients/{id}/activity',
     area: 'clients',
     access: STAFF,
     summary: 'The client activity log, newest first',
     tags: ['Clients'],
-    params: idParam,
-    query: listQuery,
-    handle: async ({ principal, params, query }) => {
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const scope = `${companyId}|activity|${params.id}`;
-      const page = await listActivity(companyId, params.id, query.limit, await decodeCursor(scope, query.cursor));
-      return json(200, { data: page.items.map(({ at, actor, action, details }) => ({ at, actor, action, details })), nextCursor: await encodeCursor(scope, page.lastKey) });
-    },
+    read: listActivity,
+    view: ({ at, actor, action, details }) => ({ at, actor, action, details }),
   }),
   route({
     method: 'POST',

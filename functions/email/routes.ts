@@ -1,6 +1,7 @@
+import { clientListRoute } from '../clients/list-route.js';
 import { z } from 'zod';
 import { DEFAULT_EMAIL_TEMPLATES, EMAIL_TEMPLATE_NAMES, EMAIL_TEMPLATE_VARIABLES, emailTemplateSchema, isEmailTemplateName, type EmailTemplateName } from '../domain/email/templates.js';
-import { assertOwnClient, actorOf } from '../clients/service.js';
+import { actorOf } from '../clients/service.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
@@ -138,23 +139,14 @@ export const emailRoutes = [
       return json(201, mailEntryView(entry!));
     },
   }),
-  route({
-    method: 'GET',
+  clientListRoute<MailEntry>({
     path: '/v1/clients/{id}/emails',
     area: 'email',
     access: STAFF_AND_CLIENT,
     summary: "A client's mail log, newest first",
     tags: ['Email'],
-    params: idParam,
-    query: listQuery,
-    handle: async ({ principal, params, query }) => {
-      assertOwnClient(principal, params.id);
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const scope = `${companyId}|emails|${params.id}`;
-      const page = await listMailEntries(companyId, params.id, query.limit, await decodeCursor(scope, query.cursor));
-      return json(200, { data: page.items.map(mailEntryView), nextCursor: await encodeCursor(scope, page.lastKey) });
-    },
+    read: listMailEntries,
+    view: mailEntryView,
   }),
   route({
     method: 'GET',

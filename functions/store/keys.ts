@@ -77,3 +77,26 @@ export const invoicesByDueSk = (dateDue: string, invoiceId: string) => `${dateDu
 export const openInvoicesPk = (companyId: string) => `CO#${companyId}#OPENDUE`;
 /** GSI2 (sparse): recurring invoices by next billing date. */
 export const recurringDuePk = (companyId: string) => `CO#${companyId}#RINVDUE`;
+
+/** Mail log (see `mail.ts` for the item layout): entries, oversized parts, message-id pointers, templates, suppressions. */
+export const MAIL_SK_PREFIX = 'MAIL#';
+export const mailSk = (mailId: string) => `${MAIL_SK_PREFIX}${mailId}`;
+export const MAIL_BODY_SK_PREFIX = 'MAILBODY#';
+export const mailBodySk = (mailId: string, part: number) => `${MAIL_BODY_SK_PREFIX}${mailId}#${padPart(part)}`;
+export const MAIL_ATTACHMENT_SK_PREFIX = 'MAILATT#';
+export const mailAttachmentPrefix = (mailId: string, index: number) => `${MAIL_ATTACHMENT_SK_PREFIX}${mailId}#${padPart(index)}#`;
+export const mailAttachmentSk = (mailId: string, index: number, part: number) => `${mailAttachmentPrefix(mailId, index)}${padPart(part)}`;
+
+export const sesMessagePk = (messageId: string) => `SESMSG#${messageId}`;
+export const sesMessageSk = 'SESMSG';
+
+export const TEMPLATE_SK_PREFIX = 'TEMPLATE#';
+export const templateSk = (name: string) => `${TEMPLATE_SK_PREFIX}${name}`;
+export const templatePartSk = (name: string, generation: string, part: number) => `TEMPLATEPART#${name}#${generation}#${padPart(part)}`;
+
+export const suppressionPk = (companyId: string, email: string) => `CO#${companyId}#SUPPRESS#${email.trim().toLowerCase()}`;
+export const suppressionSk = 'SUPPRESS';
+
+function padPart(n: number): string {
+  return String(n).padStart(4, '0');
+}

@@ -6,6 +6,7 @@ import type { Actor } from './client-records.js';
 import { db, tableName, transact, type Item, type Page } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
+import { mailAttachmentPrefix, MAIL_SK_PREFIX, mailSk, MAIL_BODY_SK_PREFIX, mailBodySk, mailAttachmentSk, sesMessagePk, sesMessageSk, TEMPLATE_SK_PREFIX, templateSk, templatePartSk, suppressionPk, suppressionSk } from './keys.js';
 
 /**
  * The mail log and what email needs besides it, in the single table:
@@ -28,26 +29,6 @@ import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
  * In AWS the intended home of bodies over ~300 KB is S3; the parts are the local and interim design.
  */
 
-export const MAIL_SK_PREFIX = 'MAIL#';
-export const mailSk = (mailId: string) => `${MAIL_SK_PREFIX}${mailId}`;
-export const MAIL_BODY_SK_PREFIX = 'MAILBODY#';
-export const mailBodySk = (mailId: string, part: number) => `${MAIL_BODY_SK_PREFIX}${mailId}#${pad(part)}`;
-export const MAIL_ATTACHMENT_SK_PREFIX = 'MAILATT#';
-export const mailAttachmentSk = (mailId: string, index: number, part: number) => `${MAIL_ATTACHMENT_SK_PREFIX}${mailId}#${pad(index)}#${pad(part)}`;
-
-export const sesMessagePk = (messageId: string) => `SESMSG#${messageId}`;
-export const sesMessageSk = 'SESMSG';
-
-export const TEMPLATE_SK_PREFIX = 'TEMPLATE#';
-export const templateSk = (name: string) => `${TEMPLATE_SK_PREFIX}${name}`;
-export const templatePartSk = (name: string, generation: string, part: number) => `TEMPLATEPART#${name}#${generation}#${pad(part)}`;
-
-export const suppressionPk = (companyId: string, email: string) => `CO#${companyId}#SUPPRESS#${email.trim().toLowerCase()}`;
-export const suppressionSk = 'SUPPRESS';
-
-function pad(n: number): string {
-  return String(n).padStart(4, '0');
-}
 
 /** An item stays inline while its estimated size is under this; DynamoDB's hard limit is 400 KB. */
 export const INLINE_ITEM_LIMIT = 350_000;
@@ -261,7 +242,7 @@ async function readContent(companyId: string, item: Item): Promise<MailContent> 
     stored.map(async (attachment, index) => ({
       filename: attachment.filename,
       contentType: attachment.contentType,
-      content: attachment.parts > 0 ? joinParts(await queryAll(pk, `${MAIL_ATTACHMENT_SK_PREFIX}${mailId}#${pad(index)}#`)) : Buffer.from(attachment.content ?? new Uint8Array()),
+      content: attachment.parts > 0 ? joinParts(await queryAll(pk, mailAttachmentPrefix(mailId, index))) : Buffer.from(attachment.content ?? new Uint8Array()),
     })),
   );
   return { html: html ?? '', text: text ?? '', attachments };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimIdempotencyKey, requestFingerprint } from '../../functions/http/idempotency.js';
 import { allRoutes } from '../../functions/http/route-table.js';
 import { createCompany, startTestApi, type TestApi } from '../support/stack.js';
-import { errorPaths, expectProblem, rawRequest } from './helpers.js';
+import { errorPaths, expectProblem } from './helpers.js';
 
 let api: TestApi;
 let other: Awaited<ReturnType<typeof createCompany>>;
