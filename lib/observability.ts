@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { BillowApi } from './api.js';
 import type { BillowTable } from './data.js';
 import type { BillowFunction } from './function.js';
+import { METRIC, type MetricName } from '../functions/http/metrics.js';
 
 export interface BillowObservabilityProps {
   api: BillowApi;
@@ -60,6 +61,12 @@ export class BillowObservability extends Construct {
     });
     this.alarm('TableThrottles', tableThrottles, 10, 'DynamoDB throttled 10 or more requests in 5 minutes.');
 
+    // Business metrics the handlers publish (functions/http/metrics.ts).
+    const business = (name: MetricName) => new cloudwatch.Metric({ namespace: 'Billow', metricName: name, dimensionsMap: { service: 'billow' }, statistic: 'Sum', period: FIVE_MINUTES });
+    this.alarm('GatewayFailures', business(METRIC.gatewayFailures), 5, 'The payment gateway failed 5 or more charges or refunds in 5 minutes (not declines).');
+    this.alarm('MailFailures', business(METRIC.mailFailed), 5, 'SES refused 5 or more messages in 5 minutes.');
+    this.alarm('MailComplaints', business(METRIC.mailComplained), 1, 'A recipient marked Billow mail as spam.');
+
     const apiDurationP99 = apiFunctions.map((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: fn.node.id }));
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
@@ -96,6 +103,14 @@ export class BillowObservability extends Construct {
             right: [table.metricConditionalCheckFailedRequests({ period: FIVE_MINUTES, statistic: 'Sum' })],
             width: 12,
           }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Payments',
+            left: [METRIC.paymentsApproved, METRIC.paymentsDeclined, METRIC.gatewayFailures, METRIC.paymentsKeptAsCredit, METRIC.refunds].map(business),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({ title: 'Mail', left: [METRIC.mailSent, METRIC.mailFailed, METRIC.mailBounced, METRIC.mailComplained].map(business), width: 12 }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],

@@ -1,6 +1,8 @@
 // Imported first by `npm start`: settings that must be in place before any module creates its logger or SDK client.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_DEV ??= 'false';
+// CloudWatch embedded metrics mean nothing on this machine.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 // The AWS SDK warns on every start that future versions need Node 22; the project runs on Node 20 and 22+.
 const defaultWarningListeners = process.listeners('warning');

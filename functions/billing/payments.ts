@@ -17,6 +17,7 @@ import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk, BALANCE_S
 import { clientOfObject, commitLedger, getTransaction, loadLedger } from '../store/ledger.js';
 import { nowIso } from '../store/items.js';
 import { assertOwnClient } from '../clients/service.js';
+import { count, METRIC } from '../http/metrics.js';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { assertCurrency, assertVisibleTo, companyOf, ledgerHttpError, today, withRetries } from './common.js';
 import { accountToken, assertPaymentDetails, requirePaymentAccount, storePaymentAccount, tokenize } from './payment-accounts.js';
@@ -134,11 +135,13 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
   await recordAttempt(companyId, attempt);
   const result = await getServices().gateway.charge({ token: source.token, amount, currency: body.currency, idempotencyKey: `billow:${companyId}:${id}`, description: `Payment from client #${client.number}` });
   if (result.status === 'declined') {
+    count(METRIC.paymentsDeclined);
     attempt = await settleAttempt(companyId, attempt, { status: 'declined', declineCode: result.declineCode ?? 'declined', failureMessage: result.message ?? null });
     await paymentNotifications.declined(companyId, client, attempt, principal);
     throw new PaymentRequiredError(`The payment was declined${result.declineCode ? ` (${result.declineCode})` : ''}.`, { extensions: { transactionId: id, declineCode: result.declineCode ?? null } });
   }
   if (result.status === 'failed') {
+    count(METRIC.gatewayFailures);
     await settleAttempt(companyId, attempt, { status: 'failed', failureMessage: result.message ?? 'Transient gateway failure' });
     throw new UpstreamError('The payment gateway failed to process the payment; nothing was charged. Try again.', { extensions: { transactionId: id } });
   }
@@ -169,7 +172,9 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
     conflict = error;
   }
   const stored = (await getTransaction(companyId, client.id, id))!;
+  count(METRIC.paymentsApproved);
   if (conflict) {
+    count(METRIC.paymentsKeptAsCredit);
     throw new ConflictError(`${conflict.message} The charge succeeded and its full amount was kept as credit.`, { code: 'applied_as_credit', extensions: { transactionId: id } });
   }
   if (body.sendReceipt !== false) await paymentNotifications.receipt(companyId, client, stored, principal);
@@ -303,9 +308,11 @@ export const paymentRoutes = [
         const refund = await getServices().gateway.refund({ gatewayReference: current.gatewayReference ?? '', amount: plan.plan.amount, idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}` });
         // Another refund of this charge, of another amount, holds the key: it commits first, then this one re-plans.
         if (refund.keyConflict) throw new ConflictError('Another refund of this payment is being made; nothing was refunded. Try again.', { code: 'concurrent_change' });
+        if (refund.status !== 'succeeded') count(METRIC.gatewayFailures);
         if (refund.status !== 'succeeded') throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { extensions: { transactionId: txn.id } });
         await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: { refunds: [...(current.refunds ?? []), { amount: plan.plan.amount, date, at: nowIso() }] } } });
       });
+      count(METRIC.refunds);
       return json(200, transactionView((await getTransaction(companyId, txn.clientId, txn.id))!));
     },
   }),

@@ -1,4 +1,5 @@
 import type { SNSEvent } from 'aws-lambda';
+import { count, metrics, METRIC } from '../http/metrics.js';
 import { logger } from '../http/logger.js';
 import { getClient } from '../store/clients.js';
 import { changeMailStatus, clientOfMail, findMailByMessageId, getMailEntry, markClientEmailSuppressed, suppressAddress, type MailPointer, type MailStatus } from '../store/mail.js';
@@ -218,8 +219,11 @@ export async function handler(input: SNSEvent | Json): Promise<{ processed: numb
       logger.warn('not an SES mail event; skipped');
       continue;
     }
-    await processDeliveryEvent(event);
+    const outcome = await processDeliveryEvent(event);
+    if (outcome.status === 'bounced') count(METRIC.mailBounced);
+    if (outcome.status === 'complained') count(METRIC.mailComplained);
     processed++;
   }
+  metrics.publishStoredMetrics();
   return { processed, skipped };
 }

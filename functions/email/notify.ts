@@ -1,4 +1,5 @@
 import type { EmailAttachment } from '../adapters/mailer/port.js';
+import { count, METRIC } from '../http/metrics.js';
 import type { Client } from '../domain/client.js';
 import { htmlToText, sanitizeEmailHtml } from '../domain/email/sanitize.js';
 import { DEFAULT_EMAIL_TEMPLATES, renderTemplate, templatePlaceholders, type EmailTemplate, type EmailTemplateName, type TemplateVariables } from '../domain/email/templates.js';
@@ -207,11 +208,13 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
   } catch (error) {
     const reason = (error as Error).message || String(error);
     logger.warn('mail not sent', { ...log, mailId: entry.id, error: error as Error });
+    count(METRIC.mailFailed);
     await markMailFailed(companyId, client.id, entry.id, reason, new Date().toISOString());
     return (await getMailEntry(companyId, client.id, entry.id)) ?? { ...entry, status: 'failed', statusReason: reason };
   }
   // The provider has the mail: from here a store failure must not make it look unsent (the entry stays `queued`
   // until the Send/Delivery events arrive, which also find it through its tags).
+  count(METRIC.mailSent);
   await markMailSent(companyId, client.id, entry.id, messageId, new Date().toISOString());
   return (await getMailEntry(companyId, client.id, entry.id)) ?? entry;
 }

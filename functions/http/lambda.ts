@@ -1,7 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { logger } from './logger.js';
+import { metrics } from './metrics.js';
 import { createDispatcher, type ApiEvent } from './pipeline.js';
 import type { AnyRoute } from './route.js';
 
@@ -10,5 +12,6 @@ export function createApiHandler(routes: readonly AnyRoute[]) {
   const dispatch = createDispatcher(routes);
   return middy<ApiEvent, unknown, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .handler((event) => dispatch(event));
 }

@@ -5,6 +5,7 @@ import { clientLoginStatus } from '../store/principals.js';
 import { AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
 import { claimIdempotencyKey, requestFingerprint } from './idempotency.js';
 import { logger } from './logger.js';
+import { count, METRIC } from './metrics.js';
 import { problemResponse, validationErrorFromZod } from './problem.js';
 import { routeKey, type AnyRoute, type HttpResponse, type Principal } from './route.js';
 
@@ -30,7 +31,10 @@ export function createDispatcher(routes: readonly AnyRoute[]) {
       response = await handle(found, event, requestId);
     } catch (error) {
       response = problemResponse(error, requestId);
-      if (response.status >= 500) logger.error('request failed', { error: error as Error });
+      if (response.status >= 500) {
+        logger.error('request failed', { error: error as Error });
+        count(METRIC.serverErrors);
+      }
     }
     logger.info('request', { status: response.status, ms: Date.now() - started });
     logger.removeKeys(['requestId', 'routeKey']);
