@@ -1,5 +1,4 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { defaultFax, hasRequiredName, type Client, type ClientStatus } from '../domain/client.js';
 import type { Company } from '../domain/company.js';
 import { newId } from '../domain/ids.js';
@@ -8,13 +7,14 @@ import { BusinessRuleError, NotFoundError, ValidationError, type FieldError } fr
 import type { Principal } from '../http/route.js';
 import { getServices } from '../services.js';
 import { deleteClientPartition, moveClientPartition } from '../store/client-partition.js';
-import { activityPut, updateRecordFields, type Actor } from '../store/client-records.js';
-import { insertClient, readProfileView, requireClient, setAutoDebitAccount, updateClient } from '../store/clients.js';
+import { activityPut, recordActivity, updateRecordFields, type Actor } from '../store/client-records.js';
+import { insertClient, readProfileView, requireClient, setAutoDebitAccount, setClientUserId, updateClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
-import { db, tableName, type Item } from '../store/dynamo.js';
+import type { Item } from '../store/dynamo.js';
 import { getGroup, requireGroup } from '../store/groups.js';
 import { nowIso } from '../store/items.js';
-import { clientPk, clientSk, passwordTokenPk, passwordTokenSk, paymentAccountSk } from '../store/keys.js';
+import { paymentAccountSk } from '../store/keys.js';
+import { putPasswordToken, takePasswordToken } from '../store/password-tokens.js';
 import type { createClientBody, updateClientBody } from './schemas.js';
 import type { z } from 'zod';
 
@@ -179,7 +179,7 @@ export async function createClient(companyId: string, input: z.infer<typeof crea
     createdAt: now,
     updatedAt: now,
   };
-  const client = await insertClient(companyId, draft, []);
+  const client = await insertClient(companyId, draft, (c) => [activityPut(companyId, c.id, actorOf(principal), 'client.created', { number: c.number })]);
   const generatedPassword = input.generatePassword ? generatePassword() : undefined;
   if (username) {
     try {
@@ -192,13 +192,12 @@ export async function createClient(companyId: string, input: z.infer<typeof crea
         email: client.email ?? undefined,
       });
       client.userId = login.userId;
-      await db().send(new UpdateCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, client.id), SK: clientSk }, UpdateExpression: 'SET userId = :u', ExpressionAttributeValues: { ':u': login.userId } }));
+      await setClientUserId(companyId, client.id, login.userId);
     } catch (error) {
       await deleteClientPartition(companyId, client.id);
       throw error;
     }
   }
-  await db().send(new PutCommand({ TableName: tableName(), Item: activityPut(companyId, client.id, actorOf(principal), 'client.created', { number: client.number }).Put!.Item }));
   return { client, generatedPassword };
 }
 
@@ -284,9 +283,7 @@ export async function mergeClients(companyId: string, sourceId: string, targetId
     if (target.autoDebitAccountId) await updateRecordFields({ companyId, clientId: target.id, sk: paymentAccountSk(source.autoDebitAccountId) }, { autoDebit: false });
     else await setAutoDebitAccount(companyId, target.id, source.autoDebitAccountId);
   }
-  await db().send(
-    new PutCommand({ TableName: tableName(), Item: activityPut(companyId, target.id, actorOf(principal), 'client.merged', { fromClientId: source.id, fromNumber: source.number, itemsMoved: moved }).Put!.Item }),
-  );
+  await recordActivity(companyId, target.id, actorOf(principal), 'client.merged', { fromClientId: source.id, fromNumber: source.number, itemsMoved: moved });
   await deleteClient(companyId, source);
 }
 
@@ -294,7 +291,7 @@ export async function loginAs(companyId: string, client: Client, principal: Prin
   if (!client.username || !client.userId) throw new BusinessRuleError('This client has no login.', { code: 'no_login' });
   if (client.status !== 'active') throw new BusinessRuleError('This account is not active.', { code: 'client_not_active' });
   const issued = await getServices().identity.issueToken(companyId, client.username);
-  await db().send(new PutCommand({ TableName: tableName(), Item: activityPut(companyId, client.id, actorOf(principal), 'client.login_as', {}).Put!.Item }));
+  await recordActivity(companyId, client.id, actorOf(principal), 'client.login_as', {});
   return issued;
 }
 
@@ -313,39 +310,19 @@ export async function createSetPasswordLink(companyId: string, client: Client, p
   if (!client.username || !client.userId) throw new BusinessRuleError('This client has no login.', { code: 'no_login' });
   const token = randomBytes(32).toString('base64url');
   const expires = Math.floor(Date.now() / 1000) + SET_PASSWORD_TOKEN_HOURS * 3600;
-  await db().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: { PK: passwordTokenPk(tokenHash(token)), SK: passwordTokenSk, entity: 'passwordToken', companyId, clientId: client.id, username: client.username, expiresAt: expires },
-    }),
-  );
-  await db().send(new PutCommand({ TableName: tableName(), Item: activityPut(companyId, client.id, actorOf(principal), 'client.login_details_sent', { expiresAt: new Date(expires * 1000).toISOString() }).Put!.Item }));
+  await putPasswordToken(tokenHash(token), { companyId, clientId: client.id, username: client.username }, expires);
+  await recordActivity(companyId, client.id, actorOf(principal), 'client.login_details_sent', { expiresAt: new Date(expires * 1000).toISOString() });
   return { url: setPasswordUrl(token), token, expiresAt: new Date(expires * 1000).toISOString() };
 }
 
 /** Uses a set-password token once: the delete is conditional, so of two uses only one succeeds. */
 export async function usePasswordToken(token: string, password: string): Promise<void> {
   const invalid = ValidationError.field('token', 'The link is unknown, used or expired.');
-  let item: Record<string, unknown> | undefined;
-  try {
-    const out = await db().send(
-      new DeleteCommand({
-        TableName: tableName(),
-        Key: { PK: passwordTokenPk(tokenHash(token)), SK: passwordTokenSk },
-        ConditionExpression: 'attribute_exists(PK) AND expiresAt > :now',
-        ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    item = out.Attributes;
-  } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') throw invalid;
-    throw error;
-  }
+  const item = await takePasswordToken(tokenHash(token));
   if (!item) throw invalid;
-  const client = await requireClient(item.companyId as string, item.clientId as string).catch(() => {
+  const client = await requireClient(item.companyId, item.clientId).catch(() => {
     throw invalid;
   });
   if (client.username !== item.username) throw invalid;
-  await getServices().identity.setPassword(item.companyId as string, client.username!, password);
+  await getServices().identity.setPassword(item.companyId, client.username!, password);
 }

@@ -109,6 +109,11 @@ export function activityPut(companyId: string, clientId: string, actor: Actor, a
   return { Put: { TableName: tableName(), Item: { PK: clientPk(companyId, clientId), SK: activitySk(entry.at, entry.id), entity: 'activity', clientId, ...entry } } };
 }
 
+/** Records one activity entry on its own (when there is no other write to commit it with). */
+export async function recordActivity(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown> = {}): Promise<void> {
+  await db().send(new PutCommand(activityPut(companyId, clientId, actor, action, details).Put!));
+}
+
 export async function listActivity(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<ActivityEntry>> {
   return listRecords<ActivityEntry>(companyId, clientId, ACTIVITY_SK_PREFIX, limit, startKey, true);
 }

@@ -1,7 +1,7 @@
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type Client, type ClientStatus, type SortIndex } from '../domain/client.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
-import { db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
+import { db, isTransactionConflict, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, counterSk, groupMemberPk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
 
 const SEP = '\u0001';
@@ -58,17 +58,12 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
 }
 
-function isTransactionConflict(error: unknown): boolean {
-  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
-  if (e?.name === 'TransactionConflictException') return true;
-  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
-}
-
 /**
  * Writes a new client with its unique markers and index entries in one transaction. Without a given number the
- * next one is taken from the company's counter, guarded by a condition; a lost race is retried.
+ * next one is taken from the company's counter, guarded by a condition; a lost race is retried. `extra` items
+ * (an activity entry, say) commit in the same transaction; they may depend on the number taken.
  */
-export async function insertClient(companyId: string, draft: Omit<Client, 'number'> & { number?: number }, extra: TransactItem[] = []): Promise<Client> {
+export async function insertClient(companyId: string, draft: Omit<Client, 'number'> & { number?: number }, extra: (client: Client) => TransactItem[] = () => []): Promise<Client> {
   for (let attempt = 0; attempt < INSERT_ATTEMPTS; attempt++) {
     if (attempt > 0) await backoff(attempt);
     const seen = await readCounter(companyId);
@@ -90,7 +85,7 @@ export async function insertClient(companyId: string, draft: Omit<Client, 'numbe
       numberMarker(companyId, client),
       { Put: { TableName: tableName(), Item: clientItem(companyId, client, externals.map(keyOf)), ConditionExpression: 'attribute_not_exists(PK)' } },
       ...externals.map((item) => ({ Put: { TableName: tableName(), Item: item, ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
-      ...extra,
+      ...extra(client),
     ];
     let counterRace = false;
     try {
@@ -299,6 +294,13 @@ export async function clientStatusForUsername(companyId: string, username: strin
   const clientId = await ownerOfUnique(companyId, 'username', username);
   if (!clientId) return undefined;
   return (await getClient(companyId, clientId))?.status;
+}
+
+/** Links a client to its login at the identity provider (an internal field: the version does not move). */
+export async function setClientUserId(companyId: string, clientId: string, userId: string | null): Promise<void> {
+  await db().send(
+    new UpdateCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: clientSk }, UpdateExpression: 'SET userId = :u', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':u': userId } }),
+  );
 }
 
 export async function setAutoDebitAccount(companyId: string, clientId: string, accountId: string | null): Promise<void> {

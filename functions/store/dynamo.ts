@@ -38,6 +38,16 @@ export async function transact(items: TransactItem[], onConditionFailed: (index:
   }
 }
 
+/**
+ * DynamoDB refused a transaction because another one was touching the same items at that moment (not a failed
+ * condition): safe to retry after re-reading.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+  if (e?.name === 'TransactionConflictException') return true;
+  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+}
+
 export interface Page<T> {
   items: T[];
   lastKey?: Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice, RecurringInvoice } from '../domain/invoice.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
-import { db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
+import { db, isTransactionConflict, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
   clientPk,
   companyPk,
@@ -16,7 +16,7 @@ import {
   refPk,
   refSk,
 } from './keys.js';
-import { balanceUpdate, clientOfObject, isTransactionConflict } from './ledger.js';
+import { balanceUpdate, clientOfObject } from './ledger.js';
 
 async function readInvoiceCounter(companyId: string): Promise<number> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk('invoice') }, ConsistentRead: true }));

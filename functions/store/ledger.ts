@@ -3,7 +3,7 @@ import type { Invoice, Transaction } from '../domain/invoice.js';
 import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
-import { db, queryPage, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { db, isTransactionConflict, queryPage, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
 import {
   balanceSk,
   BALANCE_SK_PREFIX,
@@ -204,12 +204,6 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     if (isTransactionConflict(error)) throw concurrent();
     throw error;
   }
-}
-
-export function isTransactionConflict(error: unknown): boolean {
-  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
-  if (e?.name === 'TransactionConflictException') return true;
-  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
 }
 
 /** Resolves a bare object id to its client through the object's pointer item. */
