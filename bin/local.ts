@@ -17,6 +17,7 @@ try {
 
   API docs        ${f.apiUrl}/docs
   Sent mail       ${f.mailUrl}  (the SES stand-in; JSON at ${f.mailUrl}/store)
+  Mail bodies     ${f.blobsUrl}  (the S3 stand-in, for messages too large for an item)
   Company         ${f.companyId}
   Staff login     ${f.staffUsername} / ${f.staffPassword}
   Operator login  ${f.operatorUsername} / ${f.operatorPassword}

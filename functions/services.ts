@@ -13,6 +13,9 @@ import { SecretStripeGateway } from './adapters/gateway/aws.js';
 import type { EnvelopeCipher } from './adapters/crypto/port.js';
 import { KmsEnvelopeCipher } from './adapters/crypto/kms.js';
 import { LocalEnvelopeCipher } from './adapters/crypto/local.js';
+import type { BlobStore } from './adapters/blobs/port.js';
+import { S3BlobStore } from './adapters/blobs/s3.js';
+import { localBlobStore } from './adapters/blobs/local.js';
 
 /**
  * The adapters a handler needs, chosen once per container from the environment: `BILLOW_RUNTIME=aws` (set by
@@ -27,6 +30,8 @@ export interface Services {
   cipher: EnvelopeCipher;
   /** SES in AWS (with the configuration set that publishes delivery events); the SES stand-in locally. */
   mailer: Mailer;
+  /** Objects too large for a table item (mail bodies, attachments): S3 in AWS, an in-process s3rver locally. */
+  blobs: BlobStore;
 }
 
 let services: Services | undefined;
@@ -45,6 +50,7 @@ const AWS: Factories = {
   gateway: () => (process.env.BILLOW_GATEWAY === 'stripe' ? new SecretStripeGateway(required('BILLOW_STRIPE_SECRET_ARN')) : new LocalGateway()),
   cipher: () => new KmsEnvelopeCipher({ keyId: required('BILLOW_KMS_KEY_ID') }),
   mailer: () => new SesMailer({ configurationSetName: process.env.BILLOW_SES_CONFIGURATION_SET || undefined }),
+  blobs: () => new S3BlobStore({ bucket: required('BILLOW_BLOB_BUCKET') }),
 };
 
 const LOCAL: Factories = {
@@ -53,6 +59,7 @@ const LOCAL: Factories = {
   gateway: () => new LocalGateway(),
   cipher: () => new LocalEnvelopeCipher(),
   mailer: () => localMailer(),
+  blobs: () => localBlobStore(),
 };
 
 /** The SES stand-in's endpoint is read per message: the local stack may start (or restart) it after first use. */

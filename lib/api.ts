@@ -11,7 +11,7 @@ import { API_AREAS, routeKey, type AnyRoute, type ApiArea } from '../functions/h
 import type { Services } from '../functions/services.js';
 import type { BillowTable, TableAccess } from './data.js';
 import type { BillowEmail } from './email.js';
-import { BillowFunction, functionEntry } from './function.js';
+import { BillowFunction, functionEntry, type BlobAccess } from './function.js';
 import type { BillowIdentity } from './identity.js';
 
 /** Default stage throttling (requests per second, steady and burst). */
@@ -28,13 +28,16 @@ const CORS_EXPOSE_HEADERS = ['x-request-id', 'retry-after', 'etag', 'location', 
  * - `secrets`: the cursor-signing secret, for any area with list routes (`encodeCursor`/`decodeCursor`);
  * - `mailer`: SES send from the sender identity through the configuration set (`bindMailer`);
  * - `cipher`: GenerateDataKey/Decrypt on the payment-details KMS key (`bindPaymentKey`);
- * - `gateway`: the Stripe secret key, bound only when the stack is deployed with `gateway=stripe`.
+ * - `gateway`: the Stripe secret key, bound only when the stack is deployed with `gateway=stripe`;
+ * - `blobs`: objects of the blob bucket, with the accesses the area's `blobs` lists (`bindBlobs`).
  */
 export type Capability = keyof Services;
 
 export interface AreaAccess {
   table: TableAccess;
   uses: readonly Capability[];
+  /** What the area does in the blob store; required when `uses` has `blobs`. */
+  blobs?: readonly BlobAccess[];
 }
 
 /**
@@ -47,14 +50,16 @@ export interface AreaAccess {
  *   lists with cursors; it never touches logins (it only checks a client token's own id);
  * - email: manual mail, re-sends and set-password links (table items only, no Cognito call), mail-log and
  *   template lists with cursors.
+ * Every area that sends mail writes bodies and attachments too big for a mail-log item to the blob store and reads
+ * them back (`readWrite`); the clients area also deletes them with a client (`delete`).
  * Every area runs transactions and batch writes of its own records, so each keeps `readWrite` on the table.
  */
 export const AREA_ACCESS: Record<ApiArea, AreaAccess> = {
   platform: { table: 'readWrite', uses: ['identity'] },
   companies: { table: 'readWrite', uses: ['identity', 'secrets'] },
-  clients: { table: 'readWrite', uses: ['identity', 'mailer', 'secrets'] },
-  billing: { table: 'readWrite', uses: ['mailer', 'cipher', 'gateway', 'secrets'] },
-  email: { table: 'readWrite', uses: ['mailer', 'secrets'] },
+  clients: { table: 'readWrite', uses: ['identity', 'mailer', 'blobs', 'secrets'], blobs: ['readWrite', 'delete'] },
+  billing: { table: 'readWrite', uses: ['mailer', 'blobs', 'cipher', 'gateway', 'secrets'], blobs: ['readWrite'] },
+  email: { table: 'readWrite', uses: ['mailer', 'blobs', 'secrets'], blobs: ['readWrite'] },
 };
 
 /** The area whose function answers requests that match no route (`$default`), with a 404 problem document. */
@@ -102,12 +107,17 @@ export class BillowApi extends Construct {
         'The secret is an HMAC key for list cursors only, not a credential of another system. Rotating it would invalidate every cursor a client holds mid-list; it is replaced by hand if ever exposed.',
     });
 
-    const bind: Record<Capability, (fn: BillowFunction) => BillowFunction> = {
+    const bind: Record<Capability, (fn: BillowFunction, access: AreaAccess) => BillowFunction> = {
       identity: (fn) => fn.bindIdentity(props.identity),
       secrets: (fn) => fn.bindSigningSecret(this.signingSecret),
       mailer: (fn) => fn.bindMailer(props.email),
       cipher: (fn) => fn.bindPaymentKey(props.paymentKey),
       gateway: (fn) => (props.gatewaySecret ? fn.bindGatewaySecret(props.gatewaySecret) : fn),
+      blobs: (fn, access) => {
+        if (!access.blobs?.length) throw new Error(`${fn.node.id} uses blobs but its AREA_ACCESS entry lists no blob access`);
+        for (const blobAccess of new Set(access.blobs)) fn.bindBlobs(props.email.blobBucket, blobAccess);
+        return fn;
+      },
     };
     const functions = {} as Record<ApiArea, BillowFunction>;
     for (const area of API_AREAS) {
@@ -122,7 +132,7 @@ export class BillowApi extends Construct {
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
       }).bindTable(props.table, areaAccess.table);
-      for (const capability of new Set(areaAccess.uses)) bind[capability](fn);
+      for (const capability of new Set(areaAccess.uses)) bind[capability](fn, areaAccess);
       functions[area] = fn;
     }
     this.functions = functions;

@@ -1,7 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -41,11 +43,17 @@ export interface BillowEmailProps {
   appUrl: string;
 }
 
+/** Server access logs of the blob bucket are kept this long. */
+export const BLOB_ACCESS_LOG_RETENTION = Duration.days(365);
+/** Mail bodies move to S3 Intelligent-Tiering after this long: few are read again after the first weeks. */
+export const BLOB_TIERING_AFTER = Duration.days(30);
+
 /**
  * Outgoing mail on SES: the sender domain's identity, a configuration set that publishes delivery events to a
  * KMS-encrypted SNS topic, and the `EmailEvents` Lambda that applies them to the mail log (statuses and
  * suppressions). Messages SNS cannot deliver, and events the function still fails on after Lambda's retries,
- * land in an encrypted dead-letter queue.
+ * land in an encrypted dead-letter queue. And the blob bucket: mail bodies and attachments too big for a mail-log
+ * item (`functions/store/mail.ts`), private, with its server access logs in a bucket of their own.
  */
 export class BillowEmail extends Construct {
   readonly identity: ses.EmailIdentity;
@@ -56,6 +64,14 @@ export class BillowEmail extends Construct {
   readonly eventsTopic: sns.Topic;
   readonly eventsDeadLetterQueue: sqs.Queue;
   readonly eventsFunction: BillowFunction;
+  /**
+   * The blob store (`BILLOW_BLOB_BUCKET`, bound with `bindBlobs`): mail bodies and attachments too big for a table
+   * item. Private, S3-managed encryption, TLS only, unversioned (a client delete must really remove its mail),
+   * retained with the table.
+   */
+  readonly blobBucket: s3.Bucket;
+  /** Server access logs of `blobBucket`. */
+  readonly blobAccessLogs: s3.Bucket;
   readonly domain: string;
   readonly mailFrom: string;
   readonly appUrl: string;
@@ -139,6 +155,36 @@ export class BillowEmail extends Construct {
     this.eventsTopic.addSubscription(new subscriptions.LambdaSubscription(this.eventsFunction, { deadLetterQueue: this.eventsDeadLetterQueue }));
     // SNS invokes asynchronously: a store failure is retried twice by Lambda, then kept in the queue for a redrive.
     this.eventsFunction.configureAsyncInvoke({ retryAttempts: 2, onFailure: new QueueDestination(this.eventsDeadLetterQueue, this.eventsKey) });
+
+    const blobs = new Construct(this, 'Blobs');
+    // Log delivery is allowed by a bucket policy, not the LogDeliveryWrite ACL (ACLs are off on these buckets),
+    // whatever the app's feature flags say.
+    blobs.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+    const privateBucket = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: false,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    } satisfies s3.BucketProps;
+    this.blobAccessLogs = new s3.Bucket(blobs, 'AccessLogs', {
+      ...privateBucket,
+      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: BLOB_ACCESS_LOG_RETENTION }],
+    });
+    Validations.of(this.blobAccessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket only receives the server access logs of the mail blob bucket; logging its own access would log the log deliveries.',
+    });
+    this.blobBucket = new s3.Bucket(blobs, 'Bucket', {
+      ...privateBucket,
+      serverAccessLogsBucket: this.blobAccessLogs,
+      serverAccessLogsPrefix: 'blobs/',
+      lifecycleRules: [
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { id: 'TierOldMail', transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: BLOB_TIERING_AFTER }] },
+      ],
+    });
   }
 
   /** SendEmail/SendRawEmail from the sender identity through the configuration set, nothing else. */

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { BillowTable, TableAccess } from './data.js';
@@ -25,6 +26,23 @@ export function functionEntry(...segments: string[]): string {
  * aws-cdk-lib is upgraded.
  */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * What a function may do in the blob store (`functions/adapters/blobs/`), on objects under `BLOB_KEY_PREFIX` only:
+ * - `readWrite`: GetObject and PutObject (the mailers: they write bodies that do not fit in an item and read them
+ *   back for `GET /v1/emails/{id}` and re-sends);
+ * - `delete`: DeleteObject, which DeleteObjects needs for each key (client delete).
+ * No `s3:ListBucket`: a missing key reads as AccessDenied, which the adapter throws (see its port).
+ */
+export type BlobAccess = 'readWrite' | 'delete';
+
+export const BLOB_ACTIONS: Record<BlobAccess, readonly string[]> = {
+  readWrite: ['s3:GetObject', 's3:PutObject'],
+  delete: ['s3:DeleteObject'],
+};
+
+/** The only key prefix Billow writes blobs under (`mailBodyKey`/`mailAttachmentKey` in `functions/store/keys.ts`). */
+export const BLOB_KEY_PREFIX = 'mail/';
 
 /** esbuild's ESM output has no `require`; some CommonJS dependencies still call it. */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
@@ -134,6 +152,24 @@ export class BillowFunction extends NodejsFunction {
     this.addEnvironment('BILLOW_SES_CONFIGURATION_SET', email.configurationSet.configurationSetName);
     this.addEnvironment('BILLOW_MAIL_FROM', email.mailFrom);
     this.addEnvironment('BILLOW_APP_URL', email.appUrl);
+    return this;
+  }
+
+  /**
+   * Grants the blob-store actions of `access` on the bucket's objects under `BLOB_KEY_PREFIX` (and nothing on the
+   * bucket itself) and sets `BILLOW_BLOB_BUCKET`. Call once per access a function needs.
+   */
+  bindBlobs(bucket: s3.IBucket, access: BlobAccess): this {
+    const objects = bucket.arnForObjects(`${BLOB_KEY_PREFIX}*`);
+    iam.Grant.addToPrincipal({ grantee: this, actions: [...BLOB_ACTIONS[access]], resourceArns: [objects] });
+    this.addEnvironment('BILLOW_BLOB_BUCKET', bucket.bucketName);
+    const bucketResource = bucket.node.defaultChild as s3.CfnBucket | undefined;
+    if (bucketResource) {
+      Validations.of(this.executionRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucketResource)}.Arn>/${BLOB_KEY_PREFIX}*]`,
+        reason: `Blob keys are made per mail (${BLOB_KEY_PREFIX}<companyId>/<mailId>/...), so object actions need the key-prefix wildcard; the grants name only the object actions of the function's blob access (GetObject/PutObject, DeleteObject), on that prefix of the one blob bucket.`,
+      });
+    }
     return this;
   }
 

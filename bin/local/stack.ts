@@ -7,6 +7,7 @@ import { allRoutes } from '../../functions/http/route-table.js';
 import { startDynamoDbLocal, LocalStackError, portIsFree, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureTables } from './tables.js';
 import { startLocalMail, type LocalMail } from './ses.js';
+import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs/local.js';
 import { areaHandlerLoader, createLocalApiServer } from './server.js';
 
 export interface LocalStackOptions {
@@ -33,6 +34,8 @@ export interface LocalFacts {
   operatorPassword: string;
   /** The SES stand-in: captured mail at `<mailUrl>/store`, a web view at `<mailUrl>/`. */
   mailUrl: string;
+  /** The S3 stand-in (s3rver) holding mail bodies and attachments too big for an item, path-style: `<blobsUrl>/<bucket>/<key>`. */
+  blobsUrl: string;
 }
 
 export interface LocalStack {
@@ -116,10 +119,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   await ensureTables(new DynamoDBClient({}), tables);
   // The SES stand-in: mail sent by the handlers is captured there (GET <mailUrl>/store, or its web page).
+  // The S3 stand-in: mail bodies and attachments too big for an item, under <stateDir>/s3 (kept across restarts).
   let mail: LocalMail | undefined;
+  let blobs: LocalBlobs | undefined;
   try {
     mail = await startLocalMail({ port: Number(process.env.BILLOW_SES_PORT ?? 0) });
+    const blobsPort = Number(process.env.BILLOW_S3_PORT ?? 0);
+    if (blobsPort !== 0 && !(await portIsFree(blobsPort))) {
+      throw new LocalStackError(`Port ${blobsPort} (BILLOW_S3_PORT) is already in use: free it or choose another port for the local S3 stand-in.`);
+    }
+    blobs = await startLocalBlobs({ directory: join(options.stateDir, 's3'), port: blobsPort });
   } catch (error) {
+    await mail?.stop();
     await dynamo?.stop();
     throw error;
   }
@@ -140,12 +151,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.closeAllConnections?.();
       server.close(() => resolve());
     });
+    await blobs?.stop();
     await mail?.stop();
     await dynamo?.stop();
   };
 
   try {
-    const facts = { ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)), mailUrl: mail!.endpoint };
+    const facts = { ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)), mailUrl: mail!.endpoint, blobsUrl: blobs!.endpoint };
     writeFileSync(join(options.stateDir, 'local.json'), JSON.stringify(facts, null, 2) + '\n');
     return { facts, stop };
   } catch (error) {
@@ -154,7 +166,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<Omit<LocalFacts, 'mailUrl'>> {
+async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<Omit<LocalFacts, 'mailUrl' | 'blobsUrl'>> {
   const identity = new LocalIdentityProvider(identityTable);
   if (!(await identity.authenticate(undefined, OPERATOR_USERNAME, secrets.operatorPassword))) {
     await identity.createUser({ username: OPERATOR_USERNAME, password: secrets.operatorPassword, role: 'operator' });

@@ -224,6 +224,6 @@ export async function handler(input: SNSEvent | Json): Promise<{ processed: numb
     if (outcome.status === 'complained') count(METRIC.mailComplained);
     processed++;
   }
-  metrics.publishStoredMetrics();
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return { processed, skipped };
 }

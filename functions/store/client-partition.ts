@@ -1,4 +1,5 @@
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { getServices } from '../services.js';
 import { db, tableName, transact, type Item, type TransactItem } from './dynamo.js';
 import { clientPk, clientSk } from './keys.js';
 
@@ -10,6 +11,9 @@ import { clientPk, clientSk } from './keys.js';
  * - `owned`: keys of items outside the partition that exist only because of this item (index entries,
  *   unique markers) — deleted with it;
  * - `refs`: keys of pointer items (`CO#…#REF#<id>`) carrying `clientId` — rewritten on merge, deleted with it;
+ * - `blobs`: keys of objects in the blob store (`getServices().blobs`, S3 in AWS) that exist only because of this
+ *   item, e.g. a mail body too big for its entry — deleted with it (before it, so a repeated delete still finds
+ *   them); a merge leaves them where they are, so their keys must not contain the client id;
  * - `mergeAs: 'sum'` with `sumFields`: per-currency balances, added into the target's item of the same SK.
  */
 type Key = { PK: string; SK: string };
@@ -36,25 +40,39 @@ async function batchDelete(keys: Key[]): Promise<void> {
 
 const dependents = (item: Item): Key[] => [...((item.owned as Key[] | undefined) ?? []), ...((item.refs as Key[] | undefined) ?? [])];
 
+const blobsOf = (item: Item): string[] => (item.blobs as string[] | undefined) ?? [];
+
+/** Removes blob-store objects; the store is only built when there is something to remove. */
+async function deleteBlobs(keys: string[]): Promise<void> {
+  if (keys.length) await getServices().blobs.delete(keys);
+}
+
 /**
- * Permanently deletes everything in a client's partition and what it owns outside it. The client item goes
- * last, so an interrupted delete leaves the client visible and can simply be repeated.
+ * Permanently deletes everything in a client's partition and what it owns outside it. An item's blobs go before
+ * the item, and the client item goes last, so an interrupted delete leaves the client visible and can simply be
+ * repeated.
  */
 export async function deleteClientPartition(companyId: string, clientId: string): Promise<void> {
   const pk = clientPk(companyId, clientId);
   let clientRow: Item | undefined;
   for await (const items of partitionItems(pk)) {
     const keys: Key[] = [];
+    const blobs: string[] = [];
     for (const item of items) {
       if (item.SK === clientSk) {
         clientRow = item;
         continue;
       }
       keys.push(...dependents(item), { PK: item.PK as string, SK: item.SK as string });
+      blobs.push(...blobsOf(item));
     }
+    await deleteBlobs(blobs);
     await batchDelete(keys);
   }
-  if (clientRow) await batchDelete([...dependents(clientRow), { PK: pk, SK: clientSk }]);
+  if (clientRow) {
+    await deleteBlobs(blobsOf(clientRow));
+    await batchDelete([...dependents(clientRow), { PK: pk, SK: clientSk }]);
+  }
 }
 
 /**

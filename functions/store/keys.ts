@@ -78,14 +78,12 @@ export const openInvoicesPk = (companyId: string) => `CO#${companyId}#OPENDUE`;
 /** GSI2 (sparse): recurring invoices by next billing date. */
 export const recurringDuePk = (companyId: string) => `CO#${companyId}#RINVDUE`;
 
-/** Mail log (see `mail.ts` for the item layout): entries, oversized parts, message-id pointers, templates, suppressions. */
+/** Mail log (see `mail.ts` for the item layout): entries, message-id pointers, templates (and their oversized parts), suppressions. */
 export const MAIL_SK_PREFIX = 'MAIL#';
 export const mailSk = (mailId: string) => `${MAIL_SK_PREFIX}${mailId}`;
-export const MAIL_BODY_SK_PREFIX = 'MAILBODY#';
-export const mailBodySk = (mailId: string, part: number) => `${MAIL_BODY_SK_PREFIX}${mailId}#${padPart(part)}`;
-export const MAIL_ATTACHMENT_SK_PREFIX = 'MAILATT#';
-export const mailAttachmentPrefix = (mailId: string, index: number) => `${MAIL_ATTACHMENT_SK_PREFIX}${mailId}#${padPart(index)}#`;
-export const mailAttachmentSk = (mailId: string, index: number, part: number) => `${mailAttachmentPrefix(mailId, index)}${padPart(part)}`;
+/** Blob-store (S3) keys of a mail's body and attachments when they do not fit in its entry. */
+export const mailBodyKey = (companyId: string, mailId: string) => `mail/${companyId}/${mailId}/body.json`;
+export const mailAttachmentKey = (companyId: string, mailId: string, index: number) => `mail/${companyId}/${mailId}/attachments/${index}`;
 
 export const sesMessagePk = (messageId: string) => `SESMSG#${messageId}`;
 export const sesMessageSk = 'SESMSG';

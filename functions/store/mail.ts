@@ -6,33 +6,38 @@ import type { Actor } from './client-records.js';
 import { db, tableName, transact, type Item, type Page } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
-import { mailAttachmentPrefix, MAIL_SK_PREFIX, mailSk, MAIL_BODY_SK_PREFIX, mailBodySk, mailAttachmentSk, sesMessagePk, sesMessageSk, TEMPLATE_SK_PREFIX, templateSk, templatePartSk, suppressionPk, suppressionSk } from './keys.js';
+import { getServices } from '../services.js';
+import { mailAttachmentKey, mailBodyKey, MAIL_SK_PREFIX, mailSk, sesMessagePk, sesMessageSk, TEMPLATE_SK_PREFIX, templateSk, templatePartSk, suppressionPk, suppressionSk } from './keys.js';
 
 /**
- * The mail log and what email needs besides it, in the single table:
+ * The mail log and what email needs besides it, in the single table (and the blob store for what an item cannot hold):
  *
  * | item                         | PK                                | SK                                   |
  * |------------------------------|-----------------------------------|--------------------------------------|
  * | mail-log entry               | `CO#<co>#CL#<cl>`                 | `MAIL#<mailId>` (ids are time-ordered: newest first = descending) |
- * | its body, when too big       | `CO#<co>#CL#<cl>`                 | `MAILBODY#<mailId>#<part>`           |
- * | an attachment, when too big  | `CO#<co>#CL#<cl>`                 | `MAILATT#<mailId>#<index>#<part>`    |
  * | mail id → client pointer     | `CO#<co>#REF#<mailId>`            | `REF` (kind `mail`, `clientId`)      |
  * | SES message id → mail        | `SESMSG#<sesMessageId>`           | `SESMSG` (`companyId`, `clientId`, `mailId`) |
  * | company template override    | `CO#<co>`                         | `TEMPLATE#<name>`                    |
  * | its parts, when too big      | `CO#<co>`                         | `TEMPLATEPART#<name>#<generation>#<part>` |
  * | suppressed address           | `CO#<co>#SUPPRESS#<email, lower>` | `SUPPRESS`                           |
  *
+ * | blob (S3 object)             | key                                          |
+ * |------------------------------|----------------------------------------------|
+ * | a body too big for the entry | `mail/<co>/<mailId>/body.json` (`{ html, text }`) |
+ * | an attachment that does not fit | `mail/<co>/<mailId>/attachments/<index>`  |
+ *
  * Both pointers are listed in the entry's `refs`, so a client merge rewrites their `clientId` and a client delete
- * removes them (see `client-partition.ts`). Body and attachment parts live in the client's partition and carry
- * `clientId`, so merge and delete cover them as they are. Everything of one mail is kept in DynamoDB while an item
- * stays under ~350 KB; larger bodies and attachments are split into parts of 300 KB (items are at most 400 KB).
- * In AWS the intended home of bodies over ~300 KB is S3; the parts are the local and interim design.
+ * removes them; the entry's S3 keys are listed in its `blobs`, so a client delete removes those objects too, and a
+ * merge leaves them where they are (the keys name the company and the mail, not the client; see
+ * `client-partition.ts`). Everything of one mail is kept in its entry while the item stays under ~350 KB
+ * (DynamoDB items are at most 400 KB): first the body, then attachments in order; what does not fit goes to the
+ * blob store, and the entry keeps its key (`bodyKey`, an attachment's `blobKey`).
  */
 
 
 /** An item stays inline while its estimated size is under this; DynamoDB's hard limit is 400 KB. */
 export const INLINE_ITEM_LIMIT = 350_000;
-/** Size of one body, attachment or template part. */
+/** Size of one template part. */
 export const PART_BYTES = 300_000;
 
 export const MAIL_STATUSES = ['queued', 'sent', 'delivered', 'bounced', 'complained', 'failed'] as const;
@@ -62,13 +67,13 @@ export interface MailEntry {
   updatedAt: string;
 }
 
-/** An attachment as recorded: inline bytes, or `parts` items of `MAILATT#`. */
+/** An attachment as recorded: inline bytes, or the key of its object in the blob store. */
 interface StoredAttachment {
   filename: string;
   contentType: string;
   size: number;
-  parts: number;
   content?: Uint8Array;
+  blobKey?: string;
 }
 
 /** What a mail says: kept so the entry can be shown and re-sent as it was. */
@@ -144,23 +149,24 @@ const joinParts = (items: Item[]) => Buffer.concat(items.map((item) => Buffer.fr
 // Mail-log entries
 
 /**
- * Writes a new entry (normally `queued`) with its body and attachments, and its id pointer. Parts that do not fit
- * in the entry are written first, so the entry never points at parts that are missing.
+ * Writes a new entry (normally `queued`) with its body and attachments, and its id pointer. What does not fit in
+ * the entry is written to the blob store first, so the entry never points at objects that are missing. (Should the
+ * entry then not be written, those objects stay behind unreferenced: the mail id is new, so nothing reads them.)
  */
 export async function createMailEntry(companyId: string, entry: MailEntry, content: MailContent): Promise<void> {
   const pk = clientPk(companyId, entry.clientId);
-  const common = { clientId: entry.clientId, mailId: entry.id };
-  const parts: Item[] = [];
-  // Entry metadata, then the body, then attachments in order, inline while the item stays under the limit.
+  const blobs: Array<{ key: string; body: Buffer; contentType: string }> = [];
+  // Entry metadata, then the body, then attachments in order, inline while the item stays under the limit. A key
+  // of the blob store takes ~100 bytes of the item (the field and its copy in `blobs`).
   let size = Buffer.byteLength(JSON.stringify(entry)) + 2_000;
   const body = Buffer.from(JSON.stringify({ html: content.html, text: content.text }));
   const inlineBody = size + body.length <= INLINE_ITEM_LIMIT;
-  let bodyParts = 0;
+  let bodyKey: string | undefined;
   if (inlineBody) size += body.length;
   else {
-    const chunks = partsOf(body);
-    bodyParts = chunks.length;
-    chunks.forEach((data, part) => parts.push({ PK: pk, SK: mailBodySk(entry.id, part), entity: 'mailPart', ...common, data }));
+    bodyKey = mailBodyKey(companyId, entry.id);
+    blobs.push({ key: bodyKey, body, contentType: 'application/json' });
+    size += 2 * Buffer.byteLength(bodyKey) + 50;
   }
   const attachments: StoredAttachment[] = content.attachments.map((attachment, index) => {
     const bytes = Buffer.from(attachment.content);
@@ -168,14 +174,17 @@ export async function createMailEntry(companyId: string, entry: MailEntry, conte
     const overhead = Buffer.byteLength(JSON.stringify(meta)) + 50;
     if (size + bytes.length + overhead <= INLINE_ITEM_LIMIT) {
       size += bytes.length + overhead;
-      return { ...meta, parts: 0, content: bytes };
+      return { ...meta, content: bytes };
     }
-    const chunks = partsOf(bytes);
-    chunks.forEach((data, part) => parts.push({ PK: pk, SK: mailAttachmentSk(entry.id, index, part), entity: 'mailPart', ...common, data }));
-    size += overhead;
-    return { ...meta, parts: chunks.length };
+    const blobKey = mailAttachmentKey(companyId, entry.id, index);
+    blobs.push({ key: blobKey, body: bytes, contentType: attachment.contentType });
+    size += overhead + 2 * Buffer.byteLength(blobKey) + 50;
+    return { ...meta, blobKey };
   });
-  await batchPut(parts);
+  if (blobs.length) {
+    const store = getServices().blobs;
+    await Promise.all(blobs.map((blob) => store.put(blob.key, blob.body, blob.contentType)));
+  }
 
   const ref: Key = { PK: refPk(companyId, entry.id), SK: refSk };
   // `messageId` is absent (not null) until the provider accepts the mail: `markMailSent` sets it once.
@@ -186,10 +195,10 @@ export async function createMailEntry(companyId: string, entry: MailEntry, conte
     entity: 'mail',
     ...stored,
     ...(messageId ? { messageId } : {}),
-    ...(inlineBody ? { html: content.html, text: content.text } : {}),
-    bodyParts,
+    ...(inlineBody ? { html: content.html, text: content.text } : { bodyKey }),
     attachments,
     refs: [ref],
+    ...(blobs.length ? { blobs: blobs.map((blob) => blob.key) } : {}),
   };
   await transact(
     [
@@ -229,23 +238,24 @@ export async function getMail(companyId: string, mailId: string): Promise<Stored
 }
 
 async function readContent(companyId: string, item: Item): Promise<MailContent> {
-  const pk = clientPk(companyId, item.clientId as string);
   const mailId = item.id as string;
-  let html = item.html as string | undefined;
-  let text = item.text as string | undefined;
-  if (((item.bodyParts as number | undefined) ?? 0) > 0) {
-    const body = JSON.parse(joinParts(await queryAll(pk, `${MAIL_BODY_SK_PREFIX}${mailId}#`)).toString('utf8')) as { html: string; text: string };
-    ({ html, text } = body);
-  }
+  const blob = async (key: string): Promise<Buffer> => {
+    const bytes = await getServices().blobs.get(key);
+    if (!bytes) throw new Error(`Mail ${mailId} of company ${companyId}: its object ${key} is missing from the blob store`);
+    return bytes;
+  };
   const stored = (item.attachments as StoredAttachment[] | undefined) ?? [];
-  const attachments = await Promise.all(
-    stored.map(async (attachment, index) => ({
-      filename: attachment.filename,
-      contentType: attachment.contentType,
-      content: attachment.parts > 0 ? joinParts(await queryAll(pk, mailAttachmentPrefix(mailId, index))) : Buffer.from(attachment.content ?? new Uint8Array()),
-    })),
-  );
-  return { html: html ?? '', text: text ?? '', attachments };
+  const [body, attachments] = await Promise.all([
+    typeof item.bodyKey === 'string' ? blob(item.bodyKey).then((bytes) => JSON.parse(bytes.toString('utf8')) as { html: string; text: string }) : { html: item.html as string | undefined, text: item.text as string | undefined },
+    Promise.all(
+      stored.map(async (attachment) => ({
+        filename: attachment.filename,
+        contentType: attachment.contentType,
+        content: attachment.blobKey ? await blob(attachment.blobKey) : Buffer.from(attachment.content ?? new Uint8Array()),
+      })),
+    ),
+  ]);
+  return { html: body.html ?? '', text: body.text ?? '', attachments };
 }
 
 const LIST_PROJECTION = ENTRY_FIELDS.map((_, i) => `#f${i}`).join(', ');

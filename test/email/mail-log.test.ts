@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateDeliveryEvent, startLocalMail, type LocalMail } from '../../bin/local/ses.js';
 import { readLocalMailbox, type CapturedEmail } from '../../functions/adapters/mailer/local.js';
@@ -7,7 +8,9 @@ import { createSetPasswordLink } from '../../functions/clients/service.js';
 import { sendClientEmail, sendInvoiceEmail, sendLoginDetailsEmail, sendPaymentReceipt, sendRegistrationEmail, sendStatementEmail } from '../../functions/email/notify.js';
 import { getServices, overrideServices } from '../../functions/services.js';
 import { requireClient } from '../../functions/store/clients.js';
-import { clientOfMail, findMailByMessageId } from '../../functions/store/mail.js';
+import { db, tableName, type Item } from '../../functions/store/dynamo.js';
+import { clientPk, mailAttachmentKey, mailBodyKey, mailSk } from '../../functions/store/keys.js';
+import { clientOfMail, findMailByMessageId, INLINE_ITEM_LIMIT } from '../../functions/store/mail.js';
 import type { Actor } from '../../functions/store/client-records.js';
 import { startTestApi, type TestApi } from '../support/stack.js';
 import { createClientWithLogin, errorPaths, expectProblem } from '../platform/helpers.js';
@@ -42,6 +45,33 @@ async function inbox(address: string): Promise<CapturedEmail[]> {
   const all = await readLocalMailbox(mail.endpoint);
   return all.filter((m) => [...m.to, ...m.cc].some((a) => a.toLowerCase() === address.toLowerCase()));
 }
+
+/** Every item of a client's partition. */
+async function partition(clientId: string): Promise<Item[]> {
+  const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId) }, ConsistentRead: true }));
+  return out.Items ?? [];
+}
+
+/** An item's size as DynamoDB counts it, near enough: names and values, binary by its byte length. */
+const itemSize = (item: Item) => Buffer.byteLength(JSON.stringify(item, (_, value) => (value instanceof Uint8Array ? 'x'.repeat(value.length) : value)));
+
+async function mailItem(clientId: string, mailId: string): Promise<Item> {
+  const item = (await partition(clientId)).find((i) => i.SK === mailSk(mailId));
+  expect(item, mailId).toBeDefined();
+  return item!;
+}
+
+/** Checks that no item of the client's partition is over the inline limit and nothing is split into parts. */
+async function expectSmallItems(clientId: string): Promise<void> {
+  const items = await partition(clientId);
+  for (const item of items) expect(itemSize(item), String(item.SK)).toBeLessThan(INLINE_ITEM_LIMIT);
+  expect(items.filter((i) => /^MAIL(BODY|ATT)#/.test(String(i.SK)))).toEqual([]);
+}
+
+const largeHtml = () => {
+  const paragraph = `<p>${'Lorem ipsum dolor sit amet, é ü ✓ '.repeat(40)}</p>`;
+  return paragraph.repeat(Math.floor((500 * 1024) / Buffer.byteLength(paragraph)));
+};
 
 async function sendManual(clientId: string, body: Record<string, unknown> = {}) {
   return api.staff('POST', `/v1/clients/${clientId}/emails`, { subject: 'Hello', html: '<p>Hello there</p>', ...body });
@@ -108,15 +138,36 @@ describe('manual email', () => {
     expect(res.body.code).toBe('no_recipient');
   });
 
-  it('keeps a large body (over an item) whole', async () => {
+  it('keeps a large body (over an item) whole, in the blob store', async () => {
     const client = await newClient();
-    const paragraph = `<p>${'Lorem ipsum dolor sit amet, é ü ✓ '.repeat(40)}</p>`;
-    const html = paragraph.repeat(Math.floor((500 * 1024) / Buffer.byteLength(paragraph)));
+    const html = largeHtml();
     const res = await sendManual(client.id, { html });
     expect(res.status, res.text).toBe(201);
     const read = await api.staff('GET', `/v1/emails/${res.body.id}`);
     expect(read.body.html).toBe(html);
     expect(read.body.text.length).toBeGreaterThan(100_000);
+
+    // The entry keeps the key of its body; the body is in the blob store, byte for byte what was sent.
+    const key = mailBodyKey(companyId, res.body.id);
+    const item = await mailItem(client.id, res.body.id);
+    expect(item).toMatchObject({ bodyKey: key, blobs: [key] });
+    expect(item.html).toBeUndefined();
+    expect(item.text).toBeUndefined();
+    const stored = await getServices().blobs.get(key);
+    expect(JSON.parse(stored!.toString('utf8'))).toEqual({ html, text: read.body.text });
+    await expectSmallItems(client.id);
+    const [captured] = await inbox(client.email);
+    expect(captured.html).toBe(html);
+  });
+
+  it('keeps a small mail whole in its entry, with nothing in the blob store', async () => {
+    const client = await newClient();
+    const res = await sendManual(client.id);
+    const item = await mailItem(client.id, res.body.id);
+    expect(item).toMatchObject({ html: '<p>Hello there</p>' });
+    expect(item.bodyKey).toBeUndefined();
+    expect(item.blobs).toBeUndefined();
+    expect(await getServices().blobs.get(mailBodyKey(companyId, res.body.id))).toBeUndefined();
   });
 
   it('is recorded as failed, with the reason, when the provider refuses it', async () => {
@@ -211,10 +262,23 @@ describe('billing mail', () => {
     const [captured] = await inbox(client.email);
     expect(captured.attachments[0]).toMatchObject({ filename: 'statement-2026-12-31.pdf', size: big.length });
     expect(captured.text).toContain('$42.00');
+    // The PDF does not fit in the entry: it is in the blob store, and the entry keeps its key.
+    const key = mailAttachmentKey(companyId, entry!.id, 0);
+    const item = await mailItem(client.id, entry!.id);
+    expect(item.blobs).toEqual([key]);
+    expect(item.attachments).toEqual([{ filename: 'statement-2026-12-31.pdf', contentType: 'application/pdf', size: big.length, blobKey: key }]);
+    expect(item.bodyKey).toBeUndefined();
+    expect((await getServices().blobs.get(key))!.equals(big)).toBe(true);
+    await expectSmallItems(client.id);
+    const read = await api.staff('GET', `/v1/emails/${entry!.id}`);
+    expect(read.body.attachments).toEqual([{ filename: 'statement-2026-12-31.pdf', contentType: 'application/pdf', size: big.length }]);
+
     const other = unique('resend');
-    await api.staff('POST', `/v1/emails/${entry!.id}/resend`, { to: [other] });
+    const resent = await api.staff('POST', `/v1/emails/${entry!.id}/resend`, { to: [other] });
     const [again] = await inbox(other);
     expect(again.attachments[0].content.equals(big)).toBe(true);
+    // The re-sent mail has its own copy, under its own id.
+    expect((await mailItem(client.id, resent.body.id)).blobs).toEqual([mailAttachmentKey(companyId, resent.body.id, 0)]);
   });
 });
 
@@ -325,6 +389,30 @@ describe('delivery events', () => {
     // Its pointers went with it.
     expect(await findMailByMessageId(sent.body.messageId)).toBeUndefined();
     expect(await clientOfMail(companyId, sent.body.id)).toBeUndefined();
+  });
+
+  it("keep a large mail's blobs through a client merge, and delete them with the client", async () => {
+    const source = await newClient();
+    const target = await newClient();
+    const html = largeHtml();
+    const manual = await sendManual(source.id, { html });
+    const big = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(600_000)]);
+    const statement = await sendStatementEmail(companyId, await requireClient(companyId, source.id), { currency: 'USD', from: '2026-12-01', to: '2026-12-31', closingBalance: 0 }, big, system);
+    const keys = [mailBodyKey(companyId, manual.body.id), mailAttachmentKey(companyId, statement!.id, 0)];
+    const items = await partition(source.id);
+    expect(items.flatMap((i) => (i.blobs as string[] | undefined) ?? []).sort()).toEqual([...keys].sort());
+    for (const key of keys) expect(await getServices().blobs.get(key)).toBeDefined();
+
+    expect((await api.staff('POST', `/v1/clients/${source.id}/merge`, { intoClientId: target.id })).status).toBe(200);
+    expect((await api.staff('GET', `/v1/emails/${manual.body.id}`)).body).toMatchObject({ clientId: target.id, html });
+    const other = unique('after-merge');
+    await api.staff('POST', `/v1/emails/${statement!.id}/resend`, { to: [other] });
+    expect((await inbox(other))[0].attachments[0].content.equals(big)).toBe(true);
+    const resentKey = mailAttachmentKey(companyId, (await api.staff('GET', `/v1/clients/${target.id}/emails?limit=1`)).body.data[0].id, 0);
+
+    expect((await api.staff('DELETE', `/v1/clients/${target.id}`)).status).toBe(204);
+    expect(await partition(target.id)).toEqual([]);
+    for (const key of [...keys, resentKey]) expect(await getServices().blobs.get(key), key).toBeUndefined();
   });
 });
 

@@ -1,14 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { API_AREAS, routeKey } from '../../functions/http/route.js';
+import { API_AREAS, routeKey, type ApiArea } from '../../functions/http/route.js';
+import { mailAttachmentKey, mailBodyKey } from '../../functions/store/keys.js';
 import { allRoutes } from '../../functions/http/route-table.js';
 import { TABLE_DESIGN } from '../../functions/store/table-design.js';
 import type { BillowStack } from '../../lib/billow-stack.js';
 import { COGNITO_ADMIN_ACTIONS, ROLE_GROUPS } from '../../lib/identity.js';
 import { API_THROTTLE, AREA_ACCESS, type Capability } from '../../lib/api.js';
 import { DEFAULT_MAIL_DOMAIN } from '../../lib/billow-stack.js';
-import { MAIL_EVENTS, SES_SEND_ACTIONS } from '../../lib/email.js';
-import { NODE_RUNTIME, type BillowFunction } from '../../lib/function.js';
+import { BLOB_ACCESS_LOG_RETENTION, BLOB_TIERING_AFTER, MAIL_EVENTS, SES_SEND_ACTIONS } from '../../lib/email.js';
+import { BLOB_ACTIONS, BLOB_KEY_PREFIX, NODE_RUNTIME, type BillowFunction } from '../../lib/function.js';
 import { PAYMENT_KEY_ALIAS } from '../../lib/payments.js';
 import { buildStack, buildTemplate, grantsOfRole, json, testApp, TEST_ENV, type Grant, type Resource } from './build.js';
 
@@ -160,6 +161,7 @@ describe('functions', () => {
       cipher: { BILLOW_KMS_KEY_ID: resolve(stack.payments.key.keyArn) },
       // The simulator: no Stripe secret unless deployed with gateway=stripe (see 'gateway=stripe' below).
       gateway: {},
+      blobs: { BILLOW_BLOB_BUCKET: resolve(stack.email.blobBucket.bucketName) },
     };
     for (const area of API_AREAS) {
       const fn = apiFunction(area);
@@ -303,10 +305,14 @@ describe('IAM least privilege', () => {
     expect(uses).toEqual({
       platform: ['identity'],
       companies: ['identity', 'secrets'],
-      clients: ['identity', 'mailer', 'secrets'],
-      billing: ['cipher', 'gateway', 'mailer', 'secrets'],
-      email: ['mailer', 'secrets'],
+      clients: ['blobs', 'identity', 'mailer', 'secrets'],
+      billing: ['blobs', 'cipher', 'gateway', 'mailer', 'secrets'],
+      email: ['blobs', 'mailer', 'secrets'],
     });
+    // Every mailer stores what does not fit in a mail-log item and reads it back; only the clients area deletes.
+    const blobAccess = Object.fromEntries(API_AREAS.map((area) => [area, [...(AREA_ACCESS[area].blobs ?? [])].sort()]));
+    expect(blobAccess).toEqual({ platform: [], companies: [], clients: ['delete', 'readWrite'], billing: ['readWrite'], email: ['readWrite'] });
+    for (const area of API_AREAS) if (AREA_ACCESS[area].uses.includes('mailer')) expect(AREA_ACCESS[area].blobs, area).toContain('readWrite');
   });
 
   it('API functions: each capability`s grant, exactly, on its own resource, and only for the areas that use it', () => {
@@ -314,7 +320,9 @@ describe('IAM least privilege', () => {
     const secretArn = json(resolve(stack.api.signingSecret.secretArn));
     const keyArn = json(resolve(stack.payments.key.keyArn));
     const sesResources = [stack.email.identity.emailIdentityArn, stack.email.configurationSetArn].map((arn) => json(resolve(arn)));
-    const expected: Record<Capability, { service: string; grants: Grant[] }> = {
+    const blobObjects = json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)));
+    const blobGrants = (area: ApiArea) => (AREA_ACCESS[area].blobs ?? []).flatMap((access) => BLOB_ACTIONS[access].map((action) => ({ action, resource: blobObjects })));
+    const expected: Record<Capability, { service: string; grants: Grant[] | ((area: ApiArea) => Grant[]) }> = {
       identity: { service: 'cognito-idp', grants: COGNITO_ADMIN_ACTIONS.map((action) => ({ action, resource: poolArn })) },
       secrets: {
         service: 'secretsmanager',
@@ -323,6 +331,7 @@ describe('IAM least privilege', () => {
       mailer: { service: 'ses', grants: SES_SEND_ACTIONS.flatMap((action) => sesResources.map((resource) => ({ action, resource }))) },
       cipher: { service: 'kms', grants: ['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: keyArn })) },
       gateway: { service: 'secretsmanager', grants: [] },
+      blobs: { service: 's3', grants: blobGrants },
     };
     for (const area of API_AREAS) {
       const grants = grantsOfRole(template, roleId(stack.api.functions[area]));
@@ -330,11 +339,12 @@ describe('IAM least privilege', () => {
       const services = new Set(['dynamodb', 'logs', 'xray']);
       const byServiceExpected = new Map<string, Grant[]>();
       for (const capability of uses) {
-        const { service, grants: capabilityGrants } = expected[capability];
+        const { service, grants: granted } = expected[capability];
+        const capabilityGrants = typeof granted === 'function' ? granted(area) : granted;
         if (capabilityGrants.length) services.add(service);
         byServiceExpected.set(service, [...(byServiceExpected.get(service) ?? []), ...capabilityGrants]);
       }
-      for (const service of ['cognito-idp', 'secretsmanager', 'ses', 'kms']) {
+      for (const service of ['cognito-idp', 'secretsmanager', 'ses', 'kms', 's3']) {
         expect(pairs(byService(grants, service)), `${area} ${service}`).toEqual(pairs(byServiceExpected.get(service) ?? []));
       }
       expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort(), area).toEqual([...services].sort());
@@ -499,6 +509,78 @@ describe('email', () => {
       BILLOW_TABLE: resolve(stack.data.table.tableName),
       POWERTOOLS_SERVICE_NAME: 'billow',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
+  });
+});
+
+describe('blob bucket (mail bodies and attachments too big for an item)', () => {
+  const bucketProps = (bucket: { node: { defaultChild?: unknown } }) => resources('AWS::S3::Bucket')[id(bucket)];
+  const policyStatements = (bucket: { node: { defaultChild?: unknown } }) => {
+    const policy = Object.values(resources('AWS::S3::BucketPolicy')).find((p) => json(p.Properties.Bucket) === json({ Ref: id(bucket) }));
+    return (policy?.Properties.PolicyDocument.Statement ?? []) as Array<Record<string, any>>;
+  };
+  const privateBucket = {
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+  };
+
+  it('the blob bucket and its access-log bucket: private, encrypted, TLS only, unversioned, retained', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    for (const bucket of [stack.email.blobBucket, stack.email.blobAccessLogs]) {
+      const deployed = bucketProps(bucket);
+      expect(deployed.Properties).toMatchObject(privateBucket);
+      expect(deployed.Properties.VersioningConfiguration).toBeUndefined();
+      expect(deployed.Properties.AccessControl).toBeUndefined();
+      expect(deployed.DeletionPolicy).toBe('Retain');
+      expect(policyStatements(bucket)).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    }
+  });
+
+  it('logs server access to the log bucket, which S3 log delivery may write to for this bucket only; lifecycle rules', () => {
+    const blob = bucketProps(stack.email.blobBucket).Properties;
+    expect(blob.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: id(stack.email.blobAccessLogs) }, LogFilePrefix: 'blobs/' });
+    const delivery = policyStatements(stack.email.blobAccessLogs).find((st) => st.Effect === 'Allow');
+    expect(delivery).toMatchObject({ Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' });
+    expect(delivery!.Condition.ArnLike['aws:SourceArn']).toEqual(resolve(stack.email.blobBucket.bucketArn));
+    expect(delivery!.Condition.StringEquals['aws:SourceAccount']).toBe(TEST_ENV.account);
+    expect(blob.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+        expect.objectContaining({ Status: 'Enabled', Transitions: [{ StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: BLOB_TIERING_AFTER.toDays() }] }),
+      ]),
+    );
+    expect(blob.LifecycleConfiguration.Rules.some((rule: Record<string, unknown>) => 'ExpirationInDays' in rule)).toBe(false);
+    const logs = bucketProps(stack.email.blobAccessLogs).Properties;
+    expect(logs.LoggingConfiguration).toBeUndefined();
+    expect(logs.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ Status: 'Enabled', ExpirationInDays: BLOB_ACCESS_LOG_RETENTION.toDays() })]);
+  });
+
+  it('only the mailing areas reach the bucket, on its mail/ objects; only clients may delete; nothing lists or touches the log bucket', () => {
+    expect(mailBodyKey('co_1', 'mail_1').startsWith(BLOB_KEY_PREFIX)).toBe(true);
+    expect(mailAttachmentKey('co_1', 'mail_1', 0).startsWith(BLOB_KEY_PREFIX)).toBe(true);
+    const objects = json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)));
+    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction];
+    const s3Grants = Object.fromEntries(
+      fns.map((fn) => [
+        fn.node.id,
+        grantsOfRole(template, id(fn.executionRole))
+          .filter((g) => g.action.startsWith('s3:'))
+          .map((g) => `${g.action} ${g.resource === objects ? 'mail/*' : g.resource}`)
+          .sort(),
+      ]),
+    );
+    const readWrite = ['s3:GetObject mail/*', 's3:PutObject mail/*'];
+    expect(s3Grants).toEqual({
+      PlatformFunction: [],
+      CompaniesFunction: [],
+      ClientsFunction: ['s3:DeleteObject mail/*', ...readWrite],
+      BillingFunction: readWrite,
+      EmailFunction: readWrite,
+      DefineAuthChallenge: [],
+      CreateAuthChallenge: [],
+      VerifyAuthChallenge: [],
+      EmailEvents: [],
     });
   });
 });

@@ -1,0 +1,62 @@
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { BlobStore } from './port.js';
+
+/** S3 accepts at most this many keys per DeleteObjects request. */
+const DELETE_BATCH = 1000;
+
+let sharedClient: S3Client | undefined;
+
+/** Module-scoped client, reused across invocations; region and credentials come from the standard AWS env. */
+function defaultClient(): S3Client {
+  sharedClient ??= new S3Client({});
+  return sharedClient;
+}
+
+export interface S3BlobStoreOptions {
+  /** The bucket (`BILLOW_BLOB_BUCKET`). */
+  bucket: string;
+  /** A ready client (the local s3rver, tests); otherwise the module-scoped one, built on first use. */
+  client?: S3Client;
+}
+
+/** The blob store on one S3 bucket. */
+export class S3BlobStore implements BlobStore {
+  private readonly bucket: string;
+  private readonly client: () => S3Client;
+
+  constructor(options: S3BlobStoreOptions) {
+    this.bucket = options.bucket;
+    const given = options.client;
+    this.client = given ? () => given : defaultClient;
+  }
+
+  async put(key: string, body: Buffer, contentType: string): Promise<void> {
+    await this.client().send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length }));
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      const out = await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!out.Body) return Buffer.alloc(0);
+      return Buffer.from(await out.Body.transformToByteArray());
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    const unique = [...new Set(keys)];
+    for (let i = 0; i < unique.length; i += DELETE_BATCH) {
+      const out = await this.client().send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: unique.slice(i, i + DELETE_BATCH).map((Key) => ({ Key })), Quiet: true } }),
+      );
+      // DeleteObjects answers 200 even when some keys failed; those are listed in `Errors`.
+      const failed = out.Errors ?? [];
+      if (failed.length) {
+        const first = failed[0];
+        throw new Error(`S3 did not delete ${failed.length} object(s) from ${this.bucket}, e.g. ${first.Key}: ${first.Code} ${first.Message ?? ''}`.trim());
+      }
+    }
+  }
+}
