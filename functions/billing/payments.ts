@@ -14,7 +14,7 @@ import { requireClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { db, tableName } from '../store/dynamo.js';
 import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk, BALANCE_SK_PREFIX } from '../store/keys.js';
-import { clientOfObject, commitLedger, getTransaction, loadLedger } from '../store/ledger.js';
+import { clientOfObject, commitLedger, getTransaction, loadLedger, loadLedgerForTransaction, loadLedgerPart } from '../store/ledger.js';
 import { nowIso } from '../store/items.js';
 import { assertOwnClient } from '../clients/service.js';
 import { count, METRIC } from '../http/metrics.js';
@@ -104,7 +104,7 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
   const amount = sum(body.apply) + otherAmount;
   if (amount <= 0) throw new ValidationError('The payment must be greater than 0: apply something or give otherAmount.', [{ path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' }]);
   const id = newId('txn');
-  const precheck = planPayment((await loadLedger(companyId, client.id)).state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
+  const precheck = planPayment((await loadLedgerPart(companyId, client.id, { invoiceIds: body.apply.map((a) => a.invoiceId) })).state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
   if (!precheck.ok) throw ledgerHttpError(precheck.error);
 
   const source = await resolveSource(companyId, client, body.source, date);
@@ -152,7 +152,7 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
   let conflict: Error | undefined;
   const commitApproved = (apply: readonly LedgerApplication[]) =>
     withRetries(async () => {
-      const loaded = await loadLedger(companyId, client.id);
+      const loaded = await loadLedgerPart(companyId, client.id, { invoiceIds: apply.map((a) => a.invoiceId), transactionIds: [id] });
       let plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply });
       conflict = undefined;
       if (!plan.ok) {
@@ -188,7 +188,7 @@ async function recordPayment(companyId: string, client: Client, body: z.infer<ty
   const id = newId('txn');
   const now = nowIso();
   await withRetries(async () => {
-    const loaded = await loadLedger(companyId, client.id);
+    const loaded = await loadLedgerPart(companyId, client.id, { invoiceIds: (body.apply ?? []).map((a) => a.invoiceId) });
     const plan = planPayment(loaded.state, { transactionId: id, kind: 'offline', currency: body.currency, amount: body.amount, date, apply: body.apply ?? [] });
     if (!plan.ok) throw ledgerHttpError(plan.error);
     const fields: Partial<Transaction> = { method: body.type, paymentAccountId: null, reference: body.reference ?? null, gatewayReference: null, declineCode: null, failureMessage: null, refunds: [], voidedOn: null, createdAt: now };
@@ -276,7 +276,7 @@ export const paymentRoutes = [
       const company = await requireCompany(companyId);
       if (txn.kind === 'charge') throw new ConflictError('A charge cannot be voided; refund it.', { code: 'not_voidable' });
       await withRetries(async () => {
-        const loaded = await loadLedger(companyId, txn.clientId);
+        const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
         const plan = planPaymentVoid(loaded.state, txn.id);
         if (!plan.ok) throw ledgerHttpError(plan.error);
         await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: today(company), transactionFields: { [txn.id]: { voidedOn: today(company) } } });
@@ -300,7 +300,7 @@ export const paymentRoutes = [
       const company = await requireCompany(companyId);
       const date = today(company);
       await withRetries(async () => {
-        const loaded = await loadLedger(companyId, txn.clientId);
+        const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
         const current = loaded.transactions.get(txn.id)!;
         const plan = planRefundChanges(loaded.state, txn.id, body.amount);
         if (!plan.ok) throw ledgerHttpError(plan.error);

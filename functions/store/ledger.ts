@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice, Transaction } from '../domain/invoice.js';
 import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
@@ -42,6 +42,53 @@ async function queryAll(pk: string, prefix: string): Promise<Item[]> {
 export async function loadLedger(companyId: string, clientId: string): Promise<LoadedLedger> {
   const pk = clientPk(companyId, clientId);
   const [invoiceItems, transactionItems, balanceItems] = await Promise.all([queryAll(pk, INVOICE_SK_PREFIX), queryAll(pk, TRANSACTION_SK_PREFIX), queryAll(pk, BALANCE_SK_PREFIX)]);
+  return toLoaded(invoiceItems, transactionItems, balanceItems);
+}
+
+/**
+ * Reads only the named invoices and transactions (and the balances): all a payment, a refund or a payment void
+ * plans with, so their cost does not grow with the client's history.
+ */
+export async function loadLedgerPart(companyId: string, clientId: string, ids: { invoiceIds?: readonly string[]; transactionIds?: readonly string[] }): Promise<LoadedLedger> {
+  const pk = clientPk(companyId, clientId);
+  const keys = [...new Set(ids.invoiceIds ?? [])].map((id) => ({ PK: pk, SK: invoiceSk(id) })).concat([...new Set(ids.transactionIds ?? [])].map((id) => ({ PK: pk, SK: transactionSk(id) })));
+  const [items, balanceItems] = await Promise.all([batchGetConsistent(keys), queryAll(pk, BALANCE_SK_PREFIX)]);
+  return toLoaded(
+    items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX)),
+    items.filter((i) => String(i.SK).startsWith(TRANSACTION_SK_PREFIX)),
+    balanceItems,
+  );
+}
+
+/**
+ * One transaction with every invoice it applies to (for a refund or a void). The applications are read with the
+ * transaction, so if they changed between the two reads the load is simply repeated.
+ */
+export async function loadLedgerForTransaction(companyId: string, clientId: string, transactionId: string): Promise<LoadedLedger> {
+  let invoiceIds: string[] = [];
+  for (;;) {
+    const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds, transactionIds: [transactionId] });
+    const applied = loaded.transactions.get(transactionId)?.applications.map((a) => a.invoiceId) ?? [];
+    if (applied.every((id) => loaded.invoices.has(id))) return loaded;
+    invoiceIds = applied;
+  }
+}
+
+async function batchGetConsistent(keys: Array<{ PK: string; SK: string }>): Promise<Item[]> {
+  const found: Item[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
+    for (let round = 0; pending.length > 0; round++) {
+      const out = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
+      found.push(...(out.Responses?.[tableName()] ?? []));
+      pending = (out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      if (pending.length) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
+    }
+  }
+  return found;
+}
+
+function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: Item[]): LoadedLedger {
   const invoices = new Map(invoiceItems.map((i) => [i.id as string, stripKeys(i) as unknown as Invoice]));
   const transactions = new Map(transactionItems.map((i) => [i.id as string, stripKeys(i) as unknown as Transaction]));
   const state: LedgerState = { invoices: {}, transactions: {}, credits: {} };
