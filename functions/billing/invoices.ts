@@ -261,6 +261,11 @@ export const invoiceRoutes = [
       if (occurrences !== null && occurrences < current.created) throw ValidationError.field('occurrences', `${current.created} invoices of this series exist already.`);
       const term = body.term ?? current.term;
       const period = body.period ?? current.period;
+      // Priced now only to refuse what could never be invoiced (an overflow, a negative total, too large an item).
+      if (body.lines) {
+        const [company, client] = await Promise.all([requireCompany(companyId), requireClient(companyId, current.clientId)]);
+        priceLines(company, client, body.lines);
+      }
       const completed = occurrences !== null && current.created >= occurrences;
       const next: RecurringInvoice = {
         ...current,

@@ -19,7 +19,7 @@ import { nowIso } from '../store/items.js';
 import { assertOwnClient } from '../clients/service.js';
 import { count, METRIC } from '../http/metrics.js';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { assertCurrency, assertVisibleTo, companyOf, ledgerHttpError, today, withRetries } from './common.js';
+import { assertPaymentCurrency, assertVisibleTo, companyOf, ledgerHttpError, today, withRetries } from './common.js';
 import { accountToken, assertPaymentDetails, requirePaymentAccount, storePaymentAccount, tokenize } from './payment-accounts.js';
 import { applyCreditsBody, makePaymentBody, recordPaymentBody, refundBody } from './schemas.js';
 import { paymentNotifications } from './notifications.js';
@@ -98,13 +98,17 @@ async function settleAttempt(companyId: string, attempt: Transaction, fields: Pa
  */
 async function makePayment(companyId: string, client: Client, body: z.infer<typeof makePaymentBody>, principal: Principal | null) {
   const company = await requireCompany(companyId);
-  assertCurrency(company, body.currency);
+  assertPaymentCurrency(company, body.currency, body.apply);
   const date = today(company);
   const otherAmount = body.otherAmount ?? 0;
   const amount = sum(body.apply) + otherAmount;
   if (amount <= 0) throw new ValidationError('The payment must be greater than 0: apply something or give otherAmount.', [{ path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' }]);
   const id = newId('txn');
-  const precheck = planPayment((await loadLedgerPart(companyId, client.id, { invoiceIds: body.apply.map((a) => a.invoiceId) })).state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
+  const prechecked = await loadLedgerPart(companyId, client.id, { invoiceIds: body.apply.map((a) => a.invoiceId) });
+  // A client token does not see drafts (404 by id), so paying one by id is not found either.
+  const draft = principal?.role === 'client' ? body.apply.find((a) => prechecked.state.invoices[a.invoiceId]?.status === 'draft') : undefined;
+  if (draft) throw new NotFoundError(`Invoice ${draft.invoiceId} does not exist`);
+  const precheck = planPayment(prechecked.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
   if (!precheck.ok) throw ledgerHttpError(precheck.error);
 
   const source = await resolveSource(companyId, client, body.source, date);
@@ -183,7 +187,7 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
 
 async function recordPayment(companyId: string, client: Client, body: z.infer<typeof recordPaymentBody>, principal: Principal | null) {
   const company = await requireCompany(companyId);
-  assertCurrency(company, body.currency);
+  assertPaymentCurrency(company, body.currency, body.apply);
   const date = body.date ?? today(company);
   const id = newId('txn');
   const now = nowIso();
@@ -346,15 +350,30 @@ export const paymentRoutes = [
       const companyId = companyOf(principal);
       const client = await requireClient(companyId, params.id);
       const company = await requireCompany(companyId);
-      const applied = await withRetries(async () => {
-        const loaded = await loadLedger(companyId, client.id);
-        if (body.invoiceId && !loaded.state.invoices[body.invoiceId]) throw ValidationError.field('invoiceId', 'No such invoice of this client.');
-        const target = body.invoiceId ? { invoiceId: body.invoiceId, currency: body.currency } : { currency: body.currency ?? client.currency };
-        const plan = planCreditApplication(loaded.state, target);
-        if (!plan.ok) throw ledgerHttpError(plan.error);
-        if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
-        return plan.applied;
-      });
+      // One DynamoDB transaction holds a bounded number of invoices: a plan applies a share, and rounds repeat
+      // until nothing more can be applied (each round is complete and consistent on its own).
+      const applied: LedgerApplication[] = [];
+      for (;;) {
+        const round = await withRetries(async () => {
+          const loaded = await loadLedger(companyId, client.id);
+          if (body.invoiceId && !Object.hasOwn(loaded.state.invoices, body.invoiceId)) throw ValidationError.field('invoiceId', 'No such invoice of this client.');
+          const target = body.invoiceId ? { invoiceId: body.invoiceId, currency: body.currency } : { currency: body.currency ?? client.currency };
+          const plan = planCreditApplication(loaded.state, target);
+          if (!plan.ok) {
+            // A later round finding the invoice paid by the earlier ones is the end, not an error.
+            if (applied.length && plan.error.code === 'InvoiceNotOpen') return [];
+            throw ledgerHttpError(plan.error);
+          }
+          if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
+          return plan.applied;
+        });
+        if (!round.length) break;
+        for (const a of round) {
+          const seen = applied.find((x) => x.invoiceId === a.invoiceId);
+          if (seen) seen.amount += a.amount;
+          else applied.push({ ...a });
+        }
+      }
       return json(200, { applied });
     },
   }),

@@ -19,12 +19,14 @@ async function statementFor(principal: Principal | null, clientId: string, query
   const companyId = companyOf(principal);
   const [company, client] = await Promise.all([requireCompany(companyId), requireClient(companyId, clientId)]);
   const currency = query.currency ?? client.currency;
-  assertCurrency(company, currency);
   const period = defaultPeriod(today(company));
   const from = query.from ?? (query.to && query.to < period.from ? query.to : period.from);
   const to = query.to ?? period.to;
   if (from > to) throw ValidationError.field('from', 'from must not be after to.');
   const loaded = await loadLedger(companyId, client.id);
+  // A currency the company has since removed still has a statement while the client has history in it.
+  const hasHistory = [...loaded.invoices.values(), ...loaded.transactions.values()].some((o) => o.currency === currency);
+  if (!hasHistory && currency !== client.currency) assertCurrency(company, currency);
   return { company, client, statement: buildStatement(currency, from, to, loaded.invoices.values(), loaded.transactions.values()) };
 }
 

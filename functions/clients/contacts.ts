@@ -45,10 +45,11 @@ function contactView(c: Contact) {
 }
 
 /** Checks the contact type and the client group's required contact fields (400 naming each missing one). */
-async function validateContact(companyId: string, groupId: string, contact: Omit<Contact, 'id' | 'clientId' | 'createdAt' | 'updatedAt' | 'version'>): Promise<void> {
+async function validateContact(companyId: string, groupId: string, contact: Omit<Contact, 'id' | 'clientId' | 'createdAt' | 'updatedAt' | 'version'>, currentType?: string): Promise<void> {
   const { company, settings } = await effectiveSettingsFor(companyId, groupId);
   const errors = [];
-  if (![...BUILT_IN_CONTACT_TYPES, ...company.own.contactTypes].includes(contact.type)) {
+  // A contact keeps a type the company has since removed until its type is changed.
+  if (contact.type !== currentType && ![...BUILT_IN_CONTACT_TYPES, ...company.own.contactTypes].includes(contact.type)) {
     errors.push({ path: 'type', message: `Must be one of: ${[...BUILT_IN_CONTACT_TYPES, ...company.own.contactTypes].join(', ')}.` });
   }
   if (!contact.firstName?.trim()) errors.push({ path: 'firstName', message: 'Required.' });
@@ -133,7 +134,7 @@ export const contactRoutes = [
       assertVersion(current, parseIfMatch(headers['if-match']));
       const client = await requireClient(companyId, params.id);
       const fields = fromBody(body, current);
-      await validateContact(companyId, client.groupId, fields);
+      await validateContact(companyId, client.groupId, fields, current.type);
       const next: Contact = { ...current, ...fields, updatedAt: nowIso(), version: current.version + 1 };
       await replaceRecord(key, current.version, { entity: 'contact', ...next }, 'contact');
       return json(200, contactView(next));

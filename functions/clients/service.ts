@@ -6,9 +6,9 @@ import { resolveSettings, type GroupSettings } from '../domain/settings.js';
 import { BusinessRuleError, NotFoundError, ValidationError, type FieldError } from '../http/errors.js';
 import type { Principal } from '../http/route.js';
 import { getServices } from '../services.js';
-import { deleteClientPartition, moveClientPartition } from '../store/client-partition.js';
+import { claimMerge, deleteClientPartition, moveClientPartition, releaseMerge } from '../store/client-partition.js';
 import { activityPut, recordActivity, updateRecordFields, type Actor } from '../store/client-records.js';
-import { insertClient, readProfileView, requireClient, setAutoDebitAccount, setClientUserId, updateClient } from '../store/clients.js';
+import { insertClient, readProfileView, releaseClientNumber, requireClient, setAutoDebitAccount, setClientUserId, updateClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import type { Item } from '../store/dynamo.js';
 import { getGroup, requireGroup } from '../store/groups.js';
@@ -195,6 +195,7 @@ export async function createClient(companyId: string, input: z.infer<typeof crea
       await setClientUserId(companyId, client.id, login.userId);
     } catch (error) {
       await deleteClientPartition(companyId, client.id);
+      await releaseClientNumber(companyId, client);
       throw error;
     }
   }
@@ -277,7 +278,14 @@ export async function mergeClients(companyId: string, sourceId: string, targetId
   const target = await requireClient(companyId, targetId).catch(() => {
     throw ValidationError.field('intoClientId', 'No such client.');
   });
-  const moved = await moveClientPartition(companyId, source.id, target.id);
+  await claimMerge(companyId, source.id, target.id);
+  let moved: number;
+  try {
+    moved = await moveClientPartition(companyId, source.id, target.id);
+  } catch (error) {
+    await releaseMerge(companyId, source.id, target.id);
+    throw error;
+  }
   // One auto-debit account per client: the target keeps its own; without one it takes the source's.
   if (source.autoDebitAccountId) {
     if (target.autoDebitAccountId) await updateRecordFields({ companyId, clientId: target.id, sk: paymentAccountSk(source.autoDebitAccountId) }, { autoDebit: false });

@@ -216,6 +216,8 @@ export const companyRoutes = [
       // Move the members first: a crash leaves the group in place and the delete can simply be repeated.
       await moveGroupMembers(companyId, group.id, owner.defaultGroupId);
       await deleteGroupItem(companyId, group);
+      // A client write that checked the group just before it went is committed by now: sweep it out too.
+      await moveGroupMembers(companyId, group.id, owner.defaultGroupId);
       return noContent();
     },
   }),

@@ -428,10 +428,14 @@ const byDateThenId = <T extends { id: string }>(date: (item: T) => string) => (a
 /**
  * Decides applying loose credit to open invoices, oldest due date first (ties by id, i.e. creation order), or only
  * to `invoiceId`. Credit is drawn from the oldest payments first. Applying nothing (no credit, nothing due) is a
- * success with an empty `applied`.
+ * success with an empty `applied`. At most `maxChanges` invoices and payments are touched: the caller plans again
+ * (on the committed state) to apply the rest.
  * @example planCreditApplication(state, { currency: 'USD' }) // { ok: true, applied: [{ invoiceId: 'inv_1', amount: 1200 }], ... }
  */
-export function planCreditApplication(state: LedgerState, target: CreditTarget): LedgerDecision<{ applied: LedgerApplication[]; moves: CreditMove[] }> {
+/** Most invoices and transactions one credit application touches, so it fits one DynamoDB transaction (100 items). */
+export const MAX_CREDIT_APPLICATION_CHANGES = 90;
+
+export function planCreditApplication(state: LedgerState, target: CreditTarget, maxChanges = MAX_CREDIT_APPLICATION_CHANGES): LedgerDecision<{ applied: LedgerApplication[]; moves: CreditMove[] }> {
   let currency = target.currency;
   let candidates: LedgerInvoice[];
   if (target.invoiceId !== undefined) {
@@ -454,11 +458,19 @@ export function planCreditApplication(state: LedgerState, target: CreditTarget):
   const applied: LedgerApplication[] = [];
   const moves: CreditMove[] = [];
   let sourceIndex = 0;
+  // Invoices and payments touched so far; past `maxChanges` the rest is left for another round.
+  const sourcesTouched = () => sourceIndex + (sourceIndex < sources.length && sources[sourceIndex].after.credit !== sources[sourceIndex].before.credit ? 1 : 0);
+  let full = false;
   for (const candidate of candidates) {
     let due = candidate.due;
     let total = 0;
     while (due > 0 && sourceIndex < sources.length) {
       const source = sources[sourceIndex].after;
+      const newSource = source.credit === sources[sourceIndex].before.credit;
+      if (applied.length + 1 + sourcesTouched() + (newSource ? 1 : 0) > maxChanges) {
+        full = true;
+        break;
+      }
       const amount = Math.min(source.credit, due);
       source.credit -= amount;
       source.applications = adjustApplication(source.applications, candidate.id, amount);
@@ -471,6 +483,7 @@ export function planCreditApplication(state: LedgerState, target: CreditTarget):
       invoices.move(candidate.id, total);
       applied.push({ invoiceId: candidate.id, amount: total });
     }
+    if (full) break;
   }
   const used = sumMinorUnits(applied.map((a) => a.amount));
   const transactions = sources

@@ -105,7 +105,9 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string): Prom
   const idempotencyKey = headers['idempotency-key'];
   if (route.method !== 'POST' || idempotencyKey === undefined) return route.handle(context);
 
-  const scope = principal?.companyId ?? principal?.role ?? 'public';
+  // A client token's keys are its own: a replay must never hand one client another client's stored response
+  // (the ownership check is in the handler, which a replay skips).
+  const scope = principal?.role === 'client' ? `${principal.companyId}#CL#${principal.clientId}` : (principal?.companyId ?? principal?.role ?? 'public');
   const claim = await claimIdempotencyKey(scope, idempotencyKey, requestFingerprint(route.method, path, body));
   if (claim.kind === 'replay') return claim.response;
   let response: HttpResponse;

@@ -1,6 +1,8 @@
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, ValidationError } from '../http/errors.js';
 import { getServices } from '../services.js';
 import { db, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { isConditionFailure } from './items.js';
 import { clientPk, clientSk } from './keys.js';
 
 /**
@@ -54,6 +56,21 @@ async function deleteBlobs(keys: string[]): Promise<void> {
  */
 export async function deleteClientPartition(companyId: string, clientId: string): Promise<void> {
   const pk = clientPk(companyId, clientId);
+  // First flag the client: from now on no merge moves anything into it and no profile write (stale version) can
+  // re-create index entries or unique markers behind the delete.
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: pk, SK: clientSk },
+        UpdateExpression: 'SET deleting = :true, version = version + :one',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':true': true, ':one': 1 },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
   let clientRow: Item | undefined;
   for await (const items of partitionItems(pk)) {
     const keys: Key[] = [];
@@ -75,6 +92,67 @@ export async function deleteClientPartition(companyId: string, clientId: string)
   }
 }
 
+/** A merge that has held its source this long is presumed dead (a Lambda runs at most 15 minutes). */
+const MERGE_STALE_MS = 15 * 60 * 1000;
+
+/** The target of a merge takes items in only while it exists, is not being deleted and is not itself merging away. */
+function targetAccepts(targetPk: string): TransactItem {
+  return {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: { PK: targetPk, SK: clientSk },
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(deleting) AND (attribute_not_exists(mergingInto) OR mergingSince < :stale)',
+      ExpressionAttributeValues: { ':stale': Date.now() - MERGE_STALE_MS },
+    },
+  };
+}
+
+const targetGone = () => ValidationError.field('intoClientId', 'No such client (it was deleted, or merged away, during the merge).');
+
+/**
+ * Marks `sourceId` as merging into `targetId` (bumping its version), checking in the same transaction that the
+ * target accepts items. So of two merges crossing each other (A into B, B into A) only one starts, and a client
+ * being merged away cannot become a target. Repeating an interrupted merge into the same target is allowed.
+ */
+export async function claimMerge(companyId: string, sourceId: string, targetId: string): Promise<void> {
+  const now = Date.now();
+  await transact(
+    [
+      {
+        Update: {
+          TableName: tableName(),
+          Key: { PK: clientPk(companyId, sourceId), SK: clientSk },
+          UpdateExpression: 'SET mergingInto = :t, mergingSince = :now, version = version + :one',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(deleting) AND (attribute_not_exists(mergingInto) OR mergingInto = :t OR mergingSince < :stale)',
+          ExpressionAttributeValues: { ':t': targetId, ':now': now, ':one': 1, ':stale': now - MERGE_STALE_MS },
+        },
+      },
+      targetAccepts(clientPk(companyId, targetId)),
+    ],
+    (index) =>
+      index === 0
+        ? new ConflictError('This client is being merged or deleted by another request.', { code: 'client_busy' })
+        : new ConflictError('The client to merge into is being merged or deleted by another request.', { code: 'client_busy', field: 'intoClientId' }),
+  );
+}
+
+/** Undoes `claimMerge` after a merge that could not go on (its target went away). */
+export async function releaseMerge(companyId: string, sourceId: string, targetId: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: clientPk(companyId, sourceId), SK: clientSk },
+        UpdateExpression: 'REMOVE mergingInto, mergingSince SET version = version + :one',
+        ConditionExpression: 'mergingInto = :t',
+        ExpressionAttributeValues: { ':t': targetId, ':one': 1 },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
 /**
  * Moves everything a client owns into another client of the same company, one item per transaction (each move
  * is atomic; an interrupted merge resumes where it stopped when repeated). The source's own client item stays;
@@ -87,7 +165,9 @@ export async function moveClientPartition(companyId: string, sourceId: string, t
   for await (const items of partitionItems(sourcePk)) {
     for (const item of items) {
       if (item.SK === clientSk) continue;
-      await transact(moveItem(item, targetPk, targetId), () => new Error(`Merge could not move ${String(item.SK)}: the target already has it.`));
+      await transact([targetAccepts(targetPk), ...moveItem(item, targetPk, targetId)], (index) =>
+        index === 0 ? targetGone() : new Error(`Merge could not move ${String(item.SK)}: the target already has it.`),
+      );
       moved++;
     }
   }

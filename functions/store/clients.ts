@@ -1,17 +1,38 @@
-import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type Client, type ClientStatus, type SortIndex } from '../domain/client.js';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../http/errors.js';
 import { db, isTransactionConflict, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
-import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, counterSk, groupMemberPk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
+import { isConditionFailure } from './items.js';
+import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, counterSk, groupMemberPk, groupSk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
 
 const SEP = '\u0001';
 type Key = { PK: string; SK: string };
 
+/**
+ * DynamoDB refuses a sort key (or a key-condition value) over 1,024 bytes, and folding can grow a name many times
+ * (NFKD turns U+FDFA into 18 characters): list sort values and search terms are cut, at a code point, to this many
+ * UTF-8 bytes, leaving room for the separators, the field name and the client id. The search `q` is cut the same
+ * way, so a cut `q` is still a prefix of every cut term it was a prefix of.
+ */
+const KEY_VALUE_MAX_BYTES = 960;
+export function fitKeyValue(value: string): string {
+  if (Buffer.byteLength(value, 'utf8') <= KEY_VALUE_MAX_BYTES) return value;
+  let out = '';
+  let bytes = 0;
+  for (const ch of value) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (bytes + size > KEY_VALUE_MAX_BYTES) break;
+    out += ch;
+    bytes += size;
+  }
+  return out;
+}
+
 /** Items outside the client's partition that exist because of the client (its indexes and unique markers). */
 function externalItems(companyId: string, c: Client): Array<Key & Item> {
   const base = { clientId: c.id, status: c.status, groupId: c.groupId, entity: 'clientIndex' };
-  const items: Array<Key & Item> = SORT_INDEXES.map((index) => ({ PK: clientListPk(companyId, index), SK: `${sortValue(c, index)}${SEP}${c.id}`, ...base }));
-  const pairs = searchTerms(c);
+  const items: Array<Key & Item> = SORT_INDEXES.map((index) => ({ PK: clientListPk(companyId, index), SK: `${fitKeyValue(sortValue(c, index))}${SEP}${c.id}`, ...base }));
+  const pairs = searchTerms(c).map(([term, field]) => [fitKeyValue(term), field] as [string, typeof field]);
   for (const [term, field] of pairs) items.push({ PK: clientSearchPk(companyId), SK: `${term}${SEP}${field}${SEP}${c.id}`, ...base, term, field, pairs });
   items.push({ PK: groupMemberPk(companyId, c.groupId), SK: c.id, ...base });
   if (c.email) items.push({ PK: uniquePk(companyId, 'email', c.email.toLowerCase()), SK: uniqueSk, ownerId: c.id, entity: 'unique', field: 'email' });
@@ -50,6 +71,13 @@ async function readCounter(companyId: string): Promise<number> {
   return (out.Item?.value as number | undefined) ?? 0;
 }
 
+/** The client's group must still exist when the client joins it (a group delete may be racing the write). */
+function groupExists(companyId: string, groupId: string): TransactItem {
+  return { ConditionCheck: { TableName: tableName(), Key: { PK: companyPk(companyId), SK: groupSk(groupId) }, ConditionExpression: 'attribute_exists(PK)' } };
+}
+
+const noSuchGroup = () => ValidationError.field('groupId', 'No such client group.');
+
 /** Each concurrent create loses at most once per winner, so a burst of N creates needs up to N attempts. */
 const INSERT_ATTEMPTS = 60;
 
@@ -85,6 +113,7 @@ export async function insertClient(companyId: string, draft: Omit<Client, 'numbe
       numberMarker(companyId, client),
       { Put: { TableName: tableName(), Item: clientItem(companyId, client, externals.map(keyOf)), ConditionExpression: 'attribute_not_exists(PK)' } },
       ...externals.map((item) => ({ Put: { TableName: tableName(), Item: item, ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
+      groupExists(companyId, client.groupId),
       ...extra(client),
     ];
     let counterRace = false;
@@ -95,6 +124,7 @@ export async function insertClient(companyId: string, draft: Omit<Client, 'numbe
           return new ConflictError('counter race');
         }
         if (index === 1) return duplicate('number');
+        if (index === 3 + externals.length) return noSuchGroup();
         const field = index >= 3 && index < 3 + externals.length ? uniqueField(externals[index - 3]) : undefined;
         return field ? duplicate(field) : new ConflictError('The client could not be created because of a concurrent change; retry.');
       });
@@ -107,6 +137,25 @@ export async function insertClient(companyId: string, draft: Omit<Client, 'numbe
     }
   }
   throw new ConflictError('Too many clients are being created at once; retry.', { code: 'busy' });
+}
+
+/**
+ * Frees the number of a client that never came to be (its create was undone because its login could not be made),
+ * so asking for the same number again works. Only the marker still owned by that client is removed.
+ */
+export async function releaseClientNumber(companyId: string, client: Pick<Client, 'id' | 'number'>): Promise<void> {
+  try {
+    await db().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: { PK: uniquePk(companyId, 'number', String(client.number)), SK: uniqueSk },
+        ConditionExpression: 'ownerId = :id',
+        ExpressionAttributeValues: { ':id': client.id },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 export async function getClient(companyId: string, clientId: string): Promise<Client | undefined> {
@@ -177,10 +226,12 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
     ...added.map((item) => ({
       Put: { TableName: tableName(), Item: item, ...(uniqueField(item) && !beforeKeys.has(keyString(item)) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) },
     })),
+    ...(previous.groupId !== next.groupId ? [groupExists(companyId, next.groupId)] : []),
     ...extra,
   ];
   await transact(items, (index) => {
     if (index === 0) return new ConflictError('The client was changed by another request; read it again.', { code: 'stale_version' });
+    if (previous.groupId !== next.groupId && index === 1 + removed.length + added.length) return noSuchGroup();
     const addedIndex = index - 1 - removed.length;
     const field = addedIndex >= 0 && addedIndex < added.length ? uniqueField(added[addedIndex]) : undefined;
     return field ? duplicate(field) : new ConflictError('The client could not be saved because of a concurrent change; retry.');
@@ -231,7 +282,7 @@ export async function listClients(companyId: string, o: ClientListOptions): Prom
 
 /** Prefix search over the search-term index; results come in order of the matched value. */
 export async function searchClients(companyId: string, q: string, o: Omit<ClientListOptions, 'sort' | 'descending'>): Promise<Page<Client>> {
-  const folded = searchFold(q);
+  const folded = fitKeyValue(searchFold(q));
   const statusAndGroup = filterIndexEntry(o.status, o.groupId);
   // A q that folds to nothing (say, a lone combining accent) matches every term; DynamoDB refuses an empty begins_with.
   const page = await queryFiltered<Item>(
@@ -250,7 +301,7 @@ export async function searchClients(companyId: string, q: string, o: Omit<Client
 /** The clients of a group, a page at a time (for moving them when the group is deleted). */
 export async function groupMemberIds(companyId: string, groupId: string, startKey?: Record<string, unknown>): Promise<Page<string>> {
   const out = await db().send(
-    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': groupMemberPk(companyId, groupId) }, ExclusiveStartKey: startKey, Limit: 100 }),
+    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': groupMemberPk(companyId, groupId) }, ExclusiveStartKey: startKey, Limit: 100, ConsistentRead: true }),
   );
   return { items: (out.Items ?? []).map((i) => i.clientId as string), lastKey: out.LastEvaluatedKey };
 }
