@@ -42,10 +42,13 @@ export const clientCoreRoutes = [
     tags: ['Clients'],
     body: createClientBody,
     successStatus: 201,
-    handle: async ({ principal, body }) => {
+    handle: async ({ principal, body, logger }) => {
       const companyId = companyOf(principal);
       const { client, generatedPassword } = await createClient(companyId, body, principal);
-      if (body.sendRegistrationEmail) await sendRegistrationEmail(companyId, client, actorOf(principal));
+      if (body.sendRegistrationEmail) {
+        // The client exists now: a mail that cannot even be logged must not turn its creation into an error.
+        await sendRegistrationEmail(companyId, client, actorOf(principal)).catch((error: unknown) => logger.error('registration email not sent', { clientId: client.id, error: error as Error }));
+      }
       const profile = await readProfile(companyId, client.id, principal);
       // The generated password is shown once: an idempotent replay returns the profile without it.
       return generatedPassword ? { ...json(201, { ...profile, generatedPassword }), notStored: ['generatedPassword'] } : json(201, profile);

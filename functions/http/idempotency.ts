@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { getServices } from '../services.js';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../store/dynamo.js';
 import { idempotencyPk, idempotencySk } from '../store/keys.js';
@@ -17,6 +19,17 @@ interface IdempotencyRecord {
   response?: string;
 }
 
+/** Large responses (an invoice of 200 long lines) are stored gzipped, so the record stays under the 400 KB item limit. */
+function packResponse(response: HttpResponse): string {
+  const text = JSON.stringify(response);
+  return text.length > 32_000 ? `gz:${gzipSync(text).toString('base64')}` : text;
+}
+
+function unpackResponse(stored: string): HttpResponse {
+  const text = stored.startsWith('gz:') ? gunzipSync(Buffer.from(stored.slice(3), 'base64')).toString('utf8') : stored;
+  return JSON.parse(text) as HttpResponse;
+}
+
 export type IdempotencyClaim = { kind: 'acquired'; complete: (response: HttpResponse) => Promise<void>; release: () => Promise<void> } | { kind: 'replay'; response: HttpResponse };
 
 /** Canonical JSON: the same body with keys in another order is the same request. */
@@ -31,8 +44,13 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonical(body)}`).digest('hex');
+/**
+ * Keyed with the server secret: a body may hold a card number, and a plain hash of one is guessable
+ * (PCI DSS treats unkeyed hashes of card numbers as card data).
+ */
+export async function requestFingerprint(method: string, path: string, body: unknown): Promise<string> {
+  const secret = await getServices().secrets.signingSecret();
+  return createHmac('sha256', secret).update(`${method} ${path}\n${canonical(body)}`).digest('hex');
 }
 
 /**
@@ -59,7 +77,7 @@ export async function claimIdempotencyKey(scope: string, key: string, fingerprin
           Key,
           UpdateExpression: 'SET #s = :done, #r = :resp',
           ExpressionAttributeNames: { '#s': 'status', '#r': 'response' },
-          ExpressionAttributeValues: { ':done': 'completed', ':resp': JSON.stringify(storable) },
+          ExpressionAttributeValues: { ':done': 'completed', ':resp': packResponse(storable) },
         }),
       );
     },
@@ -89,7 +107,7 @@ export async function claimIdempotencyKey(scope: string, key: string, fingerprin
     throw new BusinessRuleError('This Idempotency-Key was used with a different request (method, path or body).', { code: 'idempotency_key_reused' });
   }
   if (existing.status === 'completed' && existing.response) {
-    const response = JSON.parse(existing.response) as HttpResponse;
+    const response = unpackResponse(existing.response);
     return { kind: 'replay', response: { ...response, headers: { ...response.headers, 'idempotent-replayed': 'true' } } };
   }
   if (existing.lockedUntil > now) {

@@ -103,12 +103,14 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string): Prom
   const context = { body, query, params, principal, requestId, headers, logger, path };
 
   const idempotencyKey = headers['idempotency-key'];
-  if (route.method !== 'POST' || idempotencyKey === undefined) return route.handle(context);
+  // Public routes (token, set-password) accept the header but keep no record: a stored response there would be a
+  // bearer token at rest, and anonymous callers would share one key space.
+  if (route.method !== 'POST' || idempotencyKey === undefined || route.access === 'public') return route.handle(context);
 
   // A client token's keys are its own: a replay must never hand one client another client's stored response
   // (the ownership check is in the handler, which a replay skips).
-  const scope = principal?.role === 'client' ? `${principal.companyId}#CL#${principal.clientId}` : (principal?.companyId ?? principal?.role ?? 'public');
-  const claim = await claimIdempotencyKey(scope, idempotencyKey, requestFingerprint(route.method, path, body));
+  const scope = principal?.role === 'client' ? `${principal.companyId}#CL#${principal.clientId}` : (principal?.companyId ?? principal?.role ?? 'operator');
+  const claim = await claimIdempotencyKey(scope, idempotencyKey, await requestFingerprint(route.method, path, body));
   if (claim.kind === 'replay') return claim.response;
   let response: HttpResponse;
   try {

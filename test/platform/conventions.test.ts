@@ -349,7 +349,7 @@ describe('idempotency', () => {
   it('answers a key whose first request is still in flight with 409, and acts once it is released', async () => {
     const k = key();
     const body = { name: 'In flight' };
-    const claim = await claimIdempotencyKey(api.facts.companyId, k, requestFingerprint('POST', '/v1/client-groups', body));
+    const claim = await claimIdempotencyKey(api.facts.companyId, k, await requestFingerprint('POST', '/v1/client-groups', body));
     expect(claim.kind).toBe('acquired');
     const res = await api.staff('POST', '/v1/client-groups', body, { 'idempotency-key': k });
     expectProblem(res, 409);
