@@ -5,7 +5,7 @@ import type { Client } from '../domain/client.js';
 import { newId } from '../domain/ids.js';
 import { transactionView, type PaymentMethod, type Transaction } from '../domain/invoice.js';
 import { planCreditApplication, planPayment, planPaymentVoid, planRefundChanges, type LedgerApplication } from '../domain/ledger.js';
-import { ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../http/errors.js';
+import { BusinessRuleError, ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../http/errors.js';
 import { json, route, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { getServices } from '../services.js';
@@ -14,7 +14,7 @@ import { requireClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { db, tableName } from '../store/dynamo.js';
 import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk, BALANCE_SK_PREFIX } from '../store/keys.js';
-import { clientOfObject, commitLedger, getTransaction, loadLedger, loadLedgerForTransaction, loadLedgerPart } from '../store/ledger.js';
+import { MAX_TRANSACTION_ITEMS, clientOfObject, commitLedger, getTransaction, ledgerWriteSize, loadLedger, loadLedgerForTransaction, loadLedgerPart } from '../store/ledger.js';
 import { nowIso } from '../store/items.js';
 import { assertOwnClient } from '../clients/service.js';
 import { count, METRIC } from '../http/metrics.js';
@@ -308,6 +308,10 @@ export const paymentRoutes = [
         const current = loaded.transactions.get(txn.id)!;
         const plan = planRefundChanges(loaded.state, txn.id, body.amount);
         if (!plan.ok) throw ledgerHttpError(plan.error);
+        // Checked before the gateway moves money: a refund the ledger could not record in one transaction must not happen.
+        if (ledgerWriteSize(plan.changes) > MAX_TRANSACTION_ITEMS) {
+          throw new BusinessRuleError('This refund would reopen too many invoices at once; refund a smaller amount, then the rest.', { code: 'refund_too_spread' });
+        }
         // The key names the refund by what was refunded before it, so a retry of the same refund is one refund.
         const refund = await getServices().gateway.refund({ gatewayReference: current.gatewayReference ?? '', amount: plan.plan.amount, idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}` });
         // Another refund of this charge, of another amount, holds the key: it commits first, then this one re-plans.

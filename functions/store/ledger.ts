@@ -242,7 +242,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     if (Object.values(delta).some((v) => v !== 0)) items.push(balanceUpdate(companyId, clientId, currency, delta));
   }
   items.push(...(options.extraItems ?? []));
-  if (items.length > 100) throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
+  if (items.length > MAX_TRANSACTION_ITEMS) throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
   const concurrent = () => new ConflictError('Another payment or change touched these invoices at the same time; nothing was applied.', { code: 'concurrent_change' });
   try {
     await transact(items, concurrent);
@@ -251,6 +251,17 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     if (isTransactionConflict(error)) throw concurrent();
     throw error;
   }
+}
+
+/** DynamoDB's limit on the items of one transaction. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+/** How many items `commitLedger` would write for these changes (each invoice, each transaction, each balance). */
+export function ledgerWriteSize(changes: LedgerChanges): number {
+  const transactions = changes.transactions.reduce((n, t) => n + (t.before ? 1 : 2), 0);
+  // Balances: one per currency; invoice changes carry no currency, so count one more as an upper bound.
+  const balances = new Set(changes.credits.map((c) => c.currency)).size + 1;
+  return changes.invoices.length + transactions + balances;
 }
 
 /** Resolves a bare object id to its client through the object's pointer item. */
