@@ -14,7 +14,6 @@ import { requireCompany } from '../store/companies.js';
 import { tableName, transact } from '../store/dynamo.js';
 import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
 import { clientPk, clientSk, contactSk, PAYMENT_ACCOUNT_SK_PREFIX, paymentAccountSk } from '../store/keys.js';
-import { assertOwnClient } from '../clients/service.js';
 import { companyOf, today } from './common.js';
 import { createPaymentAccountBody, paymentContact, updatePaymentAccountBody } from './schemas.js';
 
@@ -166,7 +165,6 @@ export const paymentAccountRoutes = [
     body: createPaymentAccountBody,
     successStatus: 201,
     handle: async ({ principal, params, body }) => {
-      assertOwnClient(principal, params.id);
       const companyId = companyOf(principal);
       const [company, client] = await Promise.all([requireCompany(companyId), requireClient(companyId, params.id)]);
       if (body.contact && body.copyFromContactId) throw ValidationError.field('copyFromContactId', 'Give a contact or a contact to copy, not both.');
@@ -206,7 +204,6 @@ export const paymentAccountRoutes = [
     tags: ['Payment accounts'],
     params: accountParams,
     handle: async ({ principal, params }) => {
-      assertOwnClient(principal, params.id);
       return json(200, paymentAccountView(await requirePaymentAccount(companyOf(principal), params.id, params.paId)));
     },
   }),
@@ -220,7 +217,6 @@ export const paymentAccountRoutes = [
     params: accountParams,
     body: updatePaymentAccountBody,
     handle: async ({ principal, params, body, headers }) => {
-      assertOwnClient(principal, params.id);
       const companyId = companyOf(principal);
       const key: RecordKey = { companyId, clientId: params.id, sk: paymentAccountSk(params.paId) };
       const current = await requireRecord<PaymentAccount>(key, 'payment account');
@@ -253,7 +249,6 @@ export const paymentAccountRoutes = [
     params: accountParams,
     successStatus: 204,
     handle: async ({ principal, params }) => {
-      assertOwnClient(principal, params.id);
       const companyId = companyOf(principal);
       const client = await requireClient(companyId, params.id);
       await requirePaymentAccount(companyId, client.id, params.paId);
@@ -278,7 +273,6 @@ export const paymentAccountRoutes = [
     params: accountParams,
     successStatus: 200,
     handle: async ({ principal, params }) => {
-      assertOwnClient(principal, params.id);
       const companyId = companyOf(principal);
       const client = await requireClient(companyId, params.id);
       const account = await requirePaymentAccount(companyId, client.id, params.paId);

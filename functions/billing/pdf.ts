@@ -1,5 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { formatMoney } from '../domain/money.js';
+import type { Invoice, InvoiceLine } from '../domain/invoice.js';
+import type { Statement, StatementLine } from './statement.js';
 
 /** The company whose name heads the document. */
 export interface PdfCompany {
@@ -27,50 +29,17 @@ export interface PdfClient {
   taxId?: string;
 }
 
-export interface PdfInvoiceLine {
-  description: string;
-  /** The quantity as echoed by the API ("1.5", "55/60"). */
-  quantity: string;
-  unitAmount: number;
-  amount: number;
-  taxable: boolean;
-  tax: number;
-}
+/** A line as the API shows it (its id is not printed). */
+export type PdfInvoiceLine = Omit<InvoiceLine, 'id'>;
 
-export interface PdfInvoice {
-  /** Null while the invoice is a draft. */
-  number: number | null;
-  status: 'draft' | 'open' | 'paid' | 'void';
-  currency: string;
-  dateBilled: string;
-  dateDue: string;
+export type PdfInvoice = Pick<Invoice, 'number' | 'status' | 'currency' | 'dateBilled' | 'dateDue' | 'subtotal' | 'tax' | 'total' | 'paid' | 'due'> & {
   lines: PdfInvoiceLine[];
-  subtotal: number;
-  tax: number;
-  total: number;
-  paid: number;
-  due: number;
   /** The rate applied, shown next to the tax total. */
   taxRate?: { name: string; percent: string };
-}
+};
 
-export interface PdfStatementLine {
-  date: string;
-  type: 'invoice' | 'payment' | 'refund' | 'void' | 'credit';
-  reference: string;
-  description: string;
-  amount: number;
-  balance: number;
-}
-
-export interface PdfStatement {
-  currency: string;
-  from: string;
-  to: string;
-  openingBalance: number;
-  lines: PdfStatementLine[];
-  closingBalance: number;
-}
+export type PdfStatementLine = StatementLine;
+export type PdfStatement = Statement;
 
 export interface PdfRenderOptions {
   /** BCP 47 tag for number formatting (the client's or company's language). Default `en`. */

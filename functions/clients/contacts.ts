@@ -10,7 +10,7 @@ import { requireClient } from '../store/clients.js';
 import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
 import { CONTACT_SK_PREFIX, contactSk } from '../store/keys.js';
 import { contactBody } from './schemas.js';
-import { assertOwnClient, effectiveSettingsFor } from './service.js';
+import { effectiveSettingsFor } from './service.js';
 
 export const BUILT_IN_CONTACT_TYPES = ['billing', 'technical'];
 
@@ -83,7 +83,6 @@ export const contactRoutes = [
     body: contactBody,
     successStatus: 201,
     handle: async ({ principal, params, body }) => {
-      assertOwnClient(principal, params.id);
       const companyId = companyOf(principal);
       const client = await requireClient(companyId, params.id);
       const fields = fromBody(body);
@@ -112,7 +111,6 @@ export const contactRoutes = [
     tags: ['Contacts'],
     params: contactParams,
     handle: async ({ principal, params }) => {
-      assertOwnClient(principal, params.id);
       const contact = await requireRecord<Contact>({ companyId: companyOf(principal), clientId: params.id, sk: contactSk(params.contactId) }, 'contact');
       return json(200, contactView(contact));
     },
@@ -127,7 +125,6 @@ export const contactRoutes = [
     params: contactParams,
     body: contactBody.partial(),
     handle: async ({ principal, params, body, headers }) => {
-      assertOwnClient(principal, params.id);
       const companyId = companyOf(principal);
       const key = { companyId, clientId: params.id, sk: contactSk(params.contactId) };
       const current = await requireRecord<Contact>(key, 'contact');
@@ -150,7 +147,6 @@ export const contactRoutes = [
     params: contactParams,
     successStatus: 204,
     handle: async ({ principal, params }) => {
-      assertOwnClient(principal, params.id);
       await deleteRecord({ companyId: companyOf(principal), clientId: params.id, sk: contactSk(params.contactId) }, 'contact');
       return noContent();
     },

@@ -4,7 +4,6 @@ import { idParam } from '../http/schemas.js';
 import { listRecords } from '../store/client-records.js';
 import { requireClient } from '../store/clients.js';
 import type { Page } from '../store/dynamo.js';
-import { assertOwnClient } from './service.js';
 
 export interface ClientListRouteOptions<T> {
   /** `/v1/clients/{id}/<things>` */
@@ -37,7 +36,6 @@ export function clientListRoute<T>(o: ClientListRouteOptions<T>): AnyRoute {
     params: idParam,
     query: listQuery,
     handle: async ({ principal, params, query }) => {
-      assertOwnClient(principal, params.id);
       const companyId = (principal as CompanyPrincipal).companyId;
       await requireClient(companyId, params.id);
       const scope = `${companyId}|${o.path}|${params.id}`;

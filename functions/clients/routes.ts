@@ -14,7 +14,6 @@ import { sendLoginDetailsEmail, sendRegistrationEmail } from '../email/notify.js
 import { bulkBody, CLIENT_EDITABLE_FIELDS, createClientBody, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
 import {
   actorOf,
-  assertOwnClient,
   changeStatus,
   clientView,
   createClient,
@@ -109,7 +108,6 @@ export const clientCoreRoutes = [
     tags: ['Clients'],
     params: idParam,
     handle: async ({ principal, params }) => {
-      assertOwnClient(principal, params.id);
       return json(200, await readProfile(companyOf(principal), params.id, principal));
     },
   }),
@@ -123,7 +121,6 @@ export const clientCoreRoutes = [
     params: idParam,
     body: updateClientBody,
     handle: async ({ principal, params, body, headers }) => {
-      assertOwnClient(principal, params.id);
       if (principal?.role === 'client') {
         const forbidden = Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined && !(CLIENT_EDITABLE_FIELDS as readonly string[]).includes(k));
         if (forbidden.length) throw new ValidationError(`A client may not change: ${forbidden.join(', ')}.`, forbidden.map((path) => ({ path, message: 'A client may not change this field.' })));
@@ -222,7 +219,6 @@ export const clientCoreRoutes = [
     tags: ['Clients'],
     params: idParam,
     handle: async ({ principal, params }) => {
-      assertOwnClient(principal, params.id);
       const view = await readProfileView(companyOf(principal), params.id);
       if (!view) throw new NotFoundError('No such client.');
       return json(200, { data: summaryRows(view.client, view.balances) });

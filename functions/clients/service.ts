@@ -25,11 +25,6 @@ export function actorOf(principal: Principal | null): Actor {
   return { type: principal.role, id: principal.role === 'client' ? principal.clientId! : principal.userId };
 }
 
-/** A client token reaches only its own client; anything else is "not found", never "forbidden". */
-export function assertOwnClient(principal: Principal | null, clientId: string): void {
-  if (principal?.role === 'client' && principal.clientId !== clientId) throw new NotFoundError('No such client.');
-}
-
 /** A readable random password for "generate password" (shown once, never mailed). */
 export function generatePassword(): string {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#%*-_';

@@ -20,7 +20,3 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
   for (const b of bytes) rand += ALPHABET[b % 32];
   return `${prefix}_${time}${rand}`;
 }
-
-export function hasPrefix(id: string, prefix: IdPrefix): boolean {
-  return id.startsWith(`${prefix}_`) && /^[a-z]+_[0-9A-Z]{26}$/.test(id);
-}

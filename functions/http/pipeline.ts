@@ -98,7 +98,11 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string): Prom
   // Path ids are opaque: one that is not even of a plausible shape is simply not found.
   const parsedParams = route.params ? route.params.safeParse(event.pathParameters ?? {}) : { success: true as const, data: event.pathParameters ?? {} };
   if (!parsedParams.success) throw new NotFoundError('No such object.');
-  const params = parsedParams.data;
+  const params = parsedParams.data as Record<string, string>;
+  // A client token reaches only its own client's routes; any other client is "not found", never "forbidden".
+  if (principal?.role === 'client' && route.path.startsWith('/v1/clients/{id}') && params.id !== principal.clientId) {
+    throw new NotFoundError('No such client.');
+  }
   const path = event.rawPath ?? route.path;
   const context = { body, query, params, principal, requestId, headers, logger, path };
 

@@ -1,7 +1,7 @@
-import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ValidationError } from '../http/errors.js';
 import { getServices } from '../services.js';
-import { db, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { batchWriteAll, db, deleteRequests, tableName, transact, type Item, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk } from './keys.js';
 
@@ -29,16 +29,6 @@ async function* partitionItems(pk: string): AsyncGenerator<Item[]> {
   } while (startKey);
 }
 
-async function batchDelete(keys: Key[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 25) {
-    let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key: { PK: Key.PK, SK: Key.SK } } }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      const out = await db().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
-      requests = (out.UnprocessedItems?.[tableName()] as typeof requests | undefined) ?? [];
-      if (requests.length) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-    }
-  }
-}
 
 const dependents = (item: Item): Key[] => [...((item.owned as Key[] | undefined) ?? []), ...((item.refs as Key[] | undefined) ?? [])];
 
@@ -84,11 +74,11 @@ export async function deleteClientPartition(companyId: string, clientId: string)
       blobs.push(...blobsOf(item));
     }
     await deleteBlobs(blobs);
-    await batchDelete(keys);
+    await batchWriteAll(deleteRequests(keys));
   }
   if (clientRow) {
     await deleteBlobs(blobsOf(clientRow));
-    await batchDelete([...dependents(clientRow), { PK: pk, SK: clientSk }]);
+    await batchWriteAll(deleteRequests([...dependents(clientRow), { PK: pk, SK: clientSk }]));
   }
 }
 

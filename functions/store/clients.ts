@@ -1,9 +1,10 @@
-import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type Client, type ClientStatus, type SortIndex } from '../domain/client.js';
 import { ConflictError, NotFoundError, ValidationError } from '../http/errors.js';
-import { db, isTransactionConflict, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
-import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, counterSk, groupMemberPk, groupSk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
+import { writeWithCounter } from './counters.js';
+import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, groupMemberPk, groupSk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
 
 const SEP = '\u0001';
 type Key = { PK: string; SK: string };
@@ -66,10 +67,6 @@ function duplicate(field: string): ConflictError {
   return new ConflictError(`A client with that ${field} already exists.`, { field, code: `duplicate_${field}` });
 }
 
-async function readCounter(companyId: string): Promise<number> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk('client') }, ConsistentRead: true }));
-  return (out.Item?.value as number | undefined) ?? 0;
-}
 
 /** The client's group must still exist when the client joins it (a group delete may be racing the write). */
 function groupExists(companyId: string, groupId: string): TransactItem {
@@ -78,13 +75,6 @@ function groupExists(companyId: string, groupId: string): TransactItem {
 
 const noSuchGroup = () => ValidationError.field('groupId', 'No such client group.');
 
-/** Each concurrent create loses at most once per winner, so a burst of N creates needs up to N attempts. */
-const INSERT_ATTEMPTS = 60;
-
-/** Full-jitter backoff between attempts, capped at 100 ms, so a burst spreads out instead of colliding again. */
-function backoff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
-}
 
 /**
  * Writes a new client with its unique markers and index entries in one transaction. Without a given number the
@@ -92,51 +82,30 @@ function backoff(attempt: number): Promise<void> {
  * (an activity entry, say) commit in the same transaction; they may depend on the number taken.
  */
 export async function insertClient(companyId: string, draft: Omit<Client, 'number'> & { number?: number }, extra: (client: Client) => TransactItem[] = () => []): Promise<Client> {
-  for (let attempt = 0; attempt < INSERT_ATTEMPTS; attempt++) {
-    if (attempt > 0) await backoff(attempt);
-    const seen = await readCounter(companyId);
+  return writeWithCounter(companyId, 'client', (seen) => {
     const number = draft.number ?? seen + 1;
     const client: Client = { ...draft, number };
     const externals = externalItems(companyId, client);
-    const counterValue = Math.max(seen, number);
     const items: TransactItem[] = [
-      {
-        Update: {
-          TableName: tableName(),
-          Key: { PK: companyPk(companyId), SK: counterSk('client') },
-          UpdateExpression: 'SET #v = :next',
-          ConditionExpression: seen === 0 ? 'attribute_not_exists(#v) OR #v = :seen' : '#v = :seen',
-          ExpressionAttributeNames: { '#v': 'value' },
-          ExpressionAttributeValues: { ':next': counterValue, ':seen': seen },
-        },
-      },
       numberMarker(companyId, client),
       { Put: { TableName: tableName(), Item: clientItem(companyId, client, externals.map(keyOf)), ConditionExpression: 'attribute_not_exists(PK)' } },
       ...externals.map((item) => ({ Put: { TableName: tableName(), Item: item, ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
       groupExists(companyId, client.groupId),
       ...extra(client),
     ];
-    let counterRace = false;
-    try {
-      await transact(items, (index) => {
-        if (index === 0) {
-          counterRace = true;
-          return new ConflictError('counter race');
-        }
-        if (index === 1) return duplicate('number');
-        if (index === 3 + externals.length) return noSuchGroup();
-        const field = index >= 3 && index < 3 + externals.length ? uniqueField(externals[index - 3]) : undefined;
+    return {
+      // A given number may be below the counter; the counter never goes back.
+      next: Math.max(seen, number),
+      items,
+      result: client,
+      onConditionFailed: (index) => {
+        if (index === 0) return duplicate('number');
+        if (index === 2 + externals.length) return noSuchGroup();
+        const field = index >= 2 && index < 2 + externals.length ? uniqueField(externals[index - 2]) : undefined;
         return field ? duplicate(field) : new ConflictError('The client could not be created because of a concurrent change; retry.');
-      });
-      return client;
-    } catch (error) {
-      // Another create took the counter first, or DynamoDB cancelled us for a concurrent transaction on the same
-      // items: read the counter again and retry.
-      if (counterRace || isTransactionConflict(error)) continue;
-      throw error;
-    }
-  }
-  throw new ConflictError('Too many clients are being created at once; retry.', { code: 'busy' });
+      },
+    };
+  });
 }
 
 /**
@@ -254,14 +223,8 @@ function filterIndexEntry(status?: string, groupId?: string) {
 /** Fetches the clients behind a page of index entries, keeping the page's order. */
 async function hydrate(companyId: string, clientIds: string[]): Promise<Client[]> {
   if (clientIds.length === 0) return [];
-  const found = new Map<string, Client>();
-  let keys: Record<string, unknown>[] = clientIds.map((id) => ({ PK: clientPk(companyId, id), SK: clientSk }));
-  for (let round = 0; keys.length > 0 && round < 10; round++) {
-    const out = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys } } }));
-    for (const item of out.Responses?.[tableName()] ?? []) found.set(item.id as string, toClient(item));
-    keys = (out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-    if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
-  }
+  const items = await batchGetAll(clientIds.map((id) => ({ PK: clientPk(companyId, id), SK: clientSk })));
+  const found = new Map(items.map((item) => [item.id as string, toClient(item)]));
   return clientIds.map((id) => found.get(id)).filter((c): c is Client => c !== undefined);
 }
 

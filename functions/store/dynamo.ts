@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConflictError } from '../http/errors.js';
 
@@ -97,3 +97,50 @@ export function stripKeys<T extends Item>(item: T): Omit<T, 'PK' | 'SK'> {
   void PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, LSI1SK, expiresAt, entity;
   return rest as Omit<T, 'PK' | 'SK'>;
 }
+
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+
+/** Every item of one partition whose SK starts with `prefix`, in SK order (strongly consistent). */
+export async function queryAll(pk: string, prefix: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await queryPage({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': prefix }, ExclusiveStartKey: startKey, ConsistentRead: true });
+    items.push(...page.items);
+    startKey = page.lastKey;
+  } while (startKey);
+  return items;
+}
+
+/** Reads items by key, 100 per request, retrying what DynamoDB leaves unprocessed. Missing items are absent. */
+export async function batchGetAll(keys: ReadonlyArray<{ PK: string; SK: string }>, options: { consistent?: boolean; projection?: string } = {}): Promise<Item[]> {
+  const found: Item[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, unknown>[] = keys.slice(i, i + 100).map(({ PK, SK }) => ({ PK, SK }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const out = await db().send(
+        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: options.consistent, ProjectionExpression: options.projection } } }),
+      );
+      found.push(...(out.Responses?.[tableName()] ?? []));
+      pending = (out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      if (pending.length) await backoff(attempt);
+    }
+  }
+  return found;
+}
+
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** Writes puts and deletes `perBatch` at a time (25 at most), retrying what DynamoDB leaves unprocessed. */
+export async function batchWriteAll(requests: readonly WriteRequest[], perBatch = 25): Promise<void> {
+  for (let i = 0; i < requests.length; i += perBatch) {
+    let pending = requests.slice(i, i + perBatch);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const out = await db().send(new BatchWriteCommand({ RequestItems: { [tableName()]: [...pending] } }));
+      pending = (out.UnprocessedItems?.[tableName()] as WriteRequest[] | undefined) ?? [];
+      if (pending.length) await backoff(attempt);
+    }
+  }
+}
+
+export const deleteRequests = (keys: ReadonlyArray<{ PK: string; SK: string }>): WriteRequest[] => keys.map(({ PK, SK }) => ({ DeleteRequest: { Key: { PK, SK } } }));

@@ -1,11 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice, RecurringInvoice } from '../domain/invoice.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
-import { db, isTransactionConflict, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
+import { db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
   clientPk,
-  companyPk,
-  counterSk,
   INVOICE_SK_PREFIX,
   invoicesByDuePk,
   invoicesByDueSk,
@@ -17,11 +15,8 @@ import {
   refSk,
 } from './keys.js';
 import { balanceUpdate, clientOfObject } from './ledger.js';
+import { writeWithCounter } from './counters.js';
 
-async function readInvoiceCounter(companyId: string): Promise<number> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk('invoice') }, ConsistentRead: true }));
-  return (out.Item?.value as number | undefined) ?? 0;
-}
 
 /** The invoice item with its index keys: every invoice in GSI1 by due date, open ones also in GSI2. */
 function invoiceItem(companyId: string, invoice: Invoice): Item {
@@ -38,18 +33,6 @@ function invoiceItem(companyId: string, invoice: Invoice): Item {
   };
 }
 
-function counterUpdate(companyId: string, seen: number): TransactItem {
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: { PK: companyPk(companyId), SK: counterSk('invoice') },
-      UpdateExpression: 'SET #v = :next',
-      ConditionExpression: seen === 0 ? 'attribute_not_exists(#v) OR #v = :seen' : '#v = :seen',
-      ExpressionAttributeNames: { '#v': 'value' },
-      ExpressionAttributeValues: { ':next': seen + 1, ':seen': seen },
-    },
-  };
-}
 
 /** What an opened invoice adds to the client's balance in its currency. */
 const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: invoice.paid, due: invoice.status === 'open' ? invoice.due : 0 });
@@ -58,27 +41,13 @@ const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: in
  * Runs `build` with the next invoice number until the counter's condition holds: numbers are assigned inside the
  * transaction that opens the invoice, so they are gapless and never reused.
  */
-async function withNextNumber(companyId: string, build: (number: number) => TransactItem[]): Promise<number> {
-  for (let attempt = 0; attempt < 60; attempt++) {
-    // Full-jitter backoff, so a burst of opens spreads out instead of colliding on the counter again.
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** attempt)));
-    const seen = await readInvoiceCounter(companyId);
-    let raced = false;
-    try {
-      await transact([counterUpdate(companyId, seen), ...build(seen + 1)], (index) => {
-        if (index === 0) {
-          raced = true;
-          return new ConflictError('invoice number race');
-        }
-        return new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' });
-      });
-      return seen + 1;
-    } catch (error) {
-      if (raced || isTransactionConflict(error)) continue;
-      throw error;
-    }
-  }
-  throw new ConflictError('Too many invoices are being opened at once; retry.', { code: 'busy' });
+function withNextNumber(companyId: string, build: (number: number) => TransactItem[]): Promise<number> {
+  return writeWithCounter(companyId, 'invoice', (seen) => ({
+    next: seen + 1,
+    items: build(seen + 1),
+    result: seen + 1,
+    onConditionFailed: () => new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
+  }));
 }
 
 /** Stores a new invoice (and optionally the recurring series it starts). An open one gets its number here. */

@@ -1,9 +1,9 @@
-import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice, Transaction } from '../domain/invoice.js';
 import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
-import { db, isTransactionConflict, queryPage, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, isTransactionConflict, queryAll, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
 import {
   balanceSk,
   BALANCE_SK_PREFIX,
@@ -27,16 +27,6 @@ export interface LoadedLedger {
   transactions: Map<string, Transaction>;
 }
 
-async function queryAll(pk: string, prefix: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await queryPage({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': prefix }, ExclusiveStartKey: startKey, ConsistentRead: true });
-    items.push(...page.items);
-    startKey = page.lastKey;
-  } while (startKey);
-  return items;
-}
 
 /** Reads a client's invoices, transactions and credit into the ledger's state (strongly consistent). */
 export async function loadLedger(companyId: string, clientId: string): Promise<LoadedLedger> {
@@ -52,7 +42,7 @@ export async function loadLedger(companyId: string, clientId: string): Promise<L
 export async function loadLedgerPart(companyId: string, clientId: string, ids: { invoiceIds?: readonly string[]; transactionIds?: readonly string[] }): Promise<LoadedLedger> {
   const pk = clientPk(companyId, clientId);
   const keys = [...new Set(ids.invoiceIds ?? [])].map((id) => ({ PK: pk, SK: invoiceSk(id) })).concat([...new Set(ids.transactionIds ?? [])].map((id) => ({ PK: pk, SK: transactionSk(id) })));
-  const [items, balanceItems] = await Promise.all([batchGetConsistent(keys), queryAll(pk, BALANCE_SK_PREFIX)]);
+  const [items, balanceItems] = await Promise.all([batchGetAll(keys, { consistent: true }), queryAll(pk, BALANCE_SK_PREFIX)]);
   return toLoaded(
     items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX)),
     items.filter((i) => String(i.SK).startsWith(TRANSACTION_SK_PREFIX)),
@@ -74,19 +64,6 @@ export async function loadLedgerForTransaction(companyId: string, clientId: stri
   }
 }
 
-async function batchGetConsistent(keys: Array<{ PK: string; SK: string }>): Promise<Item[]> {
-  const found: Item[] = [];
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
-    for (let round = 0; pending.length > 0; round++) {
-      const out = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
-      found.push(...(out.Responses?.[tableName()] ?? []));
-      pending = (out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      if (pending.length) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
-    }
-  }
-  return found;
-}
 
 function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: Item[]): LoadedLedger {
   const invoices = new Map(invoiceItems.map((i) => [i.id as string, stripKeys(i) as unknown as Invoice]));

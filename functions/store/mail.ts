@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmailAttachment } from '../adapters/mailer/port.js';
 import type { EmailTemplate, EmailTemplateName } from '../domain/email/templates.js';
 import type { Actor } from './client-records.js';
-import { db, tableName, transact, type Item, type Page } from './dynamo.js';
+import { batchGetAll, batchWriteAll, db, deleteRequests, queryAll, tableName, transact, type Item, type Page } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
 import { getServices } from '../services.js';
@@ -100,48 +100,8 @@ function partsOf(bytes: Buffer): Buffer[] {
   return parts.length ? parts : [Buffer.alloc(0)];
 }
 
-async function batchPut(items: Item[]): Promise<void> {
-  // Parts are up to 300 KB each: a few per batch keeps the request far under BatchWriteItem's 16 MB.
-  for (let i = 0; i < items.length; i += 10) {
-    let requests = items.slice(i, i + 10).map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      const out = await db().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
-      requests = (out.UnprocessedItems?.[tableName()] as typeof requests | undefined) ?? [];
-      if (requests.length) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-    }
-  }
-}
 
-async function batchDelete(keys: Key[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 25) {
-    let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      const out = await db().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
-      requests = (out.UnprocessedItems?.[tableName()] as typeof requests | undefined) ?? [];
-      if (requests.length) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-    }
-  }
-}
 
-/** Every item of one partition whose SK starts with `prefix`, in SK order. */
-async function queryAll(pk: string, prefix: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
 
 const joinParts = (items: Item[]) => Buffer.concat(items.map((item) => Buffer.from(item.data as Uint8Array)));
 
@@ -400,16 +360,8 @@ export async function suppressAddress(companyId: string, suppression: Suppressio
 /** The addresses among `emails` (lower-cased) that are suppressed in the company. */
 export async function suppressedAmong(companyId: string, emails: readonly string[]): Promise<Set<string>> {
   const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()))];
-  const found = new Set<string>();
-  for (let i = 0; i < wanted.length; i += 100) {
-    let keys: Record<string, unknown>[] = wanted.slice(i, i + 100).map((email) => ({ PK: suppressionPk(companyId, email), SK: suppressionSk }));
-    for (let round = 0; keys.length > 0 && round < 10; round++) {
-      const out = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'email' } } }));
-      for (const item of out.Responses?.[tableName()] ?? []) found.add(item.email as string);
-      keys = (out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      if (keys.length) await new Promise((r) => setTimeout(r, 25 * 2 ** round));
-    }
-  }
+  const items = await batchGetAll(wanted.map((email) => ({ PK: suppressionPk(companyId, email), SK: suppressionSk })), { consistent: true, projection: 'email' });
+  const found = new Set(items.map((item) => item.email as string));
   return found;
 }
 
@@ -502,7 +454,8 @@ export async function putCompanyTemplate(companyId: string, name: EmailTemplateN
     const body = Buffer.from(JSON.stringify({ subject: template.subject, html: template.html, text: template.text }));
     const inline = body.length + 1_000 <= INLINE_ITEM_LIMIT;
     const parts = inline ? [] : partsOf(body);
-    await batchPut(parts.map((data, part) => ({ PK: pk, SK: templatePartSk(name, generation, part), entity: 'templatePart', data })));
+    // Parts are up to 300 KB each: 10 per batch keeps a request far under BatchWriteItem's 16 MB.
+    await batchWriteAll(parts.map((data, part) => ({ PutRequest: { Item: { PK: pk, SK: templatePartSk(name, generation, part), entity: 'templatePart', data } } })), 10);
     const updatedAt = new Date().toISOString();
     const version = currentVersion + 1;
     try {
@@ -537,7 +490,7 @@ export async function putCompanyTemplate(companyId: string, name: EmailTemplateN
 }
 
 async function deleteTemplateParts(name: string, generation: string, count: number, pk: string): Promise<void> {
-  await batchDelete(Array.from({ length: count }, (_, part) => ({ PK: pk, SK: templatePartSk(name, generation, part) })));
+  await batchWriteAll(deleteRequests(Array.from({ length: count }, (_, part) => ({ PK: pk, SK: templatePartSk(name, generation, part) }))));
 }
 
 /** Removes the company's version of a template (the default applies again). Returns false when there was none. */
@@ -545,7 +498,7 @@ export async function deleteCompanyTemplate(companyId: string, name: EmailTempla
   const pk = companyPk(companyId);
   const current = (await db().send(new GetCommand({ TableName: tableName(), Key: { PK: pk, SK: templateSk(name) }, ConsistentRead: true }))).Item;
   if (!current) return false;
-  await batchDelete([{ PK: pk, SK: templateSk(name) }]);
+  await batchWriteAll(deleteRequests([{ PK: pk, SK: templateSk(name) }]));
   if (((current.parts as number | undefined) ?? 0) > 0) await deleteTemplateParts(name, current.generation as string, current.parts as number, pk);
   return true;
 }

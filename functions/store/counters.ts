@@ -1,0 +1,64 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../http/errors.js';
+import { db, isTransactionConflict, tableName, transact, type TransactItem } from './dynamo.js';
+import { companyPk, counterSk } from './keys.js';
+
+/** Per-company counters: client numbers and (gapless) invoice numbers. */
+export type CounterName = 'client' | 'invoice';
+
+/** Each concurrent writer loses at most once per winner, so a burst of N needs up to N attempts. */
+const ATTEMPTS = 60;
+
+/** Full-jitter backoff between attempts, capped at 100 ms, so a burst spreads out instead of colliding again. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
+
+async function readCounter(companyId: string, name: CounterName): Promise<number> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk(name) }, ConsistentRead: true }));
+  return (out.Item?.value as number | undefined) ?? 0;
+}
+
+export interface CounterWrite<T> {
+  /** The counter's value after the write. */
+  next: number;
+  items: TransactItem[];
+  result: T;
+  /** The error for a failed condition on `items[index]`. */
+  onConditionFailed: (index: number) => Error;
+}
+
+/**
+ * Writes `build(seen)`'s items in one transaction with the counter moved from `seen` to `next`, conditioned on the
+ * counter still being `seen`: the value is taken inside the write that uses it, so it is never skipped or reused.
+ * A lost race (another writer moved the counter, or DynamoDB cancelled a colliding transaction) is re-read and
+ * retried; after many losses the answer is a 409 `busy`.
+ */
+export async function writeWithCounter<T>(companyId: string, name: CounterName, build: (seen: number) => CounterWrite<T>): Promise<T> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt > 0) await backoff(attempt);
+    const seen = await readCounter(companyId, name);
+    const write = build(seen);
+    const counter: TransactItem = {
+      Update: {
+        TableName: tableName(),
+        Key: { PK: companyPk(companyId), SK: counterSk(name) },
+        UpdateExpression: 'SET #v = :next',
+        ConditionExpression: seen === 0 ? 'attribute_not_exists(#v) OR #v = :seen' : '#v = :seen',
+        ExpressionAttributeNames: { '#v': 'value' },
+        ExpressionAttributeValues: { ':next': write.next, ':seen': seen },
+      },
+    };
+    let raced = false;
+    try {
+      await transact([counter, ...write.items], (index) => {
+        if (index > 0) return write.onConditionFailed(index - 1);
+        raced = true;
+        return new ConflictError(`${name} counter race`);
+      });
+      return write.result;
+    } catch (error) {
+      if (raced || isTransactionConflict(error)) continue;
+      throw error;
+    }
+  }
+  throw new ConflictError(`Too many ${name}s are being numbered at once; retry.`, { code: 'busy' });
+}
