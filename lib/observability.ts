@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { BillowApi } from './api.js';
 import type { BillowTable } from './data.js';
 import type { BillowFunction } from './function.js';
-import { METRIC, type MetricName } from '../functions/http/metrics.js';
+import { METRIC, type MetricName } from '../functions/observability/metrics.js';
 
 export interface BillowObservabilityProps {
   api: BillowApi;

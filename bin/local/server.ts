@@ -2,9 +2,9 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { verifyLocalToken } from '../../functions/adapters/identity/local.js';
-import { AuthenticationError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from '../../functions/http/errors.js';
+import { NotAuthenticatedError, NotFoundError, TooLargeError } from '../../functions/domain/errors.js';
 import { MAX_BODY_BYTES, type ApiEvent } from '../../functions/http/pipeline.js';
-import { problemResponse } from '../../functions/http/problem.js';
+import { MethodNotAllowedError, problemResponse } from '../../functions/http/problem.js';
 import { routeKey, type AnyRoute, type ApiArea } from '../../functions/http/route.js';
 
 type AreaHandler = (event: ApiEvent, context: Context) => Promise<unknown>;
@@ -92,7 +92,7 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError('The request body is over 1 MiB.');
+        if (size > MAX_BODY_BYTES) throw new TooLargeError('The request body is over 1 MiB.');
         chunks.push(chunk as Buffer);
       }
       const rawBody = Buffer.concat(chunks);
@@ -111,11 +111,11 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
       if (match.route.access !== 'public') {
         const header = req.headers.authorization ?? '';
         const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-        if (!token) throw new AuthenticationError();
+        if (!token) throw new NotAuthenticatedError();
         try {
           claims = Object.fromEntries(Object.entries(await verifyLocalToken(token)).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
         } catch {
-          throw new AuthenticationError('The token is invalid or expired.');
+          throw new NotAuthenticatedError('The token is invalid or expired.');
         }
       }
 

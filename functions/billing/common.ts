@@ -4,11 +4,11 @@ import { todayIn } from '../domain/dates.js';
 import { newId } from '../domain/ids.js';
 import type { InvoiceLine } from '../domain/invoice.js';
 import { computeInvoiceAmounts } from '../domain/invoice-math.js';
-import { LEDGER_ERROR_STATUS, type LedgerRuleError } from '../domain/ledger.js';
+import { LEDGER_ERROR_KIND, type LedgerRuleError } from '../domain/ledger.js';
 import { MoneyRangeError } from '../domain/money.js';
 import { lineAmount, parseQuantity } from '../domain/quantity.js';
 import { pickTaxRate } from '../domain/tax.js';
-import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from '../http/errors.js';
+import { ConcurrentChangeError, RuleViolationError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { CompanyPrincipal, Principal } from '../http/route.js';
 
 export const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
@@ -20,21 +20,20 @@ export function assertVisibleTo(principal: Principal | null, clientId: string, w
   if (principal?.role === 'client' && principal.clientId !== clientId) throw new NotFoundError(`No such ${what}.`);
 }
 
-/** Maps a ledger rule error to the HTTP error API.md gives it. */
-export function ledgerHttpError(error: LedgerRuleError): Error {
-  const status = LEDGER_ERROR_STATUS[error.code];
+/** Turns a ledger rule error into the Billow error of its kind. */
+export function ledgerError(error: LedgerRuleError): Error {
   const code = error.code.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
-  switch (status) {
-    case 400: {
+  switch (LEDGER_ERROR_KIND[error.code]) {
+    case 'invalid': {
       const path = 'field' in error ? error.field : error.code === 'ApplicationsExceedPayment' ? 'apply' : error.code === 'CurrencyMismatch' ? 'currency' : '(body)';
       return new ValidationError(error.message, [{ path, message: error.message }]);
     }
-    case 404:
+    case 'not_found':
       return new NotFoundError(error.message);
-    case 409:
+    case 'conflict':
       return new ConflictError(error.message, { code });
-    default:
-      return new BusinessRuleError(error.message, { code });
+    case 'rule':
+      return new RuleViolationError(error.message, { code });
   }
 }
 
@@ -111,7 +110,7 @@ export async function withRetries<T>(step: () => Promise<T>, attempts = 60): Pro
     try {
       return await step();
     } catch (error) {
-      if (!(error instanceof ConflictError) || error.code !== 'concurrent_change' || attempt >= attempts) throw error;
+      if (!(error instanceof ConcurrentChangeError) || attempt >= attempts) throw error;
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** attempt)));
     }
   }

@@ -5,7 +5,7 @@ import { invoiceView, type Invoice, type RecurringInvoice } from '../domain/invo
 import { planInvoiceVoid } from '../domain/ledger.js';
 import { parseQuantity } from '../domain/quantity.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { ConflictError, NotFoundError, ValidationError } from '../http/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { requireClient } from '../store/clients.js';
@@ -14,7 +14,7 @@ import { deleteRecurring, findRecurring, insertInvoice, listInvoices, openDraft,
 import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
 import { RECURRING_SK_PREFIX } from '../store/keys.js';
 import { commitLedger, loadLedger } from '../store/ledger.js';
-import { assertCurrency, assertVisibleTo, companyOf, ledgerHttpError, priceLines, today, withRetries } from './common.js';
+import { assertCurrency, assertVisibleTo, companyOf, ledgerError, priceLines, today, withRetries } from './common.js';
 import { renderInvoiceDocument } from './documents.js';
 import { createInvoiceBody, listInvoicesQuery, updateInvoiceBody, updateRecurringBody } from './schemas.js';
 
@@ -196,7 +196,7 @@ export const invoiceRoutes = [
       await withRetries(async () => {
         const loaded = await loadLedger(companyId, first.clientId);
         const plan = planInvoiceVoid(loaded.state, first.id);
-        if (!plan.ok) throw ledgerHttpError(plan.error);
+        if (!plan.ok) throw ledgerError(plan.error);
         await commitLedger(companyId, first.clientId, plan.changes, { loaded, today: today(company), invoiceFields: { [first.id]: { voidedOn: today(company) } } });
       });
       return json(200, invoiceView(await requireInvoice(companyId, params.id)));

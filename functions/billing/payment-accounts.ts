@@ -4,7 +4,7 @@ import { achProblems, cardProblems } from '../domain/cards.js';
 import type { Client } from '../domain/client.js';
 import { newId } from '../domain/ids.js';
 import { GatewayTokenizeError, type PaymentDetails, type TokenizedPaymentMethod } from '../adapters/gateway/port.js';
-import { BusinessRuleError, NotFoundError, UpstreamError, ValidationError } from '../http/errors.js';
+import { ConcurrentChangeError, RuleViolationError, NotFoundError, UpstreamError, ValidationError } from '../domain/errors.js';
 import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { getServices } from '../services.js';
@@ -146,7 +146,7 @@ async function makeAutoDebit(companyId: string, client: Client, account: Payment
     });
   }
   await transact(items, (index) =>
-    index === 1 ? new BusinessRuleError('A disabled account cannot be the auto-debit account.', { code: 'account_disabled' }) : new BusinessRuleError('The client changed at the same time; retry.', { code: 'concurrent_change' }),
+    index === 1 ? new RuleViolationError('A disabled account cannot be the auto-debit account.', { code: 'account_disabled' }) : new ConcurrentChangeError('The client changed at the same time; retry.'),
   );
 }
 
@@ -276,7 +276,7 @@ export const paymentAccountRoutes = [
       const companyId = companyOf(principal);
       const client = await requireClient(companyId, params.id);
       const account = await requirePaymentAccount(companyId, client.id, params.paId);
-      if (account.status !== 'active') throw new BusinessRuleError('A disabled account cannot be the auto-debit account.', { code: 'account_disabled' });
+      if (account.status !== 'active') throw new RuleViolationError('A disabled account cannot be the auto-debit account.', { code: 'account_disabled' });
       await makeAutoDebit(companyId, client, account);
       return json(200, paymentAccountView(await requirePaymentAccount(companyId, client.id, account.id)));
     },

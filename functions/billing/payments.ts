@@ -5,7 +5,8 @@ import type { Client } from '../domain/client.js';
 import { newId } from '../domain/ids.js';
 import { transactionView, type PaymentMethod, type Transaction } from '../domain/invoice.js';
 import { planCreditApplication, planPayment, planPaymentVoid, planRefundChanges, type LedgerApplication } from '../domain/ledger.js';
-import { BusinessRuleError, ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../http/errors.js';
+import { ConcurrentChangeError, RuleViolationError, ConflictError, NotFoundError, UpstreamError, ValidationError } from '../domain/errors.js';
+import { problem } from '../http/problem.js';
 import { json, route, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { getServices } from '../services.js';
@@ -16,9 +17,9 @@ import { db, tableName } from '../store/dynamo.js';
 import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk, BALANCE_SK_PREFIX } from '../store/keys.js';
 import { MAX_TRANSACTION_ITEMS, clientOfObject, commitLedger, getTransaction, ledgerWriteSize, loadLedger, loadLedgerForTransaction, loadLedgerPart } from '../store/ledger.js';
 import { nowIso } from '../store/items.js';
-import { count, METRIC } from '../http/metrics.js';
+import { count, METRIC } from '../observability/metrics.js';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { assertPaymentCurrency, assertVisibleTo, companyOf, ledgerHttpError, today, withRetries } from './common.js';
+import { assertPaymentCurrency, assertVisibleTo, companyOf, ledgerError, today, withRetries } from './common.js';
 import { accountToken, assertPaymentDetails, requirePaymentAccount, storePaymentAccount, tokenize } from './payment-accounts.js';
 import { applyCreditsBody, makePaymentBody, recordPaymentBody, refundBody } from './schemas.js';
 import { paymentNotifications } from './notifications.js';
@@ -108,7 +109,7 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
   const draft = principal?.role === 'client' ? body.apply.find((a) => prechecked.state.invoices[a.invoiceId]?.status === 'draft') : undefined;
   if (draft) throw new NotFoundError(`Invoice ${draft.invoiceId} does not exist`);
   const precheck = planPayment(prechecked.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: body.apply });
-  if (!precheck.ok) throw ledgerHttpError(precheck.error);
+  if (!precheck.ok) throw ledgerError(precheck.error);
 
   const source = await resolveSource(companyId, client, body.source, date);
   const now = nowIso();
@@ -141,12 +142,12 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
     count(METRIC.paymentsDeclined);
     attempt = await settleAttempt(companyId, attempt, { status: 'declined', declineCode: result.declineCode ?? 'declined', failureMessage: result.message ?? null });
     await paymentNotifications.declined(companyId, client, attempt, principal);
-    throw new PaymentRequiredError(`The payment was declined${result.declineCode ? ` (${result.declineCode})` : ''}.`, { extensions: { transactionId: id, declineCode: result.declineCode ?? null } });
+    return { outcome: 'declined', attempt, declineCode: result.declineCode ?? null } as const;
   }
   if (result.status === 'failed') {
     count(METRIC.gatewayFailures);
-    await settleAttempt(companyId, attempt, { status: 'failed', failureMessage: result.message ?? 'Transient gateway failure' });
-    throw new UpstreamError('The payment gateway failed to process the payment; nothing was charged. Try again.', { extensions: { transactionId: id } });
+    attempt = await settleAttempt(companyId, attempt, { status: 'failed', failureMessage: result.message ?? 'Transient gateway failure' });
+    return { outcome: 'failed', attempt } as const;
   }
 
   // Approved: details asked to be saved are kept only now, so a declined card is never stored.
@@ -159,16 +160,16 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
       let plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply });
       conflict = undefined;
       if (!plan.ok) {
-        conflict = ledgerHttpError(plan.error);
+        conflict = ledgerError(plan.error);
         plan = planPayment(loaded.state, { transactionId: id, kind: 'charge', currency: body.currency, amount, date, apply: [] });
-        if (!plan.ok) throw ledgerHttpError(plan.error);
+        if (!plan.ok) throw ledgerError(plan.error);
       }
       await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: { ...attempt, gatewayReference: result.gatewayReference ?? null } } });
     });
   try {
     await commitApproved(body.apply);
   } catch (error) {
-    if (!(error instanceof ConflictError) || error.code !== 'concurrent_change') throw error;
+    if (!(error instanceof ConcurrentChangeError)) throw error;
     // The applications kept losing races with other payments: the money was taken, so it must be recorded —
     // as credit, which touches no invoice and so cannot keep losing.
     await commitApproved([]);
@@ -178,10 +179,10 @@ async function makePayment(companyId: string, client: Client, body: z.infer<type
   count(METRIC.paymentsApproved);
   if (conflict) {
     count(METRIC.paymentsKeptAsCredit);
-    throw new ConflictError(`${conflict.message} The charge succeeded and its full amount was kept as credit.`, { code: 'applied_as_credit', extensions: { transactionId: id } });
+    return { outcome: 'kept_as_credit', transaction: stored, reason: conflict.message } as const;
   }
   if (body.sendReceipt !== false) await paymentNotifications.receipt(companyId, client, stored, principal);
-  return stored;
+  return { outcome: 'approved', transaction: stored } as const;
 }
 
 async function recordPayment(companyId: string, client: Client, body: z.infer<typeof recordPaymentBody>, principal: Principal | null) {
@@ -193,7 +194,7 @@ async function recordPayment(companyId: string, client: Client, body: z.infer<ty
   await withRetries(async () => {
     const loaded = await loadLedgerPart(companyId, client.id, { invoiceIds: (body.apply ?? []).map((a) => a.invoiceId) });
     const plan = planPayment(loaded.state, { transactionId: id, kind: 'offline', currency: body.currency, amount: body.amount, date, apply: body.apply ?? [] });
-    if (!plan.ok) throw ledgerHttpError(plan.error);
+    if (!plan.ok) throw ledgerError(plan.error);
     const fields: Partial<Transaction> = { method: body.type, paymentAccountId: null, reference: body.reference ?? null, gatewayReference: null, declineCode: null, failureMessage: null, refunds: [], voidedOn: null, createdAt: now };
     await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: fields } });
   });
@@ -221,10 +222,22 @@ export const paymentRoutes = [
     params: idParam,
     body: makePaymentBody,
     successStatus: 201,
-    handle: async ({ principal, params, body }) => {
+    handle: async ({ principal, params, body, requestId }) => {
       const companyId = companyOf(principal);
       const client = await requireClient(companyId, params.id);
-      return json(201, transactionView(await makePayment(companyId, client, body, principal)));
+      const result = await makePayment(companyId, client, body, principal);
+      switch (result.outcome) {
+        case 'approved':
+          return json(201, transactionView(result.transaction));
+        case 'kept_as_credit':
+          return problem(409, 'applied_as_credit', 'Conflict', `${result.reason} The charge succeeded and its full amount was kept as credit.`, { transactionId: result.transaction.id });
+        case 'declined': {
+          const { declineCode } = result;
+          return problem(402, 'payment_declined', 'Payment declined', `The payment was declined${declineCode ? ` (${declineCode})` : ''}.`, { transactionId: result.attempt.id, declineCode });
+        }
+        case 'failed':
+          return problem(502, 'upstream_failure', 'Upstream failure', 'The payment gateway failed to process the payment; nothing was charged. Try again.', { transactionId: result.attempt.id }, requestId);
+      }
     },
   }),
   route({
@@ -280,7 +293,7 @@ export const paymentRoutes = [
       await withRetries(async () => {
         const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
         const plan = planPaymentVoid(loaded.state, txn.id);
-        if (!plan.ok) throw ledgerHttpError(plan.error);
+        if (!plan.ok) throw ledgerError(plan.error);
         await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: today(company), transactionFields: { [txn.id]: { voidedOn: today(company) } } });
       });
       return json(200, transactionView((await getTransaction(companyId, txn.clientId, txn.id))!));
@@ -305,17 +318,17 @@ export const paymentRoutes = [
         const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
         const current = loaded.transactions.get(txn.id)!;
         const plan = planRefundChanges(loaded.state, txn.id, body.amount);
-        if (!plan.ok) throw ledgerHttpError(plan.error);
+        if (!plan.ok) throw ledgerError(plan.error);
         // Checked before the gateway moves money: a refund the ledger could not record in one transaction must not happen.
         if (ledgerWriteSize(plan.changes) > MAX_TRANSACTION_ITEMS) {
-          throw new BusinessRuleError('This refund would reopen too many invoices at once; refund a smaller amount, then the rest.', { code: 'refund_too_spread' });
+          throw new RuleViolationError('This refund would reopen too many invoices at once; refund a smaller amount, then the rest.', { code: 'refund_too_spread' });
         }
         // The key names the refund by what was refunded before it, so a retry of the same refund is one refund.
         const refund = await getServices().gateway.refund({ gatewayReference: current.gatewayReference ?? '', amount: plan.plan.amount, idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}` });
         // Another refund of this charge, of another amount, holds the key: it commits first, then this one re-plans.
-        if (refund.keyConflict) throw new ConflictError('Another refund of this payment is being made; nothing was refunded. Try again.', { code: 'concurrent_change' });
+        if (refund.keyConflict) throw new ConcurrentChangeError('Another refund of this payment is being made; nothing was refunded. Try again.');
         if (refund.status !== 'succeeded') count(METRIC.gatewayFailures);
-        if (refund.status !== 'succeeded') throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { extensions: { transactionId: txn.id } });
+        if (refund.status !== 'succeeded') throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { transactionId: txn.id });
         await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: { refunds: [...(current.refunds ?? []), { amount: plan.plan.amount, date, at: nowIso() }] } } });
       });
       count(METRIC.refunds);
@@ -363,7 +376,7 @@ export const paymentRoutes = [
           if (!plan.ok) {
             // A later round finding the invoice paid by the earlier ones is the end, not an error.
             if (applied.length && plan.error.code === 'InvoiceNotOpen') return [];
-            throw ledgerHttpError(plan.error);
+            throw ledgerError(plan.error);
           }
           if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
           return plan.applied;

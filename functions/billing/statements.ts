@@ -11,7 +11,7 @@ import { assertCurrency, companyOf, today } from './common.js';
 import { renderInvoiceDocument, renderStatementDocument } from './documents.js';
 import { buildStatement, defaultPeriod } from './statement.js';
 import { statementQuery } from './schemas.js';
-import { ValidationError } from '../http/errors.js';
+import { ValidationError } from '../domain/errors.js';
 import type { Principal } from '../http/route.js';
 import type { z } from 'zod';
 

@@ -2,7 +2,7 @@ import { clientListRoute } from './list-route.js';
 import { z } from 'zod';
 import type { Phone } from '../domain/client.js';
 import { newId } from '../domain/ids.js';
-import { ValidationError } from '../http/errors.js';
+import { ValidationError } from '../domain/errors.js';
 import { idParam } from '../http/schemas.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { deleteRecord, putRecord, replaceRecord, requireRecord } from '../store/client-records.js';

@@ -1,7 +1,7 @@
 import { clientListRoute } from './list-route.js';
 import type { ClientStatus } from '../domain/client.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { BillowError, NotFoundError, ValidationError } from '../http/errors.js';
+import { BillowError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { problemResponse } from '../http/problem.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';

@@ -3,7 +3,7 @@ import { defaultFax, hasRequiredName, type Client, type ClientStatus } from '../
 import type { Company } from '../domain/company.js';
 import { newId } from '../domain/ids.js';
 import { resolveSettings, type GroupSettings } from '../domain/settings.js';
-import { BusinessRuleError, NotFoundError, ValidationError, type FieldError } from '../http/errors.js';
+import { RuleViolationError, NotFoundError, ValidationError, type FieldError } from '../domain/errors.js';
 import type { Principal } from '../http/route.js';
 import { getServices } from '../services.js';
 import { claimMerge, deleteClientPartition, moveClientPartition, releaseMerge } from '../store/client-partition.js';
@@ -291,8 +291,8 @@ export async function mergeClients(companyId: string, sourceId: string, targetId
 }
 
 export async function loginAs(companyId: string, client: Client, principal: Principal | null) {
-  if (!client.username || !client.userId) throw new BusinessRuleError('This client has no login.', { code: 'no_login' });
-  if (client.status !== 'active') throw new BusinessRuleError('This account is not active.', { code: 'client_not_active' });
+  if (!client.username || !client.userId) throw new RuleViolationError('This client has no login.', { code: 'no_login' });
+  if (client.status !== 'active') throw new RuleViolationError('This account is not active.', { code: 'client_not_active' });
   const issued = await getServices().identity.issueToken(companyId, client.username);
   await recordActivity(companyId, client.id, actorOf(principal), 'client.login_as', {});
   return issued;
@@ -310,7 +310,7 @@ export function setPasswordUrl(token: string): string {
  * exists only in the link handed to the mailer.
  */
 export async function createSetPasswordLink(companyId: string, client: Client, principal: Principal | null): Promise<{ url: string; token: string; expiresAt: string }> {
-  if (!client.username || !client.userId) throw new BusinessRuleError('This client has no login.', { code: 'no_login' });
+  if (!client.username || !client.userId) throw new RuleViolationError('This client has no login.', { code: 'no_login' });
   const token = randomBytes(32).toString('base64url');
   const expires = Math.floor(Date.now() / 1000) + SET_PASSWORD_TOKEN_HOURS * 3600;
   await putPasswordToken(tokenHash(token), { companyId, clientId: client.id, username: client.username }, expires);

@@ -4,7 +4,7 @@ import { groupView, type Group } from '../domain/group.js';
 import { newId } from '../domain/ids.js';
 import { DEFAULT_GROUP_SETTINGS, mergeOverrides, type GroupSettings } from '../domain/settings.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
-import { ConflictError, ValidationError } from '../http/errors.js';
+import { ConflictError, ValidationError } from '../domain/errors.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { getServices } from '../services.js';

@@ -84,7 +84,7 @@ export interface LedgerChanges {
   credits: CreditChange[];
 }
 
-/** A broken business rule. `code` is stable; `LEDGER_ERROR_STATUS` gives the HTTP status API.md assigns it. */
+/** A broken business rule. `code` is stable; `LEDGER_ERROR_KIND` says what sort of refusal it is. */
 export type LedgerRuleError =
   | { code: 'InvalidAmount'; message: string; field: string }
   | { code: 'ApplicationsExceedPayment'; message: string; applied: MinorUnits; amount: MinorUnits }
@@ -101,20 +101,25 @@ export type LedgerRuleError =
 
 export type LedgerErrorCode = LedgerRuleError['code'];
 
-/** The status API.md gives each rule error (400 malformed, 404 unknown, 409 wrong state, 422 over the limit). */
-export const LEDGER_ERROR_STATUS: Record<LedgerErrorCode, 400 | 404 | 409 | 422> = {
-  InvalidAmount: 400,
-  ApplicationsExceedPayment: 400,
-  CurrencyMismatch: 400,
-  DuplicateTransaction: 409,
-  InvoiceNotFound: 404,
-  TransactionNotFound: 404,
-  InvoiceNotOpen: 409,
-  OverApplication: 409,
-  NotVoidable: 409,
-  NotRefundable: 409,
-  RefundTooLarge: 422,
-  InvoiceNotVoidable: 409,
+/**
+ * What sort of refusal each rule error is: `invalid` input, an unknown object (`not_found`), a `conflict` with the
+ * current state (the invoice is not open), or a `rule` the request breaks (more than is left to refund).
+ */
+export type LedgerErrorKind = 'invalid' | 'not_found' | 'conflict' | 'rule';
+
+export const LEDGER_ERROR_KIND: Record<LedgerErrorCode, LedgerErrorKind> = {
+  InvalidAmount: 'invalid',
+  ApplicationsExceedPayment: 'invalid',
+  CurrencyMismatch: 'invalid',
+  DuplicateTransaction: 'conflict',
+  InvoiceNotFound: 'not_found',
+  TransactionNotFound: 'not_found',
+  InvoiceNotOpen: 'conflict',
+  OverApplication: 'conflict',
+  NotVoidable: 'conflict',
+  NotRefundable: 'conflict',
+  RefundTooLarge: 'rule',
+  InvoiceNotVoidable: 'conflict',
 };
 
 export type LedgerDecision<T> = ({ ok: true; changes: LedgerChanges } & T) | { ok: false; error: LedgerRuleError };

@@ -1,6 +1,6 @@
 import type { SNSEvent } from 'aws-lambda';
-import { count, metrics, METRIC } from '../http/metrics.js';
-import { logger } from '../http/logger.js';
+import { count, metrics, METRIC } from '../observability/metrics.js';
+import { logger } from '../observability/logger.js';
 import { getClient } from '../store/clients.js';
 import { changeMailStatus, clientOfMail, findMailByMessageId, getMailEntry, markClientEmailSuppressed, suppressAddress, type MailPointer, type MailStatus } from '../store/mail.js';
 

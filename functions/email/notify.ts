@@ -1,12 +1,12 @@
 import type { EmailAttachment } from '../adapters/mailer/port.js';
-import { count, METRIC } from '../http/metrics.js';
+import { count, METRIC } from '../observability/metrics.js';
 import type { Client } from '../domain/client.js';
 import { htmlToText, sanitizeEmailHtml } from '../domain/email/sanitize.js';
 import { DEFAULT_EMAIL_TEMPLATES, renderTemplate, templatePlaceholders, type EmailTemplate, type EmailTemplateName, type TemplateVariables } from '../domain/email/templates.js';
 import { newId } from '../domain/ids.js';
 import { formatMoney } from '../domain/money.js';
-import { BusinessRuleError, ValidationError } from '../http/errors.js';
-import { logger } from '../http/logger.js';
+import { RuleViolationError, ValidationError } from '../domain/errors.js';
+import { logger } from '../observability/logger.js';
 import { getServices } from '../services.js';
 import { listRecords, type Actor } from '../store/client-records.js';
 import { getClient } from '../store/clients.js';
@@ -161,7 +161,7 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
       logger.info('automatic mail not sent: no deliverable recipient', log);
       return null;
     }
-    throw new BusinessRuleError('The client has no email address; give the recipients in `to` or `contactIds`.', { code: 'no_recipient' });
+    throw new RuleViolationError('The client has no email address; give the recipients in `to` or `contactIds`.', { code: 'no_recipient' });
   }
 
   const company = await requireCompany(companyId);

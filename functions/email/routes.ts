@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_EMAIL_TEMPLATES, EMAIL_TEMPLATE_NAMES, EMAIL_TEMPLATE_VARIABLES, emailTemplateSchema, isEmailTemplateName, type EmailTemplateName } from '../domain/email/templates.js';
 import { actorOf } from '../clients/service.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { email, idParam, requiredText } from '../http/schemas.js';
 import { requireClient } from '../store/clients.js';

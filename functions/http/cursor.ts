@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { getServices } from '../services.js';
-import { ValidationError } from './errors.js';
+import { ValidationError } from '../domain/errors.js';
 
 /**
  * Opaque list cursors: the DynamoDB key to continue from, signed together with the list's scope (tenant, list

@@ -4,7 +4,7 @@ import { getServices } from '../services.js';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../store/dynamo.js';
 import { idempotencyPk, idempotencySk } from '../store/keys.js';
-import { BusinessRuleError, ConflictError, ValidationError } from './errors.js';
+import { RuleViolationError, ConflictError, ValidationError } from '../domain/errors.js';
 import type { HttpResponse } from './route.js';
 
 const RETENTION_SECONDS = 24 * 3600;
@@ -104,7 +104,7 @@ export async function claimIdempotencyKey(scope: string, key: string, fingerprin
   const existing = (await db().send(new GetCommand({ TableName: tableName(), Key, ConsistentRead: true }))).Item as IdempotencyRecord | undefined;
   if (!existing) return claimIdempotencyKey(scope, key, fingerprint);
   if (existing.requestHash !== fingerprint) {
-    throw new BusinessRuleError('This Idempotency-Key was used with a different request (method, path or body).', { code: 'idempotency_key_reused' });
+    throw new RuleViolationError('This Idempotency-Key was used with a different request (method, path or body).', { code: 'idempotency_key_reused' });
   }
   if (existing.status === 'completed' && existing.response) {
     const response = unpackResponse(existing.response);

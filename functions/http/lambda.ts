@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { logger } from './logger.js';
-import { metrics } from './metrics.js';
+import { logger } from '../observability/logger.js';
+import { metrics } from '../observability/metrics.js';
 import { createDispatcher, type ApiEvent } from './pipeline.js';
 import type { AnyRoute } from './route.js';
 

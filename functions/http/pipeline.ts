@@ -2,10 +2,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { z } from 'zod';
 import { principalFromClaims } from '../adapters/identity/claims.js';
 import { clientLoginStatus } from '../store/principals.js';
-import { AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
+import { NotAuthenticatedError, ForbiddenError, NotFoundError, TooLargeError, ValidationError } from '../domain/errors.js';
 import { claimIdempotencyKey, requestFingerprint } from './idempotency.js';
-import { logger } from './logger.js';
-import { count, METRIC } from './metrics.js';
+import { logger } from '../observability/logger.js';
+import { count, METRIC } from '../observability/metrics.js';
 import { problemResponse, validationErrorFromZod } from './problem.js';
 import { routeKey, type AnyRoute, type HttpResponse, type Principal } from './route.js';
 
@@ -51,20 +51,20 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | undefine
 async function authorise(route: AnyRoute, event: ApiEvent): Promise<Principal | null> {
   if (route.access === 'public') return null;
   const principal = principalFromClaims(event.requestContext.authorizer?.jwt?.claims);
-  if (!principal) throw new AuthenticationError();
+  if (!principal) throw new NotAuthenticatedError();
   // The role is checked before any id is looked at.
   if (!route.access.includes(principal.role)) throw new ForbiddenError(`A ${principal.role} token may not use this route.`);
   if (principal.role === 'client') {
     const status = await clientLoginStatus(principal.companyId!, principal.clientId!);
-    if (status === undefined) throw new AuthenticationError('This login no longer exists.');
-    if (status !== 'active') throw new AuthenticationError('This account is not active.');
+    if (status === undefined) throw new NotAuthenticatedError('This login no longer exists.');
+    if (status !== 'active') throw new NotAuthenticatedError('This account is not active.');
   }
   return principal;
 }
 
 function parseBody(route: AnyRoute, event: ApiEvent): unknown {
   const raw = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError('The request body is over 1 MiB.');
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new TooLargeError('The request body is over 1 MiB.');
   let parsed: unknown = undefined;
   if (raw.trim() !== '') {
     try {

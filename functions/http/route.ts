@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Principal, Role } from '../domain/principal.js';
 
-export type Role = 'operator' | 'staff' | 'client';
+export type { CompanyPrincipal, Principal, Role } from '../domain/principal.js';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
@@ -10,21 +12,6 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  */
 export const API_AREAS = ['platform', 'companies', 'clients', 'billing', 'email'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
-
-/** Who is calling, read from the verified token's claims. */
-export interface Principal {
-  role: Role;
-  userId: string;
-  username: string;
-  /** Absent for operators. */
-  companyId?: string;
-  /** Set for client tokens only. */
-  clientId?: string;
-}
-
-export interface CompanyPrincipal extends Principal {
-  companyId: string;
-}
 
 export interface HttpResponse {
   status: number;

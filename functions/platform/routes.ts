@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthenticationError } from '../http/errors.js';
+import { NotAuthenticatedError } from '../domain/errors.js';
 import { buildOpenApi } from '../http/openapi.js';
 import { json, route } from '../http/route.js';
 import { getServices } from '../services.js';
@@ -62,14 +62,14 @@ export const platformRoutes = [
     successStatus: 200,
     response: z.object({ token: z.string(), expiresIn: z.number() }),
     handle: async ({ body }) => {
-      const wrong = () => new AuthenticationError('The company, username or password is wrong.');
+      const wrong = () => new NotAuthenticatedError('The company, username or password is wrong.');
       if (body.companyId !== undefined && !(await getCompany(body.companyId))) throw wrong();
       const issued = await getServices().identity.authenticate(body.companyId, body.username, body.password);
       if (!issued) {
         // A deactivated client's login is disabled at the provider; say why rather than "wrong password".
         if (body.companyId !== undefined) {
           const status = await clientStatusForUsername(body.companyId, body.username);
-          if (status === 'inactive' || status === 'fraud') throw new AuthenticationError('This account is not active.');
+          if (status === 'inactive' || status === 'fraud') throw new NotAuthenticatedError('This account is not active.');
         }
         throw wrong();
       }

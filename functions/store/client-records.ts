@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../domain/ids.js';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import { db, queryPage, stripKeys, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { ACTIVITY_SK_PREFIX, activitySk, clientPk } from './keys.js';
 import { isConditionFailure, staleOrGone } from './items.js';

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type Client, type ClientStatus, type SortIndex } from '../domain/client.js';
-import { ConflictError, NotFoundError, ValidationError } from '../http/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { batchGetAll, db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { writeWithCounter } from './counters.js';

@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Company } from '../domain/company.js';
 import type { Group } from '../domain/group.js';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import { db, queryPage, stripKeys, tableName, transact, type Page } from './dynamo.js';
 import { companiesListPk, companyPk, companySk, groupSk } from './keys.js';
 import { isConditionFailure, staleOrGone } from './items.js';

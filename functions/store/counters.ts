@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../http/errors.js';
+import { ConflictError } from '../domain/errors.js';
 import { db, isTransactionConflict, tableName, transact, type TransactItem } from './dynamo.js';
 import { companyPk, counterSk } from './keys.js';
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { ConflictError } from '../http/errors.js';
+import { ConcurrentChangeError } from '../domain/errors.js';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
@@ -36,7 +36,7 @@ export async function transact(items: TransactItem[], onConditionFailed: (index:
       if (failed >= 0) throw onConditionFailed(failed);
     }
     if (isTransactionConflict(error)) {
-      throw new ConflictError('Another request was changing the same objects at that moment; nothing was written. Retry.', { code: 'concurrent_change' });
+      throw new ConcurrentChangeError();
     }
     throw error;
   }
@@ -47,7 +47,7 @@ export async function transact(items: TransactItem[], onConditionFailed: (index:
  * condition): safe to retry after re-reading.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  if (error instanceof ConflictError && error.code === 'concurrent_change') return true;
+  if (error instanceof ConcurrentChangeError) return true;
   const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
   if (e?.name === 'TransactionConflictException') return true;
   return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');

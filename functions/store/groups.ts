@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Group } from '../domain/group.js';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import { db, queryPage, stripKeys, tableName, type Page } from './dynamo.js';
 import { companyPk, GROUP_SK_PREFIX, groupSk } from './keys.js';
 import { isConditionFailure, staleOrGone } from './items.js';

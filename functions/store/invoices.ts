@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice, RecurringInvoice } from '../domain/invoice.js';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
   clientPk,
@@ -8,8 +8,8 @@ import {
   invoicesByDuePk,
   invoicesByDueSk,
   invoiceSk,
-  openInvoicesPk,
-  recurringDuePk,
+  openInvoiceIndexKeys,
+  recurringDueIndexKeys,
   recurringInvoiceSk,
   refPk,
   refSk,
@@ -27,7 +27,7 @@ function invoiceItem(companyId: string, invoice: Invoice): Item {
     entity: 'invoice',
     GSI1PK: invoicesByDuePk(companyId),
     GSI1SK: invoicesByDueSk(invoice.dateDue, invoice.id),
-    ...(invoice.status === 'open' ? { GSI2PK: openInvoicesPk(companyId), GSI2SK: `${invoice.dateDue}#${invoice.id}` } : {}),
+    ...openInvoiceIndexKeys(companyId, invoice),
     refs: [ref],
     ...invoice,
   };
@@ -170,7 +170,7 @@ function recurringItem(companyId: string, r: RecurringInvoice): Item {
     PK: clientPk(companyId, r.clientId),
     SK: recurringInvoiceSk(r.id),
     entity: 'recurringInvoice',
-    ...(r.status === 'active' && r.nextBillDate ? { GSI2PK: recurringDuePk(companyId), GSI2SK: `${r.nextBillDate}#${r.id}` } : {}),
+    ...recurringDueIndexKeys(companyId, r),
     refs: [{ PK: refPk(companyId, r.id), SK: refSk }],
     ...r,
   };

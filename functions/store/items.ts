@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 
 /** Every stored object carries these; `version` starts at 1 and grows by one on each change. */
 export interface Versioned {

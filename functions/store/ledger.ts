@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice, Transaction } from '../domain/invoice.js';
 import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConcurrentChangeError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { batchGetAll, db, isTransactionConflict, queryAll, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
 import {
   balanceSk,
@@ -10,7 +10,7 @@ import {
   clientPk,
   INVOICE_SK_PREFIX,
   invoiceSk,
-  openInvoicesPk,
+  openInvoiceIndexKeys,
   profileViewBalance,
   refPk,
   refSk,
@@ -125,7 +125,7 @@ export interface CommitOptions {
 /**
  * Writes a ledger plan in one DynamoDB transaction: each invoice and transaction conditioned on the values the plan
  * was made from, and the per-currency balances moved by the same amounts. A concurrent change makes a condition
- * fail and nothing is written (`ConflictError` with code `concurrent_change`): the caller reloads and plans again.
+ * fail and nothing is written (`ConcurrentChangeError`): the caller reloads and plans again.
  */
 export async function commitLedger(companyId: string, clientId: string, changes: LedgerChanges, options: CommitOptions): Promise<void> {
   const pk = clientPk(companyId, clientId);
@@ -163,10 +163,10 @@ export async function commitLedger(companyId: string, clientId: string, changes:
       sets.push(`#x${i} = :x${i}`);
     });
     let update = `SET ${sets.join(', ')}`;
-    // Only open invoices carry the automation's due-date index keys.
-    if (change.after.status === 'open') {
-      values[':g2pk'] = openInvoicesPk(companyId);
-      values[':g2sk'] = `${invoice.dateDue}#${invoice.id}`;
+    const dueIndex = openInvoiceIndexKeys(companyId, { ...invoice, status: change.after.status });
+    if (dueIndex) {
+      values[':g2pk'] = dueIndex.GSI2PK;
+      values[':g2sk'] = dueIndex.GSI2SK;
       update += ', GSI2PK = :g2pk, GSI2SK = :g2sk';
     } else {
       update += ' REMOVE GSI2PK, GSI2SK';
@@ -220,7 +220,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   }
   items.push(...(options.extraItems ?? []));
   if (items.length > MAX_TRANSACTION_ITEMS) throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
-  const concurrent = () => new ConflictError('Another payment or change touched these invoices at the same time; nothing was applied.', { code: 'concurrent_change' });
+  const concurrent = () => new ConcurrentChangeError('Another payment or change touched these invoices at the same time; nothing was applied.');
   try {
     await transact(items, concurrent);
   } catch (error) {

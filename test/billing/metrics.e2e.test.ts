@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { metrics } from '../../functions/http/metrics.js';
+import { metrics } from '../../functions/observability/metrics.js';
 import type { TestApi } from '../support/stack.js';
 import { type BillingApi, card, CARD_APPROVES, CARD_DECLINES, CARD_FAILS, expectStatus, newClient, startBillingApi } from './helpers.js';
 

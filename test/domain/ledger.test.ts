@@ -3,7 +3,7 @@ import {
   applyLedgerAction,
   commitChanges,
   emptyLedger,
-  LEDGER_ERROR_STATUS,
+  LEDGER_ERROR_KIND,
   ledgerViolations,
   planCreditApplication,
   planInvoiceVoid,
@@ -89,13 +89,13 @@ describe('payments', () => {
     expect(errorOf(paid, payment('txn_1', 100, []))).toMatchObject({ code: 'DuplicateTransaction' });
   });
 
-  it('maps every rule error to the status API.md gives it', () => {
-    expect(LEDGER_ERROR_STATUS.InvoiceNotOpen).toBe(409);
-    expect(LEDGER_ERROR_STATUS.OverApplication).toBe(409);
-    expect(LEDGER_ERROR_STATUS.ApplicationsExceedPayment).toBe(400);
-    expect(LEDGER_ERROR_STATUS.RefundTooLarge).toBe(422);
-    expect(LEDGER_ERROR_STATUS.NotVoidable).toBe(409);
-    expect(LEDGER_ERROR_STATUS.NotRefundable).toBe(409);
+  it('classifies every rule error the way API.md answers it (409 state conflicts, 400 invalid, 422 rules)', () => {
+    expect(LEDGER_ERROR_KIND.InvoiceNotOpen).toBe('conflict');
+    expect(LEDGER_ERROR_KIND.OverApplication).toBe('conflict');
+    expect(LEDGER_ERROR_KIND.ApplicationsExceedPayment).toBe('invalid');
+    expect(LEDGER_ERROR_KIND.RefundTooLarge).toBe('rule');
+    expect(LEDGER_ERROR_KIND.NotVoidable).toBe('conflict');
+    expect(LEDGER_ERROR_KIND.NotRefundable).toBe('conflict');
   });
 
   it('describes each change with before and after values for a conditional write', () => {

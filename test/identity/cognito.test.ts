@@ -5,7 +5,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CognitoIdentityProvider } from '../../functions/adapters/identity/cognito.js';
 import { hashAnswer, loginAsKey } from '../../functions/adapters/identity/login-as.js';
 import { defineAuthChallenge, verifyAuthChallenge } from '../../functions/identity-triggers/handler.js';
-import { ConflictError, NotFoundError, ThrottledError, ValidationError } from '../../functions/http/errors.js';
+import { ConflictError, NotFoundError, ThrottledError, ValidationError } from '../../functions/domain/errors.js';
+import { statusOf } from '../../functions/http/problem.js';
 import { db } from '../../functions/store/dynamo.js';
 import { useFreshTables } from '../support/tables.js';
 
@@ -86,7 +87,8 @@ describe('createUser', () => {
       .createUser({ username: 'alice', role: 'staff', companyId: CO, password: 'longenough' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error).toMatchObject({ status: 409, code: 'duplicate_username', extensions: { errors: [{ path: 'username' }] } });
+    expect(error).toMatchObject({ code: 'duplicate_username', details: { errors: [{ path: 'username' }] } });
+    expect(statusOf(error)).toBe(409);
     expect(cognito.names()).toEqual(['AdminCreateUser']);
   });
 

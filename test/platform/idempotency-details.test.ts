@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { requestFingerprint } from '../../functions/http/idempotency.js';
-import { ConflictError } from '../../functions/http/errors.js';
+import { ConcurrentChangeError } from '../../functions/domain/errors.js';
+import { statusOf } from '../../functions/http/problem.js';
 import { db, tableName, transact } from '../../functions/store/dynamo.js';
 import { startTestApi, type TestApi } from '../support/stack.js';
 
@@ -55,7 +56,7 @@ describe('transactions that collide with another transaction', () => {
     const collision = new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] });
     const spy = vi.spyOn(db(), 'send').mockRejectedValueOnce(collision as never);
     const attempt = transact([{ ConditionCheck: { TableName: tableName(), Key: { PK: 'x', SK: 'y' }, ConditionExpression: 'attribute_not_exists(PK)' } }], () => new Error('not a condition failure'));
-    await expect(attempt).rejects.toSatisfy((error) => error instanceof ConflictError && error.code === 'concurrent_change');
+    await expect(attempt).rejects.toSatisfy((error) => error instanceof ConcurrentChangeError && statusOf(error) === 409);
     spy.mockRestore();
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
+import { ValidationError } from '../../functions/domain/errors.js';
 
 /** Review probes: defects found in the platform, companies and clients areas, each pinned by a test. */
 let api: TestApi;
@@ -103,7 +104,7 @@ describe('merge races', () => {
   it('a merge into a client that is gone by the time items move moves nothing into the void', async () => {
     const { moveClientPartition } = await import('../../functions/store/client-partition.js');
     const a = await clientWithContacts(2);
-    await expect(moveClientPartition(api.facts.companyId, a, 'cl_00000000000000000000000000')).rejects.toMatchObject({ status: 400 });
+    await expect(moveClientPartition(api.facts.companyId, a, 'cl_00000000000000000000000000')).rejects.toBeInstanceOf(ValidationError);
     const contacts = await api.staff('GET', `/v1/clients/${a}/contacts`);
     expect(contacts.body.data).toHaveLength(2);
   });
@@ -149,7 +150,7 @@ describe('group delete racing a move into the group', () => {
     // The PATCH has checked the group exists and read the client; then the group is deleted; then it saves.
     const current = (await getClient(api.facts.companyId, created.body.id))!;
     expectStatus(await api.staff('DELETE', `/v1/client-groups/${group.body.id}`), 204);
-    await expect(updateClient(api.facts.companyId, current, { ...current, groupId: group.body.id, version: current.version + 1 })).rejects.toMatchObject({ status: 400 });
+    await expect(updateClient(api.facts.companyId, current, { ...current, groupId: group.body.id, version: current.version + 1 })).rejects.toBeInstanceOf(ValidationError);
     const after = await api.staff('GET', `/v1/clients/${created.body.id}`);
     expect(after.body.groupId).not.toBe(group.body.id);
   });

@@ -1,4 +1,4 @@
-import type { Principal, Role } from '../../http/route.js';
+import type { Principal, Role } from '../../domain/principal.js';
 
 /**
  * Claim names of Billow tokens. Cognito puts custom attributes in ID tokens as `custom:*`; the local

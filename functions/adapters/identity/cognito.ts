@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { db } from '../../store/dynamo.js';
-import { BusinessRuleError, ConflictError, NotFoundError, ThrottledError, ValidationError } from '../../http/errors.js';
-import type { Role } from '../../http/route.js';
+import { RuleViolationError, ConflictError, NotFoundError, ThrottledError, ValidationError } from '../../domain/errors.js';
+import type { Role } from '../../domain/principal.js';
 import { CLAIM } from './claims.js';
 import { hashAnswer, LOGIN_AS_TTL_SECONDS, loginAsKey } from './login-as.js';
 import { scopedUsername, TOKEN_LIFETIME_SECONDS, type IdentityProvider, type IssuedToken, type LoginUser } from './port.js';
@@ -156,7 +156,7 @@ export class CognitoIdentityProvider implements IdentityProvider {
   async issueToken(companyId: string | undefined, username: string): Promise<IssuedToken> {
     const poolUsername = scopedUsername(companyId, username);
     const user = await this.requireUser(poolUsername);
-    if (user.Enabled === false) throw new BusinessRuleError('That login is disabled.', { code: 'login_disabled' });
+    if (user.Enabled === false) throw new RuleViolationError('That login is disabled.', { code: 'login_disabled' });
     const answer = randomBytes(32).toString('base64url');
     const key = loginAsKey(poolUsername);
     await this.documents().send(

@@ -4,7 +4,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, TransactWriteComm
 import { SignJWT, jwtVerify, importJWK, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import { db } from '../../store/dynamo.js';
 import { newId } from '../../domain/ids.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { CLAIM } from './claims.js';
 import { scopedUsername, TOKEN_LIFETIME_SECONDS, type IdentityProvider, type IssuedToken, type LoginUser } from './port.js';
 

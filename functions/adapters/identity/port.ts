@@ -1,4 +1,4 @@
-import type { Role } from '../../http/route.js';
+import type { Role } from '../../domain/principal.js';
 
 /** A login as the identity provider knows it. Usernames are unique per company (operators: platform-wide). */
 export interface LoginUser {
