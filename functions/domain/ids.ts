@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'co' | 'cl' | 'grp' | 'ct' | 'note' | 'pa' | 'inv' | 'txn' | 'svc' | 'pkg' | 'mail' | 'imp' | 'run' | 'rinv' | 'usr' | 'act' | 'prc';
+export type IdPrefix = 'co' | 'cl' | 'grp' | 'ct' | 'note' | 'pa' | 'inv' | 'txn' | 'svc' | 'pkg' | 'mail' | 'imp' | 'run' | 'rinv' | 'usr' | 'act' | 'prc' | 'li' | 'tax';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
