@@ -1,9 +1,11 @@
 /** Calendar dates as `YYYY-MM-DD` strings, computed in UTC so no local clock or DST shifts them. */
 
+import { currentTime } from './clock.js';
+
 export type Period = 'day' | 'week' | 'month' | 'year';
 
 /** Today's date in a company's time zone. */
-export function todayIn(timeZone: string, now = new Date()): string {
+export function todayIn(timeZone: string, now = currentTime()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 

@@ -3,7 +3,7 @@ import { newId } from '../domain/ids.js';
 import { NotFoundError } from '../domain/errors.js';
 import { db, queryPage, stripKeys, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { ACTIVITY_SK_PREFIX, activitySk, clientPk } from './keys.js';
-import { isConditionFailure, staleOrGone } from './items.js';
+import { isConditionFailure, nowIso, staleOrGone } from './items.js';
 
 /**
  * Records kept in a client's partition under an SK prefix (contacts, notes, …): plain versioned items that
@@ -105,7 +105,7 @@ export interface ActivityEntry {
 
 /** An activity-log entry, as a transaction item so it commits with the change it records. */
 export function activityPut(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown> = {}): TransactItem {
-  const entry: ActivityEntry = { id: newId('act'), at: new Date().toISOString(), actor, action, details };
+  const entry: ActivityEntry = { id: newId('act'), at: nowIso(), actor, action, details };
   return { Put: { TableName: tableName(), Item: { PK: clientPk(companyId, clientId), SK: activitySk(entry.at, entry.id), entity: 'activity', clientId, ...entry } } };
 }
 

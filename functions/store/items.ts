@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { currentTime } from '../domain/clock.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 
 /** Every stored object carries these; `version` starts at 1 and grows by one on each change. */
@@ -8,7 +9,7 @@ export interface Versioned {
   updatedAt: string;
 }
 
-export const nowIso = () => new Date().toISOString();
+export const nowIso = () => currentTime().toISOString();
 
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
