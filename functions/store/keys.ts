@@ -12,6 +12,7 @@
  * - `CO#<co>#GRPM#<grp>`            client-group membership
  * - `CO#<co>#IDEM#<key>`            idempotency records (TTL 24 h)
  * - `PWT#<hash>`                    one-time set-password tokens (TTL)
+ * - `LOGINAS#<pool user>`           one-time staff "login as" answers of a Cognito pool user (TTL)
  */
 export const companyPk = (companyId: string) => `CO#${companyId}`;
 export const companySk = 'COMPANY';
@@ -51,6 +52,10 @@ export const idempotencySk = 'IDEM';
 
 export const passwordTokenPk = (tokenHash: string) => `PWT#${tokenHash}`;
 export const passwordTokenSk = 'PWT';
+
+/** The Cognito adapter writes the answer and its verify-auth-challenge trigger takes it (see adapters/identity/login-as.ts). */
+export const loginAsPk = (poolUsername: string) => `LOGINAS#${poolUsername}`;
+export const loginAsSk = 'LOGINAS';
 
 /** Makes newer timestamps sort first in an ascending index. */
 export function invertTimestamp(iso: string): string {

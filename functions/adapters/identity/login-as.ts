@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { loginAsPk, loginAsSk } from '../../store/keys.js';
 import { CLAIM } from './claims.js';
 import { scopedUsername } from './port.js';
 
@@ -12,7 +13,7 @@ export const LOGIN_AS_TTL_SECONDS = 60;
 
 /** Key of the one-time "login as" answer of a pool user; shared with the verify-auth-challenge trigger. */
 export function loginAsKey(poolUsername: string): { PK: string; SK: string } {
-  return { PK: `LOGINAS#${poolUsername}`, SK: 'LOGINAS' };
+  return { PK: loginAsPk(poolUsername), SK: loginAsSk };
 }
 
 export function hashAnswer(answer: string): string {
