@@ -30,7 +30,12 @@ function compile(routes: readonly AnyRoute[]): CompiledRoute[] {
     .sort((a, b) => a.paramCount - b.paramCount);
 }
 
+/** The timeout lib/function.ts gives every API function. */
+const API_FUNCTION_TIMEOUT_MS = 20_000;
+
+/** Built as the invocation starts, so its remaining time runs down as a deployed function's does. */
 function fakeContext(area: string, requestId: string): Context {
+  const deadline = Date.now() + API_FUNCTION_TIMEOUT_MS;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `billow-${area}`,
@@ -40,7 +45,7 @@ function fakeContext(area: string, requestId: string): Context {
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/billow-${area}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 29_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

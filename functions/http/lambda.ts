@@ -23,5 +23,5 @@ export function createApiHandler(routes: readonly AnyRoute[]) {
   return middy<ApiEvent, unknown, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics())
-    .handler((event) => dispatch(event));
+    .handler((event, context) => dispatch(event, context));
 }

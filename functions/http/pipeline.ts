@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { principalFromClaims } from '../adapters/identity/claims.js';
 import { clientLoginStatus } from '../store/principals.js';
@@ -16,10 +16,13 @@ export type ApiEvent = APIGatewayProxyEventV2 & {
   requestContext: APIGatewayProxyEventV2['requestContext'] & { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
 };
 
+/** What the pipeline reads of the Lambda context: the time left before the invocation is stopped. */
+export type Invocation = Pick<Context, 'getRemainingTimeInMillis'>;
+
 /** Builds the dispatcher for a set of routes: the whole request pipeline every route shares. */
 export function createDispatcher(routes: readonly AnyRoute[]) {
   const byKey = new Map(routes.map((r) => [routeKey(r), r]));
-  return async (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
+  return async (event: ApiEvent, invocation: Invocation): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     logger.appendKeys({ requestId, routeKey: event.routeKey });
     const started = Date.now();
@@ -28,7 +31,7 @@ export function createDispatcher(routes: readonly AnyRoute[]) {
       const found = byKey.get(event.routeKey);
       // API Gateway sends unmatched requests to `$default`: name what was asked for.
       if (!found) throw new NotFoundError(`No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? event.routeKey}.`);
-      response = await handle(found, event, requestId);
+      response = await handle(found, event, requestId, invocation);
     } catch (error) {
       response = problemResponse(error, requestId);
       if (response.status >= 500) {
@@ -90,7 +93,7 @@ function parseQuery(route: AnyRoute, event: ApiEvent): unknown {
   return result.data;
 }
 
-async function handle(route: AnyRoute, event: ApiEvent, requestId: string): Promise<HttpResponse> {
+async function handle(route: AnyRoute, event: ApiEvent, requestId: string, invocation: Invocation): Promise<HttpResponse> {
   const principal = await authorise(route, event);
   const headers = lowerCaseHeaders(event.headers);
   const body = parseBody(route, event);
@@ -114,7 +117,8 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string): Prom
   // A client token's keys are its own: a replay must never hand one client another client's stored response
   // (the ownership check is in the handler, which a replay skips).
   const scope = principal?.role === 'client' ? `${principal.companyId}#CL#${principal.clientId}` : (principal?.companyId ?? principal?.role ?? 'operator');
-  const claim = await claimIdempotencyKey(scope, idempotencyKey, await requestFingerprint(route.method, path, body));
+  const fingerprint = await requestFingerprint(route.method, path, body);
+  const claim = await claimIdempotencyKey(scope, idempotencyKey, fingerprint, invocation.getRemainingTimeInMillis());
   if (claim.kind === 'replay') return claim.response;
   let response: HttpResponse;
   try {
