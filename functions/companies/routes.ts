@@ -1,21 +1,20 @@
-import { z } from 'zod';
-import { companyView, normaliseCurrencies, settingsView, type Company } from '../domain/company.js';
-import { groupView, type Group } from '../domain/group.js';
-import { newId } from '../domain/ids.js';
-import { DEFAULT_GROUP_SETTINGS, mergeOverrides, type GroupSettings } from '../domain/settings.js';
+import { companyView, settingsView } from '../domain/company.js';
+import { groupView } from '../domain/group.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
-import { ConflictError, ValidationError } from '../domain/errors.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
-import { getServices } from '../services.js';
-import { deleteNewCompany, listCompanies, putNewCompany, requireCompany, saveCompany } from '../store/companies.js';
-import { deleteGroupItem, listGroups, putNewGroup, requireGroup, saveGroup } from '../store/groups.js';
-import { moveGroupMembers } from '../store/clients.js';
-import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
+import { listCompanies, requireCompany } from '../store/companies.js';
+import { listGroups, requireGroup } from '../store/groups.js';
+import { parseIfMatch } from '../store/items.js';
+import { createCompany } from './create-company.js';
+import { createGroup } from './create-group.js';
+import { deleteGroup } from './delete-group.js';
 import { createCompanyBody, createGroupBody, settingsPatchBody, updateGroupBody } from './schemas.js';
+import { updateGroup } from './update-group.js';
+import { updateSettings } from './update-settings.js';
 
 const STAFF = ['staff'] as const;
-const company = (p: Principal | null) => p as CompanyPrincipal;
+const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 export const companyRoutes = [
   route({
@@ -28,29 +27,8 @@ export const companyRoutes = [
     body: createCompanyBody,
     successStatus: 201,
     handle: async ({ body }) => {
-      const now = nowIso();
-      const id = newId('co');
-      const defaultGroup: Group = { id: newId('grp'), name: 'General', description: null, color: null, isDefault: true, settings: {}, version: 1, createdAt: now, updatedAt: now };
-      const created: Company = {
-        id,
-        name: body.name,
-        defaultGroupId: defaultGroup.id,
-        own: { defaultCurrency: body.defaultCurrency, currencies: [body.defaultCurrency], timeZone: body.timeZone, language: 'en', taxRates: [], contactTypes: [] },
-        groupSettings: DEFAULT_GROUP_SETTINGS,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-      };
-      await putNewCompany(created, defaultGroup);
-      try {
-        const staff = await getServices().identity.createUser({ username: body.staff.username, password: body.staff.password, email: body.staff.email, role: 'staff', companyId: id });
-        created.staffUserId = staff.userId;
-        await saveCompany(created, { ...created, version: created.version });
-      } catch (error) {
-        await deleteNewCompany(id, defaultGroup.id);
-        throw error;
-      }
-      return json(201, { ...companyView(created), defaultGroup: { id: defaultGroup.id, name: defaultGroup.name } });
+      const { company, defaultGroup } = await createCompany(body);
+      return json(201, { ...companyView(company), defaultGroup: { id: defaultGroup.id, name: defaultGroup.name } });
     },
   }),
   route({
@@ -74,7 +52,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'Read the company settings',
     tags: ['Company settings'],
-    handle: async ({ principal }) => json(200, settingsView(await requireCompany(company(principal).companyId))),
+    handle: async ({ principal }) => json(200, settingsView(await requireCompany(companyOf(principal)))),
   }),
   route({
     method: 'PATCH',
@@ -85,35 +63,8 @@ export const companyRoutes = [
     tags: ['Company settings'],
     body: settingsPatchBody,
     handle: async ({ principal, body, headers }) => {
-      const current = await requireCompany(company(principal).companyId);
-      assertVersion(current, parseIfMatch(headers['if-match']));
-      const { defaultCurrency, currencies, timeZone, language, taxRates, contactTypes, paymentDueNotices, ...groupKeys } = body as z.infer<typeof settingsPatchBody> & Record<string, unknown>;
-      const nextDefault = (defaultCurrency as string | undefined) ?? current.own.defaultCurrency;
-      const nextCurrencies = currencies ? normaliseCurrencies(nextDefault, currencies as string[]) : normaliseCurrencies(nextDefault, current.own.currencies);
-      const rates = (taxRates as Array<{ id?: string; name: string; percent: string; country?: string; state?: string }> | undefined)?.map((r) => ({ ...r, id: r.id ?? newId('prc').replace('prc_', 'tax_') }));
-      if (rates && new Set(rates.map((r) => r.id)).size !== rates.length) throw ValidationError.field('taxRates', 'Tax rate ids must be unique.');
-      if (rates?.some((r) => r.state && !r.country)) throw ValidationError.field('taxRates', 'A rate with a state needs a country.');
-      const groupSettings: GroupSettings = {
-        ...current.groupSettings,
-        ...(Object.fromEntries(Object.entries(groupKeys).filter(([, v]) => v !== undefined)) as Partial<GroupSettings>),
-        paymentDueNotices: { ...current.groupSettings.paymentDueNotices, ...((paymentDueNotices as object | undefined) ?? {}) },
-      };
-      const next: Company = {
-        ...current,
-        own: {
-          defaultCurrency: nextDefault,
-          currencies: nextCurrencies,
-          timeZone: (timeZone as string | undefined) ?? current.own.timeZone,
-          language: (language as string | undefined) ?? current.own.language,
-          taxRates: rates ?? current.own.taxRates,
-          contactTypes: (contactTypes as string[] | undefined) ?? current.own.contactTypes,
-        },
-        groupSettings,
-        version: current.version + 1,
-        updatedAt: nowIso(),
-      };
-      await saveCompany(current, next);
-      return json(200, settingsView(next));
+      const company = await updateSettings({ companyId: companyOf(principal), expectedVersion: parseIfMatch(headers['if-match']), patch: body });
+      return json(200, settingsView(company));
     },
   }),
   route({
@@ -126,22 +77,8 @@ export const companyRoutes = [
     body: createGroupBody,
     successStatus: 201,
     handle: async ({ principal, body }) => {
-      const companyId = company(principal).companyId;
-      const owner = await requireCompany(companyId);
-      const now = nowIso();
-      const group: Group = {
-        id: newId('grp'),
-        name: body.name,
-        description: body.description ?? null,
-        color: body.color ?? null,
-        isDefault: false,
-        settings: mergeOverrides({}, body.settings ?? {}),
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-      };
-      await putNewGroup(companyId, group);
-      return json(201, groupView(group, owner.groupSettings));
+      const { group, companySettings } = await createGroup({ companyId: companyOf(principal), ...body });
+      return json(201, groupView(group, companySettings));
     },
   }),
   route({
@@ -153,7 +90,7 @@ export const companyRoutes = [
     tags: ['Client groups'],
     query: listQuery,
     handle: async ({ principal, query }) => {
-      const companyId = company(principal).companyId;
+      const companyId = companyOf(principal);
       const owner = await requireCompany(companyId);
       const scope = `${companyId}|groups`;
       const page = await listGroups(companyId, query.limit, await decodeCursor(scope, query.cursor));
@@ -169,7 +106,7 @@ export const companyRoutes = [
     tags: ['Client groups'],
     params: idParam,
     handle: async ({ principal, params }) => {
-      const companyId = company(principal).companyId;
+      const companyId = companyOf(principal);
       const [owner, group] = await Promise.all([requireCompany(companyId), requireGroup(companyId, params.id)]);
       return json(200, groupView(group, owner.groupSettings));
     },
@@ -184,20 +121,8 @@ export const companyRoutes = [
     params: idParam,
     body: updateGroupBody,
     handle: async ({ principal, params, body, headers }) => {
-      const companyId = company(principal).companyId;
-      const [owner, current] = await Promise.all([requireCompany(companyId), requireGroup(companyId, params.id)]);
-      assertVersion(current, parseIfMatch(headers['if-match']));
-      const next: Group = {
-        ...current,
-        name: body.name ?? current.name,
-        description: body.description !== undefined ? body.description : current.description,
-        color: body.color !== undefined ? body.color : current.color,
-        settings: body.settings ? mergeOverrides(current.settings, body.settings) : current.settings,
-        version: current.version + 1,
-        updatedAt: nowIso(),
-      };
-      await saveGroup(companyId, current, next);
-      return json(200, groupView(next, owner.groupSettings));
+      const { group, companySettings } = await updateGroup({ companyId: companyOf(principal), groupId: params.id, expectedVersion: parseIfMatch(headers['if-match']), patch: body });
+      return json(200, groupView(group, companySettings));
     },
   }),
   route({
@@ -210,14 +135,7 @@ export const companyRoutes = [
     params: idParam,
     successStatus: 204,
     handle: async ({ principal, params }) => {
-      const companyId = company(principal).companyId;
-      const [owner, group] = await Promise.all([requireCompany(companyId), requireGroup(companyId, params.id)]);
-      if (group.isDefault) throw new ConflictError('The default client group cannot be deleted.', { code: 'default_group' });
-      // Move the members first: a crash leaves the group in place and the delete can simply be repeated.
-      await moveGroupMembers(companyId, group.id, owner.defaultGroupId);
-      await deleteGroupItem(companyId, group);
-      // A client write that checked the group just before it went is committed by now: sweep it out too.
-      await moveGroupMembers(companyId, group.id, owner.defaultGroupId);
+      await deleteGroup({ companyId: companyOf(principal), groupId: params.id });
       return noContent();
     },
   }),

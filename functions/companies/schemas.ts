@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { groupOverridesPatchSchema, groupSettingsShape, paymentDueNoticesSchema } from '../domain/settings.js';
+import { groupOverridesPatchSchema, groupSettingsSchema, paymentDueNoticesSchema } from '../domain/settings.js';
 import { currencyCode, email, hexColor, languageTag, requiredText, text, timeZone, country } from '../http/schemas.js';
 
 export const password = z.string().min(8, 'Passwords are 8–128 characters.').max(128, 'Passwords are 8–128 characters.');
@@ -30,8 +30,6 @@ export const taxRateInput = z.strictObject({
   state: text(100).optional(),
 });
 
-const noticesPatch = z.strictObject(Object.fromEntries(Object.entries(paymentDueNoticesSchema.shape).map(([k, s]) => [k, (s as z.ZodType).optional()])));
-
 /** `PATCH /v1/settings`: the company's own keys and any group setting; notices merge key by key. */
 export const settingsPatchBody = z.strictObject({
   defaultCurrency: currencyCode.optional(),
@@ -45,7 +43,8 @@ export const settingsPatchBody = z.strictObject({
     .refine((a) => new Set(a).size === a.length, 'Each type may appear once.')
     .refine((a) => !a.some((t) => ['billing', 'technical', 'primary'].includes(t)), 'billing and technical are built in.')
     .optional(),
-  ...Object.fromEntries(Object.entries(groupSettingsShape).map(([k, s]) => [k, k === 'paymentDueNotices' ? noticesPatch.optional() : (s as z.ZodType).optional()])),
+  ...groupSettingsSchema.partial().shape,
+  paymentDueNotices: paymentDueNoticesSchema.partial().optional(),
 });
 
 export const createGroupBody = z.strictObject({

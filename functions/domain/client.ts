@@ -1,4 +1,4 @@
-import type { Versioned } from '../store/items.js';
+import type { Versioned } from './versioned.js';
 
 export type ClientStatus = 'active' | 'inactive' | 'fraud';
 export const CLIENT_STATUSES: readonly ClientStatus[] = ['active', 'inactive', 'fraud'];

@@ -80,6 +80,29 @@ export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
   requiredContactFields: [],
 };
 
+/** A change to the company's own group-setting values: any subset of the keys, `paymentDueNotices` key by key. */
+export type GroupSettingsPatch = Partial<Omit<GroupSettings, 'paymentDueNotices'>> & { paymentDueNotices?: Partial<PaymentDueNotices> };
+
+/**
+ * The company's values after a change: every key given replaces the stored one, `paymentDueNotices` key by key.
+ * There is no `null` here: the company's values are what groups inherit, so each key always has one.
+ */
+export function applyGroupSettingsPatch(current: GroupSettings, patch: GroupSettingsPatch): GroupSettings {
+  const { paymentDueNotices, ...values } = patch;
+  return {
+    ...current,
+    ...withoutUndefined(values),
+    paymentDueNotices: { ...current.paymentDueNotices, ...withoutUndefined(paymentDueNotices ?? {}) },
+  };
+}
+
+/** An absent key and a key set to `undefined` both mean "unchanged". */
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  const kept: Partial<T> = {};
+  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] !== undefined) kept[key] = value[key];
+  return kept;
+}
+
 /** Applies a PATCH to stored overrides, merging key by key and `paymentDueNotices` key by key. */
 export function mergeOverrides(current: GroupOverrides, patch: GroupOverridesPatch): GroupOverrides {
   const next: Record<string, unknown> = { ...current };

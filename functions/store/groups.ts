@@ -1,21 +1,40 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Group } from '../domain/group.js';
 import { NotFoundError } from '../domain/errors.js';
-import { db, queryPage, stripKeys, tableName, type Page } from './dynamo.js';
+import { db, queryPage, tableName, type Page } from './dynamo.js';
 import { companyPk, GROUP_SK_PREFIX, groupSk } from './keys.js';
 import { isConditionFailure, staleOrGone } from './items.js';
+import type { EveryField, StoredItem } from './mapping.js';
 
 const groupKey = (companyId: string, groupId: string) => ({ PK: companyPk(companyId), SK: groupSk(groupId) });
 
+/** A group lives in its company's partition, so one Query lists a company's groups. */
+export function groupToItem(companyId: string, group: Group) {
+  return { ...groupKey(companyId, group.id), entity: 'group', ...group };
+}
+
+export function groupFromItem(item: StoredItem): Group {
+  const group: EveryField<Group> = {
+    id: item.id,
+    name: item.name,
+    description: item.description,
+    color: item.color,
+    isDefault: item.isDefault,
+    settings: item.settings,
+    version: item.version,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+  return group;
+}
+
 export async function putNewGroup(companyId: string, group: Group): Promise<void> {
-  await db().send(
-    new PutCommand({ TableName: tableName(), Item: { ...groupKey(companyId, group.id), entity: 'group', ...group }, ConditionExpression: 'attribute_not_exists(PK)' }),
-  );
+  await db().send(new PutCommand({ TableName: tableName(), Item: groupToItem(companyId, group), ConditionExpression: 'attribute_not_exists(PK)' }));
 }
 
 export async function getGroup(companyId: string, groupId: string): Promise<Group | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: groupKey(companyId, groupId), ConsistentRead: true }));
-  return out.Item ? (stripKeys(out.Item) as unknown as Group) : undefined;
+  return out.Item ? groupFromItem(out.Item) : undefined;
 }
 
 export async function requireGroup(companyId: string, groupId: string): Promise<Group> {
@@ -25,13 +44,13 @@ export async function requireGroup(companyId: string, groupId: string): Promise<
 }
 
 export async function listGroups(companyId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Group>> {
-  const page = await queryPage({
+  const page = await queryPage<StoredItem>({
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
     ExpressionAttributeValues: { ':pk': companyPk(companyId), ':prefix': GROUP_SK_PREFIX },
     Limit: limit,
     ExclusiveStartKey: startKey,
   });
-  return { items: page.items.map((i) => stripKeys(i) as unknown as Group), lastKey: page.lastKey };
+  return { items: page.items.map(groupFromItem), lastKey: page.lastKey };
 }
 
 /** Writes `next` if the stored group still has `previous.version`. */
@@ -40,7 +59,7 @@ export async function saveGroup(companyId: string, previous: Group, next: Group)
     await db().send(
       new PutCommand({
         TableName: tableName(),
-        Item: { ...groupKey(companyId, next.id), entity: 'group', ...next },
+        Item: groupToItem(companyId, next),
         ConditionExpression: 'version = :expected',
         ExpressionAttributeValues: { ':expected': previous.version },
       }),

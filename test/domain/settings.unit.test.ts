@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  applyGroupSettingsPatch,
   DEFAULT_GROUP_SETTINGS,
   groupOverridesPatchSchema,
   groupSettingsSchema,
@@ -97,6 +98,34 @@ describe('mergeOverrides', () => {
     const before = structuredClone(current);
     mergeOverrides(current, { autoDebitAttempts: null, paymentDueNotices: { firstNoticeDays: null, secondNoticeDays: 3 } });
     expect(current).toEqual(before);
+  });
+});
+
+describe('applyGroupSettingsPatch (the company values groups inherit)', () => {
+  it('replaces the keys given and keeps the others', () => {
+    const next = applyGroupSettingsPatch(company, { autoDebitAttempts: 9, voidInvoicesDaysAfterDue: 30 });
+    expect(next).toEqual({ ...company, autoDebitAttempts: 9, voidInvoicesDaysAfterDue: 30 });
+  });
+
+  it('merges paymentDueNotices key by key', () => {
+    const next = applyGroupSettingsPatch(company, { paymentDueNotices: { secondNoticeDays: 'never', enabled: false } });
+    expect(next.paymentDueNotices).toEqual({ ...company.paymentDueNotices, secondNoticeDays: 'never', enabled: false });
+  });
+
+  it('treats a key set to undefined as not given', () => {
+    expect(applyGroupSettingsPatch(company, { autoDebitAttempts: undefined, paymentDueNotices: { firstNoticeDays: undefined } })).toEqual(company);
+  });
+
+  it('stores zero, false and "never" as values', () => {
+    const next = applyGroupSettingsPatch(company, { invoiceDaysBeforeRenewal: 0, enableAutoDebit: false, suspendServicesDaysAfterDue: 'never', paymentDueNotices: { thirdNoticeDays: 0 } });
+    expect(next).toMatchObject({ invoiceDaysBeforeRenewal: 0, enableAutoDebit: false, suspendServicesDaysAfterDue: 'never' });
+    expect(next.paymentDueNotices.thirdNoticeDays).toBe(0);
+  });
+
+  it('does not mutate the current values', () => {
+    const before = structuredClone(company);
+    applyGroupSettingsPatch(company, { autoDebitAttempts: 2, paymentDueNotices: { enabled: false } });
+    expect(company).toEqual(before);
   });
 });
 
