@@ -1,19 +1,14 @@
-import type { Client } from '../domain/client.js';
 import type { Company } from '../domain/company.js';
 import { todayIn } from '../domain/dates.js';
-import { newId } from '../domain/ids.js';
-import type { InvoiceLine } from '../domain/invoice.js';
-import { computeInvoiceAmounts } from '../domain/invoice-math.js';
+import { ConcurrentChangeError, ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors.js';
 import { LEDGER_ERROR_KIND, type LedgerRuleError } from '../domain/ledger.js';
-import { MoneyRangeError } from '../domain/money.js';
-import { lineAmount, parseQuantity } from '../domain/quantity.js';
-import { pickTaxRate } from '../domain/tax.js';
-import { ConcurrentChangeError, RuleViolationError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { CompanyPrincipal, Principal } from '../http/route.js';
+import type { CompanyPrincipal, Principal } from '../domain/principal.js';
 
+/** The company of a principal on a company route (the pipeline admits only principals of a company there). */
 export const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
-export const today = (company: Company) => todayIn(company.own.timeZone);
+/** The date in the company's time zone: invoices are billed, and payments dated, on the company's calendar. */
+export const today = (company: Company, now: Date = new Date()) => todayIn(company.own.timeZone, now);
 
 /** A client token reaches only its own objects; anything else is "not found". */
 export function assertVisibleTo(principal: Principal | null, clientId: string, what: string): void {
@@ -49,55 +44,6 @@ export function assertPaymentCurrency(company: Company, currency: string, apply:
   if (company.own.currencies.includes(currency)) return;
   if ((apply?.length ?? 0) > 0) return;
   assertCurrency(company, currency);
-}
-
-export interface LineInput {
-  description: string;
-  quantity: number | string;
-  unitAmount: number;
-  taxable?: boolean;
-}
-
-/** Largest line amount, line tax, subtotal or total of an invoice, in minor units (the largest payment too). */
-export const MAX_INVOICE_AMOUNT = 1e13;
-/** Most UTF-8 bytes the lines of one invoice (or series) may take, so the item stays under DynamoDB's 400 KB. */
-export const MAX_LINES_BYTES = 380_000;
-
-/** A 400 naming the first line whose amount is out of range, else the lines as a whole. */
-function tooLarge(lines: readonly LineInput[]): ValidationError {
-  const message = `Amounts are limited to ${MAX_INVOICE_AMOUNT} minor units.`;
-  const index = lines.findIndex((l) => {
-    try {
-      return Math.abs(lineAmount(parseQuantity(l.quantity), l.unitAmount)) > MAX_INVOICE_AMOUNT;
-    } catch (error) {
-      return error instanceof MoneyRangeError;
-    }
-  });
-  return index >= 0 ? ValidationError.field(`lines.${index}.unitAmount`, `quantity × unitAmount is too large. ${message}`) : ValidationError.field('lines', `The invoice amounts are too large. ${message}`);
-}
-
-/** Computes lines, tax and totals for a client: one tax rate per invoice, none when the client is tax exempt. */
-export function priceLines(company: Company, client: Client, lines: readonly LineInput[]) {
-  const rate = pickTaxRate(company.own.taxRates, { country: client.country ?? undefined, state: client.state ?? undefined }, client.taxExempt);
-  let amounts: ReturnType<typeof computeInvoiceAmounts<LineInput>>;
-  try {
-    amounts = computeInvoiceAmounts(
-      lines.map((l) => ({ description: l.description, quantity: l.quantity, unitAmount: l.unitAmount, taxable: l.taxable })),
-      rate?.percent ?? null,
-    );
-  } catch (error) {
-    if (!(error instanceof MoneyRangeError)) throw error;
-    throw tooLarge(lines);
-  }
-  const outOfRange = (v: number) => Math.abs(v) > MAX_INVOICE_AMOUNT;
-  if (amounts.lines.some((l) => outOfRange(l.amount) || outOfRange(l.tax)) || outOfRange(amounts.subtotal) || outOfRange(amounts.total)) throw tooLarge(lines);
-  if (amounts.total < 0) throw ValidationError.field('lines', 'The invoice total cannot be negative.');
-  // DynamoDB items hold at most 400 KB: the lines must leave room for the rest of the invoice.
-  if (Buffer.byteLength(JSON.stringify(amounts.lines), 'utf8') > MAX_LINES_BYTES) {
-    throw ValidationError.field('lines', `The lines are too large: at most ${MAX_LINES_BYTES / 1000} kB in all (UTF-8 descriptions included).`);
-  }
-  const computed: InvoiceLine[] = amounts.lines.map((l) => ({ id: newId('prc').replace('prc_', 'li_'), description: l.description, quantity: l.quantity, unitAmount: l.unitAmount, amount: l.amount, taxable: l.taxable, tax: l.tax }));
-  return { lines: computed, subtotal: amounts.subtotal, tax: amounts.tax, total: amounts.total, taxRate: rate ? { id: rate.id, name: rate.name, percent: rate.percent } : null };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Client } from '../domain/client.js';
 import type { Company } from '../domain/company.js';
 import type { Invoice } from '../domain/invoice.js';
-import type { Statement } from './statement.js';
+import type { Statement } from '../domain/statement.js';
 import { requireClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { renderInvoicePdf, renderStatementPdf, type PdfClient, type PdfCompany } from './pdf.js';

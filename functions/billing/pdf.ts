@@ -1,7 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { formatMoney } from '../domain/money.js';
 import type { Invoice, InvoiceLine } from '../domain/invoice.js';
-import type { Statement, StatementLine } from './statement.js';
+import type { Statement, StatementLine } from '../domain/statement.js';
 
 /** The company whose name heads the document. */
 export interface PdfCompany {

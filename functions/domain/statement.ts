@@ -1,5 +1,6 @@
-import type { Invoice, Transaction } from '../domain/invoice.js';
-import { addDays } from '../domain/dates.js';
+import { addDays } from './dates.js';
+import { ValidationError } from './errors.js';
+import type { Invoice, Transaction } from './invoice.js';
 
 export type StatementLineType = 'invoice' | 'payment' | 'refund' | 'void' | 'credit';
 
@@ -60,4 +61,16 @@ export function buildStatement(currency: string, from: string, to: string, invoi
 /** The default period: the last 30 days up to today. */
 export function defaultPeriod(today: string): { from: string; to: string } {
   return { from: addDays(today, -29), to: today };
+}
+
+/**
+ * The period of a statement: the last 30 days up to today unless given; a `to` alone before that default start
+ * makes a one-day period, and `from` may not come after `to`.
+ */
+export function statementPeriod(today: string, requested: { from?: string; to?: string }): { from: string; to: string } {
+  const period = defaultPeriod(today);
+  const from = requested.from ?? (requested.to && requested.to < period.from ? requested.to : period.from);
+  const to = requested.to ?? period.to;
+  if (from > to) throw ValidationError.field('from', 'from must not be after to.');
+  return { from, to };
 }

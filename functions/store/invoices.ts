@@ -1,7 +1,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Invoice, RecurringInvoice } from '../domain/invoice.js';
+import type { Period } from '../domain/dates.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
-import { db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
+import type { Invoice, InvoiceLine, InvoiceListFilter, InvoiceTaxRate } from '../domain/invoice.js';
+import type { InvoiceStatus } from '../domain/ledger.js';
+import { RECURRENCE_PERIODS, type RecurringInvoice, type RecurringLine } from '../domain/recurring-invoice.js';
+import { db, queryFiltered, queryPage, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
   clientPk,
   INVOICE_SK_PREFIX,
@@ -9,6 +12,7 @@ import {
   invoicesByDueSk,
   invoiceSk,
   openInvoiceIndexKeys,
+  RECURRING_SK_PREFIX,
   recurringDueIndexKeys,
   recurringInvoiceSk,
   refPk,
@@ -17,22 +21,114 @@ import {
 import { balanceUpdate, clientOfObject } from './ledger.js';
 import { writeWithCounter } from './counters.js';
 
+/** A stored item that does not have the shape its entity needs: data written by a bug, never user input. */
+class MalformedItemError extends Error {
+  constructor(entity: string, item: Item, field: string) {
+    super(`Malformed ${entity} item ${String(item.PK)} / ${String(item.SK)}: bad ${field}`);
+    this.name = 'MalformedItemError';
+  }
+}
 
-/** The invoice item with its index keys: every invoice in GSI1 by due date, open ones also in GSI2. */
-function invoiceItem(companyId: string, invoice: Invoice): Item {
-  const ref = { PK: refPk(companyId, invoice.id), SK: refSk };
+/** Typed reads of one item's attributes, each refusing a value of the wrong type. */
+function fieldsOf(entity: string, item: Item) {
+  const bad = (field: string) => new MalformedItemError(entity, item, field);
+  const text = (value: unknown, field: string): string => {
+    if (typeof value !== 'string') throw bad(field);
+    return value;
+  };
+  const integer = (value: unknown, field: string): number => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw bad(field);
+    return value;
+  };
+  const oneOf = <T extends string>(values: readonly T[], value: unknown, field: string): T => {
+    const found = values.find((v) => v === value);
+    if (found === undefined) throw bad(field);
+    return found;
+  };
+  const record = (value: unknown, field: string): Item => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(field);
+    return value as Item;
+  };
+  const list = (value: unknown, field: string): unknown[] => {
+    if (!Array.isArray(value)) throw bad(field);
+    return value;
+  };
+  // An attribute written as null, or absent on items stored before it existed, reads as null.
+  const orNull = <T>(read: (value: unknown, field: string) => T) => (value: unknown, field: string): T | null => (value === null || value === undefined ? null : read(value, field));
   return {
+    text: (field: string) => text(item[field], field),
+    integer: (field: string) => integer(item[field], field),
+    textOrNull: (field: string) => orNull(text)(item[field], field),
+    integerOrNull: (field: string) => orNull(integer)(item[field], field),
+    boolean: (field: string): boolean => {
+      const value = item[field];
+      if (typeof value !== 'boolean') throw bad(field);
+      return value;
+    },
+    oneOf: <T extends string>(values: readonly T[], field: string) => oneOf(values, item[field], field),
+    records: (field: string) => list(item[field], field).map((value, i) => record(value, `${field}.${i}`)),
+    recordOrNull: (field: string) => orNull(record)(item[field], field),
+  };
+}
+
+const INVOICE_STATUSES: readonly InvoiceStatus[] = ['draft', 'open', 'paid', 'void'];
+const RECURRING_STATUSES: readonly RecurringInvoice['status'][] = ['active', 'completed'];
+
+function invoiceLineFromItem(item: Item): InvoiceLine {
+  const f = fieldsOf('invoice line', item);
+  return { id: f.text('id'), description: f.text('description'), quantity: f.text('quantity'), unitAmount: f.integer('unitAmount'), amount: f.integer('amount'), taxable: f.boolean('taxable'), tax: f.integer('tax') };
+}
+
+function taxRateFromItem(item: Item): InvoiceTaxRate {
+  const f = fieldsOf('invoice tax rate', item);
+  return { id: f.text('id'), name: f.text('name'), percent: f.text('percent') };
+}
+
+/**
+ * The invoice item: the invoice's fields, its pointer, and its index keys — every invoice in GSI1 by due date, open
+ * ones also in GSI2 (the automation's work list).
+ */
+export function invoiceToItem(companyId: string, invoice: Invoice): Item {
+  return {
+    ...invoice,
     PK: clientPk(companyId, invoice.clientId),
     SK: invoiceSk(invoice.id),
     entity: 'invoice',
     GSI1PK: invoicesByDuePk(companyId),
     GSI1SK: invoicesByDueSk(invoice.dateDue, invoice.id),
     ...openInvoiceIndexKeys(companyId, invoice),
-    refs: [ref],
-    ...invoice,
+    refs: [{ PK: refPk(companyId, invoice.id), SK: refSk }],
   };
 }
 
+export function invoiceFromItem(item: Item): Invoice {
+  const f = fieldsOf('invoice', item);
+  const taxRate = f.recordOrNull('taxRate');
+  return {
+    id: f.text('id'),
+    clientId: f.text('clientId'),
+    number: f.integerOrNull('number'),
+    currency: f.text('currency'),
+    status: f.oneOf(INVOICE_STATUSES, 'status'),
+    dateBilled: f.text('dateBilled'),
+    dateDue: f.text('dateDue'),
+    lines: f.records('lines').map(invoiceLineFromItem),
+    taxRate: taxRate ? taxRateFromItem(taxRate) : null,
+    subtotal: f.integer('subtotal'),
+    tax: f.integer('tax'),
+    total: f.integer('total'),
+    paid: f.integer('paid'),
+    due: f.integer('due'),
+    recurringInvoiceId: f.textOrNull('recurringInvoiceId'),
+    voidedOn: f.textOrNull('voidedOn'),
+    createdAt: f.text('createdAt'),
+    updatedAt: f.text('updatedAt'),
+    version: f.integer('version'),
+  };
+}
+
+/** The pointer from the invoice's bare id to its client. */
+const invoiceRefItem = (companyId: string, invoice: Invoice): Item => ({ PK: refPk(companyId, invoice.id), SK: refSk, entity: 'ref', kind: 'invoice', clientId: invoice.clientId });
 
 /** What an opened invoice adds to the client's balance in its currency. */
 const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: invoice.paid, due: invoice.status === 'open' ? invoice.due : 0 });
@@ -54,8 +150,8 @@ function withNextNumber(companyId: string, build: (number: number) => TransactIt
 export async function insertInvoice(companyId: string, invoice: Invoice, recurring?: RecurringInvoice): Promise<Invoice> {
   const extra: TransactItem[] = recurring ? recurringPuts(companyId, recurring) : [];
   const puts = (inv: Invoice): TransactItem[] => [
-    { Put: { TableName: tableName(), Item: invoiceItem(companyId, inv), ConditionExpression: 'attribute_not_exists(PK)' } },
-    { Put: { TableName: tableName(), Item: { PK: refPk(companyId, inv.id), SK: refSk, entity: 'ref', kind: 'invoice', clientId: inv.clientId } } },
+    { Put: { TableName: tableName(), Item: invoiceToItem(companyId, inv), ConditionExpression: 'attribute_not_exists(PK)' } },
+    { Put: { TableName: tableName(), Item: invoiceRefItem(companyId, inv) } },
     ...extra,
   ];
   if (invoice.status === 'draft') {
@@ -71,7 +167,7 @@ export async function insertInvoice(companyId: string, invoice: Invoice, recurri
 }
 
 /** Opens a draft: assigns its number and adds it to the client's balance, if it is still the same draft. */
-export async function openDraft(companyId: string, draft: Invoice, opened: Invoice): Promise<Invoice> {
+export async function saveOpenedDraft(companyId: string, draft: Invoice, opened: Invoice): Promise<Invoice> {
   let stored = opened;
   await withNextNumber(companyId, (number) => {
     stored = { ...opened, number };
@@ -79,7 +175,7 @@ export async function openDraft(companyId: string, draft: Invoice, opened: Invoi
       {
         Put: {
           TableName: tableName(),
-          Item: invoiceItem(companyId, stored),
+          Item: invoiceToItem(companyId, stored),
           ConditionExpression: 'version = :v AND #s = :draft',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':v': draft.version, ':draft': 'draft' },
@@ -98,7 +194,7 @@ export async function replaceDraft(companyId: string, draft: Invoice, next: Invo
       {
         Put: {
           TableName: tableName(),
-          Item: invoiceItem(companyId, next),
+          Item: invoiceToItem(companyId, next),
           ConditionExpression: 'version = :v AND #s = :draft',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':v': draft.version, ':draft': 'draft' },
@@ -111,7 +207,7 @@ export async function replaceDraft(companyId: string, draft: Invoice, next: Invo
 
 export async function getInvoice(companyId: string, clientId: string, invoiceId: string): Promise<Invoice | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: invoiceSk(invoiceId) }, ConsistentRead: true }));
-  return out.Item ? (stripKeys(out.Item) as unknown as Invoice) : undefined;
+  return out.Item ? invoiceFromItem(out.Item) : undefined;
 }
 
 /** An invoice by its bare id (through its pointer item). */
@@ -126,12 +222,7 @@ export async function requireInvoice(companyId: string, invoiceId: string): Prom
   return invoice;
 }
 
-export interface InvoiceFilter {
-  clientId?: string;
-  status?: string;
-  currency?: string;
-  dueBefore?: string;
-  excludeDrafts?: boolean;
+export interface InvoiceFilter extends Partial<InvoiceListFilter> {
   limit: number;
   startKey?: Record<string, unknown>;
 }
@@ -149,7 +240,7 @@ export async function listInvoices(companyId: string, f: InvoiceFilter): Promise
       keep,
       (i) => ({ PK: i.PK, SK: i.SK }),
     );
-    return { items: page.items.map((i) => stripKeys(i) as unknown as Invoice), lastKey: page.lastKey };
+    return { items: page.items.map(invoiceFromItem), lastKey: page.lastKey };
   }
   const page = await queryFiltered<Item>(
     {
@@ -162,23 +253,49 @@ export async function listInvoices(companyId: string, f: InvoiceFilter): Promise
     keep,
     (i) => ({ PK: i.PK, SK: i.SK, GSI1PK: i.GSI1PK, GSI1SK: i.GSI1SK }),
   );
-  return { items: page.items.map((i) => stripKeys(i) as unknown as Invoice), lastKey: page.lastKey };
+  return { items: page.items.map(invoiceFromItem), lastKey: page.lastKey };
 }
 
-function recurringItem(companyId: string, r: RecurringInvoice): Item {
+function recurringLineFromItem(item: Item): RecurringLine {
+  const f = fieldsOf('recurring invoice line', item);
+  return { description: f.text('description'), quantity: f.text('quantity'), unitAmount: f.integer('unitAmount'), taxable: f.boolean('taxable') };
+}
+
+/** The series item: in GSI2 by next billing date while it is active (the automation's renewal list). */
+export function recurringToItem(companyId: string, series: RecurringInvoice): Item {
   return {
-    PK: clientPk(companyId, r.clientId),
-    SK: recurringInvoiceSk(r.id),
+    ...series,
+    PK: clientPk(companyId, series.clientId),
+    SK: recurringInvoiceSk(series.id),
     entity: 'recurringInvoice',
-    ...recurringDueIndexKeys(companyId, r),
-    refs: [{ PK: refPk(companyId, r.id), SK: refSk }],
-    ...r,
+    ...recurringDueIndexKeys(companyId, series),
+    refs: [{ PK: refPk(companyId, series.id), SK: refSk }],
+  };
+}
+
+export function recurringFromItem(item: Item): RecurringInvoice {
+  const f = fieldsOf('recurring invoice', item);
+  return {
+    id: f.text('id'),
+    clientId: f.text('clientId'),
+    currency: f.text('currency'),
+    lines: f.records('lines').map(recurringLineFromItem),
+    term: f.integer('term'),
+    period: f.oneOf<Period>(RECURRENCE_PERIODS, 'period'),
+    occurrences: f.integerOrNull('occurrences'),
+    created: f.integer('created'),
+    nextBillDate: f.textOrNull('nextBillDate'),
+    dueAfterDays: f.integer('dueAfterDays'),
+    status: f.oneOf(RECURRING_STATUSES, 'status'),
+    createdAt: f.text('createdAt'),
+    updatedAt: f.text('updatedAt'),
+    version: f.integer('version'),
   };
 }
 
 function recurringPuts(companyId: string, r: RecurringInvoice): TransactItem[] {
   return [
-    { Put: { TableName: tableName(), Item: recurringItem(companyId, r), ConditionExpression: 'attribute_not_exists(PK)' } },
+    { Put: { TableName: tableName(), Item: recurringToItem(companyId, r), ConditionExpression: 'attribute_not_exists(PK)' } },
     { Put: { TableName: tableName(), Item: { PK: refPk(companyId, r.id), SK: refSk, entity: 'ref', kind: 'recurringInvoice', clientId: r.clientId } } },
   ];
 }
@@ -187,12 +304,18 @@ export async function findRecurring(companyId: string, id: string): Promise<Recu
   const clientId = await clientOfObject(companyId, id);
   if (!clientId) return undefined;
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: recurringInvoiceSk(id) }, ConsistentRead: true }));
-  return out.Item ? (stripKeys(out.Item) as unknown as RecurringInvoice) : undefined;
+  return out.Item ? recurringFromItem(out.Item) : undefined;
+}
+
+/** One page of a client's series, oldest first. */
+export async function listRecurring(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<RecurringInvoice>> {
+  const page = await queryPage({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': RECURRING_SK_PREFIX }, Limit: limit, ExclusiveStartKey: startKey });
+  return { items: page.items.map(recurringFromItem), lastKey: page.lastKey };
 }
 
 export async function replaceRecurring(companyId: string, previous: RecurringInvoice, next: RecurringInvoice): Promise<void> {
   await transact(
-    [{ Put: { TableName: tableName(), Item: recurringItem(companyId, next), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': previous.version } } }],
+    [{ Put: { TableName: tableName(), Item: recurringToItem(companyId, next), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': previous.version } } }],
     () => new ConflictError('The recurring invoice was changed by another request; read it again.', { code: 'stale_version' }),
   );
 }

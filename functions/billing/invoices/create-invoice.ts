@@ -1,0 +1,64 @@
+import { newId } from '../../domain/ids.js';
+import { assertInvoiceDates, newInvoice, type Invoice, type NewInvoiceStatus } from '../../domain/invoice.js';
+import { priceLines, type LineInput } from '../../domain/invoice-pricing.js';
+import { startSeries, type RecurringInvoice, type Recurrence } from '../../domain/recurring-invoice.js';
+import { requireClient } from '../../store/clients.js';
+import { requireCompany } from '../../store/companies.js';
+import { insertInvoice } from '../../store/invoices.js';
+import { assertCurrency, today } from '../common.js';
+
+export interface CreateInvoiceInput {
+  companyId: string;
+  clientId: string;
+  /** Default: the client's currency. */
+  currency?: string;
+  /** Default: today in the company's time zone. */
+  dateBilled?: string;
+  /** Default: the billing date. */
+  dateDue?: string;
+  /** Default: open. */
+  status?: NewInvoiceStatus;
+  lines: readonly LineInput[];
+  /** Makes the invoice the first of a series billed again every term. */
+  recurring?: Recurrence;
+  /** The moment of creation (default: now); it decides the default billing date. */
+  now?: Date;
+}
+
+export interface CreatedInvoice {
+  invoice: Invoice;
+  /** The series the invoice starts, when `recurring` was given. */
+  recurring: RecurringInvoice | null;
+}
+
+/**
+ * Creates an invoice for a client, priced with the company's tax rates: a draft (no number), or open with the
+ * company's next invoice number and added to the client's balance — paid at once when its total is zero.
+ * With `recurring` the series starts in the same transaction.
+ */
+export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedInvoice> {
+  const [company, client] = await Promise.all([requireCompany(input.companyId), requireClient(input.companyId, input.clientId)]);
+  const currency = input.currency ?? client.currency;
+  assertCurrency(company, currency);
+  const now = input.now ?? new Date();
+  const dateBilled = input.dateBilled ?? today(company, now);
+  const dateDue = input.dateDue ?? dateBilled;
+  assertInvoiceDates(dateBilled, dateDue);
+  const charges = priceLines(company.own.taxRates, client, input.lines);
+  const createdAt = now.toISOString();
+  const recurring = input.recurring
+    ? startSeries({ id: newId('rinv'), clientId: client.id, currency, lines: charges.lines, recurrence: input.recurring, firstBilled: dateBilled, firstDue: dateDue, now: createdAt })
+    : null;
+  const invoice = newInvoice({
+    id: newId('inv'),
+    clientId: client.id,
+    currency,
+    status: input.status ?? 'open',
+    dateBilled,
+    dateDue,
+    charges,
+    recurringInvoiceId: recurring?.id ?? null,
+    now: createdAt,
+  });
+  return { invoice: await insertInvoice(input.companyId, invoice, recurring ?? undefined), recurring };
+}

@@ -1,0 +1,32 @@
+import { assertVoidable, type Invoice } from '../../domain/invoice.js';
+import { planInvoiceVoid } from '../../domain/ledger.js';
+import { requireCompany } from '../../store/companies.js';
+import { requireInvoice } from '../../store/invoices.js';
+import { commitLedger, loadLedger } from '../../store/ledger.js';
+import { ledgerError, today, withRetries } from '../common.js';
+
+export interface VoidInvoiceInput {
+  companyId: string;
+  invoiceId: string;
+  /** The moment of the void (default: now); its date in the company's time zone is the statement's void line. */
+  now?: Date;
+}
+
+/**
+ * Voids an open or paid invoice: it leaves the client's balance, and what was paid on it becomes credit of the
+ * payments that paid it. Retried when a payment touches the same invoices at the same moment.
+ */
+export async function voidInvoice(input: VoidInvoiceInput): Promise<Invoice> {
+  const { companyId, invoiceId } = input;
+  const invoice = await requireInvoice(companyId, invoiceId);
+  const company = await requireCompany(companyId);
+  assertVoidable(invoice);
+  await withRetries(async () => {
+    const loaded = await loadLedger(companyId, invoice.clientId);
+    const plan = planInvoiceVoid(loaded.state, invoice.id);
+    if (!plan.ok) throw ledgerError(plan.error);
+    const voidedOn = today(company, input.now ?? new Date());
+    await commitLedger(companyId, invoice.clientId, plan.changes, { loaded, today: voidedOn, invoiceFields: { [invoice.id]: { voidedOn } } });
+  });
+  return requireInvoice(companyId, invoiceId);
+}
