@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { requestFingerprint } from '../../functions/http/idempotency.js';
-import { ConcurrentChangeError } from '../../functions/domain/errors.js';
-import { statusOf } from '../../functions/http/problem.js';
-import { db, tableName, transact } from '../../functions/store/dynamo.js';
+import { db, tableName } from '../../functions/store/dynamo.js';
 import { startTestApi, type TestApi } from '../support/stack.js';
 
 let api: TestApi;
@@ -48,15 +45,5 @@ describe('idempotency records', () => {
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toEqual(first.body);
-  });
-});
-
-describe('transactions that collide with another transaction', () => {
-  it('become a retryable 409, not a 500', async () => {
-    const collision = new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] });
-    const spy = vi.spyOn(db(), 'send').mockRejectedValueOnce(collision as never);
-    const attempt = transact([{ ConditionCheck: { TableName: tableName(), Key: { PK: 'x', SK: 'y' }, ConditionExpression: 'attribute_not_exists(PK)' } }], () => new Error('not a condition failure'));
-    await expect(attempt).rejects.toSatisfy((error) => error instanceof ConcurrentChangeError && statusOf(error) === 409);
-    spy.mockRestore();
   });
 });
