@@ -103,7 +103,7 @@ describe('idempotent payments', () => {
     expect(await getInvoice(api, inv.id)).toMatchObject({ paid: 1000, due: 4000 });
   });
 
-  it('the same key sent twice at once acts once (the other waits for, or replays, the first)', async () => {
+  it('the same key sent three times at once acts once: the others get 409 or the same response', async () => {
     const client = await newClient(api);
     const inv = await newInvoice(api, client.id, 5000);
     const key = uniq('twin-');
