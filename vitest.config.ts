@@ -1,15 +1,35 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three kinds of test, named by the file's suffix (see README, "Tests"):
+ * - `unit`: pure code, no DynamoDB Local and no Java; `npm run test:unit` runs only these, in seconds.
+ * - `integration`: functions called directly against DynamoDB Local (started once by the global setup).
+ * - `e2e`: HTTP against the local stack (test/support/stack.ts) on the same DynamoDB Local.
+ * A file without a kind suffix runs with the integration tests until it is given one, so none is left out.
+ */
+const withDynamoDbLocal = { globalSetup: ['test/support/global-setup.ts'], setupFiles: ['test/support/env.ts'] };
+const kinds = ['unit', 'integration', 'e2e'] as const;
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
-    setupFiles: ['test/support/env.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: more workers only fight over them (and DynamoDB Local).
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.unit.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.integration.test.ts', 'test/**/*.test.ts'],
+          exclude: kinds.filter((kind) => kind !== 'integration').map((kind) => `test/**/*.${kind}.test.ts`),
+          ...withDynamoDbLocal,
+        },
+      },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e.test.ts'], ...withDynamoDbLocal } },
+    ],
   },
 });

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,17 +25,6 @@ export function javaAvailable(): boolean {
   return out.status === 0;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -44,45 +34,79 @@ export async function portIsFree(port: number, host = '127.0.0.1'): Promise<bool
 }
 
 /**
- * Starts AWS's DynamoDB Local (the jar shipped in amplify-dynamodb-simulator): in memory for tests, or persisted
- * under `dataDir`. Resolves once the port answers; rejects with one sentence when Java is missing or the port is
- * taken (DynamoDB Local itself hangs on a busy port, so the port is checked first and its output watched).
+ * Where DynamoDB Local looks for a port when none is given: below the operating systems' ephemeral ranges (Linux
+ * from 32768, macOS and Windows from 49152), so a server that asks for any free port (the API, the SES and S3
+ * stand-ins, other tests) is never handed the one Java is about to bind. A port someone else chose is met by
+ * trying another.
  */
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoDbLocal> {
+const PORT_RANGE = { from: 20_000, to: 32_000 };
+const PORT_ATTEMPTS = 10;
+const STARTUP_LIMIT_MS = 30_000;
+
+/**
+ * Starts AWS's DynamoDB Local (the jar shipped in amplify-dynamodb-simulator): in memory for tests, or persisted
+ * under `dataDir`. Resolves once it answers on the port it bound. Java cannot be told to take any free port and
+ * report it, so without a `port` it tries ports from `nextPort` (random in PORT_RANGE) until one binds. With a
+ * `port` a busy one is an error. Rejects with one sentence when Java is missing.
+ */
+export async function startDynamoDbLocal(options: { port?: number; dataDir?: string; nextPort?: () => number } = {}): Promise<DynamoDbLocal> {
   if (!javaAvailable()) {
     throw new LocalStackError('Java 17 is needed for DynamoDB Local and was not found: install it with `apt-get install -y openjdk-17-jre-headless`.');
   }
-  const port = options.port ?? (await freePort());
-  if (!(await portIsFree(port))) throw new LocalStackError(`Port ${port} is already in use, so DynamoDB Local cannot start there; free it or choose another port.`);
+  if (options.dataDir && !existsSync(options.dataDir)) mkdirSync(options.dataDir, { recursive: true });
+  if (options.port !== undefined) {
+    const started = (await portIsFree(options.port, '0.0.0.0')) ? await launch(options.port, options.dataDir) : 'port taken';
+    if (started === 'port taken') throw new LocalStackError(`Port ${options.port} is already in use, so DynamoDB Local cannot start there; free it or choose another port.`);
+    return started;
+  }
+  const nextPort = options.nextPort ?? (() => PORT_RANGE.from + randomInt(PORT_RANGE.to - PORT_RANGE.from));
+  for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+    const port = nextPort();
+    // Cheaper than starting Java; a port taken between this check and Java's bind is still caught in launch.
+    if (!(await portIsFree(port))) continue;
+    const started = await launch(port, options.dataDir);
+    if (started !== 'port taken') return started;
+  }
+  throw new LocalStackError(`DynamoDB Local found no free port in ${PORT_ATTEMPTS} tries between ${PORT_RANGE.from} and ${PORT_RANGE.to}.`);
+}
+
+/** One start of DynamoDB Local on `port`; `'port taken'` when it could not bind (it then hangs, so it is killed). */
+async function launch(port: number, dataDir: string | undefined): Promise<DynamoDbLocal | 'port taken'> {
   const dir = emulatorDir();
   const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-disableTelemetry', '-sharedDb'];
-  if (options.dataDir) {
-    if (!existsSync(options.dataDir)) mkdirSync(options.dataDir, { recursive: true });
-    args.push('-dbPath', options.dataDir);
-  } else {
-    args.push('-inMemory');
-  }
+  args.push(...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']));
   const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  const bindFailed = () => /Failed to bind|Address already in use/.test(output);
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (/Failed to bind|Address already in use/.test(output)) {
-      child.kill('SIGKILL');
-      throw new LocalStackError(`Port ${port} is already in use, so DynamoDB Local cannot start there.`);
+  const deadline = Date.now() + STARTUP_LIMIT_MS;
+  // Something else may answer on the port while Java is still finding out it cannot bind. So only answers after
+  // Java has printed its settings (it binds right after) count, and only when they are shaped like DynamoDB's and
+  // come twice in a row with no bind failure printed in between.
+  const bindAttempted = () => /^Port:\s*\d+/m.test(output);
+  let answered = 0;
+  while (answered < 2) {
+    if (bindFailed()) {
+      await kill();
+      return 'port taken';
     }
     if (child.exitCode !== null) throw new LocalStackError(`DynamoDB Local exited at start: ${output.trim().split('\n').slice(-3).join(' ')}`);
-    if (await answers(endpoint)) break;
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new LocalStackError('DynamoDB Local did not start within 30 seconds.');
+      await kill();
+      throw new LocalStackError(`DynamoDB Local did not start within ${STARTUP_LIMIT_MS / 1000} seconds.`);
     }
+    answered = bindAttempted() && (await answersAsDynamoDb(endpoint)) ? answered + 1 : 0;
     await new Promise((r) => setTimeout(r, 100));
   }
   child.stdout?.off('data', collect);
@@ -92,20 +116,19 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   return {
     endpoint,
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      await exited;
+    },
   };
 }
 
-async function answers(endpoint: string): Promise<boolean> {
+async function answersAsDynamoDb(endpoint: string): Promise<boolean> {
   try {
     const res = await fetch(endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' }, body: '{}' });
-    return res.status < 500;
+    return res.status === 200 && Array.isArray(((await res.json()) as { TableNames?: unknown }).TableNames);
   } catch {
     return false;
   }

@@ -136,12 +136,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 
   const server = createLocalApiServer(allRoutes, areaHandlerLoader());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new LocalStackError(`Port ${options.port} is already in use: start Billow on another port with BILLOW_PORT=<port> npm start.`) : error),
-    );
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? new LocalStackError(`Port ${options.port} is already in use: start Billow on another port with BILLOW_PORT=<port> npm start.`) : error),
+      );
+      server.listen(options.port, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    // Taken after the check above: what already runs must not outlive this process (Java would).
+    await blobs.stop();
+    await mail.stop();
+    await dynamo?.stop();
+    throw error;
+  }
   const port = (server.address() as { port: number }).port;
   const apiUrl = `http://127.0.0.1:${port}`;
   process.env.BILLOW_APP_URL ??= apiUrl;

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../bin/local/dynamodb-local.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalFacts } from '../../bin/local/stack.js';
 
 /**
@@ -22,7 +21,8 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const running = new Set<ChildProcess>();
+/** Every run's process group, killed after each test: whatever a run left behind goes with it, even after it exited. */
+const started: ChildProcess[] = [];
 
 function start(stateDir: string, port: number): Run {
   rmSync(join(stateDir, 'local.json'), { force: true });
@@ -33,35 +33,39 @@ function start(stateDir: string, port: number): Run {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  started.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
+    child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /** Ready once it has printed its banner, which comes after local.json is written. */
-async function waitForFacts(run: Run, stateDir: string): Promise<LocalFacts> {
-  const deadline = Date.now() + 40_000;
-  let exited = false;
-  void run.exited.then(() => (exited = true));
-  while (!run.stdout().includes('Billow is running')) {
-    if (exited) throw new Error(`npm start exited early:\n${run.stdout()}\n${run.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`npm start did not become ready:\n${run.stdout()}\n${run.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8')) as LocalFacts;
+function waitForFacts(run: Run, stateDir: string): Promise<LocalFacts> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!run.stdout().includes('Billow is running')) return;
+      run.child.stdout!.off('data', check);
+      resolve(JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8')) as LocalFacts);
+    };
+    run.child.stdout!.on('data', check);
+    void run.exited.then(() => reject(new Error(`npm start exited early:\n${run.stdout()}\n${run.stderr()}`)));
+    check();
+  });
 }
 
-const within = <T>(promise: Promise<T>, ms: number, what: string) =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms))]);
+/** Whether a DynamoDB Local of this state folder still runs (its java is started with `-dbPath <stateDir>/…`). */
+const dynamoLeftRunning = (stateDir: string) => spawnSync('pgrep', ['-f', `DynamoDBLocal.jar .*-dbPath ${stateDir}/`]).status === 0;
+
+/** Ctrl-C, then how it ended. */
+async function interrupt(run: Run): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  run.child.kill('SIGINT');
+  return run.exited;
+}
 
 /** stderr without npm's or Node's environment chatter that is not Billow's. */
 const ownStderr = (text: string) =>
@@ -70,23 +74,23 @@ const ownStderr = (text: string) =>
     .filter((l) => l.trim() !== '' && !/^npm warn/i.test(l))
     .join('\n');
 
-let stateDir: string;
-let port: number;
+const stateDirs: string[] = [];
+/** A state folder of the test's own: no test depends on what another left behind. */
+function freshStateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'billow-start-'));
+  stateDirs.push(dir);
+  return dir;
+}
 
-beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'billow-start-'));
-  port = await freePort();
-});
-
-afterAll(async () => {
-  for (const child of running) {
+afterEach(async () => {
+  for (const child of started.splice(0)) {
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {
       // already gone
     }
   }
-  rmSync(stateDir, { recursive: true, force: true });
+  for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function call(facts: LocalFacts, method: string, path: string, body?: unknown) {
@@ -99,55 +103,58 @@ async function call(facts: LocalFacts, method: string, path: string, body?: unkn
 }
 
 describe('npm start', () => {
-  let firstFacts: LocalFacts;
-  let groupId: string;
-
-  it('starts, writes local.json, serves the API with the seeded staff token, and stops cleanly on Ctrl-C', async () => {
-    const run = start(stateDir, port);
-    firstFacts = await waitForFacts(run, stateDir);
-    expect(firstFacts).toMatchObject({ apiUrl: `http://127.0.0.1:${port}`, companyId: expect.stringMatching(/^co_/), staffToken: expect.any(String), operatorToken: expect.any(String) });
+  it('on BILLOW_PORT=0 takes a free port and reports it in local.json and the banner, serves the API with the seeded staff token, and stops cleanly on Ctrl-C', async () => {
+    const stateDir = freshStateDir();
+    const run = start(stateDir, 0);
+    const facts = await waitForFacts(run, stateDir);
+    expect(facts).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/), companyId: expect.stringMatching(/^co_/), staffToken: expect.any(String), operatorToken: expect.any(String) });
     // It prints the same facts.
-    for (const fact of [firstFacts.apiUrl, firstFacts.companyId, firstFacts.staffPassword, firstFacts.operatorPassword]) expect(run.stdout()).toContain(fact);
+    for (const fact of [facts.apiUrl, facts.companyId, facts.staffPassword, facts.operatorPassword]) expect(run.stdout()).toContain(fact);
 
-    const health = await fetch(`${firstFacts.apiUrl}/v1/health`);
+    const health = await fetch(`${facts.apiUrl}/v1/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
-    const created = await call(firstFacts, 'POST', '/v1/client-groups', { name: 'Survives restarts' });
+    const created = await call(facts, 'POST', '/v1/client-groups', { name: 'Made with the seeded token' });
     expect(created.status).toBe(201);
-    groupId = created.body.id;
 
-    run.child.kill('SIGINT');
-    const exit = await within(run.exited, 15_000, 'stopping');
+    const exit = await interrupt(run);
     expect(exit, run.stderr()).toEqual({ code: 0, signal: null });
     expect(run.stdout()).toMatch(/Stopped/);
     expect(ownStderr(run.stderr())).toBe('');
+    expect(dynamoLeftRunning(stateDir), 'DynamoDB Local outlived the run').toBe(false);
   }, 60_000);
 
   it('starts again on the same state: same company, same data', async () => {
-    expect(groupId).toBeDefined();
-    const run = start(stateDir, port);
+    const stateDir = freshStateDir();
+    const first = start(stateDir, 0);
+    const firstFacts = await waitForFacts(first, stateDir);
+    const created = await call(firstFacts, 'POST', '/v1/client-groups', { name: 'Survives restarts' });
+    expect(created.status).toBe(201);
+    expect(await interrupt(first)).toEqual({ code: 0, signal: null });
+
+    const run = start(stateDir, 0);
     const facts = await waitForFacts(run, stateDir);
     expect(facts.companyId).toBe(firstFacts.companyId);
     expect(facts.staffPassword).toBe(firstFacts.staffPassword);
-    const read = await call(facts, 'GET', `/v1/client-groups/${groupId}`);
+    const read = await call(facts, 'GET', `/v1/client-groups/${created.body.id}`);
     expect(read.status).toBe(200);
     expect(read.body.name).toBe('Survives restarts');
     // One company, not a second demo company.
     const companies = await fetch(`${facts.apiUrl}/v1/companies`, { headers: { authorization: `Bearer ${facts.operatorToken}` } });
     expect(((await companies.json()) as { data: unknown[] }).data).toHaveLength(1);
 
-    run.child.kill('SIGINT');
-    expect(await within(run.exited, 15_000, 'stopping')).toEqual({ code: 0, signal: null });
-  }, 60_000);
+    expect(await interrupt(run)).toEqual({ code: 0, signal: null });
+  }, 120_000);
 
-  it('on a busy port prints one sentence, no stack trace, and exits non-zero quickly', async () => {
+  it('on a busy port prints one sentence, no stack trace, and exits non-zero before starting DynamoDB Local', async () => {
+    const stateDir = freshStateDir();
+    // The port is held from the moment the system hands it out, so nothing else can take it before Billow tries.
     const blocker = net.createServer();
-    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const began = Date.now();
       const run = start(stateDir, port);
-      const exit = await within(run.exited, 15_000, 'failing on a busy port');
-      expect(Date.now() - began).toBeLessThan(15_000);
+      const exit = await run.exited;
       expect(exit.code).not.toBe(0);
       expect(exit.code).not.toBeNull();
       const message = ownStderr(run.stderr());
@@ -155,8 +162,10 @@ describe('npm start', () => {
       expect(message).toMatch(new RegExp(`Port ${port} is already in use`));
       expect(message).not.toMatch(/\n\s+at |Error:|node:internal/);
       expect(run.stdout()).toBe('');
+      expect(existsSync(join(stateDir, 'dynamodb')), 'DynamoDB Local was started').toBe(false);
+      expect(dynamoLeftRunning(stateDir), 'DynamoDB Local outlived the run').toBe(false);
     } finally {
       await new Promise((r) => blocker.close(r));
     }
-  }, 20_000);
+  }, 30_000);
 });
