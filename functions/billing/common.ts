@@ -8,7 +8,7 @@ import type { CompanyPrincipal, Principal } from '../domain/principal.js';
 export const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 /** The date in the company's time zone: invoices are billed, and payments dated, on the company's calendar. */
-export const today = (company: Company, now: Date = new Date()) => todayIn(company.own.timeZone, now);
+export const today = (company: Company) => todayIn(company.own.timeZone);
 
 /** A client token reaches only its own objects; anything else is "not found". */
 export function assertVisibleTo(principal: Principal | null, clientId: string, what: string): void {

@@ -5,6 +5,7 @@ import { startSeries, type RecurringInvoice, type Recurrence } from '../../domai
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
 import { insertInvoice } from '../../store/invoices.js';
+import { nowIso } from '../../store/items.js';
 import { assertCurrency, today } from '../common.js';
 
 export interface CreateInvoiceInput {
@@ -12,7 +13,7 @@ export interface CreateInvoiceInput {
   clientId: string;
   /** Default: the client's currency. */
   currency?: string;
-  /** Default: today in the company's time zone. */
+  /** Default: today in the company's time zone (`domain/clock.ts`). */
   dateBilled?: string;
   /** Default: the billing date. */
   dateDue?: string;
@@ -21,8 +22,6 @@ export interface CreateInvoiceInput {
   lines: readonly LineInput[];
   /** Makes the invoice the first of a series billed again every term. */
   recurring?: Recurrence;
-  /** The moment of creation (default: now); it decides the default billing date. */
-  now?: Date;
 }
 
 export interface CreatedInvoice {
@@ -40,12 +39,11 @@ export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedI
   const [company, client] = await Promise.all([requireCompany(input.companyId), requireClient(input.companyId, input.clientId)]);
   const currency = input.currency ?? client.currency;
   assertCurrency(company, currency);
-  const now = input.now ?? new Date();
-  const dateBilled = input.dateBilled ?? today(company, now);
+  const dateBilled = input.dateBilled ?? today(company);
   const dateDue = input.dateDue ?? dateBilled;
   assertInvoiceDates(dateBilled, dateDue);
   const charges = priceLines(company.own.taxRates, client, input.lines);
-  const createdAt = now.toISOString();
+  const createdAt = nowIso();
   const recurring = input.recurring
     ? startSeries({ id: newId('rinv'), clientId: client.id, currency, lines: charges.lines, recurrence: input.recurring, firstBilled: dateBilled, firstDue: dateDue, now: createdAt })
     : null;

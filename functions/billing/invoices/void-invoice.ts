@@ -8,8 +8,6 @@ import { ledgerError, today, withRetries } from '../common.js';
 export interface VoidInvoiceInput {
   companyId: string;
   invoiceId: string;
-  /** The moment of the void (default: now); its date in the company's time zone is the statement's void line. */
-  now?: Date;
 }
 
 /**
@@ -25,7 +23,8 @@ export async function voidInvoice(input: VoidInvoiceInput): Promise<Invoice> {
     const loaded = await loadLedger(companyId, invoice.clientId);
     const plan = planInvoiceVoid(loaded.state, invoice.id);
     if (!plan.ok) throw ledgerError(plan.error);
-    const voidedOn = today(company, input.now ?? new Date());
+    // The statement shows the void on this date, in the company's time zone.
+    const voidedOn = today(company);
     await commitLedger(companyId, invoice.clientId, plan.changes, { loaded, today: voidedOn, invoiceFields: { [invoice.id]: { voidedOn } } });
   });
   return requireInvoice(companyId, invoiceId);

@@ -15,8 +15,6 @@ export interface StatementInput {
   /** Default: the last 30 days up to today in the company's time zone. */
   from?: string;
   to?: string;
-  /** The moment "today" is taken from (default: now). */
-  now?: Date;
 }
 
 export interface BuiltStatement {
@@ -29,7 +27,7 @@ export interface BuiltStatement {
 export async function buildClientStatement(input: StatementInput): Promise<BuiltStatement> {
   const [company, client] = await Promise.all([requireCompany(input.companyId), requireClient(input.companyId, input.clientId)]);
   const currency = input.currency ?? client.currency;
-  const { from, to } = statementPeriod(today(company, input.now ?? new Date()), input);
+  const { from, to } = statementPeriod(today(company), input);
   const loaded = await loadLedger(input.companyId, client.id);
   // A currency the company has since removed still has a statement while the client has history in it.
   const hasHistory = [...loaded.invoices.values(), ...loaded.transactions.values()].some((o) => o.currency === currency);
