@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { defaultFax, hasRequiredName, type Client, type ClientStatus } from '../domain/client.js';
+import { defaultFax, hasRequiredName, summaryRows, type Client, type ClientStatus } from '../domain/client.js';
 import type { Company } from '../domain/company.js';
 import { newId } from '../domain/ids.js';
 import { resolveSettings, type GroupSettings } from '../domain/settings.js';
@@ -7,13 +7,12 @@ import { RuleViolationError, NotFoundError, ValidationError, type FieldError } f
 import type { Principal } from '../http/route.js';
 import { getServices } from '../services.js';
 import { claimMerge, deleteClientPartition, moveClientPartition, releaseMerge } from '../store/client-partition.js';
-import { activityPut, recordActivity, updateRecordFields, type Actor } from '../store/client-records.js';
-import { insertClient, readProfileView, releaseClientNumber, requireClient, setAutoDebitAccount, setClientUserId, updateClient } from '../store/clients.js';
+import { activityPut, recordActivity, type Actor } from '../store/client-records.js';
+import { insertClient, readProfileView, releaseClientNumber, requireClient, setClientUserId, updateClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
-import type { Item } from '../store/dynamo.js';
 import { getGroup, requireGroup } from '../store/groups.js';
 import { nowIso } from '../store/items.js';
-import { paymentAccountSk } from '../store/keys.js';
+import { setAutoDebitAccount } from '../store/payment-accounts.js';
 import { putPasswordToken, takePasswordToken } from '../store/password-tokens.js';
 import type { createClientBody, updateClientBody } from './schemas.js';
 import type { z } from 'zod';
@@ -69,27 +68,6 @@ export function clientView(c: Client, group?: { id: string; name: string }) {
     updatedAt: c.updatedAt,
     version: c.version,
   };
-}
-
-export interface SummaryRow {
-  currency: string;
-  invoiced: number;
-  paid: number;
-  due: number;
-  credit: number;
-}
-
-/** Per-currency totals from the client's balance items; the client's own currency is always listed. */
-export function summaryRows(client: Client, balances: Item[]): SummaryRow[] {
-  const rows = balances.map((b) => ({
-    currency: b.currency as string,
-    invoiced: (b.invoiced as number) ?? 0,
-    paid: (b.paid as number) ?? 0,
-    due: (b.due as number) ?? 0,
-    credit: (b.credit as number) ?? 0,
-  }));
-  if (!rows.some((r) => r.currency === client.currency)) rows.unshift({ currency: client.currency, invoiced: 0, paid: 0, due: 0, credit: 0 });
-  return rows.sort((a, b) => (a.currency === client.currency ? -1 : b.currency === client.currency ? 1 : a.currency.localeCompare(b.currency)));
 }
 
 /** The profile: one Query of the client's partition (client, balances, sticky notes) plus the group's name. */
@@ -281,10 +259,11 @@ export async function mergeClients(companyId: string, sourceId: string, targetId
     await releaseMerge(companyId, source.id, target.id);
     throw error;
   }
-  // One auto-debit account per client: the target keeps its own; without one it takes the source's.
+  // One auto-debit account per client: the target keeps its own; without one it takes the source's. The one writer
+  // of that rule also unflags the moved account, in one transaction with the target's version as read now.
   if (source.autoDebitAccountId) {
-    if (target.autoDebitAccountId) await updateRecordFields({ companyId, clientId: target.id, sk: paymentAccountSk(source.autoDebitAccountId) }, { autoDebit: false });
-    else await setAutoDebitAccount(companyId, target.id, source.autoDebitAccountId);
+    const merged = await requireClient(companyId, target.id);
+    await setAutoDebitAccount(companyId, merged, merged.autoDebitAccountId ?? source.autoDebitAccountId);
   }
   await recordActivity(companyId, target.id, actorOf(principal), 'client.merged', { fromClientId: source.id, fromNumber: source.number, itemsMoved: moved });
   await deleteClient(companyId, source);

@@ -316,15 +316,3 @@ export async function setClientUserId(companyId: string, clientId: string, userI
     new UpdateCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: clientSk }, UpdateExpression: 'SET userId = :u', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':u': userId } }),
   );
 }
-
-export async function setAutoDebitAccount(companyId: string, clientId: string, accountId: string | null): Promise<void> {
-  await db().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: { PK: clientPk(companyId, clientId), SK: clientSk },
-      UpdateExpression: 'SET autoDebitAccountId = :a, version = version + :one, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':a': accountId, ':one': 1, ':now': new Date().toISOString() },
-    }),
-  );
-}

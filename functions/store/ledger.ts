@@ -4,6 +4,8 @@ import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
 import { ConcurrentChangeError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { batchGetAll, db, isTransactionConflict, queryAll, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import type { EveryField, StoredItem } from './mapping.js';
+import { transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
 import {
   balanceSk,
   BALANCE_SK_PREFIX,
@@ -67,7 +69,7 @@ export async function loadLedgerForTransaction(companyId: string, clientId: stri
 
 function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: Item[]): LoadedLedger {
   const invoices = new Map(invoiceItems.map((i) => [i.id as string, stripKeys(i) as unknown as Invoice]));
-  const transactions = new Map(transactionItems.map((i) => [i.id as string, stripKeys(i) as unknown as Transaction]));
+  const transactions = new Map(transactionItems.map(transactionFromItem).map((t) => [t.id, t] as const));
   const state: LedgerState = { invoices: {}, transactions: {}, credits: {} };
   for (const inv of invoices.values()) {
     state.invoices[inv.id] = { id: inv.id, currency: inv.currency, status: inv.status, total: inv.total, paid: inv.paid, due: inv.due, dateDue: inv.dateDue };
@@ -76,7 +78,7 @@ function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: 
     if (t.status === 'pending') continue;
     state.transactions[t.id] = ledgerTransaction(t);
   }
-  for (const b of balanceItems) state.credits[b.currency as string] = (b.credit as number) ?? 0;
+  for (const b of balanceItems.map(balanceFromItem)) state.credits[b.currency] = b.credit;
   return { state, invoices, transactions };
 }
 
@@ -90,6 +92,26 @@ function invoiceContribution(status: InvoiceStatus, total: number, paid: number,
 }
 
 export type BalanceDelta = Partial<Record<(typeof BALANCE_FIELDS)[number], number>>;
+
+/** A client's running totals in one currency (`BAL#<currency>`), moved by every ledger commit. */
+export interface ClientBalance {
+  currency: string;
+  invoiced: number;
+  paid: number;
+  due: number;
+  credit: number;
+}
+
+export function balanceFromItem(item: StoredItem): ClientBalance {
+  // A field no commit has added to yet is absent from the item: it is 0.
+  const balance: EveryField<ClientBalance> = { currency: item.currency, invoiced: item.invoiced ?? 0, paid: item.paid ?? 0, due: item.due ?? 0, credit: item.credit ?? 0 };
+  return balance;
+}
+
+/** A client's balances, one per currency it has ever had money in (strongly consistent). */
+export async function readBalances(companyId: string, clientId: string): Promise<ClientBalance[]> {
+  return (await queryAll(clientPk(companyId, clientId), BALANCE_SK_PREFIX)).map(balanceFromItem);
+}
 
 /** `ADD`s deltas to the client's balance item of one currency, creating it with its profile-view key. */
 export function balanceUpdate(companyId: string, clientId: string, currency: string, delta: BalanceDelta): TransactItem {
@@ -187,8 +209,8 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     const stored = options.loaded.transactions.get(change.transactionId);
     const fields = options.transactionFields?.[change.transactionId] ?? {};
     const after = change.after;
-    const record: Item = {
-      ...(stored ?? {}),
+    const record: Transaction = {
+      ...(stored ?? newTransaction(after.id, fields, now)),
       ...fields,
       id: after.id,
       clientId,
@@ -203,14 +225,12 @@ export async function commitLedger(companyId: string, clientId: string, changes:
       updatedAt: now,
       version: (stored?.version ?? 0) + 1,
     };
-    record.createdAt ??= now;
-    const ref = { PK: refPk(companyId, after.id), SK: refSk };
-    const item = { PK: pk, SK: transactionSk(after.id), entity: 'transaction', refs: [ref], ...record };
+    const item = transactionToItem(companyId, record);
     if (stored) {
       items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': stored.version } } });
     } else {
       items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } });
-      items.push({ Put: { TableName: tableName(), Item: { ...ref, entity: 'ref', kind: 'transaction', clientId } } });
+      items.push({ Put: { TableName: tableName(), Item: transactionRefItem(companyId, record) } });
     }
   }
 
@@ -230,6 +250,12 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   }
 }
 
+/** The stored fields of a transaction a plan creates, before the plan's own; its method must be given. */
+function newTransaction(id: string, fields: Partial<Transaction>, now: string): Omit<Transaction, keyof LedgerTransaction | 'clientId' | 'updatedAt' | 'version'> {
+  if (!fields.method) throw new Error(`The new transaction ${id} needs its method.`);
+  return { method: fields.method, paymentAccountId: null, reference: null, gatewayReference: null, declineCode: null, failureMessage: null, refunds: [], voidedOn: null, createdAt: now };
+}
+
 /** DynamoDB's limit on the items of one transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
@@ -245,9 +271,4 @@ export function ledgerWriteSize(changes: LedgerChanges): number {
 export async function clientOfObject(companyId: string, objectId: string): Promise<string | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: refPk(companyId, objectId), SK: refSk }, ConsistentRead: true }));
   return out.Item?.clientId as string | undefined;
-}
-
-export async function getTransaction(companyId: string, clientId: string, transactionId: string): Promise<Transaction | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: transactionSk(transactionId) }, ConsistentRead: true }));
-  return out.Item ? (stripKeys(out.Item) as unknown as Transaction) : undefined;
 }

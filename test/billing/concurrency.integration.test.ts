@@ -13,7 +13,7 @@ import { type BillingApi, card, CARD_APPROVES, creditsOf, expectedSummary, expec
  * Many payments at once on the same few invoices, through the API (API.md: "Concurrent payments on the same
  * invoice never over-apply: one of them gets 409"). Afterwards the books must balance exactly, every accepted
  * payment must be recorded once, and every refused one must have recorded nothing — or, for a charge approved by
- * the gateway that then lost the race, a transaction whose whole amount is credit (functions/billing/payments.ts).
+ * the gateway that then lost the race, a transaction whose whole amount is credit (functions/billing/payments/make-payment.ts).
  */
 let stack: BillingApi;
 let api: TestApi;

@@ -1,0 +1,49 @@
+import { ValidationError } from '../../domain/errors.js';
+import { planCreditApplication, type LedgerApplication } from '../../domain/ledger.js';
+import type { Principal } from '../../domain/principal.js';
+import { requireClient } from '../../store/clients.js';
+import { requireCompany } from '../../store/companies.js';
+import { commitLedger, loadLedger } from '../../store/ledger.js';
+import { ledgerError, today, withRetries } from '../common.js';
+
+export interface ApplyCreditsInput {
+  companyId: string;
+  principal: Principal | null;
+  clientId: string;
+  /** The credit's currency; the client's currency when neither it nor `invoiceId` is given. */
+  currency?: string;
+  /** Apply to this invoice only (in its currency); otherwise to open invoices, oldest due date first. */
+  invoiceId?: string;
+}
+
+/** Applies loose credit to open invoices and returns what was applied to each (nothing when there was none to apply). */
+export async function applyCredits(input: ApplyCreditsInput): Promise<LedgerApplication[]> {
+  const { companyId, invoiceId } = input;
+  const client = await requireClient(companyId, input.clientId);
+  const company = await requireCompany(companyId);
+  const target = invoiceId ? { invoiceId, currency: input.currency } : { currency: input.currency ?? client.currency };
+  // One DynamoDB transaction holds a bounded number of invoices: a plan applies a share, and rounds repeat until
+  // nothing more can be applied (each round is complete and consistent on its own).
+  const applied: LedgerApplication[] = [];
+  for (;;) {
+    const round = await withRetries(async () => {
+      const loaded = await loadLedger(companyId, client.id);
+      if (invoiceId && !Object.hasOwn(loaded.state.invoices, invoiceId)) throw ValidationError.field('invoiceId', 'No such invoice of this client.');
+      const plan = planCreditApplication(loaded.state, target);
+      if (!plan.ok) {
+        // A later round finding the invoice paid by the earlier ones is the end, not an error.
+        if (applied.length && plan.error.code === 'InvoiceNotOpen') return [];
+        throw ledgerError(plan.error);
+      }
+      if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
+      return plan.applied;
+    });
+    if (!round.length) break;
+    for (const a of round) {
+      const seen = applied.find((x) => x.invoiceId === a.invoiceId);
+      if (seen) seen.amount += a.amount;
+      else applied.push({ ...a });
+    }
+  }
+  return applied;
+}

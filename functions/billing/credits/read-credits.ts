@@ -1,0 +1,14 @@
+import { requireClient } from '../../store/clients.js';
+import { readBalances } from '../../store/ledger.js';
+
+export interface CreditBalance {
+  currency: string;
+  amount: number;
+}
+
+/** A client's unapplied credit, one entry per currency that has some. */
+export async function readCredits(companyId: string, clientId: string): Promise<CreditBalance[]> {
+  await requireClient(companyId, clientId);
+  const balances = await readBalances(companyId, clientId);
+  return balances.filter((b) => b.credit > 0).map((b) => ({ currency: b.currency, amount: b.credit }));
+}

@@ -1,0 +1,48 @@
+import { newId } from '../../domain/ids.js';
+import type { PaymentMethod, Transaction } from '../../domain/invoice.js';
+import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
+import type { Principal } from '../../domain/principal.js';
+import { requireClient } from '../../store/clients.js';
+import { requireCompany } from '../../store/companies.js';
+import { nowIso } from '../../store/items.js';
+import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
+import { getTransaction } from '../../store/transactions.js';
+import { assertPaymentCurrency, ledgerError, today, withRetries } from '../common.js';
+
+export interface RecordPaymentInput {
+  companyId: string;
+  principal: Principal | null;
+  clientId: string;
+  /** How the money came: anything but a card or bank debit through the gateway. */
+  type: Exclude<PaymentMethod, 'card' | 'ach'>;
+  /** The check number, wire reference… */
+  reference?: string;
+  amount: number;
+  currency: string;
+  /** Company-local `YYYY-MM-DD`; today in the company's time zone when not given. */
+  date?: string;
+  /** Invoices to pay, in order; whatever is not applied becomes credit. */
+  apply?: readonly LedgerApplication[];
+}
+
+/** Records money received outside the gateway (check, cash, wire…), applied and credited in one ledger transaction. */
+export async function recordPayment(input: RecordPaymentInput): Promise<Transaction> {
+  const { companyId, currency, amount } = input;
+  const client = await requireClient(companyId, input.clientId);
+  const company = await requireCompany(companyId);
+  const apply = input.apply ?? [];
+  assertPaymentCurrency(company, currency, input.apply);
+  const date = input.date ?? today(company);
+  const id = newId('txn');
+  const now = nowIso();
+  await withRetries(async () => {
+    const loaded = await loadLedgerPart(companyId, client.id, { invoiceIds: apply.map((a) => a.invoiceId) });
+    const plan = planPayment(loaded.state, { transactionId: id, kind: 'offline', currency, amount, date, apply });
+    if (!plan.ok) throw ledgerError(plan.error);
+    const fields: Partial<Transaction> = { method: input.type, paymentAccountId: null, reference: input.reference ?? null, gatewayReference: null, declineCode: null, failureMessage: null, refunds: [], voidedOn: null, createdAt: now };
+    await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: fields } });
+  });
+  const stored = await getTransaction(companyId, client.id, id);
+  if (!stored) throw new Error(`The recorded payment ${id} was committed but cannot be read back.`);
+  return stored;
+}

@@ -1,0 +1,57 @@
+import { ConcurrentChangeError, NotFoundError, RuleViolationError, UpstreamError } from '../../domain/errors.js';
+import type { Transaction } from '../../domain/invoice.js';
+import { planRefundChanges } from '../../domain/ledger.js';
+import type { Principal } from '../../domain/principal.js';
+import { count, METRIC } from '../../observability/metrics.js';
+import { getServices } from '../../services.js';
+import { requireCompany } from '../../store/companies.js';
+import { nowIso } from '../../store/items.js';
+import { commitLedger, ledgerWriteSize, loadLedgerForTransaction, MAX_TRANSACTION_ITEMS } from '../../store/ledger.js';
+import { getTransaction } from '../../store/transactions.js';
+import { ledgerError, today, withRetries } from '../common.js';
+import { readTransaction } from './read-transaction.js';
+
+export interface RefundPaymentInput {
+  companyId: string;
+  principal: Principal | null;
+  transactionId: string;
+  /** Minor units; everything still refundable when not given. */
+  amount?: number;
+}
+
+/**
+ * Refunds a charge (all that is left, or `amount`): its credit first, then its applications, last first. The gateway
+ * refunds only once the ledger has planned a change it can record in one transaction; a failed gateway refund is an
+ * `UpstreamError` with nothing recorded.
+ */
+export async function refundPayment(input: RefundPaymentInput): Promise<Transaction> {
+  const { companyId } = input;
+  const txn = await readTransaction(companyId, input.principal, input.transactionId);
+  const company = await requireCompany(companyId);
+  const date = today(company);
+  await withRetries(async () => {
+    const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
+    const current = loaded.transactions.get(txn.id);
+    // Gone from the client it was read under: merged away or deleted meanwhile.
+    if (!current) throw new NotFoundError('No such transaction.');
+    const plan = planRefundChanges(loaded.state, txn.id, input.amount);
+    if (!plan.ok) throw ledgerError(plan.error);
+    // Checked before the gateway moves money: a refund the ledger could not record in one transaction must not happen.
+    if (ledgerWriteSize(plan.changes) > MAX_TRANSACTION_ITEMS) {
+      throw new RuleViolationError('This refund would reopen too many invoices at once; refund a smaller amount, then the rest.', { code: 'refund_too_spread' });
+    }
+    // The key names the refund by what was refunded before it, so a retry of the same refund is one refund.
+    const refund = await getServices().gateway.refund({ gatewayReference: current.gatewayReference ?? '', amount: plan.plan.amount, idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}` });
+    // Another refund of this charge, of another amount, holds the key: it commits first, then this one re-plans.
+    if (refund.keyConflict) throw new ConcurrentChangeError('Another refund of this payment is being made; nothing was refunded. Try again.');
+    if (refund.status !== 'succeeded') {
+      count(METRIC.gatewayFailures);
+      throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { transactionId: txn.id });
+    }
+    await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: { refunds: [...current.refunds, { amount: plan.plan.amount, date, at: nowIso() }] } } });
+  });
+  count(METRIC.refunds);
+  const refunded = await getTransaction(companyId, txn.clientId, txn.id);
+  if (!refunded) throw new Error(`The refunded payment ${txn.id} cannot be read back.`);
+  return refunded;
+}

@@ -1,0 +1,125 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentChangeError } from '../domain/errors.js';
+import type { Transaction } from '../domain/invoice.js';
+import { db, queryPage, tableName, transact, type Item, type Page } from './dynamo.js';
+import { isConditionFailure, nowIso } from './items.js';
+import type { EveryField, StoredItem } from './mapping.js';
+import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
+
+/**
+ * Payments and payment attempts in the client's partition (`TXN#<id>`), each with a pointer item
+ * (`CO#<co>#REF#<id>`) so a bare transaction id finds its client. Ledger changes to a transaction are written by
+ * `commitLedger` (store/ledger.ts) with the same mapper; this module writes what happens before the ledger is
+ * touched: an attempt recorded before the gateway is called, and its settlement when no money moved.
+ */
+
+type Key = { PK: string; SK: string };
+
+const refKey = (companyId: string, transactionId: string): Key => ({ PK: refPk(companyId, transactionId), SK: refSk });
+
+/** The stored item: the transaction, its keys, and the pointer it owns (deleted or rewritten with it). */
+export function transactionToItem(companyId: string, t: Transaction): Item {
+  return { PK: clientPk(companyId, t.clientId), SK: transactionSk(t.id), entity: 'transaction', refs: [refKey(companyId, t.id)], ...t };
+}
+
+/** The pointer from the bare id to the client (rewritten by a merge). */
+export function transactionRefItem(companyId: string, t: Pick<Transaction, 'id' | 'clientId'>): Item {
+  return { ...refKey(companyId, t.id), entity: 'ref', kind: 'transaction', clientId: t.clientId };
+}
+
+export function transactionFromItem(t: StoredItem): Transaction {
+  const transaction: EveryField<Transaction> = {
+    id: t.id,
+    clientId: t.clientId,
+    kind: t.kind,
+    method: t.method,
+    amount: t.amount,
+    currency: t.currency,
+    status: t.status,
+    applications: t.applications,
+    credit: t.credit,
+    refunded: t.refunded,
+    date: t.date,
+    paymentAccountId: t.paymentAccountId,
+    reference: t.reference,
+    gatewayReference: t.gatewayReference,
+    declineCode: t.declineCode,
+    failureMessage: t.failureMessage,
+    refunds: t.refunds,
+    voidedOn: t.voidedOn,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    version: t.version,
+  };
+  return transaction;
+}
+
+/** Writes a new `pending` attempt and its pointer together; an attempt id is never reused. */
+export async function insertPendingAttempt(companyId: string, attempt: Transaction): Promise<void> {
+  await transact(
+    [
+      { Put: { TableName: tableName(), Item: transactionToItem(companyId, attempt), ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: tableName(), Item: transactionRefItem(companyId, attempt) } },
+    ],
+    () => new ConcurrentChangeError('A transaction with this id already exists; nothing was written.'),
+  );
+}
+
+/** How an attempt that moved no money ended. */
+export interface AttemptSettlement {
+  status: 'declined' | 'failed';
+  declineCode: string | null;
+  failureMessage: string | null;
+}
+
+/** Closes a pending attempt the gateway declined or failed, if no one changed it since it was read. */
+export async function settleAttempt(companyId: string, attempt: Transaction, settlement: AttemptSettlement): Promise<Transaction> {
+  const next: Transaction = { ...attempt, ...settlement, updatedAt: nowIso(), version: attempt.version + 1 };
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: clientPk(companyId, attempt.clientId), SK: transactionSk(attempt.id) },
+        UpdateExpression: 'SET #status = :status, declineCode = :declineCode, failureMessage = :failureMessage, updatedAt = :updatedAt, version = :next',
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': next.status,
+          ':declineCode': next.declineCode,
+          ':failureMessage': next.failureMessage,
+          ':updatedAt': next.updatedAt,
+          ':next': next.version,
+          ':expected': attempt.version,
+        },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw new ConcurrentChangeError('The payment attempt was changed by another request.', { transactionId: attempt.id });
+    throw error;
+  }
+  return next;
+}
+
+export async function getTransaction(companyId: string, clientId: string, transactionId: string): Promise<Transaction | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: transactionSk(transactionId) }, ConsistentRead: true }));
+  return out.Item ? transactionFromItem(out.Item) : undefined;
+}
+
+/** A transaction by its bare id, through its pointer item. */
+export async function findTransaction(companyId: string, transactionId: string): Promise<Transaction | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: refKey(companyId, transactionId), ConsistentRead: true }));
+  const clientId = out.Item?.clientId;
+  return typeof clientId === 'string' ? getTransaction(companyId, clientId, transactionId) : undefined;
+}
+
+/** One page of a client's transactions, newest first (ids are time-ordered). */
+export async function listTransactions(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Transaction>> {
+  const page = await queryPage<StoredItem>({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':prefix': TRANSACTION_SK_PREFIX },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+    ScanIndexForward: false,
+  });
+  return { items: page.items.map(transactionFromItem), lastKey: page.lastKey };
+}
