@@ -1,32 +1,18 @@
-import { clientListRoute } from './list-route.js';
 import { z } from 'zod';
-import { newId } from '../domain/ids.js';
+import type { Note } from '../domain/note.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
-import { deleteRecord, putRecord, replaceRecord, requireRecord } from '../store/client-records.js';
-import { requireClient } from '../store/clients.js';
-import { assertVersion, nowIso, parseIfMatch } from '../store/items.js';
-import { NOTE_SK_PREFIX, noteSk, profileViewStickyNote } from '../store/keys.js';
+import { deleteNote, listNotes, requireNote } from '../store/client-records.js';
+import { parseIfMatch } from '../store/items.js';
+import { addNote } from './add-note.js';
+import { clientListRoute } from './list-route.js';
 import { noteBody } from './schemas.js';
-
-export interface Note {
-  id: string;
-  clientId: string;
-  summary: string;
-  details: string | null;
-  sticky: boolean;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
+import { updateNote } from './update-note.js';
 
 const STAFF = ['staff'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 const noteParams = z.object({ id: z.string().min(1).max(100), noteId: z.string().min(1).max(100) });
 
-/** A sticky note joins the profile view (LSI1), newest first; an unstuck one leaves it. */
-const profileIndex = (note: Note) => (note.sticky ? { LSI1SK: profileViewStickyNote(note.createdAt, note.id) } : {});
 const view = ({ id, clientId, summary, details, sticky, createdBy, createdAt, updatedAt, version }: Note) => ({ id, clientId, summary, details, sticky, createdBy, createdAt, updatedAt, version });
 
 export const noteRoutes = [
@@ -40,14 +26,7 @@ export const noteRoutes = [
     params: idParam,
     body: noteBody,
     successStatus: 201,
-    handle: async ({ principal, params, body }) => {
-      const companyId = companyOf(principal);
-      await requireClient(companyId, params.id);
-      const now = nowIso();
-      const note: Note = { id: newId('note'), clientId: params.id, summary: body.summary, details: body.details ?? null, sticky: body.sticky ?? false, createdBy: principal!.userId, createdAt: now, updatedAt: now, version: 1 };
-      await putRecord({ companyId, clientId: params.id, sk: noteSk(note.id) }, { entity: 'note', ...note }, profileIndex(note));
-      return json(201, view(note));
-    },
+    handle: async ({ principal, params, body }) => json(201, view(await addNote({ companyId: companyOf(principal), clientId: params.id, authorId: principal!.userId, note: body }))),
   }),
   clientListRoute<Note>({
     path: '/v1/clients/{id}/notes',
@@ -55,8 +34,7 @@ export const noteRoutes = [
     access: STAFF,
     summary: "List a client's notes, newest first",
     tags: ['Notes'],
-    prefix: NOTE_SK_PREFIX,
-    newestFirst: true,
+    read: listNotes,
     view,
   }),
   route({
@@ -67,7 +45,7 @@ export const noteRoutes = [
     summary: 'Read a note',
     tags: ['Notes'],
     params: noteParams,
-    handle: async ({ principal, params }) => json(200, view(await requireRecord<Note>({ companyId: companyOf(principal), clientId: params.id, sk: noteSk(params.noteId) }, 'note'))),
+    handle: async ({ principal, params }) => json(200, view(await requireNote(companyOf(principal), params.id, params.noteId))),
   }),
   route({
     method: 'PATCH',
@@ -79,19 +57,8 @@ export const noteRoutes = [
     params: noteParams,
     body: noteBody.partial(),
     handle: async ({ principal, params, body, headers }) => {
-      const key = { companyId: companyOf(principal), clientId: params.id, sk: noteSk(params.noteId) };
-      const current = await requireRecord<Note>(key, 'note');
-      assertVersion(current, parseIfMatch(headers['if-match']));
-      const next: Note = {
-        ...current,
-        summary: body.summary ?? current.summary,
-        details: body.details !== undefined ? body.details : current.details,
-        sticky: body.sticky ?? current.sticky,
-        updatedAt: nowIso(),
-        version: current.version + 1,
-      };
-      await replaceRecord(key, current.version, { entity: 'note', ...next }, 'note', profileIndex(next));
-      return json(200, view(next));
+      const note = await updateNote({ companyId: companyOf(principal), clientId: params.id, noteId: params.noteId, expectedVersion: parseIfMatch(headers['if-match']), patch: body });
+      return json(200, view(note));
     },
   }),
   route({
@@ -104,7 +71,7 @@ export const noteRoutes = [
     params: noteParams,
     successStatus: 204,
     handle: async ({ principal, params }) => {
-      await deleteRecord({ companyId: companyOf(principal), clientId: params.id, sk: noteSk(params.noteId) }, 'note');
+      await deleteNote(companyOf(principal), params.id, params.noteId);
       return noContent();
     },
   }),

@@ -1,5 +1,5 @@
 import { clientListRoute } from './list-route.js';
-import type { ClientStatus } from '../domain/client.js';
+import { summaryRows, type ClientStatus } from '../domain/client.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { BillowError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { problemResponse } from '../http/problem.js';
@@ -22,7 +22,6 @@ import {
   loginAs,
   mergeClients,
   readProfile,
-  summaryRows,
   updateClientProfile,
   usePasswordToken,
 } from './service.js';

@@ -44,6 +44,22 @@ export interface Client extends Versioned, ContactDetails {
   emailSuppressed?: boolean;
 }
 
+/** What a client was invoiced, has paid, still owes and holds as credit in one currency, in minor units. */
+export interface BalanceTotals {
+  currency: string;
+  invoiced: number;
+  paid: number;
+  due: number;
+  credit: number;
+}
+
+/** A client's totals, one row per currency it has used; its own currency is always listed, first, then the others by code. */
+export function summaryRows(client: Pick<Client, 'currency'>, balances: readonly BalanceTotals[]): BalanceTotals[] {
+  const rows = [...balances];
+  if (!rows.some((r) => r.currency === client.currency)) rows.unshift({ currency: client.currency, invoiced: 0, paid: 0, due: 0, credit: 0 });
+  return rows.sort((a, b) => (a.currency === client.currency ? -1 : b.currency === client.currency ? 1 : a.currency.localeCompare(b.currency)));
+}
+
 /** A client needs a company, or both a first and a last name. */
 export function hasRequiredName(c: Pick<ContactDetails, 'company' | 'firstName' | 'lastName'>): boolean {
   return Boolean(c.company?.trim()) || (Boolean(c.firstName?.trim()) && Boolean(c.lastName?.trim()));

@@ -1,9 +1,15 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { newId } from '../domain/ids.js';
+import type { Actor, ActivityEntry } from '../domain/activity.js';
+import type { Contact } from '../domain/contact.js';
 import { NotFoundError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import type { Note } from '../domain/note.js';
 import { db, queryPage, stripKeys, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
-import { ACTIVITY_SK_PREFIX, activitySk, clientPk } from './keys.js';
 import { isConditionFailure, nowIso, staleOrGone } from './items.js';
+import { ACTIVITY_SK_PREFIX, activitySk, clientPk, CONTACT_SK_PREFIX, contactSk, NOTE_SK_PREFIX, noteSk, profileViewStickyNote } from './keys.js';
+import type { EveryField, StoredItem } from './mapping.js';
+
+export type { Actor, ActivityEntry } from '../domain/activity.js';
 
 /**
  * Records kept in a client's partition under an SK prefix (contacts, notes, …): plain versioned items that
@@ -15,15 +21,57 @@ export interface RecordKey {
   sk: string;
 }
 
-const key = (k: RecordKey) => ({ PK: clientPk(k.companyId, k.clientId), SK: k.sk });
+type Key = { PK: string; SK: string };
+
+const key = (k: RecordKey): Key => ({ PK: clientPk(k.companyId, k.clientId), SK: k.sk });
+
+async function putNewItem(item: Key & Item): Promise<void> {
+  await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
+}
+
+async function readItem(itemKey: Key): Promise<StoredItem | undefined> {
+  return (await db().send(new GetCommand({ TableName: tableName(), Key: itemKey, ConsistentRead: true }))).Item;
+}
+
+/** Replaces an item if its version is unchanged; attributes it no longer has (an unstuck note's LSI1SK) go. */
+async function replaceItem(item: Key & Item, previousVersion: number, what: string): Promise<void> {
+  try {
+    await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': previousVersion } }));
+  } catch (error) {
+    if (isConditionFailure(error)) throw staleOrGone(what, (await readItem({ PK: item.PK, SK: item.SK })) !== undefined);
+    throw error;
+  }
+}
+
+async function deleteItem(itemKey: Key, what: string): Promise<void> {
+  try {
+    await db().send(new DeleteCommand({ TableName: tableName(), Key: itemKey, ConditionExpression: 'attribute_exists(PK)' }));
+  } catch (error) {
+    if (isConditionFailure(error)) throw new NotFoundError(`No such ${what}.`);
+    throw error;
+  }
+}
+
+async function queryRecords(companyId: string, clientId: string, prefix: string, limit: number, startKey?: Record<string, unknown>, newestFirst = false): Promise<Page<StoredItem>> {
+  return queryPage<StoredItem>({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':prefix': prefix },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+    ScanIndexForward: !newestFirst,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Any record, for entities whose store module has no mapper of its own: the caller names the type it expects.
 
 export async function putRecord(k: RecordKey, record: Item, indexAttributes: Item = {}): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: { ...key(k), ...indexAttributes, ...record, clientId: k.clientId }, ConditionExpression: 'attribute_not_exists(PK)' }));
+  await putNewItem({ ...key(k), ...indexAttributes, ...record, clientId: k.clientId });
 }
 
 export async function getRecord<T>(k: RecordKey): Promise<T | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: key(k), ConsistentRead: true }));
-  return out.Item ? (stripKeys(out.Item) as T) : undefined;
+  const item = await readItem(key(k));
+  return item ? (stripKeys(item) as T) : undefined;
 }
 
 export async function requireRecord<T>(k: RecordKey, what: string): Promise<T> {
@@ -34,25 +82,13 @@ export async function requireRecord<T>(k: RecordKey, what: string): Promise<T> {
 
 /** Replaces a record if its version is unchanged; `indexAttributes` (e.g. LSI1SK) are set afresh. */
 export async function replaceRecord(k: RecordKey, previousVersion: number, next: Item, what: string, indexAttributes: Item = {}): Promise<void> {
-  try {
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...key(k), ...indexAttributes, ...next, clientId: k.clientId },
-        ConditionExpression: 'version = :expected',
-        ExpressionAttributeValues: { ':expected': previousVersion },
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) throw staleOrGone(what, (await getRecord(k)) !== undefined);
-    throw error;
-  }
+  await replaceItem({ ...key(k), ...indexAttributes, ...next, clientId: k.clientId }, previousVersion, what);
 }
 
 /** Sets a few fields of an existing record and bumps its version. */
 export async function updateRecordFields(k: RecordKey, fields: Item): Promise<void> {
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':one': 1, ':now': new Date().toISOString() };
+  const values: Record<string, unknown> = { ':one': 1, ':now': nowIso() };
   const sets = Object.entries(fields).map(([name, value], i) => {
     names[`#f${i}`] = name;
     values[`:f${i}`] = value;
@@ -71,42 +107,135 @@ export async function updateRecordFields(k: RecordKey, fields: Item): Promise<vo
 }
 
 export async function deleteRecord(k: RecordKey, what: string): Promise<void> {
-  try {
-    await db().send(new DeleteCommand({ TableName: tableName(), Key: key(k), ConditionExpression: 'attribute_exists(PK)' }));
-  } catch (error) {
-    if (isConditionFailure(error)) throw new NotFoundError(`No such ${what}.`);
-    throw error;
-  }
+  await deleteItem(key(k), what);
 }
 
 export async function listRecords<T>(companyId: string, clientId: string, prefix: string, limit: number, startKey?: Record<string, unknown>, newestFirst = false): Promise<Page<T>> {
-  const page = await queryPage({
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-    ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':prefix': prefix },
-    Limit: limit,
-    ExclusiveStartKey: startKey,
-    ScanIndexForward: !newestFirst,
-  });
+  const page = await queryRecords(companyId, clientId, prefix, limit, startKey, newestFirst);
   return { items: page.items.map((i) => stripKeys(i) as T), lastKey: page.lastKey };
 }
 
-export interface Actor {
-  type: 'staff' | 'client' | 'operator' | 'system';
-  id: string;
+// ---------------------------------------------------------------------------------------------------------------
+// Contacts
+
+const contactKey = (companyId: string, clientId: string, contactId: string): Key => ({ PK: clientPk(companyId, clientId), SK: contactSk(contactId) });
+
+export function contactToItem(companyId: string, contact: Contact) {
+  return { ...contactKey(companyId, contact.clientId, contact.id), entity: 'contact', ...contact };
 }
 
-export interface ActivityEntry {
-  id: string;
-  at: string;
-  actor: Actor;
-  action: string;
-  details: Record<string, unknown>;
+export function contactFromItem(item: StoredItem): Contact {
+  const contact: EveryField<Contact> = {
+    id: item.id,
+    clientId: item.clientId,
+    type: item.type,
+    firstName: item.firstName,
+    lastName: item.lastName,
+    email: item.email,
+    company: item.company,
+    title: item.title,
+    address1: item.address1,
+    address2: item.address2,
+    city: item.city,
+    country: item.country,
+    state: item.state,
+    zip: item.zip,
+    phones: item.phones,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    version: item.version,
+  };
+  return contact;
+}
+
+export async function putNewContact(companyId: string, contact: Contact): Promise<void> {
+  await putNewItem(contactToItem(companyId, contact));
+}
+
+export async function requireContact(companyId: string, clientId: string, contactId: string): Promise<Contact> {
+  const item = await readItem(contactKey(companyId, clientId, contactId));
+  if (!item) throw new NotFoundError('No such contact.');
+  return contactFromItem(item);
+}
+
+export async function replaceContact(companyId: string, previous: Contact, next: Contact): Promise<void> {
+  await replaceItem(contactToItem(companyId, next), previous.version, 'contact');
+}
+
+export async function deleteContact(companyId: string, clientId: string, contactId: string): Promise<void> {
+  await deleteItem(contactKey(companyId, clientId, contactId), 'contact');
+}
+
+export async function listContacts(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Contact>> {
+  const page = await queryRecords(companyId, clientId, CONTACT_SK_PREFIX, limit, startKey);
+  return { items: page.items.map(contactFromItem), lastKey: page.lastKey };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notes
+
+const noteKey = (companyId: string, clientId: string, noteId: string): Key => ({ PK: clientPk(companyId, clientId), SK: noteSk(noteId) });
+
+/** A sticky note joins the profile view (LSI1), newest first; an unstuck one leaves it. */
+export function noteToItem(companyId: string, note: Note) {
+  return { ...noteKey(companyId, note.clientId, note.id), ...(note.sticky ? { LSI1SK: profileViewStickyNote(note.createdAt, note.id) } : {}), entity: 'note', ...note };
+}
+
+export function noteFromItem(item: StoredItem): Note {
+  const note: EveryField<Note> = {
+    id: item.id,
+    clientId: item.clientId,
+    summary: item.summary,
+    details: item.details ?? null,
+    sticky: item.sticky,
+    createdBy: item.createdBy,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    version: item.version,
+  };
+  return note;
+}
+
+export async function putNewNote(companyId: string, note: Note): Promise<void> {
+  await putNewItem(noteToItem(companyId, note));
+}
+
+export async function requireNote(companyId: string, clientId: string, noteId: string): Promise<Note> {
+  const item = await readItem(noteKey(companyId, clientId, noteId));
+  if (!item) throw new NotFoundError('No such note.');
+  return noteFromItem(item);
+}
+
+export async function replaceNote(companyId: string, previous: Note, next: Note): Promise<void> {
+  await replaceItem(noteToItem(companyId, next), previous.version, 'note');
+}
+
+export async function deleteNote(companyId: string, clientId: string, noteId: string): Promise<void> {
+  await deleteItem(noteKey(companyId, clientId, noteId), 'note');
+}
+
+export async function listNotes(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Note>> {
+  const page = await queryRecords(companyId, clientId, NOTE_SK_PREFIX, limit, startKey, true);
+  return { items: page.items.map(noteFromItem), lastKey: page.lastKey };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Activity
+
+/** Entries sort by time within the client's partition, so the log reads newest first with one Query. */
+export function activityToItem(companyId: string, clientId: string, entry: ActivityEntry) {
+  return { PK: clientPk(companyId, clientId), SK: activitySk(entry.at, entry.id), entity: 'activity', clientId, ...entry };
+}
+
+export function activityFromItem(item: StoredItem): ActivityEntry {
+  const entry: EveryField<ActivityEntry> = { id: item.id, at: item.at, actor: item.actor, action: item.action, details: item.details };
+  return entry;
 }
 
 /** An activity-log entry, as a transaction item so it commits with the change it records. */
 export function activityPut(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown> = {}): TransactItem {
   const entry: ActivityEntry = { id: newId('act'), at: nowIso(), actor, action, details };
-  return { Put: { TableName: tableName(), Item: { PK: clientPk(companyId, clientId), SK: activitySk(entry.at, entry.id), entity: 'activity', clientId, ...entry } } };
+  return { Put: { TableName: tableName(), Item: activityToItem(companyId, clientId, entry) } };
 }
 
 /** Records one activity entry on its own (when there is no other write to commit it with). */
@@ -115,5 +244,6 @@ export async function recordActivity(companyId: string, clientId: string, actor:
 }
 
 export async function listActivity(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<ActivityEntry>> {
-  return listRecords<ActivityEntry>(companyId, clientId, ACTIVITY_SK_PREFIX, limit, startKey, true);
+  const page = await queryRecords(companyId, clientId, ACTIVITY_SK_PREFIX, limit, startKey, true);
+  return { items: page.items.map(activityFromItem), lastKey: page.lastKey };
 }
