@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -47,6 +51,70 @@ export const BLOB_KEY_PREFIX = 'mail/';
 /** esbuild's ESM output has no `require`; some CommonJS dependencies still call it. */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
+/**
+ * pdfkit loads the metrics of its standard fonts (Helvetica, …) when a document first uses one, through its own
+ * `createRequire(import.meta.url)` and its package-internal specifiers `#standard-fonts/<name>`. esbuild cannot see
+ * through that `require`, so the specifiers stay in the bundle, and Node resolves them from the nearest package.json
+ * of the bundle, which has none. A bundle that asks for them gets pdfkit's font modules copied next to it and a
+ * package.json with pdfkit's own `imports` entry for them, so they resolve exactly as they do inside pdfkit.
+ */
+const STANDARD_FONTS_SPECIFIER = '#standard-fonts/';
+
+interface StandardFontModules {
+  /** The font modules' folder inside pdfkit, relative to the pdfkit package (`js/standard-fonts`). */
+  folder: string;
+  /** Its absolute path. */
+  source: string;
+  /** The package.json that maps `#standard-fonts/*` from a bundle to the copied folder. */
+  packageJson: string;
+}
+
+function standardFontModules(): StandardFontModules {
+  let root = path.dirname(createRequire(import.meta.url).resolve('pdfkit'));
+  while (!existsSync(path.join(root, 'package.json'))) root = path.dirname(root);
+  const imports = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { imports?: Record<string, unknown> }).imports ?? {};
+  const key = `${STANDARD_FONTS_SPECIFIER}*`;
+  const target = imports[key];
+  if (typeof target !== 'string' || !target.startsWith('./') || !target.endsWith('/*.cjs')) {
+    throw new Error(`pdfkit no longer maps '${key}' to a folder of modules; revisit the font copying in lib/function.ts`);
+  }
+  const folder = path.posix.dirname(target.slice(2));
+  return { folder, source: path.join(root, folder), packageJson: JSON.stringify({ imports: { [key]: target } }) };
+}
+
+/** Single-quotes a word for the bundling shell. */
+const shellWord = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+
+/**
+ * Writes a generated file where the bundling step copies it from: named by its content, so a synth with other
+ * content never reuses it and the same content always yields the same bundle.
+ */
+function stageGeneratedFile(content: string): string {
+  const folder = path.join(tmpdir(), 'billow-bundle-files', createHash('sha256').update(content).digest('hex'));
+  const file = path.join(folder, 'content');
+  if (!existsSync(file)) {
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(file, content);
+  }
+  return file;
+}
+
+/**
+ * Shell commands run after esbuild (the bundling is local: esbuild is a dev dependency), in the asset's output
+ * folder: the generated files, then pdfkit's standard fonts when the bundle asks for them.
+ */
+function afterBundlingCommands(outputDir: string, files: Record<string, string>): string[] {
+  const commands = Object.entries(files).map(([name, content]) => `cp ${shellWord(stageGeneratedFile(content))} ${shellWord(path.join(outputDir, name))}`);
+  const fonts = standardFontModules();
+  const fontsTarget = path.join(outputDir, fonts.folder);
+  commands.push(
+    `if grep -qF ${shellWord(STANDARD_FONTS_SPECIFIER)} ${shellWord(path.join(outputDir, 'index.mjs'))}; then ` +
+      `mkdir -p ${shellWord(path.dirname(fontsTarget))} && cp -R ${shellWord(fonts.source)} ${shellWord(fontsTarget)} && ` +
+      `printf '%s' ${shellWord(fonts.packageJson)} > ${shellWord(path.join(outputDir, 'package.json'))}; fi`,
+  );
+  return commands;
+}
+
 export interface BillowFunctionProps {
   /** Path of the entry file (`functionEntry('clients', 'handler.ts')`). */
   entry: string;
@@ -60,6 +128,11 @@ export interface BillowFunctionProps {
   /** @default one month */
   logRetention?: logs.RetentionDays;
   environment?: Record<string, string>;
+  /**
+   * Files generated at synth time and shipped next to the bundle, by name (the code reads them relative to
+   * `import.meta.url`).
+   */
+  files?: Record<string, string>;
 }
 
 /**
@@ -104,6 +177,11 @@ export class BillowFunction extends NodejsFunction {
         sourcesContent: false,
         // Bundle the SDK so the deployed code runs the versions pinned in package-lock.json.
         bundleAwsSDK: true,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => afterBundlingCommands(outputDir, props.files ?? {}),
+        },
       },
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
