@@ -1,10 +1,13 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type Client, type ClientStatus, type SortIndex } from '../domain/client.js';
+import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type BalanceTotals, type Client, type ClientStatus, type SearchField, type SortIndex } from '../domain/client.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { batchGetAll, db, queryFiltered, stripKeys, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
-import { isConditionFailure } from './items.js';
+import type { Note } from '../domain/note.js';
+import { noteFromItem } from './client-records.js';
+import { batchGetAll, db, queryFiltered, tableName, transact, type Page, type TransactItem } from './dynamo.js';
+import { isConditionFailure, nowIso } from './items.js';
 import { writeWithCounter } from './counters.js';
 import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, groupMemberPk, groupSk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
+import { setAttributes, type EveryField, type StoredItem } from './mapping.js';
 
 const SEP = '\u0001';
 type Key = { PK: string; SK: string };
@@ -29,38 +32,114 @@ export function fitKeyValue(value: string): string {
   return out;
 }
 
+type UniqueField = 'email' | 'username' | 'number';
+
+/**
+ * An entry of a client index: a list order, the search terms or a group's members. It carries what the list
+ * filters on (status, group), so a page is filtered without reading the clients; a search entry also carries all
+ * of the client's (term, field) pairs, so a client matching several terms is listed once.
+ */
+interface IndexEntry extends Key {
+  entity: 'clientIndex';
+  clientId: string;
+  status: ClientStatus;
+  groupId: string;
+  term?: string;
+  field?: SearchField;
+  pairs?: Array<[string, SearchField]>;
+}
+
+/** Claims a unique value (email, username, number) for one client in the company. */
+interface UniqueMarker extends Key {
+  entity: 'unique';
+  ownerId: string;
+  field: UniqueField;
+}
+
+type ExternalItem = IndexEntry | UniqueMarker;
+
+const uniqueMarker = (companyId: string, field: UniqueField, value: string, ownerId: string): UniqueMarker => ({ PK: uniquePk(companyId, field, value), SK: uniqueSk, entity: 'unique', ownerId, field });
+
 /** Items outside the client's partition that exist because of the client (its indexes and unique markers). */
-function externalItems(companyId: string, c: Client): Array<Key & Item> {
-  const base = { clientId: c.id, status: c.status, groupId: c.groupId, entity: 'clientIndex' };
-  const items: Array<Key & Item> = SORT_INDEXES.map((index) => ({ PK: clientListPk(companyId, index), SK: `${fitKeyValue(sortValue(c, index))}${SEP}${c.id}`, ...base }));
-  const pairs = searchTerms(c).map(([term, field]) => [fitKeyValue(term), field] as [string, typeof field]);
+function externalItems(companyId: string, c: Client): ExternalItem[] {
+  const base = { clientId: c.id, status: c.status, groupId: c.groupId, entity: 'clientIndex' } as const;
+  const items: ExternalItem[] = SORT_INDEXES.map((index) => ({ PK: clientListPk(companyId, index), SK: `${fitKeyValue(sortValue(c, index))}${SEP}${c.id}`, ...base }));
+  const pairs = searchTerms(c).map(([term, field]): [string, SearchField] => [fitKeyValue(term), field]);
   for (const [term, field] of pairs) items.push({ PK: clientSearchPk(companyId), SK: `${term}${SEP}${field}${SEP}${c.id}`, ...base, term, field, pairs });
   items.push({ PK: groupMemberPk(companyId, c.groupId), SK: c.id, ...base });
-  if (c.email) items.push({ PK: uniquePk(companyId, 'email', c.email.toLowerCase()), SK: uniqueSk, ownerId: c.id, entity: 'unique', field: 'email' });
-  if (c.username) items.push({ PK: uniquePk(companyId, 'username', c.username.toLowerCase()), SK: uniqueSk, ownerId: c.id, entity: 'unique', field: 'username' });
+  if (c.email) items.push(uniqueMarker(companyId, 'email', c.email.toLowerCase(), c.id));
+  if (c.username) items.push(uniqueMarker(companyId, 'username', c.username.toLowerCase(), c.id));
   return items;
+}
+
+function uniqueMarkerFromItem(item: StoredItem): UniqueMarker {
+  const marker: EveryField<UniqueMarker> = { PK: item.PK, SK: item.SK, entity: 'unique', ownerId: item.ownerId, field: item.field };
+  return marker;
+}
+
+function indexEntryFromItem(item: StoredItem): IndexEntry {
+  const entry: EveryField<IndexEntry> = { PK: item.PK, SK: item.SK, entity: 'clientIndex', clientId: item.clientId, status: item.status, groupId: item.groupId, term: item.term, field: item.field, pairs: item.pairs };
+  return entry;
 }
 
 const keyOf = (k: Key): Key => ({ PK: k.PK, SK: k.SK });
 const keyString = (k: Key) => `${k.PK}\n${k.SK}`;
 
-function uniqueField(item: Item): string | undefined {
-  return item.entity === 'unique' ? (item.field as string) : undefined;
+function uniqueField(item: ExternalItem): UniqueField | undefined {
+  return item.entity === 'unique' ? item.field : undefined;
 }
 
-function clientItem(companyId: string, c: Client, owned: Key[]): Item {
+/**
+ * The client item. It sorts first in the profile view (LSI1) and lists in `owned` the keys of its index entries
+ * and unique markers, so a delete finds them without recomputing them from a profile that may have changed.
+ */
+export function clientToItem(companyId: string, c: Client, owned: Key[]) {
   return { PK: clientPk(companyId, c.id), SK: clientSk, LSI1SK: PROFILE_VIEW_CLIENT, entity: 'client', ...c, owned };
+}
+
+export function clientFromItem(item: StoredItem): Client {
+  const client: EveryField<Client> = {
+    id: item.id,
+    number: item.number,
+    status: item.status,
+    groupId: item.groupId,
+    firstName: item.firstName,
+    lastName: item.lastName,
+    company: item.company,
+    title: item.title,
+    address1: item.address1,
+    address2: item.address2,
+    city: item.city,
+    country: item.country,
+    state: item.state,
+    zip: item.zip,
+    email: item.email,
+    phones: item.phones,
+    taxExempt: item.taxExempt,
+    taxId: item.taxId,
+    currency: item.currency,
+    username: item.username,
+    userId: item.userId,
+    language: item.language,
+    marketingOptIn: item.marketingOptIn,
+    customFields: item.customFields,
+    autoDebitAccountId: item.autoDebitAccountId,
+    emailSuppressed: item.emailSuppressed,
+    version: item.version,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+  return client;
+}
+
+/** A client's per-currency totals as its balance item (kept by the ledger) holds them; a field never moved is 0. */
+function balanceFromItem(item: StoredItem): BalanceTotals {
+  return { currency: item.currency, invoiced: item.invoiced ?? 0, paid: item.paid ?? 0, due: item.due ?? 0, credit: item.credit ?? 0 };
 }
 
 /** The client number's marker is never deleted, so a number is never used again. */
 function numberMarker(companyId: string, c: Client): TransactItem {
-  return {
-    Put: {
-      TableName: tableName(),
-      Item: { PK: uniquePk(companyId, 'number', String(c.number)), SK: uniqueSk, ownerId: c.id, entity: 'unique', field: 'number' },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    },
-  };
+  return { Put: { TableName: tableName(), Item: uniqueMarker(companyId, 'number', String(c.number), c.id), ConditionExpression: 'attribute_not_exists(PK)' } };
 }
 
 function duplicate(field: string): ConflictError {
@@ -88,7 +167,7 @@ export async function insertClient(companyId: string, draft: Omit<Client, 'numbe
     const externals = externalItems(companyId, client);
     const items: TransactItem[] = [
       numberMarker(companyId, client),
-      { Put: { TableName: tableName(), Item: clientItem(companyId, client, externals.map(keyOf)), ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: tableName(), Item: clientToItem(companyId, client, externals.map(keyOf)), ConditionExpression: 'attribute_not_exists(PK)' } },
       ...externals.map((item) => ({ Put: { TableName: tableName(), Item: item, ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
       groupExists(companyId, client.groupId),
       ...extra(client),
@@ -129,13 +208,7 @@ export async function releaseClientNumber(companyId: string, client: Pick<Client
 
 export async function getClient(companyId: string, clientId: string): Promise<Client | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: clientSk }, ConsistentRead: true }));
-  return out.Item ? toClient(out.Item) : undefined;
-}
-
-function toClient(item: Item): Client {
-  const { owned, ...rest } = stripKeys(item) as Item;
-  void owned;
-  return rest as unknown as Client;
+  return out.Item ? clientFromItem(out.Item) : undefined;
 }
 
 export async function requireClient(companyId: string, clientId: string): Promise<Client> {
@@ -145,8 +218,8 @@ export async function requireClient(companyId: string, clientId: string): Promis
 }
 
 /** The profile view: the client, its balances and its sticky notes, from one Query of the client's partition. */
-export async function readProfileView(companyId: string, clientId: string): Promise<{ client: Client; balances: Item[]; stickyNotes: Item[] } | undefined> {
-  const items: Item[] = [];
+export async function readProfileView(companyId: string, clientId: string): Promise<{ client: Client; balances: BalanceTotals[]; stickyNotes: Note[] } | undefined> {
+  const items: StoredItem[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const out = await db().send(
@@ -165,9 +238,9 @@ export async function readProfileView(companyId: string, clientId: string): Prom
   const clientRow = items.find((i) => i.SK === clientSk);
   if (!clientRow) return undefined;
   return {
-    client: toClient(clientRow),
-    balances: items.filter((i) => String(i.LSI1SK).startsWith('1#')).map((i) => stripKeys(i)),
-    stickyNotes: items.filter((i) => String(i.LSI1SK).startsWith('2#')).map((i) => stripKeys(i)),
+    client: clientFromItem(clientRow),
+    balances: items.filter((i) => String(i.LSI1SK).startsWith('1#')).map(balanceFromItem),
+    stickyNotes: items.filter((i) => String(i.LSI1SK).startsWith('2#')).map(noteFromItem),
   };
 }
 
@@ -182,15 +255,10 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
   const beforeKeys = new Set(before.map(keyString));
   const removed = before.filter((i) => !afterKeys.has(keyString(i)));
   const added = after.filter((i) => !beforeKeys.has(keyString(i)) || !uniqueField(i));
+  const { PK, SK, ...attributes } = clientToItem(companyId, next, after.map(keyOf));
   const items: TransactItem[] = [
-    {
-      Put: {
-        TableName: tableName(),
-        Item: clientItem(companyId, next, after.map(keyOf)),
-        ConditionExpression: 'version = :expected',
-        ExpressionAttributeValues: { ':expected': previous.version },
-      },
-    },
+    // An update, not a Put: the store's own flags on the item (`deleting`, `mergingInto`) are not the profile's to drop.
+    { Update: { TableName: tableName(), Key: { PK, SK }, ...setAttributes(attributes, { ':expected': previous.version }), ConditionExpression: 'version = :expected' } },
     ...removed.map((i) => ({ Delete: { TableName: tableName(), Key: keyOf(i) } })),
     ...added.map((item) => ({
       Put: { TableName: tableName(), Item: item, ...(uniqueField(item) && !beforeKeys.has(keyString(item)) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) },
@@ -217,19 +285,19 @@ export interface ClientListOptions {
 }
 
 function filterIndexEntry(status?: string, groupId?: string) {
-  return (item: Item) => (status === undefined || item.status === status) && (groupId === undefined || item.groupId === groupId);
+  return (entry: IndexEntry) => (status === undefined || entry.status === status) && (groupId === undefined || entry.groupId === groupId);
 }
 
 /** Fetches the clients behind a page of index entries, keeping the page's order. */
 async function hydrate(companyId: string, clientIds: string[]): Promise<Client[]> {
   if (clientIds.length === 0) return [];
   const items = await batchGetAll(clientIds.map((id) => ({ PK: clientPk(companyId, id), SK: clientSk })));
-  const found = new Map(items.map((item) => [item.id as string, toClient(item)]));
+  const found = new Map(items.map((item) => [item.id, clientFromItem(item)]));
   return clientIds.map((id) => found.get(id)).filter((c): c is Client => c !== undefined);
 }
 
 export async function listClients(companyId: string, o: ClientListOptions): Promise<Page<Client>> {
-  const page = await queryFiltered<Item>(
+  const page = await queryFiltered<StoredItem>(
     {
       KeyConditionExpression: 'PK = :pk',
       ExpressionAttributeValues: { ':pk': clientListPk(companyId, o.sort) },
@@ -237,10 +305,10 @@ export async function listClients(companyId: string, o: ClientListOptions): Prom
       ExclusiveStartKey: o.startKey,
     },
     o.limit,
-    filterIndexEntry(o.status, o.groupId),
-    keyOf as (i: Item) => Key,
+    (item) => filterIndexEntry(o.status, o.groupId)(indexEntryFromItem(item)),
+    (item) => keyOf(indexEntryFromItem(item)),
   );
-  return { items: await hydrate(companyId, page.items.map((i) => i.clientId as string)), lastKey: page.lastKey };
+  return { items: await hydrate(companyId, page.items.map((i) => indexEntryFromItem(i).clientId)), lastKey: page.lastKey };
 }
 
 /** Prefix search over the search-term index; results come in order of the matched value. */
@@ -248,17 +316,20 @@ export async function searchClients(companyId: string, q: string, o: Omit<Client
   const folded = fitKeyValue(searchFold(q));
   const statusAndGroup = filterIndexEntry(o.status, o.groupId);
   // A q that folds to nothing (say, a lone combining accent) matches every term; DynamoDB refuses an empty begins_with.
-  const page = await queryFiltered<Item>(
+  const page = await queryFiltered<StoredItem>(
     {
       KeyConditionExpression: folded ? 'PK = :pk AND begins_with(SK, :q)' : 'PK = :pk',
       ExpressionAttributeValues: folded ? { ':pk': clientSearchPk(companyId), ':q': folded } : { ':pk': clientSearchPk(companyId) },
       ExclusiveStartKey: o.startKey,
     },
     o.limit,
-    (item) => statusAndGroup(item) && isFirstMatch(item.pairs as Array<[string, string]>, folded, item.term as string, item.field as string),
-    keyOf as (i: Item) => Key,
+    (item) => {
+      const entry = indexEntryFromItem(item);
+      return statusAndGroup(entry) && isFirstMatch(entry.pairs ?? [], folded, entry.term ?? '', entry.field ?? '');
+    },
+    (item) => keyOf(indexEntryFromItem(item)),
   );
-  return { items: await hydrate(companyId, page.items.map((i) => i.clientId as string)), lastKey: page.lastKey };
+  return { items: await hydrate(companyId, page.items.map((i) => indexEntryFromItem(i).clientId)), lastKey: page.lastKey };
 }
 
 /** The clients of a group, a page at a time (for moving them when the group is deleted). */
@@ -266,7 +337,7 @@ export async function groupMemberIds(companyId: string, groupId: string, startKe
   const out = await db().send(
     new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': groupMemberPk(companyId, groupId) }, ExclusiveStartKey: startKey, Limit: 100, ConsistentRead: true }),
   );
-  return { items: (out.Items ?? []).map((i) => i.clientId as string), lastKey: out.LastEvaluatedKey };
+  return { items: (out.Items ?? []).map((i) => indexEntryFromItem(i).clientId), lastKey: out.LastEvaluatedKey };
 }
 
 /** Moves every client of `fromGroupId` to `toGroupId`, a page at a time with bounded concurrency. */
@@ -282,7 +353,7 @@ export async function moveGroupMembers(companyId: string, fromGroupId: string, t
             const client = await getClient(companyId, clientId);
             if (!client || client.groupId !== fromGroupId) return;
             try {
-              await updateClient(companyId, client, { ...client, groupId: toGroupId, version: client.version + 1, updatedAt: new Date().toISOString() });
+              await updateClient(companyId, client, { ...client, groupId: toGroupId, version: client.version + 1, updatedAt: nowIso() });
               moved++;
               return;
             } catch (error) {
@@ -299,9 +370,9 @@ export async function moveGroupMembers(companyId: string, fromGroupId: string, t
 }
 
 /** Which client owns a unique value (email, username) in a company. */
-export async function ownerOfUnique(companyId: string, field: 'email' | 'username' | 'number', value: string): Promise<string | undefined> {
+export async function ownerOfUnique(companyId: string, field: UniqueField, value: string): Promise<string | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: uniquePk(companyId, field, field === 'number' ? value : value.toLowerCase()), SK: uniqueSk }, ConsistentRead: true }));
-  return out.Item?.ownerId as string | undefined;
+  return out.Item ? uniqueMarkerFromItem(out.Item).ownerId : undefined;
 }
 
 export async function clientStatusForUsername(companyId: string, username: string): Promise<ClientStatus | undefined> {
