@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setClock } from '../../functions/domain/clock.js';
 import { addTerm } from '../../functions/domain/dates.js';
 import type { TestApi } from '../support/stack.js';
-import { type BillingApi, errorPaths, expectProblem, expectStatus, getInvoice, listAll, newClient, newClientWithLogin, newInvoice, startBillingApi, today } from './helpers.js';
+import { type BillingApi, errorPaths, expectProblem, expectStatus, getInvoice, listAll, newClient, newClientWithLogin, newInvoice, startBillingApi } from './helpers.js';
 
 /** Invoices end to end (API.md, Invoices; seed 000 "Create Invoice"), over HTTP against the local stack. */
 let stack: BillingApi;
@@ -371,10 +372,16 @@ describe('recurring invoices', () => {
     expect(errorPaths(res)).toContain('recurring.term');
   });
 
-  it('today is the default billing and due date', async () => {
+  it('today in the company’s time zone is the default billing and due date', async () => {
     const client = await newClient(api);
-    const inv = await newInvoice(api, client.id, 100);
-    expect(inv.dateBilled).toBe(today());
-    expect(inv.dateDue).toBe(today());
+    // 03:30 UTC on 5 May is still 4 May in New York, the seeded company's time zone.
+    const restoreClock = setClock(() => new Date('2031-05-05T03:30:00.000Z'));
+    try {
+      const inv = await newInvoice(api, client.id, 100);
+      expect(inv.dateBilled).toBe('2031-05-04');
+      expect(inv.dateDue).toBe('2031-05-04');
+    } finally {
+      restoreClock();
+    }
   });
 });
