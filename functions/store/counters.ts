@@ -14,7 +14,8 @@ const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
 
 async function readCounter(companyId: string, name: CounterName): Promise<number> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk(name) }, ConsistentRead: true }));
-  return (out.Item?.value as number | undefined) ?? 0;
+  const value: number | undefined = out.Item?.value;
+  return value ?? 0;
 }
 
 export interface CounterWrite<T> {

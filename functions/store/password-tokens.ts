@@ -2,6 +2,7 @@ import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { passwordTokenPk, passwordTokenSk } from './keys.js';
+import type { EveryField, StoredItem } from './mapping.js';
 
 export interface PasswordTokenOwner {
   companyId: string;
@@ -9,9 +10,19 @@ export interface PasswordTokenOwner {
   username: string;
 }
 
+/** A token is stored by its hash only; its expiry (epoch seconds) is the item's TTL. */
+function passwordTokenToItem(tokenHash: string, owner: PasswordTokenOwner, expiresAt: number) {
+  return { PK: passwordTokenPk(tokenHash), SK: passwordTokenSk, entity: 'passwordToken', ...owner, expiresAt };
+}
+
+function passwordTokenOwnerFromItem(item: StoredItem): PasswordTokenOwner {
+  const owner: EveryField<PasswordTokenOwner> = { companyId: item.companyId, clientId: item.clientId, username: item.username };
+  return owner;
+}
+
 /** Stores a set-password token by its hash, with its expiry as the item's TTL. */
 export async function putPasswordToken(tokenHash: string, owner: PasswordTokenOwner, expiresAt: number): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: { PK: passwordTokenPk(tokenHash), SK: passwordTokenSk, entity: 'passwordToken', ...owner, expiresAt } }));
+  await db().send(new PutCommand({ TableName: tableName(), Item: passwordTokenToItem(tokenHash, owner, expiresAt) }));
 }
 
 /**
@@ -29,8 +40,7 @@ export async function takePasswordToken(tokenHash: string): Promise<PasswordToke
         ReturnValues: 'ALL_OLD',
       }),
     );
-    const item = out.Attributes;
-    return item ? { companyId: item.companyId as string, clientId: item.clientId as string, username: item.username as string } : undefined;
+    return out.Attributes ? passwordTokenOwnerFromItem(out.Attributes) : undefined;
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
     throw error;

@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { ClientStatus } from '../domain/client.js';
 import { db, tableName } from './dynamo.js';
 import { clientPk, clientSk } from './keys.js';
 
@@ -7,7 +8,7 @@ import { clientPk, clientSk } from './keys.js';
  * Not cached: each API area is its own Lambda in AWS, so a cache in one could let a deactivated or deleted
  * client's token keep working on the others for a while; the contract says 401 "from then on".
  */
-export async function clientLoginStatus(companyId: string, clientId: string): Promise<string | undefined> {
+export async function clientLoginStatus(companyId: string, clientId: string): Promise<ClientStatus | undefined> {
   const out = await db().send(
     new GetCommand({
       TableName: tableName(),
@@ -17,5 +18,6 @@ export async function clientLoginStatus(companyId: string, clientId: string): Pr
       ConsistentRead: true,
     }),
   );
-  return out.Item?.status as string | undefined;
+  const status: ClientStatus | undefined = out.Item?.status;
+  return status;
 }
