@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GROUP_SETTINGS } from '../../functions/domain/settings.js';
 import { startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
 
@@ -86,26 +86,40 @@ describe('companies (operator)', () => {
   });
 });
 
+/** A company of the test's own, logged in as its staff user: no test sees another's settings or groups. */
+async function ownCompany(overrides: Record<string, unknown> = {}) {
+  const { res, username, password } = await newCompany(overrides);
+  expect(res.status, res.text).toBe(201);
+  const token = await staffLogin(res.body.id, username, password);
+  return { companyId: res.body.id as string, token, call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => api.call(method, path, { token, body, headers }) };
+}
+
 describe('company settings', () => {
+  let settings: (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
+  beforeEach(async () => {
+    // The seeded demo company's currency and time zone, which the expectations below name.
+    settings = (await ownCompany({ defaultCurrency: 'USD', timeZone: 'America/New_York' })).call;
+  });
+
   it('shows the company keys and a concrete value for every group setting', async () => {
-    const res = await api.staff('GET', '/v1/settings');
+    const res = await settings('GET', '/v1/settings');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ defaultCurrency: 'USD', currencies: ['USD'], timeZone: 'America/New_York', language: 'en', taxRates: [], contactTypes: [], version: expect.any(Number) });
     for (const key of Object.keys(DEFAULT_GROUP_SETTINGS)) expect(res.body, key).toHaveProperty(key);
   });
 
   it('always keeps the default currency in currencies', async () => {
-    const set = await api.staff('PATCH', '/v1/settings', { currencies: ['eur', 'GBP'] });
+    const set = await settings('PATCH', '/v1/settings', { currencies: ['eur', 'GBP'] });
     expect(set.status).toBe(200);
     expect(set.body.currencies).toEqual(expect.arrayContaining(['USD', 'EUR', 'GBP']));
     expect(set.body.currencies).toHaveLength(3);
-    const changed = await api.staff('PATCH', '/v1/settings', { defaultCurrency: 'CAD' });
+    const changed = await settings('PATCH', '/v1/settings', { defaultCurrency: 'CAD' });
     expect(changed.body.defaultCurrency).toBe('CAD');
     expect(changed.body.currencies).toEqual(expect.arrayContaining(['CAD', 'USD', 'EUR', 'GBP']));
-    const both = await api.staff('PATCH', '/v1/settings', { defaultCurrency: 'USD', currencies: ['EUR'] });
+    const both = await settings('PATCH', '/v1/settings', { defaultCurrency: 'USD', currencies: ['EUR'] });
     expect(both.body.currencies).toEqual(expect.arrayContaining(['USD', 'EUR']));
     expect(both.body.currencies).toHaveLength(2);
-    const dupes = await api.staff('PATCH', '/v1/settings', { currencies: ['USD', 'usd', 'EUR', 'EUR'] });
+    const dupes = await settings('PATCH', '/v1/settings', { currencies: ['USD', 'usd', 'EUR', 'EUR'] });
     expect(dupes.body.currencies).toEqual(['USD', 'EUR']);
   });
 
@@ -125,22 +139,21 @@ describe('company settings', () => {
     ['requiredContactFields', ['shoeSize']],
     ['contactTypes', ['billing']],
   ])('rejects %s = %j with 400 naming the field', async (field, value) => {
-    const before = await api.staff('GET', '/v1/settings');
-    const res = await api.staff('PATCH', '/v1/settings', { [field]: value });
+    const before = await settings('GET', '/v1/settings');
+    const res = await settings('PATCH', '/v1/settings', { [field]: value });
     expectProblem(res, 400);
     expect(errorPaths(res).some((p) => p === field || p.startsWith(`${field}.`)), JSON.stringify(res.body.errors)).toBe(true);
-    expect((await api.staff('GET', '/v1/settings')).body.version).toBe(before.body.version);
+    expect((await settings('GET', '/v1/settings')).body.version).toBe(before.body.version);
   });
 
   it('canonicalises the language tag', async () => {
-    const res = await api.staff('PATCH', '/v1/settings', { language: 'pt-br' });
+    const res = await settings('PATCH', '/v1/settings', { language: 'pt-br' });
     expect(res.status).toBe(200);
     expect(res.body.language).toBe('pt-BR');
-    await api.staff('PATCH', '/v1/settings', { language: 'en' });
   });
 
   it('round-trips tax rates, giving each an id and storing countries as codes', async () => {
-    const res = await api.staff('PATCH', '/v1/settings', {
+    const res = await settings('PATCH', '/v1/settings', {
       taxRates: [
         { name: 'VAT', percent: '20', country: 'GB' },
         { name: 'NY sales tax', percent: '8.875', country: 'United States', state: 'NY' },
@@ -153,10 +166,10 @@ describe('company settings', () => {
       { id: expect.any(String), name: 'NY sales tax', percent: '8.875', country: 'US', state: 'NY' },
       { id: expect.any(String), name: 'Fallback', percent: '0' },
     ]);
-    const read = await api.staff('GET', '/v1/settings');
+    const read = await settings('GET', '/v1/settings');
     expect(read.body.taxRates).toEqual(res.body.taxRates);
     // Sending them back unchanged (with their ids) keeps them as they are.
-    const again = await api.staff('PATCH', '/v1/settings', { taxRates: read.body.taxRates });
+    const again = await settings('PATCH', '/v1/settings', { taxRates: read.body.taxRates });
     expect(again.body.taxRates).toEqual(read.body.taxRates);
   });
 
@@ -168,36 +181,33 @@ describe('company settings', () => {
     [{ name: '', percent: '5' }],
     [{ name: 'Nowhere', percent: '5', country: 'Narnia' }],
   ])('rejects the tax rate %j with 400 naming taxRates', async (rate) => {
-    const res = await api.staff('PATCH', '/v1/settings', { taxRates: [rate] });
+    const res = await settings('PATCH', '/v1/settings', { taxRates: [rate] });
     expectProblem(res, 400);
     expect(errorPaths(res).some((p) => p.startsWith('taxRates')), JSON.stringify(res.body.errors)).toBe(true);
   });
 
   it('merges paymentDueNotices key by key', async () => {
-    const before = (await api.staff('GET', '/v1/settings')).body.paymentDueNotices;
-    const res = await api.staff('PATCH', '/v1/settings', { paymentDueNotices: { secondNoticeDays: 'never' } });
+    const before = (await settings('GET', '/v1/settings')).body.paymentDueNotices;
+    const res = await settings('PATCH', '/v1/settings', { paymentDueNotices: { secondNoticeDays: 'never' } });
     expect(res.status).toBe(200);
     expect(res.body.paymentDueNotices).toEqual({ ...before, secondNoticeDays: 'never' });
-    const next = await api.staff('PATCH', '/v1/settings', { paymentDueNotices: { enabled: false, firstNoticeDays: -2 } });
+    const next = await settings('PATCH', '/v1/settings', { paymentDueNotices: { enabled: false, firstNoticeDays: -2 } });
     expect(next.body.paymentDueNotices).toEqual({ ...before, secondNoticeDays: 'never', enabled: false, firstNoticeDays: -2 });
   });
 
   it('adds company contact types', async () => {
-    const res = await api.staff('PATCH', '/v1/settings', { contactTypes: ['legal', 'abuse'] });
+    const res = await settings('PATCH', '/v1/settings', { contactTypes: ['legal', 'abuse'] });
     expect(res.status).toBe(200);
     expect(res.body.contactTypes).toEqual(['legal', 'abuse']);
   });
 });
 
 describe('client groups', () => {
-  let token: string;
+  let staff: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResponse>;
   let defaultGroupId: string;
-  const staff = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => api.call(method, path, { token, body, headers });
 
-  beforeAll(async () => {
-    // A company of its own, so company-setting changes here affect no other test.
-    const { res, username, password } = await newCompany();
-    token = await staffLogin(res.body.id, username, password);
+  beforeEach(async () => {
+    staff = (await ownCompany()).call;
     defaultGroupId = (await staff('GET', '/v1/client-groups')).body.data[0].id;
   });
 
