@@ -4,7 +4,8 @@ import type { Transaction } from '../domain/invoice.js';
 import { db, queryPage, tableName, transact, type Item, type Page } from './dynamo.js';
 import { isConditionFailure, nowIso } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
-import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
+import { clientPk, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
+import { clientOfObject, refItem, refKey } from './refs.js';
 
 /**
  * Payments and payment attempts in the client's partition (`TXN#<id>`), each with a pointer item
@@ -13,10 +14,6 @@ import { clientPk, refPk, refSk, TRANSACTION_SK_PREFIX, transactionSk } from './
  * touched: an attempt recorded before the gateway is called, and its settlement when no money moved.
  */
 
-type Key = { PK: string; SK: string };
-
-const refKey = (companyId: string, transactionId: string): Key => ({ PK: refPk(companyId, transactionId), SK: refSk });
-
 /** The stored item: the transaction, its keys, and the pointer it owns (deleted or rewritten with it). */
 export function transactionToItem(companyId: string, t: Transaction): Item {
   return { PK: clientPk(companyId, t.clientId), SK: transactionSk(t.id), entity: 'transaction', refs: [refKey(companyId, t.id)], ...t };
@@ -24,7 +21,7 @@ export function transactionToItem(companyId: string, t: Transaction): Item {
 
 /** The pointer from the bare id to the client (rewritten by a merge). */
 export function transactionRefItem(companyId: string, t: Pick<Transaction, 'id' | 'clientId'>): Item {
-  return { ...refKey(companyId, t.id), entity: 'ref', kind: 'transaction', clientId: t.clientId };
+  return refItem(companyId, t.id, 'transaction', t.clientId);
 }
 
 export function transactionFromItem(t: StoredItem): Transaction {
@@ -107,9 +104,8 @@ export async function getTransaction(companyId: string, clientId: string, transa
 
 /** A transaction by its bare id, through its pointer item. */
 export async function findTransaction(companyId: string, transactionId: string): Promise<Transaction | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: refKey(companyId, transactionId), ConsistentRead: true }));
-  const clientId = out.Item?.clientId;
-  return typeof clientId === 'string' ? getTransaction(companyId, clientId, transactionId) : undefined;
+  const clientId = await clientOfObject(companyId, transactionId);
+  return clientId ? getTransaction(companyId, clientId, transactionId) : undefined;
 }
 
 /** One page of a client's transactions, newest first (ids are time-ordered). */

@@ -1,5 +1,5 @@
 import { requireClient } from '../../store/clients.js';
-import { readBalances } from '../../store/ledger.js';
+import { readBalances } from '../../store/balances.js';
 
 export interface CreditBalance {
   currency: string;
