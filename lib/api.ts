@@ -7,7 +7,9 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { buildOpenApi } from '../functions/http/openapi.js';
 import { API_AREAS, routeKey, type AnyRoute, type ApiArea } from '../functions/http/route.js';
+import { OPENAPI_FILE } from '../functions/platform/openapi-document.js';
 import type { Services } from '../functions/services.js';
 import type { BillowTable, TableAccess } from './data.js';
 import type { BillowEmail } from './email.js';
@@ -65,6 +67,12 @@ export const AREA_ACCESS: Record<ApiArea, AreaAccess> = {
 /** The area whose function answers requests that match no route (`$default`), with a 404 problem document. */
 const FALLBACK_AREA: ApiArea = 'platform';
 
+/**
+ * The area whose function serves `/openapi.json` and `/docs`. It gets the document built here from the route table
+ * (`OPENAPI_FILE` next to its bundle), so its bundle holds none of the other areas' routes.
+ */
+const DOCS_AREA: ApiArea = 'platform';
+
 export interface BillowApiProps {
   table: BillowTable;
   identity: BillowIdentity;
@@ -119,6 +127,7 @@ export class BillowApi extends Construct {
         return fn;
       },
     };
+    const openApiDocument = JSON.stringify(buildOpenApi(props.routes));
     const functions = {} as Record<ApiArea, BillowFunction>;
     for (const area of API_AREAS) {
       const areaAccess = AREA_ACCESS[area];
@@ -131,6 +140,7 @@ export class BillowApi extends Construct {
           POWERTOOLS_SERVICE_NAME: 'billow',
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
+        files: area === DOCS_AREA ? { [OPENAPI_FILE]: openApiDocument } : undefined,
       }).bindTable(props.table, areaAccess.table);
       for (const capability of new Set(areaAccess.uses)) bind[capability](fn, areaAccess);
       functions[area] = fn;

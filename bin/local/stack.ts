@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateLocalSigningKey, LocalIdentityProvider } from '../../functions/adapters/identity/local.js';
+import { buildOpenApi } from '../../functions/http/openapi.js';
 import { allRoutes } from '../../functions/http/route-table.js';
+import { serveOpenApiDocument } from '../../functions/platform/openapi-document.js';
 import { startDynamoDbLocal, LocalStackError, portIsFree, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureTables } from './tables.js';
 import { startLocalMail, type LocalMail } from './ses.js';
@@ -21,6 +23,8 @@ export interface LocalStackOptions {
   dynamoEndpoint?: string;
   /** Table names (tests use fresh ones per file). */
   tables?: { app: string; identity: string };
+  /** The area handlers the server invokes. @default the TypeScript sources (the bundle test passes the synthesised bundles) */
+  loadHandler?: ReturnType<typeof areaHandlerLoader>;
 }
 
 export interface LocalFacts {
@@ -135,7 +139,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw error;
   }
 
-  const server = createLocalApiServer(allRoutes, areaHandlerLoader());
+  // The deployed platform function reads the document the CDK app built; here the route table is in-process.
+  serveOpenApiDocument(() => buildOpenApi(allRoutes));
+  const server = createLocalApiServer(allRoutes, options.loadHandler ?? areaHandlerLoader());
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>

@@ -21,9 +21,18 @@ const problemSchema = {
   },
 };
 
+/** The OpenAPI 3.1 document: what `/openapi.json` serves and `/docs` renders. */
+export interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string; description?: string };
+  /** Operations by path, then by lower-case method. */
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+  [member: string]: unknown;
+}
+
 /** The OpenAPI 3.1 document, generated from the same route table and zod schemas that validate requests. */
-export function buildOpenApi(routes: readonly AnyRoute[]): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
+export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
   for (const r of routes) {
     const parameters: unknown[] = [];
     for (const name of r.path.match(/\{(\w+)\}/g) ?? []) {

@@ -1,25 +1,17 @@
 import { z } from 'zod';
 import { NotAuthenticatedError } from '../domain/errors.js';
-import { buildOpenApi } from '../http/openapi.js';
 import { json, route } from '../http/route.js';
 import { getServices } from '../services.js';
 import { getCompany } from '../store/companies.js';
 import { clientStatusForUsername } from '../store/clients.js';
 import { renderDocsPage } from './docs-page.js';
+import { openApiDocument } from './openapi-document.js';
 
 const tokenBody = z.strictObject({
   companyId: z.string().min(1).max(100).optional(),
   username: z.string().min(1).max(254),
   password: z.string().min(1).max(128),
 });
-
-let openApiCache: Record<string, unknown> | undefined;
-async function openApi() {
-  // Imported lazily: the route table includes these routes.
-  const { allRoutes } = await import('../http/route-table.js');
-  openApiCache ??= buildOpenApi(allRoutes);
-  return openApiCache;
-}
 
 export const platformRoutes = [
   route({
@@ -39,7 +31,7 @@ export const platformRoutes = [
     access: 'public',
     summary: 'The OpenAPI 3.1 document of every route',
     tags: ['Platform'],
-    handle: async () => json(200, await openApi()),
+    handle: async () => json(200, await openApiDocument()),
   }),
   route({
     method: 'GET',
@@ -49,7 +41,7 @@ export const platformRoutes = [
     summary: 'HTML API reference',
     tags: ['Platform'],
     produces: ['text/html'],
-    handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderDocsPage((await openApi()) as never) }),
+    handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderDocsPage(await openApiDocument()) }),
   }),
   route({
     method: 'POST',

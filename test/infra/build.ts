@@ -1,5 +1,8 @@
-import { App } from 'aws-cdk-lib';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { AnyRoute } from '../../functions/http/route.js';
 import { allRoutes } from '../../functions/http/route-table.js';
 import { BillowStack } from '../../lib/billow-stack.js';
@@ -24,6 +27,54 @@ export function buildStack(app: App = testApp(), routes: readonly AnyRoute[] = a
 export function buildTemplate(context: Record<string, string> = {}): { stack: BillowStack; template: Template } {
   const { stack } = buildStack(testApp(context));
   return { stack, template: Template.fromStack(stack) };
+}
+
+/** A Lambda function of the synthesised stack and the bundle it runs. */
+export interface SynthesisedFunction {
+  /** Its construct path under the stack (`Api/BillingFunction`, `Identity/VerifyAuthChallenge`). */
+  path: string;
+  /** The export of `index.mjs` it runs (`handler`, `verifyAuthChallenge`). */
+  exportName: string;
+  /** The asset folder in the cloud assembly: `index.mjs` and everything shipped with it. */
+  assetDir: string;
+}
+
+/**
+ * The stack as `cdk synth` builds it, esbuild bundling included (tens of seconds), into `outdir`; with every
+ * Lambda function of the template and the asset folder its code is uploaded from.
+ */
+export function synthBundled(outdir: string): { stack: BillowStack; functions: SynthesisedFunction[] } {
+  const app = new App({ outdir });
+  const stack = new BillowStack(app, 'Billow', { env: TEST_ENV, routes: allRoutes });
+  const assembly = app.synth();
+  const folderOfObject = new Map<string, string>();
+  for (const file of readdirSync(assembly.directory).filter((name) => name.endsWith('.assets.json'))) {
+    const manifest = JSON.parse(readFileSync(join(assembly.directory, file), 'utf8')) as {
+      files?: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
+    };
+    for (const asset of Object.values(manifest.files ?? {})) {
+      for (const destination of Object.values(asset.destinations)) folderOfObject.set(destination.objectKey, join(assembly.directory, asset.source.path));
+    }
+  }
+  const template = JSON.parse(readFileSync(join(assembly.directory, stack.templateFile), 'utf8')) as { Resources: Record<string, Resource> };
+  const constructOf = new Map(
+    stack.node
+      .findAll()
+      .filter((c): c is CfnFunction => c instanceof CfnFunction)
+      .map((c) => [stack.getLogicalId(c), c]),
+  );
+  const functions = Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+    .map(([logicalId, resource]): SynthesisedFunction => {
+      const construct = constructOf.get(logicalId);
+      const objectKey = resource.Properties.Code?.S3Key;
+      const assetDir = typeof objectKey === 'string' ? folderOfObject.get(objectKey) : undefined;
+      const [file, exportName] = String(resource.Properties.Handler).split('.');
+      if (!construct || !assetDir || file !== 'index') throw new Error(`Lambda function ${logicalId} runs no bundled index.mjs`);
+      const scope = construct.node.scope!;
+      return { path: scope.node.path.slice(Stack.of(scope).node.path.length + 1), exportName, assetDir };
+    });
+  return { stack, functions };
 }
 
 export interface Resource {
