@@ -1,30 +1,26 @@
 import { clientListRoute } from './list-route.js';
+import { actorOf, type ActivityEntry } from '../domain/activity.js';
 import { summaryRows, type ClientStatus } from '../domain/client.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { BillowError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { BillowError, NotFoundError } from '../domain/errors.js';
 import { problemResponse } from '../http/problem.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
-import { listActivity, type ActivityEntry } from '../store/client-records.js';
+import { listActivity } from '../store/client-records.js';
 import { listClients, readProfileView, requireClient, searchClients } from '../store/clients.js';
-import { parseIfMatch, assertVersion } from '../store/items.js';
+import { parseIfMatch } from '../store/items.js';
 import { contactRoutes } from './contacts.js';
 import { noteRoutes } from './notes.js';
 import { sendLoginDetailsEmail, sendRegistrationEmail } from '../email/notify.js';
-import { bulkBody, CLIENT_EDITABLE_FIELDS, createClientBody, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
-import {
-  actorOf,
-  changeStatus,
-  clientView,
-  createClient,
-  createSetPasswordLink,
-  deleteClient,
-  loginAs,
-  mergeClients,
-  readProfile,
-  updateClientProfile,
-  usePasswordToken,
-} from './service.js';
+import { changeStatus } from './change-status.js';
+import { clientView, readProfile } from './client-view.js';
+import { createClient } from './create-client.js';
+import { deleteClient } from './delete-client.js';
+import { loginAs } from './login-as.js';
+import { createSetPasswordLink, usePasswordToken } from './login-details.js';
+import { mergeClients } from './merge-clients.js';
+import { bulkBody, createClientBody, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
+import { updateClientProfile } from './update-client.js';
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
@@ -120,14 +116,8 @@ export const clientCoreRoutes = [
     params: idParam,
     body: updateClientBody,
     handle: async ({ principal, params, body, headers }) => {
-      if (principal?.role === 'client') {
-        const forbidden = Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined && !(CLIENT_EDITABLE_FIELDS as readonly string[]).includes(k));
-        if (forbidden.length) throw new ValidationError(`A client may not change: ${forbidden.join(', ')}.`, forbidden.map((path) => ({ path, message: 'A client may not change this field.' })));
-      }
       const companyId = companyOf(principal);
-      const current = await requireClient(companyId, params.id);
-      assertVersion(current, parseIfMatch(headers['if-match']));
-      await updateClientProfile(companyId, current, body, principal);
+      await updateClientProfile({ companyId, clientId: params.id, expectedVersion: parseIfMatch(headers['if-match']), patch: body, principal });
       return json(200, await readProfile(companyId, params.id, principal));
     },
   }),

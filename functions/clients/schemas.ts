@@ -48,9 +48,6 @@ export const createClientBody = z.strictObject({
   number: z.number().int().min(1).max(999_999_999_999).optional(),
 });
 
-/** What a client may change on its own profile; anything else from a client token is a 400 naming it. */
-export const CLIENT_EDITABLE_FIELDS = ['title', 'address1', 'address2', 'city', 'country', 'state', 'zip', 'phones', 'language', 'marketingOptIn', 'password'] as const;
-
 export const updateClientBody = z.strictObject({
   ...contactFields,
   taxExempt: z.boolean().optional(),

@@ -1,3 +1,4 @@
+import { ValidationError, type FieldError } from './errors.js';
 import type { Versioned } from './versioned.js';
 
 export type ClientStatus = 'active' | 'inactive' | 'fraud';
@@ -63,6 +64,25 @@ export function summaryRows(client: Pick<Client, 'currency'>, balances: readonly
 /** A client needs a company, or both a first and a last name. */
 export function hasRequiredName(c: Pick<ContactDetails, 'company' | 'firstName' | 'lastName'>): boolean {
   return Boolean(c.company?.trim()) || (Boolean(c.firstName?.trim()) && Boolean(c.lastName?.trim()));
+}
+
+/** Refuses a client without a company or both names, naming the company and each missing name. */
+export function assertRequiredName(c: Pick<ContactDetails, 'company' | 'firstName' | 'lastName'>, alsoWrong: FieldError[] = []): void {
+  const message = 'A client needs a company, or both a first and a last name.';
+  const errors: FieldError[] = hasRequiredName(c)
+    ? []
+    : [{ path: 'company', message }, ...(!c.firstName?.trim() ? [{ path: 'firstName', message }] : []), ...(!c.lastName?.trim() ? [{ path: 'lastName', message }] : [])];
+  errors.push(...alsoWrong);
+  if (errors.length) throw new ValidationError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+}
+
+/** What a client may change on its own profile (with a client token); the rest is for staff. */
+export const CLIENT_EDITABLE_FIELDS = ['title', 'address1', 'address2', 'city', 'country', 'state', 'zip', 'phones', 'language', 'marketingOptIn', 'password'] as const;
+
+/** Refuses a change by the client itself to any field it may not change, naming each. */
+export function assertClientMayChange(fields: readonly string[]): void {
+  const forbidden = fields.filter((field) => !(CLIENT_EDITABLE_FIELDS as readonly string[]).includes(field));
+  if (forbidden.length) throw new ValidationError(`A client may not change: ${forbidden.join(', ')}.`, forbidden.map((path) => ({ path, message: 'A client may not change this field.' })));
 }
 
 export function defaultFax(phones: readonly Phone[]): string | null {

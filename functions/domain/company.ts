@@ -61,6 +61,13 @@ export function normaliseCurrencies(defaultCurrency: string, currencies: readonl
   return [defaultCurrency, ...currencies.filter((c) => c !== defaultCurrency)].filter((c, i, all) => all.indexOf(c) === i);
 }
 
+/** A client's (or an invoice's) currency must be one the company uses. */
+export function assertCompanyCurrency(company: Company, currency: string): void {
+  if (!company.own.currencies.includes(currency)) {
+    throw ValidationError.field('currency', `Not one of the company's currencies (${company.own.currencies.join(', ')}).`);
+  }
+}
+
 /**
  * The company's tax rates as sent: each keeps the id it came with, a new one gets a fresh `tax_` id. Invoices
  * name a rate by id, so two rates may not share one; a state only means something inside a country.

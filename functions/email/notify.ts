@@ -303,7 +303,7 @@ export async function sendRegistrationEmail(companyId: string, client: Client, a
     const template = await effectiveTemplate(companyId, 'account_registration');
     if (templatePlaceholders(template).includes('setPasswordUrl')) {
       // Imported when used: the clients service imports this module too.
-      const { createSetPasswordLink } = await import('../clients/service.js');
+      const { createSetPasswordLink } = await import('../clients/login-details.js');
       setPasswordUrl = (await createSetPasswordLink(companyId, client, null)).url;
     }
   }

@@ -1,7 +1,7 @@
 import { clientListRoute } from '../clients/list-route.js';
 import { z } from 'zod';
 import { DEFAULT_EMAIL_TEMPLATES, EMAIL_TEMPLATE_NAMES, EMAIL_TEMPLATE_VARIABLES, emailTemplateSchema, isEmailTemplateName, type EmailTemplateName } from '../domain/email/templates.js';
-import { actorOf } from '../clients/service.js';
+import { actorOf } from '../domain/activity.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';

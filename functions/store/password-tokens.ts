@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from './dynamo.js';
 import { isConditionFailure } from './items.js';
@@ -10,9 +11,12 @@ export interface PasswordTokenOwner {
   username: string;
 }
 
-/** A token is stored by its hash only; its expiry (epoch seconds) is the item's TTL. */
-function passwordTokenToItem(tokenHash: string, owner: PasswordTokenOwner, expiresAt: number) {
-  return { PK: passwordTokenPk(tokenHash), SK: passwordTokenSk, entity: 'passwordToken', ...owner, expiresAt };
+/** Only a token's hash is stored: whoever reads the table cannot use a link that was mailed. */
+const tokenKey = (token: string) => ({ PK: passwordTokenPk(createHash('sha256').update(token).digest('hex')), SK: passwordTokenSk });
+
+/** Its expiry (epoch seconds) is the item's TTL. */
+function passwordTokenToItem(token: string, owner: PasswordTokenOwner, expiresAt: number) {
+  return { ...tokenKey(token), entity: 'passwordToken', ...owner, expiresAt };
 }
 
 function passwordTokenOwnerFromItem(item: StoredItem): PasswordTokenOwner {
@@ -21,20 +25,20 @@ function passwordTokenOwnerFromItem(item: StoredItem): PasswordTokenOwner {
 }
 
 /** Stores a set-password token by its hash, with its expiry as the item's TTL. */
-export async function putPasswordToken(tokenHash: string, owner: PasswordTokenOwner, expiresAt: number): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: passwordTokenToItem(tokenHash, owner, expiresAt) }));
+export async function putPasswordToken(token: string, owner: PasswordTokenOwner, expiresAt: number): Promise<void> {
+  await db().send(new PutCommand({ TableName: tableName(), Item: passwordTokenToItem(token, owner, expiresAt) }));
 }
 
 /**
  * Takes a token out of the table if it exists and has not expired: the delete is conditional, so of two uses of
  * the same token only one gets its owner back.
  */
-export async function takePasswordToken(tokenHash: string): Promise<PasswordTokenOwner | undefined> {
+export async function takePasswordToken(token: string): Promise<PasswordTokenOwner | undefined> {
   try {
     const out = await db().send(
       new DeleteCommand({
         TableName: tableName(),
-        Key: { PK: passwordTokenPk(tokenHash), SK: passwordTokenSk },
+        Key: tokenKey(token),
         ConditionExpression: 'attribute_exists(PK) AND expiresAt > :now',
         ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
         ReturnValues: 'ALL_OLD',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSetPasswordLink } from '../../functions/clients/service.js';
+import { createSetPasswordLink } from '../../functions/clients/login-details.js';
 import { requireClient } from '../../functions/store/clients.js';
 import { createCompany, startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
 

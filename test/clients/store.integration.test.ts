@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { readProfile } from '../../functions/clients/service.js';
+import { readProfile } from '../../functions/clients/client-view.js';
 import { db, tableName } from '../../functions/store/dynamo.js';
 import { ownerOfUnique, readProfileView } from '../../functions/store/clients.js';
 import { clientListPk, clientPk, clientSearchPk, groupMemberPk, profileViewBalance, uniquePk, uniqueSk } from '../../functions/store/keys.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateDeliveryEvent, startLocalMail, type LocalMail } from '../../bin/local/ses.js';
 import { readLocalMailbox, type CapturedEmail } from '../../functions/adapters/mailer/local.js';
 import { MailSendError } from '../../functions/adapters/mailer/port.js';
-import { createSetPasswordLink } from '../../functions/clients/service.js';
+import { createSetPasswordLink } from '../../functions/clients/login-details.js';
 import { sendClientEmail, sendInvoiceEmail, sendLoginDetailsEmail, sendPaymentReceipt, sendRegistrationEmail, sendStatementEmail } from '../../functions/email/notify.js';
 import { getServices, overrideServices } from '../../functions/services.js';
 import { requireClient } from '../../functions/store/clients.js';

@@ -1,4 +1,4 @@
-import { actorOf } from '../../clients/service.js';
+import { actorOf } from '../../domain/activity.js';
 import { clientListRoute } from '../../clients/list-route.js';
 import { invoiceView, visibleInvoiceFilter } from '../../domain/invoice.js';
 import { recurringInvoiceView } from '../../domain/recurring-invoice.js';

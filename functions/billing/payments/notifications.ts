@@ -1,4 +1,4 @@
-import { actorOf } from '../../clients/service.js';
+import { actorOf } from '../../domain/activity.js';
 import type { Client } from '../../domain/client.js';
 import { transactionView, type Transaction } from '../../domain/invoice.js';
 import type { Principal } from '../../domain/principal.js';

@@ -1,4 +1,4 @@
-import { actorOf } from '../../clients/service.js';
+import { actorOf } from '../../domain/activity.js';
 import { json, route } from '../../http/route.js';
 import { idParam } from '../../http/schemas.js';
 import { companyOf } from '../common.js';

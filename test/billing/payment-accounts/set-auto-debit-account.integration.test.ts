@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { addPaymentAccount } from '../../../functions/billing/payment-accounts/add-payment-account.js';
 import { deletePaymentAccount } from '../../../functions/billing/payment-accounts/delete-payment-account.js';
 import { clearAutoDebitAccount, setAutoDebitAccount } from '../../../functions/billing/payment-accounts/set-auto-debit-account.js';
-import { mergeClients } from '../../../functions/clients/service.js';
+import { mergeClients } from '../../../functions/clients/merge-clients.js';
 import type { Client } from '../../../functions/domain/client.js';
 import type { Company } from '../../../functions/domain/company.js';
 import { ConcurrentChangeError, NotFoundError, RuleViolationError } from '../../../functions/domain/errors.js';

@@ -1,0 +1,55 @@
+import { defaultFax, summaryRows, type Client } from '../domain/client.js';
+import { NotFoundError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import { readProfileView } from '../store/clients.js';
+import { getGroup } from '../store/groups.js';
+
+export type ClientView = ReturnType<typeof clientView>;
+
+export function clientView(c: Client, group?: { id: string; name: string }) {
+  return {
+    id: c.id,
+    number: c.number,
+    status: c.status,
+    groupId: c.groupId,
+    group: group ?? null,
+    firstName: c.firstName,
+    lastName: c.lastName,
+    company: c.company,
+    title: c.title,
+    address1: c.address1,
+    address2: c.address2,
+    city: c.city,
+    country: c.country,
+    state: c.state,
+    zip: c.zip,
+    email: c.email,
+    phones: c.phones,
+    defaultFax: defaultFax(c.phones),
+    taxExempt: c.taxExempt,
+    taxId: c.taxId,
+    currency: c.currency,
+    username: c.username,
+    hasLogin: Boolean(c.userId),
+    language: c.language,
+    marketingOptIn: c.marketingOptIn,
+    customFields: c.customFields,
+    autoDebitAccountId: c.autoDebitAccountId,
+    emailSuppressed: c.emailSuppressed ?? false,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    version: c.version,
+  };
+}
+
+/** The profile: one Query of the client's partition (client, balances, sticky notes) plus the group's name. Sticky notes are for staff. */
+export async function readProfile(companyId: string, clientId: string, principal: Principal | null): Promise<ClientView & Record<string, unknown>> {
+  const view = await readProfileView(companyId, clientId);
+  if (!view) throw new NotFoundError('No such client.');
+  const group = await getGroup(companyId, view.client.groupId);
+  const profile: ClientView & Record<string, unknown> = { ...clientView(view.client, group && { id: group.id, name: group.name }), summary: { data: summaryRows(view.client, view.balances) } };
+  if (principal?.role === 'staff') {
+    profile.stickyNotes = view.stickyNotes.map((n) => ({ id: n.id, summary: n.summary, details: n.details ?? null, sticky: true, createdAt: n.createdAt, updatedAt: n.updatedAt, version: n.version }));
+  }
+  return profile;
+}

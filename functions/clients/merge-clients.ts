@@ -1,0 +1,33 @@
+import { actorOf } from '../domain/activity.js';
+import { ValidationError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import { claimMerge, moveClientPartition, releaseMerge } from '../store/client-partition.js';
+import { recordActivity } from '../store/client-records.js';
+import { requireClient } from '../store/clients.js';
+import { setAutoDebitAccount } from '../store/payment-accounts.js';
+import { deleteClient } from './delete-client.js';
+
+/** Moves everything of `sourceId` into `targetId`, then deletes the source and its login. */
+export async function mergeClients(companyId: string, sourceId: string, targetId: string, principal: Principal | null): Promise<void> {
+  if (sourceId === targetId) throw ValidationError.field('intoClientId', 'A client cannot be merged into itself.');
+  const source = await requireClient(companyId, sourceId);
+  const target = await requireClient(companyId, targetId).catch(() => {
+    throw ValidationError.field('intoClientId', 'No such client.');
+  });
+  await claimMerge(companyId, source.id, target.id);
+  let moved: number;
+  try {
+    moved = await moveClientPartition(companyId, source.id, target.id);
+  } catch (error) {
+    await releaseMerge(companyId, source.id, target.id);
+    throw error;
+  }
+  // One auto-debit account per client: the target keeps its own; without one it takes the source's. The one writer
+  // of that rule also unflags the moved account, in one transaction with the target's version as read now.
+  if (source.autoDebitAccountId) {
+    const merged = await requireClient(companyId, target.id);
+    await setAutoDebitAccount(companyId, merged, merged.autoDebitAccountId ?? source.autoDebitAccountId);
+  }
+  await recordActivity(companyId, target.id, actorOf(principal), 'client.merged', { fromClientId: source.id, fromNumber: source.number, itemsMoved: moved });
+  await deleteClient(companyId, source);
+}

@@ -1,0 +1,94 @@
+import { actorOf } from '../domain/activity.js';
+import { assertClientMayChange, assertRequiredName, type Client, type ContactDetails } from '../domain/client.js';
+import { assertCompanyCurrency } from '../domain/company.js';
+import { ValidationError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import { getServices } from '../services.js';
+import { activityPut } from '../store/client-records.js';
+import { requireClient, updateClient } from '../store/clients.js';
+import { requireCompany } from '../store/companies.js';
+import { requireGroup } from '../store/groups.js';
+import { assertVersion, nowIso } from '../store/items.js';
+import { unusablePassword } from './passwords.js';
+
+export type ClientProfilePatch = Partial<ContactDetails> & {
+  taxExempt?: boolean;
+  taxId?: string | null;
+  currency?: string;
+  /** A new username renames the login (or makes one); `null` removes the login. */
+  username?: string | null;
+  password?: string;
+  language?: string;
+  groupId?: string;
+  marketingOptIn?: boolean;
+  customFields?: Record<string, string>;
+};
+
+export interface UpdateClientProfileInput {
+  companyId: string;
+  clientId: string;
+  /** The version the caller last read; the change is refused when the client has moved on since. */
+  expectedVersion?: number;
+  patch: ClientProfilePatch;
+  principal: Principal | null;
+}
+
+const CHANGEABLE: Array<keyof Client> = ['firstName', 'lastName', 'company', 'title', 'address1', 'address2', 'city', 'country', 'state', 'zip', 'email', 'phones', 'taxExempt', 'taxId', 'currency', 'username', 'language', 'groupId', 'marketingOptIn', 'customFields'];
+
+/** Changes a client's profile; the login follows its username and password. A client may change only some fields of its own. */
+export async function updateClientProfile(input: UpdateClientProfileInput): Promise<Client> {
+  const { companyId, patch, principal } = input;
+  if (principal?.role === 'client') assertClientMayChange(Object.keys(patch).filter((field) => (patch as Record<string, unknown>)[field] !== undefined));
+  const current = await requireClient(companyId, input.clientId);
+  assertVersion(current, input.expectedVersion);
+  const next: Client = { ...current };
+  const changed: string[] = [];
+  for (const field of CHANGEABLE) {
+    const value = (patch as Record<string, unknown>)[field];
+    if (value === undefined) continue;
+    if (JSON.stringify(value) !== JSON.stringify(current[field])) {
+      (next as unknown as Record<string, unknown>)[field] = value;
+      changed.push(field);
+    }
+  }
+  assertRequiredName(next);
+  if (patch.password && !next.username) throw ValidationError.field('password', 'This client has no login; give it a username first.');
+  if (changed.includes('currency')) assertCompanyCurrency(await requireCompany(companyId), next.currency);
+  if (changed.includes('groupId')) await requireGroup(companyId, next.groupId).catch(() => {
+    throw ValidationError.field('groupId', 'No such client group.');
+  });
+  const identity = getServices().identity;
+  // The login follows the profile. A new username renames it (or creates one) before the profile is saved, so a
+  // name the identity provider already has fails with nothing changed; if the profile then cannot be saved, the
+  // login change is undone. A removed username deletes the login once the profile is saved.
+  const usernameChanged = changed.includes('username');
+  let undoLogin: (() => Promise<void>) | undefined;
+  if (usernameChanged && next.username) {
+    const to = next.username;
+    if (current.userId && current.username) {
+      const from = current.username;
+      await identity.renameUser(companyId, from, to);
+      undoLogin = () => identity.renameUser(companyId, to, from);
+    } else {
+      const login = await identity.createUser({ username: to, password: patch.password ?? unusablePassword(), role: 'client', companyId, clientId: current.id, email: next.email ?? undefined });
+      next.userId = login.userId;
+      undoLogin = () => identity.deleteUser(companyId, to);
+    }
+  }
+  if (usernameChanged && !next.username) next.userId = null;
+  // Suppression is per address: a new address gets automatic mail again.
+  if (changed.includes('email') && next.emailSuppressed) next.emailSuppressed = false;
+  if (changed.length) {
+    next.version = current.version + 1;
+    next.updatedAt = nowIso();
+    try {
+      await updateClient(companyId, current, next, [activityPut(companyId, current.id, actorOf(principal), 'client.updated', { fields: changed })]);
+    } catch (error) {
+      await undoLogin?.().catch(() => undefined);
+      throw error;
+    }
+  }
+  if (usernameChanged && !next.username && current.userId && current.username) await identity.deleteUser(companyId, current.username);
+  if (patch.password && (!usernameChanged || current.userId)) await identity.setPassword(companyId, next.username!, patch.password);
+  return next;
+}
