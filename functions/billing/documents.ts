@@ -26,7 +26,7 @@ function pdfClient(client: Client): PdfClient {
     country: undefinedIfNull(client.country),
     email: undefinedIfNull(client.email),
     taxId: undefinedIfNull(client.taxId),
-  } as PdfClient;
+  };
 }
 
 export async function renderInvoiceDocument(companyId: string, invoice: Invoice): Promise<Buffer> {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { MAX_INVOICE_AMOUNT } from '../domain/invoice-pricing.js';
 import { readQuantity } from '../domain/quantity.js';
+import { MAX_OCCURRENCES, MAX_RECURRENCE_TERM, RECURRENCE_PERIODS } from '../domain/recurring-invoice.js';
 import { listQuery } from '../http/cursor.js';
 import { currencyCode, isoDate, requiredText, text } from '../http/schemas.js';
 import { contactFields } from '../clients/schemas.js';
 
 /** Minor units: integers only, never floats; payments and charges must be positive. */
-export const positiveAmount = z.number().int('Money is an integer count of minor units.').min(1, 'Must be greater than 0.').max(1e13);
+export const positiveAmount = z.number().int('Money is an integer count of minor units.').min(1, 'Must be greater than 0.').max(MAX_INVOICE_AMOUNT);
 const signedAmount = z.number().int('Money is an integer count of minor units.').min(-1e12).max(1e12);
 
 export const quantityInput = z.union([z.number(), z.string().max(40)]).superRefine((value, ctx) => {
@@ -20,10 +22,14 @@ export const invoiceLineInput = z.strictObject({
   taxable: z.boolean().optional(),
 });
 
+const recurrenceTerm = z.number().int().min(1).max(MAX_RECURRENCE_TERM);
+const recurrencePeriod = z.enum(RECURRENCE_PERIODS);
+const occurrences = z.number().int().min(1).max(MAX_OCCURRENCES);
+
 export const recurringInput = z.strictObject({
-  term: z.number().int().min(1).max(1000),
-  period: z.enum(['day', 'week', 'month', 'year']),
-  occurrences: z.number().int().min(1).max(10_000).optional(),
+  term: recurrenceTerm,
+  period: recurrencePeriod,
+  occurrences: occurrences.optional(),
 });
 
 export const createInvoiceBody = z.strictObject({
@@ -52,9 +58,9 @@ export const listInvoicesQuery = listQuery.extend({
 
 export const updateRecurringBody = z.strictObject({
   lines: z.array(invoiceLineInput).min(1).max(200).optional(),
-  term: z.number().int().min(1).max(1000).optional(),
-  period: z.enum(['day', 'week', 'month', 'year']).optional(),
-  occurrences: z.number().int().min(1).max(10_000).nullable().optional(),
+  term: recurrenceTerm.optional(),
+  period: recurrencePeriod.optional(),
+  occurrences: occurrences.nullable().optional(),
 });
 
 const digits = (min: number, max: number, what: string) =>

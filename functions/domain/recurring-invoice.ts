@@ -40,7 +40,7 @@ export interface Recurrence {
   occurrences?: number | null;
 }
 
-export const RECURRENCE_PERIODS: readonly Period[] = ['day', 'week', 'month', 'year'];
+export const RECURRENCE_PERIODS = ['day', 'week', 'month', 'year'] as const satisfies readonly Period[];
 export const MAX_RECURRENCE_TERM = 1000;
 export const MAX_OCCURRENCES = 10_000;
 
@@ -50,7 +50,7 @@ const wholeIn = (value: number, min: number, max: number) => Number.isInteger(va
 export function assertRecurrence(recurrence: Partial<Recurrence>, path?: string): void {
   const field = (name: string) => (path ? `${path}.${name}` : name);
   if (recurrence.term !== undefined && !wholeIn(recurrence.term, 1, MAX_RECURRENCE_TERM)) throw ValidationError.field(field('term'), `Must be a whole number from 1 to ${MAX_RECURRENCE_TERM}.`);
-  if (recurrence.period !== undefined && !RECURRENCE_PERIODS.includes(recurrence.period)) throw ValidationError.field(field('period'), `Must be one of ${RECURRENCE_PERIODS.join(', ')}.`);
+  if (recurrence.period !== undefined && !(RECURRENCE_PERIODS as readonly string[]).includes(recurrence.period)) throw ValidationError.field(field('period'), `Must be one of ${RECURRENCE_PERIODS.join(', ')}.`);
   if (recurrence.occurrences != null && !wholeIn(recurrence.occurrences, 1, MAX_OCCURRENCES)) throw ValidationError.field(field('occurrences'), `Must be a whole number from 1 to ${MAX_OCCURRENCES}.`);
 }
 

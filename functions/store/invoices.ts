@@ -15,10 +15,9 @@ import {
   RECURRING_SK_PREFIX,
   recurringDueIndexKeys,
   recurringInvoiceSk,
-  refPk,
-  refSk,
 } from './keys.js';
-import { balanceUpdate, clientOfObject } from './ledger.js';
+import { balanceUpdate } from './balances.js';
+import { clientOfObject, refItem, refKey } from './refs.js';
 import { writeWithCounter } from './counters.js';
 
 /** A stored item that does not have the shape its entity needs: data written by a bug, never user input. */
@@ -97,7 +96,7 @@ export function invoiceToItem(companyId: string, invoice: Invoice): Item {
     GSI1PK: invoicesByDuePk(companyId),
     GSI1SK: invoicesByDueSk(invoice.dateDue, invoice.id),
     ...openInvoiceIndexKeys(companyId, invoice),
-    refs: [{ PK: refPk(companyId, invoice.id), SK: refSk }],
+    refs: [refKey(companyId, invoice.id)],
   };
 }
 
@@ -127,9 +126,6 @@ export function invoiceFromItem(item: Item): Invoice {
   };
 }
 
-/** The pointer from the invoice's bare id to its client. */
-const invoiceRefItem = (companyId: string, invoice: Invoice): Item => ({ PK: refPk(companyId, invoice.id), SK: refSk, entity: 'ref', kind: 'invoice', clientId: invoice.clientId });
-
 /** What an opened invoice adds to the client's balance in its currency. */
 const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: invoice.paid, due: invoice.status === 'open' ? invoice.due : 0 });
 
@@ -151,7 +147,7 @@ export async function insertInvoice(companyId: string, invoice: Invoice, recurri
   const extra: TransactItem[] = recurring ? recurringPuts(companyId, recurring) : [];
   const puts = (inv: Invoice): TransactItem[] => [
     { Put: { TableName: tableName(), Item: invoiceToItem(companyId, inv), ConditionExpression: 'attribute_not_exists(PK)' } },
-    { Put: { TableName: tableName(), Item: invoiceRefItem(companyId, inv) } },
+    { Put: { TableName: tableName(), Item: refItem(companyId, inv.id, 'invoice', inv.clientId) } },
     ...extra,
   ];
   if (invoice.status === 'draft') {
@@ -269,7 +265,7 @@ export function recurringToItem(companyId: string, series: RecurringInvoice): It
     SK: recurringInvoiceSk(series.id),
     entity: 'recurringInvoice',
     ...recurringDueIndexKeys(companyId, series),
-    refs: [{ PK: refPk(companyId, series.id), SK: refSk }],
+    refs: [refKey(companyId, series.id)],
   };
 }
 
@@ -296,7 +292,7 @@ export function recurringFromItem(item: Item): RecurringInvoice {
 function recurringPuts(companyId: string, r: RecurringInvoice): TransactItem[] {
   return [
     { Put: { TableName: tableName(), Item: recurringToItem(companyId, r), ConditionExpression: 'attribute_not_exists(PK)' } },
-    { Put: { TableName: tableName(), Item: { PK: refPk(companyId, r.id), SK: refSk, entity: 'ref', kind: 'recurringInvoice', clientId: r.clientId } } },
+    { Put: { TableName: tableName(), Item: refItem(companyId, r.id, 'recurringInvoice', r.clientId) } },
   ];
 }
 
@@ -324,7 +320,7 @@ export async function deleteRecurring(companyId: string, r: RecurringInvoice): P
   await transact(
     [
       { Delete: { TableName: tableName(), Key: { PK: clientPk(companyId, r.clientId), SK: recurringInvoiceSk(r.id) }, ConditionExpression: 'attribute_exists(PK)' } },
-      { Delete: { TableName: tableName(), Key: { PK: refPk(companyId, r.id), SK: refSk } } },
+      { Delete: { TableName: tableName(), Key: refKey(companyId, r.id) } },
     ],
     () => new NotFoundError('No such recurring invoice.'),
   );
