@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSetPasswordLink } from '../../functions/clients/login-details.js';
 import { requireClient } from '../../functions/store/clients.js';
+import { useTestClockForThisTest } from '../support/clock.js';
 import { createCompany, startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
 
 /**
@@ -59,8 +60,6 @@ async function activity(clientId: string): Promise<Array<{ at: string; actor: { 
   expectStatus(res, 200);
   return res.body.data;
 }
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('creating clients (seed 002 fields)', () => {
   it('stores every field, with defaultFax the first fax and the email as username', async () => {
@@ -713,6 +712,17 @@ describe('send-login-details and set-password', () => {
 });
 
 describe('contacts', () => {
+  // Tests here change company settings (a contact type, required fields): each test's changes are put back, so
+  // the other tests of this file, in whatever order, see the company as it was.
+  let settingsBefore: { contactTypes: string[]; requiredContactFields: string[] };
+  beforeEach(async () => {
+    const { contactTypes, requiredContactFields } = (await api.staff('GET', '/v1/settings')).body;
+    settingsBefore = { contactTypes, requiredContactFields };
+  });
+  afterEach(async () => {
+    expectStatus(await api.staff('PATCH', '/v1/settings', settingsBefore), 200);
+  });
+
   it('adds billing, technical and company-defined contacts with phones; lists, reads, changes and deletes them', async () => {
     const c = await newClient();
     const billing = await api.staff('POST', `/v1/clients/${c.id}/contacts`, {
@@ -819,16 +829,18 @@ describe('contacts', () => {
 
 describe('notes', () => {
   it('sticky notes show in the profile newest first; PATCH {sticky:false} unsticks', async () => {
+    const clock = useTestClockForThisTest('2025-05-01T09:00:00Z');
     const c = await newClient();
     const first = await api.staff('POST', `/v1/clients/${c.id}/notes`, { summary: 'First sticky', details: 'Older', sticky: true });
     expectStatus(first, 201);
     expect(first.body).toMatchObject({ summary: 'First sticky', details: 'Older', sticky: true, clientId: c.id, version: 1 });
     expect(first.body.id).toMatch(/^note_/);
-    await pause(5);
+    clock.advance();
     const plain = await api.staff('POST', `/v1/clients/${c.id}/notes`, { summary: 'Not sticky' });
     expect(plain.body.sticky).toBe(false);
-    await pause(5);
+    clock.advance();
     const second = await api.staff('POST', `/v1/clients/${c.id}/notes`, { summary: 'Second sticky', sticky: true });
+    expect([first.body.createdAt, second.body.createdAt]).toEqual(['2025-05-01T09:00:00.000Z', '2025-05-01T09:00:02.000Z']);
 
     let profile = await api.staff('GET', `/v1/clients/${c.id}`);
     expect(profile.body.stickyNotes.map((n: { id: string }) => n.id)).toEqual([second.body.id, first.body.id]);
@@ -891,13 +903,14 @@ describe('deleting a client', () => {
 
 describe('merging clients', () => {
   it('moves contacts, notes and activity into the target, deletes the source and its login', async () => {
+    const clock = useTestClockForThisTest('2025-05-01T09:00:00Z');
     const target = await newClient({ company: 'Target Co' });
     const source = await newClient({ company: 'Source Co' });
     const sourceToken = await clientToken(source.email);
     const targetContact = await api.staff('POST', `/v1/clients/${target.id}/contacts`, { type: 'billing', firstName: 'T', lastName: 'C', email: 't@example.com' });
     const sourceContact = await api.staff('POST', `/v1/clients/${source.id}/contacts`, { type: 'technical', firstName: 'S', lastName: 'C', email: 's@example.com' });
     const targetNote = await api.staff('POST', `/v1/clients/${target.id}/notes`, { summary: 'Target sticky', sticky: true });
-    await pause(5);
+    clock.advance();
     const sourceNote = await api.staff('POST', `/v1/clients/${source.id}/notes`, { summary: 'Source sticky', sticky: true });
     const sourcePlain = await api.staff('POST', `/v1/clients/${source.id}/notes`, { summary: 'Source plain' });
     expectStatus(await api.staff('PATCH', `/v1/clients/${source.id}`, { city: 'Source City' }), 200);
@@ -960,16 +973,17 @@ describe('merging clients', () => {
 
 describe('activity log', () => {
   it('lists changes, status changes, login-as and merges newest first', async () => {
+    const clock = useTestClockForThisTest('2025-05-01T09:00:00Z');
     const c = await newClient();
     const other = await newClient();
     expectStatus(await api.staff('PATCH', `/v1/clients/${c.id}`, { city: 'Rome' }), 200);
-    await pause(3);
+    clock.advance();
     expectStatus(await api.staff('POST', `/v1/clients/${c.id}/status`, { status: 'inactive' }), 200);
-    await pause(3);
+    clock.advance();
     expectStatus(await api.staff('POST', `/v1/clients/${c.id}/status`, { status: 'active' }), 200);
-    await pause(3);
+    clock.advance();
     expectStatus(await api.staff('POST', `/v1/clients/${c.id}/login-as`), 200);
-    await pause(3);
+    clock.advance();
     expectStatus(await api.staff('POST', `/v1/clients/${other.id}/merge`, { intoClientId: c.id }), 200);
 
     const log = await activity(c.id);

@@ -5,6 +5,7 @@ import { db, tableName } from '../../functions/store/dynamo.js';
 import { ownerOfUnique, readProfileView } from '../../functions/store/clients.js';
 import { clientListPk, clientPk, clientSearchPk, groupMemberPk, profileViewBalance, uniquePk, uniqueSk } from '../../functions/store/keys.js';
 import type { Principal } from '../../functions/http/route.js';
+import { useTestClockForThisTest } from '../support/clock.js';
 import { startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
 
 /** Store-level guarantees of the clients store: the one-Query profile, unique markers under races, numbers. */
@@ -31,8 +32,6 @@ async function create(body: Record<string, unknown>): Promise<any> {
   return res.body;
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function partition(pk: string): Promise<Array<Record<string, unknown>>> {
   const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
   return out.Items ?? [];
@@ -46,6 +45,7 @@ async function indexEntriesOf(clientId: string): Promise<Array<Record<string, un
 
 describe('the profile view', () => {
   it('comes from ONE Query: client, balances and sticky notes newest first (no contacts, plain notes or activity)', async () => {
+    const clock = useTestClockForThisTest('2025-05-01T09:00:00Z');
     const c = await create({ company: 'One Query Ltd', email: 'onequery@example.com', password: 'correct horse battery' });
     const stickies: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -53,7 +53,7 @@ describe('the profile view', () => {
       stickies.unshift(n.body.id);
       await api.staff('POST', `/v1/clients/${c.id}/notes`, { summary: `Plain ${i}` });
       await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'billing', firstName: 'C', lastName: `${i}`, email: `c${i}@example.com` });
-      await pause(3);
+      clock.advance();
     }
     await api.staff('PATCH', `/v1/clients/${c.id}`, { city: 'Leeds' });
 
