@@ -1,0 +1,68 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
+import { voidInvoice } from '../../../functions/billing/invoices/void-invoice.js';
+import { buildClientStatement, renderClientStatementPdf } from '../../../functions/billing/statements/build-statement.js';
+import { setClock } from '../../../functions/domain/clock.js';
+import type { Company } from '../../../functions/domain/company.js';
+import { ValidationError } from '../../../functions/domain/errors.js';
+import { useFreshTables } from '../../support/tables.js';
+import { seedClient, seedCompany } from '../invoices/fixtures.js';
+
+/** build-statement called directly (no HTTP) against DynamoDB Local. */
+let company: Company;
+let restoreClock: (() => void) | undefined;
+
+beforeAll(async () => {
+  await useFreshTables();
+  company = await seedCompany();
+});
+
+afterEach(() => {
+  restoreClock?.();
+  restoreClock = undefined;
+});
+
+const work = (unitAmount: number) => [{ description: 'Work', quantity: 1, unitAmount, taxable: false }];
+
+function fieldPaths(error: unknown): string[] {
+  if (!(error instanceof ValidationError)) throw error;
+  return error.errors.map((e) => e.path);
+}
+
+describe('buildClientStatement', () => {
+  it('covers the last 30 days up to the company’s today: what was owed before, then each invoice and void', async () => {
+    const client = await seedClient(company);
+    const { invoice: february } = await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-02-01', lines: work(1000) });
+    const { invoice: march } = await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-03-05', lines: work(2500) });
+    await createInvoice({ companyId: company.id, clientId: client.id, status: 'draft', dateBilled: '2030-03-06', lines: work(999) });
+    restoreClock = setClock(() => new Date('2030-03-10T15:00:00.000Z'));
+    await voidInvoice({ companyId: company.id, invoiceId: march.id });
+    // 02:00 UTC on 1 April is still 31 March in New York.
+    restoreClock();
+    restoreClock = setClock(() => new Date('2030-04-01T02:00:00.000Z'));
+
+    const { statement } = await buildClientStatement({ companyId: company.id, clientId: client.id });
+    expect(statement).toMatchObject({ currency: 'USD', from: '2030-03-02', to: '2030-03-31', openingBalance: february.total, closingBalance: february.total });
+    expect(statement.lines.map((l) => [l.date, l.type, l.reference, l.amount, l.balance])).toEqual([
+      ['2030-03-05', 'invoice', `#${march.number}`, 2500, 3500],
+      ['2030-03-10', 'void', `#${march.number}`, -2500, 1000],
+    ]);
+  });
+
+  it('takes a given period and currency; refuses a from after the to and a currency neither the company’s nor in the client’s history', async () => {
+    const client = await seedClient(company);
+    await createInvoice({ companyId: company.id, clientId: client.id, currency: 'EUR', dateBilled: '2030-01-15', lines: work(700) });
+    const { statement } = await buildClientStatement({ companyId: company.id, clientId: client.id, currency: 'EUR', from: '2030-01-01', to: '2030-01-31' });
+    expect(statement).toMatchObject({ currency: 'EUR', openingBalance: 0, closingBalance: 700 });
+    expect(fieldPaths(await buildClientStatement({ companyId: company.id, clientId: client.id, from: '2030-02-01', to: '2030-01-31' }).catch((e: unknown) => e))).toEqual(['from']);
+    expect(fieldPaths(await buildClientStatement({ companyId: company.id, clientId: client.id, currency: 'CHF' }).catch((e: unknown) => e))).toEqual(['currency']);
+  });
+
+  it('renders the statement as a PDF', async () => {
+    const client = await seedClient(company);
+    await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-01-15', lines: work(700) });
+    const { statement, pdf } = await renderClientStatementPdf({ companyId: company.id, clientId: client.id, from: '2030-01-01', to: '2030-01-31' });
+    expect(statement.closingBalance).toBe(700);
+    expect(pdf.subarray(0, 4).toString()).toBe('%PDF');
+  });
+});
