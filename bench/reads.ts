@@ -17,8 +17,7 @@ import { newId } from '../functions/domain/ids.js';
 import type { Client } from '../functions/domain/client.js';
 import { db } from '../functions/store/dynamo.js';
 import { insertClient, listClients, readProfileView, searchClients } from '../functions/store/clients.js';
-import { putRecord } from '../functions/store/client-records.js';
-import { noteSk, profileViewStickyNote } from '../functions/store/keys.js';
+import { putNewNote } from '../functions/store/client-records.js';
 
 const [small = 50, large = 2000] = process.argv.slice(2).map(Number);
 const names = ['Ada', 'Bo', 'Cyd', 'Dee', 'Eli', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jo'];
@@ -58,7 +57,7 @@ async function seed(count: number): Promise<{ companyId: string; probe: string }
   for (let n = 0; n < 5; n++) {
     const createdAt = new Date(Date.UTC(2026, 1, 1, 0, 0, n)).toISOString();
     const id = newId('note');
-    await putRecord({ companyId, clientId: probe, sk: noteSk(id) }, { entity: 'note', id, summary: `note ${n}`, details: null, sticky: true, createdAt, updatedAt: createdAt, version: 1 }, { LSI1SK: profileViewStickyNote(createdAt, id) });
+    await putNewNote(companyId, { id, clientId: probe, summary: `note ${n}`, details: null, sticky: true, createdBy: 'bench', createdAt, updatedAt: createdAt, version: 1 });
   }
   return { companyId, probe };
 }

@@ -1,7 +1,6 @@
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { json, route, type AnyRoute, type ApiArea, type CompanyPrincipal, type Role } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
-import { listRecords } from '../store/client-records.js';
 import { requireClient } from '../store/clients.js';
 import type { Page } from '../store/dynamo.js';
 
@@ -12,11 +11,8 @@ export interface ClientListRouteOptions<T> {
   access: readonly Role[];
   summary: string;
   tags: string[];
-  /** The records' SK prefix in the client's partition… */
-  prefix?: string;
-  newestFirst?: boolean;
-  /** …or a reader of its own (for records stored another way). */
-  read?: (companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>) => Promise<Page<T>>;
+  /** One page of the client's records, typed by their store module's mapper. */
+  read: (companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>) => Promise<Page<T>>;
   view: (record: T) => unknown;
 }
 
@@ -25,7 +21,6 @@ export interface ClientListRouteOptions<T> {
  * A client token reaches only its own client; an unknown client is a 404.
  */
 export function clientListRoute<T>(o: ClientListRouteOptions<T>): AnyRoute {
-  const read = o.read ?? ((companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>) => listRecords<T>(companyId, clientId, o.prefix!, limit, startKey, o.newestFirst));
   return route({
     method: 'GET',
     path: o.path,
@@ -39,7 +34,7 @@ export function clientListRoute<T>(o: ClientListRouteOptions<T>): AnyRoute {
       const companyId = (principal as CompanyPrincipal).companyId;
       await requireClient(companyId, params.id);
       const scope = `${companyId}|${o.path}|${params.id}`;
-      const page = await read(companyId, params.id, query.limit, await decodeCursor(scope, query.cursor));
+      const page = await o.read(companyId, params.id, query.limit, await decodeCursor(scope, query.cursor));
       return json(200, { data: page.items.map(o.view), nextCursor: await encodeCursor(scope, page.lastKey) });
     },
   });

@@ -8,10 +8,9 @@ import { formatMoney } from '../domain/money.js';
 import { RuleViolationError, ValidationError } from '../domain/errors.js';
 import { logger } from '../observability/logger.js';
 import { getServices } from '../services.js';
-import { listRecords, type Actor } from '../store/client-records.js';
+import { listContacts, type Actor } from '../store/client-records.js';
 import { getClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
-import { CONTACT_SK_PREFIX } from '../store/keys.js';
 import { createMailEntry, getCompanyTemplate, getMailEntry, markMailFailed, markMailSent, suppressedAmong, type MailEntry } from '../store/mail.js';
 
 /**
@@ -74,7 +73,7 @@ async function clientContacts(companyId: string, clientId: string): Promise<Cont
   const contacts: ContactRow[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await listRecords<ContactRow>(companyId, clientId, CONTACT_SK_PREFIX, 100, startKey);
+    const page = await listContacts(companyId, clientId, 100, startKey);
     contacts.push(...page.items);
     startKey = page.lastKey;
   } while (startKey);

@@ -1,10 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, ActivityEntry } from '../domain/activity.js';
 import type { Contact } from '../domain/contact.js';
 import { NotFoundError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Note } from '../domain/note.js';
-import { db, queryPage, stripKeys, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
+import { db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure, nowIso, staleOrGone } from './items.js';
 import { ACTIVITY_SK_PREFIX, activitySk, clientPk, CONTACT_SK_PREFIX, contactSk, NOTE_SK_PREFIX, noteSk, profileViewStickyNote } from './keys.js';
 import type { EveryField, StoredItem } from './mapping.js';
@@ -12,18 +12,10 @@ import type { EveryField, StoredItem } from './mapping.js';
 export type { Actor, ActivityEntry } from '../domain/activity.js';
 
 /**
- * Records kept in a client's partition under an SK prefix (contacts, notes, …): plain versioned items that
- * carry `clientId` so a merge can move them.
+ * Records kept in a client's partition under an SK prefix (contacts, notes, activity): plain items that carry
+ * `clientId` so a merge can move them; contacts and notes are versioned.
  */
-export interface RecordKey {
-  companyId: string;
-  clientId: string;
-  sk: string;
-}
-
 type Key = { PK: string; SK: string };
-
-const key = (k: RecordKey): Key => ({ PK: clientPk(k.companyId, k.clientId), SK: k.sk });
 
 async function putNewItem(item: Key & Item): Promise<void> {
   await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
@@ -63,59 +55,6 @@ async function queryRecords(companyId: string, clientId: string, prefix: string,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Any record, for entities whose store module has no mapper of its own: the caller names the type it expects.
-
-export async function putRecord(k: RecordKey, record: Item, indexAttributes: Item = {}): Promise<void> {
-  await putNewItem({ ...key(k), ...indexAttributes, ...record, clientId: k.clientId });
-}
-
-export async function getRecord<T>(k: RecordKey): Promise<T | undefined> {
-  const item = await readItem(key(k));
-  return item ? (stripKeys(item) as T) : undefined;
-}
-
-export async function requireRecord<T>(k: RecordKey, what: string): Promise<T> {
-  const record = await getRecord<T>(k);
-  if (!record) throw new NotFoundError(`No such ${what}.`);
-  return record;
-}
-
-/** Replaces a record if its version is unchanged; `indexAttributes` (e.g. LSI1SK) are set afresh. */
-export async function replaceRecord(k: RecordKey, previousVersion: number, next: Item, what: string, indexAttributes: Item = {}): Promise<void> {
-  await replaceItem({ ...key(k), ...indexAttributes, ...next, clientId: k.clientId }, previousVersion, what);
-}
-
-/** Sets a few fields of an existing record and bumps its version. */
-export async function updateRecordFields(k: RecordKey, fields: Item): Promise<void> {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':one': 1, ':now': nowIso() };
-  const sets = Object.entries(fields).map(([name, value], i) => {
-    names[`#f${i}`] = name;
-    values[`:f${i}`] = value;
-    return `#f${i} = :f${i}`;
-  });
-  await db().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: key(k),
-      UpdateExpression: `SET ${sets.join(', ')}, version = version + :one, updatedAt = :now`,
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
-  );
-}
-
-export async function deleteRecord(k: RecordKey, what: string): Promise<void> {
-  await deleteItem(key(k), what);
-}
-
-export async function listRecords<T>(companyId: string, clientId: string, prefix: string, limit: number, startKey?: Record<string, unknown>, newestFirst = false): Promise<Page<T>> {
-  const page = await queryRecords(companyId, clientId, prefix, limit, startKey, newestFirst);
-  return { items: page.items.map((i) => stripKeys(i) as T), lastKey: page.lastKey };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Contacts
 
 const contactKey = (companyId: string, clientId: string, contactId: string): Key => ({ PK: clientPk(companyId, clientId), SK: contactSk(contactId) });
@@ -152,10 +91,15 @@ export async function putNewContact(companyId: string, contact: Contact): Promis
   await putNewItem(contactToItem(companyId, contact));
 }
 
-export async function requireContact(companyId: string, clientId: string, contactId: string): Promise<Contact> {
+export async function getContact(companyId: string, clientId: string, contactId: string): Promise<Contact | undefined> {
   const item = await readItem(contactKey(companyId, clientId, contactId));
-  if (!item) throw new NotFoundError('No such contact.');
-  return contactFromItem(item);
+  return item ? contactFromItem(item) : undefined;
+}
+
+export async function requireContact(companyId: string, clientId: string, contactId: string): Promise<Contact> {
+  const contact = await getContact(companyId, clientId, contactId);
+  if (!contact) throw new NotFoundError('No such contact.');
+  return contact;
 }
 
 export async function replaceContact(companyId: string, previous: Contact, next: Contact): Promise<void> {

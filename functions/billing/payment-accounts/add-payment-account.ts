@@ -1,15 +1,14 @@
 import type { PaymentDetails, TokenizedPaymentMethod } from '../../adapters/gateway/port.js';
-import type { Client, ContactDetails } from '../../domain/client.js';
+import type { Client } from '../../domain/client.js';
 import { ValidationError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { contactOf, newPaymentAccount, type PaymentAccount, type PaymentAccountContact } from '../../domain/payment-account.js';
 import type { Principal } from '../../domain/principal.js';
 import { getServices } from '../../services.js';
-import { getRecord } from '../../store/client-records.js';
+import { getContact } from '../../store/client-records.js';
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
 import { nowIso } from '../../store/items.js';
-import { contactSk } from '../../store/keys.js';
 import { insertPaymentAccount, requirePaymentAccount, setAutoDebitAccount } from '../../store/payment-accounts.js';
 import { today } from '../common.js';
 import { assertPaymentDetails, sealPaymentSecret, tokenize } from './payment-methods.js';
@@ -64,7 +63,7 @@ export async function keepPaymentMethod(companyId: string, client: Client, detai
 }
 
 async function copiedContact(companyId: string, clientId: string, contactId: string): Promise<PaymentAccountContact> {
-  const source = await getRecord<ContactDetails>({ companyId, clientId, sk: contactSk(contactId) });
+  const source = await getContact(companyId, clientId, contactId);
   if (!source) throw ValidationError.field('copyFromContactId', 'No such contact.');
   return contactOf(source);
 }
