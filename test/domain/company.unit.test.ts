@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySettingsPatch, newCompany, normaliseCurrencies, withTaxRateIds, type Company } from '../../functions/domain/company.js';
+import { applySettingsPatch, assertCompanyCurrency, newCompany, normaliseCurrencies, withTaxRateIds, type Company } from '../../functions/domain/company.js';
 import { ValidationError } from '../../functions/domain/errors.js';
 import { DEFAULT_GROUP_SETTINGS } from '../../functions/domain/settings.js';
 
@@ -92,5 +92,13 @@ describe('applySettingsPatch', () => {
     const before = structuredClone(current);
     applySettingsPatch(current, { currencies: ['EUR'], autoDebitAttempts: 1, paymentDueNotices: { enabled: false } }, CHANGED);
     expect(current).toEqual(before);
+  });
+});
+
+describe('assertCompanyCurrency', () => {
+  it("accepts one of the company's currencies and names currency for any other", () => {
+    const current = applySettingsPatch(company(), { currencies: ['EUR'] }, CHANGED);
+    expect(() => assertCompanyCurrency(current, 'EUR')).not.toThrow();
+    expect(() => assertCompanyCurrency(current, 'GBP')).toThrow(expect.objectContaining({ errors: [{ path: 'currency', message: "Not one of the company's currencies (USD, EUR)." }] }));
   });
 });
