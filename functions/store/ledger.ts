@@ -1,34 +1,18 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice, Transaction } from '../domain/invoice.js';
 import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
 import { ConcurrentChangeError, ConflictError, NotFoundError } from '../domain/errors.js';
-import { batchGetAll, db, isTransactionConflict, queryAll, stripKeys, tableName, transact, type Item, type TransactItem } from './dynamo.js';
-import type { EveryField, StoredItem } from './mapping.js';
+import { balanceFromItem, balanceUpdate, type BalanceDelta } from './balances.js';
+import { batchGetAll, isTransactionConflict, queryAll, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { invoiceFromItem } from './invoices.js';
+import { BALANCE_SK_PREFIX, clientPk, INVOICE_SK_PREFIX, invoiceSk, openInvoiceIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
 import { transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
-import {
-  balanceSk,
-  BALANCE_SK_PREFIX,
-  clientPk,
-  INVOICE_SK_PREFIX,
-  invoiceSk,
-  openInvoiceIndexKeys,
-  profileViewBalance,
-  refPk,
-  refSk,
-  TRANSACTION_SK_PREFIX,
-  transactionSk,
-} from './keys.js';
-
-/** Balance fields summed per currency on the client's `BAL#<currency>` item (and added up on merge). */
-export const BALANCE_FIELDS = ['invoiced', 'paid', 'due', 'credit'] as const;
 
 export interface LoadedLedger {
   state: LedgerState;
   invoices: Map<string, Invoice>;
   transactions: Map<string, Transaction>;
 }
-
 
 /** Reads a client's invoices, transactions and credit into the ledger's state (strongly consistent). */
 export async function loadLedger(companyId: string, clientId: string): Promise<LoadedLedger> {
@@ -66,9 +50,8 @@ export async function loadLedgerForTransaction(companyId: string, clientId: stri
   }
 }
 
-
 function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: Item[]): LoadedLedger {
-  const invoices = new Map(invoiceItems.map((i) => [i.id as string, stripKeys(i) as unknown as Invoice]));
+  const invoices = new Map(invoiceItems.map(invoiceFromItem).map((inv) => [inv.id, inv] as const));
   const transactions = new Map(transactionItems.map(transactionFromItem).map((t) => [t.id, t] as const));
   const state: LedgerState = { invoices: {}, transactions: {}, credits: {} };
   for (const inv of invoices.values()) {
@@ -89,48 +72,6 @@ export function ledgerTransaction(t: Transaction): LedgerTransaction {
 /** What an invoice adds to the balance fields in its state. */
 function invoiceContribution(status: InvoiceStatus, total: number, paid: number, due: number) {
   return { invoiced: isOpenOrPaid(status) ? total : 0, paid: isOpenOrPaid(status) ? paid : 0, due: status === 'open' ? due : 0 };
-}
-
-export type BalanceDelta = Partial<Record<(typeof BALANCE_FIELDS)[number], number>>;
-
-/** A client's running totals in one currency (`BAL#<currency>`), moved by every ledger commit. */
-export interface ClientBalance {
-  currency: string;
-  invoiced: number;
-  paid: number;
-  due: number;
-  credit: number;
-}
-
-export function balanceFromItem(item: StoredItem): ClientBalance {
-  // A field no commit has added to yet is absent from the item: it is 0.
-  const balance: EveryField<ClientBalance> = { currency: item.currency, invoiced: item.invoiced ?? 0, paid: item.paid ?? 0, due: item.due ?? 0, credit: item.credit ?? 0 };
-  return balance;
-}
-
-/** A client's balances, one per currency it has ever had money in (strongly consistent). */
-export async function readBalances(companyId: string, clientId: string): Promise<ClientBalance[]> {
-  return (await queryAll(clientPk(companyId, clientId), BALANCE_SK_PREFIX)).map(balanceFromItem);
-}
-
-/** `ADD`s deltas to the client's balance item of one currency, creating it with its profile-view key. */
-export function balanceUpdate(companyId: string, clientId: string, currency: string, delta: BalanceDelta): TransactItem {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':cur': currency, ':lsi': profileViewBalance(currency), ':cid': clientId, ':sum': 'sum', ':fields': [...BALANCE_FIELDS], ':entity': 'balance' };
-  const adds = BALANCE_FIELDS.map((field, i) => {
-    names[`#b${i}`] = field;
-    values[`:b${i}`] = delta[field] ?? 0;
-    return `#b${i} :b${i}`;
-  });
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: { PK: clientPk(companyId, clientId), SK: balanceSk(currency) },
-      UpdateExpression: `SET currency = :cur, LSI1SK = :lsi, clientId = :cid, mergeAs = :sum, sumFields = :fields, entity = :entity ADD ${adds.join(', ')}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
 }
 
 export interface CommitOptions {
@@ -265,10 +206,4 @@ export function ledgerWriteSize(changes: LedgerChanges): number {
   // Balances: one per currency; invoice changes carry no currency, so count one more as an upper bound.
   const balances = new Set(changes.credits.map((c) => c.currency)).size + 1;
   return changes.invoices.length + transactions + balances;
-}
-
-/** Resolves a bare object id to its client through the object's pointer item. */
-export async function clientOfObject(companyId: string, objectId: string): Promise<string | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: refPk(companyId, objectId), SK: refSk }, ConsistentRead: true }));
-  return out.Item?.clientId as string | undefined;
 }
