@@ -2,13 +2,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { currentTime } from '../domain/clock.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 
-/** Every stored object carries these; `version` starts at 1 and grows by one on each change. */
-export interface Versioned {
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
 export const nowIso = () => currentTime().toISOString();
 
 export function isConditionFailure(error: unknown): boolean {
