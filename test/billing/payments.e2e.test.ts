@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../../functions/domain/dates.js';
+import { type TestClock, useTestClock, useTestClockForThisTest } from '../support/clock.js';
 import type { TestApi } from '../support/stack.js';
 import {
   ach,
@@ -24,7 +24,6 @@ import {
   nonZero,
   startBillingApi,
   summaryOf,
-  today,
   transactionsOf,
 } from './helpers.js';
 
@@ -129,6 +128,8 @@ describe('payment accounts', () => {
 
 describe('making payments', () => {
   it('pays with a stored card: applications made, otherAmount becomes credit, paid invoices become paid', async () => {
+    // 03:30 UTC on 15 March is still the 14th in New York, the seeded company's time zone: the charge's date.
+    useTestClockForThisTest('2025-03-15T03:30:00Z');
     const client = await newClient(api);
     const i1 = await newInvoice(api, client.id, 10000);
     const i2 = await newInvoice(api, client.id, 5000);
@@ -146,7 +147,7 @@ describe('making payments', () => {
       credit: 500,
       refunded: 0,
       paymentAccountId: account.id,
-      date: today(),
+      date: '2025-03-14',
     });
     expect(res.body.id).toMatch(/^txn_/);
     expect(await getInvoice(api, i1.id)).toMatchObject({ status: 'paid', paid: 10000, due: 0 });
@@ -457,7 +458,14 @@ describe('statements', () => {
   let inv2: any;
   let inv3: any;
 
+  // What the system takes as today while these run (03:30 UTC, so still the 14th in New York), so "today" and
+  // "the last 30 days" are dates the test can name.
+  const TODAY = '2025-03-14';
+  let clock: TestClock;
+  afterAll(() => clock.restore());
+
   beforeAll(async () => {
+    clock = useTestClock('2025-03-15T03:30:00Z');
     ({ client, token } = await newClientWithLogin(api));
     inv1 = await newInvoice(api, client.id, 10000, { dateBilled: '2024-01-05', dateDue: '2024-01-20' });
     expectStatus(await record(client.id, { amount: 4000, date: '2024-01-10', reference: 'CHK-1', apply: [{ invoiceId: inv1.id, amount: 4000 }] }), 201);
@@ -502,7 +510,7 @@ describe('statements', () => {
   });
 
   it('a period to today: opening balance carried, invoices, payments, voids and refunds in date order', async () => {
-    const res = await api.staff('GET', `/v1/clients/${client.id}/statement?from=2024-02-01&to=${today()}`);
+    const res = await api.staff('GET', `/v1/clients/${client.id}/statement?from=2024-02-01&to=${TODAY}`);
     expectStatus(res, 200);
     const s = res.body;
     expect(s.openingBalance).toBe(6000);
@@ -522,13 +530,13 @@ describe('statements', () => {
   it('defaults to the last 30 days and the client’s currency', async () => {
     const res = await api.staff('GET', `/v1/clients/${client.id}/statement`);
     expectStatus(res, 200);
-    expect(res.body).toMatchObject({ currency: 'USD', to: today(), from: addDays(today(), -29), openingBalance: 10000, closingBalance: 7000 });
+    expect(res.body).toMatchObject({ currency: 'USD', to: TODAY, from: '2025-02-13', openingBalance: 10000, closingBalance: 7000 });
     expectConsistent(res.body);
     expect(typesAndAmounts(res.body)).toEqual(['payment -3000', 'refund 1000', 'void -2000', 'void 1000'].sort());
   });
 
   it('keeps currencies apart', async () => {
-    const res = await api.staff('GET', `/v1/clients/${client.id}/statement?currency=EUR&from=2024-01-01&to=${today()}`);
+    const res = await api.staff('GET', `/v1/clients/${client.id}/statement?currency=EUR&from=2024-01-01&to=${TODAY}`);
     expectStatus(res, 200);
     expect(res.body).toMatchObject({ currency: 'EUR', openingBalance: 0, closingBalance: -1234 });
     expect(res.body.lines).toHaveLength(1);
@@ -543,7 +551,7 @@ describe('statements', () => {
   });
 
   it('renders as a PDF with ?format=pdf or Accept: application/pdf; a client reads only its own', async () => {
-    const byQuery = await api.staff('GET', `/v1/clients/${client.id}/statement?format=pdf&from=2024-01-01&to=${today()}`);
+    const byQuery = await api.staff('GET', `/v1/clients/${client.id}/statement?format=pdf&from=2024-01-01&to=${TODAY}`);
     expectStatus(byQuery, 200);
     expect(byQuery.headers.get('content-type')).toMatch(/^application\/pdf/);
     expect(byQuery.text.slice(0, 4)).toBe('%PDF');
