@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { startLocalSes, type LocalSes } from '../../functions/adapters/mailer/local.js';
-import { todayIn } from '../../functions/domain/dates.js';
 import { startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
 
 /** The simulator's documented test numbers (API.md, Payment accounts). */
@@ -18,9 +17,6 @@ export const AMEX = '378282246310005';
 export const EXP = { expMonth: 12, expYear: new Date().getUTCFullYear() + 3 };
 export const card = (number: string, extra: Record<string, unknown> = {}) => ({ number, ...EXP, ...extra });
 export const ach = (accountNumber: string) => ({ accountNumber, routingNumber: ROUTING, accountType: 'checking' });
-
-/** The seeded demo company's time zone (bin/local/stack.ts). */
-export const today = () => todayIn('America/New_York');
 
 export interface BillingApi {
   api: TestApi;
