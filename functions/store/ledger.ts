@@ -58,15 +58,17 @@ function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: 
     state.invoices[inv.id] = { id: inv.id, currency: inv.currency, status: inv.status, total: inv.total, paid: inv.paid, due: inv.due, dateDue: inv.dateDue };
   }
   for (const t of transactions.values()) {
+    // An attempt still waiting for the gateway has moved no money.
     if (t.status === 'pending') continue;
-    state.transactions[t.id] = ledgerTransaction(t);
+    state.transactions[t.id] = ledgerTransaction(t, t.status);
   }
   for (const b of balanceItems.map(balanceFromItem)) state.credits[b.currency] = b.credit;
   return { state, invoices, transactions };
 }
 
-export function ledgerTransaction(t: Transaction): LedgerTransaction {
-  return { id: t.id, kind: t.kind, currency: t.currency, amount: t.amount, status: t.status as LedgerTransaction['status'], applications: t.applications, credit: t.credit, refunded: t.refunded, date: t.date };
+/** The ledger's view of a stored transaction whose gateway outcome is known (`status`, never `pending`). */
+function ledgerTransaction(t: Transaction, status: LedgerTransaction['status']): LedgerTransaction {
+  return { id: t.id, kind: t.kind, currency: t.currency, amount: t.amount, status, applications: t.applications, credit: t.credit, refunded: t.refunded, date: t.date };
 }
 
 /** What an invoice adds to the balance fields in its state. */
