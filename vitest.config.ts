@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three kinds of test, named by the file's suffix (see README, "Tests"):
+ * Three kinds of test, named by the file's suffix (`test/<path of the code>.<kind>.test.ts`):
  * - `unit`: pure code, no DynamoDB Local and no Java; `npm run test:unit` runs only these, in seconds.
  * - `integration`: functions called directly against DynamoDB Local (started once by the global setup).
  * - `e2e`: HTTP against the local stack (test/support/stack.ts) on the same DynamoDB Local.
