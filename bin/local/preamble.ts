@@ -3,6 +3,8 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_DEV ??= 'false';
 // CloudWatch embedded metrics mean nothing on this machine.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// Nor does X-Ray: Powertools already traces only inside Lambda, and this keeps it off wherever the tests run.
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 
 // The AWS SDK warns on every start that future versions need Node 22; the project runs on Node 20 and 22+.
 const defaultWarningListeners = process.listeners('warning');

@@ -1,6 +1,7 @@
 import type { SNSEvent } from 'aws-lambda';
 import { count, metrics, METRIC } from '../observability/metrics.js';
 import { logger } from '../observability/logger.js';
+import { tracedHandler } from '../observability/tracer.js';
 import { getClient } from '../store/clients.js';
 import { changeMailStatus, clientOfMail, findMailByMessageId, getMailEntry, markClientEmailSuppressed, suppressAddress, type MailPointer, type MailStatus } from '../store/mail.js';
 
@@ -206,10 +207,10 @@ export function sesEventsOf(input: unknown): unknown[] {
 }
 
 /**
- * The Lambda entry. A malformed or unrelated message is logged and skipped (retrying cannot fix it); a store
- * failure throws, so the invocation is retried (applying an event twice is harmless).
+ * Applies every SES event of a Lambda event. A malformed or unrelated message is logged and skipped (retrying cannot
+ * fix it); a store failure throws, so the invocation is retried (applying an event twice is harmless).
  */
-export async function handler(input: SNSEvent | Json): Promise<{ processed: number; skipped: number }> {
+async function applySesEvents(input: SNSEvent | Json): Promise<{ processed: number; skipped: number }> {
   let processed = 0;
   let skipped = 0;
   for (const raw of sesEventsOf(input)) {
@@ -227,3 +228,6 @@ export async function handler(input: SNSEvent | Json): Promise<{ processed: numb
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return { processed, skipped };
 }
+
+/** The Lambda entry, traced. */
+export const handler = tracedHandler(applySesEvents);

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { logger } from '../observability/logger.js';
 import { metrics } from '../observability/metrics.js';
+import { traceInvocation } from '../observability/tracer.js';
 import { createDispatcher, type ApiEvent } from './pipeline.js';
 import type { AnyRoute } from './route.js';
 
@@ -21,6 +22,7 @@ function publishMetrics(): middy.MiddlewareObj {
 export function createApiHandler(routes: readonly AnyRoute[]) {
   const dispatch = createDispatcher(routes);
   return middy<ApiEvent, unknown, Error, Context>()
+    .use(traceInvocation())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics())
     .handler((event, context) => dispatch(event, context));

@@ -6,6 +6,7 @@ import type {
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../store/dynamo.js';
 import { hashAnswer, loginAsKey, poolUsernameFromAttributes } from '../adapters/identity/login-as.js';
+import { tracedHandler } from '../observability/tracer.js';
 
 /**
  * Cognito CUSTOM_AUTH triggers behind staff "login as" (see `CognitoIdentityProvider.issueToken`): one custom
@@ -13,7 +14,7 @@ import { hashAnswer, loginAsKey, poolUsernameFromAttributes } from '../adapters/
  * sign-in; a right one is consumed, so it works once.
  */
 
-export async function defineAuthChallenge(event: DefineAuthChallengeTriggerEvent): Promise<DefineAuthChallengeTriggerEvent> {
+async function defineChallenge(event: DefineAuthChallengeTriggerEvent): Promise<DefineAuthChallengeTriggerEvent> {
   const session = event.request.session ?? [];
   const last = session.at(-1);
   if (session.length === 0) {
@@ -30,7 +31,7 @@ export async function defineAuthChallenge(event: DefineAuthChallengeTriggerEvent
   return event;
 }
 
-export async function createAuthChallenge(event: CreateAuthChallengeTriggerEvent): Promise<CreateAuthChallengeTriggerEvent> {
+async function createChallenge(event: CreateAuthChallengeTriggerEvent): Promise<CreateAuthChallengeTriggerEvent> {
   // Nothing is sent anywhere: the API already holds the answer. The challenge only names itself.
   event.response.publicChallengeParameters = { kind: 'login-as' };
   event.response.privateChallengeParameters = {};
@@ -38,7 +39,7 @@ export async function createAuthChallenge(event: CreateAuthChallengeTriggerEvent
   return event;
 }
 
-export async function verifyAuthChallenge(event: VerifyAuthChallengeResponseTriggerEvent): Promise<VerifyAuthChallengeResponseTriggerEvent> {
+async function verifyAnswer(event: VerifyAuthChallengeResponseTriggerEvent): Promise<VerifyAuthChallengeResponseTriggerEvent> {
   event.response.answerCorrect = false;
   const poolUsername = poolUsernameFromAttributes(event.request.userAttributes ?? {});
   const answer = event.request.challengeAnswer;
@@ -59,3 +60,8 @@ export async function verifyAuthChallenge(event: VerifyAuthChallengeResponseTrig
   }
   return event;
 }
+
+// The entries lib/identity.ts names, one per trigger function, traced.
+export const defineAuthChallenge = tracedHandler(defineChallenge);
+export const createAuthChallenge = tracedHandler(createChallenge);
+export const verifyAuthChallenge = tracedHandler(verifyAnswer);

@@ -1,12 +1,16 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Construct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { sesEventNotification } from '../../bin/local/ses.js';
 import { type LocalStack, startLocalStack } from '../../bin/local/stack.js';
 import { CLAIM } from '../../functions/adapters/identity/claims.js';
@@ -23,7 +27,8 @@ import { type SynthesisedFunction, synthBundled } from './build.js';
  * The deployed code, not the TypeScript sources: one `cdk synth` with esbuild bundling, then every Lambda function of
  * the template runs from its asset's `index.mjs` against DynamoDB Local with the local stand-ins (the environment the
  * local stack sets, BILLOW_RUNTIME=local). The API areas answer HTTP through the local API server; the SES events and
- * Cognito trigger functions get the events AWS sends them.
+ * Cognito trigger functions get the events AWS sends them. Tracing is off there, as outside Lambda; the last tests
+ * run a bundle in a process with Lambda's tracing environment to see what it sends to X-Ray.
  */
 
 // Node's own loader, as in Lambda (vitest's `import()` would transform the bundle first); Node 24 requires ES modules.
@@ -267,5 +272,104 @@ describe('the Cognito trigger bundles', () => {
       );
     expect((await attempt()).response.answerCorrect).toBe(true);
     expect((await attempt()).response.answerCorrect).toBe(false);
+  });
+});
+
+/** One X-Ray document a traced invocation sent to the daemon. */
+interface TraceDocument {
+  name: string;
+  trace_id: string;
+  namespace?: string;
+  aws?: { operation?: string; table_name?: string };
+}
+
+/**
+ * Runs one bundle's entry in a fresh Node process with the environment Lambda gives a traced function (execution
+ * environment, trace header, X-Ray daemon address), so Powertools traces as it does in AWS; the daemon is a UDP
+ * socket of this test. Returns what the entry answered and the documents of its trace.
+ */
+async function invokeTraced(bundle: SynthesisedFunction, event: unknown): Promise<{ answer: any; documents: () => TraceDocument[] }> {
+  const traceId = `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  const received: TraceDocument[] = [];
+  const daemon = createSocket('udp4');
+  // Each datagram is a header line, then one segment document.
+  daemon.on('message', (message) => received.push(JSON.parse(message.toString('utf8').split('\n')[1])));
+  await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    daemon.close();
+  });
+  const script = `const entry = (await import(process.argv[1]))[process.argv[2]];
+const context = { awsRequestId: 'traced', functionName: 'billow', getRemainingTimeInMillis: () => 5000 };
+process.stdout.write(JSON.stringify(await entry(JSON.parse(process.argv[3]), context)));`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', script, pathToFileURL(join(bundle.assetDir, 'index.mjs')).href, bundle.exportName, JSON.stringify(event)],
+    {
+      env: {
+        PATH: process.env.PATH,
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        LAMBDA_TASK_ROOT: bundle.assetDir,
+        _HANDLER: `index.${bundle.exportName}`,
+        _X_AMZN_TRACE_ID: `Root=${traceId};Parent=${randomBytes(8).toString('hex')};Sampled=1`,
+        AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+        AWS_REGION: process.env.AWS_REGION,
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+        AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+        BILLOW_TABLE: process.env.BILLOW_TABLE,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
+    },
+  );
+  return { answer: JSON.parse(stdout), documents: () => received.filter((document) => document.trace_id === traceId) };
+}
+
+/** Each document's name, and the DynamoDB operations with their table. */
+const traced = (documents: TraceDocument[]) => ({
+  names: [...new Set(documents.map((document) => document.name))].sort(),
+  dynamo: documents.filter((document) => document.namespace === 'aws' && document.name === 'DynamoDB').map((document) => document.aws),
+});
+
+describe('tracing, on as in Lambda', () => {
+  it('an API bundle sends its invocation and its DynamoDB reads to X-Ray as subsegments', async () => {
+    const claims = JSON.parse(Buffer.from(local.facts.staffToken.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    const { answer, documents } = await invokeTraced(bundleOf(stack.api.functions.companies), {
+      version: '2.0',
+      routeKey: 'GET /v1/settings',
+      rawPath: '/v1/settings',
+      rawQueryString: '',
+      headers: {},
+      isBase64Encoded: false,
+      requestContext: {
+        requestId: 'traced',
+        routeKey: 'GET /v1/settings',
+        http: { method: 'GET', path: '/v1/settings', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bundle-test' },
+        authorizer: {
+          jwt: { claims: Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])) },
+        },
+      },
+    });
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ defaultCurrency: 'USD' });
+    await vi.waitFor(() => {
+      const { names, dynamo } = traced(documents());
+      expect(names).toEqual(['## index.handler', 'DynamoDB']);
+      expect(dynamo.every((call) => call?.table_name === process.env.BILLOW_TABLE)).toBe(true);
+    });
+  });
+
+  it('a Cognito trigger bundle sends its invocation and its DynamoDB delete to X-Ray as subsegments', async () => {
+    const verify = stack.identity.triggers.find((fn) => fn.node.id === 'VerifyAuthChallenge')!;
+    const { answer, documents } = await invokeTraced(bundleOf(verify), {
+      request: { userAttributes: { [CLAIM.companyId]: local.facts.companyId, [CLAIM.username]: 'nobody' }, challengeAnswer: 'not stored' },
+      response: {},
+    });
+    expect(answer.response.answerCorrect).toBe(false);
+    await vi.waitFor(() => {
+      const { names, dynamo } = traced(documents());
+      expect(names).toEqual(['## index.verifyAuthChallenge', 'DynamoDB']);
+      expect(dynamo).toEqual([expect.objectContaining({ operation: 'DeleteItem', table_name: process.env.BILLOW_TABLE })]);
+    });
   });
 });

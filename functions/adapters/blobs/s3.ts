@@ -1,5 +1,6 @@
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from './port.js';
+import { tracer } from '../../observability/tracer.js';
 
 /** S3 accepts at most this many keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;
@@ -8,7 +9,7 @@ let sharedClient: S3Client | undefined;
 
 /** Module-scoped client, reused across invocations; region and credentials come from the standard AWS env. */
 function defaultClient(): S3Client {
-  sharedClient ??= new S3Client({});
+  sharedClient ??= tracer.captureAWSv3Client(new S3Client({}));
   return sharedClient;
 }
 

@@ -1,5 +1,6 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type DecryptCommandOutput, type GenerateDataKeyCommandOutput } from '@aws-sdk/client-kms';
 import { decodeEnvelope, DecryptionError, KeyScheme, openEnvelope, sealEnvelope, type EncryptionContext, type EnvelopeCipher } from './port.js';
+import { tracer } from '../../observability/tracer.js';
 
 /** The two KMS calls envelope encryption needs; a `KMSClient` satisfies it, and tests pass a fake. */
 export interface KmsDataKeyClient {
@@ -27,7 +28,7 @@ export class KmsEnvelopeCipher implements EnvelopeCipher {
 
   constructor(private readonly options: KmsEnvelopeCipherOptions) {
     if (!options.keyId) throw new Error('A KMS key id is required');
-    this.client = options.client ?? (defaultClient ??= new KMSClient({}));
+    this.client = options.client ?? (defaultClient ??= tracer.captureAWSv3Client(new KMSClient({})));
   }
 
   async encrypt(plaintext: string, context: EncryptionContext): Promise<string> {

@@ -1,6 +1,6 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { ChargeRequest, PaymentDetails, PaymentGateway, RefundRequest } from './port.js';
 import { StripeGateway } from './stripe.js';
+import { secretsProvider } from '../secrets/aws.js';
 
 /** Stripe with its secret key read from Secrets Manager on first use (cached five minutes by Powertools). */
 export class SecretStripeGateway implements PaymentGateway {
@@ -8,7 +8,7 @@ export class SecretStripeGateway implements PaymentGateway {
   constructor(private readonly secretId: string) {}
 
   private async gateway(): Promise<StripeGateway> {
-    const secretKey = await getSecret(this.secretId, { maxAge: 300 });
+    const secretKey = await secretsProvider().get(this.secretId, { maxAge: 300 });
     if (typeof secretKey !== 'string' || !secretKey) throw new Error('The Stripe secret key is missing');
     return new StripeGateway({ secretKey });
   }

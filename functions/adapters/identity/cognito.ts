@@ -17,6 +17,7 @@ import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { db } from '../../store/dynamo.js';
 import { RuleViolationError, ConflictError, NotFoundError, ThrottledError, ValidationError } from '../../domain/errors.js';
 import type { Role } from '../../domain/principal.js';
+import { tracer } from '../../observability/tracer.js';
 import { CLAIM } from './claims.js';
 import { hashAnswer, LOGIN_AS_TTL_SECONDS, loginAsKey } from './login-as.js';
 import { scopedUsername, TOKEN_LIFETIME_SECONDS, type IdentityProvider, type IssuedToken, type LoginUser } from './port.js';
@@ -25,7 +26,7 @@ let sharedClient: CognitoIdentityProviderClient | undefined;
 
 /** Module-scoped client, reused across invocations. */
 function defaultClient(): CognitoIdentityProviderClient {
-  sharedClient ??= new CognitoIdentityProviderClient({});
+  sharedClient ??= tracer.captureAWSv3Client(new CognitoIdentityProviderClient({}));
   return sharedClient;
 }
 

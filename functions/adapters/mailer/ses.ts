@@ -1,6 +1,7 @@
 import { SESv2Client, SendEmailCommand, type MessageTag } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailSendError, type Mailer, type OutgoingEmail } from './port.js';
+import { tracer } from '../../observability/tracer.js';
 
 export interface SesMailerOptions {
   /** SES configuration set that publishes delivery, bounce and complaint events; omitted from the call when unset. */
@@ -18,7 +19,7 @@ function sharedClient(endpoint: string | undefined): SESv2Client {
   const key = endpoint ?? '';
   let client = sharedClients.get(key);
   if (!client) {
-    client = new SESv2Client(endpoint ? { endpoint } : {});
+    client = tracer.captureAWSv3Client(new SESv2Client(endpoint ? { endpoint } : {}));
     sharedClients.set(key, client);
   }
   return client;
