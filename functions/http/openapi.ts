@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { API_AREAS, type AnyRoute } from './route.js';
 
@@ -85,4 +86,47 @@ export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
       schemas: { Problem: problemSchema },
     },
   };
+}
+
+/**
+ * Where the platform function finds the document it serves. `buildOpenApi` needs the route table, which imports every
+ * area's routes and all they use (pdfkit included), and the platform function must not: the CDK app builds the
+ * document at synth time and ships it next to the bundle under this name (lib/api.ts). The local stack, which runs the
+ * route table in-process, hands its own builder to `serveOpenApiDocument` instead.
+ */
+export const OPENAPI_FILE = 'openapi.json';
+
+type DocumentSource = () => OpenApiDocument | Promise<OpenApiDocument>;
+
+async function shippedDocument(): Promise<OpenApiDocument> {
+  // Relative to the running module: in a deployed function that is the bundle, next to which the file lies.
+  const location = new URL(OPENAPI_FILE, import.meta.url);
+  try {
+    return JSON.parse(await readFile(location, 'utf8')) as OpenApiDocument;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(`No OpenAPI document at ${location.pathname}: the CDK app ships one with the platform bundle; elsewhere call serveOpenApiDocument first.`);
+  }
+}
+
+let source: DocumentSource = shippedDocument;
+let document: Promise<OpenApiDocument> | undefined;
+
+/** Serves the document `source` returns (read once, on the first request) instead of the shipped file. */
+export function serveOpenApiDocument(from: DocumentSource): void {
+  source = from;
+  document = undefined;
+}
+
+/** The document, read once per container. */
+export function openApiDocument(): Promise<OpenApiDocument> {
+  if (!document) {
+    const reading = (async () => source())();
+    document = reading;
+    // A failed read is not kept: the next request tries again.
+    reading.catch(() => {
+      if (document === reading) document = undefined;
+    });
+  }
+  return document;
 }

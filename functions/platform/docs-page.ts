@@ -1,9 +1,7 @@
-import type { OpenApiDocument } from '../http/openapi.js';
-
 /** Renders the OpenAPI document as a self-contained HTML reference (no external scripts or fonts). */
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function renderDocsPage(doc: OpenApiDocument): string {
+export function renderDocsPage(doc: { info: { title: string; description?: string }; paths: Record<string, Record<string, Record<string, unknown>>> }): string {
   const byTag = new Map<string, string[]>();
   for (const [path, operations] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(operations)) {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { NotAuthenticatedError } from '../domain/errors.js';
+import { openApiDocument } from '../http/openapi.js';
 import { json, route } from '../http/route.js';
 import { getServices } from '../services.js';
 import { getCompany } from '../store/companies.js';
 import { clientStatusForUsername } from '../store/clients.js';
 import { renderDocsPage } from './docs-page.js';
-import { openApiDocument } from './openapi-document.js';
 
 const tokenBody = z.strictObject({
   companyId: z.string().min(1).max(100).optional(),
