@@ -6,7 +6,8 @@ import { emailRoutes } from '../email/routes.js';
 import type { AnyRoute } from './route.js';
 
 /**
- * Every route of the API. The CDK stack builds API Gateway routes from it, the local server dispatches with it,
- * `/openapi.json` documents it, and the tenant-isolation tests walk it.
+ * Every route of the API. The CDK stack builds API Gateway routes and the `/openapi.json` document from it, the
+ * local server dispatches with it, and the tenant-isolation tests walk it. Only those import it: it pulls every area
+ * into whatever does (the platform function serves the document it was shipped, `OPENAPI_FILE`).
  */
 export const allRoutes: AnyRoute[] = [...platformRoutes, ...companyRoutes, ...clientRoutes, ...billingRoutes, ...emailRoutes];
