@@ -1,6 +1,6 @@
 import type { Company } from '../domain/company.js';
 import { todayIn } from '../domain/dates.js';
-import { ConcurrentChangeError, ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors.js';
 import { LEDGER_ERROR_KIND, type LedgerRuleError } from '../domain/ledger.js';
 import type { CompanyPrincipal, Principal } from '../domain/principal.js';
 
@@ -44,20 +44,4 @@ export function assertPaymentCurrency(company: Company, currency: string, apply:
   if (company.own.currencies.includes(currency)) return;
   if ((apply?.length ?? 0) > 0) return;
   assertCurrency(company, currency);
-}
-
-/**
- * Retries a read-plan-commit step when a concurrent change made its conditions fail. Each round of a burst lets one
- * writer through, so the attempts must outnumber the writers a burst can hold; full-jitter backoff (capped at
- * 100 ms) spreads them out.
- */
-export async function withRetries<T>(step: () => Promise<T>, attempts = 60): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (error) {
-      if (!(error instanceof ConcurrentChangeError) || attempt >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** attempt)));
-    }
-  }
 }

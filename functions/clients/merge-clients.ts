@@ -5,6 +5,7 @@ import { claimMerge, moveClientPartition, releaseMerge } from '../store/client-p
 import { recordActivity } from '../store/client-records.js';
 import { requireClient } from '../store/clients.js';
 import { setAutoDebitAccount } from '../store/payment-accounts.js';
+import { withRetries } from '../store/retry.js';
 import { deleteClient } from './delete-client.js';
 
 /** Moves everything of `sourceId` into `targetId`, then deletes the source and its login. */
@@ -24,9 +25,13 @@ export async function mergeClients(companyId: string, sourceId: string, targetId
   }
   // One auto-debit account per client: the target keeps its own; without one it takes the source's. The one writer
   // of that rule also unflags the moved account, in one transaction with the target's version as read now.
-  if (source.autoDebitAccountId) {
-    const merged = await requireClient(companyId, target.id);
-    await setAutoDebitAccount(companyId, merged, merged.autoDebitAccountId ?? source.autoDebitAccountId);
+  // Re-read and retried on a lost race: the items have moved, so the merge must finish rather than stop half-way.
+  const sourceAutoDebit = source.autoDebitAccountId;
+  if (sourceAutoDebit) {
+    await withRetries(async () => {
+      const merged = await requireClient(companyId, target.id);
+      await setAutoDebitAccount(companyId, merged, merged.autoDebitAccountId ?? sourceAutoDebit);
+    });
   }
   await recordActivity(companyId, target.id, actorOf(principal), 'client.merged', { fromClientId: source.id, fromNumber: source.number, itemsMoved: moved });
   await deleteClient(companyId, source);

@@ -4,7 +4,8 @@ import type { Principal } from '../../domain/principal.js';
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
 import { commitLedger, loadLedger } from '../../store/ledger.js';
-import { ledgerError, today, withRetries } from '../common.js';
+import { ledgerError, today } from '../common.js';
+import { withRetries } from '../../store/retry.js';
 
 export interface ApplyCreditsInput {
   companyId: string;

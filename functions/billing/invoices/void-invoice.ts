@@ -3,7 +3,8 @@ import { planInvoiceVoid } from '../../domain/ledger.js';
 import { requireCompany } from '../../store/companies.js';
 import { requireInvoice } from '../../store/invoices.js';
 import { commitLedger, loadLedger } from '../../store/ledger.js';
-import { ledgerError, today, withRetries } from '../common.js';
+import { ledgerError, today } from '../common.js';
+import { withRetries } from '../../store/retry.js';
 
 export interface VoidInvoiceInput {
   companyId: string;

@@ -1,7 +1,7 @@
 import type { Principal } from '../../domain/principal.js';
 import { requireClient } from '../../store/clients.js';
 import { deletePaymentAccount as deleteStoredAccount, requirePaymentAccount } from '../../store/payment-accounts.js';
-import { withRetries } from '../common.js';
+import { withRetries } from '../../store/retry.js';
 
 export interface DeletePaymentAccountInput {
   companyId: string;

@@ -7,7 +7,8 @@ import { requireCompany } from '../../store/companies.js';
 import { nowIso } from '../../store/items.js';
 import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
 import { getTransaction } from '../../store/transactions.js';
-import { assertPaymentCurrency, ledgerError, today, withRetries } from '../common.js';
+import { assertPaymentCurrency, ledgerError, today } from '../common.js';
+import { withRetries } from '../../store/retry.js';
 
 export interface RecordPaymentInput {
   companyId: string;

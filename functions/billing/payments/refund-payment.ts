@@ -8,7 +8,8 @@ import { requireCompany } from '../../store/companies.js';
 import { nowIso } from '../../store/items.js';
 import { commitLedger, ledgerWriteSize, loadLedgerForTransaction, MAX_TRANSACTION_ITEMS } from '../../store/ledger.js';
 import { getTransaction } from '../../store/transactions.js';
-import { ledgerError, today, withRetries } from '../common.js';
+import { ledgerError, today } from '../common.js';
+import { withRetries } from '../../store/retry.js';
 import { readTransaction } from './read-transaction.js';
 
 export interface RefundPaymentInput {

@@ -5,7 +5,8 @@ import type { Principal } from '../../domain/principal.js';
 import { requireCompany } from '../../store/companies.js';
 import { commitLedger, loadLedgerForTransaction } from '../../store/ledger.js';
 import { getTransaction } from '../../store/transactions.js';
-import { ledgerError, today, withRetries } from '../common.js';
+import { ledgerError, today } from '../common.js';
+import { withRetries } from '../../store/retry.js';
 import { readTransaction } from './read-transaction.js';
 
 export interface VoidPaymentInput {
