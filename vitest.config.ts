@@ -1,14 +1,18 @@
+import { readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 /**
  * Three kinds of test, named by the file's suffix (`test/<path of the code>.<kind>.test.ts`):
  * - `unit`: pure code, no DynamoDB Local and no Java; `npm run test:unit` runs only these, in seconds.
- * - `integration`: functions called directly against DynamoDB Local (started once by the global setup).
+ * - `integration`: functions called directly against DynamoDB Local (started once by the global setup), and CDK synth tests.
  * - `e2e`: HTTP against the local stack (test/support/stack.ts) on the same DynamoDB Local.
- * A file without a kind suffix runs with the integration tests until it is given one, so none is left out.
+ * A test file without a kind suffix would run in no project: the config refuses to load until it has one.
  */
 const withDynamoDbLocal = { globalSetup: ['test/support/global-setup.ts'], setupFiles: ['test/support/env.ts'] };
 const kinds = ['unit', 'integration', 'e2e'] as const;
+
+const unsuffixed = readdirSync('test', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts') && !kinds.some((kind) => f.endsWith(`.${kind}.test.ts`)));
+if (unsuffixed.length) throw new Error(`Test files need a kind suffix (.unit/.integration/.e2e.test.ts): ${unsuffixed.join(', ')}`);
 
 export default defineConfig({
   test: {
@@ -24,8 +28,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/**/*.integration.test.ts', 'test/**/*.test.ts'],
-          exclude: kinds.filter((kind) => kind !== 'integration').map((kind) => `test/**/*.${kind}.test.ts`),
+          include: ['test/**/*.integration.test.ts'],
           ...withDynamoDbLocal,
         },
       },

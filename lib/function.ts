@@ -195,7 +195,7 @@ export class BillowFunction extends NodejsFunction {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) uses Resource *: those actions support no resource-level permissions. test/infra asserts no other statement of a Billow function role uses *.',
+        'Only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) uses Resource *: those actions support no resource-level permissions. test/lib/billow-stack.integration.test.ts asserts no other statement of a Billow function role uses *.',
     });
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClientWithLogin } from '../platform/helpers.js';
+import { createClientWithLogin } from '../support/platform.js';
 import { startTestApi, type TestApi } from '../support/stack.js';
 
 let api: TestApi;

@@ -12,7 +12,7 @@ import type { Principal } from '../../../functions/domain/principal.js';
 import { getClient, requireClient } from '../../../functions/store/clients.js';
 import { deletePaymentAccount as deleteStoredAccount, insertPaymentAccount, listPaymentAccounts, setAutoDebitAccount as writeAutoDebitAccount } from '../../../functions/store/payment-accounts.js';
 import { useFreshTables } from '../../support/tables.js';
-import { CARD_APPROVES, MASTERCARD } from '../helpers.js';
+import { CARD_APPROVES, MASTERCARD } from '../../support/billing.js';
 import { seedClient, seedCompany } from '../invoices/fixtures.js';
 
 /**

@@ -15,7 +15,7 @@ import { loadLedger } from '../../../functions/store/ledger.js';
 import { listPaymentAccounts } from '../../../functions/store/payment-accounts.js';
 import { getTransaction, listTransactions } from '../../../functions/store/transactions.js';
 import { useFreshTables } from '../../support/tables.js';
-import { CARD_APPROVES, CARD_DECLINES, CARD_FAILS } from '../helpers.js';
+import { CARD_APPROVES, CARD_DECLINES, CARD_FAILS } from '../../support/billing.js';
 import { balanceOf, seedClient, seedCompany } from '../invoices/fixtures.js';
 
 /** make-payment called directly (no HTTP) against DynamoDB Local and the simulated gateway. */

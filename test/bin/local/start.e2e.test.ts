@@ -1,0 +1,171 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalFacts } from '../../../bin/local/stack.js';
+
+/**
+ * `npm start` as a user runs it: `tsx bin/local.ts` in a child process (npm's own wrapper is left out because
+ * npm reports a Ctrl-C as death by signal whatever the program's exit code; the program is the same).
+ */
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Every run's process group, killed after each test: whatever a run left behind goes with it, even after it exited. */
+const started: ChildProcess[] = [];
+
+function start(stateDir: string, port: number): Run {
+  rmSync(join(stateDir, 'local.json'), { force: true });
+  // Its own process group, so whatever is left (tsx, node, DynamoDB Local's java) can be cleaned up by group id.
+  const child = spawn(tsx, ['bin/local.ts'], {
+    cwd: root,
+    env: { ...process.env, BILLOW_STATE_DIR: stateDir, BILLOW_PORT: String(port), POWERTOOLS_LOG_LEVEL: 'WARN' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Ready once it has printed its banner, which comes after local.json is written. */
+function waitForFacts(run: Run, stateDir: string): Promise<LocalFacts> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!run.stdout().includes('Billow is running')) return;
+      run.child.stdout!.off('data', check);
+      resolve(JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8')) as LocalFacts);
+    };
+    run.child.stdout!.on('data', check);
+    void run.exited.then(() => reject(new Error(`npm start exited early:\n${run.stdout()}\n${run.stderr()}`)));
+    check();
+  });
+}
+
+/** Whether a DynamoDB Local of this state folder still runs (its java is started with `-dbPath <stateDir>/…`). */
+const dynamoLeftRunning = (stateDir: string) => spawnSync('pgrep', ['-f', `DynamoDBLocal.jar .*-dbPath ${stateDir}/`]).status === 0;
+
+/** Ctrl-C, then how it ended. */
+async function interrupt(run: Run): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  run.child.kill('SIGINT');
+  return run.exited;
+}
+
+/** stderr without npm's or Node's environment chatter that is not Billow's. */
+const ownStderr = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^npm warn/i.test(l))
+    .join('\n');
+
+const stateDirs: string[] = [];
+/** A state folder of the test's own: no test depends on what another left behind. */
+function freshStateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'billow-start-'));
+  stateDirs.push(dir);
+  return dir;
+}
+
+afterEach(async () => {
+  for (const child of started.splice(0)) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(facts: LocalFacts, method: string, path: string, body?: unknown) {
+  const res = await fetch(facts.apiUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${facts.staffToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe('npm start', () => {
+  it('on BILLOW_PORT=0 takes a free port and reports it in local.json and the banner, serves the API with the seeded staff token, and stops cleanly on Ctrl-C', async () => {
+    const stateDir = freshStateDir();
+    const run = start(stateDir, 0);
+    const facts = await waitForFacts(run, stateDir);
+    expect(facts).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/), companyId: expect.stringMatching(/^co_/), staffToken: expect.any(String), operatorToken: expect.any(String) });
+    // It prints the same facts.
+    for (const fact of [facts.apiUrl, facts.companyId, facts.staffPassword, facts.operatorPassword]) expect(run.stdout()).toContain(fact);
+
+    const health = await fetch(`${facts.apiUrl}/v1/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const created = await call(facts, 'POST', '/v1/client-groups', { name: 'Made with the seeded token' });
+    expect(created.status).toBe(201);
+
+    const exit = await interrupt(run);
+    expect(exit, run.stderr()).toEqual({ code: 0, signal: null });
+    expect(run.stdout()).toMatch(/Stopped/);
+    expect(ownStderr(run.stderr())).toBe('');
+    expect(dynamoLeftRunning(stateDir), 'DynamoDB Local outlived the run').toBe(false);
+  }, 60_000);
+
+  it('starts again on the same state: same company, same data', async () => {
+    const stateDir = freshStateDir();
+    const first = start(stateDir, 0);
+    const firstFacts = await waitForFacts(first, stateDir);
+    const created = await call(firstFacts, 'POST', '/v1/client-groups', { name: 'Survives restarts' });
+    expect(created.status).toBe(201);
+    expect(await interrupt(first)).toEqual({ code: 0, signal: null });
+
+    const run = start(stateDir, 0);
+    const facts = await waitForFacts(run, stateDir);
+    expect(facts.companyId).toBe(firstFacts.companyId);
+    expect(facts.staffPassword).toBe(firstFacts.staffPassword);
+    const read = await call(facts, 'GET', `/v1/client-groups/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.name).toBe('Survives restarts');
+    // One company, not a second demo company.
+    const companies = await fetch(`${facts.apiUrl}/v1/companies`, { headers: { authorization: `Bearer ${facts.operatorToken}` } });
+    expect(((await companies.json()) as { data: unknown[] }).data).toHaveLength(1);
+
+    expect(await interrupt(run)).toEqual({ code: 0, signal: null });
+  }, 120_000);
+
+  it('on a busy port prints one sentence, no stack trace, and exits non-zero before starting DynamoDB Local', async () => {
+    const stateDir = freshStateDir();
+    // The port is held from the moment the system hands it out, so nothing else can take it before Billow tries.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const run = start(stateDir, port);
+      const exit = await run.exited;
+      expect(exit.code).not.toBe(0);
+      expect(exit.code).not.toBeNull();
+      const message = ownStderr(run.stderr());
+      expect(message.split('\n'), message).toHaveLength(1);
+      expect(message).toMatch(new RegExp(`Port ${port} is already in use`));
+      expect(message).not.toMatch(/\n\s+at |Error:|node:internal/);
+      expect(run.stdout()).toBe('');
+      expect(existsSync(join(stateDir, 'dynamodb')), 'DynamoDB Local was started').toBe(false);
+      expect(dynamoLeftRunning(stateDir), 'DynamoDB Local outlived the run').toBe(false);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  }, 30_000);
+});
