@@ -109,7 +109,9 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
         if (matches.length) throw new MethodNotAllowedError(`${method} is not allowed on ${path}.`);
         throw new NotFoundError(`No route ${method} ${path}.`);
       }
-      const values = match.pattern.exec(path)!.slice(1);
+      const found = match.pattern.exec(path);
+      if (!found) throw new Error(`The route pattern ${match.pattern} matched ${path} once and then not again.`);
+      const values = found.slice(1);
       const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodePathSegment(values[i])]));
 
       let claims: Record<string, unknown> | undefined;
@@ -165,7 +167,11 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
 export function areaHandlerLoader(): (area: ApiArea) => Promise<AreaHandler> {
   const cache = new Map<string, Promise<AreaHandler>>();
   return (area) => {
-    if (!cache.has(area)) cache.set(area, import(`../../functions/${area}/handler.ts`).then((m: { handler: AreaHandler }) => m.handler));
-    return cache.get(area)!;
+    let loading = cache.get(area);
+    if (!loading) {
+      loading = import(`../../functions/${area}/handler.ts`).then((m: { handler: AreaHandler }) => m.handler);
+      cache.set(area, loading);
+    }
+    return loading;
   };
 }

@@ -77,7 +77,7 @@ async function loadSecrets(stateDir: string): Promise<Secrets> {
   return secrets;
 }
 
-async function call(apiUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+async function call(apiUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(apiUrl + path, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -170,8 +170,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const facts = { ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)), mailUrl: mail!.endpoint, blobsUrl: blobs!.endpoint };
-    writeFileSync(join(options.stateDir, 'local.json'), JSON.stringify(facts, null, 2) + '\n');
+    const facts = { ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)), mailUrl: mail.endpoint, blobsUrl: blobs.endpoint };
+    writeFileSync(join(options.stateDir, 'local.json'), `${JSON.stringify(facts, null, 2)}\n`);
     return { facts, stop };
   } catch (error) {
     await stop();
@@ -207,7 +207,7 @@ async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identity
   return {
     apiUrl,
     companyId: state.companyId,
-    staffToken: staff.json.token,
+    staffToken: staff.json.token as string,
     staffUsername: STAFF_USERNAME,
     staffPassword: secrets.staffPassword,
     operatorToken,

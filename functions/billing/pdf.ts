@@ -65,7 +65,8 @@ const LOCALE_SPACES = /[\u00a0\u202f\u2009]/g;
 function printable(text: string): string {
   let out = '';
   for (const char of text.normalize('NFC').replace(LOCALE_SPACES, ' ')) {
-    const code = char.codePointAt(0)!;
+    const code = char.codePointAt(0);
+    if (code === undefined) throw new Error('A string iterator yielded an empty character.');
     const encodable = char === '\n' || (code >= 0x20 && code <= 0x7e) || (code >= 0xa0 && code <= 0xff) || WIN_ANSI_EXTRAS.has(char);
     out += encodable ? char : '?';
   }

@@ -37,5 +37,6 @@ export async function usePasswordToken(token: string, password: string): Promise
     throw invalid;
   });
   if (client.username !== owner.username) throw invalid;
-  await getServices().identity.setPassword(owner.companyId, client.username!, password);
+  // The same name as the client's (checked just above).
+  await getServices().identity.setPassword(owner.companyId, owner.username, password);
 }

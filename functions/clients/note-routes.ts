@@ -26,7 +26,10 @@ export const noteRoutes = [
     params: idParam,
     body: noteBody,
     successStatus: 201,
-    handle: async ({ principal, params, body }) => json(201, view(await addNote({ companyId: companyOf(principal), clientId: params.id, authorId: principal!.userId, note: body }))),
+    handle: async ({ principal, params, body }) => {
+      if (!principal) throw new Error('Adding a note needs a staff principal.');
+      return json(201, view(await addNote({ companyId: companyOf(principal), clientId: params.id, authorId: principal.userId, note: body })));
+    },
   }),
   clientListRoute<Note>({
     path: '/v1/clients/{id}/notes',

@@ -89,6 +89,10 @@ export async function updateClientProfile(input: UpdateClientProfileInput): Prom
     }
   }
   if (usernameChanged && !next.username && current.userId && current.username) await identity.deleteUser(companyId, current.username);
-  if (patch.password && (!usernameChanged || current.userId)) await identity.setPassword(companyId, next.username!, patch.password);
+  if (patch.password && (!usernameChanged || current.userId)) {
+    // A password without a username was refused above.
+    if (!next.username) throw new Error('A password was set on a client without a username.');
+    await identity.setPassword(companyId, next.username, patch.password);
+  }
   return next;
 }

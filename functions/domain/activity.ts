@@ -18,5 +18,7 @@ export interface ActivityEntry {
 /** The actor behind a request; work nobody asked for (the automation, an import) is Billow itself. */
 export function actorOf(principal: Principal | null): Actor {
   if (!principal) return { type: 'system', id: 'billow' };
-  return { type: principal.role, id: principal.role === 'client' ? principal.clientId! : principal.userId };
+  if (principal.role !== 'client') return { type: principal.role, id: principal.userId };
+  if (!principal.clientId) throw new Error('A client principal has no clientId.');
+  return { type: principal.role, id: principal.clientId };
 }

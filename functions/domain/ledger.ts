@@ -441,15 +441,19 @@ const byDateThenId = <T extends { id: string }>(date: (item: T) => string) => (a
 export const MAX_CREDIT_APPLICATION_CHANGES = 90;
 
 export function planCreditApplication(state: LedgerState, target: CreditTarget, maxChanges = MAX_CREDIT_APPLICATION_CHANGES): LedgerDecision<{ applied: LedgerApplication[]; moves: CreditMove[] }> {
-  let currency = target.currency;
+  let currency: string;
   let candidates: LedgerInvoice[];
   if (target.invoiceId !== undefined) {
     const invoice = findInvoice(state, target.invoiceId);
-    const error = applicationError(invoice, target.invoiceId, currency ?? invoice?.currency ?? '', 0);
+    const error = applicationError(invoice, target.invoiceId, target.currency ?? invoice?.currency ?? '', 0);
     if (error) return fail(error);
-    currency = invoice!.currency;
-    candidates = [invoice!];
+    // applicationError reports a missing invoice, so there is one here.
+    if (!invoice) throw new Error(`Invoice ${target.invoiceId} is missing but was not reported.`);
+    currency = invoice.currency;
+    candidates = [invoice];
   } else {
+    if (target.currency === undefined) throw new Error('A credit target names a currency or an invoice.');
+    currency = target.currency;
     candidates = Object.values(state.invoices)
       .filter((invoice) => invoice.currency === currency && invoice.status === 'open' && invoice.due > 0)
       .sort(byDateThenId((invoice) => invoice.dateDue));
@@ -498,7 +502,7 @@ export function planCreditApplication(state: LedgerState, target: CreditTarget, 
     ok: true,
     applied,
     moves,
-    changes: { invoices: invoices.list(), transactions, credits: creditChanges(state, new Map([[currency!, -used]])) },
+    changes: { invoices: invoices.list(), transactions, credits: creditChanges(state, new Map([[currency, -used]])) },
   };
 }
 
@@ -564,7 +568,10 @@ export function summarizeLedger(state: LedgerState): CurrencySummary[] {
   const rows = new Map<string, CurrencySummary>();
   const row = (currency: string) => {
     let existing = rows.get(currency);
-    if (!existing) rows.set(currency, (existing = { currency, invoiced: 0, paid: 0, due: 0, credit: 0 }));
+    if (!existing) {
+      existing = { currency, invoiced: 0, paid: 0, due: 0, credit: 0 };
+      rows.set(currency, existing);
+    }
     return existing;
   };
   for (const invoice of Object.values(state.invoices)) {

@@ -50,7 +50,7 @@ const TYPES: Record<string, DeliveryEventType> = {
   deliverydelay: 'delivery_delay',
 };
 
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const addresses = (list: unknown, field = 'emailAddress'): string[] =>
   Array.isArray(list) ? list.map((r) => (typeof r === 'string' ? r : isObject(r) ? r[field] : undefined)).filter((a): a is string => typeof a === 'string' && a.length > 0) : [];
@@ -74,8 +74,8 @@ export function parseSesEvent(input: unknown): DeliveryEvent | undefined {
   }
   const event: DeliveryEvent = { type, messageId: mail.messageId, recipients: [], tags, timestamp: typeof mail.timestamp === 'string' ? mail.timestamp : undefined };
   if (type === 'bounce' && isObject(input.bounce)) {
-    event.bounceType = input.bounce.bounceType;
-    event.bounceSubType = input.bounce.bounceSubType;
+    event.bounceType = input.bounce.bounceType as string | undefined;
+    event.bounceSubType = input.bounce.bounceSubType as string | undefined;
     event.recipients = addresses(input.bounce.bouncedRecipients);
     const diagnostic = Array.isArray(input.bounce.bouncedRecipients) ? input.bounce.bouncedRecipients.find((r: unknown) => isObject(r) && r.diagnosticCode)?.diagnosticCode : undefined;
     if (typeof diagnostic === 'string') event.detail = diagnostic;

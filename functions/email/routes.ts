@@ -95,6 +95,12 @@ function templateView(name: EmailTemplateName, own: StoredTemplate | undefined) 
   };
 }
 
+/** Manual mail is never skipped: sendClientEmail returns null only for automatic mail. */
+function sentManually(entry: MailEntry | null): MailEntry {
+  if (!entry) throw new Error('sendClientEmail skipped a manual mail (it skips only automatic mail).');
+  return entry;
+}
+
 function templateName(name: string): EmailTemplateName {
   if (!isEmailTemplateName(name)) throw new NotFoundError(`No email template named '${name}'.`);
   return name;
@@ -135,8 +141,7 @@ export const emailRoutes = [
         billing: false,
         actor: actorOf(principal),
       });
-      // Manual mail is never skipped: sendClientEmail returns null only for automatic mail.
-      return json(201, mailEntryView(entry!));
+      return json(201, mailEntryView(sentManually(entry)));
     },
   }),
   clientListRoute<MailEntry>({
@@ -193,7 +198,7 @@ export const emailRoutes = [
         resentFrom: mail.entry.id,
         actor: actorOf(principal),
       });
-      return json(201, mailEntryView(entry!));
+      return json(201, mailEntryView(sentManually(entry)));
     },
   }),
   route({

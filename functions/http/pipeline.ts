@@ -58,7 +58,10 @@ async function authorise(route: AnyRoute, event: ApiEvent): Promise<Principal | 
   // The role is checked before any id is looked at.
   if (!route.access.includes(principal.role)) throw new ForbiddenError(`A ${principal.role} token may not use this route.`);
   if (principal.role === 'client') {
-    const status = await clientLoginStatus(principal.companyId!, principal.clientId!);
+    const { companyId, clientId } = principal;
+    // principalFromClaims admits a client token only with both ids; one without them is not a usable token.
+    if (!companyId || !clientId) throw new NotAuthenticatedError();
+    const status = await clientLoginStatus(companyId, clientId);
     if (status === undefined) throw new NotAuthenticatedError('This login no longer exists.');
     if (status !== 'active') throw new NotAuthenticatedError('This account is not active.');
   }

@@ -1,5 +1,6 @@
 /** Renders the OpenAPI document as a self-contained HTML reference (no external scripts or fonts). */
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
 export function renderDocsPage(doc: { info: { title: string; description?: string }; paths: Record<string, Record<string, Record<string, unknown>>> }): string {
   const byTag = new Map<string, string[]>();

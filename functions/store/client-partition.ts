@@ -186,7 +186,7 @@ function moveItem(item: Item, targetPk: string, targetId: string): TransactItem[
         Update: {
           TableName: tableName(),
           Key: { PK: targetPk, SK: sourceKey.SK },
-          UpdateExpression: `SET clientId = :cid${sets.length ? ', ' + sets.join(', ') : ''}${adds.length ? ' ADD ' + adds.join(', ') : ''}`,
+          UpdateExpression: `SET clientId = :cid${sets.length ? `, ${sets.join(', ')}` : ''}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
           ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
           ExpressionAttributeValues: values,
         },

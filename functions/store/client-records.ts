@@ -178,13 +178,18 @@ export function activityFromItem(item: StoredItem): ActivityEntry {
 
 /** An activity-log entry, as a transaction item so it commits with the change it records. */
 export function activityPut(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown> = {}): TransactItem {
+  return { Put: activityPutInput(companyId, clientId, actor, action, details) };
+}
+
+/** The put of one new activity-log entry: in a transaction (`activityPut`) or on its own (`recordActivity`). */
+function activityPutInput(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown>) {
   const entry: ActivityEntry = { id: newId('act'), at: nowIso(), actor, action, details };
-  return { Put: { TableName: tableName(), Item: activityToItem(companyId, clientId, entry) } };
+  return { TableName: tableName(), Item: activityToItem(companyId, clientId, entry) };
 }
 
 /** Records one activity entry on its own (when there is no other write to commit it with). */
 export async function recordActivity(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown> = {}): Promise<void> {
-  await db().send(new PutCommand(activityPut(companyId, clientId, actor, action, details).Put!));
+  await db().send(new PutCommand(activityPutInput(companyId, clientId, actor, action, details)));
 }
 
 export async function listActivity(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<ActivityEntry>> {

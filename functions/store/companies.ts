@@ -66,7 +66,6 @@ export async function listCompanies(limit: number, startKey?: Record<string, unk
 /** Replaces the company's mutable fields if its version is still `previous.version`. */
 export async function saveCompany(previous: Company, next: Company): Promise<void> {
   const { id, createdAt, ...fields } = next;
-  void id, createdAt;
   try {
     await db().send(
       new UpdateCommand({

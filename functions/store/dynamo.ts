@@ -95,7 +95,6 @@ export async function queryFiltered<T extends Item>(
 /** Drops the table's key and index attributes before an item is shown to a caller. */
 export function stripKeys<T extends Item>(item: T): Omit<T, 'PK' | 'SK'> {
   const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, LSI1SK, expiresAt, entity, ...rest } = item as Item;
-  void PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, LSI1SK, expiresAt, entity;
   return rest as Omit<T, 'PK' | 'SK'>;
 }
 

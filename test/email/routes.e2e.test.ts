@@ -547,7 +547,7 @@ describe('access', () => {
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
     const first = await api.staff('GET', `/v1/clients/${client.id}/emails?limit=2`);
-    expectProblem(await api.staff('GET', `/v1/clients/${client.id}/emails?cursor=${encodeURIComponent(first.body.nextCursor + 'x')}`), 400);
+    expectProblem(await api.staff('GET', `/v1/clients/${client.id}/emails?cursor=${encodeURIComponent(`${first.body.nextCursor}x`)}`), 400);
     const another = await newClient();
     expectProblem(await api.staff('GET', `/v1/clients/${another.id}/emails?cursor=${encodeURIComponent(first.body.nextCursor)}`), 400);
     expectProblem(await api.staff('GET', `/v1/clients/${client.id}/emails?limit=0`), 400);

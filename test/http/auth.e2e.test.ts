@@ -140,7 +140,6 @@ describe('bearer tokens on a protected route', () => {
 
   it('answers an HS256 token keyed with the public key (algorithm confusion) with 401', async () => {
     const { d, p, q, dp, dq, qi, ...publicJwk } = localKey;
-    void d, p, q, dp, dq, qi;
     const secret = new TextEncoder().encode(JSON.stringify(publicJwk));
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT(staffClaims()).setProtectedHeader({ alg: 'HS256' }).setSubject('usr_forged').setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setExpirationTime(now + 600).sign(secret);

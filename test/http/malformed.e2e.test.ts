@@ -90,7 +90,7 @@ const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array'
 const WRONG_VALUES: unknown[] = [12345, 'wrong type', true, [1, 'x', { y: null }], { junk: { deeper: [1] } }, null];
 const LONG = 'x'.repeat(10_000);
 const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
-const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
 
 function bodyProbes(route: AnyRoute): Probe[] {
   const probes: Probe[] = [
@@ -174,7 +174,9 @@ describe('malformed input never gets a 5xx', () => {
       for (let i = 0; i < probes.length; i += 8) {
         const batch = probes.slice(i, i + 8);
         const responses = await Promise.all(batch.map((p) => send(route, p, token)));
-        batch.forEach((p, j) => failures.push(...check(route, who, p, responses[j])));
+        batch.forEach((p, j) => {
+          failures.push(...check(route, who, p, responses[j]));
+        });
       }
     }
     expect(failures, failures.join('\n')).toEqual([]);

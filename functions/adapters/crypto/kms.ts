@@ -28,7 +28,12 @@ export class KmsEnvelopeCipher implements EnvelopeCipher {
 
   constructor(private readonly options: KmsEnvelopeCipherOptions) {
     if (!options.keyId) throw new Error('A KMS key id is required');
-    this.client = options.client ?? (defaultClient ??= tracer.captureAWSv3Client(new KMSClient({})));
+    if (options.client) {
+      this.client = options.client;
+    } else {
+      defaultClient ??= tracer.captureAWSv3Client(new KMSClient({}));
+      this.client = defaultClient;
+    }
   }
 
   async encrypt(plaintext: string, context: EncryptionContext): Promise<string> {

@@ -97,7 +97,11 @@ export class LocalGateway implements PaymentGateway {
   succeededCharges(): { idempotencyKey: string; gatewayReference: string; amount: number }[] {
     return [...this.charges]
       .filter(([, charge]) => charge.result.status === 'succeeded')
-      .map(([idempotencyKey, charge]) => ({ idempotencyKey, gatewayReference: charge.result.gatewayReference!, amount: charge.amount }));
+      .map(([idempotencyKey, charge]) => {
+        const { gatewayReference } = charge.result;
+        if (gatewayReference === undefined) throw new Error(`The simulated charge ${idempotencyKey} succeeded without a gateway reference.`);
+        return { idempotencyKey, gatewayReference, amount: charge.amount };
+      });
   }
 
   /** What this process refunded on a charge, for tests. */

@@ -115,7 +115,7 @@ export class StripeGateway implements PaymentGateway {
             'billing_details[name]': details.ach.holderName ?? 'Account holder',
           };
     const method = await this.tokenizeStep('/v1/payment_methods', params, `${base}:payment_method`);
-    await this.tokenizeStep(`/v1/payment_methods/${encodeURIComponent(method.id!)}/attach`, { customer: customer.id }, `${base}:attach`);
+    await this.tokenizeStep(`/v1/payment_methods/${encodeURIComponent(method.id)}/attach`, { customer: customer.id }, `${base}:attach`);
 
     const token = `stripe:${methodType}:${customer.id}:${method.id}`;
     if (details.type === 'card') {
@@ -163,11 +163,12 @@ export class StripeGateway implements PaymentGateway {
     return { status: 'failed', gatewayReference: body.id, message: body.error?.message ?? `Refund ${body.status ?? `HTTP ${status}`}`, ...(body.error?.type === 'idempotency_error' ? { keyConflict: true } : {}) };
   }
 
-  private async tokenizeStep(path: string, params: Record<string, FormValue>, idempotencyKey: string): Promise<StripeBody> {
+  private async tokenizeStep(path: string, params: Record<string, FormValue>, idempotencyKey: string): Promise<StripeBody & { id: string }> {
     const response = await this.post(path, params, idempotencyKey);
     if (response.kind === 'unreachable') throw new GatewayTokenizeError('unavailable', response.message);
     const { status, body } = response;
-    if (status >= 200 && status < 300 && body.id) return body;
+    const { id } = body;
+    if (status >= 200 && status < 300 && id) return { ...body, id };
     const message = body.error?.message ?? `Stripe answered HTTP ${status}`;
     // Card and request errors mean the details were refused; anything else is Stripe or our configuration.
     const refused = status === 402 || (status === 400 && (body.error?.type === 'card_error' || body.error?.type === 'invalid_request_error'));

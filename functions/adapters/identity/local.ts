@@ -28,7 +28,6 @@ function signingJwk(): JWK {
 
 function publicPart(jwk: JWK): JWK {
   const { d, p, q, dp, dq, qi, ...pub } = jwk;
-  void d, p, q, dp, dq, qi;
   return pub;
 }
 
@@ -95,7 +94,7 @@ export class LocalIdentityProvider implements IdentityProvider {
 
   async authenticate(companyId: string | undefined, username: string, password: string): Promise<IssuedToken | null> {
     const user = await this.get(companyId, username);
-    if (!user || !user.enabled || !(await passwordMatches(password, user.passwordHash))) return null;
+    if (!user?.enabled || !(await passwordMatches(password, user.passwordHash))) return null;
     return this.sign(user);
   }
 

@@ -95,8 +95,8 @@ function defaultTemplate(subject: string, paragraphs: string[]): EmailTemplate {
     `<p>${paragraph.replace(/<<(\w+)>>/g, '<a href="{{$1}}">{{$1}}</a>').replace(/\n/g, '<br>\n')}</p>`;
   return {
     subject,
-    html: body.map(toHtml).join('\n') + '\n',
-    text: body.map((paragraph) => paragraph.replace(/<<(\w+)>>/g, '{{$1}}')).join('\n\n') + '\n',
+    html: `${body.map(toHtml).join('\n')}\n`,
+    text: `${body.map((paragraph) => paragraph.replace(/<<(\w+)>>/g, '{{$1}}')).join('\n\n')}\n`,
   };
 }
 
@@ -248,27 +248,27 @@ const MAX_DEPTH = 8;
 
 /**
  * The view mustache renders from: only own data (null-prototype objects, so `{{constructor}}` or `{{toString}}`
- * find nothing), no functions, and every text value passed through `escape` up front. Escaping the values rather
+ * find nothing), no functions, and every text value passed through `escapeText` up front. Escaping the values rather
  * than relying on mustache's escaping covers `{{{x}}}` and `{{& x}}` too.
  */
-function toView(value: TemplateValue, escape: (text: string) => string, depth = 0): unknown {
+function toView(value: TemplateValue, escapeText: (text: string) => string, depth = 0): unknown {
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'string') return escape(value);
-  if (typeof value === 'number') return escape(String(value));
+  if (typeof value === 'string') return escapeText(value);
+  if (typeof value === 'number') return escapeText(String(value));
   if (typeof value === 'boolean') return value;
   if (depth >= MAX_DEPTH) return undefined;
-  if (Array.isArray(value)) return value.map((item) => toView(item, escape, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => toView(item, escapeText, depth + 1));
   const view: Record<string, unknown> = Object.create(null);
   for (const [key, item] of Object.entries(value)) {
-    const converted = toView(item as TemplateValue, escape, depth + 1);
+    const converted = toView(item as TemplateValue, escapeText, depth + 1);
     if (converted !== undefined) view[key] = converted;
   }
   return view;
 }
 
-function renderPart(part: string, variables: TemplateVariables, escape: (text: string) => string): string {
+function renderPart(part: string, variables: TemplateVariables, escapeText: (text: string) => string): string {
   // Values are escaped in the view already, so mustache itself must not escape again; no partials are offered.
-  return writer.render(part, toView(variables, escape), {}, { tags: TAGS, escape: asIs });
+  return writer.render(part, toView(variables, escapeText), {}, { tags: TAGS, escape: asIs });
 }
 
 /**

@@ -17,7 +17,14 @@ beforeAll(async () => {
   await useFreshTables();
   company = await seedCompany();
   realMailer = getServices().mailer;
-  overrideServices({ mailer: { send: async (message) => (sent.push(message), { messageId: `msg-${sent.length}` }) } });
+  overrideServices({
+    mailer: {
+      send: async (message) => {
+        sent.push(message);
+        return { messageId: `msg-${sent.length}` };
+      },
+    },
+  });
 });
 
 afterAll(() => {
