@@ -1,4 +1,4 @@
-import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import { type DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KmsEnvelopeCipher, type KmsDataKeyClient } from '../../../functions/adapters/crypto/kms.js';
