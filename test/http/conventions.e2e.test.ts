@@ -40,7 +40,10 @@ describe('problem documents', () => {
   });
 
   it('name nested fields with dotted paths', async () => {
-    const res = await api.staff('POST', '/v1/client-groups', { name: 'Nested', settings: { paymentDueNotices: { firstNoticeDays: 'soon' }, autoDebitAttempts: 0 } });
+    const res = await api.staff('POST', '/v1/client-groups', {
+      name: 'Nested',
+      settings: { paymentDueNotices: { firstNoticeDays: 'soon' }, autoDebitAttempts: 0 },
+    });
     expectProblem(res, 400);
     expect(errorPaths(res)).toEqual(expect.arrayContaining(['settings.paymentDueNotices.firstNoticeDays', 'settings.autoDebitAttempts']));
   });
@@ -202,6 +205,8 @@ describe('cursor pagination', () => {
     }
     allIds = (await listAll('/v1/client-groups')).map((g) => g.id);
     expect(allIds.length).toBeGreaterThanOrEqual(31);
+    // Two clients, so the client lists below have a second page whichever test runs first.
+    for (let i = 0; i < 2; i++) expect((await api.staff('POST', '/v1/clients', { company: `Cursor client ${i}` })).status).toBe(201);
     // The cursor the tests below alter or move to other lists, made here so each of them runs on its own.
     firstCursor = (await api.staff('GET', '/v1/client-groups?limit=7')).body.nextCursor;
   });
@@ -239,7 +244,15 @@ describe('cursor pagination', () => {
     const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
     const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     const rewritten = Buffer.from(JSON.stringify({ ...decoded, SK: 'GROUP#' })).toString('base64url');
-    for (const altered of [`${flip(payload, 3)}.${signature}`, `${payload}.${flip(signature, 5)}`, `${rewritten}.${signature}`, payload, `${firstCursor}.x`, 'garbage', `${payload}.`]) {
+    for (const altered of [
+      `${flip(payload, 3)}.${signature}`,
+      `${payload}.${flip(signature, 5)}`,
+      `${rewritten}.${signature}`,
+      payload,
+      `${firstCursor}.x`,
+      'garbage',
+      `${payload}.`,
+    ]) {
       const res = await api.staff('GET', `/v1/client-groups?limit=7&cursor=${encodeURIComponent(altered)}`);
       expectProblem(res, 400);
       expect(errorPaths(res)).toContain('cursor');
@@ -247,7 +260,6 @@ describe('cursor pagination', () => {
   });
 
   it('rejects a cursor from another list with 400', async () => {
-    for (let i = 0; i < 2; i++) expect((await api.staff('POST', '/v1/clients', { company: `Cursor client ${i}` })).status).toBe(201);
     const clients = await api.staff('GET', '/v1/clients?limit=1');
     expect(clients.body.nextCursor).toEqual(expect.any(String));
     const res = await api.staff('GET', `/v1/client-groups?limit=7&cursor=${encodeURIComponent(clients.body.nextCursor)}`);
@@ -264,7 +276,8 @@ describe('cursor pagination', () => {
   });
 
   it("rejects another company's cursor with 400", async () => {
-    for (let i = 0; i < 2; i++) expect((await api.call('POST', '/v1/client-groups', { token: other.staffToken, body: { name: `B group ${i}` } })).status).toBe(201);
+    for (let i = 0; i < 2; i++)
+      expect((await api.call('POST', '/v1/client-groups', { token: other.staffToken, body: { name: `B group ${i}` } })).status).toBe(201);
     const theirs = await api.call('GET', '/v1/client-groups?limit=1', { token: other.staffToken });
     expect(theirs.body.nextCursor).toEqual(expect.any(String));
     const res = await api.staff('GET', `/v1/client-groups?limit=1&cursor=${encodeURIComponent(theirs.body.nextCursor)}`);
@@ -373,7 +386,16 @@ describe('idempotency', () => {
 
   it('rejects a key over 255 characters with 400', async () => {
     expectProblem(await api.staff('POST', '/v1/client-groups', { name: 'Long key' }, { 'idempotency-key': 'k'.repeat(256) }), 400);
-    expect((await api.staff('POST', '/v1/client-groups', { name: 'Max key' }, { 'idempotency-key': `${'k'.repeat(240)}${randomBytes(7).toString('hex').slice(0, 15)}` })).status).toBe(201);
+    expect(
+      (
+        await api.staff(
+          'POST',
+          '/v1/client-groups',
+          { name: 'Max key' },
+          { 'idempotency-key': `${'k'.repeat(240)}${randomBytes(7).toString('hex').slice(0, 15)}` },
+        )
+      ).status,
+    ).toBe(201);
   });
 });
 
