@@ -11,7 +11,9 @@ import { defineConfig } from 'vitest/config';
 const withDynamoDbLocal = { globalSetup: ['test/support/global-setup.ts'], setupFiles: ['test/support/env.ts'] };
 const kinds = ['unit', 'integration', 'e2e'] as const;
 
-const unsuffixed = readdirSync('test', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts') && !kinds.some((kind) => f.endsWith(`.${kind}.test.ts`)));
+const unsuffixed = readdirSync('test', { recursive: true, encoding: 'utf8' }).filter(
+  (f) => f.endsWith('.test.ts') && !kinds.some((kind) => f.endsWith(`.${kind}.test.ts`)),
+);
 if (unsuffixed.length) throw new Error(`Test files need a kind suffix (.unit/.integration/.e2e.test.ts): ${unsuffixed.join(', ')}`);
 
 export default defineConfig({

@@ -38,10 +38,33 @@ db().middlewareStack.add(
 function client(i: number, companyId: string, groupId: string): Omit<Client, 'number'> {
   const now = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
   return {
-    id: newId('cl'), status: 'active', groupId, firstName: names[i % names.length], lastName: `Family${i}`, company: `Company ${i} Ltd`, title: null,
-    address1: null, address2: null, city: null, country: 'US', state: null, zip: null, email: `c${i}@${companyId.toLowerCase()}.test`, phones: [],
-    taxExempt: false, taxId: null, currency: 'USD', username: null, userId: null, language: 'en', marketingOptIn: false, customFields: {},
-    autoDebitAccountId: null, version: 1, createdAt: now, updatedAt: now,
+    id: newId('cl'),
+    status: 'active',
+    groupId,
+    firstName: names[i % names.length],
+    lastName: `Family${i}`,
+    company: `Company ${i} Ltd`,
+    title: null,
+    address1: null,
+    address2: null,
+    city: null,
+    country: 'US',
+    state: null,
+    zip: null,
+    email: `c${i}@${companyId.toLowerCase()}.test`,
+    phones: [],
+    taxExempt: false,
+    taxId: null,
+    currency: 'USD',
+    username: null,
+    userId: null,
+    language: 'en',
+    marketingOptIn: false,
+    customFields: {},
+    autoDebitAccountId: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
   };
 }
 
@@ -57,7 +80,17 @@ async function seed(count: number): Promise<{ companyId: string; probe: string }
   for (let n = 0; n < 5; n++) {
     const createdAt = new Date(Date.UTC(2026, 1, 1, 0, 0, n)).toISOString();
     const id = newId('note');
-    await putNewNote(companyId, { id, clientId: probe, summary: `note ${n}`, details: null, sticky: true, createdBy: 'bench', createdAt, updatedAt: createdAt, version: 1 });
+    await putNewNote(companyId, {
+      id,
+      clientId: probe,
+      summary: `note ${n}`,
+      details: null,
+      sticky: true,
+      createdBy: 'bench',
+      createdAt,
+      updatedAt: createdAt,
+      version: 1,
+    });
   }
   return { companyId, probe };
 }
@@ -86,21 +119,30 @@ async function measure(read: Read, companyId: string, probe: string, runs = 15):
 const dynamo = await startDynamoDbLocal();
 try {
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
-    BILLOW_TABLE: `billow-bench-${randomBytes(3).toString('hex')}`, BILLOW_IDENTITY_TABLE: 'billow-bench-identity',
-    BILLOW_SIGNING_SECRET: randomBytes(32).toString('hex'), BILLOW_LOCAL_IDENTITY_KEY: JSON.stringify(await generateLocalSigningKey()),
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    BILLOW_TABLE: `billow-bench-${randomBytes(3).toString('hex')}`,
+    BILLOW_IDENTITY_TABLE: 'billow-bench-identity',
+    BILLOW_SIGNING_SECRET: randomBytes(32).toString('hex'),
+    BILLOW_LOCAL_IDENTITY_KEY: JSON.stringify(await generateLocalSigningKey()),
   });
   await ensureTables(new DynamoDBClient({}), { app: process.env.BILLOW_TABLE!, identity: process.env.BILLOW_IDENTITY_TABLE! });
   console.log(`seeding ${small} and ${large} clients…`);
   const a = await seed(small);
   const b = await seed(large);
-  console.log(`\n${'read'.padEnd(34)} ${'RCU small'.padStart(10)} ${'RCU large'.padStart(10)} ${'ratio'.padStart(6)}   ${'ms small'.padStart(9)} ${'ms large'.padStart(9)} ${'ratio'.padStart(6)}`);
+  console.log(
+    `\n${'read'.padEnd(34)} ${'RCU small'.padStart(10)} ${'RCU large'.padStart(10)} ${'ratio'.padStart(6)}   ${'ms small'.padStart(9)} ${'ms large'.padStart(9)} ${'ratio'.padStart(6)}`,
+  );
   for (const [name, read] of Object.entries(reads)) {
     await measure(read, a.companyId, a.probe, 3); // warm the JIT of both paths alike
     await measure(read, b.companyId, b.probe, 3);
     const s = await measure(read, a.companyId, a.probe);
     const l = await measure(read, b.companyId, b.probe);
-    console.log(`${name.padEnd(34)} ${s.rcu.toFixed(1).padStart(10)} ${l.rcu.toFixed(1).padStart(10)} ${(l.rcu / s.rcu).toFixed(2).padStart(6)}   ${s.ms.toFixed(2).padStart(9)} ${l.ms.toFixed(2).padStart(9)} ${(l.ms / s.ms).toFixed(2).padStart(6)}`);
+    console.log(
+      `${name.padEnd(34)} ${s.rcu.toFixed(1).padStart(10)} ${l.rcu.toFixed(1).padStart(10)} ${(l.rcu / s.rcu).toFixed(2).padStart(6)}   ${s.ms.toFixed(2).padStart(9)} ${l.ms.toFixed(2).padStart(9)} ${(l.ms / s.ms).toFixed(2).padStart(6)}`,
+    );
   }
   console.log(`\nA ratio near 1.00 means the read does not grow with the company (${large / small}× more clients).`);
 } finally {

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { LocalStackError } from './local/dynamodb-local.js';
 import { startLocalStack } from './local/stack.js';
 
-
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const stateDir = process.env.BILLOW_STATE_DIR ?? join(root, '.billow');
 const port = Number(process.env.BILLOW_PORT ?? 3000);

@@ -40,7 +40,8 @@ export function resolveSettings(scope: Construct, props: Omit<BillowStackProps, 
     return value.trim();
   };
   const mailDomain = (props.mailDomain ?? context('mailDomain') ?? DEFAULT_MAIL_DOMAIN).toLowerCase();
-  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(mailDomain)) throw new Error(`mailDomain '${mailDomain}' is not a domain name`);
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(mailDomain))
+    throw new Error(`mailDomain '${mailDomain}' is not a domain name`);
   const mailFrom = props.mailFrom ?? context('mailFrom') ?? `billing@${mailDomain}`;
   const appUrl = (props.appUrl ?? context('appUrl') ?? `https://app.${mailDomain}`).replace(/\/+$/, '');
   let url: URL;
@@ -103,14 +104,26 @@ export class BillowStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
-    new CfnOutput(this, 'MailIdentity', { value: this.email.identity.emailIdentityName, description: 'SES identity to verify (publish its DKIM CNAME records)' });
+    new CfnOutput(this, 'MailIdentity', {
+      value: this.email.identity.emailIdentityName,
+      description: 'SES identity to verify (publish its DKIM CNAME records)',
+    });
     this.email.identity.dkimRecords.forEach((record, index) => {
-      new CfnOutput(this, `MailDkimRecord${index + 1}`, { value: Fn.join(' ', [record.name, 'CNAME', record.value]), description: 'DNS record that verifies the mail domain (Easy DKIM)' });
+      new CfnOutput(this, `MailDkimRecord${index + 1}`, {
+        value: Fn.join(' ', [record.name, 'CNAME', record.value]),
+        description: 'DNS record that verifies the mail domain (Easy DKIM)',
+      });
     });
     new CfnOutput(this, 'MailConfigurationSet', { value: this.email.configurationSet.configurationSetName });
-    new CfnOutput(this, 'MailEventsDeadLetterQueueUrl', { value: this.email.eventsDeadLetterQueue.queueUrl, description: 'SES events that could not be applied' });
+    new CfnOutput(this, 'MailEventsDeadLetterQueueUrl', {
+      value: this.email.eventsDeadLetterQueue.queueUrl,
+      description: 'SES events that could not be applied',
+    });
     if (this.payments.gatewaySecret) {
-      new CfnOutput(this, 'StripeSecretArn', { value: this.payments.gatewaySecret.secretArn, description: 'Put the Stripe secret key here (aws secretsmanager put-secret-value)' });
+      new CfnOutput(this, 'StripeSecretArn', {
+        value: this.payments.gatewaySecret.secretArn,
+        description: 'Put the Stripe secret key here (aws secretsmanager put-secret-value)',
+      });
     }
   }
 }

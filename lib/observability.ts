@@ -62,7 +62,8 @@ export class BillowObservability extends Construct {
     this.alarm('TableThrottles', tableThrottles, 10, 'DynamoDB throttled 10 or more requests in 5 minutes.');
 
     // Business metrics the handlers publish (functions/http/metrics.ts).
-    const business = (name: MetricName) => new cloudwatch.Metric({ namespace: 'Billow', metricName: name, dimensionsMap: { service: 'billow' }, statistic: 'Sum', period: FIVE_MINUTES });
+    const business = (name: MetricName) =>
+      new cloudwatch.Metric({ namespace: 'Billow', metricName: name, dimensionsMap: { service: 'billow' }, statistic: 'Sum', period: FIVE_MINUTES });
     this.alarm('GatewayFailures', business(METRIC.gatewayFailures), 5, 'The payment gateway failed 5 or more charges or refunds in 5 minutes (not declines).');
     this.alarm('MailFailures', business(METRIC.mailFailed), 5, 'SES refused 5 or more messages in 5 minutes.');
     this.alarm('MailComplaints', business(METRIC.mailComplained), 1, 'A recipient marked Billow mail as spam.');
@@ -74,12 +75,20 @@ export class BillowObservability extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'API requests and errors',
-            left: [httpApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }), httpApi.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' }), api5xx],
+            left: [
+              httpApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),
+              httpApi.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+              api5xx,
+            ],
             width: 12,
           }),
           new cloudwatch.GraphWidget({
             title: 'API latency',
-            left: [httpApi.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }), apiP99, httpApi.metricIntegrationLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
+            left: [
+              httpApi.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }),
+              apiP99,
+              httpApi.metricIntegrationLatency({ period: FIVE_MINUTES, statistic: 'p99' }),
+            ],
             width: 12,
           }),
         ],
@@ -110,7 +119,11 @@ export class BillowObservability extends Construct {
             left: [METRIC.paymentsApproved, METRIC.paymentsDeclined, METRIC.gatewayFailures, METRIC.paymentsKeptAsCredit, METRIC.refunds].map(business),
             width: 12,
           }),
-          new cloudwatch.GraphWidget({ title: 'Mail', left: [METRIC.mailSent, METRIC.mailFailed, METRIC.mailBounced, METRIC.mailComplained].map(business), width: 12 }),
+          new cloudwatch.GraphWidget({
+            title: 'Mail',
+            left: [METRIC.mailSent, METRIC.mailFailed, METRIC.mailBounced, METRIC.mailComplained].map(business),
+            width: 12,
+          }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],

@@ -56,7 +56,8 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   if (options.dataDir && !existsSync(options.dataDir)) mkdirSync(options.dataDir, { recursive: true });
   if (options.port !== undefined) {
     const started = (await portIsFree(options.port, '0.0.0.0')) ? await launch(options.port, options.dataDir) : 'port taken';
-    if (started === 'port taken') throw new LocalStackError(`Port ${options.port} is already in use, so DynamoDB Local cannot start there; free it or choose another port.`);
+    if (started === 'port taken')
+      throw new LocalStackError(`Port ${options.port} is already in use, so DynamoDB Local cannot start there; free it or choose another port.`);
     return started;
   }
   const nextPort = options.nextPort ?? (() => PORT_RANGE.from + randomInt(PORT_RANGE.to - PORT_RANGE.from));
@@ -73,7 +74,17 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
 /** One start of DynamoDB Local on `port`; `'port taken'` when it could not bind (it then hangs, so it is killed). */
 async function launch(port: number, dataDir: string | undefined): Promise<DynamoDbLocal | 'port taken'> {
   const dir = emulatorDir();
-  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-disableTelemetry', '-sharedDb'];
+  const args = [
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+    '-port',
+    String(port),
+    '-disableTelemetry',
+    '-sharedDb',
+  ];
   args.push(...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']));
   const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -127,7 +138,15 @@ async function launch(port: number, dataDir: string | undefined): Promise<Dynamo
 
 async function answersAsDynamoDb(endpoint: string): Promise<boolean> {
   try {
-    const res = await fetch(endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' }, body: '{}' });
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'content-type': 'application/x-amz-json-1.0',
+        authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+      },
+      body: '{}',
+    });
     return res.status === 200 && Array.isArray(((await res.json()) as { TableNames?: unknown }).TableNames);
   } catch {
     return false;

@@ -17,17 +17,19 @@ interface CompiledRoute {
 }
 
 function compile(routes: readonly AnyRoute[]): CompiledRoute[] {
-  return routes
-    .map((route) => {
-      const names: string[] = [];
-      const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
-        names.push(a ?? b);
-        return '([^/]+)';
-      });
-      return { route, pattern: new RegExp(`^${source}$`), names, paramCount: names.length };
-    })
-    // API Gateway prefers the most specific route: fewer parameters first.
-    .sort((a, b) => a.paramCount - b.paramCount);
+  return (
+    routes
+      .map((route) => {
+        const names: string[] = [];
+        const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
+          names.push(a ?? b);
+          return '([^/]+)';
+        });
+        return { route, pattern: new RegExp(`^${source}$`), names, paramCount: names.length };
+      })
+      // API Gateway prefers the most specific route: fewer parameters first.
+      .sort((a, b) => a.paramCount - b.paramCount)
+  );
 }
 
 /** The timeout lib/function.ts gives every API function. */

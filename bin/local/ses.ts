@@ -51,7 +51,10 @@ export interface SimulatedDeliveryEvent {
  * The SES event JSON, as a configuration set publishes it, wrapped in an SNS notification: what the events Lambda
  * receives in AWS.
  */
-export function sesEventNotification(event: Required<Pick<SimulatedDeliveryEvent, 'type' | 'messageId'>> & SimulatedDeliveryEvent, recipients: string[]): SNSEvent {
+export function sesEventNotification(
+  event: Required<Pick<SimulatedDeliveryEvent, 'type' | 'messageId'>> & SimulatedDeliveryEvent,
+  recipients: string[],
+): SNSEvent {
   const timestamp = new Date().toISOString();
   const tags = Object.fromEntries(Object.entries(event.tags ?? {}).map(([k, v]) => [k, [v]]));
   const message: Record<string, unknown> = {
@@ -63,13 +66,23 @@ export function sesEventNotification(event: Required<Pick<SimulatedDeliveryEvent
       message.bounce = {
         bounceType: event.bounceType ?? 'Permanent',
         bounceSubType: event.bounceSubType ?? 'General',
-        bouncedRecipients: recipients.map((emailAddress) => ({ emailAddress, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' })),
+        bouncedRecipients: recipients.map((emailAddress) => ({
+          emailAddress,
+          action: 'failed',
+          status: '5.1.1',
+          diagnosticCode: 'smtp; 550 5.1.1 user unknown',
+        })),
         timestamp,
         feedbackId: randomUUID(),
       };
       break;
     case 'Complaint':
-      message.complaint = { complainedRecipients: recipients.map((emailAddress) => ({ emailAddress })), complaintFeedbackType: event.complaintFeedbackType ?? 'abuse', timestamp, feedbackId: randomUUID() };
+      message.complaint = {
+        complainedRecipients: recipients.map((emailAddress) => ({ emailAddress })),
+        complaintFeedbackType: event.complaintFeedbackType ?? 'abuse',
+        timestamp,
+        feedbackId: randomUUID(),
+      };
       break;
     case 'Delivery':
       message.delivery = { timestamp, recipients, processingTimeMillis: 100, smtpResponse: '250 OK' };

@@ -98,7 +98,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   mkdirSync(options.stateDir, { recursive: true });
   const secrets = await loadSecrets(options.stateDir);
   if (options.port !== 0 && !(await portIsFree(options.port))) {
-    throw new LocalStackError(`Port ${options.port} is already in use: stop whatever is using it or start Billow on another port with BILLOW_PORT=<port> npm start.`);
+    throw new LocalStackError(
+      `Port ${options.port} is already in use: stop whatever is using it or start Billow on another port with BILLOW_PORT=<port> npm start.`,
+    );
   }
 
   let dynamo: DynamoDbLocal | undefined;
@@ -144,7 +146,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? new LocalStackError(`Port ${options.port} is already in use: start Billow on another port with BILLOW_PORT=<port> npm start.`) : error),
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new LocalStackError(`Port ${options.port} is already in use: start Billow on another port with BILLOW_PORT=<port> npm start.`)
+            : error,
+        ),
       );
       server.listen(options.port, '127.0.0.1', () => resolve());
     });
@@ -190,13 +196,19 @@ async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identity
 
   const statePath = join(stateDir, 'seed.json');
   let state = readJson<SeedState>(statePath);
-  let staff = state && (await call(apiUrl, 'POST', '/v1/auth/token', { companyId: state.companyId, username: STAFF_USERNAME, password: secrets.staffPassword }));
+  let staff =
+    state && (await call(apiUrl, 'POST', '/v1/auth/token', { companyId: state.companyId, username: STAFF_USERNAME, password: secrets.staffPassword }));
   if (!state || !staff || staff.status !== 200) {
     const created = await call(
       apiUrl,
       'POST',
       '/v1/companies',
-      { name: 'Demo Hosting Co', defaultCurrency: 'USD', timeZone: 'America/New_York', staff: { username: STAFF_USERNAME, email: 'admin@demo.billow.local', password: secrets.staffPassword } },
+      {
+        name: 'Demo Hosting Co',
+        defaultCurrency: 'USD',
+        timeZone: 'America/New_York',
+        staff: { username: STAFF_USERNAME, email: 'admin@demo.billow.local', password: secrets.staffPassword },
+      },
       operatorToken,
     );
     if (created.status !== 201) throw new LocalStackError(`Seeding the demo company failed (${created.status}): ${JSON.stringify(created.json)}`);

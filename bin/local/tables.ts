@@ -63,7 +63,9 @@ async function exists(client: DynamoDBClient, name: string): Promise<boolean> {
 export async function ensureTables(client: DynamoDBClient, names: { app: string; identity: string }): Promise<void> {
   if (!(await exists(client, names.app))) {
     await client.send(new CreateTableCommand(appTableInput(names.app)));
-    await client.send(new UpdateTimeToLiveCommand({ TableName: names.app, TimeToLiveSpecification: { AttributeName: TABLE_DESIGN.timeToLiveAttribute, Enabled: true } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: names.app, TimeToLiveSpecification: { AttributeName: TABLE_DESIGN.timeToLiveAttribute, Enabled: true } }),
+    );
   }
   if (!(await exists(client, names.identity))) await client.send(new CreateTableCommand(identityTableInput(names.identity)));
 }

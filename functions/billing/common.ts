@@ -20,7 +20,8 @@ export function ledgerError(error: LedgerRuleError): Error {
   const code = error.code.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
   switch (LEDGER_ERROR_KIND[error.code]) {
     case 'invalid': {
-      const path = 'field' in error ? error.field : error.code === 'ApplicationsExceedPayment' ? 'apply' : error.code === 'CurrencyMismatch' ? 'currency' : '(body)';
+      const path =
+        'field' in error ? error.field : error.code === 'ApplicationsExceedPayment' ? 'apply' : error.code === 'CurrencyMismatch' ? 'currency' : '(body)';
       return new ValidationError(error.message, [{ path, message: error.message }]);
     }
     case 'not_found':
@@ -33,7 +34,8 @@ export function ledgerError(error: LedgerRuleError): Error {
 }
 
 export function assertCurrency(company: Company, currency: string, field = 'currency'): void {
-  if (!company.own.currencies.includes(currency)) throw ValidationError.field(field, `Not one of the company's currencies (${company.own.currencies.join(', ')}).`);
+  if (!company.own.currencies.includes(currency))
+    throw ValidationError.field(field, `Not one of the company's currencies (${company.own.currencies.join(', ')}).`);
 }
 
 /**

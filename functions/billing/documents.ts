@@ -31,7 +31,10 @@ function pdfClient(client: Client): PdfClient {
 
 export async function renderInvoiceDocument(companyId: string, invoice: Invoice): Promise<Buffer> {
   const [company, client] = await Promise.all([requireCompany(companyId), requireClient(companyId, invoice.clientId)]);
-  return renderInvoicePdf({ company: pdfCompany(company), client: pdfClient(client), invoice: { ...invoice, taxRate: invoice.taxRate ?? undefined } }, { locale: company.own.language });
+  return renderInvoicePdf(
+    { company: pdfCompany(company), client: pdfClient(client), invoice: { ...invoice, taxRate: invoice.taxRate ?? undefined } },
+    { locale: company.own.language },
+  );
 }
 
 export async function renderStatementDocument(company: Company, client: Client, statement: Statement): Promise<Buffer> {

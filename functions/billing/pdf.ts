@@ -96,15 +96,26 @@ function clientName(client: PdfClient): string {
 function clientAddressLines(client: PdfClient): string[] {
   const person = [client.firstName, client.lastName].filter(Boolean).join(' ');
   const cityLine = [client.city, [client.state, client.zip].filter(Boolean).join(' ')].filter(Boolean).join(', ');
-  return [person, client.company, client.address1, client.address2, cityLine, client.country, client.email, client.taxId ? `Tax ID: ${client.taxId}` : undefined].filter(
-    (line): line is string => !!line && line.trim() !== '',
-  );
+  return [
+    person,
+    client.company,
+    client.address1,
+    client.address2,
+    cityLine,
+    client.country,
+    client.email,
+    client.taxId ? `Tax ID: ${client.taxId}` : undefined,
+  ].filter((line): line is string => !!line && line.trim() !== '');
 }
 
 /** Company name and address at top left, the document title at top right; returns the y below the header. */
 function drawHeader(doc: Doc, company: PdfCompany, title: string): number {
   const width = doc.page.width - 2 * MARGIN;
-  doc.font(BOLD).fontSize(18).fillColor('black').text(printable(company.name), MARGIN, MARGIN, { width: width * 0.6 });
+  doc
+    .font(BOLD)
+    .fontSize(18)
+    .fillColor('black')
+    .text(printable(company.name), MARGIN, MARGIN, { width: width * 0.6 });
   doc.font(FONT).fontSize(9).fillColor(MUTED);
   const details = [...(company.addressLines ?? []), company.email, company.phone, company.taxId ? `Tax ID: ${company.taxId}` : undefined].filter(
     (line): line is string => !!line,
@@ -119,7 +130,11 @@ function drawHeader(doc: Doc, company: PdfCompany, title: string): number {
 function drawFacts(doc: Doc, facts: [string, string][], x: number, y: number, width: number): number {
   let cursor = y;
   for (const [label, value] of facts) {
-    doc.font(BOLD).fontSize(10).fillColor('black').text(printable(label), x, cursor, { width: width / 2 });
+    doc
+      .font(BOLD)
+      .fontSize(10)
+      .fillColor('black')
+      .text(printable(label), x, cursor, { width: width / 2 });
     doc.font(FONT).text(printable(value), x + width / 2, cursor, { width: width / 2, align: 'right' });
     cursor = doc.y + 2;
   }
@@ -144,7 +159,10 @@ function drawTable(doc: Doc, columns: Column[], rows: string[][], startY: number
   const bottom = doc.page.height - MARGIN;
   const padding = 4;
   const drawRow = (cells: string[], y: number, bold: boolean): number => {
-    doc.font(bold ? BOLD : FONT).fontSize(9).fillColor('black');
+    doc
+      .font(bold ? BOLD : FONT)
+      .fontSize(9)
+      .fillColor('black');
     let x = MARGIN;
     let height = 0;
     for (const [index, column] of columns.entries()) {
@@ -198,7 +216,10 @@ function drawTotals(doc: Doc, rows: [string, string, boolean][], y: number): num
       doc.addPage();
       cursor = MARGIN;
     }
-    doc.font(bold ? BOLD : FONT).fontSize(10).fillColor('black');
+    doc
+      .font(bold ? BOLD : FONT)
+      .fontSize(10)
+      .fillColor('black');
     doc.text(printable(label), right - valueWidth - labelWidth, cursor, { width: labelWidth, align: 'right' });
     doc.text(printable(value), right - valueWidth, cursor, { width: valueWidth, align: 'right' });
     cursor = doc.y + 3;
@@ -215,7 +236,10 @@ function invoiceTitle(invoice: PdfInvoice): string {
  * quantity, unit price, amount, tax) and the subtotal, tax, total, paid and due, formatted in `options.locale`.
  * @example const pdf = await renderInvoicePdf({ company, client, invoice }); // Buffer starting with %PDF-
  */
-export async function renderInvoicePdf(input: { company: PdfCompany; client: PdfClient; invoice: PdfInvoice }, options: PdfRenderOptions = {}): Promise<Buffer> {
+export async function renderInvoicePdf(
+  input: { company: PdfCompany; client: PdfClient; invoice: PdfInvoice },
+  options: PdfRenderOptions = {},
+): Promise<Buffer> {
   const { company, client, invoice } = input;
   const locale = options.locale ?? 'en';
   const title = invoiceTitle(invoice);
@@ -282,7 +306,10 @@ const LINE_TYPES: Record<PdfStatementLine['type'], string> = { invoice: 'Invoice
  * The client statement as a PDF: company header, the client's address, the period, the opening balance, every
  * line with its running balance, and the closing balance (what the client owes; negative is in the client's favour).
  */
-export async function renderStatementPdf(input: { company: PdfCompany; client: PdfClient; statement: PdfStatement }, options: PdfRenderOptions = {}): Promise<Buffer> {
+export async function renderStatementPdf(
+  input: { company: PdfCompany; client: PdfClient; statement: PdfStatement },
+  options: PdfRenderOptions = {},
+): Promise<Buffer> {
   const { company, client, statement } = input;
   const locale = options.locale ?? 'en';
   const title = 'Statement';
@@ -290,7 +317,11 @@ export async function renderStatementPdf(input: { company: PdfCompany; client: P
     size: 'A4',
     margin: MARGIN,
     compress: options.compress ?? true,
-    info: { Title: printable(`${title} ${statement.from} to ${statement.to}`), Author: printable(company.name), Subject: printable(`${title} for ${clientName(client)}`) },
+    info: {
+      Title: printable(`${title} ${statement.from} to ${statement.to}`),
+      Author: printable(company.name),
+      Subject: printable(`${title} for ${clientName(client)}`),
+    },
   });
   const done = collect(doc);
   const fmt = (amount: number) => money(amount, statement.currency, locale);

@@ -74,7 +74,10 @@ export const cardInput = z.strictObject({
   number: digits(12, 19, 'card number'),
   expMonth: z.number().int().min(1).max(12),
   expYear: z.number().int().min(2000).max(2100),
-  cvc: z.string().regex(/^\d{3,4}$/, 'Must be 3 or 4 digits.').optional(),
+  cvc: z
+    .string()
+    .regex(/^\d{3,4}$/, 'Must be 3 or 4 digits.')
+    .optional(),
 });
 
 export const achInput = z.strictObject({

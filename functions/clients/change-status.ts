@@ -10,7 +10,9 @@ import { nowIso } from '../store/items.js';
 export async function changeStatus(companyId: string, current: Client, status: ClientStatus, principal: Principal | null): Promise<Client> {
   if (current.status === status) return current;
   const next: Client = { ...current, status, version: current.version + 1, updatedAt: nowIso() };
-  await updateClient(companyId, current, next, [activityPut(companyId, current.id, actorOf(principal), 'client.status_changed', { from: current.status, to: status })]);
+  await updateClient(companyId, current, next, [
+    activityPut(companyId, current.id, actorOf(principal), 'client.status_changed', { from: current.status, to: status }),
+  ]);
   if (current.username && current.userId) await getServices().identity.setEnabled(companyId, current.username, status === 'active');
   return next;
 }

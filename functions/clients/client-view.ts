@@ -47,9 +47,20 @@ export async function readProfile(companyId: string, clientId: string, principal
   const view = await readProfileView(companyId, clientId);
   if (!view) throw new NotFoundError('No such client.');
   const group = await getGroup(companyId, view.client.groupId);
-  const profile: ClientView & Record<string, unknown> = { ...clientView(view.client, group && { id: group.id, name: group.name }), summary: { data: summaryRows(view.client, view.balances) } };
+  const profile: ClientView & Record<string, unknown> = {
+    ...clientView(view.client, group && { id: group.id, name: group.name }),
+    summary: { data: summaryRows(view.client, view.balances) },
+  };
   if (principal?.role === 'staff') {
-    profile.stickyNotes = view.stickyNotes.map((n) => ({ id: n.id, summary: n.summary, details: n.details ?? null, sticky: true, createdAt: n.createdAt, updatedAt: n.updatedAt, version: n.version }));
+    profile.stickyNotes = view.stickyNotes.map((n) => ({
+      id: n.id,
+      summary: n.summary,
+      details: n.details ?? null,
+      sticky: true,
+      createdAt: n.createdAt,
+      updatedAt: n.updatedAt,
+      version: n.version,
+    }));
   }
   return profile;
 }

@@ -29,7 +29,8 @@ export const contactRoutes = [
     params: idParam,
     body: contactBody,
     successStatus: 201,
-    handle: async ({ principal, params, body }) => json(201, contactView(await addContact({ companyId: companyOf(principal), clientId: params.id, fields: body }))),
+    handle: async ({ principal, params, body }) =>
+      json(201, contactView(await addContact({ companyId: companyOf(principal), clientId: params.id, fields: body }))),
   }),
   clientListRoute<Contact>({
     path: '/v1/clients/{id}/contacts',
@@ -60,7 +61,13 @@ export const contactRoutes = [
     params: contactParams,
     body: contactBody.partial(),
     handle: async ({ principal, params, body, headers }) => {
-      const contact = await updateContact({ companyId: companyOf(principal), clientId: params.id, contactId: params.contactId, expectedVersion: parseIfMatch(headers['if-match']), patch: body });
+      const contact = await updateContact({
+        companyId: companyOf(principal),
+        clientId: params.id,
+        contactId: params.contactId,
+        expectedVersion: parseIfMatch(headers['if-match']),
+        patch: body,
+      });
       return json(200, contactView(contact));
     },
   }),

@@ -46,7 +46,8 @@ export interface CreatedClient {
 export async function createClient(companyId: string, input: CreateClientInput, principal: Principal | null): Promise<CreatedClient> {
   const company = await requireCompany(companyId);
   const loginErrors: FieldError[] = [];
-  if (input.password && input.generatePassword) loginErrors.push({ path: 'generatePassword', message: 'Give a password or ask for one to be generated, not both.' });
+  if (input.password && input.generatePassword)
+    loginErrors.push({ path: 'generatePassword', message: 'Give a password or ask for one to be generated, not both.' });
   const username = input.username ?? input.email ?? null;
   if ((input.password || input.generatePassword) && !username) loginErrors.push({ path: 'username', message: 'A login needs a username or an email.' });
   assertRequiredName({ company: input.company ?? null, firstName: input.firstName ?? null, lastName: input.lastName ?? null }, loginErrors);
@@ -119,7 +120,10 @@ export async function createClient(companyId: string, input: CreateClientInput, 
  * nothing, as a client token only works while its client exists.
  */
 async function undoClientCreation(companyId: string, client: Client, login: LoginUser | undefined): Promise<void> {
-  if (login) await getServices().identity.deleteUser(companyId, login.username).catch(() => undefined);
+  if (login)
+    await getServices()
+      .identity.deleteUser(companyId, login.username)
+      .catch(() => undefined);
   await deleteClientPartition(companyId, client.id);
   await releaseClientNumber(companyId, client);
 }

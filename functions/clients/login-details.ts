@@ -19,7 +19,11 @@ export function setPasswordUrl(token: string): string {
  * A one-time set-password token for the client's login, valid 72 h. Only its hash is stored; the token itself
  * exists only in the link handed to the mailer.
  */
-export async function createSetPasswordLink(companyId: string, client: Client, principal: Principal | null): Promise<{ url: string; token: string; expiresAt: string }> {
+export async function createSetPasswordLink(
+  companyId: string,
+  client: Client,
+  principal: Principal | null,
+): Promise<{ url: string; token: string; expiresAt: string }> {
   if (!client.username || !client.userId) throw new RuleViolationError('This client has no login.', { code: 'no_login' });
   const token = randomBytes(32).toString('base64url');
   const expires = Math.floor(Date.now() / 1000) + SET_PASSWORD_TOKEN_HOURS * 3600;

@@ -13,7 +13,17 @@ const STAFF = ['staff'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 const noteParams = z.object({ id: z.string().min(1).max(100), noteId: z.string().min(1).max(100) });
 
-const view = ({ id, clientId, summary, details, sticky, createdBy, createdAt, updatedAt, version }: Note) => ({ id, clientId, summary, details, sticky, createdBy, createdAt, updatedAt, version });
+const view = ({ id, clientId, summary, details, sticky, createdBy, createdAt, updatedAt, version }: Note) => ({
+  id,
+  clientId,
+  summary,
+  details,
+  sticky,
+  createdBy,
+  createdAt,
+  updatedAt,
+  version,
+});
 
 export const noteRoutes = [
   route({
@@ -60,7 +70,13 @@ export const noteRoutes = [
     params: noteParams,
     body: noteBody.partial(),
     handle: async ({ principal, params, body, headers }) => {
-      const note = await updateNote({ companyId: companyOf(principal), clientId: params.id, noteId: params.noteId, expectedVersion: parseIfMatch(headers['if-match']), patch: body });
+      const note = await updateNote({
+        companyId: companyOf(principal),
+        clientId: params.id,
+        noteId: params.noteId,
+        expectedVersion: parseIfMatch(headers['if-match']),
+        patch: body,
+      });
       return json(200, view(note));
     },
   }),

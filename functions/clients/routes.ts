@@ -41,7 +41,9 @@ export const clientCoreRoutes = [
       const { client, generatedPassword } = await createClient(companyId, body, principal);
       if (body.sendRegistrationEmail) {
         // The client exists now: a mail that cannot even be logged must not turn its creation into an error.
-        await sendRegistrationEmail(companyId, client, actorOf(principal)).catch((error: unknown) => logger.error('registration email not sent', { clientId: client.id, error: error as Error }));
+        await sendRegistrationEmail(companyId, client, actorOf(principal)).catch((error: unknown) =>
+          logger.error('registration email not sent', { clientId: client.id, error: error as Error }),
+        );
       }
       const profile = await readProfile(companyId, client.id, principal);
       // The generated password is shown once: an idempotent replay returns the profile without it.

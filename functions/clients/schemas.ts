@@ -9,7 +9,12 @@ const optionalText = (max = 1000) => text(max).nullable().optional();
 export const phone = z.strictObject({
   type: z.enum(['phone', 'fax']),
   location: z.enum(['home', 'work', 'mobile']),
-  number: z.string().trim().min(1, 'Required.').max(50).regex(/^[0-9+().\-\s/x#*]+$/i, 'Digits, spaces and + ( ) - . / x # * only.'),
+  number: z
+    .string()
+    .trim()
+    .min(1, 'Required.')
+    .max(50)
+    .regex(/^[0-9+().\-\s/x#*]+$/i, 'Digits, spaces and + ( ) - . / x # * only.'),
 });
 
 /** Contact-information fields a client shares with contacts (seed 002). */
@@ -28,9 +33,7 @@ export const contactFields = {
   phones: z.array(phone).max(50).optional(),
 };
 
-const customFields = z
-  .record(z.string().min(1).max(100), z.string().max(1000))
-  .refine((o) => Object.keys(o).length <= 100, 'At most 100 custom fields.');
+const customFields = z.record(z.string().min(1).max(100), z.string().max(1000)).refine((o) => Object.keys(o).length <= 100, 'At most 100 custom fields.');
 
 export const createClientBody = z.strictObject({
   ...contactFields,

@@ -33,7 +33,28 @@ export interface UpdateClientProfileInput {
   principal: Principal | null;
 }
 
-const CHANGEABLE: Array<keyof Client> = ['firstName', 'lastName', 'company', 'title', 'address1', 'address2', 'city', 'country', 'state', 'zip', 'email', 'phones', 'taxExempt', 'taxId', 'currency', 'username', 'language', 'groupId', 'marketingOptIn', 'customFields'];
+const CHANGEABLE: Array<keyof Client> = [
+  'firstName',
+  'lastName',
+  'company',
+  'title',
+  'address1',
+  'address2',
+  'city',
+  'country',
+  'state',
+  'zip',
+  'email',
+  'phones',
+  'taxExempt',
+  'taxId',
+  'currency',
+  'username',
+  'language',
+  'groupId',
+  'marketingOptIn',
+  'customFields',
+];
 
 /** Changes a client's profile; the login follows its username and password. A client may change only some fields of its own. */
 export async function updateClientProfile(input: UpdateClientProfileInput): Promise<Client> {
@@ -54,9 +75,10 @@ export async function updateClientProfile(input: UpdateClientProfileInput): Prom
   assertRequiredName(next);
   if (patch.password && !next.username) throw ValidationError.field('password', 'This client has no login; give it a username first.');
   if (changed.includes('currency')) assertCompanyCurrency(await requireCompany(companyId), next.currency);
-  if (changed.includes('groupId')) await requireGroup(companyId, next.groupId).catch(() => {
-    throw ValidationError.field('groupId', 'No such client group.');
-  });
+  if (changed.includes('groupId'))
+    await requireGroup(companyId, next.groupId).catch(() => {
+      throw ValidationError.field('groupId', 'No such client group.');
+    });
   const identity = getServices().identity;
   // The login follows the profile. A new username renames it (or creates one) before the profile is saved, so a
   // name the identity provider already has fails with nothing changed; if the profile then cannot be saved, the
@@ -70,7 +92,14 @@ export async function updateClientProfile(input: UpdateClientProfileInput): Prom
       await identity.renameUser(companyId, from, to);
       undoLogin = () => identity.renameUser(companyId, to, from);
     } else {
-      const login = await identity.createUser({ username: to, password: patch.password ?? unusablePassword(), role: 'client', companyId, clientId: current.id, email: next.email ?? undefined });
+      const login = await identity.createUser({
+        username: to,
+        password: patch.password ?? unusablePassword(),
+        role: 'client',
+        companyId,
+        clientId: current.id,
+        email: next.email ?? undefined,
+      });
       next.userId = login.userId;
       undoLogin = () => identity.deleteUser(companyId, to);
     }

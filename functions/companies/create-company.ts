@@ -33,11 +33,20 @@ export interface CreatedCompany {
 export async function createCompany(input: CreateCompanyInput): Promise<CreatedCompany> {
   const now = nowIso();
   const defaultGroup = newDefaultGroup(newId('grp'), now);
-  const company = newCompany({ id: newId('co'), name: input.name, defaultCurrency: input.defaultCurrency, timeZone: input.timeZone, defaultGroupId: defaultGroup.id }, now);
+  const company = newCompany(
+    { id: newId('co'), name: input.name, defaultCurrency: input.defaultCurrency, timeZone: input.timeZone, defaultGroupId: defaultGroup.id },
+    now,
+  );
   await putNewCompany(company, defaultGroup);
   let staff: LoginUser | undefined;
   try {
-    staff = await getServices().identity.createUser({ username: input.staff.username, password: input.staff.password, email: input.staff.email, role: 'staff', companyId: company.id });
+    staff = await getServices().identity.createUser({
+      username: input.staff.username,
+      password: input.staff.password,
+      email: input.staff.email,
+      role: 'staff',
+      companyId: company.id,
+    });
     // The login's id is bookkeeping, not a change anyone made: the version stays where it is.
     const withStaff: Company = { ...company, staffUserId: staff.userId };
     await saveCompany(company, withStaff);
@@ -56,6 +65,9 @@ export async function createCompany(input: CreateCompanyInput): Promise<CreatedC
  * the login is left behind (it opens nothing: its company is gone) rather than hiding the failure being undone.
  */
 async function undoCompanyCreation(company: Company, defaultGroup: Group, staff: LoginUser | undefined): Promise<void> {
-  if (staff) await getServices().identity.deleteUser(company.id, staff.username).catch(() => undefined);
+  if (staff)
+    await getServices()
+      .identity.deleteUser(company.id, staff.username)
+      .catch(() => undefined);
   await deleteNewCompany(company.id, defaultGroup.id);
 }

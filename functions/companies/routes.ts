@@ -121,7 +121,12 @@ export const companyRoutes = [
     params: idParam,
     body: updateGroupBody,
     handle: async ({ principal, params, body, headers }) => {
-      const { group, companySettings } = await updateGroup({ companyId: companyOf(principal), groupId: params.id, expectedVersion: parseIfMatch(headers['if-match']), patch: body });
+      const { group, companySettings } = await updateGroup({
+        companyId: companyOf(principal),
+        groupId: params.id,
+        expectedVersion: parseIfMatch(headers['if-match']),
+        patch: body,
+      });
       return json(200, groupView(group, companySettings));
     },
   }),
@@ -130,7 +135,7 @@ export const companyRoutes = [
     path: '/v1/client-groups/{id}',
     area: 'companies',
     access: STAFF,
-    summary: "Delete a client group; its clients move to the default group",
+    summary: 'Delete a client group; its clients move to the default group',
     tags: ['Client groups'],
     params: idParam,
     successStatus: 204,

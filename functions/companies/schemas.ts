@@ -38,7 +38,14 @@ export const settingsPatchBody = z.strictObject({
   language: languageTag.optional(),
   taxRates: z.array(taxRateInput).max(200).optional(),
   contactTypes: z
-    .array(z.string().trim().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'Letters, digits, - and _ only.'))
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(50)
+        .regex(/^[a-z0-9_-]+$/i, 'Letters, digits, - and _ only.'),
+    )
     .max(50)
     .refine((a) => new Set(a).size === a.length, 'Each type may appear once.')
     .refine((a) => !a.some((t) => ['billing', 'technical', 'primary'].includes(t)), 'billing and technical are built in.')

@@ -71,18 +71,38 @@ export function assertRequiredName(c: Pick<ContactDetails, 'company' | 'firstNam
   const message = 'A client needs a company, or both a first and a last name.';
   const errors: FieldError[] = hasRequiredName(c)
     ? []
-    : [{ path: 'company', message }, ...(!c.firstName?.trim() ? [{ path: 'firstName', message }] : []), ...(!c.lastName?.trim() ? [{ path: 'lastName', message }] : [])];
+    : [
+        { path: 'company', message },
+        ...(!c.firstName?.trim() ? [{ path: 'firstName', message }] : []),
+        ...(!c.lastName?.trim() ? [{ path: 'lastName', message }] : []),
+      ];
   errors.push(...alsoWrong);
   if (errors.length) throw new ValidationError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
 }
 
 /** What a client may change on its own profile (with a client token); the rest is for staff. */
-export const CLIENT_EDITABLE_FIELDS = ['title', 'address1', 'address2', 'city', 'country', 'state', 'zip', 'phones', 'language', 'marketingOptIn', 'password'] as const;
+export const CLIENT_EDITABLE_FIELDS = [
+  'title',
+  'address1',
+  'address2',
+  'city',
+  'country',
+  'state',
+  'zip',
+  'phones',
+  'language',
+  'marketingOptIn',
+  'password',
+] as const;
 
 /** Refuses a change by the client itself to any field it may not change, naming each. */
 export function assertClientMayChange(fields: readonly string[]): void {
   const forbidden = fields.filter((field) => !(CLIENT_EDITABLE_FIELDS as readonly string[]).includes(field));
-  if (forbidden.length) throw new ValidationError(`A client may not change: ${forbidden.join(', ')}.`, forbidden.map((path) => ({ path, message: 'A client may not change this field.' })));
+  if (forbidden.length)
+    throw new ValidationError(
+      `A client may not change: ${forbidden.join(', ')}.`,
+      forbidden.map((path) => ({ path, message: 'A client may not change this field.' })),
+    );
 }
 
 export function defaultFax(phones: readonly Phone[]): string | null {
@@ -96,7 +116,11 @@ export function displayName(c: Pick<ContactDetails, 'company' | 'firstName' | 'l
 
 /** Folds case and accents so "Émile" is found by "emi". */
 export function searchFold(value: string): string {
-  return value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+  return value
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .trim();
 }
 
 export const SEARCH_FIELDS = ['company', 'email', 'firstName', 'lastName', 'number'] as const;

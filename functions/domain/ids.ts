@@ -1,6 +1,25 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'co' | 'cl' | 'grp' | 'ct' | 'note' | 'pa' | 'inv' | 'txn' | 'svc' | 'pkg' | 'mail' | 'imp' | 'run' | 'rinv' | 'usr' | 'act' | 'prc' | 'li' | 'tax';
+export type IdPrefix =
+  | 'co'
+  | 'cl'
+  | 'grp'
+  | 'ct'
+  | 'note'
+  | 'pa'
+  | 'inv'
+  | 'txn'
+  | 'svc'
+  | 'pkg'
+  | 'mail'
+  | 'imp'
+  | 'run'
+  | 'rinv'
+  | 'usr'
+  | 'act'
+  | 'prc'
+  | 'li'
+  | 'tax';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

@@ -62,7 +62,12 @@ function readLines(lines: readonly LineInput[]) {
  * totals summed from them. Refuses amounts beyond `MAX_INVOICE_AMOUNT` (naming the line when one line alone is too
  * large), a negative total, and lines too large to store.
  */
-export function priceLines(taxRates: readonly TaxRate[], client: TaxedClient, lines: readonly LineInput[], newLineId: () => string = () => newId('li')): InvoiceCharges {
+export function priceLines(
+  taxRates: readonly TaxRate[],
+  client: TaxedClient,
+  lines: readonly LineInput[],
+  newLineId: () => string = () => newId('li'),
+): InvoiceCharges {
   const rate = pickTaxRate(taxRates, { country: client.country ?? undefined, state: client.state ?? undefined }, client.taxExempt);
   const read = readLines(lines);
   let amounts: ReturnType<typeof computeInvoiceAmounts<(typeof read)[number]>>;
@@ -79,7 +84,20 @@ export function priceLines(taxRates: readonly TaxRate[], client: TaxedClient, li
   if (new TextEncoder().encode(JSON.stringify(amounts.lines)).length > MAX_LINES_BYTES) {
     throw ValidationError.field('lines', `The lines are too large: at most ${MAX_LINES_BYTES / 1000} kB in all (UTF-8 descriptions included).`);
   }
-  const priced: InvoiceLine[] = amounts.lines.map((l) => ({ id: newLineId(), description: l.description, quantity: l.quantity, unitAmount: l.unitAmount, amount: l.amount, taxable: l.taxable, tax: l.tax }));
-  return { lines: priced, subtotal: amounts.subtotal, tax: amounts.tax, total: amounts.total, taxRate: rate ? { id: rate.id, name: rate.name, percent: rate.percent } : null };
+  const priced: InvoiceLine[] = amounts.lines.map((l) => ({
+    id: newLineId(),
+    description: l.description,
+    quantity: l.quantity,
+    unitAmount: l.unitAmount,
+    amount: l.amount,
+    taxable: l.taxable,
+    tax: l.tax,
+  }));
+  return {
+    lines: priced,
+    subtotal: amounts.subtotal,
+    tax: amounts.tax,
+    total: amounts.total,
+    taxRate: rate ? { id: rate.id, name: rate.name, percent: rate.percent } : null,
+  };
 }
-

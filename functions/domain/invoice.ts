@@ -103,7 +103,10 @@ export function assertDraft(invoice: Pick<Invoice, 'status'>): void {
  * The dates of a changed draft: a billing date moved past the due date carries the due date with it, unless a due
  * date is given too.
  */
-export function draftDates(draft: Pick<Invoice, 'dateBilled' | 'dateDue'>, changes: { dateBilled?: string; dateDue?: string }): { dateBilled: string; dateDue: string } {
+export function draftDates(
+  draft: Pick<Invoice, 'dateBilled' | 'dateDue'>,
+  changes: { dateBilled?: string; dateDue?: string },
+): { dateBilled: string; dateDue: string } {
   const dateBilled = changes.dateBilled ?? draft.dateBilled;
   const dateDue = changes.dateDue ?? (changes.dateBilled && draft.dateDue < changes.dateBilled ? changes.dateBilled : draft.dateDue);
   assertInvoiceDates(dateBilled, dateDue);
@@ -122,7 +125,13 @@ export interface DraftChanges {
 export function reviseDraft(draft: Invoice, changes: DraftChanges, now: string): Invoice {
   assertDraft(draft);
   const dates = draftDates(draft, changes);
-  const charges: InvoiceCharges = changes.charges ?? { lines: draft.lines, taxRate: draft.taxRate, subtotal: draft.subtotal, tax: draft.tax, total: draft.total };
+  const charges: InvoiceCharges = changes.charges ?? {
+    lines: draft.lines,
+    taxRate: draft.taxRate,
+    subtotal: draft.subtotal,
+    tax: draft.tax,
+    total: draft.total,
+  };
   return { ...draft, currency: changes.currency ?? draft.currency, ...dates, ...charges, due: charges.total, updatedAt: now, version: draft.version + 1 };
 }
 

@@ -216,11 +216,24 @@ function findTransaction(state: LedgerState, transactionId: string): LedgerTrans
 function applicationError(invoice: LedgerInvoice | undefined, invoiceId: string, currency: string, amount: MinorUnits): LedgerRuleError | undefined {
   if (!invoice) return { code: 'InvoiceNotFound', message: `Invoice ${invoiceId} does not exist`, invoiceId };
   if (invoice.currency !== currency) {
-    return { code: 'CurrencyMismatch', message: `Invoice ${invoiceId} is in ${invoice.currency}, not ${currency}`, invoiceId, expected: invoice.currency, actual: currency };
+    return {
+      code: 'CurrencyMismatch',
+      message: `Invoice ${invoiceId} is in ${invoice.currency}, not ${currency}`,
+      invoiceId,
+      expected: invoice.currency,
+      actual: currency,
+    };
   }
-  if (invoice.status !== 'open') return { code: 'InvoiceNotOpen', message: `Invoice ${invoiceId} is ${invoice.status}, not open`, invoiceId, status: invoice.status };
+  if (invoice.status !== 'open')
+    return { code: 'InvoiceNotOpen', message: `Invoice ${invoiceId} is ${invoice.status}, not open`, invoiceId, status: invoice.status };
   if (amount > invoice.due) {
-    return { code: 'OverApplication', message: `${amount} is more than the ${invoice.due} due on invoice ${invoiceId}`, invoiceId, due: invoice.due, requested: amount };
+    return {
+      code: 'OverApplication',
+      message: `${amount} is more than the ${invoice.due} due on invoice ${invoiceId}`,
+      invoiceId,
+      due: invoice.due,
+      requested: amount,
+    };
   }
   return undefined;
 }
@@ -249,7 +262,12 @@ export function planPayment(state: LedgerState, payment: NewPayment): LedgerDeci
   }
   const applied = sumMinorUnits(payment.apply.map((a) => a.amount));
   if (applied > payment.amount) {
-    return fail({ code: 'ApplicationsExceedPayment', message: `The applications (${applied}) exceed the payment (${payment.amount})`, applied, amount: payment.amount });
+    return fail({
+      code: 'ApplicationsExceedPayment',
+      message: `The applications (${applied}) exceed the payment (${payment.amount})`,
+      applied,
+      amount: payment.amount,
+    });
   }
   if (findTransaction(state, payment.transactionId)) {
     return fail({ code: 'DuplicateTransaction', message: `Transaction ${payment.transactionId} already exists`, transactionId: payment.transactionId });
@@ -330,8 +348,10 @@ export interface RefundPlan {
  */
 export function planRefund(transaction: LedgerTransaction, amount?: MinorUnits): { ok: true; plan: RefundPlan } | { ok: false; error: LedgerRuleError } {
   const transactionId = transaction.id;
-  if (transaction.kind !== 'charge') return fail({ code: 'NotRefundable', message: 'Only charges can be refunded; void an offline payment instead', transactionId });
-  if (!MONEY_BEARING.has(transaction.status)) return fail({ code: 'NotRefundable', message: `Transaction ${transactionId} is ${transaction.status}`, transactionId });
+  if (transaction.kind !== 'charge')
+    return fail({ code: 'NotRefundable', message: 'Only charges can be refunded; void an offline payment instead', transactionId });
+  if (!MONEY_BEARING.has(transaction.status))
+    return fail({ code: 'NotRefundable', message: `Transaction ${transactionId} is ${transaction.status}`, transactionId });
   const refundable = transaction.amount - transaction.refunded;
   const requested = amount ?? refundable;
   if (requested === 0 && amount === undefined) {
@@ -427,8 +447,10 @@ export interface CreditMove {
   amount: MinorUnits;
 }
 
-const byDateThenId = <T extends { id: string }>(date: (item: T) => string) => (a: T, b: T) =>
-  date(a) < date(b) ? -1 : date(a) > date(b) ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+const byDateThenId =
+  <T extends { id: string }>(date: (item: T) => string) =>
+  (a: T, b: T) =>
+    date(a) < date(b) ? -1 : date(a) > date(b) ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 /**
  * Decides applying loose credit to open invoices, oldest due date first (ties by id, i.e. creation order), or only
@@ -440,7 +462,11 @@ const byDateThenId = <T extends { id: string }>(date: (item: T) => string) => (a
 /** Most invoices and transactions one credit application touches, so it fits one DynamoDB transaction (100 items). */
 export const MAX_CREDIT_APPLICATION_CHANGES = 90;
 
-export function planCreditApplication(state: LedgerState, target: CreditTarget, maxChanges = MAX_CREDIT_APPLICATION_CHANGES): LedgerDecision<{ applied: LedgerApplication[]; moves: CreditMove[] }> {
+export function planCreditApplication(
+  state: LedgerState,
+  target: CreditTarget,
+  maxChanges = MAX_CREDIT_APPLICATION_CHANGES,
+): LedgerDecision<{ applied: LedgerApplication[]; moves: CreditMove[] }> {
   let currency: string;
   let candidates: LedgerInvoice[];
   if (target.invoiceId !== undefined) {
@@ -529,7 +555,10 @@ export type LedgerAction =
  * Decides and commits one action: the new state, or the rule error that leaves the state unchanged.
  * @example applyLedgerAction(state, { type: 'voidInvoice', invoiceId: 'inv_1' })
  */
-export function applyLedgerAction(state: LedgerState, action: LedgerAction): { ok: true; state: LedgerState; changes: LedgerChanges } | { ok: false; error: LedgerRuleError } {
+export function applyLedgerAction(
+  state: LedgerState,
+  action: LedgerAction,
+): { ok: true; state: LedgerState; changes: LedgerChanges } | { ok: false; error: LedgerRuleError } {
   const decision = decide(state, action);
   if (!decision.ok) return decision;
   return { ok: true, state: commitChanges(state, decision.changes), changes: decision.changes };
@@ -607,7 +636,8 @@ export function ledgerViolations(state: LedgerState): string[] {
     for (const application of transaction.applications) {
       if (application.amount <= 0) problems.push(`${transaction.id} has a non-positive application to ${application.invoiceId}`);
       const invoice = findInvoice(state, application.invoiceId);
-      if (!invoice || invoice.currency !== transaction.currency) problems.push(`${transaction.id} applies to ${application.invoiceId} of another currency or none`);
+      if (!invoice || invoice.currency !== transaction.currency)
+        problems.push(`${transaction.id} applies to ${application.invoiceId} of another currency or none`);
       appliedPerInvoice.set(application.invoiceId, (appliedPerInvoice.get(application.invoiceId) ?? 0) + application.amount);
     }
     creditPerCurrency.set(transaction.currency, (creditPerCurrency.get(transaction.currency) ?? 0) + transaction.credit);

@@ -31,7 +31,39 @@ export function canonicalLanguage(tag: string): string | undefined {
  * reservations (AC, EA, IC, TA, UK, …) and user-assigned or grouping codes (EU, UN, XK, ZZ, …). Without them the
  * table has the 249 ISO codes, so "Germany" is DE, not the withdrawn DD.
  */
-const NOT_ISO_3166 = new Set(['AC', 'AN', 'BU', 'CP', 'CQ', 'CS', 'DD', 'DG', 'DY', 'EA', 'EU', 'EZ', 'FX', 'HV', 'IC', 'NH', 'QO', 'RH', 'SU', 'TA', 'TP', 'UK', 'UN', 'VD', 'XA', 'XB', 'XK', 'YD', 'YU', 'ZR', 'ZZ']);
+const NOT_ISO_3166 = new Set([
+  'AC',
+  'AN',
+  'BU',
+  'CP',
+  'CQ',
+  'CS',
+  'DD',
+  'DG',
+  'DY',
+  'EA',
+  'EU',
+  'EZ',
+  'FX',
+  'HV',
+  'IC',
+  'NH',
+  'QO',
+  'RH',
+  'SU',
+  'TA',
+  'TP',
+  'UK',
+  'UN',
+  'VD',
+  'XA',
+  'XB',
+  'XK',
+  'YD',
+  'YU',
+  'ZR',
+  'ZZ',
+]);
 
 let countries: Map<string, string> | undefined;
 
@@ -52,7 +84,12 @@ function countryTable(): Map<string, string> {
   return countries;
 }
 
-const folded = (s: string) => s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z]/g, '');
+const folded = (s: string) =>
+  s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
 
 /** Accepts an alpha-2 code (any case) or a full English country name; returns the code or undefined. */
 export function countryCode(input: string): string | undefined {
@@ -63,6 +100,29 @@ export function countryCode(input: string): string | undefined {
   if (!wanted) return undefined;
   // ICU adds qualifiers ("Myanmar (Burma)", "Hong Kong SAR China"): match the plain name too.
   for (const [code, name] of table) if (folded(name) === wanted || folded(name.replace(/\s*\(.*\)\s*/g, '')) === wanted) return code;
-  const aliases: Record<string, string> = { unitedstatesofamerica: 'US', usa: 'US', uk: 'GB', greatbritain: 'GB', england: 'GB', russia: 'RU', southkorea: 'KR', northkorea: 'KP', vietnam: 'VN', burma: 'MM', hongkong: 'HK', macau: 'MO', macao: 'MO', congo: 'CG', drc: 'CD', democraticrepublicofthecongo: 'CD', palestine: 'PS', turkey: 'TR', czechia: 'CZ', czechrepublic: 'CZ', ivorycoast: 'CI', holland: 'NL' };
+  const aliases: Record<string, string> = {
+    unitedstatesofamerica: 'US',
+    usa: 'US',
+    uk: 'GB',
+    greatbritain: 'GB',
+    england: 'GB',
+    russia: 'RU',
+    southkorea: 'KR',
+    northkorea: 'KP',
+    vietnam: 'VN',
+    burma: 'MM',
+    hongkong: 'HK',
+    macau: 'MO',
+    macao: 'MO',
+    congo: 'CG',
+    drc: 'CD',
+    democraticrepublicofthecongo: 'CD',
+    palestine: 'PS',
+    turkey: 'TR',
+    czechia: 'CZ',
+    czechrepublic: 'CZ',
+    ivorycoast: 'CI',
+    holland: 'NL',
+  };
   return aliases[wanted];
 }

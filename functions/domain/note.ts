@@ -19,7 +19,17 @@ export interface NoteInput {
 }
 
 export function newNote(id: string, clientId: string, createdBy: string, input: NoteInput, now: string): Note {
-  return { id, clientId, summary: input.summary, details: input.details ?? null, sticky: input.sticky ?? false, createdBy, createdAt: now, updatedAt: now, version: 1 };
+  return {
+    id,
+    clientId,
+    summary: input.summary,
+    details: input.details ?? null,
+    sticky: input.sticky ?? false,
+    createdBy,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
 }
 
 /** A note change: keys not given are kept, `details: null` clears the details, `sticky: false` unsticks it. */

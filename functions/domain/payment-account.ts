@@ -118,7 +118,8 @@ export interface PaymentAccountChange {
  * expiry, and a change may not leave a card expired.
  */
 export function changePaymentAccount(current: PaymentAccount, change: PaymentAccountChange, today: string, now: string): PaymentAccount {
-  if ((change.expMonth !== undefined || change.expYear !== undefined) && current.type !== 'card') throw ValidationError.field('expMonth', 'Only cards have an expiry.');
+  if ((change.expMonth !== undefined || change.expYear !== undefined) && current.type !== 'card')
+    throw ValidationError.field('expMonth', 'Only cards have an expiry.');
   const next: PaymentAccount = {
     ...current,
     expMonth: change.expMonth ?? current.expMonth,

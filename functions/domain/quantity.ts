@@ -88,7 +88,8 @@ function readText(text: string, field: string, fromNumber: boolean): QuantityRea
   }
 
   const absolute = numerator < 0n ? -numerator : numerator;
-  if (absolute > QUANTITY_LIMITS.maxMagnitude * denominator) return fail(`Must be between -${QUANTITY_LIMITS.maxMagnitude} and ${QUANTITY_LIMITS.maxMagnitude}.`);
+  if (absolute > QUANTITY_LIMITS.maxMagnitude * denominator)
+    return fail(`Must be between -${QUANTITY_LIMITS.maxMagnitude} and ${QUANTITY_LIMITS.maxMagnitude}.`);
   // -0 and "-0.0" are zero; keep the numerator canonical so equal quantities compare equal.
   if (numerator === 0n) return { ok: true, quantity: { text, numerator: 0n, denominator: 1n } };
   return { ok: true, quantity: reduced(text, numerator, denominator) };

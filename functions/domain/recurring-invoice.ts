@@ -49,9 +49,12 @@ const wholeIn = (value: number, min: number, max: number) => Number.isInteger(va
 /** Refuses a recurrence no schedule can follow; `path` prefixes the field names (`recurring.term`). */
 export function assertRecurrence(recurrence: Partial<Recurrence>, path?: string): void {
   const field = (name: string) => (path ? `${path}.${name}` : name);
-  if (recurrence.term !== undefined && !wholeIn(recurrence.term, 1, MAX_RECURRENCE_TERM)) throw ValidationError.field(field('term'), `Must be a whole number from 1 to ${MAX_RECURRENCE_TERM}.`);
-  if (recurrence.period !== undefined && !(RECURRENCE_PERIODS as readonly string[]).includes(recurrence.period)) throw ValidationError.field(field('period'), `Must be one of ${RECURRENCE_PERIODS.join(', ')}.`);
-  if (recurrence.occurrences != null && !wholeIn(recurrence.occurrences, 1, MAX_OCCURRENCES)) throw ValidationError.field(field('occurrences'), `Must be a whole number from 1 to ${MAX_OCCURRENCES}.`);
+  if (recurrence.term !== undefined && !wholeIn(recurrence.term, 1, MAX_RECURRENCE_TERM))
+    throw ValidationError.field(field('term'), `Must be a whole number from 1 to ${MAX_RECURRENCE_TERM}.`);
+  if (recurrence.period !== undefined && !(RECURRENCE_PERIODS as readonly string[]).includes(recurrence.period))
+    throw ValidationError.field(field('period'), `Must be one of ${RECURRENCE_PERIODS.join(', ')}.`);
+  if (recurrence.occurrences != null && !wholeIn(recurrence.occurrences, 1, MAX_OCCURRENCES))
+    throw ValidationError.field(field('occurrences'), `Must be a whole number from 1 to ${MAX_OCCURRENCES}.`);
 }
 
 /** The lines a series keeps from priced invoice lines: what was asked for, not what it cost then. */
@@ -113,7 +116,8 @@ export interface SeriesChanges {
 export function reviseSeries(current: RecurringInvoice, changes: SeriesChanges, now: string): RecurringInvoice {
   assertRecurrence({ term: changes.term, period: changes.period, occurrences: changes.occurrences });
   const occurrences = changes.occurrences !== undefined ? changes.occurrences : current.occurrences;
-  if (occurrences !== null && occurrences < current.created) throw ValidationError.field('occurrences', `${current.created} invoices of this series exist already.`);
+  if (occurrences !== null && occurrences < current.created)
+    throw ValidationError.field('occurrences', `${current.created} invoices of this series exist already.`);
   const lines = changes.lines ? seriesLines(priceLines(changes.lines.taxRates, changes.lines.client, changes.lines.given).lines) : current.lines;
   const completed = occurrences !== null && current.created >= occurrences;
   return {

@@ -8,7 +8,20 @@ const days = z.number().int().min(0).max(3650);
 const daysOrNever = z.union([days, z.literal('never')]);
 const relativeDayOrNever = z.union([z.number().int().min(-3650).max(3650), z.literal('never')]);
 
-export const CONTACT_FIELDS = ['firstName', 'lastName', 'email', 'company', 'title', 'address1', 'address2', 'city', 'country', 'state', 'zip', 'phones'] as const;
+export const CONTACT_FIELDS = [
+  'firstName',
+  'lastName',
+  'email',
+  'company',
+  'title',
+  'address1',
+  'address2',
+  'city',
+  'country',
+  'state',
+  'zip',
+  'phones',
+] as const;
 export type ContactField = (typeof CONTACT_FIELDS)[number];
 
 export const paymentDueNoticesSchema = z.strictObject({

@@ -36,14 +36,16 @@ export function buildStatement(currency: string, from: string, to: string, invoi
     if (inv.currency !== currency || inv.status === 'draft') continue;
     const reference = inv.number !== null ? `#${inv.number}` : inv.id;
     events.push({ date: inv.dateBilled, type: 'invoice', reference, description: `Invoice ${reference}`, amount: inv.total, order: order++ });
-    if (inv.status === 'void' && inv.voidedOn) events.push({ date: inv.voidedOn, type: 'void', reference, description: `Invoice ${reference} voided`, amount: -inv.total, order: order++ });
+    if (inv.status === 'void' && inv.voidedOn)
+      events.push({ date: inv.voidedOn, type: 'void', reference, description: `Invoice ${reference} voided`, amount: -inv.total, order: order++ });
   }
   for (const t of transactions) {
     if (t.currency !== currency || t.status === 'pending' || t.status === 'declined' || t.status === 'failed') continue;
     const reference = t.reference ?? t.id;
     events.push({ date: t.date, type: 'payment', reference, description: `Payment (${t.method.replace('_', ' ')})`, amount: -t.amount, order: order++ });
     for (const r of t.refunds ?? []) events.push({ date: r.date, type: 'refund', reference, description: 'Refund', amount: r.amount, order: order++ });
-    if (t.status === 'voided' && t.voidedOn) events.push({ date: t.voidedOn, type: 'void', reference, description: 'Payment voided', amount: t.amount, order: order++ });
+    if (t.status === 'voided' && t.voidedOn)
+      events.push({ date: t.voidedOn, type: 'void', reference, description: 'Payment voided', amount: t.amount, order: order++ });
   }
   events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.order - b.order));
   let balance = 0;

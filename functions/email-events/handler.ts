@@ -3,7 +3,16 @@ import { count, metrics, METRIC } from '../observability/metrics.js';
 import { logger } from '../observability/logger.js';
 import { tracedHandler } from '../observability/tracer.js';
 import { getClient } from '../store/clients.js';
-import { changeMailStatus, clientOfMail, findMailByMessageId, getMailEntry, markClientEmailSuppressed, suppressAddress, type MailPointer, type MailStatus } from '../store/mail.js';
+import {
+  changeMailStatus,
+  clientOfMail,
+  findMailByMessageId,
+  getMailEntry,
+  markClientEmailSuppressed,
+  suppressAddress,
+  type MailPointer,
+  type MailStatus,
+} from '../store/mail.js';
 
 /**
  * SES delivery events → the mail log. SES publishes the events of the configuration set to an SNS topic, which
@@ -53,7 +62,9 @@ const TYPES: Record<string, DeliveryEventType> = {
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const addresses = (list: unknown, field = 'emailAddress'): string[] =>
-  Array.isArray(list) ? list.map((r) => (typeof r === 'string' ? r : isObject(r) ? r[field] : undefined)).filter((a): a is string => typeof a === 'string' && a.length > 0) : [];
+  Array.isArray(list)
+    ? list.map((r) => (typeof r === 'string' ? r : isObject(r) ? r[field] : undefined)).filter((a): a is string => typeof a === 'string' && a.length > 0)
+    : [];
 
 /**
  * Reads one SES event (configuration-set event publishing, `eventType`; or a classic notification,
@@ -72,12 +83,20 @@ export function parseSesEvent(input: unknown): DeliveryEvent | undefined {
       if (typeof first === 'string') tags[name] = first;
     }
   }
-  const event: DeliveryEvent = { type, messageId: mail.messageId, recipients: [], tags, timestamp: typeof mail.timestamp === 'string' ? mail.timestamp : undefined };
+  const event: DeliveryEvent = {
+    type,
+    messageId: mail.messageId,
+    recipients: [],
+    tags,
+    timestamp: typeof mail.timestamp === 'string' ? mail.timestamp : undefined,
+  };
   if (type === 'bounce' && isObject(input.bounce)) {
     event.bounceType = input.bounce.bounceType as string | undefined;
     event.bounceSubType = input.bounce.bounceSubType as string | undefined;
     event.recipients = addresses(input.bounce.bouncedRecipients);
-    const diagnostic = Array.isArray(input.bounce.bouncedRecipients) ? input.bounce.bouncedRecipients.find((r: unknown) => isObject(r) && r.diagnosticCode)?.diagnosticCode : undefined;
+    const diagnostic = Array.isArray(input.bounce.bouncedRecipients)
+      ? input.bounce.bouncedRecipients.find((r: unknown) => isObject(r) && r.diagnosticCode)?.diagnosticCode
+      : undefined;
     if (typeof diagnostic === 'string') event.detail = diagnostic;
   } else if (type === 'complaint' && isObject(input.complaint)) {
     event.recipients = addresses(input.complaint.complainedRecipients);
@@ -129,10 +148,12 @@ export function applyDeliveryEvent(current: MailStatus | undefined, event: Deliv
   const moves = target !== undefined && current !== undefined && RANK[target.status] > RANK[current];
   const suppress: DeliveryDecision['suppress'] = [];
   if (event.type === 'bounce' && event.bounceType === 'Permanent') {
-    for (const email of new Set(event.recipients.map((r) => r.trim().toLowerCase()))) suppress.push({ email, reason: 'bounce', detail: target?.reason ?? null });
+    for (const email of new Set(event.recipients.map((r) => r.trim().toLowerCase())))
+      suppress.push({ email, reason: 'bounce', detail: target?.reason ?? null });
   }
   if (event.type === 'complaint') {
-    for (const email of new Set(event.recipients.map((r) => r.trim().toLowerCase()))) suppress.push({ email, reason: 'complaint', detail: event.detail ?? null });
+    for (const email of new Set(event.recipients.map((r) => r.trim().toLowerCase())))
+      suppress.push({ email, reason: 'complaint', detail: event.detail ?? null });
   }
   return { status: moves ? target.status : null, statusReason: moves ? target.reason : null, suppress };
 }
@@ -185,7 +206,14 @@ export async function processDeliveryEvent(event: DeliveryEvent): Promise<{ stat
       if (client && client.email?.trim().toLowerCase() === email) await markClientEmailSuppressed(companyId, client.id, now);
     }
   }
-  logger.info('SES event applied', { messageId: event.messageId, eventType: event.type, status, suppressed: suppressed.length, companyId, mailId: pointer?.mailId });
+  logger.info('SES event applied', {
+    messageId: event.messageId,
+    eventType: event.type,
+    status,
+    suppressed: suppressed.length,
+    companyId,
+    mailId: pointer?.mailId,
+  });
   return { status, suppressed };
 }
 

@@ -2,7 +2,14 @@ import type { EmailAttachment } from '../adapters/mailer/port.js';
 import { count, METRIC } from '../observability/metrics.js';
 import type { Client } from '../domain/client.js';
 import { htmlToText, sanitizeEmailHtml } from '../domain/email/sanitize.js';
-import { DEFAULT_EMAIL_TEMPLATES, renderTemplate, templatePlaceholders, type EmailTemplate, type EmailTemplateName, type TemplateVariables } from '../domain/email/templates.js';
+import {
+  DEFAULT_EMAIL_TEMPLATES,
+  renderTemplate,
+  templatePlaceholders,
+  type EmailTemplate,
+  type EmailTemplateName,
+  type TemplateVariables,
+} from '../domain/email/templates.js';
 import { newId } from '../domain/ids.js';
 import { formatMoney } from '../domain/money.js';
 import { RuleViolationError, ValidationError } from '../domain/errors.js';
@@ -165,7 +172,8 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
 
   const company = await requireCompany(companyId);
   // Given bodies (manual mail, re-sends) are used as they are; the template is then only recorded.
-  const rendered = input.template && input.html === undefined ? renderTemplate(await effectiveTemplate(companyId, input.template), input.variables ?? {}) : undefined;
+  const rendered =
+    input.template && input.html === undefined ? renderTemplate(await effectiveTemplate(companyId, input.template), input.variables ?? {}) : undefined;
   const subject = oneLine(input.subject ?? rendered?.subject ?? '');
   if (!subject) throw ValidationError.field('subject', 'Required.');
   const html = input.html !== undefined ? sanitizeEmailHtml(input.html) : (rendered?.html ?? '');
@@ -256,10 +264,19 @@ export interface StatementForEmail {
   closingBalance: number;
 }
 
-async function baseVariables(companyId: string, client: Client): Promise<{ client: TemplateVariables; company: TemplateVariables; loginUrl: string; username: string }> {
+async function baseVariables(
+  companyId: string,
+  client: Client,
+): Promise<{ client: TemplateVariables; company: TemplateVariables; loginUrl: string; username: string }> {
   const company = await requireCompany(companyId);
   return {
-    client: { number: client.number, firstName: client.firstName ?? client.company ?? '', lastName: client.lastName, company: client.company, email: client.email },
+    client: {
+      number: client.number,
+      firstName: client.firstName ?? client.company ?? '',
+      lastName: client.lastName,
+      company: client.company,
+      email: client.email,
+    },
     company: { name: company.name },
     loginUrl: loginUrl(),
     username: client.username ?? '',
@@ -294,7 +311,12 @@ function methodLabel(transaction: TransactionForEmail, label?: string): string {
 }
 
 /** Welcome mail for a new client; when the template asks for it, a one-time set-password link is made. */
-export async function sendRegistrationEmail(companyId: string, client: Client, actor: Actor, options: NotifyOptions & { setPasswordUrl?: string } = {}): Promise<MailEntry | null> {
+export async function sendRegistrationEmail(
+  companyId: string,
+  client: Client,
+  actor: Actor,
+  options: NotifyOptions & { setPasswordUrl?: string } = {},
+): Promise<MailEntry | null> {
   const automatic = options.automatic ?? true;
   if (automatic && client.status !== 'active') return null;
   let setPasswordUrl = options.setPasswordUrl;
@@ -311,7 +333,13 @@ export async function sendRegistrationEmail(companyId: string, client: Client, a
 }
 
 /** The username and a one-time set-password link (never a password). Sent on a staff request. */
-export async function sendLoginDetailsEmail(companyId: string, client: Client, setPasswordUrl: string, actor: Actor, options: NotifyOptions = {}): Promise<MailEntry | null> {
+export async function sendLoginDetailsEmail(
+  companyId: string,
+  client: Client,
+  setPasswordUrl: string,
+  actor: Actor,
+  options: NotifyOptions = {},
+): Promise<MailEntry | null> {
   const variables = { ...(await baseVariables(companyId, client)), setPasswordUrl };
   return sendClientEmail({ companyId, client, template: 'login_details', variables, automatic: options.automatic ?? false, billing: false, actor });
 }
@@ -321,7 +349,14 @@ function safeFilePart(value: string): string {
 }
 
 /** An invoice with its PDF, to the billing contacts. Automatic by default (renewals); deliver passes `false`. */
-export async function sendInvoiceEmail(companyId: string, client: Client, invoice: InvoiceForEmail, pdf: Buffer, actor: Actor, options: NotifyOptions = {}): Promise<MailEntry | null> {
+export async function sendInvoiceEmail(
+  companyId: string,
+  client: Client,
+  invoice: InvoiceForEmail,
+  pdf: Buffer,
+  actor: Actor,
+  options: NotifyOptions = {},
+): Promise<MailEntry | null> {
   const variables = { ...(await baseVariables(companyId, client)), invoice: invoiceVariables(invoice, client) };
   const filename = `invoice-${safeFilePart(String(invoice.number ?? invoice.id))}.pdf`;
   return sendClientEmail({
@@ -344,27 +379,56 @@ export interface PaymentNotifyOptions extends NotifyOptions {
 }
 
 /** A receipt for a payment, to the billing contacts. */
-export async function sendPaymentReceipt(companyId: string, client: Client, transaction: TransactionForEmail, actor: Actor, options: PaymentNotifyOptions = {}): Promise<MailEntry | null> {
+export async function sendPaymentReceipt(
+  companyId: string,
+  client: Client,
+  transaction: TransactionForEmail,
+  actor: Actor,
+  options: PaymentNotifyOptions = {},
+): Promise<MailEntry | null> {
   const variables = {
     ...(await baseVariables(companyId, client)),
-    payment: { amount: money(transaction.amount, transaction.currency, client), date: transaction.date, method: methodLabel(transaction, options.paymentMethodLabel), transactionId: transaction.id },
+    payment: {
+      amount: money(transaction.amount, transaction.currency, client),
+      date: transaction.date,
+      method: methodLabel(transaction, options.paymentMethodLabel),
+      transactionId: transaction.id,
+    },
     ...(options.invoice ? { invoice: invoiceVariables(options.invoice, client) } : {}),
   };
   return sendClientEmail({ companyId, client, template: 'payment_receipt', variables, automatic: options.automatic ?? true, billing: true, actor });
 }
 
 /** A declined charge, to the billing contacts. */
-export async function sendPaymentDeclined(companyId: string, client: Client, transaction: TransactionForEmail, actor: Actor, options: PaymentNotifyOptions = {}): Promise<MailEntry | null> {
+export async function sendPaymentDeclined(
+  companyId: string,
+  client: Client,
+  transaction: TransactionForEmail,
+  actor: Actor,
+  options: PaymentNotifyOptions = {},
+): Promise<MailEntry | null> {
   const variables = {
     ...(await baseVariables(companyId, client)),
-    payment: { amount: money(transaction.amount, transaction.currency, client), date: transaction.date, method: methodLabel(transaction, options.paymentMethodLabel), transactionId: transaction.id },
+    payment: {
+      amount: money(transaction.amount, transaction.currency, client),
+      date: transaction.date,
+      method: methodLabel(transaction, options.paymentMethodLabel),
+      transactionId: transaction.id,
+    },
     ...(options.invoice ? { invoice: invoiceVariables(options.invoice, client) } : {}),
   };
   return sendClientEmail({ companyId, client, template: 'payment_declined', variables, automatic: options.automatic ?? true, billing: true, actor });
 }
 
 /** A statement with its PDF, to the billing contacts. Sent on a staff request by default. */
-export async function sendStatementEmail(companyId: string, client: Client, statement: StatementForEmail, pdf: Buffer, actor: Actor, options: NotifyOptions = {}): Promise<MailEntry | null> {
+export async function sendStatementEmail(
+  companyId: string,
+  client: Client,
+  statement: StatementForEmail,
+  pdf: Buffer,
+  actor: Actor,
+  options: NotifyOptions = {},
+): Promise<MailEntry | null> {
   const variables = {
     ...(await baseVariables(companyId, client)),
     statement: { date: statement.to, closingBalance: money(statement.closingBalance, statement.currency, client) },

@@ -1,6 +1,13 @@
 import { clientListRoute } from '../clients/list-route.js';
 import { z } from 'zod';
-import { DEFAULT_EMAIL_TEMPLATES, EMAIL_TEMPLATE_NAMES, EMAIL_TEMPLATE_VARIABLES, emailTemplateSchema, isEmailTemplateName, type EmailTemplateName } from '../domain/email/templates.js';
+import {
+  DEFAULT_EMAIL_TEMPLATES,
+  EMAIL_TEMPLATE_NAMES,
+  EMAIL_TEMPLATE_VARIABLES,
+  emailTemplateSchema,
+  isEmailTemplateName,
+  type EmailTemplateName,
+} from '../domain/email/templates.js';
 import { actorOf } from '../domain/activity.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
@@ -8,7 +15,17 @@ import { json, noContent, route, type CompanyPrincipal, type Principal } from '.
 import { email, idParam, requiredText } from '../http/schemas.js';
 import { requireClient } from '../store/clients.js';
 import { parseIfMatch } from '../store/items.js';
-import { deleteCompanyTemplate, getCompanyTemplate, getMail, listCompanyTemplates, listMailEntries, MAIL_STATUSES, putCompanyTemplate, type MailEntry, type StoredTemplate } from '../store/mail.js';
+import {
+  deleteCompanyTemplate,
+  getCompanyTemplate,
+  getMail,
+  listCompanyTemplates,
+  listMailEntries,
+  MAIL_STATUSES,
+  putCompanyTemplate,
+  type MailEntry,
+  type StoredTemplate,
+} from '../store/mail.js';
 import { sendClientEmail } from './notify.js';
 
 const STAFF = ['staff'] as const;

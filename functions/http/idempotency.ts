@@ -17,7 +17,9 @@ function unpackResponse(stored: string): HttpResponse {
   return JSON.parse(text) as HttpResponse;
 }
 
-export type IdempotencyClaim = { kind: 'acquired'; complete: (response: HttpResponse) => Promise<void>; release: () => Promise<void> } | { kind: 'replay'; response: HttpResponse };
+export type IdempotencyClaim =
+  | { kind: 'acquired'; complete: (response: HttpResponse) => Promise<void>; release: () => Promise<void> }
+  | { kind: 'replay'; response: HttpResponse };
 
 /** Canonical JSON: the same body with keys in another order is the same request. */
 function canonical(value: unknown): string {
@@ -37,7 +39,9 @@ function canonical(value: unknown): string {
  */
 export async function requestFingerprint(method: string, path: string, body: unknown): Promise<string> {
   const secret = await getServices().secrets.signingSecret();
-  return createHmac('sha256', secret).update(`${method} ${path}\n${canonical(body)}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`${method} ${path}\n${canonical(body)}`)
+    .digest('hex');
 }
 
 /** The longest an API function runs (lib/function.ts): a claim made outside an invocation holds its lock this long. */
@@ -51,7 +55,12 @@ const API_FUNCTION_TIMEOUT_MS = 20_000;
  * The key stays locked for `remainingTimeMs`, what is left of the invocation (Lambda's `getRemainingTimeInMillis()`):
  * once the invocation has timed out, a retry may take the key over.
  */
-export async function claimIdempotencyKey(scope: string, key: string, fingerprint: string, remainingTimeMs = API_FUNCTION_TIMEOUT_MS): Promise<IdempotencyClaim> {
+export async function claimIdempotencyKey(
+  scope: string,
+  key: string,
+  fingerprint: string,
+  remainingTimeMs = API_FUNCTION_TIMEOUT_MS,
+): Promise<IdempotencyClaim> {
   if (key.length < 1 || key.length > 255) throw ValidationError.field('Idempotency-Key', 'Must be 1–255 characters.');
   const outcome = await claimIdempotencyRecord(scope, key, { fingerprint, nowMs: Date.now(), remainingTimeMs });
   switch (outcome.kind) {

@@ -45,7 +45,8 @@ export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
         parameters.push({ name, in: 'query', required: schema.required?.includes(name) ?? false, schema: s });
       }
     }
-    if (r.method === 'POST') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } });
+    if (r.method === 'POST')
+      parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } });
     if (r.method === 'PATCH') parameters.push({ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } });
     const status = String(r.successStatus ?? (r.method === 'POST' ? 201 : 200));
     const success: Record<string, unknown> = { description: 'Success' };

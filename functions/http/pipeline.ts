@@ -71,7 +71,7 @@ async function authorise(route: AnyRoute, event: ApiEvent): Promise<Principal | 
 function parseBody(route: AnyRoute, event: ApiEvent): unknown {
   const raw = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new TooLargeError('The request body is over 1 MiB.');
-  let parsed: unknown ;
+  let parsed: unknown;
   if (raw.trim() !== '') {
     try {
       parsed = JSON.parse(raw);

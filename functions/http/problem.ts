@@ -79,7 +79,14 @@ export function validationErrorFromZod(error: ZodError, prefix?: string): Valida
 }
 
 /** A problem document for an outcome that is not an error (a declined card is a result of its use case). */
-export function problem(status: number, code: string, title: string, detail: string, extensions: Record<string, unknown> = {}, requestId?: string): HttpResponse {
+export function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+  requestId?: string,
+): HttpResponse {
   const body: Record<string, unknown> = { type: PROBLEM_BASE + code.replace(/_/g, '-'), title, status, detail, code, ...extensions };
   if (status >= 500 && requestId) body.requestId = requestId;
   return { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE }, body };
@@ -90,7 +97,14 @@ export function problemResponse(error: unknown, requestId: string): HttpResponse
   if (error instanceof ZodError) return problemResponse(validationErrorFromZod(error), requestId);
   const mapping = mappingOf(error);
   if (error instanceof BillowError && mapping) {
-    const response = problem(mapping.status, error.code, mapping.title, error.message, { ...(error instanceof ValidationError ? { errors: error.errors } : {}), ...error.details }, requestId);
+    const response = problem(
+      mapping.status,
+      error.code,
+      mapping.title,
+      error.message,
+      { ...(error instanceof ValidationError ? { errors: error.errors } : {}), ...error.details },
+      requestId,
+    );
     response.headers = { ...response.headers, ...mapping.headers?.(error) };
     return response;
   }

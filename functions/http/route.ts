@@ -38,11 +38,7 @@ export interface RouteContext<Body = unknown, Query = unknown, Params = unknown>
 
 export type Access = 'public' | readonly Role[];
 
-export interface RouteDefinition<
-  B extends z.ZodType = z.ZodType,
-  Q extends z.ZodType = z.ZodType,
-  P extends z.ZodType = z.ZodType,
-> {
+export interface RouteDefinition<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType> {
   method: HttpMethod;
   /** API Gateway style path, `{name}` for parameters. */
   path: string;

@@ -11,7 +11,6 @@ import type { EveryField, StoredItem } from './mapping.js';
 /** Balance fields summed per currency on the client's `BAL#<currency>` item (and added up on merge). */
 export const BALANCE_FIELDS = ['invoiced', 'paid', 'due', 'credit'] as const;
 
-
 export type BalanceDelta = Partial<Record<(typeof BALANCE_FIELDS)[number], number>>;
 
 /** A client's running totals in one currency (`BAL#<currency>`), moved by every ledger commit. */
@@ -25,7 +24,13 @@ export interface ClientBalance {
 
 export function balanceFromItem(item: StoredItem): ClientBalance {
   // A field no commit has added to yet is absent from the item: it is 0.
-  const balance: EveryField<ClientBalance> = { currency: item.currency, invoiced: item.invoiced ?? 0, paid: item.paid ?? 0, due: item.due ?? 0, credit: item.credit ?? 0 };
+  const balance: EveryField<ClientBalance> = {
+    currency: item.currency,
+    invoiced: item.invoiced ?? 0,
+    paid: item.paid ?? 0,
+    due: item.due ?? 0,
+    credit: item.credit ?? 0,
+  };
   return balance;
 }
 
@@ -37,7 +42,14 @@ export async function readBalances(companyId: string, clientId: string): Promise
 /** `ADD`s deltas to the client's balance item of one currency, creating it with its profile-view key. */
 export function balanceUpdate(companyId: string, clientId: string, currency: string, delta: BalanceDelta): TransactItem {
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':cur': currency, ':lsi': profileViewBalance(currency), ':cid': clientId, ':sum': 'sum', ':fields': [...BALANCE_FIELDS], ':entity': 'balance' };
+  const values: Record<string, unknown> = {
+    ':cur': currency,
+    ':lsi': profileViewBalance(currency),
+    ':cid': clientId,
+    ':sum': 'sum',
+    ':fields': [...BALANCE_FIELDS],
+    ':entity': 'balance',
+  };
   const adds = BALANCE_FIELDS.map((field, i) => {
     names[`#b${i}`] = field;
     values[`:b${i}`] = delta[field] ?? 0;
@@ -53,4 +65,3 @@ export function balanceUpdate(companyId: string, clientId: string, currency: str
     },
   };
 }
-

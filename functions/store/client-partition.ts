@@ -23,12 +23,19 @@ type Key = { PK: string; SK: string };
 async function* partitionItems(pk: string): AsyncGenerator<Item[]> {
   let startKey: Record<string, unknown> | undefined;
   do {
-    const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: startKey, ConsistentRead: true }));
+    const out = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
+    );
     yield out.Items ?? [];
     startKey = out.LastEvaluatedKey;
   } while (startKey);
 }
-
 
 const dependents = (item: Item): Key[] => [...((item.owned as Key[] | undefined) ?? []), ...((item.refs as Key[] | undefined) ?? [])];
 
@@ -113,7 +120,8 @@ export async function claimMerge(companyId: string, sourceId: string, targetId: 
           TableName: tableName(),
           Key: { PK: clientPk(companyId, sourceId), SK: clientSk },
           UpdateExpression: 'SET mergingInto = :t, mergingSince = :now, version = version + :one',
-          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(deleting) AND (attribute_not_exists(mergingInto) OR mergingInto = :t OR mergingSince < :stale)',
+          ConditionExpression:
+            'attribute_exists(PK) AND attribute_not_exists(deleting) AND (attribute_not_exists(mergingInto) OR mergingInto = :t OR mergingSince < :stale)',
           ExpressionAttributeValues: { ':t': targetId, ':now': now, ':one': 1, ':stale': now - MERGE_STALE_MS },
         },
       },
@@ -199,7 +207,12 @@ function moveItem(item: Item, targetPk: string, targetId: string): TransactItem[
     { Put: { TableName: tableName(), Item: { ...item, PK: targetPk, clientId: targetId }, ConditionExpression: 'attribute_not_exists(PK)' } },
     { Delete: { TableName: tableName(), Key: sourceKey } },
     ...refs.map((ref) => ({
-      Update: { TableName: tableName(), Key: { PK: ref.PK, SK: ref.SK }, UpdateExpression: 'SET clientId = :cid', ExpressionAttributeValues: { ':cid': targetId } },
+      Update: {
+        TableName: tableName(),
+        Key: { PK: ref.PK, SK: ref.SK },
+        UpdateExpression: 'SET clientId = :cid',
+        ExpressionAttributeValues: { ':cid': targetId },
+      },
     })),
   ];
 }

@@ -28,7 +28,14 @@ async function readItem(itemKey: Key): Promise<StoredItem | undefined> {
 /** Replaces an item if its version is unchanged; attributes it no longer has (an unstuck note's LSI1SK) go. */
 async function replaceItem(item: Key & Item, previousVersion: number, what: string): Promise<void> {
   try {
-    await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': previousVersion } }));
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: item,
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':expected': previousVersion },
+      }),
+    );
   } catch (error) {
     if (isConditionFailure(error)) throw staleOrGone(what, (await readItem({ PK: item.PK, SK: item.SK })) !== undefined);
     throw error;
@@ -44,7 +51,14 @@ async function deleteItem(itemKey: Key, what: string): Promise<void> {
   }
 }
 
-async function queryRecords(companyId: string, clientId: string, prefix: string, limit: number, startKey?: Record<string, unknown>, newestFirst = false): Promise<Page<StoredItem>> {
+async function queryRecords(
+  companyId: string,
+  clientId: string,
+  prefix: string,
+  limit: number,
+  startKey?: Record<string, unknown>,
+  newestFirst = false,
+): Promise<Page<StoredItem>> {
   return queryPage<StoredItem>({
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
     ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':prefix': prefix },
@@ -122,7 +136,12 @@ const noteKey = (companyId: string, clientId: string, noteId: string): Key => ({
 
 /** A sticky note joins the profile view (LSI1), newest first; an unstuck one leaves it. */
 export function noteToItem(companyId: string, note: Note) {
-  return { ...noteKey(companyId, note.clientId, note.id), ...(note.sticky ? { LSI1SK: profileViewStickyNote(note.createdAt, note.id) } : {}), entity: 'note', ...note };
+  return {
+    ...noteKey(companyId, note.clientId, note.id),
+    ...(note.sticky ? { LSI1SK: profileViewStickyNote(note.createdAt, note.id) } : {}),
+    entity: 'note',
+    ...note,
+  };
 }
 
 export function noteFromItem(item: StoredItem): Note {

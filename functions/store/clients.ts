@@ -1,5 +1,16 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isFirstMatch, searchFold, searchTerms, sortValue, SORT_INDEXES, type BalanceTotals, type Client, type ClientStatus, type SearchField, type SortIndex } from '../domain/client.js';
+import {
+  isFirstMatch,
+  searchFold,
+  searchTerms,
+  sortValue,
+  SORT_INDEXES,
+  type BalanceTotals,
+  type Client,
+  type ClientStatus,
+  type SearchField,
+  type SortIndex,
+} from '../domain/client.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Note } from '../domain/note.js';
 import { noteFromItem } from './client-records.js';
@@ -58,12 +69,22 @@ interface UniqueMarker extends Key {
 
 type ExternalItem = IndexEntry | UniqueMarker;
 
-const uniqueMarker = (companyId: string, field: UniqueField, value: string, ownerId: string): UniqueMarker => ({ PK: uniquePk(companyId, field, value), SK: uniqueSk, entity: 'unique', ownerId, field });
+const uniqueMarker = (companyId: string, field: UniqueField, value: string, ownerId: string): UniqueMarker => ({
+  PK: uniquePk(companyId, field, value),
+  SK: uniqueSk,
+  entity: 'unique',
+  ownerId,
+  field,
+});
 
 /** Items outside the client's partition that exist because of the client (its indexes and unique markers). */
 function externalItems(companyId: string, c: Client): ExternalItem[] {
   const base = { clientId: c.id, status: c.status, groupId: c.groupId, entity: 'clientIndex' } as const;
-  const items: ExternalItem[] = SORT_INDEXES.map((index) => ({ PK: clientListPk(companyId, index), SK: `${fitKeyValue(sortValue(c, index))}${SEP}${c.id}`, ...base }));
+  const items: ExternalItem[] = SORT_INDEXES.map((index) => ({
+    PK: clientListPk(companyId, index),
+    SK: `${fitKeyValue(sortValue(c, index))}${SEP}${c.id}`,
+    ...base,
+  }));
   const pairs = searchTerms(c).map(([term, field]): [string, SearchField] => [fitKeyValue(term), field]);
   for (const [term, field] of pairs) items.push({ PK: clientSearchPk(companyId), SK: `${term}${SEP}${field}${SEP}${c.id}`, ...base, term, field, pairs });
   items.push({ PK: groupMemberPk(companyId, c.groupId), SK: c.id, ...base });
@@ -78,7 +99,17 @@ function uniqueMarkerFromItem(item: StoredItem): UniqueMarker {
 }
 
 function indexEntryFromItem(item: StoredItem): IndexEntry {
-  const entry: EveryField<IndexEntry> = { PK: item.PK, SK: item.SK, entity: 'clientIndex', clientId: item.clientId, status: item.status, groupId: item.groupId, term: item.term, field: item.field, pairs: item.pairs };
+  const entry: EveryField<IndexEntry> = {
+    PK: item.PK,
+    SK: item.SK,
+    entity: 'clientIndex',
+    clientId: item.clientId,
+    status: item.status,
+    groupId: item.groupId,
+    term: item.term,
+    field: item.field,
+    pairs: item.pairs,
+  };
   return entry;
 }
 
@@ -146,7 +177,6 @@ function duplicate(field: string): ConflictError {
   return new ConflictError(`A client with that ${field} already exists.`, { field, code: `duplicate_${field}` });
 }
 
-
 /** The client's group must still exist when the client joins it (a group delete may be racing the write). */
 function groupExists(companyId: string, groupId: string): TransactItem {
   return { ConditionCheck: { TableName: tableName(), Key: { PK: companyPk(companyId), SK: groupSk(groupId) }, ConditionExpression: 'attribute_exists(PK)' } };
@@ -154,13 +184,16 @@ function groupExists(companyId: string, groupId: string): TransactItem {
 
 const noSuchGroup = () => ValidationError.field('groupId', 'No such client group.');
 
-
 /**
  * Writes a new client with its unique markers and index entries in one transaction. Without a given number the
  * next one is taken from the company's counter, guarded by a condition; a lost race is retried. `extra` items
  * (an activity entry, say) commit in the same transaction; they may depend on the number taken.
  */
-export async function insertClient(companyId: string, draft: Omit<Client, 'number'> & { number?: number }, extra: (client: Client) => TransactItem[] = () => []): Promise<Client> {
+export async function insertClient(
+  companyId: string,
+  draft: Omit<Client, 'number'> & { number?: number },
+  extra: (client: Client) => TransactItem[] = () => [],
+): Promise<Client> {
   return writeWithCounter(companyId, 'client', (seen) => {
     const number = draft.number ?? seen + 1;
     const client: Client = { ...draft, number };
@@ -168,7 +201,9 @@ export async function insertClient(companyId: string, draft: Omit<Client, 'numbe
     const items: TransactItem[] = [
       numberMarker(companyId, client),
       { Put: { TableName: tableName(), Item: clientToItem(companyId, client, externals.map(keyOf)), ConditionExpression: 'attribute_not_exists(PK)' } },
-      ...externals.map((item) => ({ Put: { TableName: tableName(), Item: item, ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
+      ...externals.map((item) => ({
+        Put: { TableName: tableName(), Item: item, ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) },
+      })),
       groupExists(companyId, client.groupId),
       ...extra(client),
     ];
@@ -218,7 +253,10 @@ export async function requireClient(companyId: string, clientId: string): Promis
 }
 
 /** The profile view: the client, its balances and its sticky notes, from one Query of the client's partition. */
-export async function readProfileView(companyId: string, clientId: string): Promise<{ client: Client; balances: BalanceTotals[]; stickyNotes: Note[] } | undefined> {
+export async function readProfileView(
+  companyId: string,
+  clientId: string,
+): Promise<{ client: Client; balances: BalanceTotals[]; stickyNotes: Note[] } | undefined> {
   const items: StoredItem[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -258,10 +296,21 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
   const { PK, SK, ...attributes } = clientToItem(companyId, next, after.map(keyOf));
   const items: TransactItem[] = [
     // An update, not a Put: the store's own flags on the item (`deleting`, `mergingInto`) are not the profile's to drop.
-    { Update: { TableName: tableName(), Key: { PK, SK }, ...setAttributes(attributes, { ':expected': previous.version }), ConditionExpression: 'version = :expected' } },
+    {
+      Update: {
+        TableName: tableName(),
+        Key: { PK, SK },
+        ...setAttributes(attributes, { ':expected': previous.version }),
+        ConditionExpression: 'version = :expected',
+      },
+    },
     ...removed.map((i) => ({ Delete: { TableName: tableName(), Key: keyOf(i) } })),
     ...added.map((item) => ({
-      Put: { TableName: tableName(), Item: item, ...(uniqueField(item) && !beforeKeys.has(keyString(item)) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) },
+      Put: {
+        TableName: tableName(),
+        Item: item,
+        ...(uniqueField(item) && !beforeKeys.has(keyString(item)) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}),
+      },
     })),
     ...(previous.groupId !== next.groupId ? [groupExists(companyId, next.groupId)] : []),
     ...extra,
@@ -308,7 +357,13 @@ export async function listClients(companyId: string, o: ClientListOptions): Prom
     (item) => filterIndexEntry(o.status, o.groupId)(indexEntryFromItem(item)),
     (item) => keyOf(indexEntryFromItem(item)),
   );
-  return { items: await hydrate(companyId, page.items.map((i) => indexEntryFromItem(i).clientId)), lastKey: page.lastKey };
+  return {
+    items: await hydrate(
+      companyId,
+      page.items.map((i) => indexEntryFromItem(i).clientId),
+    ),
+    lastKey: page.lastKey,
+  };
 }
 
 /** Prefix search over the search-term index; results come in order of the matched value. */
@@ -329,13 +384,26 @@ export async function searchClients(companyId: string, q: string, o: Omit<Client
     },
     (item) => keyOf(indexEntryFromItem(item)),
   );
-  return { items: await hydrate(companyId, page.items.map((i) => indexEntryFromItem(i).clientId)), lastKey: page.lastKey };
+  return {
+    items: await hydrate(
+      companyId,
+      page.items.map((i) => indexEntryFromItem(i).clientId),
+    ),
+    lastKey: page.lastKey,
+  };
 }
 
 /** The clients of a group, a page at a time (for moving them when the group is deleted). */
 export async function groupMemberIds(companyId: string, groupId: string, startKey?: Record<string, unknown>): Promise<Page<string>> {
   const out = await db().send(
-    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': groupMemberPk(companyId, groupId) }, ExclusiveStartKey: startKey, Limit: 100, ConsistentRead: true }),
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': groupMemberPk(companyId, groupId) },
+      ExclusiveStartKey: startKey,
+      Limit: 100,
+      ConsistentRead: true,
+    }),
   );
   return { items: (out.Items ?? []).map((i) => indexEntryFromItem(i).clientId), lastKey: out.LastEvaluatedKey };
 }
@@ -371,7 +439,13 @@ export async function moveGroupMembers(companyId: string, fromGroupId: string, t
 
 /** Which client owns a unique value (email, username) in a company. */
 export async function ownerOfUnique(companyId: string, field: UniqueField, value: string): Promise<string | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: uniquePk(companyId, field, field === 'number' ? value : value.toLowerCase()), SK: uniqueSk }, ConsistentRead: true }));
+  const out = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: { PK: uniquePk(companyId, field, field === 'number' ? value : value.toLowerCase()), SK: uniqueSk },
+      ConsistentRead: true,
+    }),
+  );
   return out.Item ? uniqueMarkerFromItem(out.Item).ownerId : undefined;
 }
 
@@ -384,6 +458,12 @@ export async function clientStatusForUsername(companyId: string, username: strin
 /** Links a client to its login at the identity provider (an internal field: the version does not move). */
 export async function setClientUserId(companyId: string, clientId: string, userId: string | null): Promise<void> {
   await db().send(
-    new UpdateCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: clientSk }, UpdateExpression: 'SET userId = :u', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':u': userId } }),
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { PK: clientPk(companyId, clientId), SK: clientSk },
+      UpdateExpression: 'SET userId = :u',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':u': userId },
+    }),
   );
 }

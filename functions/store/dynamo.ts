@@ -1,5 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentChangeError } from '../domain/errors.js';
 import { tracer } from '../observability/tracer.js';
@@ -105,7 +113,12 @@ export async function queryAll(pk: string, prefix: string): Promise<Item[]> {
   const items: Item[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await queryPage({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': prefix }, ExclusiveStartKey: startKey, ConsistentRead: true });
+    const page = await queryPage({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+      ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
+      ExclusiveStartKey: startKey,
+      ConsistentRead: true,
+    });
     items.push(...page.items);
     startKey = page.lastKey;
   } while (startKey);
@@ -113,13 +126,18 @@ export async function queryAll(pk: string, prefix: string): Promise<Item[]> {
 }
 
 /** Reads items by key, 100 per request, retrying what DynamoDB leaves unprocessed. Missing items are absent. */
-export async function batchGetAll(keys: ReadonlyArray<{ PK: string; SK: string }>, options: { consistent?: boolean; projection?: string } = {}): Promise<Item[]> {
+export async function batchGetAll(
+  keys: ReadonlyArray<{ PK: string; SK: string }>,
+  options: { consistent?: boolean; projection?: string } = {},
+): Promise<Item[]> {
   const found: Item[] = [];
   for (let i = 0; i < keys.length; i += 100) {
     let pending: Record<string, unknown>[] = keys.slice(i, i + 100).map(({ PK, SK }) => ({ PK, SK }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       const out = await db().send(
-        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: options.consistent, ProjectionExpression: options.projection } } }),
+        new BatchGetCommand({
+          RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: options.consistent, ProjectionExpression: options.projection } },
+        }),
       );
       found.push(...(out.Responses?.[tableName()] ?? []));
       pending = (out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
@@ -143,4 +161,5 @@ export async function batchWriteAll(requests: readonly WriteRequest[], perBatch 
   }
 }
 
-export const deleteRequests = (keys: ReadonlyArray<{ PK: string; SK: string }>): WriteRequest[] => keys.map(({ PK, SK }) => ({ DeleteRequest: { Key: { PK, SK } } }));
+export const deleteRequests = (keys: ReadonlyArray<{ PK: string; SK: string }>): WriteRequest[] =>
+  keys.map(({ PK, SK }) => ({ DeleteRequest: { Key: { PK, SK } } }));

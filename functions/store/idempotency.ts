@@ -78,7 +78,8 @@ export async function claimIdempotencyRecord(scope: string, idempotencyKey: stri
       new PutCommand({
         TableName: tableName(),
         Item: toItem(key, record),
-        ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :nowSeconds OR (#s = :inProgress AND lockedUntil < :nowMs AND requestHash = :fingerprint)',
+        ConditionExpression:
+          'attribute_not_exists(PK) OR expiresAt < :nowSeconds OR (#s = :inProgress AND lockedUntil < :nowMs AND requestHash = :fingerprint)',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':nowSeconds': nowSeconds, ':nowMs': input.nowMs, ':inProgress': 'in_progress', ':fingerprint': input.fingerprint },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

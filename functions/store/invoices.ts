@@ -53,7 +53,10 @@ function fieldsOf(entity: string, item: Item) {
     return value;
   };
   // An attribute written as null, or absent on items stored before it existed, reads as null.
-  const orNull = <T>(read: (value: unknown, field: string) => T) => (value: unknown, field: string): T | null => (value === null || value === undefined ? null : read(value, field));
+  const orNull =
+    <T>(read: (value: unknown, field: string) => T) =>
+    (value: unknown, field: string): T | null =>
+      value === null || value === undefined ? null : read(value, field);
   return {
     text: (field: string) => text(item[field], field),
     integer: (field: string) => integer(item[field], field),
@@ -75,7 +78,15 @@ const RECURRING_STATUSES: readonly RecurringInvoice['status'][] = ['active', 'co
 
 function invoiceLineFromItem(item: Item): InvoiceLine {
   const f = fieldsOf('invoice line', item);
-  return { id: f.text('id'), description: f.text('description'), quantity: f.text('quantity'), unitAmount: f.integer('unitAmount'), amount: f.integer('amount'), taxable: f.boolean('taxable'), tax: f.integer('tax') };
+  return {
+    id: f.text('id'),
+    description: f.text('description'),
+    quantity: f.text('quantity'),
+    unitAmount: f.integer('unitAmount'),
+    amount: f.integer('amount'),
+    taxable: f.boolean('taxable'),
+    tax: f.integer('tax'),
+  };
 }
 
 function taxRateFromItem(item: Item): InvoiceTaxRate {
@@ -202,7 +213,9 @@ export async function replaceDraft(companyId: string, draft: Invoice, next: Invo
 }
 
 export async function getInvoice(companyId: string, clientId: string, invoiceId: string): Promise<Invoice | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: invoiceSk(invoiceId) }, ConsistentRead: true }));
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: invoiceSk(invoiceId) }, ConsistentRead: true }),
+  );
   return out.Item ? invoiceFromItem(out.Item) : undefined;
 }
 
@@ -228,10 +241,18 @@ export interface InvoiceFilter extends Partial<InvoiceListFilter> {
  * condition). Status and currency are applied to the page.
  */
 export async function listInvoices(companyId: string, f: InvoiceFilter): Promise<Page<Invoice>> {
-  const keep = (i: Item) => !(f.excludeDrafts && i.status === 'draft') && (f.status === undefined || i.status === f.status) && (f.currency === undefined || i.currency === f.currency) && (f.dueBefore === undefined || (i.dateDue as string) < f.dueBefore);
+  const keep = (i: Item) =>
+    !(f.excludeDrafts && i.status === 'draft') &&
+    (f.status === undefined || i.status === f.status) &&
+    (f.currency === undefined || i.currency === f.currency) &&
+    (f.dueBefore === undefined || (i.dateDue as string) < f.dueBefore);
   if (f.clientId) {
     const page = await queryFiltered<Item>(
-      { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': clientPk(companyId, f.clientId), ':p': INVOICE_SK_PREFIX }, ExclusiveStartKey: f.startKey },
+      {
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+        ExpressionAttributeValues: { ':pk': clientPk(companyId, f.clientId), ':p': INVOICE_SK_PREFIX },
+        ExclusiveStartKey: f.startKey,
+      },
       f.limit,
       keep,
       (i) => ({ PK: i.PK, SK: i.SK }),
@@ -299,19 +320,35 @@ function recurringPuts(companyId: string, r: RecurringInvoice): TransactItem[] {
 export async function findRecurring(companyId: string, id: string): Promise<RecurringInvoice | undefined> {
   const clientId = await clientOfObject(companyId, id);
   if (!clientId) return undefined;
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: recurringInvoiceSk(id) }, ConsistentRead: true }));
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: recurringInvoiceSk(id) }, ConsistentRead: true }),
+  );
   return out.Item ? recurringFromItem(out.Item) : undefined;
 }
 
 /** One page of a client's series, oldest first. */
 export async function listRecurring(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<RecurringInvoice>> {
-  const page = await queryPage({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': RECURRING_SK_PREFIX }, Limit: limit, ExclusiveStartKey: startKey });
+  const page = await queryPage({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': RECURRING_SK_PREFIX },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
   return { items: page.items.map(recurringFromItem), lastKey: page.lastKey };
 }
 
 export async function replaceRecurring(companyId: string, previous: RecurringInvoice, next: RecurringInvoice): Promise<void> {
   await transact(
-    [{ Put: { TableName: tableName(), Item: recurringToItem(companyId, next), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': previous.version } } }],
+    [
+      {
+        Put: {
+          TableName: tableName(),
+          Item: recurringToItem(companyId, next),
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': previous.version },
+        },
+      },
+    ],
     () => new ConflictError('The recurring invoice was changed by another request; read it again.', { code: 'stale_version' }),
   );
 }
@@ -319,7 +356,13 @@ export async function replaceRecurring(companyId: string, previous: RecurringInv
 export async function deleteRecurring(companyId: string, r: RecurringInvoice): Promise<void> {
   await transact(
     [
-      { Delete: { TableName: tableName(), Key: { PK: clientPk(companyId, r.clientId), SK: recurringInvoiceSk(r.id) }, ConditionExpression: 'attribute_exists(PK)' } },
+      {
+        Delete: {
+          TableName: tableName(),
+          Key: { PK: clientPk(companyId, r.clientId), SK: recurringInvoiceSk(r.id) },
+          ConditionExpression: 'attribute_exists(PK)',
+        },
+      },
       { Delete: { TableName: tableName(), Key: refKey(companyId, r.id) } },
     ],
     () => new NotFoundError('No such recurring invoice.'),

@@ -11,8 +11,11 @@ export function isConditionFailure(error: unknown): boolean {
 /** Parses an `If-Match` header: a bare or quoted version number. */
 export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
-  const value = header.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
-  if (!/^\d+$/.test(value)) throw new ConflictError('If-Match must be the object\'s version.', { code: 'stale_version' });
+  const value = header
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
+  if (!/^\d+$/.test(value)) throw new ConflictError("If-Match must be the object's version.", { code: 'stale_version' });
   return Number(value);
 }
 
@@ -24,5 +27,7 @@ export function assertVersion(current: { version: number }, expected: number | u
 
 /** After a failed conditional write on an object read moments ago: it vanished, or someone else changed it. */
 export function staleOrGone(what: string, exists: boolean): Error {
-  return exists ? new ConflictError(`The ${what} was changed by another request; read it again.`, { code: 'stale_version' }) : new NotFoundError(`No such ${what}.`);
+  return exists
+    ? new ConflictError(`The ${what} was changed by another request; read it again.`, { code: 'stale_version' })
+    : new NotFoundError(`No such ${what}.`);
 }

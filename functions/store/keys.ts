@@ -86,13 +86,21 @@ export const recurringDuePk = (companyId: string) => `CO#${companyId}#RINVDUE`;
 export const recurringDueSk = (nextBillDate: string, recurringId: string) => `${nextBillDate}#${recurringId}`;
 
 /** The GSI2 keys of an invoice: only open invoices carry them (the index holds exactly the work that may be due). */
-export function openInvoiceIndexKeys(companyId: string, invoice: { id: string; status: string; dateDue: string }): { GSI2PK: string; GSI2SK: string } | undefined {
+export function openInvoiceIndexKeys(
+  companyId: string,
+  invoice: { id: string; status: string; dateDue: string },
+): { GSI2PK: string; GSI2SK: string } | undefined {
   return invoice.status === 'open' ? { GSI2PK: openInvoicesPk(companyId), GSI2SK: openInvoiceDueSk(invoice.dateDue, invoice.id) } : undefined;
 }
 
 /** The GSI2 keys of a recurring series: only active series with a next billing date carry them. */
-export function recurringDueIndexKeys(companyId: string, series: { id: string; status: string; nextBillDate: string | null }): { GSI2PK: string; GSI2SK: string } | undefined {
-  return series.status === 'active' && series.nextBillDate ? { GSI2PK: recurringDuePk(companyId), GSI2SK: recurringDueSk(series.nextBillDate, series.id) } : undefined;
+export function recurringDueIndexKeys(
+  companyId: string,
+  series: { id: string; status: string; nextBillDate: string | null },
+): { GSI2PK: string; GSI2SK: string } | undefined {
+  return series.status === 'active' && series.nextBillDate
+    ? { GSI2PK: recurringDuePk(companyId), GSI2SK: recurringDueSk(series.nextBillDate, series.id) }
+    : undefined;
 }
 
 /** Mail log (see `mail.ts` for the item layout): entries, message-id pointers, templates (and their oversized parts), suppressions. */

@@ -17,7 +17,11 @@ export interface LoadedLedger {
 /** Reads a client's invoices, transactions and credit into the ledger's state (strongly consistent). */
 export async function loadLedger(companyId: string, clientId: string): Promise<LoadedLedger> {
   const pk = clientPk(companyId, clientId);
-  const [invoiceItems, transactionItems, balanceItems] = await Promise.all([queryAll(pk, INVOICE_SK_PREFIX), queryAll(pk, TRANSACTION_SK_PREFIX), queryAll(pk, BALANCE_SK_PREFIX)]);
+  const [invoiceItems, transactionItems, balanceItems] = await Promise.all([
+    queryAll(pk, INVOICE_SK_PREFIX),
+    queryAll(pk, TRANSACTION_SK_PREFIX),
+    queryAll(pk, BALANCE_SK_PREFIX),
+  ]);
   return toLoaded(invoiceItems, transactionItems, balanceItems);
 }
 
@@ -25,9 +29,15 @@ export async function loadLedger(companyId: string, clientId: string): Promise<L
  * Reads only the named invoices and transactions (and the balances): all a payment, a refund or a payment void
  * plans with, so their cost does not grow with the client's history.
  */
-export async function loadLedgerPart(companyId: string, clientId: string, ids: { invoiceIds?: readonly string[]; transactionIds?: readonly string[] }): Promise<LoadedLedger> {
+export async function loadLedgerPart(
+  companyId: string,
+  clientId: string,
+  ids: { invoiceIds?: readonly string[]; transactionIds?: readonly string[] },
+): Promise<LoadedLedger> {
   const pk = clientPk(companyId, clientId);
-  const keys = [...new Set(ids.invoiceIds ?? [])].map((id) => ({ PK: pk, SK: invoiceSk(id) })).concat([...new Set(ids.transactionIds ?? [])].map((id) => ({ PK: pk, SK: transactionSk(id) })));
+  const keys = [...new Set(ids.invoiceIds ?? [])]
+    .map((id) => ({ PK: pk, SK: invoiceSk(id) }))
+    .concat([...new Set(ids.transactionIds ?? [])].map((id) => ({ PK: pk, SK: transactionSk(id) })));
   const [items, balanceItems] = await Promise.all([batchGetAll(keys, { consistent: true }), queryAll(pk, BALANCE_SK_PREFIX)]);
   return toLoaded(
     items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX)),
@@ -68,7 +78,17 @@ function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: 
 
 /** The ledger's view of a stored transaction whose gateway outcome is known (`status`, never `pending`). */
 function ledgerTransaction(t: Transaction, status: LedgerTransaction['status']): LedgerTransaction {
-  return { id: t.id, kind: t.kind, currency: t.currency, amount: t.amount, status, applications: t.applications, credit: t.credit, refunded: t.refunded, date: t.date };
+  return {
+    id: t.id,
+    kind: t.kind,
+    currency: t.currency,
+    amount: t.amount,
+    status,
+    applications: t.applications,
+    credit: t.credit,
+    refunded: t.refunded,
+    date: t.date,
+  };
 }
 
 /** What an invoice adds to the balance fields in its state. */
@@ -182,7 +202,8 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     if (Object.values(delta).some((v) => v !== 0)) items.push(balanceUpdate(companyId, clientId, currency, delta));
   }
   items.push(...(options.extraItems ?? []));
-  if (items.length > MAX_TRANSACTION_ITEMS) throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
+  if (items.length > MAX_TRANSACTION_ITEMS)
+    throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
   const concurrent = () => new ConcurrentChangeError('Another payment or change touched these invoices at the same time; nothing was applied.');
   try {
     await transact(items, concurrent);
@@ -194,9 +215,23 @@ export async function commitLedger(companyId: string, clientId: string, changes:
 }
 
 /** The stored fields of a transaction a plan creates, before the plan's own; its method must be given. */
-function newTransaction(id: string, fields: Partial<Transaction>, now: string): Omit<Transaction, keyof LedgerTransaction | 'clientId' | 'updatedAt' | 'version'> {
+function newTransaction(
+  id: string,
+  fields: Partial<Transaction>,
+  now: string,
+): Omit<Transaction, keyof LedgerTransaction | 'clientId' | 'updatedAt' | 'version'> {
   if (!fields.method) throw new Error(`The new transaction ${id} needs its method.`);
-  return { method: fields.method, paymentAccountId: null, reference: null, gatewayReference: null, declineCode: null, failureMessage: null, refunds: [], voidedOn: null, createdAt: now };
+  return {
+    method: fields.method,
+    paymentAccountId: null,
+    reference: null,
+    gatewayReference: null,
+    declineCode: null,
+    failureMessage: null,
+    refunds: [],
+    voidedOn: null,
+    createdAt: now,
+  };
 }
 
 /** DynamoDB's limit on the items of one transaction. */

@@ -7,7 +7,19 @@ import { batchGetAll, batchWriteAll, db, deleteRequests, queryAll, tableName, tr
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
 import { getServices } from '../services.js';
-import { mailAttachmentKey, mailBodyKey, MAIL_SK_PREFIX, mailSk, sesMessagePk, sesMessageSk, TEMPLATE_SK_PREFIX, templateSk, templatePartSk, suppressionPk, suppressionSk } from './keys.js';
+import {
+  mailAttachmentKey,
+  mailBodyKey,
+  MAIL_SK_PREFIX,
+  mailSk,
+  sesMessagePk,
+  sesMessageSk,
+  TEMPLATE_SK_PREFIX,
+  templateSk,
+  templatePartSk,
+  suppressionPk,
+  suppressionSk,
+} from './keys.js';
 
 /**
  * The mail log and what email needs besides it, in the single table (and the blob store for what an item cannot hold):
@@ -33,7 +45,6 @@ import { mailAttachmentKey, mailBodyKey, MAIL_SK_PREFIX, mailSk, sesMessagePk, s
  * (DynamoDB items are at most 400 KB): first the body, then attachments in order; what does not fit goes to the
  * blob store, and the entry keeps its key (`bodyKey`, an attachment's `blobKey`).
  */
-
 
 /** An item stays inline while its estimated size is under this; DynamoDB's hard limit is 400 KB. */
 export const INLINE_ITEM_LIMIT = 350_000;
@@ -83,7 +94,22 @@ export interface MailContent {
   attachments: EmailAttachment[];
 }
 
-const ENTRY_FIELDS = ['id', 'clientId', 'to', 'cc', 'subject', 'template', 'status', 'statusReason', 'resentFrom', 'messageId', 'automatic', 'createdBy', 'createdAt', 'updatedAt'] as const;
+const ENTRY_FIELDS = [
+  'id',
+  'clientId',
+  'to',
+  'cc',
+  'subject',
+  'template',
+  'status',
+  'statusReason',
+  'resentFrom',
+  'messageId',
+  'automatic',
+  'createdBy',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 function toEntry(item: Item): MailEntry {
   const entry: Record<string, unknown> = {};
@@ -99,9 +125,6 @@ function partsOf(bytes: Buffer): Buffer[] {
   for (let offset = 0; offset < bytes.length; offset += PART_BYTES) parts.push(bytes.subarray(offset, offset + PART_BYTES));
   return parts.length ? parts : [Buffer.alloc(0)];
 }
-
-
-
 
 const joinParts = (items: Item[]) => Buffer.concat(items.map((item) => Buffer.from(item.data as Uint8Array)));
 
@@ -193,7 +216,11 @@ export async function getMail(companyId: string, mailId: string): Promise<Stored
   if (!clientId) return undefined;
   const item = await getMailItem(companyId, clientId, mailId);
   if (!item) return undefined;
-  const attachments = ((item.attachments as StoredAttachment[] | undefined) ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
+  const attachments = ((item.attachments as StoredAttachment[] | undefined) ?? []).map((a) => ({
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+  }));
   return { entry: toEntry(item), attachments, content: () => readContent(companyId, item) };
 }
 
@@ -206,7 +233,9 @@ async function readContent(companyId: string, item: Item): Promise<MailContent> 
   };
   const stored = (item.attachments as StoredAttachment[] | undefined) ?? [];
   const [body, attachments] = await Promise.all([
-    typeof item.bodyKey === 'string' ? blob(item.bodyKey).then((bytes) => JSON.parse(bytes.toString('utf8')) as { html: string; text: string }) : { html: item.html as string | undefined, text: item.text as string | undefined },
+    typeof item.bodyKey === 'string'
+      ? blob(item.bodyKey).then((bytes) => JSON.parse(bytes.toString('utf8')) as { html: string; text: string })
+      : { html: item.html as string | undefined, text: item.text as string | undefined },
     Promise.all(
       stored.map(async (attachment) => ({
         filename: attachment.filename,
@@ -256,7 +285,13 @@ async function updateEntry(
   companyId: string,
   clientId: string,
   mailId: string,
-  build: (clientId: string) => { update: string; condition: string; names?: Record<string, string>; values: Record<string, unknown>; extra?: Parameters<typeof transact>[0] },
+  build: (clientId: string) => {
+    update: string;
+    condition: string;
+    names?: Record<string, string>;
+    values: Record<string, unknown>;
+    extra?: Parameters<typeof transact>[0];
+  },
 ): Promise<{ updated: boolean; clientId: string }> {
   let current: string | undefined = clientId;
   for (let attempt = 0; attempt < 3 && current; attempt++) {
@@ -312,7 +347,15 @@ export async function markMailFailed(companyId: string, clientId: string, mailId
 }
 
 /** Moves an entry from `from` to `to` if it is still `from` (optimistic: the caller re-reads and decides again). */
-export async function changeMailStatus(companyId: string, clientId: string, mailId: string, from: MailStatus, to: MailStatus, reason: string | null, at: string): Promise<boolean> {
+export async function changeMailStatus(
+  companyId: string,
+  clientId: string,
+  mailId: string,
+  from: MailStatus,
+  to: MailStatus,
+  reason: string | null,
+  at: string,
+): Promise<boolean> {
   const result = await updateEntry(companyId, clientId, mailId, () => ({
     update: 'SET #status = :to, statusReason = :reason, updatedAt = :at',
     condition: '#status = :from',
@@ -354,13 +397,21 @@ export interface Suppression {
 /** Records that mail to `email` bounced permanently or drew a complaint (the latest reason wins). */
 export async function suppressAddress(companyId: string, suppression: Suppression): Promise<void> {
   const email = suppression.email.trim().toLowerCase();
-  await db().send(new PutCommand({ TableName: tableName(), Item: { PK: suppressionPk(companyId, email), SK: suppressionSk, entity: 'suppression', companyId, ...suppression, email } }));
+  await db().send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: { PK: suppressionPk(companyId, email), SK: suppressionSk, entity: 'suppression', companyId, ...suppression, email },
+    }),
+  );
 }
 
 /** The addresses among `emails` (lower-cased) that are suppressed in the company. */
 export async function suppressedAmong(companyId: string, emails: readonly string[]): Promise<Set<string>> {
   const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()))];
-  const items = await batchGetAll(wanted.map((email) => ({ PK: suppressionPk(companyId, email), SK: suppressionSk })), { consistent: true, projection: 'email' });
+  const items = await batchGetAll(
+    wanted.map((email) => ({ PK: suppressionPk(companyId, email), SK: suppressionSk })),
+    { consistent: true, projection: 'email' },
+  );
   const found = new Set(items.map((item) => item.email as string));
   return found;
 }
@@ -444,7 +495,12 @@ export async function listCompanyTemplates(companyId: string): Promise<Map<strin
  * caller when stale: returns `'stale'`). Oversized templates are written as parts of a new generation first; the
  * previous generation's parts are removed after the switch.
  */
-export async function putCompanyTemplate(companyId: string, name: EmailTemplateName, template: EmailTemplate, expectedVersion?: number): Promise<StoredTemplate | 'stale'> {
+export async function putCompanyTemplate(
+  companyId: string,
+  name: EmailTemplateName,
+  template: EmailTemplate,
+  expectedVersion?: number,
+): Promise<StoredTemplate | 'stale'> {
   const pk = companyPk(companyId);
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = (await db().send(new GetCommand({ TableName: tableName(), Key: { PK: pk, SK: templateSk(name) }, ConsistentRead: true }))).Item;
@@ -455,7 +511,10 @@ export async function putCompanyTemplate(companyId: string, name: EmailTemplateN
     const inline = body.length + 1_000 <= INLINE_ITEM_LIMIT;
     const parts = inline ? [] : partsOf(body);
     // Parts are up to 300 KB each: 10 per batch keeps a request far under BatchWriteItem's 16 MB.
-    await batchWriteAll(parts.map((data, part) => ({ PutRequest: { Item: { PK: pk, SK: templatePartSk(name, generation, part), entity: 'templatePart', data } } })), 10);
+    await batchWriteAll(
+      parts.map((data, part) => ({ PutRequest: { Item: { PK: pk, SK: templatePartSk(name, generation, part), entity: 'templatePart', data } } })),
+      10,
+    );
     const updatedAt = new Date().toISOString();
     const version = currentVersion + 1;
     try {

@@ -53,7 +53,12 @@ export async function requirePaymentAccount(companyId: string, clientId: string,
 }
 
 /** One page of a client's accounts, oldest first. */
-export async function listPaymentAccounts(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<PaymentAccount>> {
+export async function listPaymentAccounts(
+  companyId: string,
+  clientId: string,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<Page<PaymentAccount>> {
   const page = await queryPage<StoredItem>({
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
     ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':prefix': PAYMENT_ACCOUNT_SK_PREFIX },
@@ -106,7 +111,10 @@ export async function deletePaymentAccount(companyId: string, client: Pick<Clien
         },
       },
     ],
-    (index) => (index === 0 ? new NotFoundError('No such payment account.') : new ConcurrentChangeError('The payment account became the auto-debit account at the same time; nothing was deleted.')),
+    (index) =>
+      index === 0
+        ? new NotFoundError('No such payment account.')
+        : new ConcurrentChangeError('The payment account became the auto-debit account at the same time; nothing was deleted.'),
   );
 }
 
@@ -160,7 +168,17 @@ export async function setAutoDebitAccount(
       concurrent,
     );
   } else {
-    add({ ConditionCheck: { TableName: tableName(), Key: { PK: pk, SK: clientSk }, ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': client.version } } }, concurrent);
+    add(
+      {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: { PK: pk, SK: clientSk },
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': client.version },
+        },
+      },
+      concurrent,
+    );
   }
 
   if (accountId !== null) {
@@ -186,7 +204,10 @@ export async function setAutoDebitAccount(
         },
       );
     } else {
-      add({ ConditionCheck: { TableName: tableName(), Key: accountKey(companyId, client.id, accountId), ConditionExpression: 'attribute_exists(PK)' } }, accountGone);
+      add(
+        { ConditionCheck: { TableName: tableName(), Key: accountKey(companyId, client.id, accountId), ConditionExpression: 'attribute_exists(PK)' } },
+        accountGone,
+      );
     }
   }
 

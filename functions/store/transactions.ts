@@ -98,7 +98,9 @@ export async function settleAttempt(companyId: string, attempt: Transaction, set
 }
 
 export async function getTransaction(companyId: string, clientId: string, transactionId: string): Promise<Transaction | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: transactionSk(transactionId) }, ConsistentRead: true }));
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: transactionSk(transactionId) }, ConsistentRead: true }),
+  );
   return out.Item ? transactionFromItem(out.Item) : undefined;
 }
 

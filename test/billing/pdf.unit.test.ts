@@ -13,7 +13,17 @@ function drawnText(pdf: Buffer): string {
 }
 
 const company: PdfCompany = { name: 'Acme Hosting Ltd', addressLines: ['1 Main Street', 'Springfield'], email: 'billing@acme.test', taxId: 'GB123' };
-const client: PdfClient = { number: 1042, firstName: 'Zoë', lastName: 'Müller', company: 'Müller GmbH', address1: 'Hauptstraße 5', city: 'Berlin', zip: '10115', country: 'DE', email: 'zoe@example.test' };
+const client: PdfClient = {
+  number: 1042,
+  firstName: 'Zoë',
+  lastName: 'Müller',
+  company: 'Müller GmbH',
+  address1: 'Hauptstraße 5',
+  city: 'Berlin',
+  zip: '10115',
+  country: 'DE',
+  email: 'zoe@example.test',
+};
 
 const invoice: PdfInvoice = {
   number: 1001,
@@ -39,7 +49,20 @@ describe('invoice PDF', () => {
     const pdf = await renderInvoicePdf({ company, client, invoice }, { compress: false });
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     const text = drawnText(pdf);
-    for (const expected of ['Invoice 1001', 'Acme Hosting Ltd', 'Müller GmbH', 'Hauptstraße 5', '2026-03-15', 'Support, 55 minutes', '55/60', '$82.50', '$16.50', '$134.99', '$84.99', 'VAT (20%)']) {
+    for (const expected of [
+      'Invoice 1001',
+      'Acme Hosting Ltd',
+      'Müller GmbH',
+      'Hauptstraße 5',
+      '2026-03-15',
+      'Support, 55 minutes',
+      '55/60',
+      '$82.50',
+      '$16.50',
+      '$134.99',
+      '$84.99',
+      'VAT (20%)',
+    ]) {
       expect(text.replace(/\n/g, ''), expected).toContain(expected);
     }
   });
@@ -51,7 +74,10 @@ describe('invoice PDF', () => {
   });
 
   it('marks drafts and formats in the requested locale, with a code for symbols the font lacks', async () => {
-    const draft = await renderInvoicePdf({ company, client, invoice: { ...invoice, number: null, status: 'draft', currency: 'EUR' } }, { compress: false, locale: 'de' });
+    const draft = await renderInvoicePdf(
+      { company, client, invoice: { ...invoice, number: null, status: 'draft', currency: 'EUR' } },
+      { compress: false, locale: 'de' },
+    );
     const draftText = drawnText(draft).replace(/\n/g, '');
     expect(draftText).toContain('Invoice (draft)');
     expect(draftText).toContain('134,99 €');
@@ -60,7 +86,14 @@ describe('invoice PDF', () => {
   });
 
   it('flows a long invoice onto more pages', async () => {
-    const lines = Array.from({ length: 120 }, (_, i) => ({ description: `Item ${i + 1}`, quantity: '1', unitAmount: 100, amount: 100, taxable: true, tax: 20 }));
+    const lines = Array.from({ length: 120 }, (_, i) => ({
+      description: `Item ${i + 1}`,
+      quantity: '1',
+      unitAmount: 100,
+      amount: 100,
+      taxable: true,
+      tax: 20,
+    }));
     const pdf = await renderInvoicePdf({ company, client, invoice: { ...invoice, lines } }, { compress: false });
     expect((pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length).toBeGreaterThan(1);
     expect(drawnText(pdf)).toContain('Item 120');

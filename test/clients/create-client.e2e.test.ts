@@ -20,8 +20,13 @@ describe('key lengths', () => {
   // U+FDFA folds (NFKD) to 18 characters, 33 UTF-8 bytes: a 100-character last name becomes a 3,300-byte sort key.
   const LONG = '\uFDFA'.repeat(100);
 
-  it('a client whose names fold to more than DynamoDB\'s 1,024-byte sort key is created, listed and found', async () => {
-    const created = await api.staff('POST', '/v1/clients', { firstName: LONG, lastName: LONG, company: '\uFDFA'.repeat(200), email: `${unique('long')}@example.com` });
+  it("a client whose names fold to more than DynamoDB's 1,024-byte sort key is created, listed and found", async () => {
+    const created = await api.staff('POST', '/v1/clients', {
+      firstName: LONG,
+      lastName: LONG,
+      company: '\uFDFA'.repeat(200),
+      email: `${unique('long')}@example.com`,
+    });
     expectStatus(created, 201);
     const sorted = await api.staff('GET', '/v1/clients?sort=lastName&limit=100');
     expectStatus(sorted, 200);

@@ -21,7 +21,12 @@ beforeAll(async () => {
   await useFreshTables();
   realIdentity = getServices().identity;
   const username = `boss${randomBytes(3).toString('hex')}`;
-  const { company } = await createCompany({ name: 'Acme', defaultCurrency: 'USD', timeZone: 'UTC', staff: { username, email: `${username}@example.com`, password: 'a good password' } });
+  const { company } = await createCompany({
+    name: 'Acme',
+    defaultCurrency: 'USD',
+    timeZone: 'UTC',
+    staff: { username, email: `${username}@example.com`, password: 'a good password' },
+  });
   companyId = company.id;
   staff = { role: 'staff', userId: company.staffUserId!, username, companyId };
 });
@@ -34,7 +39,14 @@ afterEach(() => {
 const unique = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
 
 async function partition(clientId: string): Promise<Array<Record<string, unknown>>> {
-  const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId) }, ConsistentRead: true }));
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId) },
+      ConsistentRead: true,
+    }),
+  );
   return out.Items ?? [];
 }
 
@@ -76,7 +88,9 @@ describe('createClient', () => {
     expect(await ownerOfUnique(companyId, 'username', email)).toBeUndefined();
     expect(await ownerOfUnique(companyId, 'number', '9000001')).toBeUndefined();
     overrideServices({ identity: realIdentity });
-    await expect(createClient(companyId, { company: 'Second Try Ltd', email, number: 9_000_001 }, staff)).resolves.toMatchObject({ client: { number: 9_000_001, username: email } });
+    await expect(createClient(companyId, { company: 'Second Try Ltd', email, number: 9_000_001 }, staff)).resolves.toMatchObject({
+      client: { number: 9_000_001, username: email },
+    });
   });
 
   it('also deletes the login when it cannot be linked to the client, so its username is free again at the identity provider', async () => {
@@ -84,7 +98,8 @@ describe('createClient', () => {
     const { askedFor } = identityWith((user) => realIdentity.createUser(user));
     const send = db().send.bind(db());
     vi.spyOn(db(), 'send').mockImplementation(((command: unknown) => {
-      if (command instanceof UpdateCommand && command.input.UpdateExpression === 'SET userId = :u') return Promise.reject(new UpstreamError('DynamoDB is unavailable.'));
+      if (command instanceof UpdateCommand && command.input.UpdateExpression === 'SET userId = :u')
+        return Promise.reject(new UpstreamError('DynamoDB is unavailable.'));
       return send(command as never);
     }) as typeof send);
 
@@ -93,6 +108,8 @@ describe('createClient', () => {
 
     expect(await partition(askedFor[0])).toEqual([]);
     expect(await realIdentity.authenticate(companyId, email, 'correct horse battery')).toBeNull();
-    await expect(realIdentity.createUser({ username: email, password: 'another password', role: 'client', companyId, clientId: 'cl_other' })).resolves.toMatchObject({ username: email });
+    await expect(
+      realIdentity.createUser({ username: email, password: 'another password', role: 'client', companyId, clientId: 'cl_other' }),
+    ).resolves.toMatchObject({ username: email });
   });
 });

@@ -21,14 +21,26 @@ describe('merge races', () => {
   async function clientWithContacts(n: number): Promise<string> {
     const created = await api.staff('POST', '/v1/clients', { company: unique('Merge Co') });
     expectStatus(created, 201);
-    for (let i = 0; i < n; i++) expectStatus(await api.staff('POST', `/v1/clients/${created.body.id}/contacts`, { type: 'billing', firstName: 'C', lastName: String(i), email: `c${i}@example.com` }), 201);
+    for (let i = 0; i < n; i++)
+      expectStatus(
+        await api.staff('POST', `/v1/clients/${created.body.id}/contacts`, {
+          type: 'billing',
+          firstName: 'C',
+          lastName: String(i),
+          email: `c${i}@example.com`,
+        }),
+        201,
+      );
     return created.body.id;
   }
 
   it('merging A into B while B is merged into A loses nothing: one merge wins, the other is refused', async () => {
     const a = await clientWithContacts(6);
     const b = await clientWithContacts(6);
-    const [ab, ba] = await Promise.all([api.staff('POST', `/v1/clients/${a}/merge`, { intoClientId: b }), api.staff('POST', `/v1/clients/${b}/merge`, { intoClientId: a })]);
+    const [ab, ba] = await Promise.all([
+      api.staff('POST', `/v1/clients/${a}/merge`, { intoClientId: b }),
+      api.staff('POST', `/v1/clients/${b}/merge`, { intoClientId: a }),
+    ]);
     // The loser is refused (409 while the winner runs; 404/400 if the winner already finished), never both lost.
     expect(ab.status === 200 || ba.status === 200).toBe(true);
     expect([400, 404, 409]).toContain(ab.status === 200 ? ba.status : ab.status);

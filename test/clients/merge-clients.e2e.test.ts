@@ -38,8 +38,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const record = (clientId: string, body: Record<string, unknown>) => api.staff('POST', `/v1/clients/${clientId}/payments/record`, { type: 'check', currency: 'USD', ...body });
-const pay = (clientId: string, body: Record<string, unknown>) => api.staff('POST', `/v1/clients/${clientId}/payments`, { currency: 'USD', sendReceipt: false, ...body });
+const record = (clientId: string, body: Record<string, unknown>) =>
+  api.staff('POST', `/v1/clients/${clientId}/payments/record`, { type: 'check', currency: 'USD', ...body });
+const pay = (clientId: string, body: Record<string, unknown>) =>
+  api.staff('POST', `/v1/clients/${clientId}/payments`, { currency: 'USD', sendReceipt: false, ...body });
 
 describe('merging a client with money into another', () => {
   it('moves invoices, payments, credit and payment accounts; the source is gone', async () => {
@@ -51,16 +53,30 @@ describe('merging a client with money into another', () => {
     const s2 = await newInvoice(api, source.id, 5000, { currency: 'EUR' });
     const s3 = await newInvoice(api, source.id, 2000);
     const sDraft = await newInvoice(api, source.id, 100, { status: 'draft' });
-    const offline = await record(source.id, { amount: 5500, apply: [{ invoiceId: s1.id, amount: 3000 }, { invoiceId: s3.id, amount: 2000 }] });
+    const offline = await record(source.id, {
+      amount: 5500,
+      apply: [
+        { invoiceId: s1.id, amount: 3000 },
+        { invoiceId: s3.id, amount: 2000 },
+      ],
+    });
     expectStatus(offline, 201);
     const account = await api.staff('POST', `/v1/clients/${source.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES, { cvc: '123' }) });
     expectStatus(account, 201);
-    const charge = await pay(source.id, { currency: 'EUR', source: { paymentAccountId: account.body.id }, apply: [{ invoiceId: s2.id, amount: 2000 }], otherAmount: 300 });
+    const charge = await pay(source.id, {
+      currency: 'EUR',
+      source: { paymentAccountId: account.body.id },
+      apply: [{ invoiceId: s2.id, amount: 2000 }],
+      otherAmount: 300,
+    });
     expectStatus(charge, 201);
     const declined = await pay(source.id, { source: { newCard: card('4000000000000002') }, otherAmount: 100 });
     expectStatus(declined, 402);
     expect(await creditsOf(api, source.id)).toEqual({ USD: 500, EUR: 300 });
-    const series = await api.staff('POST', `/v1/clients/${source.id}/invoices`, { lines: [{ description: 'Monthly', quantity: 1, unitAmount: 700 }], recurring: { term: 1, period: 'month' } });
+    const series = await api.staff('POST', `/v1/clients/${source.id}/invoices`, {
+      lines: [{ description: 'Monthly', quantity: 1, unitAmount: 700 }],
+      recurring: { term: 1, period: 'month' },
+    });
     expectStatus(series, 201);
 
     // The target: its own USD credit, a USD invoice and a card.
@@ -127,7 +143,9 @@ describe('merging a client with money into another', () => {
     expect(payAfter.body).toMatchObject({ paymentAccountId: account.body.id, clientId: target.id, status: 'succeeded' });
     expect(await getInvoice(api, s1.id)).toMatchObject({ status: 'paid', due: 0 });
 
-    const stored = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: clientPk(api.facts.companyId, target.id), SK: paymentAccountSk(account.body.id) } }));
+    const stored = await db().send(
+      new GetCommand({ TableName: tableName(), Key: { PK: clientPk(api.facts.companyId, target.id), SK: paymentAccountSk(account.body.id) } }),
+    );
     const secret = stored.Item?.secret as string;
     expect(typeof secret).toBe('string');
     const cipher = new LocalEnvelopeCipher();
@@ -167,7 +185,10 @@ describe('deleting a client with money', () => {
     expectStatus(charge, 201);
     const offline = await record(client.id, { amount: 1000, apply: [{ invoiceId: paidInv.id, amount: 1000 }] });
     expectStatus(offline, 201);
-    const series = await api.staff('POST', `/v1/clients/${client.id}/invoices`, { lines: [{ description: 'Monthly', quantity: 1, unitAmount: 700 }], recurring: { term: 1, period: 'month' } });
+    const series = await api.staff('POST', `/v1/clients/${client.id}/invoices`, {
+      lines: [{ description: 'Monthly', quantity: 1, unitAmount: 700 }],
+      recurring: { term: 1, period: 'month' },
+    });
     expectStatus(series, 201);
 
     expectStatus(await api.staff('DELETE', `/v1/clients/${client.id}`), 204);

@@ -55,7 +55,9 @@ async function clientToken(username: string, password = PASSWORD): Promise<strin
 
 const asClient = (token: string, method: string, path: string, body?: unknown) => api.call(method, path, { token, body });
 
-async function activity(clientId: string): Promise<Array<{ at: string; actor: { type: string; id: string }; action: string; details: Record<string, unknown> }>> {
+async function activity(
+  clientId: string,
+): Promise<Array<{ at: string; actor: { type: string; id: string }; action: string; details: Record<string, unknown> }>> {
   const res = await api.staff('GET', `/v1/clients/${clientId}/activity?limit=100`);
   expectStatus(res, 200);
   return res.body.data;
@@ -146,7 +148,11 @@ describe('creating clients (seed 002 fields)', () => {
     const none = await newClient({ phones: [] });
     expect(none.phones).toEqual([]);
     expect(none.defaultFax).toBeNull();
-    const phones = Array.from({ length: 12 }, (_, i) => ({ type: 'phone', location: (['home', 'work', 'mobile'] as const)[i % 3], number: `555-01${String(i).padStart(2, '0')}` }));
+    const phones = Array.from({ length: 12 }, (_, i) => ({
+      type: 'phone',
+      location: (['home', 'work', 'mobile'] as const)[i % 3],
+      number: `555-01${String(i).padStart(2, '0')}`,
+    }));
     const many = await newClient({ phones });
     expect(many.phones).toEqual(phones);
     expect(many.defaultFax).toBeNull();
@@ -154,7 +160,16 @@ describe('creating clients (seed 002 fields)', () => {
 
   it('applies the defaults: company currency, default group, company language, active, no custom fields', async () => {
     const c = await newClient();
-    expect(c).toMatchObject({ currency: 'USD', groupId: defaultGroupId, group: { id: defaultGroupId, name: 'General' }, language: 'en', status: 'active', taxExempt: false, marketingOptIn: false, customFields: {} });
+    expect(c).toMatchObject({
+      currency: 'USD',
+      groupId: defaultGroupId,
+      group: { id: defaultGroupId, name: 'General' },
+      language: 'en',
+      status: 'active',
+      taxExempt: false,
+      marketingOptIn: false,
+      customFields: {},
+    });
   });
 
   it('generates a password when asked, returns it once, and it logs in', async () => {
@@ -172,7 +187,12 @@ describe('creating clients (seed 002 fields)', () => {
   });
 
   it('refuses both a password and generatePassword, and a password without any username', async () => {
-    const both = await api.staff('POST', '/v1/clients', { company: 'Both', email: `${unique('both')}@example.com`, password: PASSWORD, generatePassword: true });
+    const both = await api.staff('POST', '/v1/clients', {
+      company: 'Both',
+      email: `${unique('both')}@example.com`,
+      password: PASSWORD,
+      generatePassword: true,
+    });
     expectStatus(both, 400);
     expect(errorPaths(both)).toContain('generatePassword');
     const noUser = await api.staff('POST', '/v1/clients', { company: 'No user', password: PASSWORD });
@@ -305,7 +325,12 @@ describe('numbers and uniqueness', () => {
 describe('updating a client (staff)', () => {
   it('changes fields, bumps the version, honours If-Match and records the change', async () => {
     const c = await newClient();
-    const res = await api.staff('PATCH', `/v1/clients/${c.id}`, { company: 'Renamed Ltd', phones: [{ type: 'fax', location: 'work', number: '555-9999' }], taxExempt: true }, { 'if-match': '"1"' });
+    const res = await api.staff(
+      'PATCH',
+      `/v1/clients/${c.id}`,
+      { company: 'Renamed Ltd', phones: [{ type: 'fax', location: 'work', number: '555-9999' }], taxExempt: true },
+      { 'if-match': '"1"' },
+    );
     expectStatus(res, 200);
     expect(res.body).toMatchObject({ company: 'Renamed Ltd', defaultFax: '555-9999', taxExempt: true, version: 2 });
     const stale = await api.staff('PATCH', `/v1/clients/${c.id}`, { city: 'Paris' }, { 'if-match': '1' });
@@ -459,7 +484,12 @@ describe('client tokens', () => {
       ['POST', `/v1/clients/${other.id}/contacts`],
       ['GET', '/v1/clients/cl_doesnotexist'],
     ] as const) {
-      const res = await asClient(token, method, path, method === 'GET' ? undefined : method === 'PATCH' ? { city: 'X' } : { type: 'billing', firstName: 'A', lastName: 'B', email: 'a@b.co' });
+      const res = await asClient(
+        token,
+        method,
+        path,
+        method === 'GET' ? undefined : method === 'PATCH' ? { city: 'X' } : { type: 'billing', firstName: 'A', lastName: 'B', email: 'a@b.co' },
+      );
       expect(res.status, `${method} ${path}`).toBe(404);
     }
   });
@@ -526,7 +556,18 @@ describe('client tokens', () => {
     expect(ok.body).not.toHaveProperty('stickyNotes');
 
     for (const field of ['firstName', 'lastName', 'company', 'email', 'taxExempt', 'taxId', 'currency', 'username', 'groupId', 'customFields']) {
-      const value = { firstName: 'X', lastName: 'Y', company: 'Z', email: 'new@example.com', taxExempt: true, taxId: 'T', currency: 'EUR', username: 'newname', groupId: defaultGroupId, customFields: { a: 'b' } }[field];
+      const value = {
+        firstName: 'X',
+        lastName: 'Y',
+        company: 'Z',
+        email: 'new@example.com',
+        taxExempt: true,
+        taxId: 'T',
+        currency: 'EUR',
+        username: 'newname',
+        groupId: defaultGroupId,
+        customFields: { a: 'b' },
+      }[field];
       const res = await asClient(token, 'PATCH', `/v1/clients/${me.id}`, { city: 'Hamburg', [field]: value });
       expect(res.status, field).toBe(400);
       expect(errorPaths(res), field).toEqual([field]);
@@ -550,7 +591,12 @@ describe('client tokens', () => {
   it('manage their own contacts', async () => {
     const me = await newClient();
     const token = await clientToken(me.email);
-    const created = await asClient(token, 'POST', `/v1/clients/${me.id}/contacts`, { type: 'technical', firstName: 'Tech', lastName: 'Person', email: 'tech@example.com' });
+    const created = await asClient(token, 'POST', `/v1/clients/${me.id}/contacts`, {
+      type: 'technical',
+      firstName: 'Tech',
+      lastName: 'Person',
+      email: 'tech@example.com',
+    });
     expectStatus(created, 201);
     expectStatus(await asClient(token, 'GET', `/v1/clients/${me.id}/contacts/${created.body.id}`), 200);
     const other = await newClient();
@@ -698,7 +744,9 @@ describe('send-login-details and set-password', () => {
     const c = await newClient();
     const link = await createSetPasswordLink(companyId, await requireClient(companyId, c.id), null);
     const results = await Promise.all(
-      ['first racing password', 'second racing password'].map((password) => api.call('POST', '/v1/auth/set-password', { body: { token: link.token, password } })),
+      ['first racing password', 'second racing password'].map((password) =>
+        api.call('POST', '/v1/auth/set-password', { body: { token: link.token, password } }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([204, 400]);
   });
@@ -741,7 +789,10 @@ describe('contacts', () => {
     expect(billing.body).toMatchObject({ type: 'billing', clientId: c.id, firstName: 'Bill', country: 'FR', version: 1 });
     expect(billing.body.id).toMatch(/^ct_/);
     expect(billing.body.phones).toHaveLength(2);
-    expectStatus(await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'technical', firstName: 'Tess', lastName: 'Tech', email: 'tess@example.com' }), 201);
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'technical', firstName: 'Tess', lastName: 'Tech', email: 'tess@example.com' }),
+      201,
+    );
 
     const unknownType = await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'reseller', firstName: 'R', lastName: 'S', email: 'r@example.com' });
     expectStatus(unknownType, 400);
@@ -782,13 +833,31 @@ describe('contacts', () => {
   });
 
   it("enforces the client group's requiredContactFields, naming each missing field", async () => {
-    const group = await api.staff('POST', '/v1/client-groups', { name: unique('Strict'), settings: { requiredContactFields: ['phones', 'address1', 'city', 'country'] } });
+    const group = await api.staff('POST', '/v1/client-groups', {
+      name: unique('Strict'),
+      settings: { requiredContactFields: ['phones', 'address1', 'city', 'country'] },
+    });
     expectStatus(group, 201);
     const c = await newClient({ groupId: group.body.id });
-    const missing = await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'billing', firstName: 'Req', lastName: 'Fields', email: 'req@example.com', city: 'Oslo' });
+    const missing = await api.staff('POST', `/v1/clients/${c.id}/contacts`, {
+      type: 'billing',
+      firstName: 'Req',
+      lastName: 'Fields',
+      email: 'req@example.com',
+      city: 'Oslo',
+    });
     expectStatus(missing, 400);
     expect(errorPaths(missing).sort()).toEqual(['address1', 'country', 'phones']);
-    const blank = await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'billing', firstName: 'Req', lastName: 'Fields', email: 'req@example.com', city: '  ', address1: 'A', country: 'NO', phones: [] });
+    const blank = await api.staff('POST', `/v1/clients/${c.id}/contacts`, {
+      type: 'billing',
+      firstName: 'Req',
+      lastName: 'Fields',
+      email: 'req@example.com',
+      city: '  ',
+      address1: 'A',
+      country: 'NO',
+      phones: [],
+    });
     expect(errorPaths(blank).sort()).toEqual(['city', 'phones']);
     const ok = await api.staff('POST', `/v1/clients/${c.id}/contacts`, {
       type: 'billing',
@@ -807,7 +876,10 @@ describe('contacts', () => {
     expect(errorPaths(drop)).toEqual(['address1']);
     // Clients in other groups are not affected.
     const free = await newClient();
-    expectStatus(await api.staff('POST', `/v1/clients/${free.id}/contacts`, { type: 'billing', firstName: 'No', lastName: 'Rules', email: 'nr@example.com' }), 201);
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${free.id}/contacts`, { type: 'billing', firstName: 'No', lastName: 'Rules', email: 'nr@example.com' }),
+      201,
+    );
   });
 
   it('a company-wide requiredContactFields applies to groups without an override; a group override of [] lifts it', async () => {
@@ -816,11 +888,29 @@ describe('contacts', () => {
     const inLoose = await newClient({ groupId: loose.body.id });
     expectStatus(await api.staff('PATCH', '/v1/settings', { requiredContactFields: ['zip', 'title'] }), 200);
     try {
-      const res = await api.staff('POST', `/v1/clients/${inDefault.id}/contacts`, { type: 'technical', firstName: 'Z', lastName: 'Ip', email: 'zip@example.com' });
+      const res = await api.staff('POST', `/v1/clients/${inDefault.id}/contacts`, {
+        type: 'technical',
+        firstName: 'Z',
+        lastName: 'Ip',
+        email: 'zip@example.com',
+      });
       expectStatus(res, 400);
       expect(errorPaths(res).sort()).toEqual(['title', 'zip']);
-      expectStatus(await api.staff('POST', `/v1/clients/${inDefault.id}/contacts`, { type: 'technical', firstName: 'Z', lastName: 'Ip', email: 'zip@example.com', zip: '12345', title: 'Ops' }), 201);
-      expectStatus(await api.staff('POST', `/v1/clients/${inLoose.id}/contacts`, { type: 'technical', firstName: 'Z', lastName: 'Ip', email: 'zip@example.com' }), 201);
+      expectStatus(
+        await api.staff('POST', `/v1/clients/${inDefault.id}/contacts`, {
+          type: 'technical',
+          firstName: 'Z',
+          lastName: 'Ip',
+          email: 'zip@example.com',
+          zip: '12345',
+          title: 'Ops',
+        }),
+        201,
+      );
+      expectStatus(
+        await api.staff('POST', `/v1/clients/${inLoose.id}/contacts`, { type: 'technical', firstName: 'Z', lastName: 'Ip', email: 'zip@example.com' }),
+        201,
+      );
     } finally {
       expectStatus(await api.staff('PATCH', '/v1/settings', { requiredContactFields: [] }), 200);
     }
@@ -878,7 +968,12 @@ describe('deleting a client', () => {
   it('removes everything, including the login, and frees its email but not its number', async () => {
     const c = await newClient();
     const token = await clientToken(c.email);
-    const contact = await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'billing', firstName: 'Gone', lastName: 'Soon', email: 'gone@example.com' });
+    const contact = await api.staff('POST', `/v1/clients/${c.id}/contacts`, {
+      type: 'billing',
+      firstName: 'Gone',
+      lastName: 'Soon',
+      email: 'gone@example.com',
+    });
     const note = await api.staff('POST', `/v1/clients/${c.id}/notes`, { summary: 'Gone too', sticky: true });
     expectStatus(await api.staff('DELETE', `/v1/clients/${c.id}`), 204);
 
@@ -907,8 +1002,18 @@ describe('merging clients', () => {
     const target = await newClient({ company: 'Target Co' });
     const source = await newClient({ company: 'Source Co' });
     const sourceToken = await clientToken(source.email);
-    const targetContact = await api.staff('POST', `/v1/clients/${target.id}/contacts`, { type: 'billing', firstName: 'T', lastName: 'C', email: 't@example.com' });
-    const sourceContact = await api.staff('POST', `/v1/clients/${source.id}/contacts`, { type: 'technical', firstName: 'S', lastName: 'C', email: 's@example.com' });
+    const targetContact = await api.staff('POST', `/v1/clients/${target.id}/contacts`, {
+      type: 'billing',
+      firstName: 'T',
+      lastName: 'C',
+      email: 't@example.com',
+    });
+    const sourceContact = await api.staff('POST', `/v1/clients/${source.id}/contacts`, {
+      type: 'technical',
+      firstName: 'S',
+      lastName: 'C',
+      email: 's@example.com',
+    });
     const targetNote = await api.staff('POST', `/v1/clients/${target.id}/notes`, { summary: 'Target sticky', sticky: true });
     clock.advance();
     const sourceNote = await api.staff('POST', `/v1/clients/${source.id}/notes`, { summary: 'Source sticky', sticky: true });
@@ -987,8 +1092,17 @@ describe('activity log', () => {
     expectStatus(await api.staff('POST', `/v1/clients/${other.id}/merge`, { intoClientId: c.id }), 200);
 
     const log = await activity(c.id);
-    const mine = log.filter((e) => ['client.created', 'client.updated', 'client.status_changed', 'client.login_as', 'client.merged'].includes(e.action) && e.action !== 'client.created');
-    expect(mine.map((e) => e.action).slice(0, 5)).toEqual(['client.merged', 'client.login_as', 'client.status_changed', 'client.status_changed', 'client.updated']);
+    const mine = log.filter(
+      (e) =>
+        ['client.created', 'client.updated', 'client.status_changed', 'client.login_as', 'client.merged'].includes(e.action) && e.action !== 'client.created',
+    );
+    expect(mine.map((e) => e.action).slice(0, 5)).toEqual([
+      'client.merged',
+      'client.login_as',
+      'client.status_changed',
+      'client.status_changed',
+      'client.updated',
+    ]);
     for (let i = 1; i < log.length; i++) expect(log[i - 1].at >= log[i].at).toBe(true);
     for (const e of log) {
       expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'details']);
@@ -1049,7 +1163,12 @@ describe('Done when (issue #3)', () => {
     expect(client.defaultFax).toBe('+1 555 0102');
     expect(client.group).toEqual({ id: group.body.id, name: 'Wholesale' });
 
-    const noPhones = await api.staff('POST', `/v1/clients/${client.id}/contacts`, { type: 'billing', firstName: 'Bea', lastName: 'Payne', email: 'bea@quuxcorp.example' });
+    const noPhones = await api.staff('POST', `/v1/clients/${client.id}/contacts`, {
+      type: 'billing',
+      firstName: 'Bea',
+      lastName: 'Payne',
+      email: 'bea@quuxcorp.example',
+    });
     expectStatus(noPhones, 400);
     expect(errorPaths(noPhones)).toEqual(['phones']);
     const contact = await api.staff('POST', `/v1/clients/${client.id}/contacts`, {
@@ -1081,7 +1200,12 @@ describe('Done when (issue #3)', () => {
 
     const second = await api.staff('POST', '/v1/clients', { company: 'Quux Second', email: `${unique('second')}@example.com` });
     expectStatus(second, 201);
-    const secondContact = await api.staff('POST', `/v1/clients/${second.body.id}/contacts`, { type: 'technical', firstName: 'Sec', lastName: 'Ond', email: 'sec@example.com' });
+    const secondContact = await api.staff('POST', `/v1/clients/${second.body.id}/contacts`, {
+      type: 'technical',
+      firstName: 'Sec',
+      lastName: 'Ond',
+      email: 'sec@example.com',
+    });
     expectStatus(secondContact, 201);
     const merged = await api.staff('POST', `/v1/clients/${second.body.id}/merge`, { intoClientId: client.id });
     expectStatus(merged, 200);

@@ -21,9 +21,14 @@ describe('concurrent writes', () => {
   it('concurrent PATCHes of one client answer 200 or 409, never 500', async () => {
     const created = await api.staff('POST', '/v1/clients', { company: unique('Race Co') });
     expectStatus(created, 201);
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => api.staff('PATCH', `/v1/clients/${created.body.id}`, { company: `Race Co ${i}`, city: `City ${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => api.staff('PATCH', `/v1/clients/${created.body.id}`, { company: `Race Co ${i}`, city: `City ${i}` })),
+    );
     const statuses = results.map((r) => r.status);
-    expect(statuses.every((s) => s === 200 || s === 409), statuses.join(',')).toBe(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 409),
+      statuses.join(','),
+    ).toBe(true);
     expect(statuses).toContain(200);
   });
 });
@@ -38,7 +43,9 @@ describe('group delete racing a move into the group', () => {
     // The PATCH has checked the group exists and read the client; then the group is deleted; then it saves.
     const current = (await getClient(api.facts.companyId, created.body.id))!;
     expectStatus(await api.staff('DELETE', `/v1/client-groups/${group.body.id}`), 204);
-    await expect(updateClient(api.facts.companyId, current, { ...current, groupId: group.body.id, version: current.version + 1 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(updateClient(api.facts.companyId, current, { ...current, groupId: group.body.id, version: current.version + 1 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     const after = await api.staff('GET', `/v1/clients/${created.body.id}`);
     expect(after.body.groupId).not.toBe(group.body.id);
   });

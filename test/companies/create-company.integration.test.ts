@@ -26,11 +26,24 @@ afterEach(() => {
 
 function input(overrides: Partial<CreateCompanyInput> = {}): CreateCompanyInput {
   const username = `boss${randomBytes(3).toString('hex')}`;
-  return { name: 'Acme Hosting', defaultCurrency: 'GBP', timeZone: 'Europe/London', staff: { username, email: `${username}@example.com`, password: 'a good password' }, ...overrides };
+  return {
+    name: 'Acme Hosting',
+    defaultCurrency: 'GBP',
+    timeZone: 'Europe/London',
+    staff: { username, email: `${username}@example.com`, password: 'a good password' },
+    ...overrides,
+  };
 }
 
 async function companyPartition(companyId: string): Promise<Array<Record<string, unknown>>> {
-  const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': companyPk(companyId) }, ConsistentRead: true }));
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': companyPk(companyId) },
+      ConsistentRead: true,
+    }),
+  );
   return out.Items ?? [];
 }
 
@@ -57,7 +70,12 @@ describe('createCompany', () => {
     const given = input();
     const { company, defaultGroup } = await createCompany(given);
 
-    expect(company).toMatchObject({ name: 'Acme Hosting', defaultGroupId: defaultGroup.id, own: { defaultCurrency: 'GBP', currencies: ['GBP'], timeZone: 'Europe/London', language: 'en', taxRates: [], contactTypes: [] }, version: 1 });
+    expect(company).toMatchObject({
+      name: 'Acme Hosting',
+      defaultGroupId: defaultGroup.id,
+      own: { defaultCurrency: 'GBP', currencies: ['GBP'], timeZone: 'Europe/London', language: 'en', taxRates: [], contactTypes: [] },
+      version: 1,
+    });
     expect(company.groupSettings).toEqual(DEFAULT_GROUP_SETTINGS);
     expect(defaultGroup).toMatchObject({ name: 'General', isDefault: true, settings: {}, version: 1 });
     expect(await getCompany(company.id)).toEqual(company);
@@ -105,12 +123,22 @@ describe('updateSettings', () => {
     const next = await updateSettings({
       companyId: company.id,
       expectedVersion: company.version,
-      patch: { defaultCurrency: 'EUR', currencies: ['USD', 'EUR', 'USD'], language: 'de', autoDebitAttempts: 5, paymentDueNotices: { secondNoticeDays: 'never' } },
+      patch: {
+        defaultCurrency: 'EUR',
+        currencies: ['USD', 'EUR', 'USD'],
+        language: 'de',
+        autoDebitAttempts: 5,
+        paymentDueNotices: { secondNoticeDays: 'never' },
+      },
     });
 
     expect(next.version).toBe(company.version + 1);
     expect(next.own).toMatchObject({ defaultCurrency: 'EUR', currencies: ['EUR', 'USD'], language: 'de', timeZone: 'Europe/London' });
-    expect(next.groupSettings).toEqual({ ...DEFAULT_GROUP_SETTINGS, autoDebitAttempts: 5, paymentDueNotices: { ...DEFAULT_GROUP_SETTINGS.paymentDueNotices, secondNoticeDays: 'never' } });
+    expect(next.groupSettings).toEqual({
+      ...DEFAULT_GROUP_SETTINGS,
+      autoDebitAttempts: 5,
+      paymentDueNotices: { ...DEFAULT_GROUP_SETTINGS.paymentDueNotices, secondNoticeDays: 'never' },
+    });
     expect(await getCompany(company.id)).toEqual(next);
   });
 
@@ -139,7 +167,15 @@ describe('updateSettings', () => {
 
   it('refuses tax rates sharing an id, naming taxRates, and changes nothing', async () => {
     const { company } = await createCompany(input());
-    const attempt = updateSettings({ companyId: company.id, patch: { taxRates: [{ id: 'tax_same', name: 'A', percent: '1' }, { id: 'tax_same', name: 'B', percent: '2' }] } });
+    const attempt = updateSettings({
+      companyId: company.id,
+      patch: {
+        taxRates: [
+          { id: 'tax_same', name: 'A', percent: '1' },
+          { id: 'tax_same', name: 'B', percent: '2' },
+        ],
+      },
+    });
     await expect(attempt).rejects.toBeInstanceOf(ValidationError);
     await expect(attempt).rejects.toMatchObject({ errors: [{ path: 'taxRates' }] });
     expect(await getCompany(company.id)).toEqual(company);

@@ -23,7 +23,13 @@ const operator = (method: string, path: string, body?: unknown) => api.call(meth
 async function newCompany(overrides: Record<string, unknown> = {}) {
   const username = `boss${randomBytes(3).toString('hex')}`;
   const password = 'a good password';
-  const res = await operator('POST', '/v1/companies', { name: 'Acme Hosting', defaultCurrency: 'GBP', timeZone: 'Europe/London', staff: { username, email: `${username}@example.com`, password }, ...overrides });
+  const res = await operator('POST', '/v1/companies', {
+    name: 'Acme Hosting',
+    defaultCurrency: 'GBP',
+    timeZone: 'Europe/London',
+    staff: { username, email: `${username}@example.com`, password },
+    ...overrides,
+  });
   return { res, username, password };
 }
 
@@ -37,7 +43,13 @@ describe('companies (operator)', () => {
   it('creates a company with its default group General and a working staff login', async () => {
     const { res, username, password } = await newCompany();
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^co_/), name: 'Acme Hosting', defaultCurrency: 'GBP', timeZone: 'Europe/London', staffUserId: expect.any(String) });
+    expect(res.body).toMatchObject({
+      id: expect.stringMatching(/^co_/),
+      name: 'Acme Hosting',
+      defaultCurrency: 'GBP',
+      timeZone: 'Europe/London',
+      staffUserId: expect.any(String),
+    });
     const token = await staffLogin(res.body.id, username, password);
     const groups = await api.call('GET', '/v1/client-groups', { token });
     expect(groups.status).toBe(200);
@@ -71,7 +83,12 @@ describe('companies (operator)', () => {
   });
 
   it('rejects invalid company input with 400 naming each field', async () => {
-    const res = await operator('POST', '/v1/companies', { name: '', defaultCurrency: 'XXQ', timeZone: 'Mars/Olympus', staff: { username: 'has space', email: 'nope', password: 'short' } });
+    const res = await operator('POST', '/v1/companies', {
+      name: '',
+      defaultCurrency: 'XXQ',
+      timeZone: 'Mars/Olympus',
+      staff: { username: 'has space', email: 'nope', password: 'short' },
+    });
     expectProblem(res, 400);
     expect(errorPaths(res)).toEqual(expect.arrayContaining(['name', 'defaultCurrency', 'timeZone', 'staff.username', 'staff.email', 'staff.password']));
   });
@@ -91,7 +108,11 @@ async function ownCompany(overrides: Record<string, unknown> = {}) {
   const { res, username, password } = await newCompany(overrides);
   expect(res.status, res.text).toBe(201);
   const token = await staffLogin(res.body.id, username, password);
-  return { companyId: res.body.id as string, token, call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => api.call(method, path, { token, body, headers }) };
+  return {
+    companyId: res.body.id as string,
+    token,
+    call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => api.call(method, path, { token, body, headers }),
+  };
 }
 
 describe('company settings', () => {
@@ -104,7 +125,15 @@ describe('company settings', () => {
   it('shows the company keys and a concrete value for every group setting', async () => {
     const res = await settings('GET', '/v1/settings');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ defaultCurrency: 'USD', currencies: ['USD'], timeZone: 'America/New_York', language: 'en', taxRates: [], contactTypes: [], version: expect.any(Number) });
+    expect(res.body).toMatchObject({
+      defaultCurrency: 'USD',
+      currencies: ['USD'],
+      timeZone: 'America/New_York',
+      language: 'en',
+      taxRates: [],
+      contactTypes: [],
+      version: expect.any(Number),
+    });
     for (const key of Object.keys(DEFAULT_GROUP_SETTINGS)) expect(res.body, key).toHaveProperty(key);
   });
 
@@ -142,7 +171,10 @@ describe('company settings', () => {
     const before = await settings('GET', '/v1/settings');
     const res = await settings('PATCH', '/v1/settings', { [field]: value });
     expectProblem(res, 400);
-    expect(errorPaths(res).some((p) => p === field || p.startsWith(`${field}.`)), JSON.stringify(res.body.errors)).toBe(true);
+    expect(
+      errorPaths(res).some((p) => p === field || p.startsWith(`${field}.`)),
+      JSON.stringify(res.body.errors),
+    ).toBe(true);
     expect((await settings('GET', '/v1/settings')).body.version).toBe(before.body.version);
   });
 
@@ -183,7 +215,10 @@ describe('company settings', () => {
   ])('rejects the tax rate %j with 400 naming taxRates', async (rate) => {
     const res = await settings('PATCH', '/v1/settings', { taxRates: [rate] });
     expectProblem(res, 400);
-    expect(errorPaths(res).some((p) => p.startsWith('taxRates')), JSON.stringify(res.body.errors)).toBe(true);
+    expect(
+      errorPaths(res).some((p) => p.startsWith('taxRates')),
+      JSON.stringify(res.body.errors),
+    ).toBe(true);
   });
 
   it('merges paymentDueNotices key by key', async () => {
@@ -212,9 +247,21 @@ describe('client groups', () => {
   });
 
   it('creates, reads, lists, updates and deletes a group', async () => {
-    const created = await staff('POST', '/v1/client-groups', { name: 'Resellers', description: 'Wholesale', color: '#AA00ff', settings: { invoiceDaysBeforeRenewal: 5 } });
+    const created = await staff('POST', '/v1/client-groups', {
+      name: 'Resellers',
+      description: 'Wholesale',
+      color: '#AA00ff',
+      settings: { invoiceDaysBeforeRenewal: 5 },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: expect.stringMatching(/^grp_/), name: 'Resellers', description: 'Wholesale', isDefault: false, settings: { invoiceDaysBeforeRenewal: 5 }, version: 1 });
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^grp_/),
+      name: 'Resellers',
+      description: 'Wholesale',
+      isDefault: false,
+      settings: { invoiceDaysBeforeRenewal: 5 },
+      version: 1,
+    });
     expect(created.body.color.toLowerCase()).toBe('#aa00ff');
     expect(created.body.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T.*Z$/);
     const id = created.body.id;
@@ -241,7 +288,10 @@ describe('client groups', () => {
 
   it('shows effectiveSettings: the company value for every key the group does not override', async () => {
     const company = (await staff('GET', '/v1/settings')).body;
-    const res = await staff('POST', '/v1/client-groups', { name: 'Inherits', settings: { enableAutoDebit: false, paymentDueNotices: { thirdNoticeDays: 30 } } });
+    const res = await staff('POST', '/v1/client-groups', {
+      name: 'Inherits',
+      settings: { enableAutoDebit: false, paymentDueNotices: { thirdNoticeDays: 30 } },
+    });
     expect(res.body.settings).toEqual({ enableAutoDebit: false, paymentDueNotices: { thirdNoticeDays: 30 } });
     for (const key of Object.keys(DEFAULT_GROUP_SETTINGS)) {
       if (key === 'enableAutoDebit' || key === 'paymentDueNotices') continue;
@@ -268,14 +318,32 @@ describe('client groups', () => {
 
   it('merges settings key by key on PATCH; null removes the override so the key inherits again', async () => {
     const company = (await staff('GET', '/v1/settings')).body;
-    const group = (await staff('POST', '/v1/client-groups', { name: 'Patchy', settings: { voidInvoicesDaysAfterDue: 30, enableAutoDebit: false, paymentDueNotices: { firstNoticeDays: 3, secondNoticeDays: 10 } } })).body;
+    const group = (
+      await staff('POST', '/v1/client-groups', {
+        name: 'Patchy',
+        settings: { voidInvoicesDaysAfterDue: 30, enableAutoDebit: false, paymentDueNotices: { firstNoticeDays: 3, secondNoticeDays: 10 } },
+      })
+    ).body;
 
-    const merged = await staff('PATCH', `/v1/client-groups/${group.id}`, { settings: { suspendServicesDaysAfterDue: 'never', paymentDueNotices: { thirdNoticeDays: 20 } } });
+    const merged = await staff('PATCH', `/v1/client-groups/${group.id}`, {
+      settings: { suspendServicesDaysAfterDue: 'never', paymentDueNotices: { thirdNoticeDays: 20 } },
+    });
     expect(merged.status).toBe(200);
-    expect(merged.body.settings).toEqual({ voidInvoicesDaysAfterDue: 30, enableAutoDebit: false, suspendServicesDaysAfterDue: 'never', paymentDueNotices: { firstNoticeDays: 3, secondNoticeDays: 10, thirdNoticeDays: 20 } });
+    expect(merged.body.settings).toEqual({
+      voidInvoicesDaysAfterDue: 30,
+      enableAutoDebit: false,
+      suspendServicesDaysAfterDue: 'never',
+      paymentDueNotices: { firstNoticeDays: 3, secondNoticeDays: 10, thirdNoticeDays: 20 },
+    });
 
-    const cleared = await staff('PATCH', `/v1/client-groups/${group.id}`, { settings: { voidInvoicesDaysAfterDue: null, paymentDueNotices: { firstNoticeDays: null } } });
-    expect(cleared.body.settings).toEqual({ enableAutoDebit: false, suspendServicesDaysAfterDue: 'never', paymentDueNotices: { secondNoticeDays: 10, thirdNoticeDays: 20 } });
+    const cleared = await staff('PATCH', `/v1/client-groups/${group.id}`, {
+      settings: { voidInvoicesDaysAfterDue: null, paymentDueNotices: { firstNoticeDays: null } },
+    });
+    expect(cleared.body.settings).toEqual({
+      enableAutoDebit: false,
+      suspendServicesDaysAfterDue: 'never',
+      paymentDueNotices: { secondNoticeDays: 10, thirdNoticeDays: 20 },
+    });
     expect(cleared.body.effectiveSettings.voidInvoicesDaysAfterDue).toEqual(company.voidInvoicesDaysAfterDue);
     expect(cleared.body.effectiveSettings.paymentDueNotices.firstNoticeDays).toEqual(company.paymentDueNotices.firstNoticeDays);
 
@@ -283,7 +351,9 @@ describe('client groups', () => {
     await staff('PATCH', '/v1/settings', { voidInvoicesDaysAfterDue: 90 });
     expect((await staff('GET', `/v1/client-groups/${group.id}`)).body.effectiveSettings.voidInvoicesDaysAfterDue).toBe(90);
 
-    const allNotices = await staff('PATCH', `/v1/client-groups/${group.id}`, { settings: { paymentDueNotices: null, enableAutoDebit: null, suspendServicesDaysAfterDue: null } });
+    const allNotices = await staff('PATCH', `/v1/client-groups/${group.id}`, {
+      settings: { paymentDueNotices: null, enableAutoDebit: null, suspendServicesDaysAfterDue: null },
+    });
     expect(allNotices.body.settings).toEqual({});
     expect(allNotices.body.effectiveSettings).toEqual((await staff('GET', `/v1/client-groups/${defaultGroupId}`)).body.effectiveSettings);
   });

@@ -73,7 +73,8 @@ describe('last4', () => {
 describe('bank details', () => {
   it('checks ABA routing numbers with the 3-7-1 weights', () => {
     for (const routing of ['110000000', '021000021', '011000015', '122105278']) expect(isValidRoutingNumber(routing), routing).toBe(true);
-    for (const routing of ['123456789', '110000001', '000000000', '11000000', '1100000000', '11000000a']) expect(isValidRoutingNumber(routing), routing).toBe(false);
+    for (const routing of ['123456789', '110000001', '000000000', '11000000', '1100000000', '11000000a'])
+      expect(isValidRoutingNumber(routing), routing).toBe(false);
   });
 
   it('accepts account numbers of 4 to 17 digits', () => {

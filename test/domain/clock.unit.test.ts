@@ -10,7 +10,7 @@ afterEach(() => {
 });
 
 describe('the clock', () => {
-  it("is what today and timestamps read: 03:30 UTC on 15 March is still the 14th in New York", () => {
+  it('is what today and timestamps read: 03:30 UTC on 15 March is still the 14th in New York', () => {
     restore = setClock(() => new Date('2025-03-15T03:30:00.000Z'));
     expect(todayIn('America/New_York')).toBe('2025-03-14');
     expect(todayIn('Europe/London')).toBe('2025-03-15');

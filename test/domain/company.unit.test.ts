@@ -42,7 +42,13 @@ describe('normaliseCurrencies', () => {
 
 describe('withTaxRateIds', () => {
   it('keeps an id a rate came with and mints one for a rate without', () => {
-    const rates = withTaxRateIds([{ id: 'tax_kept', name: 'VAT', percent: '20', country: 'GB' }, { name: 'Zero', percent: '0' }], counter());
+    const rates = withTaxRateIds(
+      [
+        { id: 'tax_kept', name: 'VAT', percent: '20', country: 'GB' },
+        { name: 'Zero', percent: '0' },
+      ],
+      counter(),
+    );
     expect(rates).toEqual([
       { id: 'tax_kept', name: 'VAT', percent: '20', country: 'GB' },
       { id: 'tax_new1', name: 'Zero', percent: '0' },
@@ -54,13 +60,19 @@ describe('withTaxRateIds', () => {
   });
 
   it('refuses two rates with the same id, naming taxRates', () => {
-    const attempt = () => withTaxRateIds([{ id: 'tax_a', name: 'A', percent: '1' }, { id: 'tax_a', name: 'B', percent: '2' }]);
+    const attempt = () =>
+      withTaxRateIds([
+        { id: 'tax_a', name: 'A', percent: '1' },
+        { id: 'tax_a', name: 'B', percent: '2' },
+      ]);
     expect(attempt).toThrow(ValidationError);
     expect(attempt).toThrow(expect.objectContaining({ errors: [{ path: 'taxRates', message: 'Tax rate ids must be unique.' }] }));
   });
 
   it('refuses a rate with a state but no country, naming taxRates', () => {
-    expect(() => withTaxRateIds([{ name: 'NY', percent: '8.875', state: 'NY' }])).toThrow(expect.objectContaining({ errors: [{ path: 'taxRates', message: 'A rate with a state needs a country.' }] }));
+    expect(() => withTaxRateIds([{ name: 'NY', percent: '8.875', state: 'NY' }])).toThrow(
+      expect.objectContaining({ errors: [{ path: 'taxRates', message: 'A rate with a state needs a country.' }] }),
+    );
   });
 });
 
@@ -82,9 +94,17 @@ describe('applySettingsPatch', () => {
   });
 
   it('sets own keys and group-setting values from one flat patch, notices key by key', () => {
-    const next = applySettingsPatch(company(), { timeZone: 'Europe/Paris', language: 'fr', contactTypes: ['legal'], enableAutoDebit: false, paymentDueNotices: { firstNoticeDays: 3 } }, CHANGED);
+    const next = applySettingsPatch(
+      company(),
+      { timeZone: 'Europe/Paris', language: 'fr', contactTypes: ['legal'], enableAutoDebit: false, paymentDueNotices: { firstNoticeDays: 3 } },
+      CHANGED,
+    );
     expect(next.own).toMatchObject({ timeZone: 'Europe/Paris', language: 'fr', contactTypes: ['legal'], defaultCurrency: 'USD' });
-    expect(next.groupSettings).toEqual({ ...DEFAULT_GROUP_SETTINGS, enableAutoDebit: false, paymentDueNotices: { ...DEFAULT_GROUP_SETTINGS.paymentDueNotices, firstNoticeDays: 3 } });
+    expect(next.groupSettings).toEqual({
+      ...DEFAULT_GROUP_SETTINGS,
+      enableAutoDebit: false,
+      paymentDueNotices: { ...DEFAULT_GROUP_SETTINGS.paymentDueNotices, firstNoticeDays: 3 },
+    });
   });
 
   it('does not mutate the current company', () => {
@@ -99,6 +119,8 @@ describe('assertCompanyCurrency', () => {
   it("accepts one of the company's currencies and names currency for any other", () => {
     const current = applySettingsPatch(company(), { currencies: ['EUR'] }, CHANGED);
     expect(() => assertCompanyCurrency(current, 'EUR')).not.toThrow();
-    expect(() => assertCompanyCurrency(current, 'GBP')).toThrow(expect.objectContaining({ errors: [{ path: 'currency', message: "Not one of the company's currencies (USD, EUR)." }] }));
+    expect(() => assertCompanyCurrency(current, 'GBP')).toThrow(
+      expect.objectContaining({ errors: [{ path: 'currency', message: "Not one of the company's currencies (USD, EUR)." }] }),
+    );
   });
 });

@@ -38,7 +38,13 @@ describe('computeInvoiceAmounts', () => {
 
   it('names the offending line in a quantity error', () => {
     try {
-      computeInvoiceAmounts([{ quantity: 1, unitAmount: 1 }, { quantity: '1/0', unitAmount: 1 }], null);
+      computeInvoiceAmounts(
+        [
+          { quantity: 1, unitAmount: 1 },
+          { quantity: '1/0', unitAmount: 1 },
+        ],
+        null,
+      );
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidQuantityError);
@@ -48,7 +54,10 @@ describe('computeInvoiceAmounts', () => {
 
   it('keeps subtotal = Σ amount, tax = Σ line tax, total = subtotal + tax (property)', () => {
     const line = fc.record({
-      quantity: fc.oneof(fc.integer({ min: -100, max: 100 }), fc.tuple(fc.integer({ min: -999, max: 999 }), fc.integer({ min: 1, max: 120 })).map(([a, b]) => `${a}/${b}`)),
+      quantity: fc.oneof(
+        fc.integer({ min: -100, max: 100 }),
+        fc.tuple(fc.integer({ min: -999, max: 999 }), fc.integer({ min: 1, max: 120 })).map(([a, b]) => `${a}/${b}`),
+      ),
       unitAmount: fc.integer({ min: 0, max: 10_000_000 }),
       taxable: fc.boolean(),
     });

@@ -34,7 +34,9 @@ function roundHalfAwayFromZero(numerator: bigint, denominator: bigint): bigint {
 
 /** A quantity as text with its exact value: a fraction "a/b" or a decimal with up to 4 places. */
 const quantity = fc.oneof(
-  fc.record({ top: fc.integer({ min: -500, max: 500 }), bottom: fc.integer({ min: 1, max: 120 }) }).map(({ top, bottom }) => ({ text: `${top}/${bottom}`, numerator: BigInt(top), denominator: BigInt(bottom) })),
+  fc
+    .record({ top: fc.integer({ min: -500, max: 500 }), bottom: fc.integer({ min: 1, max: 120 }) })
+    .map(({ top, bottom }) => ({ text: `${top}/${bottom}`, numerator: BigInt(top), denominator: BigInt(bottom) })),
   fc.record({ units: fc.integer({ min: -500_000, max: 500_000 }), places: fc.integer({ min: 0, max: 4 }) }).map(({ units, places }) => {
     const digits = String(Math.abs(units)).padStart(places + 1, '0');
     const text = `${units < 0 ? '-' : ''}${places ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits}`;
@@ -49,7 +51,12 @@ describe('priceLines', () => {
     const client = fc.constantFrom(place('US', 'CA'), place('US', 'NY'), place('FR'), untaxed);
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 12 }), client, (lines, taxed) => {
-        const inputs: LineInput[] = lines.map((l, i) => ({ description: `line ${i}`, quantity: l.quantity.text, unitAmount: l.unitAmount, taxable: l.taxable }));
+        const inputs: LineInput[] = lines.map((l, i) => ({
+          description: `line ${i}`,
+          quantity: l.quantity.text,
+          unitAmount: l.unitAmount,
+          taxable: l.taxable,
+        }));
         const percent = taxed.taxExempt ? undefined : taxed.country === 'US' ? (taxed.state === 'CA' ? '7.25' : '8') : '5';
         const [whole, places = ''] = (percent ?? '0').split('.');
         const expected = lines.map((l) => {
@@ -76,7 +83,11 @@ describe('priceLines', () => {
   });
 
   it('rounds each line, not the sum: three thirds of 100 are 33 each and 99 in all', () => {
-    const priced = priceLines(RATES, untaxed, Array.from({ length: 3 }, () => ({ description: 'third', quantity: '1/3', unitAmount: 100 })));
+    const priced = priceLines(
+      RATES,
+      untaxed,
+      Array.from({ length: 3 }, () => ({ description: 'third', quantity: '1/3', unitAmount: 100 })),
+    );
     expect(priced.lines.map((l) => l.amount)).toEqual([33, 33, 33]);
     expect(priced.total).toBe(99);
   });
@@ -122,7 +133,14 @@ describe('priceLines', () => {
   it('names the line whose own amount is beyond MAX_INVOICE_AMOUNT, and the lines when only their sum is', () => {
     const justUnder = { description: 'big', quantity: 1, unitAmount: MAX_INVOICE_AMOUNT };
     expect(priceLines(RATES, untaxed, [justUnder]).total).toBe(MAX_INVOICE_AMOUNT);
-    expect(refusedPaths(() => priceLines(RATES, untaxed, [{ description: 'ok', quantity: 1, unitAmount: 1 }, { description: 'big', quantity: 2, unitAmount: MAX_INVOICE_AMOUNT }]))).toEqual(['lines.1.unitAmount']);
+    expect(
+      refusedPaths(() =>
+        priceLines(RATES, untaxed, [
+          { description: 'ok', quantity: 1, unitAmount: 1 },
+          { description: 'big', quantity: 2, unitAmount: MAX_INVOICE_AMOUNT },
+        ]),
+      ),
+    ).toEqual(['lines.1.unitAmount']);
     // Beyond a safe integer, not only beyond the limit.
     expect(refusedPaths(() => priceLines(RATES, untaxed, [{ description: 'huge', quantity: 1e9, unitAmount: 1e12 }]))).toEqual(['lines.0.unitAmount']);
     expect(refusedPaths(() => priceLines(RATES, untaxed, [justUnder, { description: 'one more', quantity: 1, unitAmount: 1 }]))).toEqual(['lines']);
@@ -132,7 +150,12 @@ describe('priceLines', () => {
 
   it('refuses a negative total naming the lines', () => {
     expect(refusedPaths(() => priceLines(RATES, untaxed, [{ description: 'Only a discount', quantity: '-1', unitAmount: 100 }]))).toEqual(['lines']);
-    expect(priceLines(RATES, untaxed, [{ description: 'Free', quantity: '-1', unitAmount: 100 }, { description: 'Work', quantity: 1, unitAmount: 100 }]).total).toBe(0);
+    expect(
+      priceLines(RATES, untaxed, [
+        { description: 'Free', quantity: '-1', unitAmount: 100 },
+        { description: 'Work', quantity: 1, unitAmount: 100 },
+      ]).total,
+    ).toBe(0);
   });
 
   it('refuses lines larger than MAX_LINES_BYTES in UTF-8, counting multi-byte characters as their bytes', () => {
@@ -144,7 +167,14 @@ describe('priceLines', () => {
   });
 
   it('refuses a bad quantity or a fractional unit amount naming the line field, as the HTTP schema does', () => {
-    expect(refusedPaths(() => priceLines(RATES, untaxed, [{ description: 'ok', quantity: 1, unitAmount: 1 }, { description: 'x', quantity: '1/0', unitAmount: 1 }]))).toEqual(['lines.1.quantity']);
+    expect(
+      refusedPaths(() =>
+        priceLines(RATES, untaxed, [
+          { description: 'ok', quantity: 1, unitAmount: 1 },
+          { description: 'x', quantity: '1/0', unitAmount: 1 },
+        ]),
+      ),
+    ).toEqual(['lines.1.quantity']);
     expect(refusedPaths(() => priceLines(RATES, untaxed, [{ description: 'x', quantity: 'abc', unitAmount: 1 }]))).toEqual(['lines.0.quantity']);
     expect(refusedPaths(() => priceLines(RATES, untaxed, [{ description: 'x', quantity: 1, unitAmount: 10.5 }]))).toEqual(['lines.0.unitAmount']);
   });

@@ -55,7 +55,17 @@ function fieldPaths(run: () => unknown): string[] {
 
 describe('newInvoice', () => {
   it('opens an invoice with something to pay as open, all of it due, unnumbered', () => {
-    expect(newInvoice(creation())).toMatchObject({ status: 'open', number: null, total: 1000, paid: 0, due: 1000, voidedOn: null, version: 1, createdAt: '2030-01-10T09:00:00.000Z', updatedAt: '2030-01-10T09:00:00.000Z' });
+    expect(newInvoice(creation())).toMatchObject({
+      status: 'open',
+      number: null,
+      total: 1000,
+      paid: 0,
+      due: 1000,
+      voidedOn: null,
+      version: 1,
+      createdAt: '2030-01-10T09:00:00.000Z',
+      updatedAt: '2030-01-10T09:00:00.000Z',
+    });
   });
 
   it('creates an open invoice with a zero total as paid, nothing due', () => {
@@ -97,7 +107,15 @@ describe('changing a draft', () => {
 
   it('takes new charges with all of the total due, and counts a version', () => {
     const revised = reviseDraft(draft(), { charges: charges(3000), currency: 'EUR' }, '2030-01-11T00:00:00.000Z');
-    expect(revised).toMatchObject({ status: 'draft', currency: 'EUR', total: 3000, due: 3000, version: 2, updatedAt: '2030-01-11T00:00:00.000Z', createdAt: '2030-01-10T09:00:00.000Z' });
+    expect(revised).toMatchObject({
+      status: 'draft',
+      currency: 'EUR',
+      total: 3000,
+      due: 3000,
+      version: 2,
+      updatedAt: '2030-01-11T00:00:00.000Z',
+      createdAt: '2030-01-10T09:00:00.000Z',
+    });
     expect(reviseDraft(draft(), {}, '2030-01-11T00:00:00.000Z')).toMatchObject({ total: 1000, lines: draft().lines, currency: 'USD', version: 2 });
   });
 

@@ -26,7 +26,13 @@ type Step =
 
 const index = fc.nat({ max: 50 });
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('invoice' as const), currency: fc.nat({ max: 1 }), total: fc.integer({ min: 1, max: 100_000 }), day: fc.nat({ max: 60 }), draft: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('invoice' as const),
+    currency: fc.nat({ max: 1 }),
+    total: fc.integer({ min: 1, max: 100_000 }),
+    day: fc.nat({ max: 60 }),
+    draft: fc.boolean(),
+  }),
   fc.record({
     kind: fc.constant('payment' as const),
     offline: fc.boolean(),
@@ -52,7 +58,15 @@ function toAction(state: LedgerState, s: Step, counter: number): LedgerAction | 
       const day = String(1 + (s.day % 28)).padStart(2, '0');
       const month = String(1 + Math.floor(s.day / 28)).padStart(2, '0');
       return {
-        insert: { id: `inv_${String(counter).padStart(4, '0')}`, currency: CURRENCIES[s.currency], status: s.draft ? 'draft' : 'open', total: s.total, paid: 0, due: s.total, dateDue: `2026-${month}-${day}` },
+        insert: {
+          id: `inv_${String(counter).padStart(4, '0')}`,
+          currency: CURRENCIES[s.currency],
+          status: s.draft ? 'draft' : 'open',
+          total: s.total,
+          paid: 0,
+          due: s.total,
+          dateDue: `2026-${month}-${day}`,
+        },
       };
     }
     case 'payment': {
@@ -63,7 +77,14 @@ function toAction(state: LedgerState, s: Step, counter: number): LedgerAction | 
       const amount = apply.reduce((sum, a) => sum + a.amount, 0) + s.extra;
       return {
         type: 'payment',
-        payment: { transactionId: `txn_${String(counter).padStart(4, '0')}`, kind: s.offline ? 'offline' : 'charge', currency: CURRENCIES[s.currency], amount, date: `2026-01-${String(1 + (counter % 28)).padStart(2, '0')}`, apply },
+        payment: {
+          transactionId: `txn_${String(counter).padStart(4, '0')}`,
+          kind: s.offline ? 'offline' : 'charge',
+          currency: CURRENCIES[s.currency],
+          amount,
+          date: `2026-01-${String(1 + (counter % 28)).padStart(2, '0')}`,
+          apply,
+        },
       };
     }
     case 'voidPayment': {
@@ -112,7 +133,16 @@ function checkCurrencyTotals(state: LedgerState): void {
 }
 
 /** Errors a random step may legitimately meet; anything else (a thrown exception) fails the property. */
-const EXPECTED_ERRORS: ReadonlySet<LedgerErrorCode> = new Set(['InvalidAmount', 'InvoiceNotOpen', 'OverApplication', 'NotVoidable', 'NotRefundable', 'RefundTooLarge', 'InvoiceNotVoidable', 'CurrencyMismatch']);
+const EXPECTED_ERRORS: ReadonlySet<LedgerErrorCode> = new Set([
+  'InvalidAmount',
+  'InvoiceNotOpen',
+  'OverApplication',
+  'NotVoidable',
+  'NotRefundable',
+  'RefundTooLarge',
+  'InvoiceNotVoidable',
+  'CurrencyMismatch',
+]);
 
 describe('ledger invariants over random histories', () => {
   it('hold after every invoice, payment, void, refund and credit application (property)', () => {
@@ -180,7 +210,10 @@ describe('ledger invariants over random histories', () => {
           if (result.ok) state = result.state;
         });
         for (const transaction of Object.values(state.transactions)) {
-          const undo = applyLedgerAction(state, transaction.kind === 'charge' ? { type: 'refund', transactionId: transaction.id } : { type: 'voidPayment', transactionId: transaction.id });
+          const undo = applyLedgerAction(
+            state,
+            transaction.kind === 'charge' ? { type: 'refund', transactionId: transaction.id } : { type: 'voidPayment', transactionId: transaction.id },
+          );
           if (!undo.ok) {
             expect(['RefundTooLarge', 'NotVoidable']).toContain(undo.error.code);
             continue;

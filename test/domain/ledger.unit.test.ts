@@ -50,10 +50,13 @@ function errorOf(state: LedgerState, action: LedgerAction) {
 
 describe('payments', () => {
   it('applies to invoices, marks fully paid ones paid, and keeps the rest as credit', () => {
-    const state = run(ledgerWith(invoice('inv_a', 3000, '2026-01-01'), invoice('inv_b', 5000, '2026-01-05')), payment('txn_1', 10000, [
-      { invoiceId: 'inv_a', amount: 3000 },
-      { invoiceId: 'inv_b', amount: 2000 },
-    ]));
+    const state = run(
+      ledgerWith(invoice('inv_a', 3000, '2026-01-01'), invoice('inv_b', 5000, '2026-01-05')),
+      payment('txn_1', 10000, [
+        { invoiceId: 'inv_a', amount: 3000 },
+        { invoiceId: 'inv_b', amount: 2000 },
+      ]),
+    );
     expect(state.invoices.inv_a).toMatchObject({ status: 'paid', paid: 3000, due: 0 });
     expect(state.invoices.inv_b).toMatchObject({ status: 'open', paid: 2000, due: 3000 });
     expect(state.transactions.txn_1).toMatchObject({ status: 'succeeded', credit: 5000, refunded: 0 });
@@ -63,19 +66,31 @@ describe('payments', () => {
 
   it('adds up two applications to the same invoice in one request', () => {
     const state = ledgerWith(invoice('inv_a', 3000, '2026-01-01'));
-    const ok = run(state, payment('txn_1', 3000, [
-      { invoiceId: 'inv_a', amount: 1000 },
-      { invoiceId: 'inv_a', amount: 2000 },
-    ]));
+    const ok = run(
+      state,
+      payment('txn_1', 3000, [
+        { invoiceId: 'inv_a', amount: 1000 },
+        { invoiceId: 'inv_a', amount: 2000 },
+      ]),
+    );
     expect(ok.transactions.txn_1.applications).toEqual([{ invoiceId: 'inv_a', amount: 3000 }]);
-    expect(errorOf(state, payment('txn_2', 4000, [
-      { invoiceId: 'inv_a', amount: 2000 },
-      { invoiceId: 'inv_a', amount: 2000 },
-    ]))).toMatchObject({ code: 'OverApplication', due: 1000, requested: 2000 });
+    expect(
+      errorOf(
+        state,
+        payment('txn_2', 4000, [
+          { invoiceId: 'inv_a', amount: 2000 },
+          { invoiceId: 'inv_a', amount: 2000 },
+        ]),
+      ),
+    ).toMatchObject({ code: 'OverApplication', due: 1000, requested: 2000 });
   });
 
   it('enforces the rules with typed errors', () => {
-    const state = ledgerWith(invoice('inv_a', 3000, '2026-01-01'), invoice('inv_d', 100, '2026-01-01', 'USD', 'draft'), invoice('inv_e', 100, '2026-01-01', 'EUR'));
+    const state = ledgerWith(
+      invoice('inv_a', 3000, '2026-01-01'),
+      invoice('inv_d', 100, '2026-01-01', 'USD', 'draft'),
+      invoice('inv_e', 100, '2026-01-01', 'EUR'),
+    );
     expect(errorOf(state, payment('txn_1', 1000, [{ invoiceId: 'inv_a', amount: 3000 }]))).toMatchObject({ code: 'ApplicationsExceedPayment' });
     expect(errorOf(state, payment('txn_1', 5000, [{ invoiceId: 'inv_a', amount: 3001 }]))).toMatchObject({ code: 'OverApplication', invoiceId: 'inv_a' });
     expect(errorOf(state, payment('txn_1', 5000, [{ invoiceId: 'inv_d', amount: 100 }]))).toMatchObject({ code: 'InvoiceNotOpen', status: 'draft' });
@@ -100,10 +115,19 @@ describe('payments', () => {
 
   it('describes each change with before and after values for a conditional write', () => {
     const state = ledgerWith(invoice('inv_a', 3000, '2026-01-01'));
-    const decision = planPayment(state, { transactionId: 'txn_1', kind: 'offline', currency: 'USD', amount: 3500, date: '2026-01-10', apply: [{ invoiceId: 'inv_a', amount: 3000 }] });
+    const decision = planPayment(state, {
+      transactionId: 'txn_1',
+      kind: 'offline',
+      currency: 'USD',
+      amount: 3500,
+      date: '2026-01-10',
+      apply: [{ invoiceId: 'inv_a', amount: 3000 }],
+    });
     expect(decision.ok).toBe(true);
     if (!decision.ok) return;
-    expect(decision.changes.invoices).toEqual([{ invoiceId: 'inv_a', paidDelta: 3000, before: { status: 'open', paid: 0, due: 3000 }, after: { status: 'paid', paid: 3000, due: 0 } }]);
+    expect(decision.changes.invoices).toEqual([
+      { invoiceId: 'inv_a', paidDelta: 3000, before: { status: 'open', paid: 0, due: 3000 }, after: { status: 'paid', paid: 3000, due: 0 } },
+    ]);
     expect(decision.changes.credits).toEqual([{ currency: 'USD', delta: 500, before: 0, after: 500 }]);
     expect(decision.changes.transactions[0].before).toBeUndefined();
     expect(commitChanges(state, decision.changes).transactions.txn_1.credit).toBe(500);
@@ -112,11 +136,10 @@ describe('payments', () => {
 
 describe('voiding an offline payment', () => {
   it('un-applies it, reopens its invoices and removes its credit', () => {
-    const state = run(
-      ledgerWith(invoice('inv_a', 3000, '2026-01-01')),
-      payment('txn_1', 4000, [{ invoiceId: 'inv_a', amount: 3000 }], { kind: 'offline' }),
-      { type: 'voidPayment', transactionId: 'txn_1' },
-    );
+    const state = run(ledgerWith(invoice('inv_a', 3000, '2026-01-01')), payment('txn_1', 4000, [{ invoiceId: 'inv_a', amount: 3000 }], { kind: 'offline' }), {
+      type: 'voidPayment',
+      transactionId: 'txn_1',
+    });
     expect(state.invoices.inv_a).toMatchObject({ status: 'open', paid: 0, due: 3000 });
     expect(state.transactions.txn_1).toMatchObject({ status: 'voided', applications: [], credit: 0 });
     expect(state.credits.USD).toBe(0);
@@ -157,7 +180,10 @@ describe('refunds', () => {
     expect(decision.ok).toBe(true);
     if (!decision.ok) return;
     expect(decision.plan.creditTaken).toBe(1000);
-    expect(decision.plan.unapplied).toEqual([{ invoiceId: 'inv_c', amount: 1000 }, { invoiceId: 'inv_b', amount: 500 }]);
+    expect(decision.plan.unapplied).toEqual([
+      { invoiceId: 'inv_c', amount: 1000 },
+      { invoiceId: 'inv_b', amount: 500 },
+    ]);
     expect(decision.plan.transaction).toMatchObject({ refunded: 2500, credit: 0, status: 'partially_refunded' });
   });
 
@@ -206,7 +232,12 @@ describe('voiding an invoice', () => {
 describe('applying loose credit', () => {
   const withCredit = () =>
     run(
-      ledgerWith(invoice('inv_late', 1000, '2026-03-01'), invoice('inv_early', 1500, '2026-01-01'), invoice('inv_eur', 700, '2026-01-01', 'EUR'), invoice('inv_mid', 800, '2026-02-01')),
+      ledgerWith(
+        invoice('inv_late', 1000, '2026-03-01'),
+        invoice('inv_early', 1500, '2026-01-01'),
+        invoice('inv_eur', 700, '2026-01-01', 'EUR'),
+        invoice('inv_mid', 800, '2026-02-01'),
+      ),
       payment('txn_old', 1200, [], { date: '2026-01-01' }),
       payment('txn_new', 1000, [], { date: '2026-01-05' }),
     );
@@ -215,7 +246,10 @@ describe('applying loose credit', () => {
     const decision = planCreditApplication(withCredit(), { currency: 'USD' });
     expect(decision.ok).toBe(true);
     if (!decision.ok) return;
-    expect(decision.applied).toEqual([{ invoiceId: 'inv_early', amount: 1500 }, { invoiceId: 'inv_mid', amount: 700 }]);
+    expect(decision.applied).toEqual([
+      { invoiceId: 'inv_early', amount: 1500 },
+      { invoiceId: 'inv_mid', amount: 700 },
+    ]);
     expect(decision.moves).toEqual([
       { transactionId: 'txn_old', invoiceId: 'inv_early', amount: 1200 },
       { transactionId: 'txn_new', invoiceId: 'inv_early', amount: 300 },

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors.js';
-import { changePaymentAccount, contactOf, isExpiredOn, isUsable, newPaymentAccount, paymentAccountView, type PaymentAccount } from '../../functions/domain/payment-account.js';
+import {
+  changePaymentAccount,
+  contactOf,
+  isExpiredOn,
+  isUsable,
+  newPaymentAccount,
+  paymentAccountView,
+  type PaymentAccount,
+} from '../../functions/domain/payment-account.js';
 
 const CREATED = '2030-01-01T00:00:00.000Z';
 const LATER = '2030-02-01T00:00:00.000Z';
@@ -22,11 +30,31 @@ function card(fields: Partial<PaymentAccount> = {}): PaymentAccount {
 }
 
 const bank = (): PaymentAccount =>
-  newPaymentAccount({ id: 'pa_2', clientId: 'cl_1', type: 'ach', method: { brand: 'ach', last4: '6789' }, accountType: 'checking', contact: {}, gateway: 'local', secret: 'sealed', now: CREATED });
+  newPaymentAccount({
+    id: 'pa_2',
+    clientId: 'cl_1',
+    type: 'ach',
+    method: { brand: 'ach', last4: '6789' },
+    accountType: 'checking',
+    contact: {},
+    gateway: 'local',
+    secret: 'sealed',
+    now: CREATED,
+  });
 
 describe('newPaymentAccount', () => {
   it('is active, not the auto-debit account, without declines, at version 1', () => {
-    expect(card()).toMatchObject({ status: 'active', autoDebit: false, consecutiveDeclines: 0, version: 1, createdAt: CREATED, updatedAt: CREATED, expMonth: 6, expYear: 2030, accountType: null });
+    expect(card()).toMatchObject({
+      status: 'active',
+      autoDebit: false,
+      consecutiveDeclines: 0,
+      version: 1,
+      createdAt: CREATED,
+      updatedAt: CREATED,
+      expMonth: 6,
+      expYear: 2030,
+      accountType: null,
+    });
     expect(bank()).toMatchObject({ type: 'ach', expMonth: null, expYear: null, accountType: 'checking' });
   });
 });
@@ -99,7 +127,35 @@ describe('isUsable and contactOf', () => {
   });
 
   it("copies exactly a contact's fields", () => {
-    const contact = { firstName: 'A', lastName: 'B', company: null, title: null, address1: '1 Road', address2: null, city: 'Leeds', country: 'GB', state: null, zip: 'LS1', email: 'a@example.com', phones: [], id: 'ct_1', type: 'billing' };
-    expect(contactOf(contact)).toEqual({ firstName: 'A', lastName: 'B', company: null, title: null, address1: '1 Road', address2: null, city: 'Leeds', country: 'GB', state: null, zip: 'LS1', email: 'a@example.com', phones: [] });
+    const contact = {
+      firstName: 'A',
+      lastName: 'B',
+      company: null,
+      title: null,
+      address1: '1 Road',
+      address2: null,
+      city: 'Leeds',
+      country: 'GB',
+      state: null,
+      zip: 'LS1',
+      email: 'a@example.com',
+      phones: [],
+      id: 'ct_1',
+      type: 'billing',
+    };
+    expect(contactOf(contact)).toEqual({
+      firstName: 'A',
+      lastName: 'B',
+      company: null,
+      title: null,
+      address1: '1 Road',
+      address2: null,
+      city: 'Leeds',
+      country: 'GB',
+      state: null,
+      zip: 'LS1',
+      email: 'a@example.com',
+      phones: [],
+    });
   });
 });

@@ -6,7 +6,9 @@ import { ValidationError } from '../../functions/domain/errors.js';
 import type { InvoiceLine } from '../../functions/domain/invoice.js';
 import { recurringInvoiceView, reviseSeries, startSeries, type NewSeries, type RecurringInvoice } from '../../functions/domain/recurring-invoice.js';
 
-const pricedLines: InvoiceLine[] = [{ id: 'li_1', description: 'Monthly retainer', quantity: '55/60', unitAmount: 9000, amount: 8250, taxable: true, tax: 1650 }];
+const pricedLines: InvoiceLine[] = [
+  { id: 'li_1', description: 'Monthly retainer', quantity: '55/60', unitAmount: 9000, amount: 8250, taxable: true, tax: 1650 },
+];
 
 const start = (overrides: Partial<NewSeries> = {}): RecurringInvoice =>
   startSeries({
@@ -43,7 +45,9 @@ describe('startSeries', () => {
 
   it('the next billing date is the first plus one term, and the due gap is the first invoice’s', () => {
     const period = fc.constantFrom<Period>('day', 'week', 'month', 'year');
-    const date = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+    const date = fc
+      .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })
+      .map((d) => d.toISOString().slice(0, 10));
     fc.assert(
       fc.property(date, fc.integer({ min: 0, max: 90 }), fc.integer({ min: 1, max: 1000 }), period, (billed, gap, term, per) => {
         const due = new Date(Date.parse(`${billed}T00:00:00Z`) + gap * 86_400_000).toISOString().slice(0, 10);
@@ -91,8 +95,12 @@ describe('reviseSeries', () => {
   it('keeps new lines as given once they price, and refuses lines that could never be invoiced', () => {
     const revised = reviseSeries(start(), { lines: { given: [{ description: 'Half', quantity: '1/2', unitAmount: 100 }], ...untaxed } }, NOW);
     expect(revised.lines).toEqual([{ description: 'Half', quantity: '1/2', unitAmount: 100, taxable: true }]);
-    expect(fieldPaths(() => reviseSeries(start(), { lines: { given: [{ description: 'Only a discount', quantity: -1, unitAmount: 100 }], ...untaxed } }, NOW))).toEqual(['lines']);
-    expect(fieldPaths(() => reviseSeries(start(), { lines: { given: [{ description: 'Big', quantity: 1e9, unitAmount: 1e12 }], ...untaxed } }, NOW))).toEqual(['lines.0.unitAmount']);
+    expect(
+      fieldPaths(() => reviseSeries(start(), { lines: { given: [{ description: 'Only a discount', quantity: -1, unitAmount: 100 }], ...untaxed } }, NOW)),
+    ).toEqual(['lines']);
+    expect(fieldPaths(() => reviseSeries(start(), { lines: { given: [{ description: 'Big', quantity: 1e9, unitAmount: 1e12 }], ...untaxed } }, NOW))).toEqual([
+      'lines.0.unitAmount',
+    ]);
   });
 });
 

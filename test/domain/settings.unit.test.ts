@@ -89,8 +89,16 @@ describe('mergeOverrides', () => {
   });
 
   it('stores "never" and zero as real overrides (not as removals)', () => {
-    const merged = mergeOverrides({}, { suspendServicesDaysAfterDue: 'never', invoiceDaysBeforeRenewal: 0, enableAutoDebit: false, paymentDueNotices: { thirdNoticeDays: 0 } });
-    expect(merged).toEqual({ suspendServicesDaysAfterDue: 'never', invoiceDaysBeforeRenewal: 0, enableAutoDebit: false, paymentDueNotices: { thirdNoticeDays: 0 } });
+    const merged = mergeOverrides(
+      {},
+      { suspendServicesDaysAfterDue: 'never', invoiceDaysBeforeRenewal: 0, enableAutoDebit: false, paymentDueNotices: { thirdNoticeDays: 0 } },
+    );
+    expect(merged).toEqual({
+      suspendServicesDaysAfterDue: 'never',
+      invoiceDaysBeforeRenewal: 0,
+      enableAutoDebit: false,
+      paymentDueNotices: { thirdNoticeDays: 0 },
+    });
   });
 
   it('does not mutate the stored overrides', () => {
@@ -117,7 +125,12 @@ describe('applyGroupSettingsPatch (the company values groups inherit)', () => {
   });
 
   it('stores zero, false and "never" as values', () => {
-    const next = applyGroupSettingsPatch(company, { invoiceDaysBeforeRenewal: 0, enableAutoDebit: false, suspendServicesDaysAfterDue: 'never', paymentDueNotices: { thirdNoticeDays: 0 } });
+    const next = applyGroupSettingsPatch(company, {
+      invoiceDaysBeforeRenewal: 0,
+      enableAutoDebit: false,
+      suspendServicesDaysAfterDue: 'never',
+      paymentDueNotices: { thirdNoticeDays: 0 },
+    });
     expect(next).toMatchObject({ invoiceDaysBeforeRenewal: 0, enableAutoDebit: false, suspendServicesDaysAfterDue: 'never' });
     expect(next.paymentDueNotices.thirdNoticeDays).toBe(0);
   });
@@ -154,18 +167,37 @@ const valueArbs = {
   requiredContactFields: fc.subarray(['email', 'phones', 'country', 'zip'] as ('email' | 'phones' | 'country' | 'zip')[]),
 };
 const companyArb: fc.Arbitrary<GroupSettings> = fc.record({ ...valueArbs, paymentDueNotices: noticesArb });
-const overridesArb: fc.Arbitrary<GroupOverrides> = fc.record({ ...valueArbs, paymentDueNotices: noticesArb.chain((n) => fc.subarray(Object.keys(n)).map((keys) => Object.fromEntries(keys.map((k) => [k, n[k as keyof typeof n]])))) }, { requiredKeys: [] }).map((o) => {
-  const out = { ...o } as GroupOverrides;
-  if (out.paymentDueNotices && Object.keys(out.paymentDueNotices).length === 0) delete out.paymentDueNotices;
-  return out;
-});
+const overridesArb: fc.Arbitrary<GroupOverrides> = fc
+  .record(
+    {
+      ...valueArbs,
+      paymentDueNotices: noticesArb.chain((n) => fc.subarray(Object.keys(n)).map((keys) => Object.fromEntries(keys.map((k) => [k, n[k as keyof typeof n]])))),
+    },
+    { requiredKeys: [] },
+  )
+  .map((o) => {
+    const out = { ...o } as GroupOverrides;
+    if (out.paymentDueNotices && Object.keys(out.paymentDueNotices).length === 0) delete out.paymentDueNotices;
+    return out;
+  });
 const orNullOrAbsent = <T>(arb: fc.Arbitrary<T>) => fc.oneof(arb, fc.constant(null));
 const patchArb: fc.Arbitrary<GroupOverridesPatch> = fc.record(
   {
     ...Object.fromEntries(Object.entries(valueArbs).map(([k, a]) => [k, orNullOrAbsent(a as fc.Arbitrary<unknown>)])),
     paymentDueNotices: fc.oneof(
       fc.constant(null),
-      fc.record(Object.fromEntries(Object.entries({ enabled: fc.boolean(), firstNoticeDays: relativeOrNever, secondNoticeDays: relativeOrNever, thirdNoticeDays: relativeOrNever, autoDebitPendingNoticeDays: relativeOrNever }).map(([k, a]) => [k, orNullOrAbsent(a as fc.Arbitrary<unknown>)])), { requiredKeys: [] }),
+      fc.record(
+        Object.fromEntries(
+          Object.entries({
+            enabled: fc.boolean(),
+            firstNoticeDays: relativeOrNever,
+            secondNoticeDays: relativeOrNever,
+            thirdNoticeDays: relativeOrNever,
+            autoDebitPendingNoticeDays: relativeOrNever,
+          }).map(([k, a]) => [k, orNullOrAbsent(a as fc.Arbitrary<unknown>)]),
+        ),
+        { requiredKeys: [] },
+      ),
     ),
   },
   { requiredKeys: [] },
@@ -192,7 +224,8 @@ describe('mergeOverrides + resolveSettings (property)', () => {
         for (const nk of Object.keys(co.paymentDueNotices) as (keyof GroupSettings['paymentDueNotices'])[]) {
           const fromPatch = pn === null ? null : pn?.[nk];
           const earlier = current.paymentDueNotices?.[nk];
-          const expected = fromPatch === null ? co.paymentDueNotices[nk] : fromPatch !== undefined ? fromPatch : earlier !== undefined ? earlier : co.paymentDueNotices[nk];
+          const expected =
+            fromPatch === null ? co.paymentDueNotices[nk] : fromPatch !== undefined ? fromPatch : earlier !== undefined ? earlier : co.paymentDueNotices[nk];
           expect(resolved.paymentDueNotices[nk]).toEqual(expected);
         }
         // Stored overrides never hold an empty notices object.

@@ -61,7 +61,12 @@ describe('buildStatement', () => {
       invoice('inv_eur', { currency: 'EUR', total: 777, dateBilled: '2030-02-01' }),
     ];
     const transactions = [
-      payment('txn_a', { amount: 6000, date: '2030-02-05', reference: 'CHK-1', refunds: [{ amount: 1000, date: '2030-02-20', at: '2030-02-20T00:00:00.000Z' }] }),
+      payment('txn_a', {
+        amount: 6000,
+        date: '2030-02-05',
+        reference: 'CHK-1',
+        refunds: [{ amount: 1000, date: '2030-02-20', at: '2030-02-20T00:00:00.000Z' }],
+      }),
       payment('txn_b', { amount: 500, date: '2030-02-06', status: 'voided', voidedOn: '2030-02-07' }),
       payment('txn_declined', { amount: 300, date: '2030-02-06', status: 'declined', kind: 'charge', method: 'card' }),
     ];
@@ -81,26 +86,33 @@ describe('buildStatement', () => {
   it('opens at what was owed before the period and closes at the opening plus its lines, each line’s balance the one before plus its amount', () => {
     const day = fc.integer({ min: 1, max: 28 }).map((d) => `2030-01-${String(d).padStart(2, '0')}`);
     fc.assert(
-      fc.property(fc.array(fc.record({ total: fc.integer({ min: 0, max: 100_000 }), day }), { maxLength: 8 }), fc.array(fc.record({ amount: fc.integer({ min: 1, max: 100_000 }), day }), { maxLength: 8 }), day, day, (bills, pays, a, b) => {
-        const [from, to] = a <= b ? [a, b] : [b, a];
-        const statement = buildStatement(
-          'USD',
-          from,
-          to,
-          bills.map((x, i) => invoice(`inv_${i}`, { total: x.total, dateBilled: x.day })),
-          pays.map((x, i) => payment(`txn_${i}`, { amount: x.amount, date: x.day })),
-        );
-        let balance = statement.openingBalance;
-        for (const line of statement.lines) {
-          expect(line.date >= from && line.date <= to).toBe(true);
-          balance += line.amount;
-          expect(line.balance).toBe(balance);
-        }
-        expect(statement.closingBalance).toBe(balance);
-        const owed = (onDay: (date: string) => boolean) => bills.filter((x) => onDay(x.day)).reduce((s, x) => s + x.total, 0) - pays.filter((x) => onDay(x.day)).reduce((s, x) => s + x.amount, 0);
-        expect(statement.openingBalance).toBe(owed((date) => date < from));
-        expect(statement.closingBalance).toBe(owed((date) => date <= to));
-      }),
+      fc.property(
+        fc.array(fc.record({ total: fc.integer({ min: 0, max: 100_000 }), day }), { maxLength: 8 }),
+        fc.array(fc.record({ amount: fc.integer({ min: 1, max: 100_000 }), day }), { maxLength: 8 }),
+        day,
+        day,
+        (bills, pays, a, b) => {
+          const [from, to] = a <= b ? [a, b] : [b, a];
+          const statement = buildStatement(
+            'USD',
+            from,
+            to,
+            bills.map((x, i) => invoice(`inv_${i}`, { total: x.total, dateBilled: x.day })),
+            pays.map((x, i) => payment(`txn_${i}`, { amount: x.amount, date: x.day })),
+          );
+          let balance = statement.openingBalance;
+          for (const line of statement.lines) {
+            expect(line.date >= from && line.date <= to).toBe(true);
+            balance += line.amount;
+            expect(line.balance).toBe(balance);
+          }
+          expect(statement.closingBalance).toBe(balance);
+          const owed = (onDay: (date: string) => boolean) =>
+            bills.filter((x) => onDay(x.day)).reduce((s, x) => s + x.total, 0) - pays.filter((x) => onDay(x.day)).reduce((s, x) => s + x.amount, 0);
+          expect(statement.openingBalance).toBe(owed((date) => date < from));
+          expect(statement.closingBalance).toBe(owed((date) => date <= to));
+        },
+      ),
     );
   });
 });

@@ -4,7 +4,13 @@ import { sesEventNotification } from '../../bin/local/ses.js';
 import { applyDeliveryEvent, parseSesEvent, sesEventsOf, type DeliveryEvent } from '../../functions/email-events/handler.js';
 import { MAIL_STATUSES, type MailStatus } from '../../functions/store/mail.js';
 
-const event = (overrides: Partial<DeliveryEvent>): DeliveryEvent => ({ type: 'delivery', messageId: 'm-1', recipients: ['ada@example.com'], tags: {}, ...overrides });
+const event = (overrides: Partial<DeliveryEvent>): DeliveryEvent => ({
+  type: 'delivery',
+  messageId: 'm-1',
+  recipients: ['ada@example.com'],
+  tags: {},
+  ...overrides,
+});
 
 const RANK: Record<MailStatus, number> = { queued: 0, sent: 1, delivered: 2, failed: 2, bounced: 3, complained: 4 };
 
@@ -12,9 +18,18 @@ describe('applyDeliveryEvent', () => {
   it('moves a sent mail to delivered, bounced or complained', () => {
     expect(applyDeliveryEvent('sent', event({ type: 'delivery' }))).toEqual({ status: 'delivered', statusReason: null, suppress: [] });
     expect(applyDeliveryEvent('queued', event({ type: 'send' })).status).toBe('sent');
-    expect(applyDeliveryEvent('sent', event({ type: 'bounce', bounceType: 'Transient', bounceSubType: 'MailboxFull' }))).toMatchObject({ status: 'bounced', statusReason: 'Transient/MailboxFull bounce' });
-    expect(applyDeliveryEvent('delivered', event({ type: 'complaint', detail: 'abuse' }))).toMatchObject({ status: 'complained', statusReason: 'Complaint (abuse)' });
-    expect(applyDeliveryEvent('sent', event({ type: 'reject', detail: 'Bad content' }))).toMatchObject({ status: 'failed', statusReason: 'Rejected by SES: Bad content' });
+    expect(applyDeliveryEvent('sent', event({ type: 'bounce', bounceType: 'Transient', bounceSubType: 'MailboxFull' }))).toMatchObject({
+      status: 'bounced',
+      statusReason: 'Transient/MailboxFull bounce',
+    });
+    expect(applyDeliveryEvent('delivered', event({ type: 'complaint', detail: 'abuse' }))).toMatchObject({
+      status: 'complained',
+      statusReason: 'Complaint (abuse)',
+    });
+    expect(applyDeliveryEvent('sent', event({ type: 'reject', detail: 'Bad content' }))).toMatchObject({
+      status: 'failed',
+      statusReason: 'Rejected by SES: Bad content',
+    });
     expect(applyDeliveryEvent('sent', event({ type: 'rendering_failure' })).status).toBe('failed');
   });
 
@@ -32,14 +47,25 @@ describe('applyDeliveryEvent', () => {
   });
 
   it('suppresses the recipients of a permanent bounce or a complaint, lower-cased, each once', () => {
-    const bounce = applyDeliveryEvent('sent', event({ type: 'bounce', bounceType: 'Permanent', bounceSubType: 'General', recipients: ['Ada@Example.com', 'ada@example.com', 'bob@example.com'], detail: 'smtp; 550' }));
+    const bounce = applyDeliveryEvent(
+      'sent',
+      event({
+        type: 'bounce',
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        recipients: ['Ada@Example.com', 'ada@example.com', 'bob@example.com'],
+        detail: 'smtp; 550',
+      }),
+    );
     expect(bounce.status).toBe('bounced');
     expect(bounce.statusReason).toBe('Permanent/General bounce: smtp; 550');
     expect(bounce.suppress).toEqual([
       { email: 'ada@example.com', reason: 'bounce', detail: 'Permanent/General bounce: smtp; 550' },
       { email: 'bob@example.com', reason: 'bounce', detail: 'Permanent/General bounce: smtp; 550' },
     ]);
-    expect(applyDeliveryEvent('sent', event({ type: 'complaint', detail: 'abuse' })).suppress).toEqual([{ email: 'ada@example.com', reason: 'complaint', detail: 'abuse' }]);
+    expect(applyDeliveryEvent('sent', event({ type: 'complaint', detail: 'abuse' })).suppress).toEqual([
+      { email: 'ada@example.com', reason: 'complaint', detail: 'abuse' },
+    ]);
   });
 
   it('does not suppress after a transient or undetermined bounce', () => {
@@ -99,7 +125,10 @@ describe('parseSesEvent', () => {
       const [raw] = sesEventsOf(sesEventNotification({ type, messageId: 'ses-2' }, ['a@example.com']));
       expect(parseSesEvent(raw)?.type, type).toBe(expected);
     }
-    expect(parseSesEvent({ notificationType: 'Delivery', mail: { messageId: 'x' }, delivery: { recipients: ['a@b.c'] } })).toMatchObject({ type: 'delivery', recipients: ['a@b.c'] });
+    expect(parseSesEvent({ notificationType: 'Delivery', mail: { messageId: 'x' }, delivery: { recipients: ['a@b.c'] } })).toMatchObject({
+      type: 'delivery',
+      recipients: ['a@b.c'],
+    });
     expect(parseSesEvent({ eventType: 'Open', mail: { messageId: 'x' } })?.type).toBe('other');
   });
 

@@ -5,7 +5,14 @@ import { simulateDeliveryEvent, startLocalMail, type LocalMail } from '../../bin
 import { readLocalMailbox, type CapturedEmail } from '../../functions/adapters/mailer/local.js';
 import { MailSendError } from '../../functions/adapters/mailer/port.js';
 import { createSetPasswordLink } from '../../functions/clients/login-details.js';
-import { sendClientEmail, sendInvoiceEmail, sendLoginDetailsEmail, sendPaymentReceipt, sendRegistrationEmail, sendStatementEmail } from '../../functions/email/notify.js';
+import {
+  sendClientEmail,
+  sendInvoiceEmail,
+  sendLoginDetailsEmail,
+  sendPaymentReceipt,
+  sendRegistrationEmail,
+  sendStatementEmail,
+} from '../../functions/email/notify.js';
 import { getServices, overrideServices } from '../../functions/services.js';
 import { requireClient } from '../../functions/store/clients.js';
 import { db, tableName, type Item } from '../../functions/store/dynamo.js';
@@ -48,7 +55,14 @@ async function inbox(address: string): Promise<CapturedEmail[]> {
 
 /** Every item of a client's partition. */
 async function partition(clientId: string): Promise<Item[]> {
-  const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId) }, ConsistentRead: true }));
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId) },
+      ConsistentRead: true,
+    }),
+  );
   return out.Items ?? [];
 }
 
@@ -80,10 +94,21 @@ async function sendManual(clientId: string, body: Record<string, unknown> = {}) 
 describe('manual email', () => {
   it('arrives sanitised in the mailbox and in the mail log', async () => {
     const client = await newClient();
-    const html = '<p onclick="steal()">Hello <b>there</b></p><script>alert("pwned")</script><a href="javascript:alert(1)">click</a><iframe src="https://evil.test"></iframe><form><input name="x"></form>';
+    const html =
+      '<p onclick="steal()">Hello <b>there</b></p><script>alert("pwned")</script><a href="javascript:alert(1)">click</a><iframe src="https://evil.test"></iframe><form><input name="x"></form>';
     const res = await sendManual(client.id, { subject: 'Welcome aboard', html });
     expect(res.status, res.text).toBe(201);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^mail_/), clientId: client.id, to: [client.email], cc: [], subject: 'Welcome aboard', template: null, status: 'sent', resentFrom: null, createdAt: expect.any(String) });
+    expect(res.body).toMatchObject({
+      id: expect.stringMatching(/^mail_/),
+      clientId: client.id,
+      to: [client.email],
+      cc: [],
+      subject: 'Welcome aboard',
+      template: null,
+      status: 'sent',
+      resentFrom: null,
+      createdAt: expect.any(String),
+    });
 
     const [captured] = await inbox(client.email);
     expect(captured).toBeDefined();
@@ -111,7 +136,12 @@ describe('manual email', () => {
   it('goes to the given addresses, contacts and cc, each once', async () => {
     const client = await newClient();
     const contactEmail = unique('tech');
-    const contact = await api.staff('POST', `/v1/clients/${client.id}/contacts`, { type: 'technical', firstName: 'Tess', lastName: 'Tech', email: contactEmail });
+    const contact = await api.staff('POST', `/v1/clients/${client.id}/contacts`, {
+      type: 'technical',
+      firstName: 'Tess',
+      lastName: 'Tech',
+      email: contactEmail,
+    });
     const other = unique('other');
     const cc = unique('cc');
     const res = await sendManual(client.id, { to: [other, other.toUpperCase()], contactIds: [contact.body.id], cc: [cc, other] });
@@ -173,7 +203,9 @@ describe('manual email', () => {
   it('is recorded as failed, with the reason, when the provider refuses it', async () => {
     const client = await newClient();
     const original = getServices().mailer;
-    overrideServices({ mailer: { send: async () => Promise.reject(new MailSendError('SES did not accept the message (MessageRejected): Email address is not verified.', true)) } });
+    overrideServices({
+      mailer: { send: async () => Promise.reject(new MailSendError('SES did not accept the message (MessageRejected): Email address is not verified.', true)) },
+    });
     try {
       const res = await sendManual(client.id);
       expect(res.status, res.text).toBe(201);
@@ -247,7 +279,13 @@ describe('billing mail', () => {
 
   it('goes to the client itself when it has no billing contacts', async () => {
     const client = await newClient();
-    const receipt = await sendPaymentReceipt(companyId, await requireClient(companyId, client.id), { id: 'txn_1', amount: 5000, currency: 'EUR', date: '2027-01-06', method: 'card' }, system, { paymentMethodLabel: 'Visa ending 4242' });
+    const receipt = await sendPaymentReceipt(
+      companyId,
+      await requireClient(companyId, client.id),
+      { id: 'txn_1', amount: 5000, currency: 'EUR', date: '2027-01-06', method: 'card' },
+      system,
+      { paymentMethodLabel: 'Visa ending 4242' },
+    );
     expect(receipt).toMatchObject({ to: [client.email], template: 'payment_receipt' });
     const [captured] = await inbox(client.email);
     expect(captured.text).toContain('€50.00');
@@ -257,7 +295,13 @@ describe('billing mail', () => {
   it('keeps a large attachment whole and sends statements with theirs', async () => {
     const client = await newClient();
     const big = Buffer.concat([pdf, randomBytes(700_000)]);
-    const entry = await sendStatementEmail(companyId, await requireClient(companyId, client.id), { currency: 'USD', from: '2026-12-01', to: '2026-12-31', closingBalance: 4200 }, big, system);
+    const entry = await sendStatementEmail(
+      companyId,
+      await requireClient(companyId, client.id),
+      { currency: 'USD', from: '2026-12-01', to: '2026-12-31', closingBalance: 4200 },
+      big,
+      system,
+    );
     expect(entry).toMatchObject({ template: 'statement', status: 'sent' });
     const [captured] = await inbox(client.email);
     expect(captured.attachments[0]).toMatchObject({ filename: 'statement-2026-12-31.pdf', size: big.length });
@@ -290,8 +334,18 @@ describe('automatic mail and client status', () => {
       expect((await api.staff('POST', `/v1/clients/${client.id}/status`, { status })).status).toBe(200);
       const profile = await requireClient(companyId, client.id);
       // A client read before the change (an automation page, say) does not get past the check either.
-      expect(await sendInvoiceEmail(companyId, readBefore, { id: 'inv_x', number: 1, currency: 'USD', dateBilled: '2027-01-01', dateDue: '2027-01-01', total: 100, due: 100 }, Buffer.from('%PDF'), system)).toBeNull();
-      expect(await sendPaymentReceipt(companyId, profile, { id: 'txn_2', amount: 100, currency: 'USD', date: '2027-01-06', method: 'check' }, system)).toBeNull();
+      expect(
+        await sendInvoiceEmail(
+          companyId,
+          readBefore,
+          { id: 'inv_x', number: 1, currency: 'USD', dateBilled: '2027-01-01', dateDue: '2027-01-01', total: 100, due: 100 },
+          Buffer.from('%PDF'),
+          system,
+        ),
+      ).toBeNull();
+      expect(
+        await sendPaymentReceipt(companyId, profile, { id: 'txn_2', amount: 100, currency: 'USD', date: '2027-01-06', method: 'check' }, system),
+      ).toBeNull();
       expect(await sendRegistrationEmail(companyId, profile, system)).toBeNull();
       expect(await sendClientEmail({ companyId, client: profile, template: 'late_notice_first', automatic: true, billing: true, actor: system })).toBeNull();
       expect(await inbox(client.email)).toEqual([]);
@@ -362,10 +416,18 @@ describe('delivery events', () => {
   it('find the mail by its tags when the event outruns the message-id pointer, and ignore unknown mail', async () => {
     const client = await newClient();
     const sent = await sendManual(client.id);
-    const result = await simulateDeliveryEvent({ type: 'Delivery', messageId: 'not-a-known-message-id', recipients: [client.email], tags: { companyId, mailId: sent.body.id } });
+    const result = await simulateDeliveryEvent({
+      type: 'Delivery',
+      messageId: 'not-a-known-message-id',
+      recipients: [client.email],
+      tags: { companyId, mailId: sent.body.id },
+    });
     expect(result).toEqual({ processed: 1, skipped: 0 });
     expect((await api.staff('GET', `/v1/emails/${sent.body.id}`)).body.status).toBe('delivered');
-    expect(await simulateDeliveryEvent({ type: 'Delivery', messageId: 'nobody-knows-me', recipients: ['x@example.com'] })).toEqual({ processed: 1, skipped: 0 });
+    expect(await simulateDeliveryEvent({ type: 'Delivery', messageId: 'nobody-knows-me', recipients: ['x@example.com'] })).toEqual({
+      processed: 1,
+      skipped: 0,
+    });
   });
 
   it('follow the mail log through a client merge, and the log goes with a deleted client', async () => {
@@ -397,7 +459,13 @@ describe('delivery events', () => {
     const html = largeHtml();
     const manual = await sendManual(source.id, { html });
     const big = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(600_000)]);
-    const statement = await sendStatementEmail(companyId, await requireClient(companyId, source.id), { currency: 'USD', from: '2026-12-01', to: '2026-12-31', closingBalance: 0 }, big, system);
+    const statement = await sendStatementEmail(
+      companyId,
+      await requireClient(companyId, source.id),
+      { currency: 'USD', from: '2026-12-01', to: '2026-12-31', closingBalance: 0 },
+      big,
+      system,
+    );
     const keys = [mailBodyKey(companyId, manual.body.id), mailAttachmentKey(companyId, statement!.id, 0)];
     const items = await partition(source.id);
     expect(items.flatMap((i) => (i.blobs as string[] | undefined) ?? []).sort()).toEqual([...keys].sort());
@@ -422,7 +490,13 @@ describe('templates', () => {
     expect(list.status).toBe(200);
     expect(list.body.data).toHaveLength(11);
     expect(list.body.nextCursor).toBeNull();
-    expect(list.body.data[0]).toMatchObject({ name: 'account_registration', custom: false, subject: expect.any(String), html: expect.any(String), text: expect.any(String) });
+    expect(list.body.data[0]).toMatchObject({
+      name: 'account_registration',
+      custom: false,
+      subject: expect.any(String),
+      html: expect.any(String),
+      text: expect.any(String),
+    });
     const page = await api.staff('GET', '/v1/email-templates?limit=4');
     expect(page.body.data).toHaveLength(4);
     const rest = await api.staff('GET', `/v1/email-templates?limit=100&cursor=${encodeURIComponent(page.body.nextCursor)}`);
@@ -435,12 +509,21 @@ describe('templates', () => {
     expect(errorPaths(await api.staff('PUT', '/v1/email-templates/statement', { subject: 'x', html: '<p>{{#open}}</p>', text: '' }))).toEqual(['html']);
     expect(errorPaths(await api.staff('PUT', '/v1/email-templates/statement', { subject: 'x', html: '<p>x</p>' }))).toEqual(['text']);
 
-    const put = await api.staff('PUT', '/v1/email-templates/statement', { subject: 'Statement {{statement.date}}', html: '<p>Balance {{statement.closingBalance}}</p>', text: '' });
+    const put = await api.staff('PUT', '/v1/email-templates/statement', {
+      subject: 'Statement {{statement.date}}',
+      html: '<p>Balance {{statement.closingBalance}}</p>',
+      text: '',
+    });
     expect(put.status, put.text).toBe(200);
     expect(put.body).toMatchObject({ name: 'statement', custom: true, version: 1, subject: 'Statement {{statement.date}}' });
     expectProblem(await api.staff('PUT', '/v1/email-templates/statement', { subject: 'x', html: '<p>x</p>', text: '' }, { 'if-match': '7' }), 409);
-    expect((await api.staff('PUT', '/v1/email-templates/statement', { subject: 'Statement v2', html: '<p>x</p>', text: '' }, { 'if-match': '1' })).body.version).toBe(2);
-    expect((await api.staff('GET', '/v1/email-templates')).body.data.find((t: { name: string }) => t.name === 'statement')).toMatchObject({ custom: true, subject: 'Statement v2' });
+    expect(
+      (await api.staff('PUT', '/v1/email-templates/statement', { subject: 'Statement v2', html: '<p>x</p>', text: '' }, { 'if-match': '1' })).body.version,
+    ).toBe(2);
+    expect((await api.staff('GET', '/v1/email-templates')).body.data.find((t: { name: string }) => t.name === 'statement')).toMatchObject({
+      custom: true,
+      subject: 'Statement v2',
+    });
 
     expect((await api.staff('DELETE', '/v1/email-templates/statement')).status).toBe(204);
     expect((await api.staff('GET', '/v1/email-templates/statement')).body).toMatchObject({ custom: false, version: 0 });
@@ -540,7 +623,10 @@ describe('access', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { status: number; body: { data: Array<{ id: string }>; nextCursor: string | null } } = await api.staff('GET', `/v1/clients/${client.id}/emails?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res: { status: number; body: { data: Array<{ id: string }>; nextCursor: string | null } } = await api.staff(
+        'GET',
+        `/v1/clients/${client.id}/emails?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       expect(res.status).toBe(200);
       seen.push(...res.body.data.map((e) => e.id));
       cursor = res.body.nextCursor;

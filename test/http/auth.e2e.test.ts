@@ -40,7 +40,9 @@ const PROTECTED = '/v1/settings';
 
 describe('POST /v1/auth/token', () => {
   it('issues a staff token for a staff login of a company, which works on company routes', async () => {
-    const res = await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: api.facts.staffPassword } });
+    const res = await api.call('POST', '/v1/auth/token', {
+      body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: api.facts.staffPassword },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.body).toEqual({ token: expect.any(String), expiresIn: expect.any(Number) });
@@ -56,25 +58,39 @@ describe('POST /v1/auth/token', () => {
   });
 
   it('answers a wrong password with a 401 problem', async () => {
-    const res = await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: 'wrong password' } });
+    const res = await api.call('POST', '/v1/auth/token', {
+      body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: 'wrong password' },
+    });
     expectProblem(res, 401);
     expect(res.body.token).toBeUndefined();
   });
 
   it('answers an unknown company with a 401 problem (the same as a wrong password)', async () => {
-    const res = await api.call('POST', '/v1/auth/token', { body: { companyId: 'co_DOESNOTEXIST0000000000000', username: api.facts.staffUsername, password: api.facts.staffPassword } });
+    const res = await api.call('POST', '/v1/auth/token', {
+      body: { companyId: 'co_DOESNOTEXIST0000000000000', username: api.facts.staffUsername, password: api.facts.staffPassword },
+    });
     expectProblem(res, 401);
-    const wrong = await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: 'wrong password' } });
+    const wrong = await api.call('POST', '/v1/auth/token', {
+      body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: 'wrong password' },
+    });
     expect(res.body.detail).toBe(wrong.body.detail);
   });
 
   it('answers an unknown username with 401', async () => {
-    expectProblem(await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: 'nobody-here', password: 'whatever123' } }), 401);
+    expectProblem(
+      await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: 'nobody-here', password: 'whatever123' } }),
+      401,
+    );
   });
 
   it('does not log a staff user in without its companyId, nor the operator with one', async () => {
     expectProblem(await api.call('POST', '/v1/auth/token', { body: { username: api.facts.staffUsername, password: api.facts.staffPassword } }), 401);
-    expectProblem(await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: api.facts.operatorUsername, password: api.facts.operatorPassword } }), 401);
+    expectProblem(
+      await api.call('POST', '/v1/auth/token', {
+        body: { companyId: api.facts.companyId, username: api.facts.operatorUsername, password: api.facts.operatorPassword },
+      }),
+      401,
+    );
   });
 
   it('rejects a body missing fields or carrying unknown ones with 400', async () => {
@@ -87,16 +103,29 @@ describe('POST /v1/auth/token', () => {
   it('keeps usernames per company: the same username in two companies logs into each with its own password', async () => {
     const created = await api.call('POST', '/v1/companies', {
       token: api.facts.operatorToken,
-      body: { name: 'Twin Co', defaultCurrency: 'GBP', timeZone: 'Europe/London', staff: { username: api.facts.staffUsername, email: 'twin@example.com', password: 'twin password 1' } },
+      body: {
+        name: 'Twin Co',
+        defaultCurrency: 'GBP',
+        timeZone: 'Europe/London',
+        staff: { username: api.facts.staffUsername, email: 'twin@example.com', password: 'twin password 1' },
+      },
     });
     expect(created.status).toBe(201);
-    const twin = await api.call('POST', '/v1/auth/token', { body: { companyId: created.body.id, username: api.facts.staffUsername, password: 'twin password 1' } });
+    const twin = await api.call('POST', '/v1/auth/token', {
+      body: { companyId: created.body.id, username: api.facts.staffUsername, password: 'twin password 1' },
+    });
     expect(twin.status).toBe(200);
     const settings = await api.call('GET', '/v1/settings', { token: twin.body.token });
     expect(settings.body.defaultCurrency).toBe('GBP');
     // The seeded company's password does not open the twin, and vice versa.
-    expectProblem(await api.call('POST', '/v1/auth/token', { body: { companyId: created.body.id, username: api.facts.staffUsername, password: api.facts.staffPassword } }), 401);
-    expectProblem(await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: 'twin password 1' } }), 401);
+    expectProblem(
+      await api.call('POST', '/v1/auth/token', { body: { companyId: created.body.id, username: api.facts.staffUsername, password: api.facts.staffPassword } }),
+      401,
+    );
+    expectProblem(
+      await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: api.facts.staffUsername, password: 'twin password 1' } }),
+      401,
+    );
   });
 });
 
@@ -142,7 +171,13 @@ describe('bearer tokens on a protected route', () => {
     const { d, p, q, dp, dq, qi, ...publicJwk } = localKey;
     const secret = new TextEncoder().encode(JSON.stringify(publicJwk));
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT(staffClaims()).setProtectedHeader({ alg: 'HS256' }).setSubject('usr_forged').setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setExpirationTime(now + 600).sign(secret);
+    const token = await new SignJWT(staffClaims())
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('usr_forged')
+      .setIssuer(LOCAL_ISSUER)
+      .setAudience(LOCAL_AUDIENCE)
+      .setExpirationTime(now + 600)
+      .sign(secret);
     expectProblem(await api.call('GET', PROTECTED, { token }), 401);
   });
 
@@ -157,9 +192,17 @@ describe('bearer tokens on a protected route', () => {
   });
 
   it('answers a validly signed token without a role or company with 401', async () => {
-    expectProblem(await api.call('GET', PROTECTED, { token: await signWith(localKey, { claims: { [CLAIM.username]: 'x', [CLAIM.companyId]: api.facts.companyId } }) }), 401);
+    expectProblem(
+      await api.call('GET', PROTECTED, { token: await signWith(localKey, { claims: { [CLAIM.username]: 'x', [CLAIM.companyId]: api.facts.companyId } }) }),
+      401,
+    );
     expectProblem(await api.call('GET', PROTECTED, { token: await signWith(localKey, { claims: { [CLAIM.role]: 'staff', [CLAIM.username]: 'x' } }) }), 401);
-    expectProblem(await api.call('GET', PROTECTED, { token: await signWith(localKey, { claims: { [CLAIM.role]: 'admin', [CLAIM.username]: 'x', [CLAIM.companyId]: api.facts.companyId } }) }), 401);
+    expectProblem(
+      await api.call('GET', PROTECTED, {
+        token: await signWith(localKey, { claims: { [CLAIM.role]: 'admin', [CLAIM.username]: 'x', [CLAIM.companyId]: api.facts.companyId } }),
+      }),
+      401,
+    );
   });
 
   it('answers a tampered payload (role raised to operator) with 401', async () => {
@@ -181,14 +224,22 @@ describe('roles', () => {
     expectProblem(await api.call('GET', '/v1/companies', { token: api.facts.staffToken }), 403);
     const create = await api.call('POST', '/v1/companies', {
       token: api.facts.staffToken,
-      body: { name: 'Sneaky', defaultCurrency: 'USD', timeZone: 'UTC', staff: { username: 'sneaky', email: 'sneaky@example.com', password: 'sneaky password' } },
+      body: {
+        name: 'Sneaky',
+        defaultCurrency: 'USD',
+        timeZone: 'UTC',
+        staff: { username: 'sneaky', email: 'sneaky@example.com', password: 'sneaky password' },
+      },
     });
     expectProblem(create, 403);
   });
 
   it('checks the role before anything else: a staff token listing companies with junk query gets 403, not 400', async () => {
     expectProblem(await api.call('GET', '/v1/companies?limit=abc&cursor=%00junk', { token: api.facts.staffToken }), 403);
-    expectProblem(await api.call('POST', '/v1/companies', { token: api.facts.staffToken, rawBody: '{not json', headers: { 'content-type': 'application/json' } }), 403);
+    expectProblem(
+      await api.call('POST', '/v1/companies', { token: api.facts.staffToken, rawBody: '{not json', headers: { 'content-type': 'application/json' } }),
+      403,
+    );
   });
 
   it('checks the role before any id: an operator on a group path gets 403, not 404', async () => {

@@ -17,7 +17,9 @@ describe('idempotency records', () => {
   it('fingerprint bodies with a keyed hash, so a stored fingerprint does not reveal a card number', async () => {
     const body = { source: { newCard: { number: '4242424242424242', expMonth: 12, expYear: 2031 } } };
     const keyed = await requestFingerprint('POST', '/v1/clients/x/payments', body);
-    const plain = createHash('sha256').update(`POST /v1/clients/x/payments\n${JSON.stringify(body)}`).digest('hex');
+    const plain = createHash('sha256')
+      .update(`POST /v1/clients/x/payments\n${JSON.stringify(body)}`)
+      .digest('hex');
     expect(keyed).toMatch(/^[0-9a-f]{64}$/);
     expect(keyed).not.toBe(plain);
     expect(await requestFingerprint('POST', '/v1/clients/x/payments', body)).toBe(keyed);
@@ -30,13 +32,19 @@ describe('idempotency records', () => {
     const wrong = await api.call('POST', '/v1/auth/token', { body: { ...login, password: 'not the password' }, headers: { 'idempotency-key': key } });
     expect(first.status).toBe(200);
     expect(wrong.status).toBe(401);
-    const items = await db().send(new ScanCommand({ TableName: tableName(), FilterExpression: 'contains(PK, :idem)', ExpressionAttributeValues: { ':idem': '#IDEM#' } }));
+    const items = await db().send(
+      new ScanCommand({ TableName: tableName(), FilterExpression: 'contains(PK, :idem)', ExpressionAttributeValues: { ':idem': '#IDEM#' } }),
+    );
     expect(JSON.stringify(items.Items ?? [])).not.toContain(first.body.token);
   });
 
   it('replay a response too large for one item exactly (it is stored compressed)', async () => {
     const client = await api.staff('POST', '/v1/clients', { company: 'Big Invoice Co' });
-    const lines = Array.from({ length: 180 }, (_, i) => ({ description: `Line ${i} ${'Lorem ipsum dolor sit amet, '.repeat(70)}`.slice(0, 1000), quantity: 1, unitAmount: 100 }));
+    const lines = Array.from({ length: 180 }, (_, i) => ({
+      description: `Line ${i} ${'Lorem ipsum dolor sit amet, '.repeat(70)}`.slice(0, 1000),
+      quantity: 1,
+      unitAmount: 100,
+    }));
     const headers = { 'idempotency-key': 'big-invoice' };
     const first = await api.staff('POST', `/v1/clients/${client.body.id}/invoices`, { lines }, headers);
     expect(first.status).toBe(201);

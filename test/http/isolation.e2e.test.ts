@@ -63,7 +63,9 @@ interface Param {
 
 function pathParams(path: string): Param[] {
   const segments = path.split('/');
-  return segments.flatMap((s, i) => (/^\{\w+\}$/.test(s) ? [{ name: s.slice(1, -1), collection: /^\{/.test(segments[i - 1] ?? '{') ? undefined : segments[i - 1] }] : []));
+  return segments.flatMap((s, i) =>
+    /^\{\w+\}$/.test(s) ? [{ name: s.slice(1, -1), collection: /^\{/.test(segments[i - 1] ?? '{') ? undefined : segments[i - 1] }] : [],
+  );
 }
 
 function missingFixture(route: AnyRoute): string | undefined {
@@ -108,16 +110,52 @@ async function buildWorld(token: string, clientId?: string): Promise<World> {
     return res.body.id as string;
   };
   const currency = (await staff('GET', '/v1/settings')).body.defaultCurrency as string;
-  const group = expectCreated(await staff('POST', '/v1/client-groups', { name: `Fixture group ${randomBytes(2).toString('hex')}`, settings: { autoDebitAttempts: 2 } }), 'group');
-  const client = clientId ?? expectCreated(await staff('POST', '/v1/clients', { firstName: 'Victor', lastName: 'Victim', email: `victim-${randomBytes(4).toString('hex')}@example.com`, groupId: group }), 'client');
-  const contact = expectCreated(await staff('POST', `/v1/clients/${client}/contacts`, { type: 'billing', firstName: 'Bill', lastName: 'Payer', email: `bill-${randomBytes(4).toString('hex')}@example.com` }), 'contact');
+  const group = expectCreated(
+    await staff('POST', '/v1/client-groups', { name: `Fixture group ${randomBytes(2).toString('hex')}`, settings: { autoDebitAttempts: 2 } }),
+    'group',
+  );
+  const client =
+    clientId ??
+    expectCreated(
+      await staff('POST', '/v1/clients', {
+        firstName: 'Victor',
+        lastName: 'Victim',
+        email: `victim-${randomBytes(4).toString('hex')}@example.com`,
+        groupId: group,
+      }),
+      'client',
+    );
+  const contact = expectCreated(
+    await staff('POST', `/v1/clients/${client}/contacts`, {
+      type: 'billing',
+      firstName: 'Bill',
+      lastName: 'Payer',
+      email: `bill-${randomBytes(4).toString('hex')}@example.com`,
+    }),
+    'contact',
+  );
   const note = expectCreated(await staff('POST', `/v1/clients/${client}/notes`, { summary: 'Fixture note', sticky: true }), 'note');
-  const invoice = expectCreated(await staff('POST', `/v1/clients/${client}/invoices`, { status: 'open', lines: LINES, recurring: { term: 1, period: 'month' } }), 'invoice');
+  const invoice = expectCreated(
+    await staff('POST', `/v1/clients/${client}/invoices`, { status: 'open', lines: LINES, recurring: { term: 1, period: 'month' } }),
+    'invoice',
+  );
   const series = await staff('GET', `/v1/clients/${client}/recurring-invoices`);
   const recurring = series.body?.data?.[0]?.id as string;
   if (!recurring) throw new Error(`fixture recurring invoice: ${series.status} ${series.text}`);
-  const paymentAccount = expectCreated(await staff('POST', `/v1/clients/${client}/payment-accounts`, { type: 'card', card: { number: '4242424242424242', expMonth: 12, expYear: 2099 } }), 'payment account');
-  const transaction = expectCreated(await staff('POST', `/v1/clients/${client}/payments/record`, { type: 'check', reference: 'Fixture', amount: 500, currency, apply: [{ invoiceId: invoice, amount: 500 }] }), 'transaction');
+  const paymentAccount = expectCreated(
+    await staff('POST', `/v1/clients/${client}/payment-accounts`, { type: 'card', card: { number: '4242424242424242', expMonth: 12, expYear: 2099 } }),
+    'payment account',
+  );
+  const transaction = expectCreated(
+    await staff('POST', `/v1/clients/${client}/payments/record`, {
+      type: 'check',
+      reference: 'Fixture',
+      amount: 500,
+      currency,
+      apply: [{ invoiceId: invoice, amount: 500 }],
+    }),
+    'transaction',
+  );
   const email = expectCreated(await staff('POST', `/v1/clients/${client}/emails`, { subject: 'Fixture', html: '<p>Fixture</p>' }), 'email');
   return { currency, group, client, contact, note, invoice, recurring, paymentAccount, transaction, email };
 }
@@ -179,7 +217,10 @@ beforeAll(async () => {
   const y = await createClientWithLogin(api, api.facts.companyId, api.facts.staffToken);
   tokenY = y.clientToken;
   worldY = await buildWorld(api.facts.staffToken, y.clientId);
-  const custom = await api.call('PUT', '/v1/email-templates/invoice_delivery', { token: api.facts.staffToken, body: { subject: 'A: invoice {{invoice.number}}', html: '<p>Company A</p>', text: 'Company A' } });
+  const custom = await api.call('PUT', '/v1/email-templates/invoice_delivery', {
+    token: api.facts.staffToken,
+    body: { subject: 'A: invoice {{invoice.number}}', html: '<p>Company A</p>', text: 'Company A' },
+  });
   if (custom.status !== 200) throw new Error(`fixture template: ${custom.status} ${custom.text}`);
   before = await snapshotA();
 });
@@ -193,7 +234,9 @@ const namesNoObject = (r: AnyRoute) => pathParams(r.path).some((p) => p.collecti
 // Reads first, then changes, deletions last: a cross-tenant delete that wrongly worked must not hide other leaks.
 const order = { GET: 0, PATCH: 1, PUT: 1, POST: 2, DELETE: 3 } as const;
 const depth = (r: AnyRoute) => pathParams(r.path).length;
-const sorted = [...withParams].filter((r) => !namesNoObject(r)).sort((a, b) => order[a.method] - order[b.method] || (a.method === 'DELETE' ? depth(b) - depth(a) : 0));
+const sorted = [...withParams]
+  .filter((r) => !namesNoObject(r))
+  .sort((a, b) => order[a.method] - order[b.method] || (a.method === 'DELETE' ? depth(b) - depth(a) : 0));
 const clientRoutes = sorted.filter((r) => r.access !== 'public' && r.access.includes('client'));
 
 interface Attack {
@@ -307,18 +350,54 @@ describe('tenant isolation matrix', () => {
       expect(res.body?.errors).toEqual(control.body?.errors);
     }
 
-    it("another company cannot pay with, apply to, or email objects of company A named in the body", async () => {
-      await sameAsRandom('POST', `/v1/clients/${worldB.client}/payments`, tokenB, (id) => ({ source: { paymentAccountId: id }, currency: worldB.currency, otherAmount: 100 }), worldA.paymentAccount);
-      await sameAsRandom('POST', `/v1/clients/${worldB.client}/payments/record`, tokenB, (id) => ({ type: 'cash', amount: 100, currency: worldB.currency, apply: [{ invoiceId: id, amount: 100 }] }), worldA.invoice);
+    it('another company cannot pay with, apply to, or email objects of company A named in the body', async () => {
+      await sameAsRandom(
+        'POST',
+        `/v1/clients/${worldB.client}/payments`,
+        tokenB,
+        (id) => ({ source: { paymentAccountId: id }, currency: worldB.currency, otherAmount: 100 }),
+        worldA.paymentAccount,
+      );
+      await sameAsRandom(
+        'POST',
+        `/v1/clients/${worldB.client}/payments/record`,
+        tokenB,
+        (id) => ({ type: 'cash', amount: 100, currency: worldB.currency, apply: [{ invoiceId: id, amount: 100 }] }),
+        worldA.invoice,
+      );
       await sameAsRandom('POST', `/v1/clients/${worldB.client}/credits/apply`, tokenB, (id) => ({ invoiceId: id }), worldA.invoice);
       await sameAsRandom('POST', `/v1/clients/${worldB.client}/emails`, tokenB, (id) => ({ subject: 'x', html: '<p>x</p>', contactIds: [id] }), worldA.contact);
-      await sameAsRandom('POST', `/v1/clients/${worldB.client}/payment-accounts`, tokenB, (id) => ({ type: 'card', card: { number: '4242424242424242', expMonth: 12, expYear: 2099 }, copyFromContactId: id }), worldA.contact);
+      await sameAsRandom(
+        'POST',
+        `/v1/clients/${worldB.client}/payment-accounts`,
+        tokenB,
+        (id) => ({ type: 'card', card: { number: '4242424242424242', expMonth: 12, expYear: 2099 }, copyFromContactId: id }),
+        worldA.contact,
+      );
     });
 
     it("another client cannot pay with, or apply to, client X's objects named in the body", async () => {
-      await sameAsRandom('POST', `/v1/clients/${worldY.client}/payments`, tokenY, (id) => ({ source: { paymentAccountId: id }, currency: worldY.currency, otherAmount: 100 }), worldA.paymentAccount);
-      await sameAsRandom('POST', `/v1/clients/${worldY.client}/payments`, tokenY, (id) => ({ source: { paymentAccountId: worldY.paymentAccount }, currency: worldY.currency, apply: [{ invoiceId: id, amount: 1 }] }), worldA.invoice);
-      await sameAsRandom('POST', `/v1/clients/${worldY.client}/payment-accounts`, tokenY, (id) => ({ type: 'card', card: { number: '4242424242424242', expMonth: 12, expYear: 2099 }, copyFromContactId: id }), worldA.contact);
+      await sameAsRandom(
+        'POST',
+        `/v1/clients/${worldY.client}/payments`,
+        tokenY,
+        (id) => ({ source: { paymentAccountId: id }, currency: worldY.currency, otherAmount: 100 }),
+        worldA.paymentAccount,
+      );
+      await sameAsRandom(
+        'POST',
+        `/v1/clients/${worldY.client}/payments`,
+        tokenY,
+        (id) => ({ source: { paymentAccountId: worldY.paymentAccount }, currency: worldY.currency, apply: [{ invoiceId: id, amount: 1 }] }),
+        worldA.invoice,
+      );
+      await sameAsRandom(
+        'POST',
+        `/v1/clients/${worldY.client}/payment-accounts`,
+        tokenY,
+        (id) => ({ type: 'card', card: { number: '4242424242424242', expMonth: 12, expYear: 2099 }, copyFromContactId: id }),
+        worldA.contact,
+      );
     });
 
     it("lists filtered by another tenant's or client's id show nothing of theirs", async () => {

@@ -45,7 +45,9 @@ afterAll(async () => {
 /** Real ids where the collection is known (so handlers are reached), else a made-up one. */
 function fillPath(route: AnyRoute, override?: string): string {
   const segments = route.path.split('/');
-  return segments.map((s, i) => (/^\{\w+\}$/.test(s) ? (override ?? encodeURIComponent(ids[segments[i - 1]] ?? `x_${randomBytes(6).toString('hex')}`)) : s)).join('/');
+  return segments
+    .map((s, i) => (/^\{\w+\}$/.test(s) ? (override ?? encodeURIComponent(ids[segments[i - 1]] ?? `x_${randomBytes(6).toString('hex')}`)) : s))
+    .join('/');
 }
 
 function tokensFor(route: AnyRoute): Array<{ who: string; token?: string }> {
@@ -117,7 +119,10 @@ function bodyProbes(route: AnyRoute): Probe[] {
     }
     probes.push({ label: `${prop} = 10,000 characters`, body: JSON.stringify({ [prop]: LONG }) });
     probes.push({ label: `${prop} = deep nesting`, body: `{${JSON.stringify(prop)}: ${deepArray(5_000)}}` });
-    probes.push({ label: `${prop} = a 2,000-key object`, body: JSON.stringify({ [prop]: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`k${i}`, i])) }) });
+    probes.push({
+      label: `${prop} = a 2,000-key object`,
+      body: JSON.stringify({ [prop]: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`k${i}`, i])) }),
+    });
   }
   return probes;
 }
@@ -125,7 +130,11 @@ function bodyProbes(route: AnyRoute): Probe[] {
 function otherProbes(route: AnyRoute): Probe[] {
   const base = fillPath(route);
   const probes: Probe[] = [
-    { label: 'limit=-1', path: `${base}?limit=-1`, ...(route.query && 'shape' in route.query && 'limit' in (route.query as z.ZodObject).shape ? { expect: { status: 400, field: 'limit' } } : {}) },
+    {
+      label: 'limit=-1',
+      path: `${base}?limit=-1`,
+      ...(route.query && 'shape' in route.query && 'limit' in (route.query as z.ZodObject).shape ? { expect: { status: 400, field: 'limit' } } : {}),
+    },
     { label: 'cursor=%00%ff', path: `${base}?cursor=%00%ff` },
     { label: 'limit=abc&limit=2', path: `${base}?limit=abc&limit=2` },
     // One long value per request: a URL over Node's 16 KiB header limit is refused by the HTTP parser itself.
@@ -137,7 +146,23 @@ function otherProbes(route: AnyRoute): Probe[] {
     { label: 'a non-JSON content type', headers: { 'content-type': 'application/octet-stream' }, body: '\u00ff\u00fe\u0000' },
   ];
   if (/\{\w+\}/.test(route.path)) {
-    const weird = ['%2e%2e', '..', '%2E%2E%2F%2E%2E', 'x'.repeat(300), '%CE%A9%F0%9F%92%A5%E2%80%AE', '%ff', '%00', '%C0%AF', '%25', '%20', '%2F', encodeURIComponent('💥'.repeat(60)), 'cl_%27%20OR%201%3D1--', '__proto__', 'constructor'];
+    const weird = [
+      '%2e%2e',
+      '..',
+      '%2E%2E%2F%2E%2E',
+      'x'.repeat(300),
+      '%CE%A9%F0%9F%92%A5%E2%80%AE',
+      '%ff',
+      '%00',
+      '%C0%AF',
+      '%25',
+      '%20',
+      '%2F',
+      encodeURIComponent('💥'.repeat(60)),
+      'cl_%27%20OR%201%3D1--',
+      '__proto__',
+      'constructor',
+    ];
     for (const id of weird) probes.push({ label: `path id ${id.length > 40 ? `${id.slice(0, 20)}… (${id.length} chars)` : id}`, path: fillPath(route, id) });
   }
   return probes;
@@ -155,11 +180,13 @@ function check(route: AnyRoute, who: string, probe: Probe, res: ApiResponse): st
   if (!res.headers.get('x-request-id')) failures.push(`no x-request-id — ${label}`);
   if (res.status >= 400) {
     if (!/^application\/problem\+json/.test(res.headers.get('content-type') ?? '')) failures.push(`not a problem document — ${label}`);
-    else if (res.body?.status !== res.status || typeof res.body?.title !== 'string' || typeof res.body?.type !== 'string') failures.push(`bad problem body — ${label}`);
+    else if (res.body?.status !== res.status || typeof res.body?.title !== 'string' || typeof res.body?.type !== 'string')
+      failures.push(`bad problem body — ${label}`);
   }
   if (probe.expect) {
     if (res.status !== probe.expect.status) failures.push(`expected ${probe.expect.status} — ${label}`);
-    else if (probe.expect.field && !errorPaths(res).some((p) => p === probe.expect!.field || p.startsWith(`${probe.expect!.field}.`))) failures.push(`errors do not name ${probe.expect.field} — ${label}`);
+    else if (probe.expect.field && !errorPaths(res).some((p) => p === probe.expect!.field || p.startsWith(`${probe.expect!.field}.`)))
+      failures.push(`errors do not name ${probe.expect.field} — ${label}`);
   }
   return failures;
 }

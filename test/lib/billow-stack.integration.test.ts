@@ -202,7 +202,9 @@ describe('HTTP API', () => {
   const routes = () => Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
 
   it('has one route per entry of the route table, plus $default', () => {
-    const keys = routes().map((r) => r.RouteKey).sort();
+    const keys = routes()
+      .map((r) => r.RouteKey)
+      .sort();
     expect(keys).toEqual([...allRoutes.map(routeKey), '$default'].sort());
   });
 
@@ -321,7 +323,8 @@ describe('IAM least privilege', () => {
     const keyArn = json(resolve(stack.payments.key.keyArn));
     const sesResources = [stack.email.identity.emailIdentityArn, stack.email.configurationSetArn].map((arn) => json(resolve(arn)));
     const blobObjects = json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)));
-    const blobGrants = (area: ApiArea) => (AREA_ACCESS[area].blobs ?? []).flatMap((access) => BLOB_ACTIONS[access].map((action) => ({ action, resource: blobObjects })));
+    const blobGrants = (area: ApiArea) =>
+      (AREA_ACCESS[area].blobs ?? []).flatMap((access) => BLOB_ACTIONS[access].map((action) => ({ action, resource: blobObjects })));
     const expected: Record<Capability, { service: string; grants: Grant[] | ((area: ApiArea) => Grant[]) }> = {
       identity: { service: 'cognito-idp', grants: COGNITO_ADMIN_ACTIONS.map((action) => ({ action, resource: poolArn })) },
       secrets: {
@@ -353,7 +356,9 @@ describe('IAM least privilege', () => {
 
   it('billing seals payment details with the payment key and has no Cognito; email sends through SES only', () => {
     const billing = grantsOfRole(template, roleId(stack.api.functions.billing));
-    expect(pairs(byService(billing, 'kms'))).toEqual(pairs(['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => ({ action, resource: json(resolve(stack.payments.key.keyArn)) }))));
+    expect(pairs(byService(billing, 'kms'))).toEqual(
+      pairs(['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => ({ action, resource: json(resolve(stack.payments.key.keyArn)) }))),
+    );
     expect(byService(billing, 'cognito-idp')).toEqual([]);
     const email = grantsOfRole(template, roleId(stack.api.functions.email));
     expect(byService(email, 'kms')).toEqual([]);
@@ -375,9 +380,13 @@ describe('IAM least privilege', () => {
   it('SES events function: Get/Put/Update items (no index, no delete, no batch), its dead-letter queue, nothing else', () => {
     const fn = stack.email.eventsFunction;
     const grants = grantsOfRole(template, roleId(fn));
-    expect(pairs(byService(grants, 'dynamodb'))).toEqual(pairs(['GetItem', 'PutItem', 'UpdateItem'].map((a) => ({ action: `dynamodb:${a}`, resource: tableArn() }))));
+    expect(pairs(byService(grants, 'dynamodb'))).toEqual(
+      pairs(['GetItem', 'PutItem', 'UpdateItem'].map((a) => ({ action: `dynamodb:${a}`, resource: tableArn() }))),
+    );
     expect(pairs(byService(grants, 'sqs'))).toEqual([`sqs:SendMessage ${json(resolve(stack.email.eventsDeadLetterQueue.queueArn))}`]);
-    expect(pairs(byService(grants, 'kms'))).toEqual(pairs(['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: json(resolve(stack.email.eventsKey.keyArn)) }))));
+    expect(pairs(byService(grants, 'kms'))).toEqual(
+      pairs(['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: json(resolve(stack.email.eventsKey.keyArn)) }))),
+    );
     expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort()).toEqual(['dynamodb', 'kms', 'logs', 'sqs', 'xray']);
   });
 
@@ -454,7 +463,9 @@ describe('email', () => {
     const key = resources('AWS::KMS::Key')[keyId].Properties;
     expect(key.EnableKeyRotation).toBe(true);
     const statements = key.KeyPolicy.Statement as Array<Record<string, any>>;
-    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
+    );
 
     const policies = Object.values(resources('AWS::SNS::TopicPolicy')).filter((p) => json(p.Properties.Topics).includes(id(stack.email.eventsTopic)));
     expect(policies).toHaveLength(1);
@@ -488,11 +499,18 @@ describe('email', () => {
     const queueStatements = queuePolicy.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
     expect(queueStatements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
     expect(queueStatements).toContainEqual(
-      expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Principal: { Service: 'sns.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(stack.email.eventsTopic) } } } }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(stack.email.eventsTopic) } } },
+      }),
     );
     // SNS writes to the queue through the key, so the key policy must let SNS use it.
     const keyStatements = resources('AWS::KMS::Key')[id(stack.email.eventsKey)].Properties.KeyPolicy.Statement as Array<Record<string, any>>;
-    expect(keyStatements).toContainEqual(expect.objectContaining({ Principal: { Service: 'sns.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({ Principal: { Service: 'sns.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
+    );
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: id(fn) },
       MaximumRetryAttempts: 2,
@@ -533,7 +551,9 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
       expect(deployed.Properties.VersioningConfiguration).toBeUndefined();
       expect(deployed.Properties.AccessControl).toBeUndefined();
       expect(deployed.DeletionPolicy).toBe('Retain');
-      expect(policyStatements(bucket)).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+      expect(policyStatements(bucket)).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
     }
   });
 
@@ -598,7 +618,10 @@ describe('deployment settings (context)', () => {
     const fns = [...Object.values(built.stack.api.functions), ...built.stack.identity.triggers, built.stack.email.eventsFunction];
     for (const fn of fns) {
       const roleId = built.stack.getLogicalId(fn.executionRole.node.defaultChild as never);
-      const reads = grantsOfRole(built.template, roleId).filter((g) => g.resource === secretArn).map((g) => g.action).sort();
+      const reads = grantsOfRole(built.template, roleId)
+        .filter((g) => g.resource === secretArn)
+        .map((g) => g.action)
+        .sort();
       expect(reads, fn.node.id).toEqual(fn === built.stack.api.functions.billing ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'] : []);
     }
     built.template.resourceCountIs('AWS::SecretsManager::Secret', 2);

@@ -21,7 +21,8 @@ describe('payment and mail metrics', () => {
   it('counts approvals, declines and gateway failures separately, and the mail sent', async () => {
     const client = await newClient(api, { email: 'metrics@client.test' });
     const spy = vi.spyOn(metrics, 'addMetric');
-    const pay = (number: string) => api.staff('POST', `/v1/clients/${client.id}/payments`, { currency: 'USD', source: { newCard: card(number) }, otherAmount: 100 });
+    const pay = (number: string) =>
+      api.staff('POST', `/v1/clients/${client.id}/payments`, { currency: 'USD', source: { newCard: card(number) }, otherAmount: 100 });
     expectStatus(await pay(CARD_APPROVES), 201);
     expectStatus(await pay(CARD_DECLINES), 402);
     expectStatus(await pay(CARD_FAILS), 502);

@@ -33,7 +33,9 @@ async function create(body: Record<string, unknown>): Promise<any> {
 }
 
 async function partition(pk: string): Promise<Array<Record<string, unknown>>> {
-  const out = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
+  const out = await db().send(
+    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }),
+  );
   return out.Items ?? [];
 }
 
@@ -91,7 +93,17 @@ describe('the profile view', () => {
       db().send(
         new PutCommand({
           TableName: tableName(),
-          Item: { PK: clientPk(companyId, clientId), SK: `BAL#${currency}`, LSI1SK: profileViewBalance(currency), entity: 'balance', clientId, currency, ...amounts, mergeAs: 'sum', sumFields: ['invoiced', 'paid', 'due', 'credit'] },
+          Item: {
+            PK: clientPk(companyId, clientId),
+            SK: `BAL#${currency}`,
+            LSI1SK: profileViewBalance(currency),
+            entity: 'balance',
+            clientId,
+            currency,
+            ...amounts,
+            mergeAs: 'sum',
+            sumFields: ['invoiced', 'paid', 'due', 'credit'],
+          },
         }),
       );
     await balance(a.id, 'USD', { invoiced: 1000, paid: 400, due: 600, credit: 50 });
@@ -120,7 +132,11 @@ describe('the profile view', () => {
 describe('uniqueness under races', () => {
   it('10 concurrent creates with the same email: exactly one 201, the rest 409 naming email', async () => {
     const email = 'race@example.com';
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api.staff('POST', '/v1/clients', { firstName: 'Race', lastName: `No${i}`, email, password: 'correct horse battery' })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api.staff('POST', '/v1/clients', { firstName: 'Race', lastName: `No${i}`, email, password: 'correct horse battery' }),
+      ),
+    );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(9);
@@ -134,7 +150,11 @@ describe('uniqueness under races', () => {
   });
 
   it('10 concurrent creates with the same username (different emails): exactly one 201', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api.staff('POST', '/v1/clients', { company: `User Race ${i}`, email: `userrace${i}@example.com`, username: 'same-user' })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api.staff('POST', '/v1/clients', { company: `User Race ${i}`, email: `userrace${i}@example.com`, username: 'same-user' }),
+      ),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     const losers = results.filter((r) => r.status !== 201);
     expect(losers.every((r) => r.status === 409 && r.body.errors[0].path === 'username')).toBe(true);
@@ -204,7 +224,14 @@ describe('client numbers', () => {
 
 describe('deleting a client at store level', () => {
   it('removes the partition, list and search index entries, group membership and email/username markers; keeps the number marker', async () => {
-    const c = await create({ firstName: 'Del', lastName: 'Eted', company: 'Deleted Co', email: 'deleted@example.com', username: 'deleted-user', password: 'correct horse battery' });
+    const c = await create({
+      firstName: 'Del',
+      lastName: 'Eted',
+      company: 'Deleted Co',
+      email: 'deleted@example.com',
+      username: 'deleted-user',
+      password: 'correct horse battery',
+    });
     await api.staff('POST', `/v1/clients/${c.id}/notes`, { summary: 'n', sticky: true });
     await api.staff('POST', `/v1/clients/${c.id}/contacts`, { type: 'billing', firstName: 'A', lastName: 'B', email: 'ab@example.com' });
     expect((await indexEntriesOf(c.id)).length).toBeGreaterThan(4);

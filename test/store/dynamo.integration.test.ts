@@ -14,9 +14,16 @@ afterEach(() => {
 
 describe('transactions that collide with another transaction', () => {
   it('become a retryable 409, not a 500', async () => {
-    const collision = new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] });
+    const collision = new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+    });
     vi.spyOn(db(), 'send').mockRejectedValueOnce(collision as never);
-    const attempt = transact([{ ConditionCheck: { TableName: tableName(), Key: { PK: 'x', SK: 'y' }, ConditionExpression: 'attribute_not_exists(PK)' } }], () => new Error('not a condition failure'));
+    const attempt = transact(
+      [{ ConditionCheck: { TableName: tableName(), Key: { PK: 'x', SK: 'y' }, ConditionExpression: 'attribute_not_exists(PK)' } }],
+      () => new Error('not a condition failure'),
+    );
     await expect(attempt).rejects.toSatisfy((error) => error instanceof ConcurrentChangeError && statusOf(error) === 409);
   });
 });

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { db } from '../../functions/store/dynamo.js';
-import { claimIdempotencyRecord, completeIdempotencyRecord, IDEMPOTENCY_RETENTION_SECONDS, releaseIdempotencyRecord } from '../../functions/store/idempotency.js';
+import {
+  claimIdempotencyRecord,
+  completeIdempotencyRecord,
+  IDEMPOTENCY_RETENTION_SECONDS,
+  releaseIdempotencyRecord,
+} from '../../functions/store/idempotency.js';
 import { useFreshTables } from '../support/tables.js';
 
 /** Idempotency records against DynamoDB Local, with the clock and the invocation's remaining time injected. */
@@ -17,7 +22,8 @@ const T0 = Date.parse('2030-01-01T00:00:00Z');
 const FINGERPRINT = 'a'.repeat(64);
 const OTHER_FINGERPRINT = 'b'.repeat(64);
 const newKey = () => `key-${randomBytes(6).toString('hex')}`;
-const claim = (key: string, nowMs: number, fingerprint = FINGERPRINT, remainingTimeMs = 20_000) => claimIdempotencyRecord(SCOPE, key, { fingerprint, nowMs, remainingTimeMs });
+const claim = (key: string, nowMs: number, fingerprint = FINGERPRINT, remainingTimeMs = 20_000) =>
+  claimIdempotencyRecord(SCOPE, key, { fingerprint, nowMs, remainingTimeMs });
 
 async function acquire(key: string, nowMs: number, remainingTimeMs = 20_000): Promise<string> {
   const outcome = await claim(key, nowMs, FINGERPRINT, remainingTimeMs);
@@ -37,7 +43,7 @@ describe('claiming an idempotency key', () => {
     expect(await claim(key, T0 + 5_000)).toEqual({ kind: 'in_progress' });
   });
 
-  it('lets the same request take the key over once the holder\'s invocation has timed out, and the old holder then neither completes nor releases it', async () => {
+  it("lets the same request take the key over once the holder's invocation has timed out, and the old holder then neither completes nor releases it", async () => {
     const key = newKey();
     const first = await acquire(key, T0, 5_000);
     const second = await acquire(key, T0 + 5_001);
@@ -89,7 +95,9 @@ describe('claiming an idempotency key', () => {
   it('keeps scopes apart: the same key in another scope is another record', async () => {
     const key = newKey();
     await acquire(key, T0);
-    expect((await claimIdempotencyRecord(`${SCOPE}#CL#cl_1`, key, { fingerprint: OTHER_FINGERPRINT, nowMs: T0, remainingTimeMs: 20_000 })).kind).toBe('acquired');
+    expect((await claimIdempotencyRecord(`${SCOPE}#CL#cl_1`, key, { fingerprint: OTHER_FINGERPRINT, nowMs: T0, remainingTimeMs: 20_000 })).kind).toBe(
+      'acquired',
+    );
   });
 
   it('sends exactly one DynamoDB request for a claim that collides with a completed, an in-progress or a different request', async () => {

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { Invoice } from '../../functions/domain/invoice.js';
 import type { RecurringInvoice } from '../../functions/domain/recurring-invoice.js';
 import { invoiceFromItem, invoiceToItem, recurringFromItem, recurringToItem } from '../../functions/store/invoices.js';
-import { clientPk, invoicesByDuePk, invoicesByDueSk, invoiceSk, openInvoiceIndexKeys, recurringDueIndexKeys, recurringInvoiceSk, refPk, refSk } from '../../functions/store/keys.js';
+import {
+  clientPk,
+  invoicesByDuePk,
+  invoicesByDueSk,
+  invoiceSk,
+  openInvoiceIndexKeys,
+  recurringDueIndexKeys,
+  recurringInvoiceSk,
+  refPk,
+  refSk,
+} from '../../functions/store/keys.js';
 
 const invoice: Invoice = {
   id: 'inv_1',
@@ -46,7 +56,14 @@ const series: RecurringInvoice = {
 describe('invoice items', () => {
   it('carry the invoice in the client partition, GSI1 by due date, a pointer, and read back as the same invoice', () => {
     const item = invoiceToItem('co_1', invoice);
-    expect(item).toMatchObject({ PK: clientPk('co_1', 'cl_1'), SK: invoiceSk('inv_1'), entity: 'invoice', GSI1PK: invoicesByDuePk('co_1'), GSI1SK: invoicesByDueSk('2030-01-20', 'inv_1'), refs: [{ PK: refPk('co_1', 'inv_1'), SK: refSk }] });
+    expect(item).toMatchObject({
+      PK: clientPk('co_1', 'cl_1'),
+      SK: invoiceSk('inv_1'),
+      entity: 'invoice',
+      GSI1PK: invoicesByDuePk('co_1'),
+      GSI1SK: invoicesByDueSk('2030-01-20', 'inv_1'),
+      refs: [{ PK: refPk('co_1', 'inv_1'), SK: refSk }],
+    });
     expect(invoiceFromItem(item)).toEqual(invoice);
   });
 
@@ -71,7 +88,12 @@ describe('invoice items', () => {
 describe('recurring series items', () => {
   it('carry the series in the client partition with a pointer and read back as the same series', () => {
     const item = recurringToItem('co_1', series);
-    expect(item).toMatchObject({ PK: clientPk('co_1', 'cl_1'), SK: recurringInvoiceSk('rinv_1'), entity: 'recurringInvoice', refs: [{ PK: refPk('co_1', 'rinv_1'), SK: refSk }] });
+    expect(item).toMatchObject({
+      PK: clientPk('co_1', 'cl_1'),
+      SK: recurringInvoiceSk('rinv_1'),
+      entity: 'recurringInvoice',
+      refs: [{ PK: refPk('co_1', 'rinv_1'), SK: refSk }],
+    });
     expect(recurringFromItem(item)).toEqual(series);
   });
 

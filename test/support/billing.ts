@@ -74,7 +74,10 @@ export async function newClientWithLogin(api: TestApi, body: Record<string, unkn
 
 /** Creates an invoice (open unless told) of one line `amount` × 1, untaxed unless the lines are given. */
 export async function newInvoice(api: TestApi, clientId: string, amount: number, body: Record<string, unknown> = {}): Promise<any> {
-  const res = await api.staff('POST', `/v1/clients/${clientId}/invoices`, { lines: [{ description: 'Work', quantity: 1, unitAmount: amount, taxable: false }], ...body });
+  const res = await api.staff('POST', `/v1/clients/${clientId}/invoices`, {
+    lines: [{ description: 'Work', quantity: 1, unitAmount: amount, taxable: false }],
+    ...body,
+  });
   expectStatus(res, 201);
   return res.body;
 }
@@ -116,11 +119,19 @@ export async function creditsOf(api: TestApi, clientId: string): Promise<Record<
 export async function summaryOf(api: TestApi, clientId: string): Promise<Record<string, { invoiced: number; paid: number; due: number; credit: number }>> {
   const res = await api.staff('GET', `/v1/clients/${clientId}/summary`);
   expectStatus(res, 200);
-  return Object.fromEntries((res.body.data as Array<{ currency: string; invoiced: number; paid: number; due: number; credit: number }>).map(({ currency, ...rest }) => [currency, rest]));
+  return Object.fromEntries(
+    (res.body.data as Array<{ currency: string; invoiced: number; paid: number; due: number; credit: number }>).map(({ currency, ...rest }) => [
+      currency,
+      rest,
+    ]),
+  );
 }
 
 /** What the summary should be, computed from the client's invoices and credits as the contract defines it. */
-export async function expectedSummary(api: TestApi, clientId: string): Promise<Record<string, { invoiced: number; paid: number; due: number; credit: number }>> {
+export async function expectedSummary(
+  api: TestApi,
+  clientId: string,
+): Promise<Record<string, { invoiced: number; paid: number; due: number; credit: number }>> {
   const invoices = await listAll(api, `/v1/invoices?clientId=${clientId}`);
   const credits = await creditsOf(api, clientId);
   const rows: Record<string, { invoiced: number; paid: number; due: number; credit: number }> = {};

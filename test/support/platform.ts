@@ -4,10 +4,18 @@ import { expect } from 'vitest';
 import type { ApiResponse, TestApi } from './stack.js';
 
 /** Creates a client with a login in the company of `token`; returns its id and a client token. */
-export async function createClientWithLogin(api: TestApi, companyId: string, token: string, extra: Record<string, unknown> = {}): Promise<{ clientId: string; clientToken: string; username: string; password: string }> {
+export async function createClientWithLogin(
+  api: TestApi,
+  companyId: string,
+  token: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ clientId: string; clientToken: string; username: string; password: string }> {
   const username = `client${randomBytes(4).toString('hex')}`;
   const password = 'client password 1';
-  const created = await api.call('POST', '/v1/clients', { token, body: { firstName: 'Casey', lastName: 'Client', email: `${username}@example.com`, username, password, ...extra } });
+  const created = await api.call('POST', '/v1/clients', {
+    token,
+    body: { firstName: 'Casey', lastName: 'Client', email: `${username}@example.com`, username, password, ...extra },
+  });
   if (created.status !== 201) throw new Error(`client create failed: ${created.status} ${created.text}`);
   const login = await api.call('POST', '/v1/auth/token', { body: { companyId, username, password } });
   if (login.status !== 200) throw new Error(`client login failed: ${login.status} ${login.text}`);
@@ -29,28 +37,45 @@ export const errorPaths = (res: ApiResponse): string[] => ((res.body?.errors ?? 
  * A request over node:http, so bodies can go with any method (fetch refuses a GET body) and the path is sent
  * byte for byte (fetch would normalise `%2e%2e`).
  */
-export function rawRequest(baseUrl: string, method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}): Promise<ApiResponse> {
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<ApiResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path, headers: { ...(options.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)) } : {}), ...options.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const headers = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-        let body: unknown = text;
-        if ((headers.get('content-type') ?? '').includes('json') && text) {
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = text;
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: {
+          ...(options.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)) } : {}),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+          let body: unknown = text;
+          if ((headers.get('content-type') ?? '').includes('json') && text) {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              body = text;
+            }
           }
-        }
-        resolve({ status: res.statusCode ?? 0, headers, body, text });
-      });
-      res.on('error', reject);
-    });
+          resolve({ status: res.statusCode ?? 0, headers, body, text });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (options.body !== undefined) req.write(options.body);
     req.end();

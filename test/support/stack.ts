@@ -66,7 +66,11 @@ export async function startTestApi(): Promise<TestApi> {
 }
 
 /** Creates another company through the operator API and returns its staff token. */
-export async function createCompany(api: TestApi, name = 'Other Co', currency = 'EUR'): Promise<{ companyId: string; staffToken: string; defaultGroupId: string }> {
+export async function createCompany(
+  api: TestApi,
+  name = 'Other Co',
+  currency = 'EUR',
+): Promise<{ companyId: string; staffToken: string; defaultGroupId: string }> {
   const username = `staff${randomBytes(3).toString('hex')}`;
   const password = 'correct horse battery';
   const created = await api.call('POST', '/v1/companies', {

@@ -44,7 +44,8 @@ export function localBlobStore(): BlobStore {
   const store = () => {
     const endpoint = required('BILLOW_LOCAL_S3_ENDPOINT');
     const bucket = required('BILLOW_BLOB_BUCKET');
-    if (current?.endpoint !== endpoint || current.bucket !== bucket) current = { endpoint, bucket, store: new S3BlobStore({ bucket, client: localS3Client(endpoint) }) };
+    if (current?.endpoint !== endpoint || current.bucket !== bucket)
+      current = { endpoint, bucket, store: new S3BlobStore({ bucket, client: localS3Client(endpoint) }) };
     return current.store;
   };
   return {
@@ -64,7 +65,13 @@ export function localBlobStore(): BlobStore {
 export async function startLocalBlobs(options: { directory: string; port?: number; bucket?: string }): Promise<LocalBlobs> {
   const bucket = options.bucket ?? LOCAL_BLOB_BUCKET;
   const { default: S3rver } = await import('s3rver');
-  const server = new S3rver({ port: options.port ?? 0, address: '127.0.0.1', silent: true, directory: options.directory, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({
+    port: options.port ?? 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: options.directory,
+    configureBuckets: [{ name: bucket }],
+  });
   // With a fixed port, check it is free first (`portIsFree` in `bin/local`): s3rver does not report a failed listen.
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;

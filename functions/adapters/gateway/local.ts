@@ -127,7 +127,8 @@ function newToken(behaviour: SimulatedBehaviour): string {
 function simulateCharge(request: ChargeRequest): ChargeResult {
   const match = TOKEN.exec(request.token);
   if (!match) return { status: 'declined', declineCode: 'invalid_token', message: 'The payment method is not known to the gateway.' };
-  if (!Number.isSafeInteger(request.amount) || request.amount <= 0) return { status: 'failed', message: 'The amount must be a positive whole number of minor units.' };
+  if (!Number.isSafeInteger(request.amount) || request.amount <= 0)
+    return { status: 'failed', message: 'The amount must be a positive whole number of minor units.' };
   const reference = `ch_sim_${digest(request.idempotencyKey)}`;
   switch (match[1] as SimulatedBehaviour) {
     case 'approve':

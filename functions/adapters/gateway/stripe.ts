@@ -160,7 +160,12 @@ export class StripeGateway implements PaymentGateway {
     if (response.kind === 'unreachable') return { status: 'failed', message: response.message };
     const { status, body } = response;
     if (status >= 200 && status < 300 && (body.status === 'succeeded' || body.status === 'pending')) return { status: 'succeeded', gatewayReference: body.id };
-    return { status: 'failed', gatewayReference: body.id, message: body.error?.message ?? `Refund ${body.status ?? `HTTP ${status}`}`, ...(body.error?.type === 'idempotency_error' ? { keyConflict: true } : {}) };
+    return {
+      status: 'failed',
+      gatewayReference: body.id,
+      message: body.error?.message ?? `Refund ${body.status ?? `HTTP ${status}`}`,
+      ...(body.error?.type === 'idempotency_error' ? { keyConflict: true } : {}),
+    };
   }
 
   private async tokenizeStep(path: string, params: Record<string, FormValue>, idempotencyKey: string): Promise<StripeBody & { id: string }> {
@@ -206,12 +211,14 @@ export class StripeGateway implements PaymentGateway {
 function chargeResult(response: StripeResponse): ChargeResult {
   if (response.kind === 'unreachable') return { status: 'failed', message: response.message };
   const { status, body } = response;
-  if (status >= 500 || status === 429) return { status: 'failed', gatewayReference: body.error?.payment_intent?.id, message: body.error?.message ?? `Stripe answered HTTP ${status}` };
+  if (status >= 500 || status === 429)
+    return { status: 'failed', gatewayReference: body.error?.payment_intent?.id, message: body.error?.message ?? `Stripe answered HTTP ${status}` };
   if (body.error) {
     const error = body.error;
     const reference = error.payment_intent?.id;
     if (error.code === 'processing_error') return { status: 'failed', gatewayReference: reference, message: error.message ?? 'processing_error' };
-    if (error.type === 'card_error') return { status: 'declined', gatewayReference: reference, declineCode: error.decline_code ?? error.code ?? 'card_declined', message: error.message };
+    if (error.type === 'card_error')
+      return { status: 'declined', gatewayReference: reference, declineCode: error.decline_code ?? error.code ?? 'card_declined', message: error.message };
     return { status: 'failed', gatewayReference: reference, message: error.message ?? `Stripe answered HTTP ${status}` };
   }
   switch (body.status) {

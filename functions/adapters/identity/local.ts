@@ -86,7 +86,8 @@ export class LocalIdentityProvider implements IdentityProvider {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') throw new ConflictError('That username is taken.', { field: 'username', code: 'duplicate_username' });
+      if ((error as Error).name === 'ConditionalCheckFailedException')
+        throw new ConflictError('That username is taken.', { field: 'username', code: 'duplicate_username' });
       throw error;
     }
     return created;
@@ -151,14 +152,23 @@ export class LocalIdentityProvider implements IdentityProvider {
     if (!user) throw new NotFoundError('No login exists for that user.');
     if (scopedUsername(companyId, from) === scopedUsername(companyId, to)) {
       // Only the case changed (as in cognito.ts): the key stays; the username carried in tokens follows.
-      await db().send(new UpdateCommand({ TableName: this.tableName, Key: this.key(companyId, from), UpdateExpression: 'SET username = :u', ExpressionAttributeValues: { ':u': to } }));
+      await db().send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(companyId, from),
+          UpdateExpression: 'SET username = :u',
+          ExpressionAttributeValues: { ':u': to },
+        }),
+      );
       return;
     }
     try {
       await db().send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: this.tableName, Item: { ...user, ...this.key(companyId, to), username: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
+            {
+              Put: { TableName: this.tableName, Item: { ...user, ...this.key(companyId, to), username: to }, ConditionExpression: 'attribute_not_exists(PK)' },
+            },
             { Delete: { TableName: this.tableName, Key: this.key(companyId, from) } },
           ],
         }),

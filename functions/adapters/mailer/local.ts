@@ -90,9 +90,7 @@ const storeSchema = z.object({
       destination: z.object({ to: z.array(z.string()), cc: z.array(z.string()), bcc: z.array(z.string()) }),
       subject: z.string(),
       body: z.object({ html: z.string().optional(), text: z.string().optional() }),
-      attachments: z.array(
-        z.object({ filename: z.string().optional(), contentType: z.string(), size: z.number(), content: z.string() }),
-      ),
+      attachments: z.array(z.object({ filename: z.string().optional(), contentType: z.string(), size: z.number(), content: z.string() })),
       at: z.number(),
     }),
   ),
@@ -100,7 +98,9 @@ const storeSchema = z.object({
 
 // For raw messages the stand-in keeps each address header as one display string ("a@x.com, b@x.com").
 function bareAddresses(fields: string[]): string[] {
-  return addressparser(fields.join(', '), { flatten: true }).map((mailbox) => mailbox.address).filter(Boolean);
+  return addressparser(fields.join(', '), { flatten: true })
+    .map((mailbox) => mailbox.address)
+    .filter(Boolean);
 }
 
 /**

@@ -32,7 +32,13 @@ export const creditRoutes = [
     body: applyCreditsBody,
     successStatus: 200,
     handle: async ({ principal, params, body }) => {
-      const applied = await applyCredits({ companyId: companyOf(principal), principal, clientId: params.id, currency: body.currency, invoiceId: body.invoiceId });
+      const applied = await applyCredits({
+        companyId: companyOf(principal),
+        principal,
+        clientId: params.id,
+        currency: body.currency,
+        invoiceId: body.invoiceId,
+      });
       return json(200, { applied });
     },
   }),

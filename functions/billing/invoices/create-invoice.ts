@@ -45,7 +45,16 @@ export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedI
   const charges = priceLines(company.own.taxRates, client, input.lines);
   const createdAt = nowIso();
   const recurring = input.recurring
-    ? startSeries({ id: newId('rinv'), clientId: client.id, currency, lines: charges.lines, recurrence: input.recurring, firstBilled: dateBilled, firstDue: dateDue, now: createdAt })
+    ? startSeries({
+        id: newId('rinv'),
+        clientId: client.id,
+        currency,
+        lines: charges.lines,
+        recurrence: input.recurring,
+        firstBilled: dateBilled,
+        firstDue: dateDue,
+        now: createdAt,
+      })
     : null;
   const invoice = newInvoice({
     id: newId('inv'),

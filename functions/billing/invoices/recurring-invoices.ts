@@ -17,7 +17,12 @@ export async function readRecurringInvoice(companyId: string, id: string): Promi
 }
 
 /** One page of a client's series, oldest first (an unknown client has none). */
-export async function listRecurringInvoices(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<RecurringInvoice>> {
+export async function listRecurringInvoices(
+  companyId: string,
+  clientId: string,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<Page<RecurringInvoice>> {
   return listRecurring(companyId, clientId, limit, startKey);
 }
 

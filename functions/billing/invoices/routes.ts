@@ -73,7 +73,13 @@ export const invoiceRoutes = [
     body: updateInvoiceBody,
     handle: async ({ principal, params, body, headers }) => {
       const { status, ...changes } = body;
-      const invoice = await updateInvoice({ companyId: companyOf(principal), invoiceId: params.id, expectedVersion: parseIfMatch(headers['if-match']), ...changes, open: status === 'open' });
+      const invoice = await updateInvoice({
+        companyId: companyOf(principal),
+        invoiceId: params.id,
+        expectedVersion: parseIfMatch(headers['if-match']),
+        ...changes,
+        open: status === 'open',
+      });
       return json(200, invoiceView(invoice));
     },
   }),
@@ -99,7 +105,11 @@ export const invoiceRoutes = [
     produces: ['application/pdf'],
     handle: async ({ principal, params }) => {
       const { invoice, pdf } = await getInvoicePdf({ companyId: companyOf(principal), invoiceId: params.id, principal });
-      return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `inline; filename="invoice-${invoice.number ?? 'draft'}.pdf"` }, body: pdf };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/pdf', 'content-disposition': `inline; filename="invoice-${invoice.number ?? 'draft'}.pdf"` },
+        body: pdf,
+      };
     },
   }),
   route({
@@ -145,7 +155,12 @@ export const invoiceRoutes = [
     params: idParam,
     body: updateRecurringBody,
     handle: async ({ principal, params, body, headers }) => {
-      const series = await updateRecurringInvoice({ companyId: companyOf(principal), id: params.id, expectedVersion: parseIfMatch(headers['if-match']), ...body });
+      const series = await updateRecurringInvoice({
+        companyId: companyOf(principal),
+        id: params.id,
+        expectedVersion: parseIfMatch(headers['if-match']),
+        ...body,
+      });
       return json(200, recurringInvoiceView(series));
     },
   }),

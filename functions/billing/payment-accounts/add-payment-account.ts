@@ -44,7 +44,13 @@ export async function addPaymentAccount(input: AddPaymentAccountInput): Promise<
  * Keeps details the gateway has tokenised as a new account of the client: the token sealed, and only brand, last4
  * and expiry (and the ACH account type) in clear. Also used by a payment with new details asked to be saved.
  */
-export async function keepPaymentMethod(companyId: string, client: Client, details: PaymentDetails, method: TokenizedPaymentMethod, contact?: PaymentAccountContact): Promise<PaymentAccount> {
+export async function keepPaymentMethod(
+  companyId: string,
+  client: Client,
+  details: PaymentDetails,
+  method: TokenizedPaymentMethod,
+  contact?: PaymentAccountContact,
+): Promise<PaymentAccount> {
   const id = newId('pa');
   const secret = await sealPaymentSecret(companyId, id, method.token, details.type === 'ach' ? details.ach.routingNumber : undefined);
   const account = newPaymentAccount({

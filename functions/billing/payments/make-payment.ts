@@ -62,17 +62,30 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
   assertPaymentCurrency(company, currency, apply);
   const date = today(company);
   const amount = sum(apply) + (input.otherAmount ?? 0);
-  if (amount <= 0) throw new ValidationError('The payment must be greater than 0: apply something or give otherAmount.', [{ path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' }]);
+  if (amount <= 0)
+    throw new ValidationError('The payment must be greater than 0: apply something or give otherAmount.', [
+      { path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' },
+    ]);
   const id = newId('txn');
   await assertPayable(companyId, client.id, principal, { transactionId: id, currency, amount, date, apply });
 
   const source = await resolveSource(companyId, client, input.source, date);
   let attempt = pendingAttempt({ id, clientId: client.id, method: source.method, amount, currency, date, paymentAccountId: source.paymentAccountId });
   await recordPendingAttempt(companyId, attempt);
-  const result = await getServices().gateway.charge({ token: source.token, amount, currency, idempotencyKey: `billow:${companyId}:${id}`, description: `Payment from client #${client.number}` });
+  const result = await getServices().gateway.charge({
+    token: source.token,
+    amount,
+    currency,
+    idempotencyKey: `billow:${companyId}:${id}`,
+    description: `Payment from client #${client.number}`,
+  });
   if (result.status === 'declined') {
     count(METRIC.paymentsDeclined);
-    attempt = await settleAttempt(companyId, attempt, { status: 'declined', declineCode: result.declineCode ?? 'declined', failureMessage: result.message ?? null });
+    attempt = await settleAttempt(companyId, attempt, {
+      status: 'declined',
+      declineCode: result.declineCode ?? 'declined',
+      failureMessage: result.message ?? null,
+    });
     await paymentNotifications.declined(companyId, client, attempt, principal);
     return { outcome: 'declined', attempt, declineCode: result.declineCode ?? null };
   }

@@ -39,17 +39,27 @@ export async function refundPayment(input: RefundPaymentInput): Promise<Transact
     if (!plan.ok) throw ledgerError(plan.error);
     // Checked before the gateway moves money: a refund the ledger could not record in one transaction must not happen.
     if (ledgerWriteSize(plan.changes) > MAX_TRANSACTION_ITEMS) {
-      throw new RuleViolationError('This refund would reopen too many invoices at once; refund a smaller amount, then the rest.', { code: 'refund_too_spread' });
+      throw new RuleViolationError('This refund would reopen too many invoices at once; refund a smaller amount, then the rest.', {
+        code: 'refund_too_spread',
+      });
     }
     // The key names the refund by what was refunded before it, so a retry of the same refund is one refund.
-    const refund = await getServices().gateway.refund({ gatewayReference: current.gatewayReference ?? '', amount: plan.plan.amount, idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}` });
+    const refund = await getServices().gateway.refund({
+      gatewayReference: current.gatewayReference ?? '',
+      amount: plan.plan.amount,
+      idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}`,
+    });
     // Another refund of this charge, of another amount, holds the key: it commits first, then this one re-plans.
     if (refund.keyConflict) throw new ConcurrentChangeError('Another refund of this payment is being made; nothing was refunded. Try again.');
     if (refund.status !== 'succeeded') {
       count(METRIC.gatewayFailures);
       throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { transactionId: txn.id });
     }
-    await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: { refunds: [...current.refunds, { amount: plan.plan.amount, date, at: nowIso() }] } } });
+    await commitLedger(companyId, txn.clientId, plan.changes, {
+      loaded,
+      today: date,
+      transactionFields: { [txn.id]: { refunds: [...current.refunds, { amount: plan.plan.amount, date, at: nowIso() }] } },
+    });
   });
   count(METRIC.refunds);
   const refunded = await getTransaction(companyId, txn.clientId, txn.id);

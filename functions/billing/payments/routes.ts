@@ -21,13 +21,25 @@ function paymentResponse(result: MakePaymentResult, requestId: string): HttpResp
     case 'approved':
       return json(201, transactionView(result.transaction));
     case 'kept_as_credit':
-      return problem(409, 'applied_as_credit', 'Conflict', `${result.reason} The charge succeeded and its full amount was kept as credit.`, { transactionId: result.transaction.id });
+      return problem(409, 'applied_as_credit', 'Conflict', `${result.reason} The charge succeeded and its full amount was kept as credit.`, {
+        transactionId: result.transaction.id,
+      });
     case 'declined': {
       const { declineCode } = result;
-      return problem(402, 'payment_declined', 'Payment declined', `The payment was declined${declineCode ? ` (${declineCode})` : ''}.`, { transactionId: result.attempt.id, declineCode });
+      return problem(402, 'payment_declined', 'Payment declined', `The payment was declined${declineCode ? ` (${declineCode})` : ''}.`, {
+        transactionId: result.attempt.id,
+        declineCode,
+      });
     }
     case 'failed':
-      return problem(502, 'upstream_failure', 'Upstream failure', 'The payment gateway failed to process the payment; nothing was charged. Try again.', { transactionId: result.attempt.id }, requestId);
+      return problem(
+        502,
+        'upstream_failure',
+        'Upstream failure',
+        'The payment gateway failed to process the payment; nothing was charged. Try again.',
+        { transactionId: result.attempt.id },
+        requestId,
+      );
   }
 }
 
@@ -57,7 +69,8 @@ export const paymentRoutes = [
     params: idParam,
     body: recordPaymentBody,
     successStatus: 201,
-    handle: async ({ principal, params, body }) => json(201, transactionView(await recordPayment({ companyId: companyOf(principal), principal, clientId: params.id, ...body }))),
+    handle: async ({ principal, params, body }) =>
+      json(201, transactionView(await recordPayment({ companyId: companyOf(principal), principal, clientId: params.id, ...body }))),
   }),
   clientListRoute<Transaction>({
     path: '/v1/clients/{id}/transactions',
@@ -87,7 +100,8 @@ export const paymentRoutes = [
     tags: ['Payments'],
     params: idParam,
     successStatus: 200,
-    handle: async ({ principal, params }) => json(200, transactionView(await voidPayment({ companyId: companyOf(principal), principal, transactionId: params.id }))),
+    handle: async ({ principal, params }) =>
+      json(200, transactionView(await voidPayment({ companyId: companyOf(principal), principal, transactionId: params.id }))),
   }),
   route({
     method: 'POST',
@@ -99,6 +113,7 @@ export const paymentRoutes = [
     params: idParam,
     body: refundBody,
     successStatus: 200,
-    handle: async ({ principal, params, body }) => json(200, transactionView(await refundPayment({ companyId: companyOf(principal), principal, transactionId: params.id, amount: body.amount }))),
+    handle: async ({ principal, params, body }) =>
+      json(200, transactionView(await refundPayment({ companyId: companyOf(principal), principal, transactionId: params.id, amount: body.amount }))),
   }),
 ];

@@ -22,7 +22,11 @@ export const statementRoutes = [
       const wantsPdf = query.format === 'pdf' || (query.format === undefined && (headers.accept ?? '').includes('application/pdf'));
       if (!wantsPdf) return json(200, (await buildClientStatement(input)).statement);
       const { statement, pdf } = await renderClientStatementPdf(input);
-      return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `inline; filename="statement-${statement.from}-${statement.to}.pdf"` }, body: pdf };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/pdf', 'content-disposition': `inline; filename="statement-${statement.from}-${statement.to}.pdf"` },
+        body: pdf,
+      };
     },
   }),
   route({
@@ -36,7 +40,14 @@ export const statementRoutes = [
     query: statementQuery,
     successStatus: 202,
     handle: async ({ principal, params, query }) => {
-      const { mailId } = await sendStatement({ companyId: companyOf(principal), clientId: params.id, currency: query.currency, from: query.from, to: query.to, actor: actorOf(principal) });
+      const { mailId } = await sendStatement({
+        companyId: companyOf(principal),
+        clientId: params.id,
+        currency: query.currency,
+        from: query.from,
+        to: query.to,
+        actor: actorOf(principal),
+      });
       return json(202, { status: 'accepted', mailId });
     },
   }),

@@ -50,8 +50,31 @@ const CELL_ATTRIBUTES = ['colspan', 'rowspan', 'align', 'valign', 'width', 'heig
 
 const EMAIL_HTML_OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [
-    'p', 'br', 'hr', 'div', 'span', 'b', 'i', 'strong', 'em', 'u', 's', 'strike', 'sub', 'sup', 'small',
-    'a', 'ul', 'ol', 'li', 'blockquote', 'pre', 'code', 'img', ...HEADINGS, ...TABLE_PARTS,
+    'p',
+    'br',
+    'hr',
+    'div',
+    'span',
+    'b',
+    'i',
+    'strong',
+    'em',
+    'u',
+    's',
+    'strike',
+    'sub',
+    'sup',
+    'small',
+    'a',
+    'ul',
+    'ol',
+    'li',
+    'blockquote',
+    'pre',
+    'code',
+    'img',
+    ...HEADINGS,
+    ...TABLE_PARTS,
   ],
   allowedAttributes: {
     a: ['href', 'title', 'style'],
@@ -65,9 +88,10 @@ const EMAIL_HTML_OPTIONS: sanitizeHtml.IOptions = {
     colgroup: ['span', 'width'],
     ...Object.fromEntries(['p', 'div', ...HEADINGS].map((tag) => [tag, ['align', 'style']])),
     ...Object.fromEntries(
-      ['span', 'b', 'i', 'strong', 'em', 'u', 's', 'small', 'ul', 'li', 'blockquote', 'pre', 'code', 'thead', 'tbody', 'tfoot', 'caption'].map(
-        (tag) => [tag, ['style']],
-      ),
+      ['span', 'b', 'i', 'strong', 'em', 'u', 's', 'small', 'ul', 'li', 'blockquote', 'pre', 'code', 'thead', 'tbody', 'tfoot', 'caption'].map((tag) => [
+        tag,
+        ['style'],
+      ]),
     ),
   },
   allowedStyles: { '*': SAFE_STYLES },
@@ -79,7 +103,23 @@ const EMAIL_HTML_OPTIONS: sanitizeHtml.IOptions = {
   allowedSchemesAppliedToAttributes: ['href', 'src'],
   allowProtocolRelative: false,
   // Tags whose text must go with them, not just their markup.
-  nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'iframe', 'object', 'embed', 'noembed', 'noframes', 'template', 'svg', 'math', 'select'],
+  nonTextTags: [
+    'script',
+    'style',
+    'textarea',
+    'option',
+    'noscript',
+    'title',
+    'iframe',
+    'object',
+    'embed',
+    'noembed',
+    'noframes',
+    'template',
+    'svg',
+    'math',
+    'select',
+  ],
   disallowedTagsMode: 'discard',
 };
 

@@ -91,8 +91,7 @@ export const EMAIL_TEMPLATE_VARIABLES: Readonly<Record<EmailTemplateName, readon
  */
 function defaultTemplate(subject: string, paragraphs: string[]): EmailTemplate {
   const body = [`Hello {{client.firstName}},`, ...paragraphs, `Thank you,\n{{company.name}}`];
-  const toHtml = (paragraph: string) =>
-    `<p>${paragraph.replace(/<<(\w+)>>/g, '<a href="{{$1}}">{{$1}}</a>').replace(/\n/g, '<br>\n')}</p>`;
+  const toHtml = (paragraph: string) => `<p>${paragraph.replace(/<<(\w+)>>/g, '<a href="{{$1}}">{{$1}}</a>').replace(/\n/g, '<br>\n')}</p>`;
   return {
     subject,
     html: `${body.map(toHtml).join('\n')}\n`,

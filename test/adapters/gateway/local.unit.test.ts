@@ -4,7 +4,10 @@ import { GatewayTokenizeError } from '../../../functions/adapters/gateway/port.j
 
 const today = () => new Date('2026-03-15T12:00:00Z');
 const card = (number: string) => ({ type: 'card' as const, card: { number, expMonth: 12, expYear: 2030, cvc: '123' } });
-const ach = (accountNumber: string) => ({ type: 'ach' as const, ach: { accountNumber, routingNumber: SIMULATOR_TEST_NUMBERS.routingNumber, accountType: 'checking' as const } });
+const ach = (accountNumber: string) => ({
+  type: 'ach' as const,
+  ach: { accountNumber, routingNumber: SIMULATOR_TEST_NUMBERS.routingNumber, accountType: 'checking' as const },
+});
 const charge = (token: string, idempotencyKey: string, amount = 1000) => ({ token, amount, currency: 'USD', idempotencyKey, description: 'Invoice 1001' });
 
 describe('local simulated gateway', () => {
@@ -60,7 +63,9 @@ describe('local simulated gateway', () => {
     const gateway = new LocalGateway(today);
     await expect(gateway.tokenize(card('4242424242424241'))).rejects.toBeInstanceOf(GatewayTokenizeError);
     await expect(gateway.tokenize({ type: 'card', card: { number: '4242424242424242', expMonth: 2, expYear: 2026 } })).rejects.toThrow(/expired/);
-    await expect(gateway.tokenize({ type: 'ach', ach: { accountNumber: '000123456789', routingNumber: '110000001', accountType: 'checking' } })).rejects.toThrow(/routing/);
+    await expect(
+      gateway.tokenize({ type: 'ach', ach: { accountNumber: '000123456789', routingNumber: '110000001', accountType: 'checking' } }),
+    ).rejects.toThrow(/routing/);
   });
 
   it('declines an unknown token', async () => {

@@ -66,7 +66,8 @@ class FakeStripe {
   }
 
   private route(method: string, path: string, form: Record<string, string>, authorization: string | undefined): { status: number; body: unknown } {
-    if (authorization !== 'Bearer sk_test_fake') return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } };
+    if (authorization !== 'Bearer sk_test_fake')
+      return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } };
     if (method !== 'POST') return { status: 404, body: { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } } };
     if (path === '/v1/customers') return { status: 200, body: { id: this.id('cus'), object: 'customer' } };
     if (path === '/v1/payment_methods') return this.createPaymentMethod(form);
@@ -86,13 +87,25 @@ class FakeStripe {
       return { status: 200, body: { id, type: 'us_bank_account', us_bank_account: { last4: account.slice(-4), bank_name: 'STRIPE TEST BANK' } } };
     }
     const number = form['card[number]'];
-    if (number === '4242424242424241') return { status: 402, body: { error: { type: 'card_error', code: 'incorrect_number', message: 'Your card number is incorrect.' } } };
+    if (number === '4242424242424241')
+      return { status: 402, body: { error: { type: 'card_error', code: 'incorrect_number', message: 'Your card number is incorrect.' } } };
     const behaviour =
-      { '4000000000000002': 'decline', '4000000000000119': 'processing_error', '4000000000000341': 'server_error', '4000002760003184': 'authentication' }[number] ?? 'approve';
+      { '4000000000000002': 'decline', '4000000000000119': 'processing_error', '4000000000000341': 'server_error', '4000002760003184': 'authentication' }[
+        number
+      ] ?? 'approve';
     this.methods.set(id, { behaviour, type: 'card' });
     return {
       status: 200,
-      body: { id, type: 'card', card: { brand: number.startsWith('4') ? 'visa' : 'unionpay', last4: number.slice(-4), exp_month: Number(form['card[exp_month]']), exp_year: Number(form['card[exp_year]']) } },
+      body: {
+        id,
+        type: 'card',
+        card: {
+          brand: number.startsWith('4') ? 'visa' : 'unionpay',
+          last4: number.slice(-4),
+          exp_month: Number(form['card[exp_month]']),
+          exp_year: Number(form['card[exp_year]']),
+        },
+      },
     };
   }
 
@@ -111,10 +124,23 @@ class FakeStripe {
       case 'decline':
         return {
           status: 402,
-          body: { error: { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.', payment_intent: { ...intent, status: 'requires_payment_method' } } },
+          body: {
+            error: {
+              type: 'card_error',
+              code: 'card_declined',
+              decline_code: 'generic_decline',
+              message: 'Your card was declined.',
+              payment_intent: { ...intent, status: 'requires_payment_method' },
+            },
+          },
         };
       case 'processing_error':
-        return { status: 402, body: { error: { type: 'card_error', code: 'processing_error', message: 'An error occurred while processing your card.', payment_intent: { ...intent } } } };
+        return {
+          status: 402,
+          body: {
+            error: { type: 'card_error', code: 'processing_error', message: 'An error occurred while processing your card.', payment_intent: { ...intent } },
+          },
+        };
       case 'authentication':
         return { status: 200, body: { ...intent, status: 'requires_action' } };
       default:
@@ -127,14 +153,20 @@ class FakeStripe {
     if (!intent) return { status: 400, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such payment_intent' } } };
     const amount = Number(form.amount);
     if (intent.refunded + amount > intent.amount) {
-      return { status: 400, body: { error: { type: 'invalid_request_error', code: 'amount_too_large', message: 'Refund amount is greater than unrefunded amount on charge' } } };
+      return {
+        status: 400,
+        body: { error: { type: 'invalid_request_error', code: 'amount_too_large', message: 'Refund amount is greater than unrefunded amount on charge' } },
+      };
     }
     intent.refunded += amount;
     return { status: 200, body: { id: this.id('re'), object: 'refund', amount, status: 'succeeded', payment_intent: form.payment_intent } };
   }
 }
 
-const card = (number: string): PaymentDetails => ({ type: 'card', card: { number, expMonth: 12, expYear: 2030, cvc: '123', holderName: 'Ada Lovelace', postalCode: '94103' } });
+const card = (number: string): PaymentDetails => ({
+  type: 'card',
+  card: { number, expMonth: 12, expYear: 2030, cvc: '123', holderName: 'Ada Lovelace', postalCode: '94103' },
+});
 
 describe('Stripe gateway adapter (against a local fake of the Stripe API)', () => {
   const stripe = new FakeStripe();
@@ -208,22 +240,39 @@ describe('Stripe gateway adapter (against a local fake of the Stripe API)', () =
   it('maps card_declined to declined with the decline code and the PaymentIntent id', async () => {
     const { token } = await gateway.tokenize(card('4000000000000002'));
     const result = await gateway.charge({ token, amount: 1000, currency: 'USD', idempotencyKey: 'k-decline', description: 'x' });
-    expect(result).toMatchObject({ status: 'declined', declineCode: 'generic_decline', gatewayReference: expect.stringMatching(/^pi_/), message: 'Your card was declined.' });
+    expect(result).toMatchObject({
+      status: 'declined',
+      declineCode: 'generic_decline',
+      gatewayReference: expect.stringMatching(/^pi_/),
+      message: 'Your card was declined.',
+    });
   });
 
   it('maps processing_error, 5xx, 429 and unreachable servers to failed', async () => {
     const processing = await gateway.tokenize(card('4000000000000119'));
-    expect(await gateway.charge({ token: processing.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-proc', description: 'x' })).toMatchObject({ status: 'failed' });
+    expect(await gateway.charge({ token: processing.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-proc', description: 'x' })).toMatchObject({
+      status: 'failed',
+    });
     const broken = await gateway.tokenize(card('4000000000000341'));
-    expect(await gateway.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-500', description: 'x' })).toMatchObject({ status: 'failed', message: 'Something went wrong on our end.' });
+    expect(await gateway.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-500', description: 'x' })).toMatchObject({
+      status: 'failed',
+      message: 'Something went wrong on our end.',
+    });
     stripe.override = { status: 429, body: { error: { type: 'rate_limit_error', message: 'Too many requests' } } };
-    expect(await gateway.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-429', description: 'x' })).toMatchObject({ status: 'failed' });
+    expect(await gateway.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-429', description: 'x' })).toMatchObject({
+      status: 'failed',
+    });
     stripe.override = { status: 502, body: 'Bad gateway' };
-    expect(await gateway.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-502', description: 'x' })).toMatchObject({ status: 'failed' });
+    expect(await gateway.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-502', description: 'x' })).toMatchObject({
+      status: 'failed',
+    });
     stripe.override = undefined;
 
     const nowhere = new StripeGateway({ secretKey: 'sk_test_fake', baseUrl: 'http://127.0.0.1:1' });
-    expect(await nowhere.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-net', description: 'x' })).toMatchObject({ status: 'failed', message: expect.stringContaining('unreachable') });
+    expect(await nowhere.charge({ token: broken.token, amount: 1000, currency: 'USD', idempotencyKey: 'k-net', description: 'x' })).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('unreachable'),
+    });
   });
 
   it('treats a timeout as a transient failure', async () => {
@@ -235,16 +284,25 @@ describe('Stripe gateway adapter (against a local fake of the Stripe API)', () =
 
   it('maps an off-session authentication requirement to a decline', async () => {
     const { token } = await gateway.tokenize(card('4000002760003184'));
-    expect(await gateway.charge({ token, amount: 1000, currency: 'USD', idempotencyKey: 'k-3ds', description: 'x' })).toMatchObject({ status: 'declined', declineCode: 'authentication_required' });
+    expect(await gateway.charge({ token, amount: 1000, currency: 'USD', idempotencyKey: 'k-3ds', description: 'x' })).toMatchObject({
+      status: 'declined',
+      declineCode: 'authentication_required',
+    });
   });
 
   it('declines a token that is not a Stripe token without calling Stripe', async () => {
-    expect(await gateway.charge({ token: 'tok_sim_approve_abc', amount: 1, currency: 'USD', idempotencyKey: 'k', description: 'x' })).toMatchObject({ status: 'declined', declineCode: 'invalid_token' });
+    expect(await gateway.charge({ token: 'tok_sim_approve_abc', amount: 1, currency: 'USD', idempotencyKey: 'k', description: 'x' })).toMatchObject({
+      status: 'declined',
+      declineCode: 'invalid_token',
+    });
     expect(stripe.requests).toEqual([]);
   });
 
   it('tokenises a bank account as a us_bank_account PaymentMethod and charges it with an offline mandate', async () => {
-    const method = await gateway.tokenize({ type: 'ach', ach: { accountNumber: '000123456789', routingNumber: '110000000', accountType: 'checking', holderName: 'Ada Lovelace' } });
+    const method = await gateway.tokenize({
+      type: 'ach',
+      ach: { accountNumber: '000123456789', routingNumber: '110000000', accountType: 'checking', holderName: 'Ada Lovelace' },
+    });
     expect(method).toMatchObject({ brand: 'ach', last4: '6789' });
     expect(method.token).toMatch(/^stripe:us_bank_account:cus_\d+:pm_\d+$/);
     expect(stripe.requests[1].form).toEqual({
@@ -258,10 +316,17 @@ describe('Stripe gateway adapter (against a local fake of the Stripe API)', () =
     stripe.reset();
     const result = await gateway.charge({ token: method.token, amount: 2500, currency: 'USD', idempotencyKey: 'k-ach', description: 'ACH' });
     expect(result).toMatchObject({ status: 'succeeded', gatewayReference: expect.stringMatching(/^pi_/) });
-    expect(stripe.requests[0].form).toMatchObject({ 'payment_method_types[0]': 'us_bank_account', 'mandate_data[customer_acceptance][type]': 'offline', off_session: 'true', confirm: 'true' });
+    expect(stripe.requests[0].form).toMatchObject({
+      'payment_method_types[0]': 'us_bank_account',
+      'mandate_data[customer_acceptance][type]': 'offline',
+      off_session: 'true',
+      confirm: 'true',
+    });
 
     const declining = await gateway.tokenize({ type: 'ach', ach: { accountNumber: '000111111116', routingNumber: '110000000', accountType: 'savings' } });
-    expect((await gateway.charge({ token: declining.token, amount: 2500, currency: 'USD', idempotencyKey: 'k-ach-2', description: 'ACH' })).status).toBe('declined');
+    expect((await gateway.charge({ token: declining.token, amount: 2500, currency: 'USD', idempotencyKey: 'k-ach-2', description: 'ACH' })).status).toBe(
+      'declined',
+    );
   });
 
   it('refunds through /v1/refunds with the idempotency key, and reports a refused refund as failed', async () => {
@@ -273,7 +338,10 @@ describe('Stripe gateway adapter (against a local fake of the Stripe API)', () =
     expect(stripe.requests[0]).toMatchObject({ path: '/v1/refunds', form: { payment_intent: gatewayReference, amount: '400' } });
     expect(stripe.requests[0].headers['idempotency-key']).toBe('refund:txn_1:1');
     expect(await gateway.refund({ gatewayReference: gatewayReference!, amount: 400, idempotencyKey: 'refund:txn_1:1' })).toEqual(refund);
-    expect(await gateway.refund({ gatewayReference: gatewayReference!, amount: 700, idempotencyKey: 'refund:txn_1:2' })).toMatchObject({ status: 'failed', message: expect.stringContaining('greater') });
+    expect(await gateway.refund({ gatewayReference: gatewayReference!, amount: 700, idempotencyKey: 'refund:txn_1:2' })).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('greater'),
+    });
   });
 
   it('refuses bad card details as invalid and outages as unavailable at tokenisation', async () => {

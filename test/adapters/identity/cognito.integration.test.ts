@@ -156,7 +156,9 @@ describe('authenticate', () => {
         throw awsError('InternalErrorException');
       },
     });
-    await expect(new CognitoIdentityProvider(POOL, CLIENT, table, broken.client).authenticate(CO, 'a', 'b')).rejects.toMatchObject({ name: 'InternalErrorException' });
+    await expect(new CognitoIdentityProvider(POOL, CLIENT, table, broken.client).authenticate(CO, 'a', 'b')).rejects.toMatchObject({
+      name: 'InternalErrorException',
+    });
   });
 });
 
@@ -165,7 +167,10 @@ function cognitoRunningTriggers(attributes: Record<string, string>) {
   return fakeCognito({
     AdminGetUser: () => ({ Enabled: true, UserAttributes: Object.entries(attributes).map(([Name, Value]) => ({ Name, Value })) }),
     AdminInitiateAuth: async () => {
-      const defined = await defineAuthChallenge({ request: { userAttributes: attributes, session: [] }, response: {} } as unknown as DefineAuthChallengeTriggerEvent);
+      const defined = await defineAuthChallenge({
+        request: { userAttributes: attributes, session: [] },
+        response: {},
+      } as unknown as DefineAuthChallengeTriggerEvent);
       return { ChallengeName: defined.response.challengeName, Session: 'session-1' };
     },
     AdminRespondToAuthChallenge: async (input) => {
@@ -242,7 +247,9 @@ describe('issueToken (staff "login as", CUSTOM_AUTH)', () => {
         throw awsError('NotAuthorizedException');
       },
     });
-    await expect(new CognitoIdentityProvider(POOL, CLIENT, table, cognito.client).issueToken(CO, 'dave')).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+    await expect(new CognitoIdentityProvider(POOL, CLIENT, table, cognito.client).issueToken(CO, 'dave')).rejects.toMatchObject({
+      name: 'NotAuthorizedException',
+    });
     const left = await db().send(new GetCommand({ TableName: table, Key: loginAsKey(`${CO}:dave`), ConsistentRead: true }));
     expect(left.Item).toBeUndefined();
   });
@@ -252,10 +259,12 @@ describe('auth challenge triggers', () => {
   const attributes = { 'custom:role': 'staff', 'custom:companyId': CO, 'custom:username': 'Erin' };
   const key = loginAsKey(`${CO}:erin`);
   const verify = (answer: string) =>
-    verifyAuthChallenge({ request: { userAttributes: attributes, challengeAnswer: answer }, response: {} } as unknown as VerifyAuthChallengeResponseTriggerEvent).then(
-      (e) => e.response.answerCorrect,
-    );
-  const store = (answer: string, expiresAt: number) => db().send(new PutCommand({ TableName: table, Item: { ...key, answerHash: hashAnswer(answer), expiresAt } }));
+    verifyAuthChallenge({
+      request: { userAttributes: attributes, challengeAnswer: answer },
+      response: {},
+    } as unknown as VerifyAuthChallengeResponseTriggerEvent).then((e) => e.response.answerCorrect);
+  const store = (answer: string, expiresAt: number) =>
+    db().send(new PutCommand({ TableName: table, Item: { ...key, answerHash: hashAnswer(answer), expiresAt } }));
 
   beforeEach(async () => {
     await store('the-answer', Math.floor(Date.now() / 1000) + 60);
@@ -274,7 +283,9 @@ describe('auth challenge triggers', () => {
 
   it('define: one custom challenge, tokens only after a right answer, failure after a wrong one', async () => {
     const define = (session: unknown[]) =>
-      defineAuthChallenge({ request: { userAttributes: attributes, session }, response: {} } as unknown as DefineAuthChallengeTriggerEvent).then((e) => e.response);
+      defineAuthChallenge({ request: { userAttributes: attributes, session }, response: {} } as unknown as DefineAuthChallengeTriggerEvent).then(
+        (e) => e.response,
+      );
     expect(await define([])).toMatchObject({ challengeName: 'CUSTOM_CHALLENGE', issueTokens: false, failAuthentication: false });
     expect(await define([{ challengeName: 'CUSTOM_CHALLENGE', challengeResult: true }])).toMatchObject({ issueTokens: true, failAuthentication: false });
     expect(await define([{ challengeName: 'CUSTOM_CHALLENGE', challengeResult: false }])).toMatchObject({ issueTokens: false, failAuthentication: true });
@@ -286,7 +297,10 @@ describe('setPassword, setEnabled, renameUser, deleteUser', () => {
   it('sets a permanent password; an unknown user → 404', async () => {
     const cognito = fakeCognito();
     await new CognitoIdentityProvider(POOL, CLIENT, table, cognito.client).setPassword(CO, 'Alice', 'new password');
-    expect(cognito.calls[0]).toEqual({ command: 'AdminSetUserPassword', input: { UserPoolId: POOL, Username: `${CO}:alice`, Password: 'new password', Permanent: true } });
+    expect(cognito.calls[0]).toEqual({
+      command: 'AdminSetUserPassword',
+      input: { UserPoolId: POOL, Username: `${CO}:alice`, Password: 'new password', Permanent: true },
+    });
     const missing = fakeCognito({
       AdminSetUserPassword: () => {
         throw awsError('UserNotFoundException');

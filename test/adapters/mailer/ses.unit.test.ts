@@ -71,7 +71,9 @@ describe('SesMailer against the local SES stand-in', () => {
 
   it('delivers a mail without attachments, cc or reply-to', async () => {
     const mailer = new SesMailer({ client: localSesClient(ses.endpoint) });
-    const { messageId } = await mailer.send(invoiceMail({ to: ['solo@example.com'], cc: undefined, replyTo: undefined, attachments: undefined, tags: undefined }));
+    const { messageId } = await mailer.send(
+      invoiceMail({ to: ['solo@example.com'], cc: undefined, replyTo: undefined, attachments: undefined, tags: undefined }),
+    );
     const captured = (await readLocalMailbox(ses.endpoint)).find((mail) => mail.messageId === messageId);
     expect(captured).toMatchObject({ to: ['solo@example.com'], cc: [], replyTo: [], attachments: [] });
   });

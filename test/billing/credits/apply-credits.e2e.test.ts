@@ -19,9 +19,11 @@ describe('credit over many invoices', () => {
   it('credits/apply reaches every open invoice even when more than one DynamoDB transaction holds', async () => {
     const client = await newClient(api, { taxExempt: true });
     const invoices: any[] = [];
-    for (let i = 0; i < 110; i++) invoices.push(await newInvoice(api, client.id, 100, { dateDue: `2030-01-${String((i % 28) + 1).padStart(2, '0')}`, dateBilled: '2030-01-01' }));
+    for (let i = 0; i < 110; i++)
+      invoices.push(await newInvoice(api, client.id, 100, { dateDue: `2030-01-${String((i % 28) + 1).padStart(2, '0')}`, dateBilled: '2030-01-01' }));
     // Credit from three payments, the last only partly used.
-    for (const amount of [5000, 5000, 3000]) expectStatus(await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount, currency: 'USD' }), 201);
+    for (const amount of [5000, 5000, 3000])
+      expectStatus(await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount, currency: 'USD' }), 201);
     const res = await api.staff('POST', `/v1/clients/${client.id}/credits/apply`, {});
     expectStatus(res, 200);
     expect(res.body.applied).toHaveLength(110);

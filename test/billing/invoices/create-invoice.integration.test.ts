@@ -33,7 +33,14 @@ function fieldPaths(error: unknown): string[] {
 describe('createInvoice', () => {
   it('stores a draft unnumbered, outside the balance and the open-invoice index', async () => {
     const client = await seedClient(company);
-    const { invoice, recurring } = await createInvoice({ companyId: company.id, clientId: client.id, status: 'draft', dateBilled: '2030-01-10', dateDue: '2030-01-20', lines: work(2500) });
+    const { invoice, recurring } = await createInvoice({
+      companyId: company.id,
+      clientId: client.id,
+      status: 'draft',
+      dateBilled: '2030-01-10',
+      dateDue: '2030-01-20',
+      lines: work(2500),
+    });
     expect(recurring).toBeNull();
     expect(invoice).toMatchObject({ status: 'draft', number: null, total: 2500, due: 2500, paid: 0, clientId: client.id, currency: 'USD', version: 1 });
     expect(await requireInvoice(company.id, invoice.id)).toEqual(invoice);
@@ -44,7 +51,13 @@ describe('createInvoice', () => {
 
   it('opens an invoice with the next number, in the open-invoice index by due date, and on the client’s balance', async () => {
     const client = await seedClient(company, { country: 'US' });
-    const first = await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-01-10', dateDue: '2030-01-20', lines: [{ description: 'Hosting', quantity: '3/2', unitAmount: 1000 }] });
+    const first = await createInvoice({
+      companyId: company.id,
+      clientId: client.id,
+      dateBilled: '2030-01-10',
+      dateDue: '2030-01-20',
+      lines: [{ description: 'Hosting', quantity: '3/2', unitAmount: 1000 }],
+    });
     const second = await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-01-11', lines: work(500) });
     expect(first.invoice).toMatchObject({ status: 'open', subtotal: 1500, tax: 120, total: 1620, due: 1620, taxRate: { id: 'tax_us', percent: '8' } });
     expect(first.invoice.number).toEqual(expect.any(Number));
@@ -58,7 +71,14 @@ describe('createInvoice', () => {
 
   it('creates an open invoice with a zero total as paid: numbered, nothing due, not in the open-invoice index', async () => {
     const client = await seedClient(company);
-    const { invoice } = await createInvoice({ companyId: company.id, clientId: client.id, lines: [{ description: 'Free trial', quantity: 1, unitAmount: 1000 }, { description: 'Trial discount', quantity: -1, unitAmount: 1000 }] });
+    const { invoice } = await createInvoice({
+      companyId: company.id,
+      clientId: client.id,
+      lines: [
+        { description: 'Free trial', quantity: 1, unitAmount: 1000 },
+        { description: 'Trial discount', quantity: -1, unitAmount: 1000 },
+      ],
+    });
     expect(invoice).toMatchObject({ status: 'paid', total: 0, paid: 0, due: 0 });
     expect(invoice.number).toEqual(expect.any(Number));
     expect((await invoiceItem(company.id, client.id, invoice.id))?.GSI2PK).toBeUndefined();
@@ -75,7 +95,15 @@ describe('createInvoice', () => {
       lines: [{ description: 'Monthly retainer', quantity: '55/60', unitAmount: 9000, taxable: false }],
       recurring: { term: 1, period: 'month', occurrences: 3 },
     });
-    expect(recurring).toMatchObject({ clientId: client.id, currency: 'USD', created: 1, occurrences: 3, status: 'active', nextBillDate: '2030-02-28', dueAfterDays: 10 });
+    expect(recurring).toMatchObject({
+      clientId: client.id,
+      currency: 'USD',
+      created: 1,
+      occurrences: 3,
+      status: 'active',
+      nextBillDate: '2030-02-28',
+      dueAfterDays: 10,
+    });
     expect(recurring!.lines).toEqual([{ description: 'Monthly retainer', quantity: '55/60', unitAmount: 9000, taxable: false }]);
     expect(invoice.recurringInvoiceId).toBe(recurring!.id);
     expect(await findRecurring(company.id, recurring!.id)).toEqual(recurring);
@@ -85,7 +113,12 @@ describe('createInvoice', () => {
 
   it('stores a series of one occurrence as completed, outside the renewal index', async () => {
     const client = await seedClient(company);
-    const { recurring } = await createInvoice({ companyId: company.id, clientId: client.id, lines: work(100), recurring: { term: 1, period: 'year', occurrences: 1 } });
+    const { recurring } = await createInvoice({
+      companyId: company.id,
+      clientId: client.id,
+      lines: work(100),
+      recurring: { term: 1, period: 'year', occurrences: 1 },
+    });
     expect(recurring).toMatchObject({ status: 'completed', nextBillDate: null });
     expect((await recurringItem(company.id, client.id, recurring!.id))?.GSI2PK).toBeUndefined();
   });
@@ -108,7 +141,9 @@ describe('createInvoice', () => {
 
   it('refuses what could never be billed, writing nothing: a due date before the billing date, a negative total, an unknown client', async () => {
     const client = await seedClient(company);
-    const early = await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-01-10', dateDue: '2030-01-09', lines: work(100) }).catch((e: unknown) => e);
+    const early = await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-01-10', dateDue: '2030-01-09', lines: work(100) }).catch(
+      (e: unknown) => e,
+    );
     expect(fieldPaths(early)).toEqual(['dateDue']);
     const negative = await createInvoice({ companyId: company.id, clientId: client.id, lines: work(-100) }).catch((e: unknown) => e);
     expect(fieldPaths(negative)).toEqual(['lines']);

@@ -64,7 +64,9 @@ describe('deliverInvoice', () => {
     const client = await seedClient(company, { email: 'gone@example.com', status: 'inactive' });
     const { invoice } = await createInvoice({ companyId: company.id, clientId: client.id, lines: work });
     const before = sent.length;
-    expect(await deliverInvoice({ companyId: company.id, invoiceId: invoice.id, actor: { type: 'system', id: 'billow' }, automatic: true })).toEqual({ mailId: null });
+    expect(await deliverInvoice({ companyId: company.id, invoiceId: invoice.id, actor: { type: 'system', id: 'billow' }, automatic: true })).toEqual({
+      mailId: null,
+    });
     expect(sent.length).toBe(before);
     // Asked for by staff, the same invoice is sent.
     expect((await deliverInvoice({ companyId: company.id, invoiceId: invoice.id, actor: staff })).mailId).toEqual(expect.any(String));

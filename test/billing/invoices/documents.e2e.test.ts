@@ -25,7 +25,11 @@ describe('email and documents never 5xx', () => {
     expect([400, 404]).toContain(res.status);
     const log = await api.staff('GET', `/v1/clients/${other.id}/emails`);
     expect(log.body.data).toEqual([]);
-    for (const body of [{ subject: '{{#x}}', html: '<p>x</p>', text: 'x' }, { subject: 'x', html: '{{/x}}', text: 'x' }, { subject: 'x', html: '<p>{{x</p>', text: '{{{x}}' }]) {
+    for (const body of [
+      { subject: '{{#x}}', html: '<p>x</p>', text: 'x' },
+      { subject: 'x', html: '{{/x}}', text: 'x' },
+      { subject: 'x', html: '<p>{{x</p>', text: '{{{x}}' },
+    ]) {
       const put = await api.staff('PUT', '/v1/email-templates/invoice_delivery', body);
       expectProblem(put, 400);
     }

@@ -20,9 +20,19 @@ describe('drafts stay hidden from client tokens', () => {
     const { client, token } = await newClientWithLogin(api, { taxExempt: true });
     const draft = await newInvoice(api, client.id, 1000, { status: 'draft' });
     expectProblem(await api.call('GET', `/v1/invoices/${draft.id}`, { token }), 404);
-    const res = await api.call('POST', `/v1/clients/${client.id}/payments`, { token, body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: draft.id, amount: 1000 }] } });
+    const res = await api.call('POST', `/v1/clients/${client.id}/payments`, {
+      token,
+      body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: draft.id, amount: 1000 }] },
+    });
     expectProblem(res, 404);
     // Staff still get the 409 (not open).
-    expectProblem(await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: draft.id, amount: 1000 }] }), 409);
+    expectProblem(
+      await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+        source: { newCard: card(CARD_APPROVES) },
+        currency: 'USD',
+        apply: [{ invoiceId: draft.id, amount: 1000 }],
+      }),
+      409,
+    );
   });
 });

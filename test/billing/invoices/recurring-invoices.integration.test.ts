@@ -1,6 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
-import { deleteRecurringInvoice, listRecurringInvoices, readRecurringInvoice, updateRecurringInvoice } from '../../../functions/billing/invoices/recurring-invoices.js';
+import {
+  deleteRecurringInvoice,
+  listRecurringInvoices,
+  readRecurringInvoice,
+  updateRecurringInvoice,
+} from '../../../functions/billing/invoices/recurring-invoices.js';
 import type { Company } from '../../../functions/domain/company.js';
 import { NotFoundError } from '../../../functions/domain/errors.js';
 import { requireInvoice } from '../../../functions/store/invoices.js';
@@ -16,7 +21,13 @@ beforeAll(async () => {
 });
 
 async function newSeries(clientId: string, occurrences?: number) {
-  const { invoice, recurring } = await createInvoice({ companyId: company.id, clientId, dateBilled: '2030-01-31', lines: [{ description: 'Monthly', quantity: 1, unitAmount: 700 }], recurring: { term: 1, period: 'month', occurrences } });
+  const { invoice, recurring } = await createInvoice({
+    companyId: company.id,
+    clientId,
+    dateBilled: '2030-01-31',
+    lines: [{ description: 'Monthly', quantity: 1, unitAmount: 700 }],
+    recurring: { term: 1, period: 'month', occurrences },
+  });
   return { invoice, series: recurring! };
 }
 
@@ -31,8 +42,20 @@ describe('recurring invoice series', () => {
   it('changes lines, term and occurrences; as many occurrences as created completes it and takes it out of the renewal index', async () => {
     const client = await seedClient(company);
     const { series } = await newSeries(client.id, 3);
-    const changed = await updateRecurringInvoice({ companyId: company.id, id: series.id, expectedVersion: 1, term: 2, lines: [{ description: 'Half', quantity: '1/2', unitAmount: 100 }] });
-    expect(changed).toMatchObject({ term: 2, version: 2, status: 'active', nextBillDate: '2030-02-28', lines: [{ description: 'Half', quantity: '1/2', unitAmount: 100, taxable: true }] });
+    const changed = await updateRecurringInvoice({
+      companyId: company.id,
+      id: series.id,
+      expectedVersion: 1,
+      term: 2,
+      lines: [{ description: 'Half', quantity: '1/2', unitAmount: 100 }],
+    });
+    expect(changed).toMatchObject({
+      term: 2,
+      version: 2,
+      status: 'active',
+      nextBillDate: '2030-02-28',
+      lines: [{ description: 'Half', quantity: '1/2', unitAmount: 100, taxable: true }],
+    });
     expect(await readRecurringInvoice(company.id, series.id)).toEqual(changed);
     expect((await recurringItem(company.id, client.id, series.id))?.GSI2PK).toBeDefined();
 
@@ -44,8 +67,12 @@ describe('recurring invoice series', () => {
   it('refuses a stale version and lines that could never be invoiced', async () => {
     const client = await seedClient(company);
     const { series } = await newSeries(client.id);
-    await expect(updateRecurringInvoice({ companyId: company.id, id: series.id, expectedVersion: 2, term: 3 })).rejects.toMatchObject({ code: 'stale_version' });
-    await expect(updateRecurringInvoice({ companyId: company.id, id: series.id, lines: [{ description: 'Only a discount', quantity: -1, unitAmount: 100 }] })).rejects.toMatchObject({ errors: [{ path: 'lines' }] });
+    await expect(updateRecurringInvoice({ companyId: company.id, id: series.id, expectedVersion: 2, term: 3 })).rejects.toMatchObject({
+      code: 'stale_version',
+    });
+    await expect(
+      updateRecurringInvoice({ companyId: company.id, id: series.id, lines: [{ description: 'Only a discount', quantity: -1, unitAmount: 100 }] }),
+    ).rejects.toMatchObject({ errors: [{ path: 'lines' }] });
     expect(await readRecurringInvoice(company.id, series.id)).toEqual(series);
   });
 

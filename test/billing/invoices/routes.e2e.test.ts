@@ -2,7 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setClock } from '../../../functions/domain/clock.js';
 import { addTerm } from '../../../functions/domain/dates.js';
 import type { TestApi } from '../../support/stack.js';
-import { type BillingApi, errorPaths, expectProblem, expectStatus, getInvoice, listAll, newClient, newClientWithLogin, newInvoice, startBillingApi } from '../../support/billing.js';
+import {
+  type BillingApi,
+  errorPaths,
+  expectProblem,
+  expectStatus,
+  getInvoice,
+  listAll,
+  newClient,
+  newClientWithLogin,
+  newInvoice,
+  startBillingApi,
+} from '../../support/billing.js';
 
 /** Invoices end to end (API.md, Invoices; seed 000 "Create Invoice"), over HTTP against the local stack. */
 let stack: BillingApi;
@@ -69,17 +80,29 @@ describe('lines, quantities and currencies', () => {
 
   it('bills in JPY (0 decimals) and BHD (3) once they are company currencies; others → 400', async () => {
     const client = await newClient(api, { taxExempt: true });
-    const jpy = await api.staff('POST', `/v1/clients/${client.id}/invoices`, { currency: 'JPY', lines: [{ description: 'Yen', quantity: '1/3', unitAmount: 1000 }] });
+    const jpy = await api.staff('POST', `/v1/clients/${client.id}/invoices`, {
+      currency: 'JPY',
+      lines: [{ description: 'Yen', quantity: '1/3', unitAmount: 1000 }],
+    });
     expectStatus(jpy, 201);
     expect(jpy.body).toMatchObject({ currency: 'JPY', subtotal: 333, total: 333, due: 333 });
-    const bhd = await api.staff('POST', `/v1/clients/${client.id}/invoices`, { currency: 'BHD', lines: [{ description: 'Dinar', quantity: '2.5', unitAmount: 1234 }] });
+    const bhd = await api.staff('POST', `/v1/clients/${client.id}/invoices`, {
+      currency: 'BHD',
+      lines: [{ description: 'Dinar', quantity: '2.5', unitAmount: 1234 }],
+    });
     expectStatus(bhd, 201);
     expect(bhd.body).toMatchObject({ currency: 'BHD', subtotal: 3085, total: 3085 });
-    const lower = await api.staff('POST', `/v1/clients/${client.id}/invoices`, { currency: 'eur', lines: [{ description: 'Euro', quantity: 1, unitAmount: 100 }] });
+    const lower = await api.staff('POST', `/v1/clients/${client.id}/invoices`, {
+      currency: 'eur',
+      lines: [{ description: 'Euro', quantity: 1, unitAmount: 100 }],
+    });
     expectStatus(lower, 201);
     expect(lower.body.currency).toBe('EUR');
 
-    const chf = await api.staff('POST', `/v1/clients/${client.id}/invoices`, { currency: 'CHF', lines: [{ description: 'Franc', quantity: 1, unitAmount: 100 }] });
+    const chf = await api.staff('POST', `/v1/clients/${client.id}/invoices`, {
+      currency: 'CHF',
+      lines: [{ description: 'Franc', quantity: 1, unitAmount: 100 }],
+    });
     expectProblem(chf, 400);
     expect(errorPaths(chf)).toContain('currency');
     for (const inv of [jpy.body, bhd.body]) {
@@ -141,7 +164,12 @@ describe('drafts, numbers and changes', () => {
     const draft = await newInvoice(api, client.id, 1000, { status: 'draft', dateBilled: '2030-01-01', dateDue: '2030-01-15' });
     expect(draft).toMatchObject({ status: 'draft', number: null, total: 1000, version: 1 });
 
-    const changed = await api.staff('PATCH', `/v1/invoices/${draft.id}`, { lines: [{ description: 'More work', quantity: '3/4', unitAmount: 4000 }], dateDue: '2030-01-31' }, { 'if-match': '"1"' });
+    const changed = await api.staff(
+      'PATCH',
+      `/v1/invoices/${draft.id}`,
+      { lines: [{ description: 'More work', quantity: '3/4', unitAmount: 4000 }], dateDue: '2030-01-31' },
+      { 'if-match': '"1"' },
+    );
     expectStatus(changed, 200);
     expect(changed.body).toMatchObject({ status: 'draft', number: null, subtotal: 3000, total: 3000, due: 3000, dateDue: '2030-01-31', version: 2 });
     expect(changed.body.lines[0].quantity).toBe('3/4');
@@ -179,14 +207,22 @@ describe('drafts, numbers and changes', () => {
   it('numbers a burst of 40 invoices created open at once without gaps (none refused as busy)', async () => {
     const client = await newClient(api, { taxExempt: true });
     const first = await newInvoice(api, client.id, 100);
-    const created = await Promise.all(Array.from({ length: 40 }, (_, i) => api.staff('POST', `/v1/clients/${client.id}/invoices`, { lines: [{ description: `n${i}`, quantity: 1, unitAmount: 100 }] })));
+    const created = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        api.staff('POST', `/v1/clients/${client.id}/invoices`, { lines: [{ description: `n${i}`, quantity: 1, unitAmount: 100 }] }),
+      ),
+    );
     for (const res of created) expectStatus(res, 201);
     expect(created.map((r) => r.body.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => first.number + 1 + i));
   });
 
   it('rejects a due date before the billing date', async () => {
     const client = await newClient(api);
-    const res = await api.staff('POST', `/v1/clients/${client.id}/invoices`, { dateBilled: '2030-01-10', dateDue: '2030-01-09', lines: [{ description: 'x', quantity: 1, unitAmount: 100 }] });
+    const res = await api.staff('POST', `/v1/clients/${client.id}/invoices`, {
+      dateBilled: '2030-01-10',
+      dateDue: '2030-01-09',
+      lines: [{ description: 'x', quantity: 1, unitAmount: 100 }],
+    });
     expectProblem(res, 400);
     expect(errorPaths(res)).toContain('dateDue');
   });
@@ -210,7 +246,15 @@ describe('voiding', () => {
     const client = await newClient(api, { taxExempt: true });
     const inv = await newInvoice(api, client.id, 4000);
     const other = await newInvoice(api, client.id, 1000);
-    const paid = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'check', amount: 5000, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 4000 }, { invoiceId: other.id, amount: 1000 }] });
+    const paid = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+      type: 'check',
+      amount: 5000,
+      currency: 'USD',
+      apply: [
+        { invoiceId: inv.id, amount: 4000 },
+        { invoiceId: other.id, amount: 1000 },
+      ],
+    });
     expectStatus(paid, 201);
     expect(await getInvoice(api, inv.id)).toMatchObject({ status: 'paid', paid: 4000, due: 0 });
 
@@ -244,7 +288,15 @@ describe('listing and visibility', () => {
       voided: await mk(5000, { dateBilled: '2030-01-01', dateDue: '2030-01-04' }),
     };
     expectStatus(await api.staff('POST', `/v1/invoices/${ids.voided}/void`), 200);
-    expectStatus(await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 3000, currency: 'USD', apply: [{ invoiceId: ids.usdMar, amount: 3000 }] }), 201);
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+        type: 'cash',
+        amount: 3000,
+        currency: 'USD',
+        apply: [{ invoiceId: ids.usdMar, amount: 3000 }],
+      }),
+      201,
+    );
     other = await newClient(api);
     ids.others = (await newInvoice(api, other.id, 700, { dateBilled: '2030-01-01', dateDue: '2030-01-02' })).id;
   });
@@ -304,7 +356,10 @@ describe('listing and visibility', () => {
     expect(pdf.text.startsWith('%PDF')).toBe(true);
     // Staff-only invoice routes are 403 for a client token.
     expectStatus(await api.call('POST', `/v1/invoices/${ids.usdJan}/void`, { token }), 403);
-    expectStatus(await api.call('POST', `/v1/clients/${client.id}/invoices`, { token, body: { lines: [{ description: 'x', quantity: 1, unitAmount: 1 }] } }), 403);
+    expectStatus(
+      await api.call('POST', `/v1/clients/${client.id}/invoices`, { token, body: { lines: [{ description: 'x', quantity: 1, unitAmount: 1 }] } }),
+      403,
+    );
     expectProblem(await api.staff('GET', '/v1/invoices/inv_doesnotexist'), 404);
   });
 
@@ -347,7 +402,14 @@ describe('recurring invoices', () => {
     expectStatus(read, 200);
     expect(read.body).toEqual(series);
 
-    const patched = await api.staff('PATCH', `/v1/recurring-invoices/${series.id}`, { occurrences: 6, term: 2, lines: [{ description: 'Bigger retainer', quantity: 0.0000001, unitAmount: 12000 }, { description: 'Half', quantity: '1/2', unitAmount: 100 }] });
+    const patched = await api.staff('PATCH', `/v1/recurring-invoices/${series.id}`, {
+      occurrences: 6,
+      term: 2,
+      lines: [
+        { description: 'Bigger retainer', quantity: 0.0000001, unitAmount: 12000 },
+        { description: 'Half', quantity: '1/2', unitAmount: 100 },
+      ],
+    });
     expectStatus(patched, 200);
     expect(patched.body).toMatchObject({ occurrences: 6, term: 2, period: 'month', version: 2 });
     expect(patched.body.lines.map((l: any) => l.quantity)).toEqual(['0.0000001', '1/2']);
@@ -367,7 +429,10 @@ describe('recurring invoices', () => {
 
   it('rejects a bad recurring block', async () => {
     const client = await newClient(api);
-    const res = await api.staff('POST', `/v1/clients/${client.id}/invoices`, { lines: [{ description: 'x', quantity: 1, unitAmount: 100 }], recurring: { term: 0, period: 'month' } });
+    const res = await api.staff('POST', `/v1/clients/${client.id}/invoices`, {
+      lines: [{ description: 'x', quantity: 1, unitAmount: 100 }],
+      recurring: { term: 0, period: 'month' },
+    });
     expectProblem(res, 400);
     expect(errorPaths(res)).toContain('recurring.term');
   });

@@ -19,15 +19,31 @@ beforeAll(async () => {
 const work = (unitAmount: number) => [{ description: 'Work', quantity: 1, unitAmount, taxable: false }];
 
 async function newDraft(clientId: string, unitAmount = 1000) {
-  return (await createInvoice({ companyId: company.id, clientId, status: 'draft', dateBilled: '2030-01-10', dateDue: '2030-01-20', lines: work(unitAmount) })).invoice;
+  return (await createInvoice({ companyId: company.id, clientId, status: 'draft', dateBilled: '2030-01-10', dateDue: '2030-01-20', lines: work(unitAmount) }))
+    .invoice;
 }
 
 describe('updateInvoice', () => {
   it('changes a draft: new lines priced again, a later billing date carrying the due date, the next version', async () => {
     const client = await seedClient(company);
     const draft = await newDraft(client.id);
-    const changed = await updateInvoice({ companyId: company.id, invoiceId: draft.id, expectedVersion: 1, dateBilled: '2030-01-25', lines: [{ description: 'More work', quantity: '3/4', unitAmount: 4000 }] });
-    expect(changed).toMatchObject({ status: 'draft', number: null, dateBilled: '2030-01-25', dateDue: '2030-01-25', subtotal: 3000, total: 3000, due: 3000, version: 2 });
+    const changed = await updateInvoice({
+      companyId: company.id,
+      invoiceId: draft.id,
+      expectedVersion: 1,
+      dateBilled: '2030-01-25',
+      lines: [{ description: 'More work', quantity: '3/4', unitAmount: 4000 }],
+    });
+    expect(changed).toMatchObject({
+      status: 'draft',
+      number: null,
+      dateBilled: '2030-01-25',
+      dateDue: '2030-01-25',
+      subtotal: 3000,
+      total: 3000,
+      due: 3000,
+      version: 2,
+    });
     expect(await requireInvoice(company.id, draft.id)).toEqual(changed);
     expect(await balanceOf(company.id, client.id, 'USD')).toMatchObject({ invoiced: 0, due: 0 });
   });
@@ -57,7 +73,9 @@ describe('updateInvoice', () => {
   it('refuses a stale version, a due date before the billing date and a currency the company does not bill in', async () => {
     const client = await seedClient(company);
     const draft = await newDraft(client.id);
-    await expect(updateInvoice({ companyId: company.id, invoiceId: draft.id, expectedVersion: 7, dateDue: '2030-02-01' })).rejects.toMatchObject({ code: 'stale_version' });
+    await expect(updateInvoice({ companyId: company.id, invoiceId: draft.id, expectedVersion: 7, dateDue: '2030-02-01' })).rejects.toMatchObject({
+      code: 'stale_version',
+    });
     await expect(updateInvoice({ companyId: company.id, invoiceId: draft.id, dateDue: '2030-01-01' })).rejects.toBeInstanceOf(ValidationError);
     await expect(updateInvoice({ companyId: company.id, invoiceId: draft.id, currency: 'CHF' })).rejects.toMatchObject({ errors: [{ path: 'currency' }] });
     expect(await requireInvoice(company.id, draft.id)).toEqual(draft);

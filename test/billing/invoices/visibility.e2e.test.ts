@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApi } from '../../support/stack.js';
-import { type BillingApi, card, CARD_APPROVES, CARD_DECLINES, expectStatus, listAll, newClient, newClientWithLogin, newInvoice, startBillingApi } from '../../support/billing.js';
+import {
+  type BillingApi,
+  card,
+  CARD_APPROVES,
+  CARD_DECLINES,
+  expectStatus,
+  listAll,
+  newClient,
+  newClientWithLogin,
+  newInvoice,
+  startBillingApi,
+} from '../../support/billing.js';
 
 /** Rules around what a payment keeps and what a client sees. */
 let stack: BillingApi;
@@ -17,7 +28,12 @@ afterAll(async () => {
 describe('saving new card details with a payment', () => {
   it('keeps an approved card as a payment account named on the transaction', async () => {
     const client = await newClient(api);
-    const paid = await api.staff('POST', `/v1/clients/${client.id}/payments`, { currency: 'USD', sendReceipt: false, source: { newCard: card(CARD_APPROVES), save: true }, otherAmount: 500 });
+    const paid = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+      currency: 'USD',
+      sendReceipt: false,
+      source: { newCard: card(CARD_APPROVES), save: true },
+      otherAmount: 500,
+    });
     expectStatus(paid, 201);
     const accounts = await listAll(api, `/v1/clients/${client.id}/payment-accounts`);
     expect(accounts).toHaveLength(1);
@@ -26,7 +42,12 @@ describe('saving new card details with a payment', () => {
 
   it('does not keep a card whose charge was declined', async () => {
     const client = await newClient(api);
-    const declined = await api.staff('POST', `/v1/clients/${client.id}/payments`, { currency: 'USD', sendReceipt: false, source: { newCard: card(CARD_DECLINES), save: true }, otherAmount: 500 });
+    const declined = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+      currency: 'USD',
+      sendReceipt: false,
+      source: { newCard: card(CARD_DECLINES), save: true },
+      otherAmount: 500,
+    });
     expectStatus(declined, 402);
     expect(await listAll(api, `/v1/clients/${client.id}/payment-accounts`)).toEqual([]);
   });

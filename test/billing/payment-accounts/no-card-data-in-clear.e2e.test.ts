@@ -169,10 +169,18 @@ describe('no card number, CVC or bank account number in clear', () => {
   });
 
   it('after a run of accounts and payments: not in the table, the logs or any response', async () => {
-    const client = await api.staff('POST', '/v1/clients', { firstName: 'Sec', lastName: 'Ret', email: 'secret.client@example.com', username: 'secretclient', password: 'client password 1' });
+    const client = await api.staff('POST', '/v1/clients', {
+      firstName: 'Sec',
+      lastName: 'Ret',
+      email: 'secret.client@example.com',
+      username: 'secretclient',
+      password: 'client password 1',
+    });
     expectStatus(client, 201);
     const id = client.body.id;
-    const token = (await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: 'secretclient', password: 'client password 1' } })).body.token;
+    const token = (
+      await api.call('POST', '/v1/auth/token', { body: { companyId: api.facts.companyId, username: 'secretclient', password: 'client password 1' } })
+    ).body.token;
     const inv = await api.staff('POST', `/v1/clients/${id}/invoices`, { lines: [{ description: 'Work', quantity: 1, unitAmount: 50000 }] });
     expectStatus(inv, 201);
     const invoiceId = inv.body.id;
@@ -180,36 +188,111 @@ describe('no card number, CVC or bank account number in clear', () => {
     // Accounts: cards (one with a CVC, one typed with spaces), ACH, and rejected ones.
     const visa = await api.staff('POST', `/v1/clients/${id}/payment-accounts`, { type: 'card', card: { number: '4242 4242 4242 4242', ...EXP, cvc: CVCS[0] } });
     expectStatus(visa, 201);
-    const achOk = await api.call('POST', `/v1/clients/${id}/payment-accounts`, { token, body: { type: 'ach', ach: { accountNumber: ACH_OK, routingNumber: '110000000', accountType: 'savings' } } });
+    const achOk = await api.call('POST', `/v1/clients/${id}/payment-accounts`, {
+      token,
+      body: { type: 'ach', ach: { accountNumber: ACH_OK, routingNumber: '110000000', accountType: 'savings' } },
+    });
     expectStatus(achOk, 201);
-    const achBad = await api.staff('POST', `/v1/clients/${id}/payment-accounts`, { type: 'ach', ach: { accountNumber: ACH_DECLINES, routingNumber: '110000000', accountType: 'checking' }, autoDebit: true });
+    const achBad = await api.staff('POST', `/v1/clients/${id}/payment-accounts`, {
+      type: 'ach',
+      ach: { accountNumber: ACH_DECLINES, routingNumber: '110000000', accountType: 'checking' },
+      autoDebit: true,
+    });
     expectStatus(achBad, 201);
     const declining = await api.staff('POST', `/v1/clients/${id}/payment-accounts`, { type: 'card', card: { number: DECLINES, ...EXP } });
     expectStatus(declining, 201);
     expectStatus(await api.staff('POST', `/v1/clients/${id}/payment-accounts`, { type: 'card', card: { number: BAD_LUHN, ...EXP, cvc: '123' } }), 400);
     expectStatus(await api.staff('POST', `/v1/clients/${id}/payment-accounts`, { type: 'card', card: { number: VISA, expMonth: 1, expYear: 2021 } }), 400);
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payment-accounts`, { type: 'ach', ach: { accountNumber: ACH_OK, routingNumber: '123456789', accountType: 'checking' } }), 400);
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${id}/payment-accounts`, {
+        type: 'ach',
+        ach: { accountNumber: ACH_OK, routingNumber: '123456789', accountType: 'checking' },
+      }),
+      400,
+    );
     expectStatus(await api.staff('POST', `/v1/clients/${id}/payment-accounts`, { type: 'card', card: { number: VISA, ...EXP, cvc: '12345' } }), 400);
 
     // Payments: new cards with CVCs (saved and not), a stored card, ACH, declines, a transient failure.
     const paid = [
-      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: AMEX, ...EXP, cvc: CVCS[1] }, save: true }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] }, { 'idempotency-key': 'secret-1' }),
-      await api.call('POST', `/v1/clients/${id}/payments`, { token, body: { source: { newCard: { number: MASTERCARD, ...EXP, cvc: CVCS[2] } }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }], otherAmount: 250 } }),
-      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { paymentAccountId: visa.body.id }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] }),
-      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { paymentAccountId: achOk.body.id }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] }),
-      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newAch: { accountNumber: ACH_OK, routingNumber: '110000000', accountType: 'checking' }, save: true }, currency: 'USD', otherAmount: 100 }),
+      await api.staff(
+        'POST',
+        `/v1/clients/${id}/payments`,
+        { source: { newCard: { number: AMEX, ...EXP, cvc: CVCS[1] }, save: true }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] },
+        { 'idempotency-key': 'secret-1' },
+      ),
+      await api.call('POST', `/v1/clients/${id}/payments`, {
+        token,
+        body: { source: { newCard: { number: MASTERCARD, ...EXP, cvc: CVCS[2] } }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }], otherAmount: 250 },
+      }),
+      await api.staff('POST', `/v1/clients/${id}/payments`, {
+        source: { paymentAccountId: visa.body.id },
+        currency: 'USD',
+        apply: [{ invoiceId, amount: 1000 }],
+      }),
+      await api.staff('POST', `/v1/clients/${id}/payments`, {
+        source: { paymentAccountId: achOk.body.id },
+        currency: 'USD',
+        apply: [{ invoiceId, amount: 1000 }],
+      }),
+      await api.staff('POST', `/v1/clients/${id}/payments`, {
+        source: { newAch: { accountNumber: ACH_OK, routingNumber: '110000000', accountType: 'checking' }, save: true },
+        currency: 'USD',
+        otherAmount: 100,
+      }),
     ];
     for (const res of paid) expectStatus(res, 201);
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: DECLINES, ...EXP, cvc: CVCS[3] } }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] }, { 'idempotency-key': 'secret-2' }), 402);
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payments`, { source: { paymentAccountId: achBad.body.id }, currency: 'USD', otherAmount: 100 }), 402);
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payments`, { source: { paymentAccountId: declining.body.id }, currency: 'USD', otherAmount: 100 }), 402);
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: FAILS, ...EXP } }, currency: 'USD', otherAmount: 100 }), 502);
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: BAD_LUHN, ...EXP, cvc: '999' } }, currency: 'USD', otherAmount: 100 }), 400);
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: VISA, ...EXP }, extra: VISA }, currency: 'USD', otherAmount: 100 }), 400);
+    expectStatus(
+      await api.staff(
+        'POST',
+        `/v1/clients/${id}/payments`,
+        { source: { newCard: { number: DECLINES, ...EXP, cvc: CVCS[3] } }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] },
+        { 'idempotency-key': 'secret-2' },
+      ),
+      402,
+    );
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { paymentAccountId: achBad.body.id }, currency: 'USD', otherAmount: 100 }),
+      402,
+    );
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { paymentAccountId: declining.body.id }, currency: 'USD', otherAmount: 100 }),
+      402,
+    );
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: FAILS, ...EXP } }, currency: 'USD', otherAmount: 100 }),
+      502,
+    );
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${id}/payments`, {
+        source: { newCard: { number: BAD_LUHN, ...EXP, cvc: '999' } },
+        currency: 'USD',
+        otherAmount: 100,
+      }),
+      400,
+    );
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: VISA, ...EXP }, extra: VISA }, currency: 'USD', otherAmount: 100 }),
+      400,
+    );
     // Replays, refunds, reads, the mail log and documents.
-    expectStatus(await api.staff('POST', `/v1/clients/${id}/payments`, { source: { newCard: { number: AMEX, ...EXP, cvc: CVCS[1] }, save: true }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] }, { 'idempotency-key': 'secret-1' }), 201);
+    expectStatus(
+      await api.staff(
+        'POST',
+        `/v1/clients/${id}/payments`,
+        { source: { newCard: { number: AMEX, ...EXP, cvc: CVCS[1] }, save: true }, currency: 'USD', apply: [{ invoiceId, amount: 1000 }] },
+        { 'idempotency-key': 'secret-1' },
+      ),
+      201,
+    );
     expectStatus(await api.staff('POST', `/v1/transactions/${paid[0].body.id}/refund`, { amount: 500 }), 200);
-    for (const path of [`/v1/clients/${id}/payment-accounts`, `/v1/clients/${id}/transactions`, `/v1/clients/${id}`, `/v1/clients/${id}/emails`, `/v1/clients/${id}/activity`, `/v1/clients/${id}/statement`]) {
+    for (const path of [
+      `/v1/clients/${id}/payment-accounts`,
+      `/v1/clients/${id}/transactions`,
+      `/v1/clients/${id}`,
+      `/v1/clients/${id}/emails`,
+      `/v1/clients/${id}/activity`,
+      `/v1/clients/${id}/statement`,
+    ]) {
       expectStatus(await api.staff('GET', path), 200);
     }
     for (const pa of [visa, achOk, achBad]) {

@@ -10,7 +10,12 @@ import { newId } from '../../../functions/domain/ids.js';
 import { newPaymentAccount } from '../../../functions/domain/payment-account.js';
 import type { Principal } from '../../../functions/domain/principal.js';
 import { getClient, requireClient } from '../../../functions/store/clients.js';
-import { deletePaymentAccount as deleteStoredAccount, insertPaymentAccount, listPaymentAccounts, setAutoDebitAccount as writeAutoDebitAccount } from '../../../functions/store/payment-accounts.js';
+import {
+  deletePaymentAccount as deleteStoredAccount,
+  insertPaymentAccount,
+  listPaymentAccounts,
+  setAutoDebitAccount as writeAutoDebitAccount,
+} from '../../../functions/store/payment-accounts.js';
 import { useFreshTables } from '../../support/tables.js';
 import { CARD_APPROVES, MASTERCARD } from '../../support/billing.js';
 import { seedClient, seedCompany } from '../invoices/fixtures.js';
@@ -29,7 +34,13 @@ beforeAll(async () => {
 });
 
 const addCard = async (client: Client, number = CARD_APPROVES, autoDebit = false) =>
-  addPaymentAccount({ companyId: company.id, principal: staff, clientId: client.id, details: { type: 'card', card: { number, expMonth: 12, expYear: 2099 } }, autoDebit });
+  addPaymentAccount({
+    companyId: company.id,
+    principal: staff,
+    clientId: client.id,
+    details: { type: 'card', card: { number, expMonth: 12, expYear: 2099 } },
+    autoDebit,
+  });
 
 /** The client's auto-debit account and the ids of the accounts flagged autoDebit: the invariant is `[id] ↔ id`. */
 async function autoDebitState(clientId: string): Promise<{ named: string | null; flagged: string[] }> {
@@ -65,7 +76,19 @@ describe('setAutoDebitAccount', () => {
   it('refuses a disabled account (account_disabled) and an unknown one (not found), changing nothing', async () => {
     const client = await seedClient(company);
     const active = await addCard(client, CARD_APPROVES, true);
-    const disabled = { ...newPaymentAccount({ id: newId('pa'), clientId: client.id, type: 'card', method: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2099 }, contact: {}, gateway: 'local', secret: 'x', now: '2030-01-01T00:00:00.000Z' }), status: 'disabled' as const };
+    const disabled = {
+      ...newPaymentAccount({
+        id: newId('pa'),
+        clientId: client.id,
+        type: 'card',
+        method: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2099 },
+        contact: {},
+        gateway: 'local',
+        secret: 'x',
+        now: '2030-01-01T00:00:00.000Z',
+      }),
+      status: 'disabled' as const,
+    };
     await insertPaymentAccount(company.id, disabled);
     const before = await requireClient(company.id, client.id);
 
@@ -73,7 +96,9 @@ describe('setAutoDebitAccount', () => {
     await expect(refused).rejects.toBeInstanceOf(RuleViolationError);
     await expect(refused).rejects.toMatchObject({ code: 'account_disabled' });
     await expect(writeAutoDebitAccount(company.id, before, disabled.id)).rejects.toMatchObject({ code: 'account_disabled' });
-    await expect(setAutoDebitAccount({ companyId: company.id, principal: staff, clientId: client.id, accountId: 'pa_missing' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(setAutoDebitAccount({ companyId: company.id, principal: staff, clientId: client.id, accountId: 'pa_missing' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
 
     expect(await autoDebitState(client.id)).toEqual({ named: active.id, flagged: [active.id] });
     expect((await requireClient(company.id, client.id)).version).toBe(before.version);

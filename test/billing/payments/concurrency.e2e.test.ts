@@ -7,7 +7,22 @@ import { getServices } from '../../../functions/services.js';
 import { db } from '../../../functions/store/dynamo.js';
 import { loadLedger } from '../../../functions/store/ledger.js';
 import type { ApiResponse, TestApi } from '../../support/stack.js';
-import { type BillingApi, card, CARD_APPROVES, creditsOf, expectedSummary, expectStatus, getInvoice, getTransaction, listAll, newClient, newInvoice, startBillingApi, summaryOf, transactionsOf } from '../../support/billing.js';
+import {
+  type BillingApi,
+  card,
+  CARD_APPROVES,
+  creditsOf,
+  expectedSummary,
+  expectStatus,
+  getInvoice,
+  getTransaction,
+  listAll,
+  newClient,
+  newInvoice,
+  startBillingApi,
+  summaryOf,
+  transactionsOf,
+} from '../../support/billing.js';
 
 /**
  * Many payments at once on the same few invoices, through the API (API.md: "Concurrent payments on the same
@@ -60,8 +75,20 @@ describe('concurrent payments on the same invoices', () => {
         const apply = [{ invoiceId: a.invoiceId, amount: a.apply }];
         a.res =
           a.kind === 'offline'
-            ? await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'check', reference: `race-${a.index}`, amount: a.apply + a.extra, currency: 'USD', apply })
-            : await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { paymentAccountId: account.body.id }, currency: 'USD', apply, otherAmount: a.extra, sendReceipt: a.index % 3 === 0 });
+            ? await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+                type: 'check',
+                reference: `race-${a.index}`,
+                amount: a.apply + a.extra,
+                currency: 'USD',
+                apply,
+              })
+            : await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+                source: { paymentAccountId: account.body.id },
+                currency: 'USD',
+                apply,
+                otherAmount: a.extra,
+                sendReceipt: a.index % 3 === 0,
+              });
       }),
     );
 
@@ -80,7 +107,13 @@ describe('concurrent payments on the same invoices', () => {
       const t = byId.get(a.res!.body.id);
       expect(t, `attempt ${a.index} recorded`).toBeDefined();
       expect(t).toEqual(a.res!.body);
-      expect(t).toMatchObject({ status: 'succeeded', amount: a.apply + a.extra, credit: a.extra, applications: [{ invoiceId: a.invoiceId, amount: a.apply }], kind: a.kind });
+      expect(t).toMatchObject({
+        status: 'succeeded',
+        amount: a.apply + a.extra,
+        credit: a.extra,
+        applications: [{ invoiceId: a.invoiceId, amount: a.apply }],
+        kind: a.kind,
+      });
     }
     // Each 409 recorded nothing, or (a charge approved that lost the race) a transaction that is all credit.
     const creditOnly = new Set<string>();
@@ -88,7 +121,10 @@ describe('concurrent payments on the same invoices', () => {
       const lost = a.res!.body.transactionId as string | undefined;
       if (a.kind === 'offline') {
         expect(lost).toBeUndefined();
-        expect(transactions.some((t) => t.reference === `race-${a.index}`), `refused offline ${a.index} recorded nothing`).toBe(false);
+        expect(
+          transactions.some((t) => t.reference === `race-${a.index}`),
+          `refused offline ${a.index} recorded nothing`,
+        ).toBe(false);
       } else if (lost) {
         expect(a.res!.body.code).toBe('applied_as_credit');
         expect(byId.get(lost)).toMatchObject({ status: 'succeeded', amount: a.apply + a.extra, credit: a.apply + a.extra, applications: [] });
@@ -140,7 +176,12 @@ describe('concurrent payments on the same invoices', () => {
         const apply = [{ invoiceId: invoices[i % 2].id, amount: 100 + i }];
         return i % 2 === 0
           ? api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 100 + i, currency: 'USD', apply })
-          : api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { paymentAccountId: account.body.id }, currency: 'USD', apply, sendReceipt: false });
+          : api.staff('POST', `/v1/clients/${client.id}/payments`, {
+              source: { paymentAccountId: account.body.id },
+              currency: 'USD',
+              apply,
+              sendReceipt: false,
+            });
       }),
     );
     for (const res of results) expectStatus(res, 201);
@@ -184,9 +225,19 @@ describe('concurrent payments on the same invoices', () => {
       return (send as (...a: unknown[]) => unknown)(command, ...rest);
     }) as typeof client$.send);
     try {
-      const recorded = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 1000, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1000 }] });
+      const recorded = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+        type: 'cash',
+        amount: 1000,
+        currency: 'USD',
+        apply: [{ invoiceId: inv.id, amount: 1000 }],
+      });
       expectStatus(recorded, 201);
-      const charged = await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1000 }], sendReceipt: false });
+      const charged = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+        source: { newCard: card(CARD_APPROVES) },
+        currency: 'USD',
+        apply: [{ invoiceId: inv.id, amount: 1000 }],
+        sendReceipt: false,
+      });
       expectStatus(charged, 201);
       const opened = await api.staff('PATCH', `/v1/invoices/${draft.id}`, { status: 'open' });
       expectStatus(opened, 200);
@@ -204,7 +255,16 @@ describe('concurrent payments on the same invoices', () => {
     const client = await newClient(api);
     const a = await newInvoice(api, client.id, 6000);
     const b = await newInvoice(api, client.id, 3000);
-    const charge = await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: a.id, amount: 6000 }, { invoiceId: b.id, amount: 3000 }], otherAmount: 1000, sendReceipt: false });
+    const charge = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+      source: { newCard: card(CARD_APPROVES) },
+      currency: 'USD',
+      apply: [
+        { invoiceId: a.id, amount: 6000 },
+        { invoiceId: b.id, amount: 3000 },
+      ],
+      otherAmount: 1000,
+      sendReceipt: false,
+    });
     expectStatus(charge, 201);
     const gateway = getServices().gateway as LocalGateway;
     const reference = gateway.succeededCharges().find((c) => c.idempotencyKey.endsWith(charge.body.id))!.gatewayReference;
@@ -236,10 +296,17 @@ describe('concurrent payments on the same invoices', () => {
     const client = await newClient(api);
     const invoices = [await newInvoice(api, client.id, 3000), await newInvoice(api, client.id, 4000), await newInvoice(api, client.id, 2000)];
     const offline = [];
-    for (let i = 0; i < 4; i++) offline.push((await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 1500, currency: 'USD' })).body);
+    for (let i = 0; i < 4; i++)
+      offline.push((await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 1500, currency: 'USD' })).body);
     const charges = [];
     for (let i = 0; i < 3; i++) {
-      const res = await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: invoices[i].id, amount: 1000 }], otherAmount: 500, sendReceipt: false });
+      const res = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+        source: { newCard: card(CARD_APPROVES) },
+        currency: 'USD',
+        apply: [{ invoiceId: invoices[i].id, amount: 1000 }],
+        otherAmount: 500,
+        sendReceipt: false,
+      });
       expectStatus(res, 201);
       charges.push(res.body);
     }
@@ -249,11 +316,24 @@ describe('concurrent payments on the same invoices', () => {
       api.staff('POST', `/v1/transactions/${offline[0].id}/void`),
       api.staff('POST', `/v1/transactions/${offline[0].id}/void`),
       api.staff('POST', `/v1/invoices/${invoices[2].id}/void`),
-      ...Array.from({ length: 3 }, (_, i) => api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'wire', amount: 800, currency: 'USD', apply: [{ invoiceId: invoices[1].id, amount: 800 }], reference: `w${i}` })),
+      ...Array.from({ length: 3 }, (_, i) =>
+        api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+          type: 'wire',
+          amount: 800,
+          currency: 'USD',
+          apply: [{ invoiceId: invoices[1].id, amount: 800 }],
+          reference: `w${i}`,
+        }),
+      ),
     ]);
     for (const res of results) expect([200, 201, 409, 422], `${res.status} ${res.text}`).toContain(res.status);
     // Of the two voids of one payment, exactly one succeeded.
-    expect(results.slice(7, 9).map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(
+      results
+        .slice(7, 9)
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual([200, 409]);
     for (const res of results.slice(4, 7)) expectStatus(res, 200);
 
     const transactions = await transactionsOf(api, client.id);

@@ -2,7 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalGateway } from '../../../functions/adapters/gateway/local.js';
 import { getServices } from '../../../functions/services.js';
 import { createCompany, type TestApi } from '../../support/stack.js';
-import { type BillingApi, card, CARD_APPROVES, CARD_DECLINES, CARD_FAILS, creditsOf, expectProblem, expectStatus, getInvoice, newClient, newInvoice, startBillingApi, transactionsOf, uniq } from '../../support/billing.js';
+import {
+  type BillingApi,
+  card,
+  CARD_APPROVES,
+  CARD_DECLINES,
+  CARD_FAILS,
+  creditsOf,
+  expectProblem,
+  expectStatus,
+  getInvoice,
+  newClient,
+  newInvoice,
+  startBillingApi,
+  transactionsOf,
+  uniq,
+} from '../../support/billing.js';
 
 /** `Idempotency-Key` on payments (API.md, Conventions → Idempotency): a replay acts once and answers the same. */
 let stack: BillingApi;
@@ -33,7 +48,12 @@ describe('idempotent payments', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     // The same body with keys in another order is the same request.
-    const reordered = await api.staff('POST', `/v1/clients/${client.id}/payments`, { otherAmount: 100, apply: body.apply, currency: 'USD', source: body.source }, withKey(key));
+    const reordered = await api.staff(
+      'POST',
+      `/v1/clients/${client.id}/payments`,
+      { otherAmount: 100, apply: body.apply, currency: 'USD', source: body.source },
+      withKey(key),
+    );
     expect(reordered.status).toBe(201);
     expect(reordered.body).toEqual(first.body);
 
@@ -95,7 +115,15 @@ describe('idempotent payments', () => {
     const body = { type: 'cash', amount: 1000, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1000 }] };
     expectStatus(await api.staff('POST', `/v1/clients/${client.id}/payments/record`, body, withKey(key)), 201);
     expectProblem(await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { ...body, amount: 1001 }, withKey(key)), 422);
-    expectProblem(await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', otherAmount: 1000 }, withKey(key)), 422);
+    expectProblem(
+      await api.staff(
+        'POST',
+        `/v1/clients/${client.id}/payments`,
+        { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', otherAmount: 1000 },
+        withKey(key),
+      ),
+      422,
+    );
     const other = await newClient(api);
     expectProblem(await api.staff('POST', `/v1/clients/${other.id}/payments/record`, body, withKey(key)), 422);
     expect(await transactionsOf(api, client.id)).toHaveLength(1);
@@ -127,14 +155,21 @@ describe('idempotent payments', () => {
     const other = await createCompany(api, 'Other Co', 'EUR');
     const theirs = await api.call('POST', '/v1/clients', { token: other.staffToken, body: { company: 'Their client' } });
     expectStatus(theirs, 201);
-    const res = await api.call('POST', `/v1/clients/${theirs.body.id}/payments/record`, { token: other.staffToken, headers: withKey(key), body: { type: 'cash', amount: 100, currency: 'EUR' } });
+    const res = await api.call('POST', `/v1/clients/${theirs.body.id}/payments/record`, {
+      token: other.staffToken,
+      headers: withKey(key),
+      body: { type: 'cash', amount: 100, currency: 'EUR' },
+    });
     expectStatus(res, 201);
     expect(res.body.clientId).toBe(theirs.body.id);
   });
 
   it('rejects a key longer than 255 characters', async () => {
     const client = await newClient(api);
-    expectProblem(await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 100, currency: 'USD' }, withKey('k'.repeat(256))), 400);
+    expectProblem(
+      await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 100, currency: 'USD' }, withKey('k'.repeat(256))),
+      400,
+    );
     expect(await transactionsOf(api, client.id)).toHaveLength(0);
   });
 });

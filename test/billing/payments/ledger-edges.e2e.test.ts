@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApi } from '../../support/stack.js';
 import { createCompany } from '../../support/stack.js';
-import { type BillingApi, CARD_APPROVES, card, expectProblem, expectStatus, getInvoice, newClient, newClientWithLogin, newInvoice, startBillingApi } from '../../support/billing.js';
+import {
+  type BillingApi,
+  CARD_APPROVES,
+  card,
+  expectProblem,
+  expectStatus,
+  getInvoice,
+  newClient,
+  newClientWithLogin,
+  newInvoice,
+  startBillingApi,
+} from '../../support/billing.js';
 
 /** Money rules at the edges: removed currencies, refunds after later credit, voids of invoices paid twice, foreign invoices. */
 let stack: BillingApi;
@@ -33,9 +44,18 @@ describe('a currency the company later removes', () => {
     expectStatus(statement, 200);
     expect(statement.body.currency).toBe('EUR');
 
-    const paid = await as('POST', `/v1/clients/${client.id}/payments/record`, { type: 'check', amount: 2000, currency: 'EUR', apply: [{ invoiceId: inv.body.id, amount: 2000 }] });
+    const paid = await as('POST', `/v1/clients/${client.id}/payments/record`, {
+      type: 'check',
+      amount: 2000,
+      currency: 'EUR',
+      apply: [{ invoiceId: inv.body.id, amount: 2000 }],
+    });
     expectStatus(paid, 201);
-    const charged = await as('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'EUR', apply: [{ invoiceId: inv.body.id, amount: 3000 }] });
+    const charged = await as('POST', `/v1/clients/${client.id}/payments`, {
+      source: { newCard: card(CARD_APPROVES) },
+      currency: 'EUR',
+      apply: [{ invoiceId: inv.body.id, amount: 3000 }],
+    });
     expectStatus(charged, 201);
     // New money in the removed currency that pays no invoice is still refused.
     expectProblem(await as('POST', `/v1/clients/${client.id}/payments/record`, { type: 'check', amount: 2000, currency: 'EUR' }), 400);
@@ -48,7 +68,12 @@ describe('ledger edges', () => {
   it('refund after credit was applied later, and after the invoice it paid was voided', async () => {
     const client = await newClient(api, { taxExempt: true });
     const a = await newInvoice(api, client.id, 1000);
-    const charge = await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: a.id, amount: 1000 }], otherAmount: 500 });
+    const charge = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+      source: { newCard: card(CARD_APPROVES) },
+      currency: 'USD',
+      apply: [{ invoiceId: a.id, amount: 1000 }],
+      otherAmount: 500,
+    });
     expectStatus(charge, 201);
     const b = await newInvoice(api, client.id, 300);
     const applied = await api.staff('POST', `/v1/clients/${client.id}/credits/apply`, {});
@@ -60,7 +85,7 @@ describe('ledger edges', () => {
     expectStatus(refund, 200);
     expect(refund.body).toMatchObject({ refunded: 1300, credit: 0, status: 'partially_refunded' });
     expect(refund.body.applications).toEqual([{ invoiceId: b.id, amount: 200 }]);
-    expect((await getInvoice(api, b.id))).toMatchObject({ status: 'open', paid: 200, due: 100 });
+    expect(await getInvoice(api, b.id)).toMatchObject({ status: 'open', paid: 200, due: 100 });
     const st = await api.staff('GET', `/v1/clients/${client.id}/statement`);
     expectStatus(st, 200);
     // Owed: B's 100 still due.
@@ -70,8 +95,17 @@ describe('ledger edges', () => {
   it('voiding an invoice paid by two transactions credits each', async () => {
     const client = await newClient(api, { taxExempt: true });
     const inv = await newInvoice(api, client.id, 1000);
-    const one = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', amount: 400, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 400 }] });
-    const two = await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 600 }] });
+    const one = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+      type: 'cash',
+      amount: 400,
+      currency: 'USD',
+      apply: [{ invoiceId: inv.id, amount: 400 }],
+    });
+    const two = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+      source: { newCard: card(CARD_APPROVES) },
+      currency: 'USD',
+      apply: [{ invoiceId: inv.id, amount: 600 }],
+    });
     expectStatus(one, 201);
     expectStatus(two, 201);
     expectStatus(await api.staff('POST', `/v1/invoices/${inv.id}/void`), 200);
@@ -85,7 +119,11 @@ describe('ledger edges', () => {
   it('a payment in another currency than the invoice is refused before charging', async () => {
     const client = await newClient(api, { taxExempt: true });
     const inv = await newInvoice(api, client.id, 1000);
-    const res = await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'EUR', apply: [{ invoiceId: inv.id, amount: 1000 }] });
+    const res = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+      source: { newCard: card(CARD_APPROVES) },
+      currency: 'EUR',
+      apply: [{ invoiceId: inv.id, amount: 1000 }],
+    });
     expect([400, 409]).toContain(res.status);
     const txns = await api.staff('GET', `/v1/clients/${client.id}/transactions`);
     expect(txns.body.data).toEqual([]);
@@ -95,9 +133,17 @@ describe('ledger edges', () => {
     const owner = await newClient(api, { taxExempt: true });
     const inv = await newInvoice(api, owner.id, 1000);
     const { client: other, token } = await newClientWithLogin(api, { taxExempt: true });
-    const recorded = await api.staff('POST', `/v1/clients/${other.id}/payments/record`, { type: 'cash', amount: 1000, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1000 }] });
+    const recorded = await api.staff('POST', `/v1/clients/${other.id}/payments/record`, {
+      type: 'cash',
+      amount: 1000,
+      currency: 'USD',
+      apply: [{ invoiceId: inv.id, amount: 1000 }],
+    });
     expectProblem(recorded, 404);
-    const paid = await api.call('POST', `/v1/clients/${other.id}/payments`, { token, body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1000 }] } });
+    const paid = await api.call('POST', `/v1/clients/${other.id}/payments`, {
+      token,
+      body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1000 }] },
+    });
     expectProblem(paid, 404);
     expect((await api.staff('GET', `/v1/clients/${other.id}/transactions`)).body.data).toEqual([]);
     expect((await getInvoice(api, inv.id)).paid).toBe(0);

@@ -37,7 +37,11 @@ afterEach(() => {
 const card = (number: string) => ({ number, expMonth: 12, expYear: 2099 });
 
 async function openInvoice(client: Client, amount: number) {
-  const { invoice } = await createInvoice({ companyId: company.id, clientId: client.id, lines: [{ description: 'Work', quantity: 1, unitAmount: amount, taxable: false }] });
+  const { invoice } = await createInvoice({
+    companyId: company.id,
+    clientId: client.id,
+    lines: [{ description: 'Work', quantity: 1, unitAmount: amount, taxable: false }],
+  });
   return invoice;
 }
 
@@ -55,7 +59,14 @@ describe('makePayment', () => {
     const first = await openInvoice(client, 10000);
     const second = await openInvoice(client, 5000);
 
-    const result = await pay(client, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: first.id, amount: 10000 }, { invoiceId: second.id, amount: 2000 }], otherAmount: 500 });
+    const result = await pay(client, {
+      source: { newCard: card(CARD_APPROVES) },
+      apply: [
+        { invoiceId: first.id, amount: 10000 },
+        { invoiceId: second.id, amount: 2000 },
+      ],
+      otherAmount: 500,
+    });
 
     const { transaction } = expectOutcome(result, 'approved');
     expect(transaction).toMatchObject({
@@ -64,7 +75,10 @@ describe('makePayment', () => {
       method: 'card',
       status: 'succeeded',
       amount: 12500,
-      applications: [{ invoiceId: first.id, amount: 10000 }, { invoiceId: second.id, amount: 2000 }],
+      applications: [
+        { invoiceId: first.id, amount: 10000 },
+        { invoiceId: second.id, amount: 2000 },
+      ],
       credit: 500,
       refunded: 0,
       paymentAccountId: null,
@@ -80,7 +94,12 @@ describe('makePayment', () => {
 
   it('approved from a stored account: the transaction names it; new details with save are kept as an account only once approved', async () => {
     const client = await seedClient(company);
-    const account = await addPaymentAccount({ companyId: company.id, principal: staff, clientId: client.id, details: { type: 'card', card: card(CARD_APPROVES) } });
+    const account = await addPaymentAccount({
+      companyId: company.id,
+      principal: staff,
+      clientId: client.id,
+      details: { type: 'card', card: card(CARD_APPROVES) },
+    });
     const stored = expectOutcome(await pay(client, { source: { paymentAccountId: account.id }, otherAmount: 300 }), 'approved');
     expect(stored.transaction).toMatchObject({ paymentAccountId: account.id, credit: 300 });
 
@@ -121,10 +140,26 @@ describe('makePayment', () => {
   it('refuses before charging anything a payment the ledger refuses, and a draft paid with a client token', async () => {
     const client = await seedClient(company);
     const invoice = await openInvoice(client, 1000);
-    await expect(pay(client, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: invoice.id, amount: 1001 }] })).rejects.toBeInstanceOf(ConflictError);
-    const { invoice: draft } = await createInvoice({ companyId: company.id, clientId: client.id, status: 'draft', lines: [{ description: 'Draft', quantity: 1, unitAmount: 700, taxable: false }] });
+    await expect(pay(client, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: invoice.id, amount: 1001 }] })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    const { invoice: draft } = await createInvoice({
+      companyId: company.id,
+      clientId: client.id,
+      status: 'draft',
+      lines: [{ description: 'Draft', quantity: 1, unitAmount: 700, taxable: false }],
+    });
     const asClient: Principal = { role: 'client', userId: 'usr_client', username: 'client', companyId: company.id, clientId: client.id };
-    await expect(makePayment({ companyId: company.id, principal: asClient, clientId: client.id, currency: 'USD', source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: draft.id, amount: 700 }] })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      makePayment({
+        companyId: company.id,
+        principal: asClient,
+        clientId: client.id,
+        currency: 'USD',
+        source: { newCard: card(CARD_APPROVES) },
+        apply: [{ invoiceId: draft.id, amount: 700 }],
+      }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     expect((await listTransactions(company.id, client.id, 10)).items).toEqual([]);
   });
 
@@ -135,7 +170,15 @@ describe('makePayment', () => {
     overrideServices({
       gateway: Object.assign(Object.create(realGateway) as PaymentGateway, {
         charge: async (request: Parameters<PaymentGateway['charge']>[0]) => {
-          await recordPayment({ companyId: company.id, principal: staff, clientId: client.id, type: 'check', amount: 3000, currency: 'USD', apply: [{ invoiceId: invoice.id, amount: 3000 }] });
+          await recordPayment({
+            companyId: company.id,
+            principal: staff,
+            clientId: client.id,
+            type: 'check',
+            amount: 3000,
+            currency: 'USD',
+            apply: [{ invoiceId: invoice.id, amount: 3000 }],
+          });
           return realGateway.charge(request);
         },
       }),
@@ -154,10 +197,17 @@ describe('makePayment', () => {
   it('concurrent payments on one invoice never over-apply: what is applied is exactly what the invoice shows paid', async () => {
     const client = await seedClient(company);
     const invoice = await openInvoice(client, 1000);
-    const account = await addPaymentAccount({ companyId: company.id, principal: staff, clientId: client.id, details: { type: 'card', card: card(CARD_APPROVES) } });
+    const account = await addPaymentAccount({
+      companyId: company.id,
+      principal: staff,
+      clientId: client.id,
+      details: { type: 'card', card: card(CARD_APPROVES) },
+    });
 
     // Six charges of 400 on an invoice of 1000: at most two fit.
-    const settled = await Promise.allSettled(Array.from({ length: 6 }, () => pay(client, { source: { paymentAccountId: account.id }, apply: [{ invoiceId: invoice.id, amount: 400 }] })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 6 }, () => pay(client, { source: { paymentAccountId: account.id }, apply: [{ invoiceId: invoice.id, amount: 400 }] })),
+    );
 
     const approved: number[] = [];
     for (const s of settled) {

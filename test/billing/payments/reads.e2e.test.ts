@@ -29,12 +29,33 @@ describe('reads of a payment', () => {
     const client = await newClient(api);
     const history = await Promise.all(Array.from({ length: 12 }, () => newInvoice(api, client.id, 1000)));
     for (const inv of history.slice(0, 6)) {
-      expectStatus(await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'check', currency: 'USD', amount: 1000, apply: [{ invoiceId: inv.id, amount: 1000 }] }), 201);
+      expectStatus(
+        await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+          type: 'check',
+          currency: 'USD',
+          amount: 1000,
+          apply: [{ invoiceId: inv.id, amount: 1000 }],
+        }),
+        201,
+      );
     }
     const target = history[11];
     const spy = vi.spyOn(db(), 'send');
-    expectStatus(await api.staff('POST', `/v1/clients/${client.id}/payments`, { currency: 'USD', sendReceipt: false, source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: target.id, amount: 400 }] }), 201);
-    const offline = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, { type: 'cash', currency: 'USD', amount: 600, apply: [{ invoiceId: target.id, amount: 600 }] });
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+        currency: 'USD',
+        sendReceipt: false,
+        source: { newCard: card(CARD_APPROVES) },
+        apply: [{ invoiceId: target.id, amount: 400 }],
+      }),
+      201,
+    );
+    const offline = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+      type: 'cash',
+      currency: 'USD',
+      amount: 600,
+      apply: [{ invoiceId: target.id, amount: 600 }],
+    });
     expectStatus(offline, 201);
     expectStatus(await api.staff('POST', `/v1/transactions/${offline.body.id}/void`), 200);
     expect(historyQueries(spy)).toEqual([]);

@@ -30,7 +30,12 @@ afterEach(() => {
 });
 
 async function openInvoice(client: Client, amount: number) {
-  const { invoice } = await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-01-10', lines: [{ description: 'Work', quantity: 1, unitAmount: amount, taxable: false }] });
+  const { invoice } = await createInvoice({
+    companyId: company.id,
+    clientId: client.id,
+    dateBilled: '2030-01-10',
+    lines: [{ description: 'Work', quantity: 1, unitAmount: amount, taxable: false }],
+  });
   return invoice;
 }
 
@@ -46,7 +51,18 @@ describe('recordPayment', () => {
 
     const txn = await record(client, { amount: 4000, reference: 'Check 1001', apply: [{ invoiceId: invoice.id, amount: 2500 }] });
 
-    expect(txn).toMatchObject({ kind: 'offline', method: 'check', status: 'succeeded', amount: 4000, applications: [{ invoiceId: invoice.id, amount: 2500 }], credit: 1500, reference: 'Check 1001', date: '2030-02-28', paymentAccountId: null, version: 1 });
+    expect(txn).toMatchObject({
+      kind: 'offline',
+      method: 'check',
+      status: 'succeeded',
+      amount: 4000,
+      applications: [{ invoiceId: invoice.id, amount: 2500 }],
+      credit: 1500,
+      reference: 'Check 1001',
+      date: '2030-02-28',
+      paymentAccountId: null,
+      version: 1,
+    });
     expect(await getTransaction(company.id, client.id, txn.id)).toEqual(txn);
     expect(await requireInvoice(company.id, invoice.id)).toMatchObject({ status: 'paid', due: 0 });
     expect(await balanceOf(company.id, client.id, 'USD')).toEqual({ invoiced: 2500, paid: 2500, due: 0, credit: 1500 });
@@ -70,7 +86,11 @@ describe('recordPayment', () => {
     const invoice = await openInvoice(client, 1000);
 
     // Eight payments of 300 on an invoice of 1000: at most three fit.
-    const settled = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => record(client, { type: 'cash', amount: 300, reference: `race-${i}`, apply: [{ invoiceId: invoice.id, amount: 300 }] })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        record(client, { type: 'cash', amount: 300, reference: `race-${i}`, apply: [{ invoiceId: invoice.id, amount: 300 }] }),
+      ),
+    );
 
     const recorded = settled.filter((s) => s.status === 'fulfilled');
     for (const s of settled) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(ConflictError);

@@ -41,8 +41,10 @@ afterAll(async () => {
 });
 
 const addAccount = (clientId: string, body: Record<string, unknown>) => api.staff('POST', `/v1/clients/${clientId}/payment-accounts`, body);
-const pay = (clientId: string, body: Record<string, unknown>) => api.staff('POST', `/v1/clients/${clientId}/payments`, { currency: 'USD', sendReceipt: false, ...body });
-const record = (clientId: string, body: Record<string, unknown>) => api.staff('POST', `/v1/clients/${clientId}/payments/record`, { type: 'check', currency: 'USD', ...body });
+const pay = (clientId: string, body: Record<string, unknown>) =>
+  api.staff('POST', `/v1/clients/${clientId}/payments`, { currency: 'USD', sendReceipt: false, ...body });
+const record = (clientId: string, body: Record<string, unknown>) =>
+  api.staff('POST', `/v1/clients/${clientId}/payments/record`, { type: 'check', currency: 'USD', ...body });
 
 describe('payment accounts', () => {
   it('rejects a card failing Luhn or expired, and a bad routing number, naming the field', async () => {
@@ -134,7 +136,14 @@ describe('making payments', () => {
     const i1 = await newInvoice(api, client.id, 10000);
     const i2 = await newInvoice(api, client.id, 5000);
     const account = (await addAccount(client.id, { type: 'card', card: card(CARD_APPROVES) })).body;
-    const res = await pay(client.id, { source: { paymentAccountId: account.id }, apply: [{ invoiceId: i1.id, amount: 10000 }, { invoiceId: i2.id, amount: 2000 }], otherAmount: 500 });
+    const res = await pay(client.id, {
+      source: { paymentAccountId: account.id },
+      apply: [
+        { invoiceId: i1.id, amount: 10000 },
+        { invoiceId: i2.id, amount: 2000 },
+      ],
+      otherAmount: 500,
+    });
     expectStatus(res, 201);
     expect(res.body).toMatchObject({
       clientId: client.id,
@@ -143,7 +152,10 @@ describe('making payments', () => {
       amount: 12500,
       currency: 'USD',
       status: 'succeeded',
-      applications: [{ invoiceId: i1.id, amount: 10000 }, { invoiceId: i2.id, amount: 2000 }],
+      applications: [
+        { invoiceId: i1.id, amount: 10000 },
+        { invoiceId: i2.id, amount: 2000 },
+      ],
       credit: 500,
       refunded: 0,
       paymentAccountId: account.id,
@@ -244,7 +256,16 @@ describe('making payments', () => {
     expectProblem(await pay(client.id, { source: { paymentAccountId: account.id }, apply: [{ invoiceId: open.id, amount: 1001 }] }), 409);
     expectProblem(await record(client.id, { amount: 2000, apply: [{ invoiceId: open.id, amount: 1001 }] }), 409);
     // Two applications to one invoice add up.
-    expectProblem(await record(client.id, { amount: 2000, apply: [{ invoiceId: open.id, amount: 600 }, { invoiceId: open.id, amount: 600 }] }), 409);
+    expectProblem(
+      await record(client.id, {
+        amount: 2000,
+        apply: [
+          { invoiceId: open.id, amount: 600 },
+          { invoiceId: open.id, amount: 600 },
+        ],
+      }),
+      409,
+    );
     const over = await record(client.id, { amount: 500, apply: [{ invoiceId: open.id, amount: 600 }] });
     expectProblem(over, 400);
     expect(errorPaths(over)).toContain('apply');
@@ -267,10 +288,19 @@ describe('making payments', () => {
     const { client, token } = await newClientWithLogin(api);
     const other = await newClient(api);
     const inv = await newInvoice(api, client.id, 1200);
-    const res = await api.call('POST', `/v1/clients/${client.id}/payments`, { token, body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1200 }] } });
+    const res = await api.call('POST', `/v1/clients/${client.id}/payments`, {
+      token,
+      body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1200 }] },
+    });
     expectStatus(res, 201);
     expect((await api.call('GET', `/v1/transactions/${res.body.id}`, { token })).status).toBe(200);
-    expectProblem(await api.call('POST', `/v1/clients/${other.id}/payments`, { token, body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', otherAmount: 100 } }), 404);
+    expectProblem(
+      await api.call('POST', `/v1/clients/${other.id}/payments`, {
+        token,
+        body: { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', otherAmount: 100 },
+      }),
+      404,
+    );
     expectStatus(await api.call('POST', `/v1/clients/${client.id}/payments/record`, { token, body: { type: 'cash', amount: 100, currency: 'USD' } }), 403);
     const otherTxn = await record(other.id, { amount: 100 });
     expectProblem(await api.call('GET', `/v1/transactions/${otherTxn.body.id}`, { token }), 404);
@@ -280,12 +310,20 @@ describe('making payments', () => {
 });
 
 describe('payment emails', () => {
-  const templates = async (clientId: string) => ((await api.staff('GET', `/v1/clients/${clientId}/emails`)).body.data as Array<{ template: string | null }>).map((m) => m.template);
+  const templates = async (clientId: string) =>
+    ((await api.staff('GET', `/v1/clients/${clientId}/emails`)).body.data as Array<{ template: string | null }>).map((m) => m.template);
 
   it('a payment sends a receipt unless sendReceipt is false; a decline sends a notice', async () => {
     const client = await newClient(api);
     const inv = await newInvoice(api, client.id, 3000);
-    expectStatus(await api.staff('POST', `/v1/clients/${client.id}/payments`, { source: { newCard: card(CARD_APPROVES) }, currency: 'USD', apply: [{ invoiceId: inv.id, amount: 1000 }] }), 201);
+    expectStatus(
+      await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+        source: { newCard: card(CARD_APPROVES) },
+        currency: 'USD',
+        apply: [{ invoiceId: inv.id, amount: 1000 }],
+      }),
+      201,
+    );
     expect(await templates(client.id)).toEqual(['payment_receipt']);
     expectStatus(await pay(client.id, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: inv.id, amount: 1000 }], sendReceipt: false }), 201);
     expect(await templates(client.id)).toEqual(['payment_receipt']);
@@ -300,9 +338,26 @@ describe('offline payments, voids and refunds', () => {
   it('records an offline payment; the unapplied remainder is credit', async () => {
     const client = await newClient(api);
     const inv = await newInvoice(api, client.id, 5000);
-    const res = await record(client.id, { type: 'money_order', reference: 'MO-77', amount: 8000, date: '2030-01-15', apply: [{ invoiceId: inv.id, amount: 5000 }] });
+    const res = await record(client.id, {
+      type: 'money_order',
+      reference: 'MO-77',
+      amount: 8000,
+      date: '2030-01-15',
+      apply: [{ invoiceId: inv.id, amount: 5000 }],
+    });
     expectStatus(res, 201);
-    expect(res.body).toMatchObject({ kind: 'offline', method: 'money_order', reference: 'MO-77', amount: 8000, credit: 3000, refunded: 0, status: 'succeeded', date: '2030-01-15', applications: [{ invoiceId: inv.id, amount: 5000 }], paymentAccountId: null });
+    expect(res.body).toMatchObject({
+      kind: 'offline',
+      method: 'money_order',
+      reference: 'MO-77',
+      amount: 8000,
+      credit: 3000,
+      refunded: 0,
+      status: 'succeeded',
+      date: '2030-01-15',
+      applications: [{ invoiceId: inv.id, amount: 5000 }],
+      paymentAccountId: null,
+    });
     expect(await getInvoice(api, inv.id)).toMatchObject({ status: 'paid', due: 0 });
     expect(await creditsOf(api, client.id)).toEqual({ USD: 3000 });
   });
@@ -312,7 +367,15 @@ describe('offline payments, voids and refunds', () => {
     const a = await newInvoice(api, client.id, 5000);
     const b = await newInvoice(api, client.id, 2000);
     const keep = await record(client.id, { amount: 400 });
-    const txn = (await record(client.id, { amount: 8000, apply: [{ invoiceId: a.id, amount: 5000 }, { invoiceId: b.id, amount: 1000 }] })).body;
+    const txn = (
+      await record(client.id, {
+        amount: 8000,
+        apply: [
+          { invoiceId: a.id, amount: 5000 },
+          { invoiceId: b.id, amount: 1000 },
+        ],
+      })
+    ).body;
     expect(await creditsOf(api, client.id)).toEqual({ USD: 2400 });
 
     const voided = await api.staff('POST', `/v1/transactions/${txn.id}/void`);
@@ -335,12 +398,29 @@ describe('offline payments, voids and refunds', () => {
     const client = await newClient(api);
     const a = await newInvoice(api, client.id, 2000);
     const b = await newInvoice(api, client.id, 3000);
-    const charge = (await pay(client.id, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: a.id, amount: 2000 }, { invoiceId: b.id, amount: 3000 }], otherAmount: 1000 })).body;
+    const charge = (
+      await pay(client.id, {
+        source: { newCard: card(CARD_APPROVES) },
+        apply: [
+          { invoiceId: a.id, amount: 2000 },
+          { invoiceId: b.id, amount: 3000 },
+        ],
+        otherAmount: 1000,
+      })
+    ).body;
     expect(charge.amount).toBe(6000);
 
     const partial = await api.staff('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1500 });
     expectStatus(partial, 200);
-    expect(partial.body).toMatchObject({ status: 'partially_refunded', refunded: 1500, credit: 0, applications: [{ invoiceId: a.id, amount: 2000 }, { invoiceId: b.id, amount: 2500 }] });
+    expect(partial.body).toMatchObject({
+      status: 'partially_refunded',
+      refunded: 1500,
+      credit: 0,
+      applications: [
+        { invoiceId: a.id, amount: 2000 },
+        { invoiceId: b.id, amount: 2500 },
+      ],
+    });
     expect(await getInvoice(api, a.id)).toMatchObject({ status: 'paid', due: 0 });
     expect(await getInvoice(api, b.id)).toMatchObject({ status: 'open', paid: 2500, due: 500 });
     expect(await creditsOf(api, client.id)).toEqual({});
@@ -367,7 +447,17 @@ describe('offline payments, voids and refunds', () => {
     const a = await newInvoice(api, client.id, 1000);
     const b = await newInvoice(api, client.id, 1000);
     const c = await newInvoice(api, client.id, 1000);
-    const charge = (await pay(client.id, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: b.id, amount: 1000 }, { invoiceId: a.id, amount: 1000 }, { invoiceId: c.id, amount: 500 }], otherAmount: 200 })).body;
+    const charge = (
+      await pay(client.id, {
+        source: { newCard: card(CARD_APPROVES) },
+        apply: [
+          { invoiceId: b.id, amount: 1000 },
+          { invoiceId: a.id, amount: 1000 },
+          { invoiceId: c.id, amount: 500 },
+        ],
+        otherAmount: 200,
+      })
+    ).body;
     const res = await api.staff('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1900 });
     expectStatus(res, 200);
     // 200 credit, then c (500), then a (1000), then 200 of b.
@@ -434,7 +524,17 @@ describe('summary', () => {
     await newInvoice(api, client.id, 9999, { status: 'draft' });
     const v = await newInvoice(api, client.id, 7777);
     expectStatus(await api.staff('POST', `/v1/invoices/${v.id}/void`), 200);
-    expectStatus(await pay(client.id, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: a.id, amount: 4000 }, { invoiceId: b.id, amount: 3000 }], otherAmount: 600 }), 201);
+    expectStatus(
+      await pay(client.id, {
+        source: { newCard: card(CARD_APPROVES) },
+        apply: [
+          { invoiceId: a.id, amount: 4000 },
+          { invoiceId: b.id, amount: 3000 },
+        ],
+        otherAmount: 600,
+      }),
+      201,
+    );
     expectStatus(await record(client.id, { amount: 2500, currency: 'EUR', apply: [{ invoiceId: c.id, amount: 500 }] }), 201);
 
     const summary = await summaryOf(api, client.id);

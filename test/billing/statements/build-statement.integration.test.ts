@@ -54,8 +54,12 @@ describe('buildClientStatement', () => {
     await createInvoice({ companyId: company.id, clientId: client.id, currency: 'EUR', dateBilled: '2030-01-15', lines: work(700) });
     const { statement } = await buildClientStatement({ companyId: company.id, clientId: client.id, currency: 'EUR', from: '2030-01-01', to: '2030-01-31' });
     expect(statement).toMatchObject({ currency: 'EUR', openingBalance: 0, closingBalance: 700 });
-    expect(fieldPaths(await buildClientStatement({ companyId: company.id, clientId: client.id, from: '2030-02-01', to: '2030-01-31' }).catch((e: unknown) => e))).toEqual(['from']);
-    expect(fieldPaths(await buildClientStatement({ companyId: company.id, clientId: client.id, currency: 'CHF' }).catch((e: unknown) => e))).toEqual(['currency']);
+    expect(
+      fieldPaths(await buildClientStatement({ companyId: company.id, clientId: client.id, from: '2030-02-01', to: '2030-01-31' }).catch((e: unknown) => e)),
+    ).toEqual(['from']);
+    expect(fieldPaths(await buildClientStatement({ companyId: company.id, clientId: client.id, currency: 'CHF' }).catch((e: unknown) => e))).toEqual([
+      'currency',
+    ]);
   });
 
   it('renders the statement as a PDF', async () => {

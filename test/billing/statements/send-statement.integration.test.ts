@@ -34,7 +34,12 @@ afterAll(() => {
 describe('sendStatement', () => {
   it('mails the statement of the period with its PDF and records it in the mail log', async () => {
     const client = await seedClient(company, { email: 'ada@example.com' });
-    await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-01-15', lines: [{ description: 'Work', quantity: 1, unitAmount: 700, taxable: false }] });
+    await createInvoice({
+      companyId: company.id,
+      clientId: client.id,
+      dateBilled: '2030-01-15',
+      lines: [{ description: 'Work', quantity: 1, unitAmount: 700, taxable: false }],
+    });
     const actor = { type: 'staff' as const, id: 'usr_staff' };
     const { mailId } = await sendStatement({ companyId: company.id, clientId: client.id, from: '2030-01-01', to: '2030-01-31', actor });
     expect(sent).toHaveLength(1);

@@ -19,7 +19,11 @@ const javaOnPort = (port: number) => spawnSync('pgrep', ['-f', `DynamoDBLocal.ja
 async function listTables(endpoint: string): Promise<unknown> {
   const res = await fetch(endpoint, {
     method: 'POST',
-    headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' },
+    headers: {
+      'x-amz-target': 'DynamoDB_20120810.ListTables',
+      'content-type': 'application/x-amz-json-1.0',
+      authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+    },
     body: '{}',
   });
   return res.json();

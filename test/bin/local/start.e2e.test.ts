@@ -107,7 +107,12 @@ describe('npm start', () => {
     const stateDir = freshStateDir();
     const run = start(stateDir, 0);
     const facts = await waitForFacts(run, stateDir);
-    expect(facts).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/), companyId: expect.stringMatching(/^co_/), staffToken: expect.any(String), operatorToken: expect.any(String) });
+    expect(facts).toMatchObject({
+      apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/),
+      companyId: expect.stringMatching(/^co_/),
+      staffToken: expect.any(String),
+      operatorToken: expect.any(String),
+    });
     // It prints the same facts.
     for (const fact of [facts.apiUrl, facts.companyId, facts.staffPassword, facts.operatorPassword]) expect(run.stdout()).toContain(fact);
 

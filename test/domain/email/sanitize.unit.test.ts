@@ -49,7 +49,9 @@ describe('sanitizeEmailHtml', () => {
 
   it('keeps only the safe subset of inline styles', () => {
     expect(
-      sanitizeEmailHtml('<div style="color: red; background: url(https://evil.test/t.gif); width: expression(alert(1)); position: fixed; margin: 0 auto">x</div>'),
+      sanitizeEmailHtml(
+        '<div style="color: red; background: url(https://evil.test/t.gif); width: expression(alert(1)); position: fixed; margin: 0 auto">x</div>',
+      ),
     ).toBe('<div style="color:red;margin:0 auto">x</div>');
   });
 
@@ -59,10 +61,54 @@ describe('sanitizeEmailHtml', () => {
 
   it('never lets script, event handlers or javascript: through, whatever the input (fuzz)', () => {
     const fragments = fc.constantFrom(
-      '<script>', '</script>', '<SCRIPT ', '<scr', 'ipt>', 'javascript:', 'JaVaScRiPt:', 'javas', 'cript:', 'java\tscript:', '&#58;', '&#x3A;',
-      ' onclick=', ' onload="', ' on', 'error=', 'ONMOUSEOVER=', '<img src=x onerror=alert(1)>', '<a href="', '<a href=', '">', "'", '"', '<', '>', '=',
-      '/', '<iframe src=', '<svg onload=', '<math>', '<!--', '-->', '<![CDATA[', ']]>', '<style>', '<b title="', '<p style="', 'color:red;', '\n', ' ',
-      '<form>', '<input ', '&lt;', '&amp;', '<base href=', 'data:text/html,', '<div>', '</div>',
+      '<script>',
+      '</script>',
+      '<SCRIPT ',
+      '<scr',
+      'ipt>',
+      'javascript:',
+      'JaVaScRiPt:',
+      'javas',
+      'cript:',
+      'java\tscript:',
+      '&#58;',
+      '&#x3A;',
+      ' onclick=',
+      ' onload="',
+      ' on',
+      'error=',
+      'ONMOUSEOVER=',
+      '<img src=x onerror=alert(1)>',
+      '<a href="',
+      '<a href=',
+      '">',
+      "'",
+      '"',
+      '<',
+      '>',
+      '=',
+      '/',
+      '<iframe src=',
+      '<svg onload=',
+      '<math>',
+      '<!--',
+      '-->',
+      '<![CDATA[',
+      ']]>',
+      '<style>',
+      '<b title="',
+      '<p style="',
+      'color:red;',
+      '\n',
+      ' ',
+      '<form>',
+      '<input ',
+      '&lt;',
+      '&amp;',
+      '<base href=',
+      'data:text/html,',
+      '<div>',
+      '</div>',
     );
     const input = fc.array(fc.oneof(fragments, fc.string({ maxLength: 8 })), { maxLength: 40 }).map((parts) => parts.join(''));
     fc.assert(
@@ -86,7 +132,9 @@ describe('htmlToText', () => {
 
   it('keeps link targets and image alt text, and does not repeat a URL shown as the link text', () => {
     expect(
-      htmlToText('<p><a href="https://x.test/pay">Pay</a>, <a href="https://x.test">https://x.test</a>, <a href="mailto:a@x.test">a@x.test</a> <img src="https://x.test/l.png" alt="Logo"></p>'),
+      htmlToText(
+        '<p><a href="https://x.test/pay">Pay</a>, <a href="https://x.test">https://x.test</a>, <a href="mailto:a@x.test">a@x.test</a> <img src="https://x.test/l.png" alt="Logo"></p>',
+      ),
     ).toBe('Pay (https://x.test/pay), https://x.test, a@x.test [Logo]');
   });
 

@@ -36,7 +36,10 @@ describe('email template names and variables', () => {
   it('has each default template use only the variables declared for it, each of them described', () => {
     for (const name of EMAIL_TEMPLATE_NAMES) {
       const declared = EMAIL_TEMPLATE_VARIABLES[name];
-      expect(templatePlaceholders(DEFAULT_EMAIL_TEMPLATES[name]).filter((used) => !declared.includes(used)), name).toEqual([]);
+      expect(
+        templatePlaceholders(DEFAULT_EMAIL_TEMPLATES[name]).filter((used) => !declared.includes(used)),
+        name,
+      ).toEqual([]);
       for (const variable of declared) expect(TEMPLATE_VARIABLE_DESCRIPTIONS[variable], variable).toBeTruthy();
     }
   });
@@ -44,7 +47,10 @@ describe('email template names and variables', () => {
   it('never puts a password in a default template: only the one-time set-password link', () => {
     for (const name of EMAIL_TEMPLATE_NAMES) {
       const passwordLike = templatePlaceholders(DEFAULT_EMAIL_TEMPLATES[name]).filter((variable) => /pass|pwd|secret|credential/i.test(variable));
-      expect(passwordLike.filter((variable) => variable !== 'setPasswordUrl'), name).toEqual([]);
+      expect(
+        passwordLike.filter((variable) => variable !== 'setPasswordUrl'),
+        name,
+      ).toEqual([]);
     }
     for (const variable of Object.keys(TEMPLATE_VARIABLE_DESCRIPTIONS)) {
       if (/pass|pwd/i.test(variable)) expect(variable).toBe('setPasswordUrl');
@@ -97,7 +103,10 @@ describe('renderTemplate', () => {
   });
 
   it('finds nothing on the prototype chain and calls no functions', () => {
-    const rendered = renderTemplate({ subject: '{{constructor}}{{toString}}{{client.__proto__}}{{client.hasOwnProperty}}', html: '<p>{{#constructor}}x{{/constructor}}</p>', text: 't' }, { client: { firstName: 'A' } });
+    const rendered = renderTemplate(
+      { subject: '{{constructor}}{{toString}}{{client.__proto__}}{{client.hasOwnProperty}}', html: '<p>{{#constructor}}x{{/constructor}}</p>', text: 't' },
+      { client: { firstName: 'A' } },
+    );
     expect(rendered.subject).toBe('');
     expect(rendered.html).toBe('<p></p>');
   });
@@ -107,13 +116,26 @@ describe('renderTemplate', () => {
   });
 
   it('derives the text part from the HTML when the template has none', () => {
-    const rendered = renderTemplate({ subject: 's', html: '<p>Hello {{name}}</p><p><a href="{{url}}">Pay</a></p>', text: '' }, { name: 'Ada', url: 'https://x.test/pay' });
+    const rendered = renderTemplate(
+      { subject: 's', html: '<p>Hello {{name}}</p><p><a href="{{url}}">Pay</a></p>', text: '' },
+      { name: 'Ada', url: 'https://x.test/pay' },
+    );
     expect(rendered.text).toBe('Hello Ada\n\nPay (https://x.test/pay)');
   });
 
   it('supports sections and lists', () => {
-    const template = { subject: 's', html: '<ul>{{#lines}}<li>{{name}}: {{amount}}</li>{{/lines}}</ul>', text: '{{#client.company}}Company: {{client.company}}{{/client.company}}{{^client.company}}Personal{{/client.company}}' };
-    const rendered = renderTemplate(template, { lines: [{ name: 'Hosting', amount: '$10.00' }, { name: 'Domain', amount: '$2.00' }], client: {} });
+    const template = {
+      subject: 's',
+      html: '<ul>{{#lines}}<li>{{name}}: {{amount}}</li>{{/lines}}</ul>',
+      text: '{{#client.company}}Company: {{client.company}}{{/client.company}}{{^client.company}}Personal{{/client.company}}',
+    };
+    const rendered = renderTemplate(template, {
+      lines: [
+        { name: 'Hosting', amount: '$10.00' },
+        { name: 'Domain', amount: '$2.00' },
+      ],
+      client: {},
+    });
     expect(rendered.html).toBe('<ul><li>Hosting: $10.00</li><li>Domain: $2.00</li></ul>');
     expect(rendered.text).toBe('Personal');
   });
