@@ -13,8 +13,12 @@ export const phone = z.strictObject({
     .string()
     .trim()
     .min(1, 'Required.')
-    .max(50)
-    .regex(/^[0-9+().\-\s/x#*]+$/i, 'Digits, spaces and + ( ) - . / x # * only.'),
+    .max(1000)
+    // Seed 002 keeps the extension with the number: "+1 555 0101 ext 7", "x7" or "#7".
+    .regex(
+      /^[0-9+().\-\s/x#*]*[0-9][0-9+().\-\s/x#*]*(?:(?:ext\.?|extension)\s*[0-9]+)?$/i,
+      'Digits, spaces and + ( ) - . / x # * only, then an optional extension ("ext 7").',
+    ),
 });
 
 /** Contact-information fields a client shares with contacts (seed 002). */
