@@ -21,28 +21,31 @@ export const phone = z.strictObject({
     ),
 });
 
-/** Contact-information fields a client shares with contacts (seed 002). */
+/**
+ * Contact-information fields a client shares with contacts (seed 002). Strings take the contract's 1,000 characters;
+ * the store cuts what goes into a sort key, so a long name still fits DynamoDB's key limit.
+ */
 export const contactFields = {
-  firstName: optionalText(100),
-  lastName: optionalText(100),
-  company: optionalText(200),
-  title: optionalText(100),
-  address1: optionalText(200),
-  address2: optionalText(200),
-  city: optionalText(100),
+  firstName: optionalText(),
+  lastName: optionalText(),
+  company: optionalText(),
+  title: optionalText(),
+  address1: optionalText(),
+  address2: optionalText(),
+  city: optionalText(),
   country: country.nullable().optional(),
-  state: optionalText(100),
-  zip: optionalText(20),
+  state: optionalText(),
+  zip: optionalText(),
   email: email.nullable().optional(),
   phones: z.array(phone).max(50).optional(),
 };
 
-const customFields = z.record(z.string().min(1).max(100), z.string().max(1000)).refine((o) => Object.keys(o).length <= 100, 'At most 100 custom fields.');
+const customFields = z.record(z.string().min(1).max(1000), z.string().max(1000)).refine((o) => Object.keys(o).length <= 100, 'At most 100 custom fields.');
 
 export const createClientBody = z.strictObject({
   ...contactFields,
   taxExempt: z.boolean().optional(),
-  taxId: optionalText(100),
+  taxId: optionalText(),
   currency: currencyCode.optional(),
   username: username.optional(),
   password: password.optional(),
@@ -58,7 +61,7 @@ export const createClientBody = z.strictObject({
 export const updateClientBody = z.strictObject({
   ...contactFields,
   taxExempt: z.boolean().optional(),
-  taxId: optionalText(100),
+  taxId: optionalText(),
   currency: currencyCode.optional(),
   username: username.nullable().optional(),
   password: password.optional(),
