@@ -42,6 +42,8 @@ export const contactFields = {
 
 const customFields = z.record(z.string().min(1).max(1000), z.string().max(1000)).refine((o) => Object.keys(o).length <= 100, 'At most 100 custom fields.');
 
+const clientNumber = z.number().int().min(1).max(999_999_999_999);
+
 export const createClientBody = z.strictObject({
   ...contactFields,
   taxExempt: z.boolean().optional(),
@@ -55,7 +57,7 @@ export const createClientBody = z.strictObject({
   sendRegistrationEmail: z.boolean().optional(),
   marketingOptIn: z.boolean().optional(),
   customFields: customFields.optional(),
-  number: z.number().int().min(1).max(999_999_999_999).optional(),
+  number: clientNumber.optional(),
 });
 
 export const updateClientBody = z.strictObject({
@@ -69,6 +71,7 @@ export const updateClientBody = z.strictObject({
   groupId: z.string().min(1).max(100).optional(),
   marketingOptIn: z.boolean().optional(),
   customFields: customFields.optional(),
+  number: clientNumber.optional(),
 });
 
 export const listClientsQuery = listQuery.extend({

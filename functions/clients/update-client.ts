@@ -22,6 +22,8 @@ export type ClientProfilePatch = Partial<ContactDetails> & {
   groupId?: string;
   marketingOptIn?: boolean;
   customFields?: Record<string, string>;
+  /** Staff only; unique in the company (the old number stays taken: numbers are never reused). */
+  number?: number;
 };
 
 export interface UpdateClientProfileInput {
@@ -54,6 +56,7 @@ const CHANGEABLE: Array<keyof Client> = [
   'groupId',
   'marketingOptIn',
   'customFields',
+  'number',
 ];
 
 /** Changes a client's profile; the login follows its username and password. A client may change only some fields of its own. */

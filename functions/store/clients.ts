@@ -313,15 +313,22 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
       },
     })),
     ...(previous.groupId !== next.groupId ? [groupExists(companyId, next.groupId)] : []),
-    ...extra,
   ];
-  await transact(items, (index) => {
+  // A new number claims its own marker; the old one stays, so the number is never used again.
+  const numberIndex = previous.number !== next.number ? items.length : -1;
+  if (numberIndex >= 0) items.push(numberMarker(companyId, next));
+  items.push(...extra);
+  const onConditionFailed = (index: number) => {
     if (index === 0) return new ConflictError('The client was changed by another request; read it again.', { code: 'stale_version' });
     if (previous.groupId !== next.groupId && index === 1 + removed.length + added.length) return noSuchGroup();
+    if (index === numberIndex) return duplicate('number');
     const addedIndex = index - 1 - removed.length;
     const field = addedIndex >= 0 && addedIndex < added.length ? uniqueField(added[addedIndex]) : undefined;
     return field ? duplicate(field) : new ConflictError('The client could not be saved because of a concurrent change; retry.');
-  });
+  };
+  if (numberIndex < 0) return transact(items, onConditionFailed);
+  // A number above the counter moves it, so the next client numbered by the counter does not collide with it.
+  await writeWithCounter(companyId, 'client', (seen) => ({ next: Math.max(seen, next.number), items, result: undefined, onConditionFailed }));
 }
 
 export interface ClientListOptions {

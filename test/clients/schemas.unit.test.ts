@@ -46,3 +46,10 @@ describe('string lengths: 1,000 characters unless the contract says otherwise', 
     expect(paths(parsed)).toEqual([]);
   });
 });
+
+describe('number on update', () => {
+  it('a staff PATCH may carry a positive integer number; anything else is refused naming it', () => {
+    expect(updateClientBody.safeParse({ number: 42 }).data).toEqual({ number: 42 });
+    for (const number of [0, -1, 1.5, '42']) expect(paths(updateClientBody.safeParse({ number }))).toEqual(['number']);
+  });
+});

@@ -50,3 +50,59 @@ describe('group delete racing a move into the group', () => {
     expect(after.body.groupId).not.toBe(group.body.id);
   });
 });
+
+describe('changing the client number (staff)', () => {
+  const freshNumber = () => 800_000_000 + Math.floor(Math.random() * 100_000_000);
+
+  it('moves the client to the new number: it is read, listed and searched by it, and the version moves', async () => {
+    const created = await api.staff('POST', '/v1/clients', { company: unique('Renumbered Co') });
+    expectStatus(created, 201);
+    const number = freshNumber();
+    const patched = await api.staff('PATCH', `/v1/clients/${created.body.id}`, { number });
+    expectStatus(patched, 200);
+    expect(patched.body.number).toBe(number);
+    expect(patched.body.version).toBe(created.body.version + 1);
+    expect((await api.staff('GET', `/v1/clients/${created.body.id}`)).body.number).toBe(number);
+    const found = await api.staff('GET', `/v1/clients?q=${number}`);
+    expect(found.body.data.map((c: { id: string }) => c.id)).toEqual([created.body.id]);
+    const last = await api.staff('GET', '/v1/clients?sort=-number&limit=1');
+    expect(last.body.data[0].id).toBe(created.body.id);
+  });
+
+  it('a number another client has, or one a client had before, → 409 naming number, and nothing changes', async () => {
+    const first = await api.staff('POST', '/v1/clients', { company: unique('First Co') });
+    const second = await api.staff('POST', '/v1/clients', { company: unique('Second Co') });
+    const taken = await api.staff('PATCH', `/v1/clients/${second.body.id}`, { number: first.body.number, city: 'Nowhere' });
+    expectStatus(taken, 409);
+    expect(taken.body.errors.map((e: { path: string }) => e.path)).toEqual(['number']);
+    const unchanged = await api.staff('GET', `/v1/clients/${second.body.id}`);
+    expect([unchanged.body.number, unchanged.body.city, unchanged.body.version]).toEqual([second.body.number, null, second.body.version]);
+
+    const oldNumber = first.body.number;
+    expectStatus(await api.staff('PATCH', `/v1/clients/${first.body.id}`, { number: freshNumber() }), 200);
+    const reuse = await api.staff('PATCH', `/v1/clients/${second.body.id}`, { number: oldNumber });
+    expectStatus(reuse, 409);
+    expect(reuse.body.errors.map((e: { path: string }) => e.path)).toEqual(['number']);
+    const create = await api.staff('POST', '/v1/clients', { company: unique('Third Co'), number: oldNumber });
+    expectStatus(create, 409);
+  });
+
+  it('the next numbered client comes after a number given by PATCH', async () => {
+    const created = await api.staff('POST', '/v1/clients', { company: unique('Jump Co') });
+    const number = 1_000_000_000 + Math.floor(Math.random() * 1_000_000);
+    expectStatus(await api.staff('PATCH', `/v1/clients/${created.body.id}`, { number }), 200);
+    const next = await api.staff('POST', '/v1/clients', { company: unique('After Co') });
+    expectStatus(next, 201);
+    expect(next.body.number).toBe(number + 1);
+  });
+
+  it('a client token may not change its number: 400 naming it', async () => {
+    const email = `${unique('numbered')}@example.com`;
+    const created = await api.staff('POST', '/v1/clients', { firstName: 'Num', lastName: 'Ber', email, password: 'correct horse battery' });
+    const login = await api.staff('POST', `/v1/clients/${created.body.id}/login-as`);
+    expectStatus(login, 200);
+    const res = await api.call('PATCH', `/v1/clients/${created.body.id}`, { token: login.body.token, body: { number: freshNumber() } });
+    expectStatus(res, 400);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['number']);
+  });
+});
