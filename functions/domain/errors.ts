@@ -103,3 +103,17 @@ export class UpstreamError extends BillowError {
     super(message, 'upstream_failure', details);
   }
 }
+
+/**
+ * A service Billow keeps its own data in (the database) could not be reached or failed, after the client's own
+ * retries; the request may be repeated after `retryAfterSeconds`. Unlike `UpstreamError`, the fault is on Billow's
+ * side of the line, and a write that timed out may or may not have happened.
+ */
+export class UnavailableError extends BillowError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, 'service_unavailable');
+  }
+}

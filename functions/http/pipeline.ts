@@ -129,7 +129,8 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string, invoc
   } catch (error) {
     response = problemResponse(error, requestId);
   }
-  if (response.status >= 500) await claim.release();
+  // Neither a fault nor a throttle is an answer worth replaying: a retry with the same key must act again.
+  if (response.status >= 500 || response.status === 429) await claim.release();
   else await claim.complete(response);
   return response;
 }

@@ -9,6 +9,7 @@ import {
   RuleViolationError,
   ThrottledError,
   TooLargeError,
+  UnavailableError,
   UpstreamError,
   ValidationError,
   type FieldError,
@@ -49,6 +50,7 @@ const HTTP_MAPPING: ReadonlyArray<readonly [ErrorClass, HttpMapping]> = [
   [RuleViolationError, { status: 422, title: 'Unprocessable request' }],
   [ThrottledError, { status: 429, title: 'Too many requests', headers: (e) => ({ 'retry-after': String((e as ThrottledError).retryAfterSeconds) }) }],
   [UpstreamError, { status: 502, title: 'Upstream failure' }],
+  [UnavailableError, { status: 503, title: 'Service unavailable', headers: (e) => ({ 'retry-after': String((e as UnavailableError).retryAfterSeconds) }) }],
 ];
 
 /** The status an error is answered with (500 for anything that is not a mapped Billow error). */
@@ -88,7 +90,8 @@ export function problem(
   requestId?: string,
 ): HttpResponse {
   const body: Record<string, unknown> = { type: PROBLEM_BASE + code.replace(/_/g, '-'), title, status, detail, code, ...extensions };
-  if (status >= 500 && requestId) body.requestId = requestId;
+  // A throttle is ours to look into as much as a fault is (a hot partition, a table out of capacity).
+  if ((status >= 500 || status === 429) && requestId) body.requestId = requestId;
   return { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE }, body };
 }
 

@@ -10,13 +10,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentChangeError } from '../domain/errors.js';
+import { translateFaultsOf } from './dynamo-faults.js';
 import { tracer } from '../observability/tracer.js';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
-/** Module-scoped client, reused across invocations; endpoint and credentials come from the standard AWS env. */
+/**
+ * Module-scoped client, reused across invocations; endpoint and credentials come from the standard AWS env.
+ * Throttling and an unreachable database leave it as `ThrottledError` and `UnavailableError` (dynamo-faults.ts).
+ */
 export function db(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  documentClient ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(translateFaultsOf(new DynamoDBClient({}))), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   return documentClient;
