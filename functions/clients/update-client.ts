@@ -10,6 +10,7 @@ import { requireCompany } from '../store/companies.js';
 import { requireGroup } from '../store/groups.js';
 import { assertVersion, nowIso } from '../store/items.js';
 import { unusablePassword } from './passwords.js';
+import { applyChange } from '../store/retry.js';
 
 export type ClientProfilePatch = Partial<ContactDetails> & {
   taxExempt?: boolean;
@@ -60,7 +61,11 @@ const CHANGEABLE: Array<keyof Client> = [
 ];
 
 /** Changes a client's profile; the login follows its username and password. A client may change only some fields of its own. */
-export async function updateClientProfile(input: UpdateClientProfileInput): Promise<Client> {
+export function updateClientProfile(input: UpdateClientProfileInput): Promise<Client> {
+  return applyChange(input.expectedVersion, () => updateClientProfileOnce(input));
+}
+
+async function updateClientProfileOnce(input: UpdateClientProfileInput): Promise<Client> {
   const { companyId, patch, principal } = input;
   if (principal?.role === 'client') assertClientMayChange(Object.keys(patch).filter((field) => (patch as Record<string, unknown>)[field] !== undefined));
   const current = await requireClient(companyId, input.clientId);

@@ -3,6 +3,7 @@ import { replaceContact, requireContact } from '../store/client-records.js';
 import { requireClient } from '../store/clients.js';
 import { assertVersion, nowIso } from '../store/items.js';
 import { contactRulesFor } from './group-settings.js';
+import { applyChange } from '../store/retry.js';
 
 export interface UpdateContactInput {
   companyId: string;
@@ -13,7 +14,11 @@ export interface UpdateContactInput {
   patch: Partial<ContactFields>;
 }
 
-export async function updateContact(input: UpdateContactInput): Promise<Contact> {
+export function updateContact(input: UpdateContactInput): Promise<Contact> {
+  return applyChange(input.expectedVersion, () => updateContactOnce(input));
+}
+
+async function updateContactOnce(input: UpdateContactInput): Promise<Contact> {
   const current = await requireContact(input.companyId, input.clientId, input.contactId);
   assertVersion(current, input.expectedVersion);
   const client = await requireClient(input.companyId, input.clientId);

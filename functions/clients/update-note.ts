@@ -1,6 +1,7 @@
 import { applyNotePatch, type Note, type NoteInput } from '../domain/note.js';
 import { replaceNote, requireNote } from '../store/client-records.js';
 import { assertVersion, nowIso } from '../store/items.js';
+import { applyChange } from '../store/retry.js';
 
 export interface UpdateNoteInput {
   companyId: string;
@@ -11,7 +12,11 @@ export interface UpdateNoteInput {
   patch: Partial<NoteInput>;
 }
 
-export async function updateNote(input: UpdateNoteInput): Promise<Note> {
+export function updateNote(input: UpdateNoteInput): Promise<Note> {
+  return applyChange(input.expectedVersion, () => updateNoteOnce(input));
+}
+
+async function updateNoteOnce(input: UpdateNoteInput): Promise<Note> {
   const current = await requireNote(input.companyId, input.clientId, input.noteId);
   assertVersion(current, input.expectedVersion);
   const next = applyNotePatch(current, input.patch, nowIso());

@@ -3,6 +3,7 @@ import { requireCompany } from '../store/companies.js';
 import { requireGroup, saveGroup } from '../store/groups.js';
 import { assertVersion, nowIso } from '../store/items.js';
 import type { GroupWithInherited } from './create-group.js';
+import { applyChange } from '../store/retry.js';
 
 export interface UpdateGroupInput {
   companyId: string;
@@ -12,7 +13,11 @@ export interface UpdateGroupInput {
   patch: Partial<GroupInput>;
 }
 
-export async function updateGroup(input: UpdateGroupInput): Promise<GroupWithInherited> {
+export function updateGroup(input: UpdateGroupInput): Promise<GroupWithInherited> {
+  return applyChange(input.expectedVersion, () => updateGroupOnce(input));
+}
+
+async function updateGroupOnce(input: UpdateGroupInput): Promise<GroupWithInherited> {
   const [company, current] = await Promise.all([requireCompany(input.companyId), requireGroup(input.companyId, input.groupId)]);
   assertVersion(current, input.expectedVersion);
   const next = applyGroupPatch(current, input.patch, nowIso());

@@ -1,6 +1,7 @@
 import { applySettingsPatch, type Company, type CompanySettingsPatch } from '../domain/company.js';
 import { assertVersion, nowIso } from '../store/items.js';
 import { requireCompany, saveCompany } from '../store/companies.js';
+import { applyChange } from '../store/retry.js';
 
 export interface UpdateSettingsInput {
   companyId: string;
@@ -10,7 +11,11 @@ export interface UpdateSettingsInput {
 }
 
 /** Changes the company's own settings and the group-setting values its groups inherit. */
-export async function updateSettings(input: UpdateSettingsInput): Promise<Company> {
+export function updateSettings(input: UpdateSettingsInput): Promise<Company> {
+  return applyChange(input.expectedVersion, () => updateSettingsOnce(input));
+}
+
+async function updateSettingsOnce(input: UpdateSettingsInput): Promise<Company> {
   const current = await requireCompany(input.companyId);
   assertVersion(current, input.expectedVersion);
   const next = applySettingsPatch(current, input.patch, nowIso());

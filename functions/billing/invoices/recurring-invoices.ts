@@ -7,6 +7,7 @@ import { requireCompany } from '../../store/companies.js';
 import type { Page } from '../../store/dynamo.js';
 import { deleteRecurring, findRecurring, listRecurring, replaceRecurring } from '../../store/invoices.js';
 import { assertVersion, nowIso } from '../../store/items.js';
+import { applyChange } from '../../store/retry.js';
 
 // A series starts with its first invoice (`createInvoice` with `recurring`); these read, change and stop it.
 
@@ -39,7 +40,11 @@ export interface UpdateRecurringInvoiceInput {
 }
 
 /** Changes what the invoices of a series not yet created will be; as many occurrences as created completes it. */
-export async function updateRecurringInvoice(input: UpdateRecurringInvoiceInput): Promise<RecurringInvoice> {
+export function updateRecurringInvoice(input: UpdateRecurringInvoiceInput): Promise<RecurringInvoice> {
+  return applyChange(input.expectedVersion, () => updateRecurringInvoiceOnce(input));
+}
+
+async function updateRecurringInvoiceOnce(input: UpdateRecurringInvoiceInput): Promise<RecurringInvoice> {
   const { companyId } = input;
   const current = await readRecurringInvoice(companyId, input.id);
   assertVersion(current, input.expectedVersion);

@@ -5,6 +5,7 @@ import { requireCompany } from '../../store/companies.js';
 import { replaceDraft, requireInvoice, saveOpenedDraft } from '../../store/invoices.js';
 import { assertVersion, nowIso } from '../../store/items.js';
 import { assertCurrency } from '../common.js';
+import { applyChange } from '../../store/retry.js';
 
 export interface UpdateInvoiceInput {
   companyId: string;
@@ -21,7 +22,11 @@ export interface UpdateInvoiceInput {
 }
 
 /** Changes a draft invoice and, when asked, opens it (paid at once when its total is zero). */
-export async function updateInvoice(input: UpdateInvoiceInput): Promise<Invoice> {
+export function updateInvoice(input: UpdateInvoiceInput): Promise<Invoice> {
+  return applyChange(input.expectedVersion, () => updateInvoiceOnce(input));
+}
+
+async function updateInvoiceOnce(input: UpdateInvoiceInput): Promise<Invoice> {
   const { companyId } = input;
   const current = await requireInvoice(companyId, input.invoiceId);
   assertVersion(current, input.expectedVersion);

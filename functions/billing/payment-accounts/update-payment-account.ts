@@ -4,6 +4,7 @@ import { requireCompany } from '../../store/companies.js';
 import { assertVersion, nowIso } from '../../store/items.js';
 import { replacePaymentAccount, requirePaymentAccount } from '../../store/payment-accounts.js';
 import { today } from '../common.js';
+import { applyChange } from '../../store/retry.js';
 
 export interface UpdatePaymentAccountInput {
   companyId: string;
@@ -16,7 +17,11 @@ export interface UpdatePaymentAccountInput {
 }
 
 /** Changes the expiry (cards only) or the contact of an account; the card may not end up expired. */
-export async function updatePaymentAccount(input: UpdatePaymentAccountInput): Promise<PaymentAccount> {
+export function updatePaymentAccount(input: UpdatePaymentAccountInput): Promise<PaymentAccount> {
+  return applyChange(input.expectedVersion, () => updatePaymentAccountOnce(input));
+}
+
+async function updatePaymentAccountOnce(input: UpdatePaymentAccountInput): Promise<PaymentAccount> {
   const { companyId } = input;
   const current = await requirePaymentAccount(companyId, input.clientId, input.accountId);
   assertVersion(current, input.expectedVersion);
