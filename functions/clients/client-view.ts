@@ -2,7 +2,7 @@ import { defaultFax, summaryRows, type Client } from '../domain/client.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import { readProfileView } from '../store/clients.js';
-import { getGroup } from '../store/groups.js';
+import { getGroup, getGroups } from '../store/groups.js';
 
 export type ClientView = ReturnType<typeof clientView>;
 
@@ -40,6 +40,19 @@ export function clientView(c: Client, group?: { id: string; name: string }) {
     updatedAt: c.updatedAt,
     version: c.version,
   };
+}
+
+/** Clients as a list shows them, each with its group: the page's groups are read once, not once per client. */
+export async function clientListViews(companyId: string, clients: readonly Client[]): Promise<ClientView[]> {
+  const groups = new Map(
+    (
+      await getGroups(
+        companyId,
+        clients.map((c) => c.groupId),
+      )
+    ).map((g) => [g.id, { id: g.id, name: g.name }]),
+  );
+  return clients.map((c) => clientView(c, groups.get(c.groupId)));
 }
 
 /** The profile: one Query of the client's partition (client, balances, sticky notes) plus the group's name. Sticky notes are for staff. */

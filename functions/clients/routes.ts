@@ -13,7 +13,7 @@ import { contactRoutes } from './contact-routes.js';
 import { noteRoutes } from './note-routes.js';
 import { sendLoginDetailsEmail, sendRegistrationEmail } from '../email/notify.js';
 import { changeStatus } from './change-status.js';
-import { clientView, readProfile } from './client-view.js';
+import { clientListViews, readProfile } from './client-view.js';
 import { createClient } from './create-client.js';
 import { deleteClient } from './delete-client.js';
 import { loginAs } from './login-as.js';
@@ -66,7 +66,7 @@ export const clientCoreRoutes = [
       const page = query.q
         ? await searchClients(companyId, query.q, filters)
         : await listClients(companyId, { ...filters, sort: query.sort.replace(/^-/, '') as 'number', descending: query.sort.startsWith('-') });
-      return json(200, { data: page.items.map((c) => clientView(c)), nextCursor: await encodeCursor(scope, page.lastKey) });
+      return json(200, { data: await clientListViews(companyId, page.items), nextCursor: await encodeCursor(scope, page.lastKey) });
     },
   }),
   route({

@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Group } from '../domain/group.js';
 import { NotFoundError } from '../domain/errors.js';
-import { db, queryPage, tableName, type Page } from './dynamo.js';
+import { batchGetAll, db, queryPage, tableName, type Page } from './dynamo.js';
 import { companyPk, GROUP_SK_PREFIX, groupSk } from './keys.js';
 import { isConditionFailure, staleOrGone } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
@@ -35,6 +35,12 @@ export async function putNewGroup(companyId: string, group: Group): Promise<void
 export async function getGroup(companyId: string, groupId: string): Promise<Group | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: groupKey(companyId, groupId), ConsistentRead: true }));
   return out.Item ? groupFromItem(out.Item) : undefined;
+}
+
+/** Several groups in one batch read (a page of clients names a few); an unknown id is simply absent. */
+export async function getGroups(companyId: string, groupIds: readonly string[]): Promise<Group[]> {
+  const items = await batchGetAll([...new Set(groupIds)].map((groupId) => groupKey(companyId, groupId)));
+  return items.map(groupFromItem);
 }
 
 export async function requireGroup(companyId: string, groupId: string): Promise<Group> {

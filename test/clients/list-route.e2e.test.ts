@@ -190,6 +190,21 @@ describe('q: prefix search', () => {
   });
 });
 
+describe('group embedded in each item', () => {
+  it('every listed and searched client carries its group as { id, name }', async () => {
+    const names = new Map([
+      [groupId, 'Search Group'],
+      [defaultGroupId, (await api.staff('GET', `/v1/client-groups/${defaultGroupId}`)).body.name],
+    ]);
+    for (const query of ['', 'q=an']) {
+      const listed = await walk(query, 100);
+      expect(listed.length).toBeGreaterThan(0);
+      for (const row of listed as Array<Row & { group: unknown }>) expect(row.group).toEqual({ id: row.groupId, name: names.get(row.groupId) });
+    }
+    expect(rows.some((r) => r.groupId === groupId)).toBe(true);
+  });
+});
+
 describe('filters', () => {
   it('status and groupId filter a browse', async () => {
     for (const status of ['active', 'inactive', 'fraud'] as const) {
