@@ -6,7 +6,7 @@ import { NotAuthenticatedError, ForbiddenError, NotFoundError, TooLargeError, Va
 import { claimIdempotencyKey, requestFingerprint } from './idempotency.js';
 import { logger } from '../observability/logger.js';
 import { count, METRIC } from '../observability/metrics.js';
-import { problemResponse, validationErrorFromZod } from './problem.js';
+import { problemResponse, UnsupportedMediaTypeError, validationErrorFromZod } from './problem.js';
 import { routeKey, type AnyRoute, type HttpResponse, type Principal } from './route.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -68,10 +68,19 @@ async function authorise(route: AnyRoute, event: ApiEvent): Promise<Principal | 
   return principal;
 }
 
-function parseBody(route: AnyRoute, event: ApiEvent): unknown {
+/** `application/json` (any parameters) or a `+json` type such as `application/merge-patch+json`. */
+function isJsonMediaType(contentType: string | undefined): boolean {
+  const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[^\s/]+\+json$/.test(mediaType);
+}
+
+function parseBody(route: AnyRoute, event: ApiEvent, headers: Record<string, string>): unknown {
   const raw = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new TooLargeError('The request body is over 1 MiB.');
   let parsed: unknown;
+  if (raw.length > 0 && !isJsonMediaType(headers['content-type'])) {
+    throw new UnsupportedMediaTypeError(`A request body must be sent as application/json, not ${headers['content-type'] ?? 'without a Content-Type'}.`);
+  }
   if (raw.trim() !== '') {
     try {
       parsed = JSON.parse(raw);
@@ -99,7 +108,7 @@ function parseQuery(route: AnyRoute, event: ApiEvent): unknown {
 async function handle(route: AnyRoute, event: ApiEvent, requestId: string, invocation: Invocation): Promise<HttpResponse> {
   const principal = await authorise(route, event);
   const headers = lowerCaseHeaders(event.headers);
-  const body = parseBody(route, event);
+  const body = parseBody(route, event, headers);
   const query = parseQuery(route, event);
   // Path ids are opaque: one that is not even of a plausible shape is simply not found.
   const parsedParams = route.params ? route.params.safeParse(event.pathParameters ?? {}) : { success: true as const, data: event.pathParameters ?? {} };

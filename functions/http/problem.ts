@@ -26,6 +26,13 @@ export class MethodNotAllowedError extends BillowError {
   }
 }
 
+/** A body that is not declared JSON: read as JSON anyway, a cross-site form post could act as a JSON call. */
+export class UnsupportedMediaTypeError extends BillowError {
+  constructor(message: string) {
+    super(message, 'unsupported_media_type');
+  }
+}
+
 type ErrorClass = abstract new (...args: never[]) => BillowError;
 
 interface HttpMapping {
@@ -47,6 +54,7 @@ const HTTP_MAPPING: ReadonlyArray<readonly [ErrorClass, HttpMapping]> = [
   [ConflictError, { status: 409, title: 'Conflict' }],
   [ConcurrentChangeError, { status: 409, title: 'Conflict' }],
   [TooLargeError, { status: 413, title: 'Payload too large' }],
+  [UnsupportedMediaTypeError, { status: 415, title: 'Unsupported media type' }],
   [RuleViolationError, { status: 422, title: 'Unprocessable request' }],
   [ThrottledError, { status: 429, title: 'Too many requests', headers: (e) => ({ 'retry-after': String((e as ThrottledError).retryAfterSeconds) }) }],
   [UpstreamError, { status: 502, title: 'Upstream failure' }],

@@ -60,3 +60,51 @@ describe('Idempotency-Key scope of client tokens', () => {
     expect(await contactIdsOf(a.clientId)).toEqual(expect.arrayContaining([byStaff.body.id, byClient.body.id]));
   });
 });
+
+describe('the body of a JSON route must be declared JSON', () => {
+  const body = JSON.stringify({ name: 'Typed group' });
+  const post = (contentType: string | undefined, rawBody = body) =>
+    fetch(`${api.url}/v1/client-groups`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.facts.staffToken}`, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
+      body: rawBody,
+    });
+
+  it.each(['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml'])(
+    'a body sent as %s → 415 unsupported_media_type, and nothing is created',
+    async (contentType) => {
+      const before = await api.staff('GET', '/v1/client-groups?limit=100');
+      const res = await post(contentType);
+      expect(res.status).toBe(415);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect(((await res.json()) as { code: string }).code).toBe('unsupported_media_type');
+      const after = await api.staff('GET', '/v1/client-groups?limit=100');
+      expect(after.body.data.length).toBe(before.body.data.length);
+    },
+  );
+
+  it('a body with no Content-Type at all → 415', async () => {
+    const res = await fetch(`${api.url}/v1/client-groups`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.facts.staffToken}` },
+      body: new Blob([body]),
+    });
+    expect(res.status).toBe(415);
+  });
+
+  it.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8', 'application/merge-patch+json'])(
+    'a body sent as %s is read as JSON (201)',
+    async (contentType) => {
+      const res = await post(contentType, JSON.stringify({ name: `Typed group ${randomBytes(3).toString('hex')}` }));
+      expect(res.status).toBe(201);
+    },
+  );
+
+  it('a request without a body needs no Content-Type, whatever it says', async () => {
+    const res = await fetch(`${api.url}/v1/client-groups?limit=1`, {
+      headers: { authorization: `Bearer ${api.facts.staffToken}`, 'content-type': 'text/plain' },
+    });
+    expect(res.status).toBe(200);
+  });
+});
