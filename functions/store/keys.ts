@@ -123,3 +123,12 @@ export const suppressionSk = 'SUPPRESS';
 function padPart(n: number): string {
   return String(n).padStart(4, '0');
 }
+
+/**
+ * A payment attempt recorded before its charge (`PENDCHG#<txn>` in the client partition) keeps what the request
+ * asked for until the outcome is recorded, and only while it exists carries GSI2 keys in one company-independent
+ * partition ordered by creation, so the reconciler finds stale attempts of every company with one Query.
+ */
+export const pendingChargeSk = (transactionId: string) => `PENDCHG#${transactionId}`;
+export const PENDING_CHARGES_INDEX_PK = 'PENDINGTXN';
+export const pendingChargeIndexSk = (createdAt: string, companyId: string, transactionId: string) => `${createdAt}#${companyId}#${transactionId}`;

@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentChangeError } from '../domain/errors.js';
 import type { Transaction } from '../domain/invoice.js';
-import { db, queryPage, tableName, transact, type Item, type Page } from './dynamo.js';
+import { db, queryPage, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure, nowIso } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
 import { clientPk, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
@@ -52,11 +52,12 @@ export function transactionFromItem(t: StoredItem): Transaction {
 }
 
 /** Writes a new `pending` attempt and its pointer together; an attempt id is never reused. */
-export async function insertPendingAttempt(companyId: string, attempt: Transaction): Promise<void> {
+export async function insertPendingAttempt(companyId: string, attempt: Transaction, extraItems: TransactItem[] = []): Promise<void> {
   await transact(
     [
       { Put: { TableName: tableName(), Item: transactionToItem(companyId, attempt), ConditionExpression: 'attribute_not_exists(PK)' } },
       { Put: { TableName: tableName(), Item: transactionRefItem(companyId, attempt) } },
+      ...extraItems,
     ],
     () => new ConcurrentChangeError('A transaction with this id already exists; nothing was written.'),
   );

@@ -44,6 +44,8 @@ interface RememberedCharge {
 export class LocalGateway implements PaymentGateway {
   readonly name = 'local';
   private readonly charges = new Map<string, RememberedCharge>();
+  /** Charge requests received per idempotency key, replays included (the first is the only one that charges). */
+  private readonly chargeRequests = new Map<string, number>();
   private readonly refunds = new Map<string, { fingerprint: string; result: RefundResult }>();
   private readonly refundedByReference = new Map<string, number>();
 
@@ -70,6 +72,7 @@ export class LocalGateway implements PaymentGateway {
   /** Charges by the token's behaviour; the same idempotency key returns the first result and charges once. */
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const fingerprint = `${request.token}|${request.amount}|${request.currency}`;
+    this.chargeRequests.set(request.idempotencyKey, (this.chargeRequests.get(request.idempotencyKey) ?? 0) + 1);
     const remembered = this.charges.get(request.idempotencyKey);
     if (remembered) {
       if (remembered.fingerprint !== fingerprint) throw new Error('Idempotency key reused with a different charge');
@@ -102,6 +105,11 @@ export class LocalGateway implements PaymentGateway {
         if (gatewayReference === undefined) throw new Error(`The simulated charge ${idempotencyKey} succeeded without a gateway reference.`);
         return { idempotencyKey, gatewayReference, amount: charge.amount };
       });
+  }
+
+  /** How many charge requests this process received with the key, for tests: a replay answers without charging. */
+  chargeRequestsFor(idempotencyKey: string): number {
+    return this.chargeRequests.get(idempotencyKey) ?? 0;
   }
 
   /** What this process refunded on a charge, for tests. */

@@ -1,24 +1,25 @@
-import type { AchDetails, CardDetails, ChargeResult, PaymentDetails } from '../../adapters/gateway/port.js';
+import type { AchDetails, CardDetails, PaymentDetails } from '../../adapters/gateway/port.js';
 import type { Client } from '../../domain/client.js';
-import { ConcurrentChangeError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import type { PaymentMethod, Transaction } from '../../domain/invoice.js';
 import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
 import { isUsable } from '../../domain/payment-account.js';
 import type { Principal } from '../../domain/principal.js';
-import { count, METRIC } from '../../observability/metrics.js';
-import { getServices } from '../../services.js';
+import { logger } from '../../observability/logger.js';
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
 import { nowIso } from '../../store/items.js';
-import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
+import { loadLedgerPart } from '../../store/ledger.js';
 import { getPaymentAccount } from '../../store/payment-accounts.js';
-import { getTransaction, insertPendingAttempt, settleAttempt as settleStoredAttempt, type AttemptSettlement } from '../../store/transactions.js';
+import { putPendingCharge, type PendingCharge } from '../../store/pending-charges.js';
+import { insertPendingAttempt } from '../../store/transactions.js';
 import { assertPaymentCurrency, ledgerError, today } from '../common.js';
-import { withRetries } from '../../store/retry.js';
 import { keepPaymentMethod } from '../payment-accounts/add-payment-account.js';
 import { accountToken, assertPaymentDetails, tokenize } from '../payment-accounts/payment-methods.js';
+import { chargeRecordedAttempt, type AttemptOutcome } from './charge-attempt.js';
 import { paymentNotifications } from './notifications.js';
+import { sealAttemptToken } from './pending-charge-token.js';
 
 /** What to charge: a stored account, or new details (kept as an account after approval when `save` is set). */
 export type PaymentSource = { paymentAccountId: string } | { newCard: CardDetails; save?: boolean } | { newAch: AchDetails; save?: boolean };
@@ -43,10 +44,9 @@ export interface MakePaymentInput {
  * `failed` (a transient gateway failure: nothing charged, safe to try again) carry the attempt, stored as such.
  */
 export type MakePaymentResult =
-  | { outcome: 'approved'; transaction: Transaction }
-  | { outcome: 'kept_as_credit'; transaction: Transaction; reason: string }
-  | { outcome: 'declined'; attempt: Transaction; declineCode: string | null }
-  | { outcome: 'failed'; attempt: Transaction };
+  | AttemptOutcome
+  /** The outcome could not be recorded (the gateway may have charged): the attempt stays `pending` until reconciled. */
+  | { outcome: 'pending'; attempt: Transaction };
 
 const sum = (apply: readonly LedgerApplication[]) => apply.reduce((s, a) => s + a.amount, 0);
 
@@ -70,44 +70,35 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
   await assertPayable(companyId, client.id, principal, { transactionId: id, currency, amount, date, apply });
 
   const source = await resolveSource(companyId, client, input.source, date);
-  let attempt = pendingAttempt({ id, clientId: client.id, method: source.method, amount, currency, date, paymentAccountId: source.paymentAccountId });
-  await recordPendingAttempt(companyId, attempt);
-  const result = await getServices().gateway.charge({
-    token: source.token,
-    amount,
-    currency,
-    idempotencyKey: `billow:${companyId}:${id}`,
-    description: `Payment from client #${client.number}`,
+  const attempt = pendingAttempt({ id, clientId: client.id, method: source.method, amount, currency, date, paymentAccountId: source.paymentAccountId });
+  const description = `Payment from client #${client.number}`;
+  await recordPendingAttempt(companyId, attempt, {
+    companyId,
+    transactionId: id,
+    clientId: client.id,
+    apply: [...apply],
+    otherAmount: input.otherAmount ?? 0,
+    sendReceipt: input.sendReceipt !== false,
+    description,
+    // A stored account's token is read again from the account; new details have nowhere else to be found.
+    sealedToken: source.paymentAccountId ? null : await sealAttemptToken(companyId, id, source.token),
+    createdAt: attempt.createdAt,
   });
-  if (result.status === 'declined') {
-    count(METRIC.paymentsDeclined);
-    attempt = await settleAttempt(companyId, attempt, {
-      status: 'declined',
-      declineCode: result.declineCode ?? 'declined',
-      failureMessage: result.message ?? null,
-    });
-    await paymentNotifications.declined(companyId, client, attempt, principal);
-    return { outcome: 'declined', attempt, declineCode: result.declineCode ?? null };
+  let result: MakePaymentResult;
+  try {
+    result = await chargeRecordedAttempt({ companyId, attempt, token: source.token, description, apply, saveAccount: source.saveAccount });
+  } catch (error) {
+    // The gateway may have taken the money: the attempt stays pending, listed, and the reconciler settles it.
+    logger.error('A payment attempt was left pending: its outcome could not be recorded', { transactionId: id, error });
+    return { outcome: 'pending', attempt };
   }
-  if (result.status === 'failed') {
-    count(METRIC.gatewayFailures);
-    attempt = await settleAttempt(companyId, attempt, { status: 'failed', declineCode: null, failureMessage: result.message ?? 'Transient gateway failure' });
-    return { outcome: 'failed', attempt };
+  if (result.outcome === 'declined') await paymentNotifications.declined(companyId, client, result.attempt, principal);
+  if (result.outcome === 'approved' && input.sendReceipt !== false) {
+    // A merge during the charge moves the payment to the client merged into: the receipt goes from there.
+    const payer = result.transaction.clientId === client.id ? client : await requireClient(companyId, result.transaction.clientId);
+    await paymentNotifications.receipt(companyId, payer, result.transaction, principal);
   }
-
-  // Approved: details asked to be saved are kept only now, so a declined card is never stored.
-  if (source.saveAccount) attempt = { ...attempt, paymentAccountId: await source.saveAccount() };
-  const charge: ApprovedCharge = { companyId, attempt, result, apply };
-  const { creditReason } = await recordApprovedCharge(charge);
-  const stored = await getTransaction(companyId, client.id, id);
-  if (!stored) throw new Error(`The approved charge ${id} was committed but cannot be read back.`);
-  count(METRIC.paymentsApproved);
-  if (creditReason !== undefined) {
-    count(METRIC.paymentsKeptAsCredit);
-    return { outcome: 'kept_as_credit', transaction: stored, reason: creditReason };
-  }
-  if (input.sendReceipt !== false) await paymentNotifications.receipt(companyId, client, stored, principal);
-  return { outcome: 'approved', transaction: stored };
+  return result;
 }
 
 /** Refuses, before anything is charged, a payment the ledger would refuse as it stands now. */
@@ -171,65 +162,9 @@ function pendingAttempt(a: Pick<Transaction, 'id' | 'clientId' | 'method' | 'amo
 
 /**
  * Compensates a crash between the charge and its recording: the attempt is stored `pending` before the gateway is
- * called, so money taken by a charge whose answer was lost always leaves a trace to reconcile.
+ * called, with what the request asked for, so money taken by a charge whose answer was lost always leaves a trace the
+ * reconciler (reconcile-payment.ts) settles as asked.
  */
-async function recordPendingAttempt(companyId: string, attempt: Transaction): Promise<void> {
-  await insertPendingAttempt(companyId, attempt);
-}
-
-/**
- * Compensates a charge that took no money: the pending attempt is closed as `declined` or `failed` (listed with the
- * client's transactions, applied to nothing), so it is never mistaken for one awaiting reconciliation.
- */
-async function settleAttempt(companyId: string, attempt: Transaction, settlement: AttemptSettlement): Promise<Transaction> {
-  return settleStoredAttempt(companyId, attempt, settlement);
-}
-
-interface ApprovedCharge {
-  companyId: string;
-  attempt: Transaction;
-  result: ChargeResult;
-  apply: readonly LedgerApplication[];
-}
-
-/**
- * Records a charge the gateway approved, applied as asked. `creditReason` says why it was kept whole as credit
- * instead: the invoices changed since the payment was checked, or the applications kept losing races.
- */
-async function recordApprovedCharge(charge: ApprovedCharge): Promise<{ creditReason?: string }> {
-  try {
-    return await withRetries(() => commitApproved(charge, charge.apply));
-  } catch (error) {
-    if (!(error instanceof ConcurrentChangeError)) throw error;
-    await keepAsCredit(charge);
-    return { creditReason: error.message };
-  }
-}
-
-/**
- * Compensates applications that lost their races after the gateway took the money: the money must be recorded, so
- * the whole amount is recorded as credit, which touches no invoice and so cannot keep losing.
- */
-async function keepAsCredit(charge: ApprovedCharge): Promise<void> {
-  await withRetries(() => commitApproved(charge, []));
-}
-
-/** One read-plan-commit round; applications the invoices no longer allow (paid meanwhile) become credit. */
-async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerApplication[]): Promise<{ creditReason?: string }> {
-  const { companyId, attempt } = charge;
-  const loaded = await loadLedgerPart(companyId, attempt.clientId, { invoiceIds: apply.map((a) => a.invoiceId), transactionIds: [attempt.id] });
-  const payment = { transactionId: attempt.id, kind: 'charge' as const, currency: attempt.currency, amount: attempt.amount, date: attempt.date };
-  let plan = planPayment(loaded.state, { ...payment, apply });
-  let creditReason: string | undefined;
-  if (!plan.ok) {
-    creditReason = ledgerError(plan.error).message;
-    plan = planPayment(loaded.state, { ...payment, apply: [] });
-    if (!plan.ok) throw ledgerError(plan.error);
-  }
-  await commitLedger(companyId, attempt.clientId, plan.changes, {
-    loaded,
-    today: attempt.date,
-    transactionFields: { [attempt.id]: { ...attempt, gatewayReference: charge.result.gatewayReference ?? null } },
-  });
-  return { creditReason };
+async function recordPendingAttempt(companyId: string, attempt: Transaction, charge: PendingCharge): Promise<void> {
+  await insertPendingAttempt(companyId, attempt, [putPendingCharge(charge)]);
 }

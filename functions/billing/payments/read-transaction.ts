@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import type { Principal } from '../../domain/principal.js';
 import { findTransaction } from '../../store/transactions.js';
@@ -10,4 +10,17 @@ export async function readTransaction(companyId: string, principal: Principal | 
   if (!txn) throw new NotFoundError('No such transaction.');
   assertVisibleTo(principal, txn.clientId, 'transaction');
   return txn;
+}
+
+/**
+ * Refuses to change a payment whose gateway outcome is not recorded yet: it holds no money on the ledger until the
+ * reconciler (reconcile-payment.ts) settles it.
+ */
+export function assertSettled(txn: Transaction): void {
+  if (txn.status === 'pending') {
+    throw new ConflictError('This payment is pending: its outcome is not recorded yet. It is reconciled within minutes; try again then.', {
+      code: 'transaction_pending',
+      details: { transactionId: txn.id },
+    });
+  }
 }

@@ -10,7 +10,7 @@ import { commitLedger, ledgerWriteSize, loadLedgerForTransaction, MAX_TRANSACTIO
 import { getTransaction } from '../../store/transactions.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
-import { readTransaction } from './read-transaction.js';
+import { assertSettled, readTransaction } from './read-transaction.js';
 
 export interface RefundPaymentInput {
   companyId: string;
@@ -28,6 +28,7 @@ export interface RefundPaymentInput {
 export async function refundPayment(input: RefundPaymentInput): Promise<Transaction> {
   const { companyId } = input;
   const txn = await readTransaction(companyId, input.principal, input.transactionId);
+  assertSettled(txn);
   const company = await requireCompany(companyId);
   const date = today(company);
   await withRetries(async () => {

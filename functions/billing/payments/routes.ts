@@ -8,6 +8,7 @@ import { companyOf } from '../common.js';
 import { makePaymentBody, recordPaymentBody, refundBody } from '../schemas.js';
 import { makePayment, type MakePaymentResult } from './make-payment.js';
 import { readTransaction } from './read-transaction.js';
+import { reconcilePayment } from './reconcile-payment.js';
 import { recordPayment } from './record-payment.js';
 import { refundPayment } from './refund-payment.js';
 import { voidPayment } from './void-payment.js';
@@ -40,8 +41,22 @@ function paymentResponse(result: MakePaymentResult, requestId: string): HttpResp
         { transactionId: result.attempt.id },
         requestId,
       );
+    case 'pending': {
+      const response = problem(
+        503,
+        'payment_pending',
+        'Payment pending',
+        'The payment could not be completed and may have been charged; it stays pending and is reconciled within minutes. Read the transaction for its outcome; do not pay again.',
+        { transactionId: result.attempt.id },
+        requestId,
+      );
+      return { ...response, headers: { ...response.headers, 'retry-after': String(RECONCILE_RETRY_AFTER_SECONDS) } };
+    }
   }
 }
+
+/** When a pending payment's transaction is worth reading again: after the reconciler's grace period and one run. */
+const RECONCILE_RETRY_AFTER_SECONDS = 420;
 
 export const paymentRoutes = [
   route({
@@ -102,6 +117,20 @@ export const paymentRoutes = [
     successStatus: 200,
     handle: async ({ principal, params }) =>
       json(200, transactionView(await voidPayment({ companyId: companyOf(principal), principal, transactionId: params.id }))),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/transactions/{id}/reconcile',
+    area: 'billing',
+    access: STAFF,
+    summary: 'Settle a pending payment now: replays its gateway request with the same idempotency key (never charges twice) and records the outcome',
+    tags: ['Payments'],
+    params: idParam,
+    successStatus: 200,
+    handle: async ({ principal, params }) => {
+      const result = await reconcilePayment({ companyId: companyOf(principal), principal, transactionId: params.id });
+      return json(200, transactionView('transaction' in result ? result.transaction : result.attempt));
+    },
   }),
   route({
     method: 'POST',

@@ -7,7 +7,7 @@ import { commitLedger, loadLedgerForTransaction } from '../../store/ledger.js';
 import { getTransaction } from '../../store/transactions.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
-import { readTransaction } from './read-transaction.js';
+import { assertSettled, readTransaction } from './read-transaction.js';
 
 export interface VoidPaymentInput {
   companyId: string;
@@ -19,6 +19,7 @@ export interface VoidPaymentInput {
 export async function voidPayment(input: VoidPaymentInput): Promise<Transaction> {
   const { companyId } = input;
   const txn = await readTransaction(companyId, input.principal, input.transactionId);
+  assertSettled(txn);
   const company = await requireCompany(companyId);
   if (txn.kind === 'charge') throw new ConflictError('A charge cannot be voided; refund it.', { code: 'not_voidable' });
   const date = today(company);

@@ -1,0 +1,66 @@
+import { ConflictError } from '../../domain/errors.js';
+import type { Transaction } from '../../domain/invoice.js';
+import type { Principal } from '../../domain/principal.js';
+import { requireClient } from '../../store/clients.js';
+import { getPaymentAccount } from '../../store/payment-accounts.js';
+import { deletePendingCharge, getPendingCharge, type PendingCharge } from '../../store/pending-charges.js';
+import { accountToken } from '../payment-accounts/payment-methods.js';
+import { chargeRecordedAttempt, type AttemptOutcome } from './charge-attempt.js';
+import { paymentNotifications } from './notifications.js';
+import { openAttemptToken } from './pending-charge-token.js';
+import { readTransaction } from './read-transaction.js';
+
+export interface ReconcilePaymentInput {
+  companyId: string;
+  /** Staff asking on demand, or `null` for the scheduled reconciler. */
+  principal: Principal | null;
+  transactionId: string;
+}
+
+/** What reconciling found: the outcome it recorded now, or `already_settled` (nothing changed). */
+export type ReconcilePaymentResult = AttemptOutcome | { outcome: 'already_settled'; transaction: Transaction };
+
+/**
+ * Settles a payment attempt left `pending` (its outcome was never recorded) by replaying its gateway request with the
+ * same idempotency key: the gateway answers the first outcome without charging again. Approved money is applied as
+ * the request asked (or kept as credit when the invoices changed meanwhile); a decline or failure is recorded so.
+ * A settled attempt is left as it is, so reconciling twice changes nothing.
+ */
+export async function reconcilePayment(input: ReconcilePaymentInput): Promise<ReconcilePaymentResult> {
+  const { companyId, transactionId } = input;
+  const attempt = await readTransaction(companyId, input.principal, transactionId);
+  const charge = await getPendingCharge(companyId, attempt.clientId, transactionId);
+  if (attempt.status !== 'pending') {
+    // Left behind when a settlement's second write was lost.
+    if (charge) await deletePendingCharge(companyId, attempt.clientId, transactionId);
+    return { outcome: 'already_settled', transaction: attempt };
+  }
+  if (!charge) {
+    throw new ConflictError('This payment attempt was recorded without its request, so it cannot be replayed; settle it with the gateway by hand.', {
+      code: 'not_reconcilable',
+    });
+  }
+  const client = await requireClient(companyId, attempt.clientId);
+  const outcome = await chargeRecordedAttempt({
+    companyId,
+    attempt,
+    token: await replayToken(companyId, attempt, charge),
+    description: charge.description,
+    apply: charge.apply,
+  });
+  if (outcome.outcome === 'declined') await paymentNotifications.declined(companyId, client, outcome.attempt, input.principal);
+  if (outcome.outcome === 'approved' && charge.sendReceipt) await paymentNotifications.receipt(companyId, client, outcome.transaction, input.principal);
+  return outcome;
+}
+
+/** The token the attempt was charged with: sealed on its pending charge for new details, else its stored account's. */
+async function replayToken(companyId: string, attempt: Transaction, charge: PendingCharge): Promise<string> {
+  if (charge.sealedToken) return openAttemptToken(companyId, attempt.id, charge.sealedToken);
+  const account = attempt.paymentAccountId ? await getPaymentAccount(companyId, attempt.clientId, attempt.paymentAccountId) : undefined;
+  if (!account) {
+    throw new ConflictError('The payment account this attempt was charged to is gone, so the charge cannot be replayed; settle it with the gateway by hand.', {
+      code: 'not_reconcilable',
+    });
+  }
+  return accountToken(companyId, account);
+}
