@@ -63,6 +63,13 @@ function decodePathSegment(segment: string): string {
   }
 }
 
+/** The path of the request target exactly as sent (origin form), or of an absolute-form target. */
+function rawPathOf(target: string, parsed: URL): string {
+  if (!target.startsWith('/')) return parsed.pathname;
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
+}
+
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers': 'authorization,content-type,idempotency-key,if-match',
@@ -104,7 +111,10 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
       }
       const rawBody = Buffer.concat(chunks);
 
-      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      // Routed on the path as sent: URL's pathname would resolve dot segments (`%2e%2e` too) and send
+      // `/v1/clients/{id}/contacts/..` to DELETE `/v1/clients/{id}`. API Gateway routes the path as received.
+      const sentPath = rawPathOf(req.url ?? '/', url);
+      const path = sentPath.length > 1 ? sentPath.replace(/\/+$/, '') : sentPath;
       const matches = compiled.filter((c) => c.pattern.test(path));
       const match = matches.find((c) => c.route.method === method);
       if (!match) {

@@ -68,6 +68,10 @@ async function authorise(route: AnyRoute, event: ApiEvent): Promise<Principal | 
   return principal;
 }
 
+function isDotSegment(value: unknown): boolean {
+  return typeof value === 'string' && /^(?:\.|%2e){1,2}$/i.test(value);
+}
+
 /** `application/json` (any parameters) or a `+json` type such as `application/merge-patch+json`. */
 function isJsonMediaType(contentType: string | undefined): boolean {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
@@ -114,6 +118,9 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string, invoc
   const parsedParams = route.params ? route.params.safeParse(event.pathParameters ?? {}) : { success: true as const, data: event.pathParameters ?? {} };
   if (!parsedParams.success) throw new NotFoundError('No such object.');
   const params = parsedParams.data as Record<string, string>;
+  // A front door that resolved `..` would have routed elsewhere; one that did not hands it over as an id. Either way
+  // a dot segment names no object, so it never reaches a route that might act on the parent.
+  if (Object.values(params).some(isDotSegment)) throw new NotFoundError('No such object.');
   // A client token reaches only its own client's routes; any other client is "not found", never "forbidden".
   if (principal?.role === 'client' && route.path.startsWith('/v1/clients/{id}') && params.id !== principal.clientId) {
     throw new NotFoundError('No such client.');

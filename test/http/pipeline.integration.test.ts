@@ -3,7 +3,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM } from '../../functions/adapters/identity/claims.js';
 import { type ApiEvent, createDispatcher } from '../../functions/http/pipeline.js';
-import { json, route } from '../../functions/http/route.js';
+import { json, noContent, route } from '../../functions/http/route.js';
+import { idParam } from '../../functions/http/schemas.js';
 import { db, tableName } from '../../functions/store/dynamo.js';
 import { idempotencyPk, idempotencySk } from '../../functions/store/keys.js';
 import { useFreshTables } from '../support/tables.js';
@@ -63,5 +64,46 @@ describe('the request pipeline', () => {
     expect(seen.status).toBe('in_progress');
     expect(seen.lockedUntil).toBeGreaterThanOrEqual(before + remainingTimeMs);
     expect(seen.lockedUntil).toBeLessThanOrEqual(after + remainingTimeMs);
+  });
+});
+
+describe('path parameters', () => {
+  let reached = 0;
+  const deleteThing = route({
+    method: 'DELETE',
+    path: '/v1/test/things/{id}',
+    area: 'platform',
+    access: ['staff'],
+    summary: 'test route',
+    params: idParam,
+    successStatus: 204,
+    handle: async () => {
+      reached++;
+      return noContent();
+    },
+  });
+  const deleteEvent = (id: string): ApiEvent => ({
+    ...event,
+    routeKey: 'DELETE /v1/test/things/{id}',
+    rawPath: `/v1/test/things/${id}`,
+    headers: {},
+    pathParameters: { id },
+    requestContext: { ...event.requestContext, routeKey: 'DELETE /v1/test/things/{id}', http: { ...event.requestContext.http, method: 'DELETE' } },
+  });
+
+  it.each(['..', '.', '%2e%2e', '.%2E', '%2e'])(
+    'a dot segment (%s) as a path parameter is a 404 that never reaches the route, whatever the front door did',
+    async (id) => {
+      const result = await createDispatcher([deleteThing])(deleteEvent(id), { getRemainingTimeInMillis: () => 10_000 });
+      expect(result.statusCode).toBe(404);
+      expect(reached).toBe(0);
+    },
+  );
+
+  it('an id with dots in it that is not a dot segment reaches the route', async () => {
+    reached = 0;
+    const result = await createDispatcher([deleteThing])(deleteEvent('cl_a..b'), { getRemainingTimeInMillis: () => 10_000 });
+    expect(result.statusCode).toBe(204);
+    expect(reached).toBe(1);
   });
 });
