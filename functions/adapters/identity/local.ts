@@ -37,7 +37,8 @@ function publicPart(jwk: JWK): JWK {
  */
 export async function verifyLocalToken(token: string): Promise<JWTPayload> {
   const key = await importJWK(publicPart(signingJwk()), ALG);
-  const { payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALG] });
+  // API Gateway refuses a token without `exp`; jose would let one through as never expiring.
+  const { payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALG], requiredClaims: ['exp'] });
   return payload;
 }
 
