@@ -1,10 +1,11 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { verifyLocalToken } from '../../functions/adapters/identity/local.js';
 import { NotAuthenticatedError, NotFoundError, TooLargeError } from '../../functions/domain/errors.js';
 import { MAX_BODY_BYTES, type ApiEvent } from '../../functions/http/pipeline.js';
-import { MethodNotAllowedError, problemResponse } from '../../functions/http/problem.js';
+import { MethodNotAllowedError, problem, problemResponse } from '../../functions/http/problem.js';
 import { routeKey, type AnyRoute, type ApiArea } from '../../functions/http/route.js';
 
 type AreaHandler = (event: ApiEvent, context: Context) => Promise<unknown>;
@@ -84,7 +85,7 @@ const CORS_HEADERS = {
  */
 export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (area: ApiArea) => Promise<AreaHandler>): http.Server {
   const compiled = compile(routes);
-  return http.createServer(async (req, res) => {
+  const server = http.createServer(async (req, res) => {
     const requestId = randomUUID();
     const send = (result: APIGatewayProxyStructuredResultV2) => {
       const headers: Record<string, string> = { ...CORS_HEADERS, 'x-request-id': requestId };
@@ -173,6 +174,42 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
       sendProblem(error);
     }
   });
+  server.on('clientError', answerUnparsable);
+  return server;
+}
+
+/**
+ * A request Node's HTTP parser refuses (headers over its limit, a bad Content-Length, not HTTP at all) never reaches
+ * the handler; it still gets a problem document and a request id, as every answer does.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const answer = tooLarge
+    ? problem(
+        431,
+        'request_header_fields_too_large',
+        'Request header fields too large',
+        'The request headers are over the size the server reads.',
+        {},
+        requestId,
+      )
+    : problem(
+        400,
+        'malformed_request',
+        'Malformed request',
+        'The request is not well-formed HTTP (its request line, headers or Content-Length).',
+        {},
+        requestId,
+      );
+  const body = Buffer.from(JSON.stringify(answer.body));
+  const headers = { ...CORS_HEADERS, ...answer.headers, 'x-request-id': requestId, 'content-length': String(body.length), connection: 'close' };
+  const head = [`HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  socket.end(Buffer.concat([Buffer.from(`${head}\r\n\r\n`), body]));
 }
 
 /** Loads each area's Lambda entry module (`functions/<area>/handler.ts`) once. */
