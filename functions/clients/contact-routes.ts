@@ -8,6 +8,7 @@ import { addContact } from './add-contact.js';
 import { clientListRoute } from './list-route.js';
 import { contactBody } from './schemas.js';
 import { updateContact } from './update-contact.js';
+import { contactSchema } from './response-schemas.js';
 
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
@@ -26,6 +27,7 @@ export const contactRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Add a contact (billing contacts receive invoices and billing notices)',
     tags: ['Contacts'],
+    response: contactSchema,
     params: idParam,
     body: contactBody,
     successStatus: 201,
@@ -38,6 +40,7 @@ export const contactRoutes = [
     access: STAFF_AND_CLIENT,
     summary: "List a client's contacts",
     tags: ['Contacts'],
+    itemSchema: contactSchema,
     read: listContacts,
     view: contactView,
   }),
@@ -48,6 +51,7 @@ export const contactRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Read a contact',
     tags: ['Contacts'],
+    response: contactSchema,
     params: contactParams,
     handle: async ({ principal, params }) => json(200, contactView(await requireContact(companyOf(principal), params.id, params.contactId))),
   }),
@@ -58,6 +62,7 @@ export const contactRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Change a contact',
     tags: ['Contacts'],
+    response: contactSchema,
     params: contactParams,
     body: contactBody.partial(),
     handle: async ({ principal, params, body, headers }) => {

@@ -1,6 +1,7 @@
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { json, route, type AnyRoute, type ApiArea, type CompanyPrincipal, type Role } from '../http/route.js';
-import { idParam } from '../http/schemas.js';
+import type { z } from 'zod';
+import { idParam, listOf } from '../http/schemas.js';
 import { requireClient } from '../store/clients.js';
 import type { Page } from '../store/dynamo.js';
 
@@ -14,6 +15,8 @@ export interface ClientListRouteOptions<T> {
   /** One page of the client's records, typed by their store module's mapper. */
   read: (companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>) => Promise<Page<T>>;
   view: (record: T) => unknown;
+  /** The schema of one `view`, for the list's declared response. */
+  itemSchema?: z.ZodType;
 }
 
 /**
@@ -30,6 +33,7 @@ export function clientListRoute<T>(o: ClientListRouteOptions<T>): AnyRoute {
     tags: o.tags,
     params: idParam,
     query: listQuery,
+    response: o.itemSchema && listOf(o.itemSchema),
     handle: async ({ principal, params, query }) => {
       const companyId = (principal as CompanyPrincipal).companyId;
       await requireClient(companyId, params.id);

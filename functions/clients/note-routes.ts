@@ -8,6 +8,7 @@ import { addNote } from './add-note.js';
 import { clientListRoute } from './list-route.js';
 import { noteBody } from './schemas.js';
 import { updateNote } from './update-note.js';
+import { noteSchema } from './response-schemas.js';
 
 const STAFF = ['staff'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
@@ -33,6 +34,7 @@ export const noteRoutes = [
     access: STAFF,
     summary: 'Add a note; sticky notes show at the top of the profile',
     tags: ['Notes'],
+    response: noteSchema,
     params: idParam,
     body: noteBody,
     successStatus: 201,
@@ -47,6 +49,7 @@ export const noteRoutes = [
     access: STAFF,
     summary: "List a client's notes, newest first",
     tags: ['Notes'],
+    itemSchema: noteSchema,
     read: listNotes,
     view,
   }),
@@ -57,6 +60,7 @@ export const noteRoutes = [
     access: STAFF,
     summary: 'Read a note',
     tags: ['Notes'],
+    response: noteSchema,
     params: noteParams,
     handle: async ({ principal, params }) => json(200, view(await requireNote(companyOf(principal), params.id, params.noteId))),
   }),
@@ -67,6 +71,7 @@ export const noteRoutes = [
     access: STAFF,
     summary: 'Change a note; {sticky:false} unsticks it',
     tags: ['Notes'],
+    response: noteSchema,
     params: noteParams,
     body: noteBody.partial(),
     handle: async ({ principal, params, body, headers }) => {

@@ -21,6 +21,16 @@ import { createSetPasswordLink, usePasswordToken } from './login-details.js';
 import { mergeClients } from './merge-clients.js';
 import { bulkBody, createClientBody, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
 import { updateClientProfile } from './update-client.js';
+import {
+  activityEntrySchema,
+  bulkResultSchema,
+  clientListSchema,
+  clientProfileSchema,
+  clientSummarySchema,
+  createdClientSchema,
+  loginDetailsSentSchema,
+} from './response-schemas.js';
+import { issuedTokenSchema } from '../http/schemas.js';
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
@@ -34,6 +44,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'Create a client (and its login when it has a username or email)',
     tags: ['Clients'],
+    response: createdClientSchema,
     body: createClientBody,
     successStatus: 201,
     handle: async ({ principal, body, logger }) => {
@@ -57,6 +68,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'Browse and search clients (q matches the start of names, company, email or number)',
     tags: ['Clients'],
+    response: clientListSchema,
     query: listClientsQuery,
     handle: async ({ principal, query }) => {
       const companyId = companyOf(principal);
@@ -76,6 +88,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'Delete, activate or deactivate up to 100 clients; one result per id',
     tags: ['Clients'],
+    response: bulkResultSchema,
     body: bulkBody,
     successStatus: 200,
     handle: async ({ principal, body, requestId }) => {
@@ -103,6 +116,7 @@ export const clientCoreRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Read a client profile with its summary (and sticky notes, for staff)',
     tags: ['Clients'],
+    response: clientProfileSchema,
     params: idParam,
     handle: async ({ principal, params }) => {
       return json(200, await readProfile(companyOf(principal), params.id, principal));
@@ -115,6 +129,7 @@ export const clientCoreRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Change a client profile (a client may change its address, phones, language, marketing opt-in and password)',
     tags: ['Clients'],
+    response: clientProfileSchema,
     params: idParam,
     body: updateClientBody,
     handle: async ({ principal, params, body, headers }) => {
@@ -145,6 +160,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'Set a client active, inactive or fraud (inactive and fraud cannot log in)',
     tags: ['Clients'],
+    response: clientProfileSchema,
     params: idParam,
     body: statusBody,
     successStatus: 200,
@@ -161,6 +177,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'Merge this client into another: everything moves, then this client is deleted',
     tags: ['Clients'],
+    response: clientProfileSchema,
     params: idParam,
     body: mergeBody,
     successStatus: 200,
@@ -177,6 +194,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'Get a client token for this client (recorded in its activity)',
     tags: ['Clients'],
+    response: issuedTokenSchema,
     params: idParam,
     successStatus: 200,
     handle: async ({ principal, params }) => {
@@ -191,6 +209,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'Email the username and a one-time set-password link (valid 72 h)',
     tags: ['Clients'],
+    response: loginDetailsSentSchema,
     params: idParam,
     successStatus: 202,
     handle: async ({ principal, params }) => {
@@ -208,6 +227,7 @@ export const clientCoreRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Per-currency invoiced, paid, due and credit',
     tags: ['Clients'],
+    response: clientSummarySchema,
     params: idParam,
     handle: async ({ principal, params }) => {
       const view = await readProfileView(companyOf(principal), params.id);
@@ -221,6 +241,7 @@ export const clientCoreRoutes = [
     access: STAFF,
     summary: 'The client activity log, newest first',
     tags: ['Clients'],
+    itemSchema: activityEntrySchema,
     read: listActivity,
     view: ({ at, actor, action, details }) => ({ at, actor, action, details }),
   }),

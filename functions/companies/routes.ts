@@ -12,6 +12,7 @@ import { deleteGroup } from './delete-group.js';
 import { createCompanyBody, createGroupBody, settingsPatchBody, updateGroupBody } from './schemas.js';
 import { updateGroup } from './update-group.js';
 import { updateSettings } from './update-settings.js';
+import { companyListSchema, createdCompanySchema, groupListSchema, groupSchema, settingsSchema } from './response-schemas.js';
 
 const STAFF = ['staff'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
@@ -24,6 +25,7 @@ export const companyRoutes = [
     access: ['operator'],
     summary: 'Create a company with its default client group and first staff login',
     tags: ['Companies'],
+    response: createdCompanySchema,
     body: createCompanyBody,
     successStatus: 201,
     handle: async ({ body }) => {
@@ -38,6 +40,7 @@ export const companyRoutes = [
     access: ['operator'],
     summary: 'List companies',
     tags: ['Companies'],
+    response: companyListSchema,
     query: listQuery,
     handle: async ({ query }) => {
       const scope = 'companies';
@@ -52,6 +55,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'Read the company settings',
     tags: ['Company settings'],
+    response: settingsSchema,
     handle: async ({ principal }) => json(200, settingsView(await requireCompany(companyOf(principal)))),
   }),
   route({
@@ -61,6 +65,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'Change company settings (group settings are the values groups inherit)',
     tags: ['Company settings'],
+    response: settingsSchema,
     body: settingsPatchBody,
     handle: async ({ principal, body, headers }) => {
       const company = await updateSettings({ companyId: companyOf(principal), expectedVersion: parseIfMatch(headers['if-match']), patch: body });
@@ -74,6 +79,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'Create a client group',
     tags: ['Client groups'],
+    response: groupSchema,
     body: createGroupBody,
     successStatus: 201,
     handle: async ({ principal, body }) => {
@@ -88,6 +94,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'List client groups',
     tags: ['Client groups'],
+    response: groupListSchema,
     query: listQuery,
     handle: async ({ principal, query }) => {
       const companyId = companyOf(principal);
@@ -104,6 +111,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'Read a client group with its effective settings',
     tags: ['Client groups'],
+    response: groupSchema,
     params: idParam,
     handle: async ({ principal, params }) => {
       const companyId = companyOf(principal);
@@ -118,6 +126,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'Change a client group; settings merge key by key, null inherits again',
     tags: ['Client groups'],
+    response: groupSchema,
     params: idParam,
     body: updateGroupBody,
     handle: async ({ principal, params, body, headers }) => {
@@ -137,6 +146,7 @@ export const companyRoutes = [
     access: STAFF,
     summary: 'Delete a client group; its clients move to the default group',
     tags: ['Client groups'],
+    errors: [409],
     params: idParam,
     successStatus: 204,
     handle: async ({ principal, params }) => {

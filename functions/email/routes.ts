@@ -21,12 +21,12 @@ import {
   getMail,
   listCompanyTemplates,
   listMailEntries,
-  MAIL_STATUSES,
   putCompanyTemplate,
   type MailEntry,
   type StoredTemplate,
 } from '../store/mail.js';
 import { sendClientEmail } from './notify.js';
+import { emailTemplateListSchema, emailTemplateViewSchema, mailEntrySchema, mailSchema } from './response-schemas.js';
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
@@ -61,22 +61,6 @@ export const sendEmailBody = z
 export const resendBody = z.strictObject({ to: z.array(email).min(1).max(MAX_RECIPIENTS).optional() });
 
 const templateParams = z.object({ name: z.string().min(1).max(100) });
-
-export const mailEntrySchema = z.object({
-  id: z.string(),
-  clientId: z.string(),
-  to: z.array(z.string()),
-  cc: z.array(z.string()),
-  subject: z.string(),
-  template: z.enum(EMAIL_TEMPLATE_NAMES).nullable(),
-  status: z.enum(MAIL_STATUSES),
-  statusReason: z.string().nullable(),
-  resentFrom: z.string().nullable(),
-  messageId: z.string().nullable(),
-  automatic: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 
 /** A mail-log entry as the API shows it. */
 export function mailEntryView(entry: MailEntry) {
@@ -167,6 +151,7 @@ export const emailRoutes = [
     access: STAFF_AND_CLIENT,
     summary: "A client's mail log, newest first",
     tags: ['Email'],
+    itemSchema: mailEntrySchema,
     read: listMailEntries,
     view: mailEntryView,
   }),
@@ -177,6 +162,7 @@ export const emailRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'An email with its HTML, text and attachment list',
     tags: ['Email'],
+    response: mailSchema,
     params: idParam,
     handle: async ({ principal, params }) => {
       const mail = await visibleMail(principal, params.id);
@@ -225,6 +211,7 @@ export const emailRoutes = [
     access: STAFF,
     summary: "The company's email templates (its own versions, else the defaults)",
     tags: ['Email'],
+    response: emailTemplateListSchema,
     query: listQuery,
     handle: async ({ principal, query }) => {
       const companyId = companyOf(principal);
@@ -247,6 +234,7 @@ export const emailRoutes = [
     access: STAFF,
     summary: 'One email template',
     tags: ['Email'],
+    response: emailTemplateViewSchema,
     params: templateParams,
     handle: async ({ principal, params }) => {
       const name = templateName(params.name);
@@ -260,6 +248,7 @@ export const emailRoutes = [
     access: STAFF,
     summary: "Replace the company's version of a template (mustache: subject, html, text; empty text is derived from the HTML)",
     tags: ['Email'],
+    response: emailTemplateViewSchema,
     params: templateParams,
     body: emailTemplateSchema,
     handle: async ({ principal, params, body, headers }) => {

@@ -55,6 +55,11 @@ export interface RouteDefinition<B extends z.ZodType = z.ZodType, Q extends z.Zo
   response?: z.ZodType;
   /** Content types other than JSON the route can answer with (PDF, CSV, HTML). */
   produces?: string[];
+  /**
+   * Problem statuses the route can answer with beyond those every route of its kind can (see `declaredResponses` in
+   * openapi.ts): a 409 or 422 of its own rules, a declined payment's 402, a gateway's 502.
+   */
+  errors?: number[];
   handle: (ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => Promise<HttpResponse>;
 }
 

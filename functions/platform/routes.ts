@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NotAuthenticatedError } from '../domain/errors.js';
-import { openApiDocument } from '../http/openapi.js';
+import { openApiDocument, openApiDocumentSchema } from '../http/openapi.js';
 import { json, route } from '../http/route.js';
 import { getServices } from '../services.js';
 import { getCompany } from '../store/companies.js';
@@ -31,6 +31,7 @@ export const platformRoutes = [
     access: 'public',
     summary: 'The OpenAPI 3.1 document of every route',
     tags: ['Platform'],
+    response: openApiDocumentSchema,
     handle: async () => json(200, await openApiDocument()),
   }),
   route({
@@ -50,6 +51,7 @@ export const platformRoutes = [
     access: 'public',
     summary: 'Exchange a username and password for a bearer token (operators omit companyId)',
     tags: ['Auth'],
+    errors: [401],
     body: tokenBody,
     successStatus: 200,
     response: z.object({ token: z.string(), expiresIn: z.number() }),

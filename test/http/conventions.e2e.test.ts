@@ -425,7 +425,7 @@ describe('OpenAPI and docs', () => {
         expect(op.parameters, `${r.method} ${r.path}`).toEqual(expect.arrayContaining([expect.objectContaining({ name, in: 'path', required: true })]));
       }
       if (r.body) expect(op.requestBody?.content?.['application/json']?.schema, `${r.method} ${r.path}`).toBeTruthy();
-      expect(op.security, `${r.method} ${r.path}`).toEqual(r.access === 'public' ? [] : [{ bearer: [] }]);
+      expect(op.security, `${r.method} ${r.path}`).toEqual(r.access === 'public' ? [] : [{ bearerAuth: [] }]);
     }
     expect(doc.paths['/v1/client-groups'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('name');
   });

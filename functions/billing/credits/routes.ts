@@ -4,6 +4,7 @@ import { companyOf } from '../common.js';
 import { applyCreditsBody } from '../schemas.js';
 import { applyCredits } from './apply-credits.js';
 import { readCredits } from './read-credits.js';
+import { appliedCreditsSchema, creditsSchema } from '../response-schemas.js';
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
@@ -16,6 +17,7 @@ export const creditRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Unapplied credit per currency',
     tags: ['Credits'],
+    response: creditsSchema,
     params: idParam,
     handle: async ({ principal, params }) => {
       return json(200, { data: await readCredits(companyOf(principal), params.id) });
@@ -28,6 +30,7 @@ export const creditRoutes = [
     access: STAFF,
     summary: 'Apply loose credit to open invoices, oldest due date first (or to one invoice)',
     tags: ['Credits'],
+    response: appliedCreditsSchema,
     params: idParam,
     body: applyCreditsBody,
     successStatus: 200,

@@ -15,6 +15,7 @@ import { deleteRecurringInvoice, listRecurringInvoices, readRecurringInvoice, up
 import { getInvoicePdf } from './render-invoice-pdf.js';
 import { updateInvoice } from './update-invoice.js';
 import { voidInvoice } from './void-invoice.js';
+import { invoiceListSchema, invoiceSchema, mailQueuedSchema, recurringInvoiceSchema } from '../response-schemas.js';
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
@@ -27,6 +28,7 @@ export const invoiceRoutes = [
     access: STAFF,
     summary: 'Create an invoice (draft or open), optionally the first of a recurring series',
     tags: ['Invoices'],
+    response: invoiceSchema,
     params: idParam,
     body: createInvoiceBody,
     successStatus: 201,
@@ -42,6 +44,7 @@ export const invoiceRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'List invoices by client, status, currency and due date (a client token sees its own)',
     tags: ['Invoices'],
+    response: invoiceListSchema,
     query: listInvoicesQuery,
     handle: async ({ principal, query }) => {
       const companyId = companyOf(principal);
@@ -59,6 +62,7 @@ export const invoiceRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Read an invoice',
     tags: ['Invoices'],
+    response: invoiceSchema,
     params: idParam,
     handle: async ({ principal, params }) => json(200, invoiceView(await readInvoice({ companyId: companyOf(principal), invoiceId: params.id, principal }))),
   }),
@@ -69,6 +73,7 @@ export const invoiceRoutes = [
     access: STAFF,
     summary: 'Change a draft; {status:"open"} opens it and assigns its number',
     tags: ['Invoices'],
+    response: invoiceSchema,
     params: idParam,
     body: updateInvoiceBody,
     handle: async ({ principal, params, body, headers }) => {
@@ -90,6 +95,7 @@ export const invoiceRoutes = [
     access: STAFF,
     summary: 'Void an open or paid invoice; its payments become credit',
     tags: ['Invoices'],
+    response: invoiceSchema,
     params: idParam,
     successStatus: 200,
     handle: async ({ principal, params }) => json(200, invoiceView(await voidInvoice({ companyId: companyOf(principal), invoiceId: params.id }))),
@@ -119,6 +125,7 @@ export const invoiceRoutes = [
     access: STAFF,
     summary: 'Email the invoice with its PDF to the billing contacts (or the client)',
     tags: ['Invoices'],
+    response: mailQueuedSchema,
     params: idParam,
     successStatus: 202,
     handle: async ({ principal, params }) => {
@@ -132,6 +139,7 @@ export const invoiceRoutes = [
     access: STAFF,
     summary: "List a client's recurring invoice series",
     tags: ['Recurring invoices'],
+    itemSchema: recurringInvoiceSchema,
     read: listRecurringInvoices,
     view: recurringInvoiceView,
   }),
@@ -142,6 +150,7 @@ export const invoiceRoutes = [
     access: STAFF,
     summary: 'Read a recurring invoice series',
     tags: ['Recurring invoices'],
+    response: recurringInvoiceSchema,
     params: idParam,
     handle: async ({ principal, params }) => json(200, recurringInvoiceView(await readRecurringInvoice(companyOf(principal), params.id))),
   }),
@@ -152,6 +161,7 @@ export const invoiceRoutes = [
     access: STAFF,
     summary: 'Change the lines, term, period or occurrences of a series (applies to invoices not yet created)',
     tags: ['Recurring invoices'],
+    response: recurringInvoiceSchema,
     params: idParam,
     body: updateRecurringBody,
     handle: async ({ principal, params, body, headers }) => {

@@ -12,6 +12,7 @@ import { addPaymentAccount } from './add-payment-account.js';
 import { deletePaymentAccount } from './delete-payment-account.js';
 import { setAutoDebitAccount } from './set-auto-debit-account.js';
 import { updatePaymentAccount } from './update-payment-account.js';
+import { paymentAccountSchema } from '../response-schemas.js';
 
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
 const accountParams = z.object({ id: z.string().min(1).max(100), paId: z.string().min(1).max(100) });
@@ -24,6 +25,7 @@ export const paymentAccountRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Add a card or ACH account (tokenised at the gateway; only brand, last4 and expiry are shown)',
     tags: ['Payment accounts'],
+    response: paymentAccountSchema,
     params: idParam,
     body: createPaymentAccountBody,
     successStatus: 201,
@@ -47,6 +49,7 @@ export const paymentAccountRoutes = [
     access: STAFF_AND_CLIENT,
     summary: "List a client's payment accounts",
     tags: ['Payment accounts'],
+    itemSchema: paymentAccountSchema,
     read: listPaymentAccounts,
     view: paymentAccountView,
   }),
@@ -57,6 +60,7 @@ export const paymentAccountRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Read a payment account',
     tags: ['Payment accounts'],
+    response: paymentAccountSchema,
     params: accountParams,
     handle: async ({ principal, params }) => json(200, paymentAccountView(await requirePaymentAccount(companyOf(principal), params.id, params.paId))),
   }),
@@ -67,6 +71,7 @@ export const paymentAccountRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Change the expiry or the contact of a payment account',
     tags: ['Payment accounts'],
+    response: paymentAccountSchema,
     params: accountParams,
     body: updatePaymentAccountBody,
     handle: async ({ principal, params, body, headers }) => {
@@ -102,6 +107,7 @@ export const paymentAccountRoutes = [
     access: STAFF_AND_CLIENT,
     summary: "Make this the client's auto-debit account",
     tags: ['Payment accounts'],
+    response: paymentAccountSchema,
     params: accountParams,
     successStatus: 200,
     handle: async ({ principal, params }) => {

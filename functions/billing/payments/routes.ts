@@ -12,6 +12,7 @@ import { reconcilePayment } from './reconcile-payment.js';
 import { recordPayment } from './record-payment.js';
 import { refundPayment } from './refund-payment.js';
 import { voidPayment } from './void-payment.js';
+import { transactionSchema } from '../response-schemas.js';
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
@@ -66,6 +67,8 @@ export const paymentRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Make a payment from a stored account or new card/ACH details, applied to invoices; the rest becomes credit',
     tags: ['Payments'],
+    response: transactionSchema,
+    errors: [402, 502],
     params: idParam,
     body: makePaymentBody,
     successStatus: 201,
@@ -81,6 +84,7 @@ export const paymentRoutes = [
     access: STAFF,
     summary: 'Record an offline payment (check, money order, cash, wire, other)',
     tags: ['Payments'],
+    response: transactionSchema,
     params: idParam,
     body: recordPaymentBody,
     successStatus: 201,
@@ -93,6 +97,7 @@ export const paymentRoutes = [
     access: STAFF_AND_CLIENT,
     summary: "A client's transactions, newest first (declined attempts included)",
     tags: ['Payments'],
+    itemSchema: transactionSchema,
     read: listTransactions,
     view: transactionView,
   }),
@@ -103,6 +108,7 @@ export const paymentRoutes = [
     access: STAFF_AND_CLIENT,
     summary: 'Read a transaction',
     tags: ['Payments'],
+    response: transactionSchema,
     params: idParam,
     handle: async ({ principal, params }) => json(200, transactionView(await readTransaction(companyOf(principal), principal, params.id))),
   }),
@@ -113,6 +119,7 @@ export const paymentRoutes = [
     access: STAFF,
     summary: 'Void an offline payment: un-applies it, reopens its invoices and removes its credit',
     tags: ['Payments'],
+    response: transactionSchema,
     params: idParam,
     successStatus: 200,
     handle: async ({ principal, params }) =>
@@ -125,6 +132,8 @@ export const paymentRoutes = [
     access: STAFF,
     summary: 'Settle a pending payment now: replays its gateway request with the same idempotency key (never charges twice) and records the outcome',
     tags: ['Payments'],
+    response: transactionSchema,
+    errors: [502],
     params: idParam,
     successStatus: 200,
     handle: async ({ principal, params }) => {
@@ -139,6 +148,8 @@ export const paymentRoutes = [
     access: STAFF,
     summary: 'Refund a charge (all that is left, or `amount`): its credit first, then its applications, last first',
     tags: ['Payments'],
+    response: transactionSchema,
+    errors: [502],
     params: idParam,
     body: refundBody,
     successStatus: 200,

@@ -5,6 +5,7 @@ import { companyOf } from '../common.js';
 import { statementQuery } from '../schemas.js';
 import { buildClientStatement, renderClientStatementPdf } from './build-statement.js';
 import { sendStatement } from './send-statement.js';
+import { mailQueuedSchema, statementSchema } from '../response-schemas.js';
 
 export const statementRoutes = [
   route({
@@ -14,6 +15,7 @@ export const statementRoutes = [
     access: ['staff', 'client'],
     summary: 'Statement for a period: opening balance, dated lines with running balance, closing balance (JSON or PDF)',
     tags: ['Statements'],
+    response: statementSchema,
     params: idParam,
     query: statementQuery,
     produces: ['application/pdf'],
@@ -36,6 +38,7 @@ export const statementRoutes = [
     access: ['staff'],
     summary: 'Email the statement with its PDF attached',
     tags: ['Statements'],
+    response: mailQueuedSchema,
     params: idParam,
     query: statementQuery,
     successStatus: 202,
