@@ -3,20 +3,30 @@ import './local/preamble.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalStackError } from './local/dynamodb-local.js';
-import { startLocalStack } from './local/stack.js';
+import { startLocalStack, type LocalStack } from './local/stack.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const stateDir = process.env.BILLOW_STATE_DIR ?? join(root, '.billow');
 const port = Number(process.env.BILLOW_PORT ?? 3000);
 
+let running: LocalStack | undefined;
+/** DynamoDB Local keeps dying: every request would be a 503, so stop and say why rather than serve nothing. */
+async function giveUp(error: LocalStackError): Promise<never> {
+  console.error(`Billow stopped: ${error.message} Look for its cause (memory, disk space under ${join(stateDir, 'dynamodb')}) and run npm start again.`);
+  await running?.stop();
+  process.exit(1);
+}
+
 try {
-  const stack = await startLocalStack({ stateDir, port });
+  const stack = await startLocalStack({ stateDir, port, onDynamoGaveUp: (error) => void giveUp(error) });
+  running = stack;
   const f = stack.facts;
   console.log(`Billow is running at ${f.apiUrl}  (state in ${stateDir}; Ctrl-C stops it)
 
   API docs        ${f.apiUrl}/docs
   Sent mail       ${f.mailUrl}  (the SES stand-in; JSON at ${f.mailUrl}/store)
   Mail bodies     ${f.blobsUrl}  (the S3 stand-in, for messages too large for an item)
+  DynamoDB Local  ${f.dynamoEndpoint}  (restarted on the same port if it dies)
   Company         ${f.companyId}
   Staff login     ${f.staffUsername} / ${f.staffPassword}
   Operator login  ${f.operatorUsername} / ${f.operatorPassword}

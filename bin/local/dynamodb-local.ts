@@ -11,7 +11,16 @@ export class LocalStackError extends Error {}
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** Java's process id. */
+  pid: number;
+  /** Settles when Java exits, for whatever reason (`stop()` included). */
+  exited: Promise<JavaExit>;
   stop(): Promise<void>;
+}
+
+export interface JavaExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 function emulatorDir(): string {
@@ -87,7 +96,7 @@ async function launch(port: number, dataDir: string | undefined): Promise<Dynamo
   ];
   args.push(...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']));
   const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<JavaExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -127,6 +136,8 @@ async function launch(port: number, dataDir: string | undefined): Promise<Dynamo
   return {
     endpoint,
     port,
+    pid: child.pid ?? 0,
+    exited,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -151,4 +162,103 @@ async function answersAsDynamoDb(endpoint: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+export interface Restart {
+  /** How the Java that died ended. */
+  exit: JavaExit;
+  /** The Java started in its place, on the same port and data folder. */
+  now: DynamoDbLocal;
+}
+
+export interface SupervisionOptions {
+  dataDir?: string;
+  /** Called once the replacement answers. */
+  onRestarted(restart: Restart): void;
+  /** Called when it died too often, or could not be started again; it stays down. */
+  onGaveUp(error: LocalStackError): void;
+  /** @default 3 deaths within 60 seconds */
+  deathLimit?: { deaths: number; withinMs: number };
+}
+
+/** A killed Java frees its port at once; another program holding it is waited out this long before giving up. */
+const RESTART_PORT_ATTEMPTS = 5;
+const RESTART_PORT_WAIT_MS = 1000;
+
+export const describeExit = (exit: JavaExit) => (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
+
+/**
+ * Keeps a started DynamoDB Local running: when its Java exits without `stop()`, starts it again on the same port
+ * and data folder (callers keep their endpoint), unless it died `deathLimit.deaths` times within
+ * `deathLimit.withinMs`, when something is wrong that a restart will not fix. The object returned stands for
+ * whichever Java currently runs; its `stop()` ends the supervision too.
+ */
+export function superviseDynamoDbLocal(first: DynamoDbLocal, options: SupervisionOptions): DynamoDbLocal {
+  const limit = options.deathLimit ?? { deaths: 3, withinMs: 60_000 };
+  let current = first;
+  let stopping = false;
+  let restarting: Promise<void> | undefined;
+  let deaths: number[] = [];
+  let finished: (exit: JavaExit) => void = () => undefined;
+  const exited = new Promise<JavaExit>((resolve) => {
+    finished = resolve;
+  });
+
+  const startAgain = async (): Promise<DynamoDbLocal> => {
+    for (let attempt = 1; ; attempt++) {
+      const started = await launch(first.port, options.dataDir);
+      if (started !== 'port taken') return started;
+      if (attempt === RESTART_PORT_ATTEMPTS) {
+        throw new LocalStackError(
+          `its port ${first.port} stayed taken by another program for ${(RESTART_PORT_ATTEMPTS * RESTART_PORT_WAIT_MS) / 1000} seconds`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, RESTART_PORT_WAIT_MS));
+    }
+  };
+
+  const watch = (instance: DynamoDbLocal) => {
+    void instance.exited.then(async (exit) => {
+      if (stopping) return finished(exit);
+      const now = Date.now();
+      deaths = [...deaths.filter((at) => at > now - limit.withinMs), now];
+      if (deaths.length >= limit.deaths) {
+        finished(exit);
+        return options.onGaveUp(
+          new LocalStackError(
+            `DynamoDB Local died ${deaths.length} times within ${limit.withinMs / 1000} seconds (last ${describeExit(exit)}), so it is not started again.`,
+          ),
+        );
+      }
+      restarting = (async () => {
+        try {
+          current = await startAgain();
+        } catch (error) {
+          finished(exit);
+          options.onGaveUp(new LocalStackError(`DynamoDB Local died (${describeExit(exit)}) and could not be started again: ${(error as Error).message}`));
+          return;
+        }
+        watch(current);
+        // A stop() that came meanwhile waits for this restart and then stops what it started.
+        if (!stopping) options.onRestarted({ exit, now: current });
+      })();
+      await restarting;
+      restarting = undefined;
+    });
+  };
+  watch(first);
+
+  return {
+    endpoint: first.endpoint,
+    port: first.port,
+    get pid() {
+      return current.pid;
+    },
+    exited,
+    stop: async () => {
+      stopping = true;
+      await restarting;
+      await current.stop();
+    },
+  };
 }

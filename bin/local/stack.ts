@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateLocalSigningKey, LocalIdentityProvider } from '../../functions/adapters/identity/local.js';
 import { buildOpenApi, serveOpenApiDocument } from '../../functions/http/openapi.js';
 import { allRoutes } from '../../functions/http/route-table.js';
-import { startDynamoDbLocal, LocalStackError, portIsFree, type DynamoDbLocal } from './dynamodb-local.js';
+import { describeExit, startDynamoDbLocal, superviseDynamoDbLocal, LocalStackError, portIsFree, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureTables } from './tables.js';
 import { startLocalMail, type LocalMail } from './ses.js';
 import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs/local.js';
@@ -24,6 +24,13 @@ export interface LocalStackOptions {
   tables?: { app: string; identity: string };
   /** The area handlers the server invokes. @default the TypeScript sources (the bundle test passes the synthesised bundles) */
   loadHandler?: ReturnType<typeof areaHandlerLoader>;
+  /** Told in one line that the stack's own DynamoDB Local died and runs again. @default console.log */
+  onDynamoRestarted?: (message: string) => void;
+  /**
+   * Told that the stack's own DynamoDB Local died too often (or could not be started again) and stays down; the API
+   * answers 503 meanwhile, so `npm start` stops. @default console.error of the message
+   */
+  onDynamoGaveUp?: (error: LocalStackError) => void;
 }
 
 export interface LocalFacts {
@@ -39,6 +46,8 @@ export interface LocalFacts {
   mailUrl: string;
   /** The S3 stand-in (s3rver) holding mail bodies and attachments too big for an item, path-style: `<blobsUrl>/<bucket>/<key>`. */
   blobsUrl: string;
+  /** DynamoDB Local, for the AWS CLI or NoSQL Workbench (`--endpoint-url`). */
+  dynamoEndpoint: string;
 }
 
 export interface LocalStack {
@@ -103,13 +112,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
   }
 
+  const tables = options.tables ?? { app: 'billow', identity: 'billow-identity' };
   let dynamo: DynamoDbLocal | undefined;
   let endpoint = options.dynamoEndpoint;
   if (!endpoint) {
-    dynamo = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: join(options.stateDir, 'dynamodb') });
+    const dataDir = options.inMemory ? undefined : join(options.stateDir, 'dynamodb');
+    const restarted = options.onDynamoRestarted ?? ((message: string) => console.log(message));
+    // Without this a crashed Java left the API answering 503 until someone restarted npm start by hand.
+    dynamo = superviseDynamoDbLocal(await startDynamoDbLocal({ dataDir }), {
+      dataDir,
+      onRestarted: ({ exit, now }) => {
+        const what = `DynamoDB Local stopped unexpectedly (${describeExit(exit)}); started it again on port ${now.port}`;
+        if (dataDir) return restarted(`${what} with the same data.`);
+        void ensureTables(new DynamoDBClient({}), tables).then(
+          () => restarted(`${what}, empty (it was in memory).`),
+          (error: Error) => restarted(`${what}, empty, but its tables could not be made again: ${error.message}`),
+        );
+      },
+      onGaveUp: options.onDynamoGaveUp ?? ((error) => console.error(error.message)),
+    });
     endpoint = dynamo.endpoint;
   }
-  const tables = options.tables ?? { app: 'billow', identity: 'billow-identity' };
   Object.assign(process.env, {
     BILLOW_RUNTIME: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
@@ -176,7 +199,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const facts = { ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)), mailUrl: mail.endpoint, blobsUrl: blobs.endpoint };
+    const facts = {
+      ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)),
+      mailUrl: mail.endpoint,
+      blobsUrl: blobs.endpoint,
+      dynamoEndpoint: endpoint,
+    };
     writeFileSync(join(options.stateDir, 'local.json'), `${JSON.stringify(facts, null, 2)}\n`);
     return { facts, stop };
   } catch (error) {
@@ -185,7 +213,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<Omit<LocalFacts, 'mailUrl' | 'blobsUrl'>> {
+async function seed(
+  apiUrl: string,
+  stateDir: string,
+  secrets: Secrets,
+  identityTable: string,
+): Promise<Omit<LocalFacts, 'mailUrl' | 'blobsUrl' | 'dynamoEndpoint'>> {
   const identity = new LocalIdentityProvider(identityTable);
   if (!(await identity.authenticate(undefined, OPERATOR_USERNAME, secrets.operatorPassword))) {
     await identity.createUser({ username: OPERATOR_USERNAME, password: secrets.operatorPassword, role: 'operator' });
