@@ -77,4 +77,15 @@ describe('DynamoDB unreachable for a request', () => {
     expectFault(read, 503, '5');
     expect(read.body.code).toBe('service_unavailable');
   });
+
+  it('releases the idempotency key, so the same request acts once the database answers again', async () => {
+    const name = `Created after an outage ${Date.now()}`;
+    const headers = { 'idempotency-key': `unreachable-${name}` };
+    failRequestsMentioning(name, refused);
+    expectFault(await api.staff('POST', '/v1/client-groups', { name }, headers), 503, '5');
+    db().middlewareStack.remove(FAULT);
+    const retried = await api.staff('POST', '/v1/client-groups', { name }, headers);
+    expect(retried.status, retried.text).toBe(201);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+  });
 });
