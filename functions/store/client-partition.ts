@@ -2,6 +2,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ValidationError } from '../domain/errors.js';
 import { getServices } from '../services.js';
 import { batchWriteAll, db, deleteRequests, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { MERGE_STALE_MS, retryOnTransactionConflict } from './client-guard.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk } from './keys.js';
 
@@ -55,15 +56,18 @@ export async function deleteClientPartition(companyId: string, clientId: string)
   const pk = clientPk(companyId, clientId);
   // First flag the client: from now on no merge moves anything into it and no profile write (stale version) can
   // re-create index entries or unique markers behind the delete.
+  // The flag is the claim writes check (store/client-guard.ts): every write into the partition after it is refused.
   try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { PK: pk, SK: clientSk },
-        UpdateExpression: 'SET deleting = :true, version = version + :one',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':true': true, ':one': 1 },
-      }),
+    await retryOnTransactionConflict(() =>
+      db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: { PK: pk, SK: clientSk },
+          UpdateExpression: 'SET deleting = :true, version = version + :one',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':true': true, ':one': 1 },
+        }),
+      ),
     );
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
@@ -89,9 +93,6 @@ export async function deleteClientPartition(companyId: string, clientId: string)
   }
 }
 
-/** A merge that has held its source this long is presumed dead (a Lambda runs at most 15 minutes). */
-const MERGE_STALE_MS = 15 * 60 * 1000;
-
 /** The target of a merge takes items in only while it exists, is not being deleted and is not itself merging away. */
 function targetAccepts(targetPk: string): TransactItem {
   return {
@@ -108,11 +109,16 @@ const targetGone = () => ValidationError.field('intoClientId', 'No such client (
 
 /**
  * Marks `sourceId` as merging into `targetId` (bumping its version), checking in the same transaction that the
- * target accepts items. So of two merges crossing each other (A into B, B into A) only one starts, and a client
+ * target accepts items. The mark is the claim writes into the source's partition check (store/client-guard.ts): from
+ * here on nothing new lands in the source, so the move sees everything. So of two merges crossing each other (A into B, B into A) only one starts, and a client
  * being merged away cannot become a target. Repeating an interrupted merge into the same target is allowed.
  */
 export async function claimMerge(companyId: string, sourceId: string, targetId: string): Promise<void> {
   const now = Date.now();
+  await retryOnTransactionConflict(() => claimMergeOnce(companyId, sourceId, targetId, now));
+}
+
+async function claimMergeOnce(companyId: string, sourceId: string, targetId: string, now: number): Promise<void> {
   await transact(
     [
       {
@@ -163,8 +169,10 @@ export async function moveClientPartition(companyId: string, sourceId: string, t
   for await (const items of partitionItems(sourcePk)) {
     for (const item of items) {
       if (item.SK === clientSk) continue;
-      await transact([targetAccepts(targetPk), ...moveItem(item, targetPk, targetId)], (index) =>
-        index === 0 ? targetGone() : new Error(`Merge could not move ${String(item.SK)}: the target already has it.`),
+      await retryOnTransactionConflict(() =>
+        transact([targetAccepts(targetPk), ...moveItem(item, targetPk, targetId)], (index) =>
+          index === 0 ? targetGone() : new Error(`Merge could not move ${String(item.SK)}: the target already has it.`),
+        ),
       );
       moved++;
     }

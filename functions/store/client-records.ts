@@ -1,11 +1,12 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, ActivityEntry } from '../domain/activity.js';
 import type { Contact } from '../domain/contact.js';
-import { NotFoundError } from '../domain/errors.js';
+import { ConcurrentChangeError, NotFoundError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Note } from '../domain/note.js';
+import { transactOnClient } from './client-guard.js';
 import { db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
-import { isConditionFailure, nowIso, staleOrGone } from './items.js';
+import { nowIso, staleOrGone } from './items.js';
 import { ACTIVITY_SK_PREFIX, activitySk, clientPk, CONTACT_SK_PREFIX, contactSk, NOTE_SK_PREFIX, noteSk, profileViewStickyNote } from './keys.js';
 import type { EveryField, StoredItem } from './mapping.js';
 
@@ -17,8 +18,16 @@ export type { Actor, ActivityEntry } from '../domain/activity.js';
  */
 type Key = { PK: string; SK: string };
 
-async function putNewItem(item: Key & Item): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
+/** The write's client: every write here commits with `clientIsWritable` (store/client-guard.ts). */
+type Owner = { companyId: string; clientId: string };
+
+async function putNewItem(owner: Owner, item: Key & Item, what: string): Promise<void> {
+  await transactOnClient(
+    owner.companyId,
+    owner.clientId,
+    [{ Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } }],
+    () => new ConcurrentChangeError(`A ${what} with this id already exists; nothing was written.`),
+  );
 }
 
 async function readItem(itemKey: Key): Promise<StoredItem | undefined> {
@@ -26,29 +35,35 @@ async function readItem(itemKey: Key): Promise<StoredItem | undefined> {
 }
 
 /** Replaces an item if its version is unchanged; attributes it no longer has (an unstuck note's LSI1SK) go. */
-async function replaceItem(item: Key & Item, previousVersion: number, what: string): Promise<void> {
+async function replaceItem(owner: Owner, item: Key & Item, previousVersion: number, what: string): Promise<void> {
+  let stale = false;
   try {
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: item,
-        ConditionExpression: 'version = :expected',
-        ExpressionAttributeValues: { ':expected': previousVersion },
-      }),
+    await transactOnClient(
+      owner.companyId,
+      owner.clientId,
+      [
+        {
+          Put: { TableName: tableName(), Item: item, ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': previousVersion } },
+        },
+      ],
+      () => {
+        stale = true;
+        return new ConcurrentChangeError();
+      },
     );
   } catch (error) {
-    if (isConditionFailure(error)) throw staleOrGone(what, (await readItem({ PK: item.PK, SK: item.SK })) !== undefined);
+    if (stale) throw staleOrGone(what, (await readItem({ PK: item.PK, SK: item.SK })) !== undefined);
     throw error;
   }
 }
 
-async function deleteItem(itemKey: Key, what: string): Promise<void> {
-  try {
-    await db().send(new DeleteCommand({ TableName: tableName(), Key: itemKey, ConditionExpression: 'attribute_exists(PK)' }));
-  } catch (error) {
-    if (isConditionFailure(error)) throw new NotFoundError(`No such ${what}.`);
-    throw error;
-  }
+async function deleteItem(owner: Owner, itemKey: Key, what: string): Promise<void> {
+  await transactOnClient(
+    owner.companyId,
+    owner.clientId,
+    [{ Delete: { TableName: tableName(), Key: itemKey, ConditionExpression: 'attribute_exists(PK)' } }],
+    () => new NotFoundError(`No such ${what}.`),
+  );
 }
 
 async function queryRecords(
@@ -102,7 +117,7 @@ export function contactFromItem(item: StoredItem): Contact {
 }
 
 export async function putNewContact(companyId: string, contact: Contact): Promise<void> {
-  await putNewItem(contactToItem(companyId, contact));
+  await putNewItem({ companyId, clientId: contact.clientId }, contactToItem(companyId, contact), 'contact');
 }
 
 export async function getContact(companyId: string, clientId: string, contactId: string): Promise<Contact | undefined> {
@@ -117,11 +132,11 @@ export async function requireContact(companyId: string, clientId: string, contac
 }
 
 export async function replaceContact(companyId: string, previous: Contact, next: Contact): Promise<void> {
-  await replaceItem(contactToItem(companyId, next), previous.version, 'contact');
+  await replaceItem({ companyId, clientId: next.clientId }, contactToItem(companyId, next), previous.version, 'contact');
 }
 
 export async function deleteContact(companyId: string, clientId: string, contactId: string): Promise<void> {
-  await deleteItem(contactKey(companyId, clientId, contactId), 'contact');
+  await deleteItem({ companyId, clientId }, contactKey(companyId, clientId, contactId), 'contact');
 }
 
 export async function listContacts(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Contact>> {
@@ -160,7 +175,7 @@ export function noteFromItem(item: StoredItem): Note {
 }
 
 export async function putNewNote(companyId: string, note: Note): Promise<void> {
-  await putNewItem(noteToItem(companyId, note));
+  await putNewItem({ companyId, clientId: note.clientId }, noteToItem(companyId, note), 'note');
 }
 
 export async function requireNote(companyId: string, clientId: string, noteId: string): Promise<Note> {
@@ -170,11 +185,11 @@ export async function requireNote(companyId: string, clientId: string, noteId: s
 }
 
 export async function replaceNote(companyId: string, previous: Note, next: Note): Promise<void> {
-  await replaceItem(noteToItem(companyId, next), previous.version, 'note');
+  await replaceItem({ companyId, clientId: next.clientId }, noteToItem(companyId, next), previous.version, 'note');
 }
 
 export async function deleteNote(companyId: string, clientId: string, noteId: string): Promise<void> {
-  await deleteItem(noteKey(companyId, clientId, noteId), 'note');
+  await deleteItem({ companyId, clientId }, noteKey(companyId, clientId, noteId), 'note');
 }
 
 export async function listNotes(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Note>> {
@@ -208,7 +223,7 @@ function activityPutInput(companyId: string, clientId: string, actor: Actor, act
 
 /** Records one activity entry on its own (when there is no other write to commit it with). */
 export async function recordActivity(companyId: string, clientId: string, actor: Actor, action: string, details: Record<string, unknown> = {}): Promise<void> {
-  await db().send(new PutCommand(activityPutInput(companyId, clientId, actor, action, details)));
+  await transactOnClient(companyId, clientId, [{ Put: activityPutInput(companyId, clientId, actor, action, details) }], () => new ConcurrentChangeError());
 }
 
 export async function listActivity(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<ActivityEntry>> {

@@ -17,6 +17,7 @@ import { noteFromItem } from './client-records.js';
 import { batchGetAll, db, queryFiltered, tableName, transact, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure, nowIso } from './items.js';
 import { writeWithCounter } from './counters.js';
+import { clientWritableCondition } from './client-guard.js';
 import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, groupMemberPk, groupSk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
 import { setAttributes, type EveryField, type StoredItem } from './mapping.js';
 
@@ -294,14 +295,16 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
   const removed = before.filter((i) => !afterKeys.has(keyString(i)));
   const added = after.filter((i) => !beforeKeys.has(keyString(i)) || !uniqueField(i));
   const { PK, SK, ...attributes } = clientToItem(companyId, next, after.map(keyOf));
+  const writable = clientWritableCondition();
   const items: TransactItem[] = [
     // An update, not a Put: the store's own flags on the item (`deleting`, `mergingInto`) are not the profile's to drop.
     {
       Update: {
         TableName: tableName(),
         Key: { PK, SK },
-        ...setAttributes(attributes, { ':expected': previous.version }),
-        ConditionExpression: 'version = :expected',
+        // The version condition doubles as the merge/delete guard (store/client-guard.ts) for the items committed with it.
+        ...setAttributes(attributes, { ':expected': previous.version, ...writable.values }),
+        ConditionExpression: `version = :expected AND ${writable.expression}`,
       },
     },
     ...removed.map((i) => ({ Delete: { TableName: tableName(), Key: keyOf(i) } })),

@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors.js';
 import { db, isTransactionConflict, tableName, transact, type TransactItem } from './dynamo.js';
 import { companyPk, counterSk } from './keys.js';
+import { ClientBusyError } from './client-guard.js';
 
 /** Per-company counters: client numbers and (gapless) invoice numbers. */
 export type CounterName = 'client' | 'invoice';
@@ -57,7 +58,8 @@ export async function writeWithCounter<T>(companyId: string, name: CounterName, 
       });
       return write.result;
     } catch (error) {
-      if (raced || isTransactionConflict(error)) continue;
+      // A client being merged or deleted is no lost race on the counter: trying again would only wait for it.
+      if (raced || (isTransactionConflict(error) && !(error instanceof ClientBusyError))) continue;
       throw error;
     }
   }

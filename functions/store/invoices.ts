@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Invoice, InvoiceLine, InvoiceListFilter, InvoiceTaxRate } from '../domain/invoice.js';
 import type { InvoiceStatus } from '../domain/ledger.js';
 import { RECURRENCE_PERIODS, type RecurringInvoice, type RecurringLine } from '../domain/recurring-invoice.js';
-import { db, queryFiltered, queryPage, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
+import { db, queryFiltered, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
   clientPk,
   INVOICE_SK_PREFIX,
@@ -19,6 +19,7 @@ import {
 import { balanceUpdate } from './balances.js';
 import { clientOfObject, refItem, refKey } from './refs.js';
 import { writeWithCounter } from './counters.js';
+import { ClientBusyError, clientIsWritable, transactOnClient } from './client-guard.js';
 
 /** A stored item that does not have the shape its entity needs: data written by a bug, never user input. */
 class MalformedItemError extends Error {
@@ -144,12 +145,13 @@ const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: in
  * Runs `build` with the next invoice number until the counter's condition holds: numbers are assigned inside the
  * transaction that opens the invoice, so they are gapless and never reused.
  */
-function withNextNumber(companyId: string, build: (number: number) => TransactItem[]): Promise<number> {
+function withNextNumber(companyId: string, clientId: string, build: (number: number) => TransactItem[]): Promise<number> {
   return writeWithCounter(companyId, 'invoice', (seen) => ({
     next: seen + 1,
-    items: build(seen + 1),
+    items: [clientIsWritable(companyId, clientId), ...build(seen + 1)],
     result: seen + 1,
-    onConditionFailed: () => new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
+    onConditionFailed: (index) =>
+      index === 0 ? new ClientBusyError(clientId) : new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
   }));
 }
 
@@ -162,11 +164,11 @@ export async function insertInvoice(companyId: string, invoice: Invoice, recurri
     ...extra,
   ];
   if (invoice.status === 'draft') {
-    await transact(puts(invoice), () => new ConflictError('Invoice id collision'));
+    await transactOnClient(companyId, invoice.clientId, puts(invoice), () => new ConflictError('Invoice id collision'));
     return invoice;
   }
   let stored = invoice;
-  await withNextNumber(companyId, (number) => {
+  await withNextNumber(companyId, invoice.clientId, (number) => {
     stored = { ...invoice, number };
     return [...puts(stored), balanceUpdate(companyId, invoice.clientId, invoice.currency, openedBalance(stored))];
   });
@@ -176,7 +178,7 @@ export async function insertInvoice(companyId: string, invoice: Invoice, recurri
 /** Opens a draft: assigns its number and adds it to the client's balance, if it is still the same draft. */
 export async function saveOpenedDraft(companyId: string, draft: Invoice, opened: Invoice): Promise<Invoice> {
   let stored = opened;
-  await withNextNumber(companyId, (number) => {
+  await withNextNumber(companyId, opened.clientId, (number) => {
     stored = { ...opened, number };
     return [
       {
@@ -196,7 +198,9 @@ export async function saveOpenedDraft(companyId: string, draft: Invoice, opened:
 
 /** Replaces a draft that has not changed since it was read. */
 export async function replaceDraft(companyId: string, draft: Invoice, next: Invoice): Promise<void> {
-  await transact(
+  await transactOnClient(
+    companyId,
+    next.clientId,
     [
       {
         Put: {
@@ -338,7 +342,9 @@ export async function listRecurring(companyId: string, clientId: string, limit: 
 }
 
 export async function replaceRecurring(companyId: string, previous: RecurringInvoice, next: RecurringInvoice): Promise<void> {
-  await transact(
+  await transactOnClient(
+    companyId,
+    next.clientId,
     [
       {
         Put: {
@@ -354,7 +360,9 @@ export async function replaceRecurring(companyId: string, previous: RecurringInv
 }
 
 export async function deleteRecurring(companyId: string, r: RecurringInvoice): Promise<void> {
-  await transact(
+  await transactOnClient(
+    companyId,
+    r.clientId,
     [
       {
         Delete: {

@@ -3,10 +3,11 @@ import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
 import { ConcurrentChangeError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { balanceFromItem, balanceUpdate, type BalanceDelta } from './balances.js';
-import { batchGetAll, isTransactionConflict, queryAll, tableName, transact, type Item, type TransactItem } from './dynamo.js';
+import { batchGetAll, isTransactionConflict, queryAll, tableName, type Item, type TransactItem } from './dynamo.js';
 import { invoiceFromItem } from './invoices.js';
 import { BALANCE_SK_PREFIX, clientPk, INVOICE_SK_PREFIX, invoiceSk, openInvoiceIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
 import { transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
+import { ClientBusyError, transactOnClient } from './client-guard.js';
 
 export interface LoadedLedger {
   state: LedgerState;
@@ -206,8 +207,9 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
   const concurrent = () => new ConcurrentChangeError('Another payment or change touched these invoices at the same time; nothing was applied.');
   try {
-    await transact(items, concurrent);
+    await transactOnClient(companyId, clientId, items, concurrent);
   } catch (error) {
+    if (error instanceof ClientBusyError) throw error;
     // DynamoDB cancels a transaction that meets another one on the same item (the balance item is in every plan).
     if (isTransactionConflict(error)) throw concurrent();
     throw error;
@@ -234,8 +236,8 @@ function newTransaction(
   };
 }
 
-/** DynamoDB's limit on the items of one transaction. */
-export const MAX_TRANSACTION_ITEMS = 100;
+/** DynamoDB's limit on the items of one transaction (100), less the client guard every ledger write commits with. */
+export const MAX_TRANSACTION_ITEMS = 99;
 
 /** How many items `commitLedger` would write for these changes (each invoice, each transaction, each balance). */
 export function ledgerWriteSize(changes: LedgerChanges): number {

@@ -6,6 +6,7 @@ import type { Actor } from './client-records.js';
 import { batchGetAll, batchWriteAll, db, deleteRequests, queryAll, tableName, transact, type Item, type Page } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
+import { transactOnClient } from './client-guard.js';
 import { getServices } from '../services.js';
 import {
   mailAttachmentKey,
@@ -183,7 +184,9 @@ export async function createMailEntry(companyId: string, entry: MailEntry, conte
     refs: [ref],
     ...(blobs.length ? { blobs: blobs.map((blob) => blob.key) } : {}),
   };
-  await transact(
+  await transactOnClient(
+    companyId,
+    entry.clientId,
     [
       { Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
       { Put: { TableName: tableName(), Item: { ...ref, entity: 'ref', kind: 'mail', clientId: entry.clientId } } },

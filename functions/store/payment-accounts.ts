@@ -1,11 +1,12 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Client } from '../domain/client.js';
 import { ConcurrentChangeError, NotFoundError, RuleViolationError } from '../domain/errors.js';
 import { isUsable, type PaymentAccount } from '../domain/payment-account.js';
 import { db, queryAll, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
-import { isConditionFailure, nowIso, staleOrGone } from './items.js';
+import { nowIso, staleOrGone } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
 import { clientPk, clientSk, PAYMENT_ACCOUNT_SK_PREFIX, paymentAccountSk } from './keys.js';
+import { clientWritableCondition, transactOnClient } from './client-guard.js';
 
 /**
  * A client's payment accounts (`PA#<id>` in the client's partition), and the one writer of the rule "the client's
@@ -71,23 +72,39 @@ export async function listPaymentAccounts(
 /** Writes a new account (always without the auto-debit flag: only `setAutoDebitAccount` sets it). */
 export async function insertPaymentAccount(companyId: string, account: PaymentAccount): Promise<void> {
   if (account.autoDebit) throw new Error('A new payment account is made the auto-debit account through setAutoDebitAccount.');
-  await db().send(new PutCommand({ TableName: tableName(), Item: paymentAccountToItem(companyId, account), ConditionExpression: 'attribute_not_exists(PK)' }));
+  await transactOnClient(
+    companyId,
+    account.clientId,
+    [{ Put: { TableName: tableName(), Item: paymentAccountToItem(companyId, account), ConditionExpression: 'attribute_not_exists(PK)' } }],
+    () => new ConcurrentChangeError('A payment account with this id already exists; nothing was written.'),
+  );
 }
 
 /** Replaces an account if its version is still the one read; its auto-debit flag is `setAutoDebitAccount`'s to change. */
 export async function replacePaymentAccount(companyId: string, previous: PaymentAccount, next: PaymentAccount): Promise<void> {
   if (next.autoDebit !== previous.autoDebit) throw new Error('The auto-debit flag is written by setAutoDebitAccount only.');
+  let stale = false;
   try {
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: paymentAccountToItem(companyId, next),
-        ConditionExpression: 'version = :expected',
-        ExpressionAttributeValues: { ':expected': previous.version },
-      }),
+    await transactOnClient(
+      companyId,
+      next.clientId,
+      [
+        {
+          Put: {
+            TableName: tableName(),
+            Item: paymentAccountToItem(companyId, next),
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': previous.version },
+          },
+        },
+      ],
+      () => {
+        stale = true;
+        return new ConcurrentChangeError();
+      },
     );
   } catch (error) {
-    if (isConditionFailure(error)) throw staleOrGone('payment account', (await getPaymentAccount(companyId, next.clientId, next.id)) !== undefined);
+    if (stale) throw staleOrGone('payment account', (await getPaymentAccount(companyId, next.clientId, next.id)) !== undefined);
     throw error;
   }
 }
@@ -99,6 +116,7 @@ export async function replacePaymentAccount(companyId: string, previous: Payment
  */
 export async function deletePaymentAccount(companyId: string, client: Pick<Client, 'id' | 'version' | 'autoDebitAccountId'>, accountId: string): Promise<void> {
   if (client.autoDebitAccountId === accountId) return setAutoDebitAccount(companyId, client, null, { deleting: accountId });
+  const writable = clientWritableCondition();
   await transact(
     [
       { Delete: { TableName: tableName(), Key: accountKey(companyId, client.id, accountId), ConditionExpression: 'attribute_exists(PK)' } },
@@ -106,15 +124,17 @@ export async function deletePaymentAccount(companyId: string, client: Pick<Clien
         ConditionCheck: {
           TableName: tableName(),
           Key: { PK: clientPk(companyId, client.id), SK: clientSk },
-          ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(autoDebitAccountId) OR autoDebitAccountId <> :account)',
-          ExpressionAttributeValues: { ':account': accountId },
+          ConditionExpression: `${writable.expression} AND (attribute_not_exists(autoDebitAccountId) OR autoDebitAccountId <> :account)`,
+          ExpressionAttributeValues: { ':account': accountId, ...writable.values },
         },
       },
     ],
     (index) =>
       index === 0
         ? new NotFoundError('No such payment account.')
-        : new ConcurrentChangeError('The payment account became the auto-debit account at the same time; nothing was deleted.'),
+        : new ConcurrentChangeError(
+            'The payment account became the auto-debit account, or the client is being merged or deleted, at the same time; nothing was deleted.',
+          ),
   );
 }
 
@@ -141,6 +161,8 @@ export async function setAutoDebitAccount(
   if (deleting !== undefined && deleting === accountId) throw new Error('The account being deleted cannot become the auto-debit account.');
   const pk = clientPk(companyId, client.id);
   const now = nowIso();
+  // The client item's condition doubles as the merge/delete guard (store/client-guard.ts): one action per item.
+  const writable = clientWritableCondition();
   const accounts = (await queryAll(pk, PAYMENT_ACCOUNT_SK_PREFIX)).map(paymentAccountFromItem);
   const items: TransactItem[] = [];
   const refusals: Refusal[] = [];
@@ -161,8 +183,8 @@ export async function setAutoDebitAccount(
           TableName: tableName(),
           Key: { PK: pk, SK: clientSk },
           UpdateExpression: 'SET autoDebitAccountId = :account, version = version + :one, updatedAt = :now',
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':account': accountId, ':one': 1, ':now': now, ':expected': client.version },
+          ConditionExpression: `version = :expected AND ${writable.expression}`,
+          ExpressionAttributeValues: { ':account': accountId, ':one': 1, ':now': now, ':expected': client.version, ...writable.values },
         },
       },
       concurrent,
@@ -173,8 +195,8 @@ export async function setAutoDebitAccount(
         ConditionCheck: {
           TableName: tableName(),
           Key: { PK: pk, SK: clientSk },
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': client.version },
+          ConditionExpression: `version = :expected AND ${writable.expression}`,
+          ExpressionAttributeValues: { ':expected': client.version, ...writable.values },
         },
       },
       concurrent,

@@ -1,11 +1,12 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentChangeError } from '../domain/errors.js';
 import type { Transaction } from '../domain/invoice.js';
-import { db, queryPage, tableName, transact, type Item, type Page, type TransactItem } from './dynamo.js';
-import { isConditionFailure, nowIso } from './items.js';
+import { db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
+import { nowIso } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
 import { clientPk, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
 import { clientOfObject, refItem, refKey } from './refs.js';
+import { transactOnClient } from './client-guard.js';
 
 /**
  * Payments and payment attempts in the client's partition (`TXN#<id>`), each with a pointer item
@@ -53,7 +54,10 @@ export function transactionFromItem(t: StoredItem): Transaction {
 
 /** Writes a new `pending` attempt and its pointer together; an attempt id is never reused. */
 export async function insertPendingAttempt(companyId: string, attempt: Transaction, extraItems: TransactItem[] = []): Promise<void> {
-  await transact(
+  // Guarded: an attempt recorded after a merge or delete claimed the client is refused, before anything is charged.
+  await transactOnClient(
+    companyId,
+    attempt.clientId,
     [
       { Put: { TableName: tableName(), Item: transactionToItem(companyId, attempt), ConditionExpression: 'attribute_not_exists(PK)' } },
       { Put: { TableName: tableName(), Item: transactionRefItem(companyId, attempt) } },
@@ -73,28 +77,30 @@ export interface AttemptSettlement {
 /** Closes a pending attempt the gateway declined or failed, if no one changed it since it was read. */
 export async function settleAttempt(companyId: string, attempt: Transaction, settlement: AttemptSettlement): Promise<Transaction> {
   const next: Transaction = { ...attempt, ...settlement, updatedAt: nowIso(), version: attempt.version + 1 };
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { PK: clientPk(companyId, attempt.clientId), SK: transactionSk(attempt.id) },
-        UpdateExpression: 'SET #status = :status, declineCode = :declineCode, failureMessage = :failureMessage, updatedAt = :updatedAt, version = :next',
-        ConditionExpression: 'version = :expected',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': next.status,
-          ':declineCode': next.declineCode,
-          ':failureMessage': next.failureMessage,
-          ':updatedAt': next.updatedAt,
-          ':next': next.version,
-          ':expected': attempt.version,
+  await transactOnClient(
+    companyId,
+    attempt.clientId,
+    [
+      {
+        Update: {
+          TableName: tableName(),
+          Key: { PK: clientPk(companyId, attempt.clientId), SK: transactionSk(attempt.id) },
+          UpdateExpression: 'SET #status = :status, declineCode = :declineCode, failureMessage = :failureMessage, updatedAt = :updatedAt, version = :next',
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': next.status,
+            ':declineCode': next.declineCode,
+            ':failureMessage': next.failureMessage,
+            ':updatedAt': next.updatedAt,
+            ':next': next.version,
+            ':expected': attempt.version,
+          },
         },
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) throw new ConcurrentChangeError('The payment attempt was changed by another request.', { transactionId: attempt.id });
-    throw error;
-  }
+      },
+    ],
+    () => new ConcurrentChangeError('The payment attempt was changed by another request.', { transactionId: attempt.id }),
+  );
   return next;
 }
 

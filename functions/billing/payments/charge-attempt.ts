@@ -6,7 +6,8 @@ import { count, METRIC } from '../../observability/metrics.js';
 import { getServices } from '../../services.js';
 import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
 import { deletePendingCharge, deletePendingChargeItem } from '../../store/pending-charges.js';
-import { withRetries } from '../../store/retry.js';
+import { withRetriesWhileClientBusy } from '../../store/client-guard.js';
+import { clientOfObject } from '../../store/refs.js';
 import { getTransaction, settleAttempt, type AttemptSettlement } from '../../store/transactions.js';
 import { ledgerError } from '../common.js';
 
@@ -66,7 +67,7 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
   // Approved: details asked to be saved are kept only now, so a declined card is never stored.
   if (recorded.saveAccount) attempt = { ...attempt, paymentAccountId: await recorded.saveAccount() };
   const { creditReason } = await recordApprovedCharge({ companyId, attempt, result, apply });
-  const stored = await getTransaction(companyId, attempt.clientId, attempt.id);
+  const stored = await getTransaction(companyId, (await ownerNow(companyId, attempt)).clientId, attempt.id);
   if (!stored) throw new Error(`The approved charge ${attempt.id} was committed but cannot be read back.`);
   count(METRIC.paymentsApproved);
   if (creditReason !== undefined) {
@@ -100,7 +101,7 @@ interface ApprovedCharge {
  */
 async function recordApprovedCharge(charge: ApprovedCharge): Promise<{ creditReason?: string }> {
   try {
-    return await withRetries(() => commitApproved(charge, charge.apply));
+    return await withRetriesWhileClientBusy(() => commitApproved(charge, charge.apply));
   } catch (error) {
     if (!(error instanceof ConcurrentChangeError)) throw error;
     await keepAsCredit(charge);
@@ -113,12 +114,13 @@ async function recordApprovedCharge(charge: ApprovedCharge): Promise<{ creditRea
  * the whole amount is recorded as credit, which touches no invoice and so cannot keep losing.
  */
 async function keepAsCredit(charge: ApprovedCharge): Promise<void> {
-  await withRetries(() => commitApproved(charge, []));
+  await withRetriesWhileClientBusy(() => commitApproved(charge, []));
 }
 
 /** One read-plan-commit round; applications the invoices no longer allow (paid meanwhile) become credit. */
 async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerApplication[]): Promise<{ creditReason?: string }> {
-  const { companyId, attempt } = charge;
+  const { companyId } = charge;
+  const attempt = await ownerNow(companyId, charge.attempt);
   const loaded = await loadLedgerPart(companyId, attempt.clientId, { invoiceIds: apply.map((a) => a.invoiceId), transactionIds: [attempt.id] });
   const payment = { transactionId: attempt.id, kind: 'charge' as const, currency: attempt.currency, amount: attempt.amount, date: attempt.date };
   let plan = planPayment(loaded.state, { ...payment, apply });
@@ -136,4 +138,15 @@ async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerAppl
     extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id)],
   });
   return { creditReason };
+}
+
+/**
+ * The attempt on the client that holds it now: a merge moves a pending attempt (with its invoices) to the client
+ * merged into, and the approved charge must be recorded there (store/client-guard.ts). Resolved through the
+ * attempt's id pointer, which the merge rewrites in the same transaction as it moves the attempt.
+ */
+async function ownerNow(companyId: string, attempt: Transaction): Promise<Transaction> {
+  const clientId = await clientOfObject(companyId, attempt.id);
+  if (!clientId) throw new Error(`The approved charge ${attempt.id} has no client any more: it cannot be recorded.`);
+  return clientId === attempt.clientId ? attempt : { ...attempt, clientId };
 }

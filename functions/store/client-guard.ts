@@ -1,0 +1,115 @@
+import { ConcurrentChangeError } from '../domain/errors.js';
+import { isTransactionConflict, tableName, transact, type TransactItem } from './dynamo.js';
+import { clientPk, clientSk } from './keys.js';
+import { withRetries } from './retry.js';
+
+/**
+ * Merge and delete are exclusive with writes to a client's partition. A merge or delete first claims the client
+ * (`mergingInto` or `deleting` set on the client item, see store/client-partition.ts), then moves or deletes the
+ * partition. Every write into the partition carries, in its own DynamoDB transaction, a `ConditionCheck` on the client
+ * item (`clientIsWritable`). DynamoDB serialises that check with the claim's update of the same item, so a write
+ * either commits before the claim (and the merge's or delete's scan, which starts after the claim, sees it) or is
+ * refused with a retryable `ConcurrentChangeError` — never acknowledged and then left behind.
+ */
+
+/** A merge that has held its source this long is presumed dead (a Lambda runs at most 15 minutes). */
+export const MERGE_STALE_MS = 15 * 60 * 1000;
+
+/**
+ * The check a write into the client's partition commits with: the client exists, is not being deleted and is not
+ * being merged away (a merge dead for longer than `MERGE_STALE_MS` no longer holds it; repeating that merge moves
+ * what was written since).
+ */
+export function clientIsWritable(companyId: string, clientId: string): TransactItem {
+  const writable = clientWritableCondition();
+  return {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: { PK: clientPk(companyId, clientId), SK: clientSk },
+      ConditionExpression: writable.expression,
+      ExpressionAttributeValues: writable.values,
+    },
+  };
+}
+
+/** The same condition, for a transaction that already writes or checks the client item (one item, one action). */
+export function clientWritableCondition(): { expression: string; values: Record<string, unknown> } {
+  return {
+    expression: 'attribute_exists(PK) AND attribute_not_exists(deleting) AND (attribute_not_exists(mergingInto) OR mergingSince < :staleMerge)',
+    values: { ':staleMerge': Date.now() - MERGE_STALE_MS },
+  };
+}
+
+/**
+ * The refusal of a write that met a client being merged or deleted (or already gone): a retryable 409
+ * `concurrent_change`. Its own class so that a write that must not give up (an approved charge) can wait it out.
+ */
+export class ClientBusyError extends ConcurrentChangeError {
+  constructor(clientId: string) {
+    super(
+      'The client is being merged or deleted by another request (or is gone); nothing was written. Retry: after a merge, the client merged into holds its records.',
+      { clientId },
+    );
+  }
+}
+
+/** Attempts of one guarded write against transactions meeting it on the client item (each wrote nothing). */
+const CONFLICT_ATTEMPTS = 20;
+
+/** Full-jitter backoff capped at 100 ms, as in store/retry.ts. */
+const conflictBackoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** attempt)));
+
+/**
+ * `transact` for a write into a client's partition: the items commit only with `clientIsWritable`.
+ * `onConditionFailed` gets the index within `items`, as with `transact`. Concurrent writes to one client now all
+ * check its client item, and DynamoDB may cancel transactions that meet on an item (`TransactionConflict`) though
+ * no condition failed; such a cancelled write wrote nothing and is sent again, so the check adds no refusals of its own.
+ */
+export async function transactOnClient(companyId: string, clientId: string, items: TransactItem[], onConditionFailed: (index: number) => Error): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let conditionFailed = false;
+    try {
+      await transact([clientIsWritable(companyId, clientId), ...items], (index) => {
+        conditionFailed = true;
+        return index === 0 ? new ClientBusyError(clientId) : onConditionFailed(index - 1);
+      });
+      return;
+    } catch (error) {
+      // A failed condition is the answer (its error may itself be a ConcurrentChangeError), not a meeting to wait out.
+      if (conditionFailed || !isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      await conflictBackoff(attempt);
+    }
+  }
+}
+
+/**
+ * `withRetries`, and past it for as long as the client is being merged or deleted (at most until the claim is stale):
+ * for a write that must land (an approved charge), which re-resolves its client each round so that after a merge it
+ * lands on the client merged into.
+ */
+export async function withRetriesWhileClientBusy<T>(step: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + MERGE_STALE_MS;
+  for (;;) {
+    try {
+      return await withRetries(step);
+    } catch (error) {
+      if (!(error instanceof ClientBusyError) || Date.now() > giveUpAt) throw error;
+    }
+  }
+}
+
+/**
+ * Sends a write again while DynamoDB cancels it for meeting another transaction on one of its items (it wrote
+ * nothing). A merge or delete claims a client that concurrent writes are checking, and moves items they may be
+ * touching: such a meeting is no reason for the merge or delete to stop.
+ */
+export async function retryOnTransactionConflict<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      await conflictBackoff(attempt);
+    }
+  }
+}
