@@ -92,7 +92,7 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
     logger.error('A payment attempt was left pending: its outcome could not be recorded', { transactionId: id, error });
     return { outcome: 'pending', attempt };
   }
-  if (result.outcome === 'declined') await paymentNotifications.declined(companyId, client, result.attempt, principal);
+  if (result.outcome === 'declined') await paymentNotifications.declined(companyId, client, result.attempt, principal, apply);
   if (result.outcome === 'approved' && input.sendReceipt !== false) {
     // A merge during the charge moves the payment to the client merged into: the receipt goes from there.
     const payer = result.transaction.clientId === client.id ? client : await requireClient(companyId, result.transaction.clientId);

@@ -48,7 +48,7 @@ export async function reconcilePayment(input: ReconcilePaymentInput): Promise<Re
     description: charge.description,
     apply: charge.apply,
   });
-  if (outcome.outcome === 'declined') await paymentNotifications.declined(companyId, client, outcome.attempt, input.principal);
+  if (outcome.outcome === 'declined') await paymentNotifications.declined(companyId, client, outcome.attempt, input.principal, charge.apply);
   if (outcome.outcome === 'approved' && charge.sendReceipt) await paymentNotifications.receipt(companyId, client, outcome.transaction, input.principal);
   return outcome;
 }

@@ -89,15 +89,25 @@ export const EMAIL_TEMPLATE_VARIABLES: Readonly<Record<EmailTemplateName, readon
  * Builds a default template's HTML and text from one list of paragraphs, so the two parts say the same thing.
  * In a paragraph, `\n` is a line break and `<<name>>` a link to the URL variable `name`.
  */
-function defaultTemplate(subject: string, paragraphs: string[]): EmailTemplate {
-  const body = [`Hello {{client.firstName}},`, ...paragraphs, `Thank you,\n{{company.name}}`];
-  const toHtml = (paragraph: string) => `<p>${paragraph.replace(/<<(\w+)>>/g, '<a href="{{$1}}">{{$1}}</a>').replace(/\n/g, '<br>\n')}</p>`;
+function defaultTemplate(subject: string, paragraphs: Paragraph[]): EmailTemplate {
+  const body: Paragraph[] = [`Hello {{client.firstName}},`, ...paragraphs, `Thank you,\n{{company.name}}`];
+  const toHtml = (paragraph: string) => `<p>${paragraph.replace(/<<(\w+)>>/g, '<a href="{{$1}}">{{$1}}</a>').replace(/\n/g, '<br>\n')}</p>\n`;
+  const toText = (paragraph: string) => `${paragraph.replace(/<<(\w+)>>/g, '{{$1}}')}\n\n`;
+  // A conditional paragraph is a section around the whole paragraph and its separator, so nothing of it is left.
+  const render = (paragraph: Paragraph, part: (text: string) => string) =>
+    typeof paragraph === 'string' ? part(paragraph) : `{{#${paragraph.when}}}${part(paragraph.text)}{{/${paragraph.when}}}`;
   return {
     subject,
-    html: `${body.map(toHtml).join('\n')}\n`,
-    text: `${body.map((paragraph) => paragraph.replace(/<<(\w+)>>/g, '{{$1}}')).join('\n\n')}\n`,
+    html: body.map((paragraph) => render(paragraph, toHtml)).join(''),
+    text: `${body
+      .map((paragraph) => render(paragraph, toText))
+      .join('')
+      .replace(/\n+$/, '')}\n`,
   };
 }
+
+/** A paragraph of a default template, or one shown only when the variable `when` has a value. */
+type Paragraph = string | { when: string; text: string };
 
 const INVOICE_SUMMARY = 'Invoice: #{{invoice.number}}\nAmount due: {{invoice.due}}\nDue date: {{invoice.dateDue}}';
 
@@ -125,10 +135,11 @@ export const DEFAULT_EMAIL_TEMPLATES: Readonly<Record<EmailTemplateName, Readonl
     'Amount: {{payment.amount}}\nDate: {{payment.date}}\nPayment method: {{payment.method}}\nTransaction: {{payment.transactionId}}',
     'You can review your invoices and payments at any time at <<loginUrl>>.',
   ]),
+  // A payment may be for no invoice (credit) or for several: the invoice lines show only when it was for one.
   payment_declined: defaultTemplate('Your payment of {{payment.amount}} was declined', [
-    'We tried to charge {{payment.amount}} to {{payment.method}} for invoice #{{invoice.number}} on {{payment.date}}, but the payment was declined.',
-    INVOICE_SUMMARY,
-    'Please log in at <<loginUrl>> to update your payment details or to pay the invoice another way.',
+    'We tried to charge {{payment.amount}} to {{payment.method}}{{#invoice.number}} for invoice #{{invoice.number}}{{/invoice.number}} on {{payment.date}}, but the payment was declined.',
+    { when: 'invoice.number', text: INVOICE_SUMMARY },
+    'Please log in at <<loginUrl>> to update your payment details or to pay {{#invoice.number}}the invoice{{/invoice.number}}{{^invoice.number}}us{{/invoice.number}} another way.',
   ]),
   late_notice_first: defaultTemplate('Payment reminder: invoice #{{invoice.number}}', [
     'This is a reminder that invoice #{{invoice.number}} is due on {{invoice.dateDue}} and has not been paid yet.',
