@@ -37,6 +37,7 @@ export const invoiceSchema = z
     version,
   })
   .meta({
+    id: 'Invoice',
     description: 'An invoice. Amounts are integer minor units of `currency`.',
     examples: [
       {
@@ -87,6 +88,7 @@ export const transactionSchema = z
     version,
   })
   .meta({
+    id: 'Transaction',
     description: 'A payment or payment attempt. Amounts are integer minor units of `currency`.',
     examples: [
       {
@@ -113,61 +115,67 @@ export const transactionSchema = z
 
 export const transactionListSchema = listOf(transactionSchema);
 
-export const paymentAccountSchema = z.strictObject({
-  id: z.string(),
-  clientId: z.string(),
-  type: z.enum(['card', 'ach']),
-  brand: z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unknown', 'ach']),
-  last4: z.string(),
-  expMonth: z.number().int().nullable(),
-  expYear: z.number().int().nullable(),
-  accountType: z.enum(['checking', 'savings']).nullable(),
-  status: z.enum(['active', 'disabled']),
-  autoDebit: z.boolean(),
-  contact: z.strictObject(contactDetailsShape).partial(),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  version,
-});
+export const paymentAccountSchema = z
+  .strictObject({
+    id: z.string(),
+    clientId: z.string(),
+    type: z.enum(['card', 'ach']),
+    brand: z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unknown', 'ach']),
+    last4: z.string(),
+    expMonth: z.number().int().nullable(),
+    expYear: z.number().int().nullable(),
+    accountType: z.enum(['checking', 'savings']).nullable(),
+    status: z.enum(['active', 'disabled']),
+    autoDebit: z.boolean(),
+    contact: z.strictObject(contactDetailsShape).partial(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version,
+  })
+  .meta({ id: 'PaymentAccount' });
 
 export const paymentAccountListSchema = listOf(paymentAccountSchema);
 
-export const recurringInvoiceSchema = z.strictObject({
-  id: z.string(),
-  clientId: z.string(),
-  currency: z.string(),
-  lines: z.array(z.strictObject({ description: z.string(), quantity, unitAmount: minorUnits, taxable: z.boolean() })),
-  term: z.number().int(),
-  period: z.enum(['day', 'week', 'month', 'year']),
-  occurrences: z.number().int().nullable().meta({ description: 'Invoices in the series in all; null: until stopped.' }),
-  created: z.number().int(),
-  nextBillDate: calendarDate.nullable(),
-  dueAfterDays: z.number().int(),
-  status: z.enum(['active', 'completed']),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  version,
-});
+export const recurringInvoiceSchema = z
+  .strictObject({
+    id: z.string(),
+    clientId: z.string(),
+    currency: z.string(),
+    lines: z.array(z.strictObject({ description: z.string(), quantity, unitAmount: minorUnits, taxable: z.boolean() })),
+    term: z.number().int(),
+    period: z.enum(['day', 'week', 'month', 'year']),
+    occurrences: z.number().int().nullable().meta({ description: 'Invoices in the series in all; null: until stopped.' }),
+    created: z.number().int(),
+    nextBillDate: calendarDate.nullable(),
+    dueAfterDays: z.number().int(),
+    status: z.enum(['active', 'completed']),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version,
+  })
+  .meta({ id: 'RecurringInvoice' });
 
 export const recurringInvoiceListSchema = listOf(recurringInvoiceSchema);
 
-export const statementSchema = z.strictObject({
-  currency: z.string(),
-  from: calendarDate,
-  to: calendarDate,
-  openingBalance: minorUnits,
-  lines: z.array(
-    z.strictObject({
-      date: calendarDate,
-      type: z.enum(['invoice', 'payment', 'refund', 'void', 'credit']),
-      reference: z.string(),
-      description: z.string(),
-      amount: minorUnits,
-      balance: minorUnits,
-    }),
-  ),
-  closingBalance: minorUnits,
-});
+export const statementSchema = z
+  .strictObject({
+    currency: z.string(),
+    from: calendarDate,
+    to: calendarDate,
+    openingBalance: minorUnits,
+    lines: z.array(
+      z.strictObject({
+        date: calendarDate,
+        type: z.enum(['invoice', 'payment', 'refund', 'void', 'credit']),
+        reference: z.string(),
+        description: z.string(),
+        amount: minorUnits,
+        balance: minorUnits,
+      }),
+    ),
+    closingBalance: minorUnits,
+  })
+  .meta({ id: 'Statement' });
 
 export const creditsSchema = z.strictObject({ data: z.array(z.strictObject({ currency: z.string(), amount: minorUnits })) });
 

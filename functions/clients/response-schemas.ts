@@ -28,7 +28,7 @@ export const clientViewSchema = z
     updatedAt: timestamp,
     version,
   })
-  .meta({ description: 'A client as lists show it.' });
+  .meta({ id: 'Client', description: 'A client as lists show it.' });
 
 const CLIENT_EXAMPLE = {
   id: 'cli_01JE7X3Q8ZK2M4N6P8R0T2V4X6',
@@ -80,6 +80,7 @@ export const clientProfileSchema = clientViewSchema
     stickyNotes: z.array(stickyNoteSchema).optional().meta({ description: 'Staff only.' }),
   })
   .meta({
+    id: 'ClientProfile',
     description: 'A client profile: the client with its balance summary (and its sticky notes, for staff).',
     examples: [{ ...CLIENT_EXAMPLE, summary: { data: [{ currency: 'GBP', invoiced: 12000, paid: 2000, due: 10000, credit: 0 }] }, stickyNotes: [] }],
   });
@@ -99,33 +100,39 @@ export const bulkResultSchema = z.strictObject({
 
 export const clientSummarySchema = balanceRowsSchema;
 
-export const activityEntrySchema = z.strictObject({
-  at: timestamp,
-  actor: z.strictObject({ type: z.enum(['staff', 'client', 'operator', 'system']), id: z.string() }),
-  action: z.string(),
-  details: z.record(z.string(), z.unknown()),
-});
+export const activityEntrySchema = z
+  .strictObject({
+    at: timestamp,
+    actor: z.strictObject({ type: z.enum(['staff', 'client', 'operator', 'system']), id: z.string() }),
+    action: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'ActivityEntry' });
 
-export const contactSchema = z.strictObject({
-  id: z.string(),
-  type: z.string().meta({ description: '`billing`, `technical` or one of the company\u2019s contact types.' }),
-  ...contactDetailsShape,
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  version,
-  clientId: z.string(),
-});
+export const contactSchema = z
+  .strictObject({
+    id: z.string(),
+    type: z.string().meta({ description: '`billing`, `technical` or one of the company\u2019s contact types.' }),
+    ...contactDetailsShape,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version,
+    clientId: z.string(),
+  })
+  .meta({ id: 'Contact' });
 
-export const noteSchema = z.strictObject({
-  id: z.string(),
-  clientId: z.string(),
-  summary: z.string(),
-  details: z.string().nullable(),
-  sticky: z.boolean(),
-  createdBy: z.string(),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  version,
-});
+export const noteSchema = z
+  .strictObject({
+    id: z.string(),
+    clientId: z.string(),
+    summary: z.string(),
+    details: z.string().nullable(),
+    sticky: z.boolean(),
+    createdBy: z.string(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version,
+  })
+  .meta({ id: 'Note' });
 
 export const loginDetailsSentSchema = acceptedWith({ expiresAt: timestamp.meta({ description: 'When the set-password link stops working (72 h).' }) });

@@ -4,19 +4,21 @@ import { listOf, timestamp, version } from '../http/schemas.js';
 
 /** What the API answers about companies, their settings and client groups (the views in domain/company.ts and domain/group.ts). */
 
-export const companySchema = z.strictObject({
-  id: z.string(),
-  name: z.string(),
-  defaultCurrency: z.string(),
-  currencies: z.array(z.string()),
-  timeZone: z.string(),
-  language: z.string(),
-  defaultGroupId: z.string(),
-  staffUserId: z.string().optional(),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  version,
-});
+export const companySchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    defaultCurrency: z.string(),
+    currencies: z.array(z.string()),
+    timeZone: z.string(),
+    language: z.string(),
+    defaultGroupId: z.string(),
+    staffUserId: z.string().optional(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version,
+  })
+  .meta({ id: 'Company' });
 
 export const createdCompanySchema = companySchema.extend({ defaultGroup: z.strictObject({ id: z.string(), name: z.string() }) });
 
@@ -41,7 +43,7 @@ export const settingsSchema = groupSettingsSchema
     version,
     updatedAt: timestamp,
   })
-  .meta({ description: "The company's own settings and the group settings every group inherits, flat." });
+  .meta({ id: 'CompanySettings', description: "The company's own settings and the group settings every group inherits, flat." });
 
 /** A group's overrides: any subset of the settings, `paymentDueNotices` key by key. */
 const groupOverridesSchema = groupSettingsSchema
@@ -49,17 +51,19 @@ const groupOverridesSchema = groupSettingsSchema
   .partial()
   .extend({ paymentDueNotices: paymentDueNoticesSchema.partial().optional() });
 
-export const groupSchema = z.strictObject({
-  id: z.string(),
-  name: z.string(),
-  description: z.string().nullable(),
-  color: z.string().nullable(),
-  isDefault: z.boolean(),
-  settings: groupOverridesSchema,
-  effectiveSettings: groupSettingsSchema.meta({ description: "Each setting: the group's override, else the company's value." }),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  version,
-});
+export const groupSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    color: z.string().nullable(),
+    isDefault: z.boolean(),
+    settings: groupOverridesSchema,
+    effectiveSettings: groupSettingsSchema.meta({ description: "Each setting: the group's override, else the company's value." }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version,
+  })
+  .meta({ id: 'ClientGroup' });
 
 export const groupListSchema = listOf(groupSchema);

@@ -8,6 +8,21 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record
   return out;
 }
 
+/**
+ * A response schema with the objects it names (`.meta({ id })`: Client, Invoice, Transaction…) moved to
+ * `components.schemas` and referenced, so a generated client has one named type per object.
+ */
+function responseSchema(schema: z.ZodType, components: Record<string, unknown>): Record<string, unknown> {
+  const { $defs, ...rest } = jsonSchema(schema, 'output') as Record<string, unknown> & { $defs?: Record<string, unknown> };
+  const relocate = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as T;
+  for (const [id, definition] of Object.entries($defs ?? {})) {
+    const moved = relocate(definition);
+    if (id in components && JSON.stringify(components[id]) !== JSON.stringify(moved)) throw new Error(`Two different response schemas are named ${id}.`);
+    components[id] = moved;
+  }
+  return relocate(rest);
+}
+
 /** An RFC 9457 problem document, Billow's answer to every request that did not succeed. */
 export const problemSchema = z
   .looseObject({
@@ -153,6 +168,7 @@ export interface OpenApiDocument {
 export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   const usedProblems = new Set<number>();
+  const schemas: Record<string, unknown> = { Problem: jsonSchema(problemSchema, 'output') };
   for (const r of routes) {
     const parameters: unknown[] = [];
     for (const name of r.path.match(/\{(\w+)\}/g) ?? []) {
@@ -169,7 +185,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
     const declared = declaredResponses(r);
     const success: Record<string, unknown> = { description: successDescription(declared.success) };
     const content: Record<string, unknown> = {};
-    if (declared.json) content['application/json'] = { schema: jsonSchema(declared.json, 'output') };
+    if (declared.json) content['application/json'] = { schema: responseSchema(declared.json, schemas) };
     for (const type of declared.produces) content[type] = { schema: mediaSchema(type) };
     if (declared.success !== 204 && Object.keys(content).length) success.content = content;
     const responses: Record<string, unknown> = { [String(declared.success)]: success };
@@ -225,7 +241,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
         },
       },
       responses: problemResponses,
-      schemas: { Problem: jsonSchema(problemSchema, 'output') },
+      schemas,
     },
   };
 }

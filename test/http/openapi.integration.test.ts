@@ -117,6 +117,18 @@ describe('the OpenAPI document built from the route table', () => {
       for (const example of examples) expect(schema.safeParse(example).error).toBeUndefined();
     }
     const client = operations.find((o) => o.method === 'GET' && o.path === '/v1/clients/{id}')?.op as Operation;
-    expect(successOf(client)[0][1].content?.['application/json'].schema?.examples).toEqual(examplesOf(clientProfileSchema));
+    expect(successOf(client)[0][1].content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ClientProfile' });
+    expect((components.schemas.ClientProfile as { examples?: unknown[] }).examples).toEqual(examplesOf(clientProfileSchema));
+  });
+
+  it('names the main objects once, in components, for a generated client to type them', () => {
+    for (const name of ['Client', 'ClientProfile', 'Invoice', 'Transaction', 'PaymentAccount', 'Contact', 'Note', 'Company', 'ClientGroup', 'MailEntry']) {
+      expect(isTyped(components.schemas[name] as Record<string, unknown>), name).toBe(true);
+    }
+    const text = JSON.stringify(document);
+    for (const [, target] of text.matchAll(/"\$ref":"([^"]+)"/g)) {
+      const [, section, name] = target.match(/^#\/components\/(\w+)\/(\w+)$/) ?? [];
+      expect((document.components as Record<string, Record<string, unknown>>)[section]?.[name], target).toBeDefined();
+    }
   });
 });
