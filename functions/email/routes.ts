@@ -25,6 +25,7 @@ import {
   type MailEntry,
   type StoredTemplate,
 } from '../store/mail.js';
+import { applyChange } from '../store/retry.js';
 import { sendClientEmail } from './notify.js';
 import { emailTemplateListSchema, emailTemplateViewSchema, mailEntrySchema, mailSchema } from './response-schemas.js';
 
@@ -253,8 +254,12 @@ export const emailRoutes = [
     body: emailTemplateSchema,
     handle: async ({ principal, params, body, headers }) => {
       const name = templateName(params.name);
-      const saved = await putCompanyTemplate(companyOf(principal), name, body, parseIfMatch(headers['if-match']));
-      if (saved === 'stale') throw new ConflictError('The template was changed by another request; read it again.', { code: 'stale_version' });
+      const expectedVersion = parseIfMatch(headers['if-match']);
+      const saved = await applyChange(expectedVersion, async () => {
+        const result = await putCompanyTemplate(companyOf(principal), name, body, expectedVersion);
+        if (result === 'stale') throw new ConflictError('The template was changed by another request; read it again.', { code: 'stale_version' });
+        return result;
+      });
       return json(200, templateView(name, saved));
     },
   }),

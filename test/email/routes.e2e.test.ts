@@ -485,6 +485,17 @@ describe('delivery events', () => {
 });
 
 describe('templates', () => {
+  it('ten concurrent PUTs of one template without If-Match are all applied: each 200, and the version moves by ten', async () => {
+    const name = 'auto_debit_disabled';
+    const before = (await api.staff('GET', `/v1/email-templates/${name}`)).body.version as number;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => api.staff('PUT', `/v1/email-templates/${name}`, { subject: `Writer ${i}`, html: `<p>Writer ${i}</p>`, text: '' })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect((await api.staff('GET', `/v1/email-templates/${name}`)).body.version).toBe(before + 10);
+    expect((await api.staff('DELETE', `/v1/email-templates/${name}`)).status).toBe(204);
+  });
+
   it('lists, reads and replaces templates; unknown names are 404', async () => {
     const list = await api.staff('GET', '/v1/email-templates');
     expect(list.status).toBe(200);
