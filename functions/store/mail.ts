@@ -3,10 +3,10 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import type { EmailAttachment } from '../adapters/mailer/port.js';
 import type { EmailTemplate, EmailTemplateName } from '../domain/email/templates.js';
 import type { Actor } from './client-records.js';
-import { batchGetAll, batchWriteAll, db, deleteRequests, queryAll, tableName, transact, type Item, type Page } from './dynamo.js';
+import { batchGetAll, batchWriteAll, db, deleteRequests, queryAll, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
-import { transactOnClient } from './client-guard.js';
+import { ClientBusyError, MERGE_STALE_MS, transactOnClient } from './client-guard.js';
 import { getServices } from '../services.js';
 import {
   mailAttachmentKey,
@@ -293,10 +293,11 @@ async function updateEntry(
     condition: string;
     names?: Record<string, string>;
     values: Record<string, unknown>;
-    extra?: Parameters<typeof transact>[0];
+    extra?: TransactItem[];
   },
 ): Promise<{ updated: boolean; clientId: string }> {
   let current: string | undefined = clientId;
+  const giveUpAt = Date.now() + MERGE_STALE_MS;
   for (let attempt = 0; attempt < 3 && current; attempt++) {
     const spec = build(current);
     const update = {
@@ -308,10 +309,19 @@ async function updateEntry(
       ExpressionAttributeValues: spec.values,
     };
     try {
-      if (spec.extra?.length) await transact([{ Update: update }, ...spec.extra], () => new ConditionFailed());
-      else await db().send(new UpdateCommand(update));
+      // Guarded like every write into the partition (store/client-guard.ts), so a merge never moves a copy of the
+      // entry older than an update it acknowledged.
+      await transactOnClient(companyId, current, [{ Update: update }, ...(spec.extra ?? [])], () => new ConditionFailed());
       return { updated: true, clientId: current };
     } catch (error) {
+      if (error instanceof ClientBusyError && Date.now() < giveUpAt) {
+        // The client is being merged or deleted: wait, then follow the entry's pointer to where it is now (none
+        // once deleted). Not counted as an attempt: the merge or delete ends.
+        attempt--;
+        await new Promise((r) => setTimeout(r, BUSY_CLIENT_WAIT_MS));
+        current = await clientOfMail(companyId, mailId);
+        continue;
+      }
       if (!(error instanceof ConditionFailed) && !isConditionFailure(error)) throw error;
       if (await getMailItem(companyId, current, mailId)) return { updated: false, clientId: current };
       current = await clientOfMail(companyId, mailId);
@@ -321,6 +331,9 @@ async function updateEntry(
 }
 
 class ConditionFailed extends Error {}
+
+/** How long a mail-log update waits before looking again for an entry whose client is being merged or deleted. */
+const BUSY_CLIENT_WAIT_MS = 50;
 
 const namesOrUndefined = (names: Record<string, string>) => (Object.keys(names).length ? names : undefined);
 
