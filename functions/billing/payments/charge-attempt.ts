@@ -6,7 +6,7 @@ import { count, METRIC } from '../../observability/metrics.js';
 import { getServices } from '../../services.js';
 import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
 import { deletePendingCharge, deletePendingChargeItem } from '../../store/pending-charges.js';
-import { withRetriesWhileClientBusy } from '../../store/client-guard.js';
+import { ClientBusyError, withRetriesWhileClientBusy } from '../../store/client-guard.js';
 import { clientOfObject } from '../../store/refs.js';
 import { getTransaction, settleAttempt, type AttemptSettlement } from '../../store/transactions.js';
 import { ledgerError } from '../common.js';
@@ -83,10 +83,22 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
  * charge goes after it: if that delete is lost, the reconciler finds a settled attempt and only removes it.
  */
 async function settleUnpaid(companyId: string, attempt: Transaction, settlement: AttemptSettlement): Promise<Transaction> {
-  const settled = await settleAttempt(companyId, attempt, settlement);
-  await deletePendingCharge(companyId, attempt.clientId, attempt.id);
-  return settled;
+  // A merge may move the attempt meanwhile: it is settled where it is now, once the merge is done.
+  for (let wait = 1; ; wait++) {
+    const current = await ownerNow(companyId, attempt);
+    try {
+      const settled = await settleAttempt(companyId, current, settlement);
+      await deletePendingCharge(companyId, current.clientId, current.id);
+      return settled;
+    } catch (error) {
+      if (!(error instanceof ClientBusyError) || wait >= SETTLE_WAITS) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 100));
+    }
+  }
 }
+
+/** Rounds a declined or failed attempt waits for a merge of its client (then it stays pending, for the reconciler). */
+const SETTLE_WAITS = 100;
 
 interface ApprovedCharge {
   companyId: string;
@@ -147,6 +159,6 @@ async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerAppl
  */
 async function ownerNow(companyId: string, attempt: Transaction): Promise<Transaction> {
   const clientId = await clientOfObject(companyId, attempt.id);
-  if (!clientId) throw new Error(`The approved charge ${attempt.id} has no client any more: it cannot be recorded.`);
+  if (!clientId) throw new Error(`The payment attempt ${attempt.id} has no client any more: its outcome cannot be recorded.`);
   return clientId === attempt.clientId ? attempt : { ...attempt, clientId };
 }
