@@ -7,6 +7,7 @@ import { BillowEmail } from './email.js';
 import { BillowIdentity } from './identity.js';
 import { BillowObservability } from './observability.js';
 import { BillowPayments, type GatewayChoice } from './payments.js';
+import { BillowReconciler } from './reconciler.js';
 
 /** Used when neither a prop nor the `mailDomain` context value is given; SES cannot verify it. */
 export const DEFAULT_MAIL_DOMAIN = 'example.com';
@@ -64,6 +65,7 @@ export class BillowStack extends Stack {
   readonly payments: BillowPayments;
   readonly email: BillowEmail;
   readonly api: BillowApi;
+  readonly reconciler: BillowReconciler;
   readonly observability: BillowObservability;
 
   constructor(scope: Construct, id: string, props: BillowStackProps) {
@@ -93,11 +95,17 @@ export class BillowStack extends Stack {
       gatewaySecret: this.payments.gatewaySecret,
       routes: props.routes,
     });
+    this.reconciler = new BillowReconciler(this, 'Reconciler', {
+      table: this.data,
+      email: this.email,
+      paymentKey: this.payments.key,
+      gatewaySecret: this.payments.gatewaySecret,
+    });
     this.observability = new BillowObservability(this, 'Observability', {
       api: this.api,
       table: this.data,
-      otherFunctions: [...this.identity.triggers, this.email.eventsFunction],
-      deadLetterQueues: [this.email.eventsDeadLetterQueue],
+      otherFunctions: [...this.identity.triggers, this.email.eventsFunction, this.reconciler.function],
+      deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });

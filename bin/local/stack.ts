@@ -10,6 +10,9 @@ import { ensureTables } from './tables.js';
 import { startLocalMail, type LocalMail } from './ses.js';
 import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs/local.js';
 import { areaHandlerLoader, createLocalApiServer } from './server.js';
+import { handler as reconcilePendingPayments } from '../../functions/billing/payments/reconcile-handler.js';
+
+const LOCAL_RECONCILE_EVERY_MS = 5 * 60 * 1000;
 
 export interface LocalStackOptions {
   /** Folder for local state (`.billow` in the project root for `npm start`). */
@@ -187,8 +190,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const port = (server.address() as { port: number }).port;
   const apiUrl = `http://127.0.0.1:${port}`;
   process.env.BILLOW_APP_URL ??= apiUrl;
+  // The EventBridge schedule of the deployed reconciler (lib/reconciler.ts), here a timer calling the same handler.
+  const reconciler = setInterval(() => {
+    reconcilePendingPayments({}).catch((error: unknown) => console.error(`Reconciling pending payments: ${(error as Error).message}`));
+  }, LOCAL_RECONCILE_EVERY_MS);
+  reconciler.unref();
 
   const stop = async () => {
+    clearInterval(reconciler);
     await new Promise<void>((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());

@@ -136,9 +136,9 @@ describe('identity', () => {
 describe('functions', () => {
   const apiFunction = (area: string) => stack.api.functions[area as keyof typeof stack.api.functions];
 
-  it('one Lambda per API area, plus the three Cognito triggers and the SES events handler, all on the newest Node runtime, ARM, traced', () => {
+  it('one Lambda per API area, plus the three Cognito triggers, the SES events handler and the payment reconciler, all on the newest Node runtime, ARM, traced', () => {
     const functions = resources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3 + 1);
+    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3 + 1 + 1);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: NODE_RUNTIME.name, Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -187,7 +187,7 @@ describe('functions', () => {
 
   it('every function has its own log group with a retention', () => {
     const groups = resources('AWS::Logs::LogGroup');
-    const fns = [...API_AREAS.map(apiFunction), ...stack.identity.triggers, stack.email.eventsFunction];
+    const fns = [...API_AREAS.map(apiFunction), ...stack.identity.triggers, stack.email.eventsFunction, stack.reconciler.function];
     for (const fn of fns) expect(groups[id(fn.functionLogGroup)].Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
@@ -370,11 +370,11 @@ describe('IAM least privilege', () => {
     expect(byService(grantsOfRole(template, roleId(stack.api.functions.platform)), 'secretsmanager')).toEqual([]);
   });
 
-  it('only billing may use the payment key', () => {
+  it('only billing and the payment reconciler may use the payment key', () => {
     const keyArn = json(resolve(stack.payments.key.keyArn));
-    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction];
-    const users = fns.filter((fn) => grantsOfRole(template, roleId(fn)).some((g) => g.resource === keyArn)).map((fn) => fn.node.id);
-    expect(users).toEqual(['BillingFunction']);
+    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction, stack.reconciler.function];
+    const users = fns.filter((fn) => grantsOfRole(template, roleId(fn)).some((g) => g.resource === keyArn));
+    expect(users).toEqual([stack.api.functions.billing, stack.reconciler.function]);
   });
 
   it('SES events function: Get/Put/Update items (no index, no delete, no batch), its dead-letter queue, nothing else', () => {
@@ -391,7 +391,7 @@ describe('IAM least privilege', () => {
   });
 
   it('every function writes only to its own log group; a wildcard resource appears only for X-Ray', () => {
-    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction];
+    const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction, stack.reconciler.function];
     for (const fn of fns) {
       const grants = grantsOfRole(template, roleId(fn));
       expect(pairs(byService(grants, 'logs'))).toEqual(
@@ -645,17 +645,20 @@ describe('deployment settings (context)', () => {
 });
 
 describe('observability', () => {
-  it('alarms on API 5xx, on errors of every function, and on the SES events dead-letter queue', () => {
+  it('alarms on API 5xx, on errors of every function, and on the SES events and reconciler dead-letter queues', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     expect(alarms.some((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toBe(true);
     const errorAlarms = alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda');
-    expect(errorAlarms).toHaveLength(API_AREAS.length + 3 + 1);
+    expect(errorAlarms).toHaveLength(API_AREAS.length + 3 + 1 + 1);
     const fnNames = errorAlarms.map((a) => json(a.Dimensions));
     expect(fnNames.some((d) => d.includes(id(stack.email.eventsFunction)))).toBe(true);
+    expect(fnNames.some((d) => d.includes(id(stack.reconciler.function)))).toBe(true);
     const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Namespace === 'AWS/SQS');
-    expect(dlq).toHaveLength(1);
-    expect(json(dlq[0].Dimensions)).toContain(id(stack.email.eventsDeadLetterQueue));
-    expect(dlq[0].Threshold).toBe(1);
+    expect(dlq).toHaveLength(2);
+    for (const queue of [stack.email.eventsDeadLetterQueue, stack.reconciler.deadLetterQueue]) {
+      expect(dlq.filter((a) => json(a.Dimensions).includes(id(queue)))).toHaveLength(1);
+    }
+    for (const alarm of dlq) expect(alarm.Threshold).toBe(1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });

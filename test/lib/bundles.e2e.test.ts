@@ -19,7 +19,11 @@ import { scopedUsername } from '../../functions/adapters/identity/port.js';
 import { buildOpenApi } from '../../functions/http/openapi.js';
 import { allRoutes } from '../../functions/http/route-table.js';
 import { API_AREAS, type ApiArea } from '../../functions/http/route.js';
+import { newId } from '../../functions/domain/ids.js';
+import type { Transaction } from '../../functions/domain/invoice.js';
 import { getMail } from '../../functions/store/mail.js';
+import { putPendingCharge } from '../../functions/store/pending-charges.js';
+import { insertPendingAttempt } from '../../functions/store/transactions.js';
 import type { BillowStack } from '../../lib/billow-stack.js';
 import { type SynthesisedFunction, synthBundled } from '../support/cdk.js';
 
@@ -124,7 +128,12 @@ async function newInvoice(clientId: string): Promise<{ id: string }> {
 const isPdf = (answer: Answer) => answer.contentType.startsWith('application/pdf') && answer.bytes.subarray(0, 5).toString('latin1') === '%PDF-';
 
 it('every Lambda function of the template is one this file invokes', () => {
-  const invoked = [...API_AREAS.map((area) => stack.api.functions[area]), stack.email.eventsFunction, ...stack.identity.triggers].map(pathOf);
+  const invoked = [
+    ...API_AREAS.map((area) => stack.api.functions[area]),
+    stack.email.eventsFunction,
+    stack.reconciler.function,
+    ...stack.identity.triggers,
+  ].map(pathOf);
   expect(functions.map((fn) => fn.path).sort()).toEqual(invoked.sort());
 });
 
@@ -231,6 +240,63 @@ describe('the SES events bundle', () => {
     expect(outcome).toEqual({ processed: 1, skipped: 0 });
     const mail = await staff('GET', `/v1/emails/${sent.json.id}`);
     expect(mail.json.status).toBe('delivered');
+  });
+});
+
+describe('the payment reconciler bundle', () => {
+  it('settles a stale pending attempt of a stored card as its request asked, from the schedule event', async () => {
+    const client = await newClient();
+    const invoice = await newInvoice(client.id);
+    const account = await staff('POST', `/v1/clients/${client.id}/payment-accounts`, {
+      type: 'card',
+      card: { number: '4242424242424242', expMonth: 12, expYear: 2099 },
+    });
+    expectStatus(account, 201);
+    // An attempt left behind by a process that stopped after recording it, older than the grace period.
+    const createdAt = new Date(Date.now() - 10 * 60_000).toISOString();
+    const attempt: Transaction = {
+      id: newId('txn'),
+      clientId: client.id,
+      kind: 'charge',
+      method: 'card',
+      amount: 1250,
+      currency: 'USD',
+      status: 'pending',
+      applications: [],
+      credit: 0,
+      refunded: 0,
+      date: createdAt.slice(0, 10),
+      paymentAccountId: account.json.id,
+      reference: null,
+      gatewayReference: null,
+      declineCode: null,
+      failureMessage: null,
+      refunds: [],
+      voidedOn: null,
+      createdAt,
+      updatedAt: createdAt,
+      version: 1,
+    };
+    const { companyId } = local.facts;
+    const apply = [{ invoiceId: invoice.id, amount: 1250 }];
+    await insertPendingAttempt(companyId, attempt, [
+      putPendingCharge({
+        companyId,
+        transactionId: attempt.id,
+        clientId: client.id,
+        apply,
+        otherAmount: 0,
+        sendReceipt: false,
+        description: 'Bundle test',
+        sealedToken: null,
+        createdAt,
+      }),
+    ]);
+
+    const handler = await entryOf<(event: unknown) => Promise<unknown>>(stack.reconciler.function);
+    expect(await handler({ source: 'aws.scheduler' })).toEqual({ settled: 1, skipped: 0, failed: 0 });
+    const settled = await staff('GET', `/v1/transactions/${attempt.id}`);
+    expect(settled.json).toMatchObject({ status: 'succeeded', applications: apply, credit: 0 });
   });
 });
 

@@ -53,4 +53,4 @@ export async function reconcileStalePayments(now: Date = new Date()): Promise<Re
 }
 
 /** The scheduled Lambda entry (EventBridge Scheduler, every few minutes), traced. */
-export const handler = tracedHandler(async () => reconcileStalePayments());
+export const handler = tracedHandler(async (_scheduleEvent: unknown) => reconcileStalePayments());
