@@ -5,8 +5,11 @@ import { db } from '../../functions/store/dynamo.js';
 const WRITE_COMMANDS = new Set(['TransactWriteCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand']);
 
 export interface DynamoFaults {
-  /** While on, every write fails as DynamoDB does when it is unavailable; reads still answer. */
-  failWrites(on: boolean): void;
+  /**
+   * While on, every write fails as DynamoDB does when it is unavailable; reads still answer. A number fails only that
+   * many writes (a blip), then DynamoDB is back.
+   */
+  failWrites(on: boolean | number): void;
   /** How many writes were refused so far. */
   readonly injected: number;
   /** Puts the client's own `send` back. */
@@ -29,12 +32,13 @@ export function unavailableError(): Error {
 export function injectDynamoFaults(): DynamoFaults {
   const client = db();
   const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  let failing = false;
+  let failing: boolean | number = false;
   let injected = 0;
   const spy = vi.spyOn(client, 'send').mockImplementation(((...args: unknown[]) => {
     const command = args[0] as { constructor: { name: string } };
-    if (failing && WRITE_COMMANDS.has(command.constructor.name)) {
+    if (failing !== false && failing !== 0 && WRITE_COMMANDS.has(command.constructor.name)) {
       injected++;
+      if (typeof failing === 'number') failing--;
       return Promise.reject(unavailableError());
     }
     return send(...args);

@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 /** Pays with the client's stored card while DynamoDB refuses every write from the moment the gateway answers. */
-async function payThroughOutage(clientId: string, body: Record<string, unknown>) {
+async function payThroughOutage(clientId: string, body: Record<string, unknown>, options: { failedWrites?: number; idempotencyKey?: string } = {}) {
   const outage = injectDynamoFaults();
   faults = outage;
   overrideServices({
@@ -41,12 +41,13 @@ async function payThroughOutage(clientId: string, body: Record<string, unknown>)
       refund: (request) => gateway.refund(request),
       charge: async (request) => {
         const result = await gateway.charge(request);
-        outage.failWrites(true);
+        outage.failWrites(options.failedWrites ?? true);
         return result;
       },
     },
   });
-  const answer = await api.staff('POST', `/v1/clients/${clientId}/payments`, body);
+  const headers = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
+  const answer = await api.staff('POST', `/v1/clients/${clientId}/payments`, body, headers);
   outage.restore();
   overrideServices({ gateway });
   return answer;
@@ -91,6 +92,24 @@ describe('POST /v1/transactions/{id}/reconcile', () => {
     const key = chargeIdempotencyKey(api.stack.facts.companyId, id);
     expect(gateway.chargeRequestsFor(key)).toBe(2);
     expect(gateway.succeededCharges().filter((c) => c.idempotencyKey === key)).toHaveLength(1);
+  });
+
+  it('a pending answer is replayed for its Idempotency-Key: a retry does not charge again', async () => {
+    const client = await newClient(api);
+    const body = { currency: 'USD', sendReceipt: false, source: { newCard: card(CARD_APPROVES) }, apply: [], otherAmount: 900 };
+    const idempotencyKey = `pending-${client.id}`;
+    // Only the ledger write fails: DynamoDB is back when the answer is stored under the key.
+    const paid = await payThroughOutage(client.id, body, { failedWrites: 1, idempotencyKey });
+    expectStatus(paid, 503);
+    expect(paid.body.code).toBe('payment_pending');
+
+    const retried = await api.staff('POST', `/v1/clients/${client.id}/payments`, body, { 'idempotency-key': idempotencyKey });
+    expectStatus(retried, 503);
+    expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    expect(retried.body.transactionId).toBe(paid.body.transactionId);
+    const listed = await api.staff('GET', `/v1/clients/${client.id}/transactions`);
+    expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([paid.body.transactionId]);
+    expect(gateway.chargeRequestsFor(chargeIdempotencyKey(api.stack.facts.companyId, paid.body.transactionId))).toBe(1);
   });
 
   it('is for staff only, and an unknown transaction is 404', async () => {
