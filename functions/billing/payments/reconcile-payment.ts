@@ -4,6 +4,7 @@ import type { Principal } from '../../domain/principal.js';
 import { requireClient } from '../../store/clients.js';
 import { getPaymentAccount } from '../../store/payment-accounts.js';
 import { deletePendingCharge, getPendingCharge, type PendingCharge } from '../../store/pending-charges.js';
+import { getTransaction } from '../../store/transactions.js';
 import { accountToken } from '../payment-accounts/payment-methods.js';
 import { chargeRecordedAttempt, type AttemptOutcome } from './charge-attempt.js';
 import { paymentNotifications } from './notifications.js';
@@ -41,13 +42,21 @@ export async function reconcilePayment(input: ReconcilePaymentInput): Promise<Re
     });
   }
   const client = await requireClient(companyId, attempt.clientId);
-  const outcome = await chargeRecordedAttempt({
-    companyId,
-    attempt,
-    token: await replayToken(companyId, attempt, charge),
-    description: charge.description,
-    apply: charge.apply,
-  });
+  let outcome: AttemptOutcome;
+  try {
+    outcome = await chargeRecordedAttempt({
+      companyId,
+      attempt,
+      token: await replayToken(companyId, attempt, charge),
+      description: charge.description,
+      apply: charge.apply,
+    });
+  } catch (error) {
+    // Settled meanwhile (by the request that made it, or another reconcile, with the same gateway answer): it stands.
+    const now = await getTransaction(companyId, attempt.clientId, transactionId);
+    if (now && now.status !== 'pending') return { outcome: 'already_settled', transaction: now };
+    throw error;
+  }
   if (outcome.outcome === 'declined') await paymentNotifications.declined(companyId, client, outcome.attempt, input.principal, charge.apply);
   if (outcome.outcome === 'approved' && charge.sendReceipt) await paymentNotifications.receipt(companyId, client, outcome.transaction, input.principal);
   return outcome;

@@ -173,6 +173,24 @@ describe('reconcilePayment', () => {
     expect(await pendingChargeItem(client.id, attempt.id)).toBeUndefined();
   });
 
+  it('two reconciles of one attempt at once settle it once: one records the outcome, the other finds it settled', async () => {
+    const client = await seedClient(company);
+    const invoice = await openInvoice(client, 2500);
+    const attempt = await payThroughOutage(client, { source: { newCard: card(CARD_APPROVES) }, apply: [{ invoiceId: invoice.id, amount: 2500 }] });
+
+    const results = await Promise.all([1, 2].map(() => reconcilePayment({ companyId: company.id, principal: staff, transactionId: attempt.id })));
+    expect(results.map((r) => r.outcome).sort()).toEqual(['already_settled', 'approved']);
+    expect(await getTransaction(company.id, client.id, attempt.id)).toMatchObject({
+      status: 'succeeded',
+      applications: [{ invoiceId: invoice.id, amount: 2500 }],
+      credit: 0,
+    });
+    expect(await requireInvoice(company.id, invoice.id)).toMatchObject({ status: 'paid', paid: 2500 });
+    expect((await balanceOf(company.id, client.id, 'USD')).credit).toBe(0);
+    const key = chargeIdempotencyKey(company.id, attempt.id);
+    expect(gateway.succeededCharges().filter((c) => c.idempotencyKey === key)).toHaveLength(1);
+  });
+
   it('an approved charge whose invoice was paid meanwhile is kept whole as credit', async () => {
     const client = await seedClient(company);
     const invoice = await openInvoice(client, 4000);
