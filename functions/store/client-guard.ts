@@ -1,4 +1,4 @@
-import { ConcurrentChangeError } from '../domain/errors.js';
+import { ConcurrentChangeError, NotFoundError } from '../domain/errors.js';
 import { isTransactionConflict, tableName, transact, type TransactItem } from './dynamo.js';
 import { clientPk, clientSk } from './keys.js';
 import { withRetries } from './retry.js';
@@ -28,6 +28,8 @@ export function clientIsWritable(companyId: string, clientId: string): TransactI
       Key: { PK: clientPk(companyId, clientId), SK: clientSk },
       ConditionExpression: writable.expression,
       ExpressionAttributeValues: writable.values,
+      // Tells a client that is gone (404) from one being merged or deleted (retryable 409).
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };
 }
@@ -53,6 +55,21 @@ export class ClientBusyError extends ConcurrentChangeError {
   }
 }
 
+/**
+ * A client that is gone: a 404, but its own class, because a write that must land (an approved charge) re-resolves
+ * its client and tries again — after a merge the attempt lives on the client merged into.
+ */
+export class ClientGoneError extends NotFoundError {
+  constructor(readonly clientId: string) {
+    super('No such client.');
+  }
+}
+
+/** Why the client guard refused a write: the client is gone (404), or is being merged or deleted (retryable 409). */
+export function clientRefusal(clientId: string, clientFound: boolean): Error {
+  return clientFound ? new ClientBusyError(clientId) : new ClientGoneError(clientId);
+}
+
 /** Attempts of one guarded write against transactions meeting it on the client item (each wrote nothing). */
 const CONFLICT_ATTEMPTS = 20;
 
@@ -69,9 +86,10 @@ export async function transactOnClient(companyId: string, clientId: string, item
   for (let attempt = 1; ; attempt++) {
     let conditionFailed = false;
     try {
-      await transact([clientIsWritable(companyId, clientId), ...items], (index) => {
+      await transact([clientIsWritable(companyId, clientId), ...items], (index, itemFound) => {
         conditionFailed = true;
-        return index === 0 ? new ClientBusyError(clientId) : onConditionFailed(index - 1);
+        if (index > 0) return onConditionFailed(index - 1);
+        return clientRefusal(clientId, itemFound);
       });
       return;
     } catch (error) {
@@ -93,7 +111,9 @@ export async function withRetriesWhileClientBusy<T>(step: () => Promise<T>): Pro
     try {
       return await withRetries(step);
     } catch (error) {
-      if (!(error instanceof ClientBusyError) || Date.now() > giveUpAt) throw error;
+      // A client gone after a merge: the next round finds the attempt on the client merged into (or, if the client was
+      // deleted, finds no owner at all and stops there).
+      if (!(error instanceof ClientBusyError || error instanceof ClientGoneError) || Date.now() > giveUpAt) throw error;
     }
   }
 }

@@ -25,7 +25,7 @@ export interface CounterWrite<T> {
   items: TransactItem[];
   result: T;
   /** The error for a failed condition on `items[index]`. */
-  onConditionFailed: (index: number) => Error;
+  onConditionFailed: (index: number, itemFound: boolean) => Error;
 }
 
 /**
@@ -51,8 +51,8 @@ export async function writeWithCounter<T>(companyId: string, name: CounterName, 
     };
     let raced = false;
     try {
-      await transact([counter, ...write.items], (index) => {
-        if (index > 0) return write.onConditionFailed(index - 1);
+      await transact([counter, ...write.items], (index, itemFound) => {
+        if (index > 0) return write.onConditionFailed(index - 1, itemFound);
         raced = true;
         return new ConflictError(`${name} counter race`);
       });

@@ -39,14 +39,15 @@ export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems'
  * Runs a transaction. When it is cancelled by a failed condition, `onConditionFailed` is called with the index
  * of the first item whose condition failed, so the caller can throw the precise domain error.
  */
-export async function transact(items: TransactItem[], onConditionFailed: (index: number) => Error): Promise<void> {
+export async function transact(items: TransactItem[], onConditionFailed: (index: number, itemFound: boolean) => Error): Promise<void> {
   try {
     await db().send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
     if (error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException') {
       const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
       const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
-      if (failed >= 0) throw onConditionFailed(failed);
+      // `itemFound` is only known for items sent with ReturnValuesOnConditionCheckFailure: ALL_OLD.
+      if (failed >= 0) throw onConditionFailed(failed, reasons[failed]?.Item !== undefined);
     }
     if (isTransactionConflict(error)) {
       throw new ConcurrentChangeError();

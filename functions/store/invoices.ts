@@ -19,7 +19,7 @@ import {
 import { balanceUpdate } from './balances.js';
 import { clientOfObject, refItem, refKey } from './refs.js';
 import { writeWithCounter } from './counters.js';
-import { ClientBusyError, clientIsWritable, transactOnClient } from './client-guard.js';
+import { clientIsWritable, clientRefusal, transactOnClient } from './client-guard.js';
 
 /** A stored item that does not have the shape its entity needs: data written by a bug, never user input. */
 class MalformedItemError extends Error {
@@ -150,8 +150,10 @@ function withNextNumber(companyId: string, clientId: string, build: (number: num
     next: seen + 1,
     items: [clientIsWritable(companyId, clientId), ...build(seen + 1)],
     result: seen + 1,
-    onConditionFailed: (index) =>
-      index === 0 ? new ClientBusyError(clientId) : new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
+    onConditionFailed: (index, itemFound) =>
+      index === 0
+        ? clientRefusal(clientId, itemFound)
+        : new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
   }));
 }
 

@@ -7,7 +7,7 @@ import { batchGetAll, isTransactionConflict, queryAll, tableName, type Item, typ
 import { invoiceFromItem } from './invoices.js';
 import { BALANCE_SK_PREFIX, clientPk, INVOICE_SK_PREFIX, invoiceSk, openInvoiceIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
 import { transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
-import { ClientBusyError, transactOnClient } from './client-guard.js';
+import { ClientBusyError, ClientGoneError, transactOnClient } from './client-guard.js';
 
 export interface LoadedLedger {
   state: LedgerState;
@@ -209,7 +209,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   try {
     await transactOnClient(companyId, clientId, items, concurrent);
   } catch (error) {
-    if (error instanceof ClientBusyError) throw error;
+    if (error instanceof ClientBusyError || error instanceof ClientGoneError) throw error;
     // DynamoDB cancels a transaction that meets another one on the same item (the balance item is in every plan).
     if (isTransactionConflict(error)) throw concurrent();
     throw error;

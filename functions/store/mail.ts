@@ -6,7 +6,7 @@ import type { Actor } from './client-records.js';
 import { batchGetAll, batchWriteAll, db, deleteRequests, queryAll, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, companyPk, refPk, refSk } from './keys.js';
-import { ClientBusyError, MERGE_STALE_MS, transactOnClient } from './client-guard.js';
+import { ClientBusyError, ClientGoneError, MERGE_STALE_MS, transactOnClient } from './client-guard.js';
 import { getServices } from '../services.js';
 import {
   mailAttachmentKey,
@@ -319,6 +319,11 @@ async function updateEntry(
         // once deleted). Not counted as an attempt: the merge or delete ends.
         attempt--;
         await new Promise((r) => setTimeout(r, BUSY_CLIENT_WAIT_MS));
+        current = await clientOfMail(companyId, mailId);
+        continue;
+      }
+      if (error instanceof ClientGoneError) {
+        // Merged away meanwhile: the entry's pointer says where it is now (none once deleted).
         current = await clientOfMail(companyId, mailId);
         continue;
       }

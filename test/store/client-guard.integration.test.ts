@@ -2,7 +2,8 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../functions/domain/errors.js';
 import { claimMerge, releaseMerge } from '../../functions/store/client-partition.js';
-import { ClientBusyError, MERGE_STALE_MS, transactOnClient, withRetriesWhileClientBusy } from '../../functions/store/client-guard.js';
+import { ClientBusyError, ClientGoneError, MERGE_STALE_MS, transactOnClient, withRetriesWhileClientBusy } from '../../functions/store/client-guard.js';
+import { statusOf } from '../../functions/http/problem.js';
 import { db, tableName } from '../../functions/store/dynamo.js';
 import { clientPk, clientSk } from '../../functions/store/keys.js';
 import { startTestApi, type TestApi } from '../support/stack.js';
@@ -77,7 +78,7 @@ describe('clientIsWritable', () => {
     expect(await markerExists(source, 'TEST#s')).toBe(true);
   });
 
-  it('refuses a write into a client being deleted, or into no client at all', async () => {
+  it('refuses a write into a client being deleted (retryable 409), or into no client at all (404)', async () => {
     const client = await newClient();
     await db().send(
       new UpdateCommand({
@@ -88,7 +89,8 @@ describe('clientIsWritable', () => {
       }),
     );
     await expect(writeMarker(client, 'TEST#d')).rejects.toBeInstanceOf(ClientBusyError);
-    await expect(writeMarker('cl_00000000000000000000000000', 'TEST#d')).rejects.toBeInstanceOf(ClientBusyError);
+    await expect(writeMarker('cl_00000000000000000000000000', 'TEST#d')).rejects.toBeInstanceOf(ClientGoneError);
+    expect(statusOf(await writeMarker('cl_00000000000000000000000000', 'TEST#d').catch((e: unknown) => e))).toBe(404);
     expect(await markerExists(client, 'TEST#d')).toBe(false);
   });
 

@@ -6,7 +6,7 @@ import { count, METRIC } from '../../observability/metrics.js';
 import { getServices } from '../../services.js';
 import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
 import { deletePendingCharge, deletePendingChargeItem } from '../../store/pending-charges.js';
-import { ClientBusyError, withRetriesWhileClientBusy } from '../../store/client-guard.js';
+import { ClientBusyError, ClientGoneError, withRetriesWhileClientBusy } from '../../store/client-guard.js';
 import { clientOfObject } from '../../store/refs.js';
 import { getTransaction, settleAttempt, type AttemptSettlement } from '../../store/transactions.js';
 import { ledgerError } from '../common.js';
@@ -91,7 +91,7 @@ async function settleUnpaid(companyId: string, attempt: Transaction, settlement:
       await deletePendingCharge(companyId, current.clientId, current.id);
       return settled;
     } catch (error) {
-      if (!(error instanceof ClientBusyError) || wait >= SETTLE_WAITS) throw error;
+      if (!(error instanceof ClientBusyError || error instanceof ClientGoneError) || wait >= SETTLE_WAITS) throw error;
       await new Promise((r) => setTimeout(r, Math.random() * 100));
     }
   }
