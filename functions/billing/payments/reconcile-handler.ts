@@ -32,7 +32,7 @@ export async function reconcileStalePayments(now: Date = new Date()): Promise<Re
     const page = await listPendingChargesBefore(before, PAGE_SIZE, startKey);
     for (const pending of page.items) {
       try {
-        const result = await reconcilePayment({ companyId: pending.companyId, principal: null, transactionId: pending.transactionId });
+        const result = await reconcilePayment({ companyId: pending.companyId, principal: null, transactionId: pending.transactionId, now });
         run.settled++;
         logger.info('Pending payment reconciled', { ...pending, outcome: result.outcome });
       } catch (error) {

@@ -16,7 +16,15 @@ export interface ReconcilePaymentInput {
   /** Staff asking on demand, or `null` for the scheduled reconciler. */
   principal: Principal | null;
   transactionId: string;
+  /** @default the current time (the schedule passes the time of its run) */
+  now?: Date;
 }
+
+/**
+ * How long after an attempt its charge may still be replayed. The gateway answers a repeated key with its first outcome
+ * only while it keeps the key (Stripe: 24 hours); a replay after that could charge a second time.
+ */
+export const REPLAY_WINDOW_MS = 23 * 60 * 60 * 1000;
 
 /** What reconciling found: the outcome it recorded now, or `already_settled` (nothing changed). */
 export type ReconcilePaymentResult = AttemptOutcome | { outcome: 'already_settled'; transaction: Transaction };
@@ -40,6 +48,12 @@ export async function reconcilePayment(input: ReconcilePaymentInput): Promise<Re
     throw new ConflictError('This payment attempt was recorded without its request, so it cannot be replayed; settle it with the gateway by hand.', {
       code: 'not_reconcilable',
     });
+  }
+  if ((input.now ?? new Date()).getTime() - Date.parse(attempt.createdAt) > REPLAY_WINDOW_MS) {
+    throw new ConflictError(
+      'This payment attempt is older than the gateway keeps its idempotency key, so a replay could charge again; settle it with the gateway by hand.',
+      { code: 'not_reconcilable' },
+    );
   }
   const client = await requireClient(companyId, attempt.clientId);
   let outcome: AttemptOutcome;

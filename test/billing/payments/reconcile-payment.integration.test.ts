@@ -6,7 +6,7 @@ import { createInvoice } from '../../../functions/billing/invoices/create-invoic
 import { addPaymentAccount } from '../../../functions/billing/payment-accounts/add-payment-account.js';
 import { chargeIdempotencyKey } from '../../../functions/billing/payments/charge-attempt.js';
 import { makePayment, type MakePaymentInput } from '../../../functions/billing/payments/make-payment.js';
-import { reconcilePayment } from '../../../functions/billing/payments/reconcile-payment.js';
+import { REPLAY_WINDOW_MS, reconcilePayment } from '../../../functions/billing/payments/reconcile-payment.js';
 import { RECONCILE_GRACE_MS, reconcileStalePayments } from '../../../functions/billing/payments/reconcile-handler.js';
 import { recordPayment } from '../../../functions/billing/payments/record-payment.js';
 import { refundPayment } from '../../../functions/billing/payments/refund-payment.js';
@@ -189,6 +189,23 @@ describe('reconcilePayment', () => {
     expect((await balanceOf(company.id, client.id, 'USD')).credit).toBe(0);
     const key = chargeIdempotencyKey(company.id, attempt.id);
     expect(gateway.succeededCharges().filter((c) => c.idempotencyKey === key)).toHaveLength(1);
+  });
+
+  it('an attempt older than the gateway keeps its key is not replayed (409 not_reconcilable, skipped by the schedule)', async () => {
+    const client = await seedClient(company);
+    const attempt = await payThroughOutage(client, { source: { newCard: card(CARD_APPROVES) }, otherAmount: 1500 });
+    const key = chargeIdempotencyKey(company.id, attempt.id);
+    const late = new Date(Date.parse(attempt.createdAt) + REPLAY_WINDOW_MS + 60_000);
+
+    const error = await reconcilePayment({ companyId: company.id, principal: staff, transactionId: attempt.id, now: late }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).code).toBe('not_reconcilable');
+    expect(await reconcileStalePayments(late)).toEqual({ settled: 0, skipped: 1, failed: 0 });
+    expect((await getTransaction(company.id, client.id, attempt.id))?.status).toBe('pending');
+    expect(gateway.chargeRequestsFor(key)).toBe(1);
+
+    // Within the window it settles (and leaves nothing pending for the other tests of this file).
+    expect((await reconcilePayment({ companyId: company.id, principal: staff, transactionId: attempt.id })).outcome).toBe('approved');
   });
 
   it('an approved charge whose invoice was paid meanwhile is kept whole as credit', async () => {
