@@ -41,7 +41,8 @@ export interface MakePaymentInput {
 
 /**
  * How a payment ended. Only `approved` and `kept_as_credit` moved money; `declined` (the issuer or bank refused) and
- * `failed` (a transient gateway failure: nothing charged, safe to try again) carry the attempt, stored as such.
+ * `failed` (a transient gateway failure: nothing charged, safe to try again) carry the attempt, stored as such;
+ * `pending` carries an attempt whose outcome is not recorded (money may have moved), left to reconcile-payment.ts.
  */
 export type MakePaymentResult =
   | AttemptOutcome
@@ -53,7 +54,8 @@ const sum = (apply: readonly LedgerApplication[]) => apply.reduce((s, a) => s + 
 /**
  * Make a payment (seed 000, steps 1–3): checked against the ledger first, the attempt recorded, the gateway charged
  * with a key derived from the attempt, and on approval the applications, invoice balances and credit written in one
- * transaction conditioned on the balances it was planned from.
+ * transaction conditioned on the balances it was planned from. A failure after the attempt is recorded is the
+ * `pending` outcome, never a bare error: the caller must learn the transaction that may hold its money.
  */
 export async function makePayment(input: MakePaymentInput): Promise<MakePaymentResult> {
   const { companyId, principal, currency, apply } = input;
