@@ -143,10 +143,11 @@ export const clientCoreRoutes = [
     path: '/v1/clients/{id}',
     area: 'clients',
     access: STAFF,
-    summary: 'Permanently delete a client and everything it owns, including its login',
+    summary: 'Permanently delete a client and everything it owns, including its login (409 while one of its payments is still pending)',
     tags: ['Clients'],
     params: idParam,
     successStatus: 204,
+    errors: [409],
     handle: async ({ principal, params }) => {
       const companyId = companyOf(principal);
       await deleteClient(companyId, await requireClient(companyId, params.id));

@@ -4,7 +4,7 @@ import { getServices } from '../services.js';
 import { batchWriteAll, db, deleteRequests, tableName, transact, type Item, type TransactItem } from './dynamo.js';
 import { MERGE_STALE_MS, retryOnTransactionConflict } from './client-guard.js';
 import { isConditionFailure } from './items.js';
-import { clientPk, clientSk } from './keys.js';
+import { clientPk, clientSk, PENDING_CHARGE_SK_PREFIX } from './keys.js';
 
 /**
  * Whole-partition operations on a client: delete and merge work on whatever the partition holds, so objects
@@ -72,6 +72,14 @@ export async function deleteClientPartition(companyId: string, clientId: string)
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
+  // A charge whose outcome is not recorded yet may have taken money: deleting its attempt would lose that money, so
+  // the delete waits for it (the reconciler settles it within minutes). Checked after the flag, which stops new ones.
+  if (await hasPendingCharge(pk)) {
+    await unflagDelete(pk);
+    throw new ConflictError('A payment of this client is still being processed; delete the client once it is settled (within minutes).', {
+      code: 'payment_pending',
+    });
+  }
   let clientRow: Item | undefined;
   for await (const items of partitionItems(pk)) {
     const keys: Key[] = [];
@@ -91,6 +99,35 @@ export async function deleteClientPartition(companyId: string, clientId: string)
     await deleteBlobs(blobsOf(clientRow));
     await batchWriteAll(deleteRequests([...dependents(clientRow), { PK: pk, SK: clientSk }]));
   }
+}
+
+async function hasPendingCharge(pk: string): Promise<boolean> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': PENDING_CHARGE_SK_PREFIX },
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []).length > 0;
+}
+
+async function unflagDelete(pk: string): Promise<void> {
+  await retryOnTransactionConflict(() =>
+    db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: pk, SK: clientSk },
+        UpdateExpression: 'REMOVE deleting SET version = version + :one',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    ),
+  ).catch((error: unknown) => {
+    if (!isConditionFailure(error)) throw error;
+  });
 }
 
 /** The target of a merge takes items in only while it exists, is not being deleted and is not itself merging away. */

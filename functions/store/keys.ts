@@ -129,6 +129,7 @@ function padPart(n: number): string {
  * asked for until the outcome is recorded, and only while it exists carries GSI2 keys in one company-independent
  * partition ordered by creation, so the reconciler finds stale attempts of every company with one Query.
  */
-export const pendingChargeSk = (transactionId: string) => `PENDCHG#${transactionId}`;
+export const PENDING_CHARGE_SK_PREFIX = 'PENDCHG#';
+export const pendingChargeSk = (transactionId: string) => `${PENDING_CHARGE_SK_PREFIX}${transactionId}`;
 export const PENDING_CHARGES_INDEX_PK = 'PENDINGTXN';
 export const pendingChargeIndexSk = (createdAt: string, companyId: string, transactionId: string) => `${createdAt}#${companyId}#${transactionId}`;

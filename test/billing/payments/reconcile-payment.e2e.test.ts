@@ -118,3 +118,31 @@ describe('POST /v1/transactions/{id}/reconcile', () => {
     expectStatus(await api.staff('POST', '/v1/transactions/txn_unknown/reconcile'), 404);
   });
 });
+
+describe('deleting a client with a pending payment', () => {
+  it('is refused with 409 payment_pending until the payment is reconciled, so money the gateway took is never deleted unrecorded', async () => {
+    const client = await newClient(api);
+    const account = await api.staff('POST', `/v1/clients/${client.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES) });
+    expectStatus(account, 201);
+    const paid = await payThroughOutage(client.id, {
+      currency: 'USD',
+      sendReceipt: false,
+      source: { paymentAccountId: account.body.id },
+      apply: [],
+      otherAmount: 1200,
+    });
+    expectStatus(paid, 503);
+    const id: string = paid.body.transactionId;
+
+    const refused = await api.staff('DELETE', `/v1/clients/${client.id}`);
+    expectStatus(refused, 409);
+    expect(refused.body.code).toBe('payment_pending');
+    // Nothing was deleted, and the client takes writes again.
+    expectStatus(await api.staff('GET', `/v1/transactions/${id}`), 200);
+    expectStatus(await api.staff('POST', `/v1/clients/${client.id}/notes`, { summary: 'still here' }), 201);
+
+    expectStatus(await api.staff('POST', `/v1/transactions/${id}/reconcile`), 200);
+    expectStatus(await api.staff('DELETE', `/v1/clients/${client.id}`), 204);
+    expectStatus(await api.staff('GET', `/v1/clients/${client.id}`), 404);
+  });
+});
