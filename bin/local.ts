@@ -1,13 +1,30 @@
 // `npm start`: the whole system on this machine, on the same handlers, table design and route table as AWS.
 import './local/preamble.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOKEN_LIFETIME_SECONDS } from '../functions/adapters/identity/port.js';
 import { LocalStackError } from './local/dynamodb-local.js';
-import { startLocalStack, type LocalStack } from './local/stack.js';
+import { startLocalStack, type LocalFacts, type LocalStack } from './local/stack.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const stateDir = process.env.BILLOW_STATE_DIR ?? join(root, '.billow');
+// Absolute, so the printed commands work from any folder (and `require` does not take a relative one for a package).
+const stateDir = resolve(process.env.BILLOW_STATE_DIR ?? join(root, '.billow'));
 const port = Number(process.env.BILLOW_PORT ?? 3000);
+
+/** A word the shell passes on as is: bare when it is plain, else single-quoted. */
+const shellWord = (word: string) => (/^[\w./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
+
+/** The commands the banner prints, right for wherever this run keeps its state and whatever port it got. */
+function commands(f: LocalFacts, localJson: string) {
+  const fromLocalJson = (fact: string) => `$(node -p 'require(process.argv[1]).${fact}' ${shellWord(localJson)})`;
+  const login = JSON.stringify({ companyId: f.companyId, username: f.staffUsername, password: f.staffPassword });
+  const db = f.dynamodb;
+  return {
+    tryIt: `curl -s -H "Authorization: Bearer ${fromLocalJson('staffToken')}" ${f.apiUrl}/v1/client-groups`,
+    newStaffToken: `curl -s -X POST ${f.apiUrl}/v1/auth/token -H 'Content-Type: application/json' -d ${shellWord(login)}`,
+    scan: `AWS_ACCESS_KEY_ID=${db.accessKeyId} AWS_SECRET_ACCESS_KEY=${db.secretAccessKey} aws dynamodb scan --endpoint-url ${db.endpoint} --region ${db.region} --table-name ${shellWord(db.tables.main)}`,
+  };
+}
 
 let running: LocalStack | undefined;
 /** DynamoDB Local keeps dying: every request would be a 503, so stop and say why rather than serve nothing. */
@@ -21,12 +38,17 @@ try {
   const stack = await startLocalStack({ stateDir, port, onDynamoGaveUp: (error) => void giveUp(error) });
   running = stack;
   const f = stack.facts;
+  const localJson = join(stateDir, 'local.json');
+  const printed = commands(f, localJson);
+  const db = f.dynamodb;
   console.log(`Billow is running at ${f.apiUrl}  (state in ${stateDir}; Ctrl-C stops it)
 
   API docs        ${f.apiUrl}/docs
   Sent mail       ${f.mailUrl}  (the SES stand-in; JSON at ${f.mailUrl}/store)
   Mail bodies     ${f.blobsUrl}  (the S3 stand-in, for messages too large for an item)
-  DynamoDB Local  ${f.dynamoEndpoint}  (restarted on the same port if it dies)
+  DynamoDB Local  ${db.endpoint}  (restarted on the same port if it dies)
+                  region ${db.region}, access key ${db.accessKeyId}, secret key ${db.secretAccessKey}
+                  tables: ${db.tables.main} (main), ${db.tables.identity} (identity: the logins)
   Company         ${f.companyId}
   Staff login     ${f.staffUsername} / ${f.staffPassword}
   Operator login  ${f.operatorUsername} / ${f.operatorPassword}
@@ -37,8 +59,13 @@ try {
   Operator token:
   ${f.operatorToken}
 
-  Try:  curl -H "Authorization: Bearer $(node -p "require('./.billow/local.json').staffToken")" ${f.apiUrl}/v1/client-groups
-  These facts are also in ${join(stateDir, 'local.json')}.`);
+  The tokens expire ${TOKEN_LIFETIME_SECONDS / 60} minutes after this start (npm start makes new ones). A new staff token:
+  ${printed.newStaffToken}
+  (an operator token: the same with the operator login and no companyId)
+
+  Try:  ${printed.tryIt}
+  Look at the data:  ${printed.scan}
+  These facts are also in ${localJson}.`);
 
   let stopping = false;
   const shutdown = async () => {

@@ -49,9 +49,26 @@ export interface LocalFacts {
   mailUrl: string;
   /** The S3 stand-in (s3rver) holding mail bodies and attachments too big for an item, path-style: `<blobsUrl>/<bucket>/<key>`. */
   blobsUrl: string;
-  /** DynamoDB Local, for the AWS CLI or NoSQL Workbench (`--endpoint-url`). */
-  dynamoEndpoint: string;
+  /** DynamoDB Local, for the AWS CLI, NoSQL Workbench or any DynamoDB client: everything needed to read the local data. */
+  dynamodb: LocalDynamoDbFacts;
 }
+
+export interface LocalDynamoDbFacts {
+  /** `--endpoint-url`; restarted on the same port if it dies. */
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Table name by role: `main` is Billow's one table, `identity` the local identity stand-in's users (Cognito in AWS). */
+  tables: { main: string; identity: string };
+}
+
+/**
+ * The credentials every local process signs DynamoDB requests with. DynamoDB Local 2.x accepts only letters and digits
+ * here; it runs with `-sharedDb`, so any key and region would see the same tables, but printing the ones in use
+ * spares a reader from knowing that.
+ */
+const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'billowlocal', secretAccessKey: 'billowlocal' };
 
 export interface LocalStack {
   facts: LocalFacts;
@@ -136,12 +153,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     endpoint = dynamo.endpoint;
   }
+  const region = process.env.AWS_REGION ?? 'us-east-1';
   Object.assign(process.env, {
     BILLOW_RUNTIME: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'billowlocal',
-    AWS_SECRET_ACCESS_KEY: 'billowlocal',
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     BILLOW_TABLE: tables.app,
     BILLOW_IDENTITY_TABLE: tables.identity,
     BILLOW_SIGNING_SECRET: secrets.signingSecret,
@@ -212,7 +230,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)),
       mailUrl: mail.endpoint,
       blobsUrl: blobs.endpoint,
-      dynamoEndpoint: endpoint,
+      dynamodb: {
+        endpoint,
+        region,
+        ...LOCAL_AWS_CREDENTIALS,
+        tables: { main: tables.app, identity: tables.identity },
+      },
     };
     writeFileSync(join(options.stateDir, 'local.json'), `${JSON.stringify(facts, null, 2)}\n`);
     return { facts, stop };
@@ -222,12 +245,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function seed(
-  apiUrl: string,
-  stateDir: string,
-  secrets: Secrets,
-  identityTable: string,
-): Promise<Omit<LocalFacts, 'mailUrl' | 'blobsUrl' | 'dynamoEndpoint'>> {
+async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<Omit<LocalFacts, 'mailUrl' | 'blobsUrl' | 'dynamodb'>> {
   const identity = new LocalIdentityProvider(identityTable);
   if (!(await identity.authenticate(undefined, OPERATOR_USERNAME, secrets.operatorPassword))) {
     await identity.createUser({ username: OPERATOR_USERNAME, password: secrets.operatorPassword, role: 'operator' });

@@ -117,7 +117,7 @@ describe('npm start when DynamoDB Local dies', () => {
   it('answers 503 with Retry-After and a requestId while it is down, restarts it on the same port and data, and serves the same data again', async () => {
     const { run, stateDir } = start();
     const facts = await factsOf(run, stateDir);
-    const port = portOf(facts.dynamoEndpoint);
+    const port = portOf(facts.dynamodb.endpoint);
     const group = await call(facts, 'POST', '/v1/client-groups', { name: 'Outlives a crash' });
     expect(group.status).toBe(201);
 
@@ -155,7 +155,7 @@ describe('npm start when DynamoDB Local dies', () => {
   it('exits non-zero with one sentence when it dies three times within a minute', async () => {
     const { run, stateDir } = start();
     const facts = await factsOf(run, stateDir);
-    const port = portOf(facts.dynamoEndpoint);
+    const port = portOf(facts.dynamodb.endpoint);
     for (let restarts = 1; restarts <= 2; restarts++) {
       await killJava(run, stateDir, port);
       await waitFor(run, `restart ${restarts}`, () => (restartLines(run).length === restarts ? true : undefined));

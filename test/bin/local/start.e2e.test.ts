@@ -1,11 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, ListTablesCommand, paginateScan } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalFacts } from '../../../bin/local/stack.js';
+import { TOKEN_LIFETIME_SECONDS } from '../../../functions/adapters/identity/port.js';
+import { companyPk, companySk } from '../../../functions/store/keys.js';
 
 /**
  * `npm start` as a user runs it: `tsx bin/local.ts` in a child process (npm's own wrapper is left out because
@@ -76,8 +79,8 @@ const ownStderr = (text: string) =>
 
 const stateDirs: string[] = [];
 /** A state folder of the test's own: no test depends on what another left behind. */
-function freshStateDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'billow-start-'));
+function freshStateDir(prefix = 'billow-start-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   stateDirs.push(dir);
   return dir;
 }
@@ -100,6 +103,27 @@ async function call(facts: LocalFacts, method: string, path: string, body?: unkn
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };
+}
+
+/** The command printed after `label` on its own line of the banner. */
+function printedCommand(banner: string, label: string): string {
+  const lines = banner.split('\n');
+  const at = lines.findIndex((l) => l.includes(label));
+  expect(at, `no "${label}" in the banner:\n${banner}`).toBeGreaterThanOrEqual(0);
+  const rest = lines[at].slice(lines[at].indexOf(label) + label.length).trim();
+  return rest || lines[at + 1].trim();
+}
+
+/** Runs a printed command as a user would paste it, from a folder other than the project's; its stdout as JSON. */
+function runPrinted(command: string): any {
+  return JSON.parse(execFileSync('bash', ['-c', command], { cwd: tmpdir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }));
+}
+
+/** Every item of a table, read with a client made only from local.json's `dynamodb` facts. */
+async function scanAll(client: DynamoDBClient, table: string) {
+  const items = [];
+  for await (const page of paginateScan({ client }, { TableName: table })) items.push(...(page.Items ?? []));
+  return items;
 }
 
 describe('npm start', () => {
@@ -127,6 +151,56 @@ describe('npm start', () => {
     expect(run.stdout()).toMatch(/Stopped/);
     expect(ownStderr(run.stderr())).toBe('');
     expect(dynamoLeftRunning(stateDir), 'DynamoDB Local outlived the run').toBe(false);
+  }, 60_000);
+
+  it('with BILLOW_STATE_DIR in a folder whose name needs quoting: prints commands that work from any folder, says when tokens expire, and local.json lets a DynamoDB client read the seeded data', async () => {
+    const stateDir = freshStateDir("billow start's-");
+    const run = start(stateDir, 0);
+    const facts = await waitForFacts(run, stateDir);
+    const banner = run.stdout();
+
+    const tryIt = printedCommand(banner, 'Try:');
+    expect(tryIt).toContain(facts.apiUrl);
+    expect(runPrinted(tryIt)).toEqual({ data: expect.any(Array), nextCursor: null });
+
+    expect(banner).toContain(`The tokens expire ${TOKEN_LIFETIME_SECONDS / 60} minutes after this start`);
+    const renewed = runPrinted(printedCommand(banner, 'A new staff token:'));
+    expect(renewed).toEqual({ token: expect.any(String), expiresIn: TOKEN_LIFETIME_SECONDS });
+    const withRenewed = await call({ ...facts, staffToken: renewed.token }, 'GET', '/v1/settings');
+    expect(withRenewed.status).toBe(200);
+    expect(banner).toContain(`These facts are also in ${join(stateDir, 'local.json')}.`);
+
+    const db = facts.dynamodb;
+    expect(db).toEqual({
+      endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/),
+      region: expect.any(String),
+      accessKeyId: expect.stringMatching(/^[A-Za-z0-9]+$/),
+      secretAccessKey: expect.stringMatching(/^[A-Za-z0-9]+$/),
+      tables: { main: expect.any(String), identity: expect.any(String) },
+    });
+    for (const fact of [db.endpoint, db.region, db.accessKeyId, db.secretAccessKey, db.tables.main, db.tables.identity]) expect(banner).toContain(fact);
+    const dynamo = new DynamoDBClient({
+      endpoint: db.endpoint,
+      region: db.region,
+      credentials: { accessKeyId: db.accessKeyId, secretAccessKey: db.secretAccessKey },
+    });
+    try {
+      const listed = await dynamo.send(new ListTablesCommand({}));
+      expect(listed.TableNames).toEqual(expect.arrayContaining([db.tables.main, db.tables.identity]));
+      const main = await scanAll(dynamo, db.tables.main);
+      expect(main.filter((item) => item.PK?.S === companyPk(facts.companyId) && item.SK?.S === companySk)).toHaveLength(1);
+      const logins = (await scanAll(dynamo, db.tables.identity)).map((item) => ({ username: item.username?.S, companyId: item.companyId?.S }));
+      expect(logins).toEqual(
+        expect.arrayContaining([
+          { username: facts.staffUsername, companyId: facts.companyId },
+          { username: facts.operatorUsername, companyId: undefined },
+        ]),
+      );
+    } finally {
+      dynamo.destroy();
+    }
+
+    expect(await interrupt(run)).toEqual({ code: 0, signal: null });
   }, 60_000);
 
   it('starts again on the same state: same company, same data', async () => {
