@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -9,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { buildOpenApi, OPENAPI_FILE } from '../functions/http/openapi.js';
 import { API_AREAS, routeKey, type AnyRoute, type ApiArea } from '../functions/http/route.js';
+import { REDOC_FILE, REDOC_PACKAGE_PATH } from '../functions/platform/docs-page.js';
 import type { Services } from '../functions/services.js';
 import type { BillowTable, TableAccess } from './data.js';
 import type { BillowEmail } from './email.js';
@@ -68,7 +71,8 @@ const FALLBACK_AREA: ApiArea = 'platform';
 
 /**
  * The area whose function serves `/openapi.json` and `/docs`. It gets the document built here from the route table
- * (`OPENAPI_FILE` next to its bundle), so its bundle holds none of the other areas' routes.
+ * (`OPENAPI_FILE` next to its bundle), so its bundle holds none of the other areas' routes, and the reference page's
+ * script (`REDOC_FILE`, from the installed package), so the page loads nothing from a CDN.
  */
 const DOCS_AREA: ApiArea = 'platform';
 
@@ -126,7 +130,10 @@ export class BillowApi extends Construct {
         return fn;
       },
     };
-    const openApiDocument = JSON.stringify(buildOpenApi(props.routes));
+    const docsFiles = {
+      [OPENAPI_FILE]: JSON.stringify(buildOpenApi(props.routes)),
+      [REDOC_FILE]: readFileSync(createRequire(import.meta.url).resolve(REDOC_PACKAGE_PATH), 'utf8'),
+    };
     const functions = {} as Record<ApiArea, BillowFunction>;
     for (const area of API_AREAS) {
       const areaAccess = AREA_ACCESS[area];
@@ -139,7 +146,7 @@ export class BillowApi extends Construct {
           POWERTOOLS_SERVICE_NAME: 'billow',
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
-        files: area === DOCS_AREA ? { [OPENAPI_FILE]: openApiDocument } : undefined,
+        files: area === DOCS_AREA ? docsFiles : undefined,
       }).bindTable(props.table, areaAccess.table);
       for (const capability of new Set(areaAccess.uses)) bind[capability](fn, areaAccess);
       functions[area] = fn;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { GETTING_STARTED } from './getting-started.js';
 import type { AnyRoute } from './route.js';
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
@@ -224,7 +225,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
     info: {
       title: 'Billow API',
       version: '1.0.0',
-      description: 'Client management and billing. Money is in integer minor units next to an ISO 4217 currency. Errors are RFC 9457 problem documents.',
+      description: GETTING_STARTED,
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/' }],

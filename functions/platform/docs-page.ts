@@ -1,26 +1,83 @@
-/** Renders the OpenAPI document as a self-contained HTML reference (no external scripts or fonts). */
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 
-export function renderDocsPage(doc: { info: { title: string; description?: string }; paths: Record<string, Record<string, Record<string, unknown>>> }): string {
-  const byTag = new Map<string, string[]>();
-  for (const [path, operations] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(operations)) {
-      const tag = ((op.tags as string[] | undefined) ?? ['other'])[0];
-      const roles = (op['x-billow-roles'] as string[]).length ? (op['x-billow-roles'] as string[]).join(', ') : 'public';
-      const body = (op.requestBody as { content: Record<string, { schema: unknown }> } | undefined)?.content['application/json']?.schema;
-      const params = (op.parameters as Array<{ name: string; in: string; required: boolean }>).filter((p) => p.in !== 'header');
-      const html = `<section class="op"><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>
-<p>${escapeHtml(String(op.summary ?? ''))} <em>(${escapeHtml(roles)})</em></p>
-${params.length ? `<p>Parameters: ${params.map((p) => `<code>${escapeHtml(p.name)}</code> (${p.in}${p.required ? ', required' : ''})`).join(', ')}</p>` : ''}
-${body ? `<details><summary>Request body schema</summary><pre>${escapeHtml(JSON.stringify(body, null, 2))}</pre></details>` : ''}</section>`;
-      byTag.set(tag, [...(byTag.get(tag) ?? []), html]);
-    }
+/**
+ * The reference page: Redoc renders `/openapi.json` in the browser. Its script is served by this API, never by a CDN,
+ * so the page works offline and loads nothing from a third party. Both URLs are relative to `/docs` so the page also
+ * works behind a path prefix.
+ */
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Billow API reference</title>
+<style>body { margin: 0; }</style>
+</head>
+<body>
+<noscript>This reference needs JavaScript. The OpenAPI document it renders is at <a href="openapi.json">/openapi.json</a>.</noscript>
+<redoc spec-url="openapi.json" expand-responses="200,201" required-props-first="true" sort-required-props-first="true"></redoc>
+<script src="docs/redoc.standalone.js"></script>
+</body>
+</html>
+`;
+
+/**
+ * What the page may load: only this API's own script and document. Redoc styles itself with inline styles, runs its
+ * search in a worker made from a blob, and shows a logo from its CDN in the sidebar: that one is refused here (Redoc
+ * then hides it), so the page never calls a third party.
+ */
+export const DOCS_PAGE_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Redoc's browser bundle, as the CDK app ships it next to the platform bundle (lib/api.ts): a deployed function has
+ * no node_modules.
+ */
+export const REDOC_FILE = 'redoc.standalone.js';
+
+/** The bundle in the installed `redoc` package. */
+export const REDOC_PACKAGE_PATH = 'redoc/bundles/redoc.standalone.js';
+
+async function readRedoc(): Promise<string> {
+  // Relative to the running module: in a deployed function that is the bundle, next to which the file lies.
+  const shipped = new URL(REDOC_FILE, import.meta.url);
+  try {
+    return await readFile(shipped, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const sections = [...byTag].map(([tag, ops]) => `<h2 id="${escapeHtml(tag)}">${escapeHtml(tag)}</h2>${ops.join('\n')}`).join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#222}code,pre{font-family:ui-monospace,monospace}
-pre{background:#f5f5f5;padding:.75rem;overflow:auto}.op{border-top:1px solid #ddd;padding:.5rem 0}.m{display:inline-block;min-width:4.5rem;font-size:.8rem;color:#fff;border-radius:3px;text-align:center;padding:.1rem .3rem}
-.get{background:#2f6fdb}.post{background:#1f9d55}.patch{background:#c77c02}.put{background:#7a4fd6}.delete{background:#c53030}</style></head>
-<body><h1>${escapeHtml(doc.info.title)}</h1><p>${escapeHtml(doc.info.description ?? '')}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>${sections}</body></html>`;
+  // From the sources (the local stack, tests), the installed package is the file.
+  let installed: string;
+  try {
+    installed = createRequire(import.meta.url).resolve(REDOC_PACKAGE_PATH);
+  } catch {
+    throw new Error(`No ${REDOC_FILE} at ${shipped.pathname} and no ${REDOC_PACKAGE_PATH} installed: the CDK app ships it with the platform bundle.`);
+  }
+  return readFile(installed, 'utf8');
+}
+
+let redoc: Promise<string> | undefined;
+
+/** Redoc's browser bundle, read once per container. */
+export function redocBundle(): Promise<string> {
+  if (!redoc) {
+    const reading = readRedoc();
+    redoc = reading;
+    // A failed read is not kept: the next request tries again.
+    reading.catch(() => {
+      if (redoc === reading) redoc = undefined;
+    });
+  }
+  return redoc;
 }

@@ -5,7 +5,7 @@ import { json, route } from '../http/route.js';
 import { getServices } from '../services.js';
 import { getCompany } from '../store/companies.js';
 import { clientStatusForUsername } from '../store/clients.js';
-import { renderDocsPage } from './docs-page.js';
+import { DOCS_PAGE, DOCS_PAGE_POLICY, redocBundle } from './docs-page.js';
 
 const tokenBody = z.strictObject({
   companyId: z.string().min(1).max(100).optional(),
@@ -39,10 +39,29 @@ export const platformRoutes = [
     path: '/docs',
     area: 'platform',
     access: 'public',
-    summary: 'HTML API reference',
+    summary: 'HTML API reference: Redoc renders /openapi.json, starting with how to get a token and make a first call',
     tags: ['Platform'],
     produces: ['text/html'],
-    handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderDocsPage(await openApiDocument()) }),
+    handle: async () => ({
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': DOCS_PAGE_POLICY },
+      body: DOCS_PAGE,
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/docs/redoc.standalone.js',
+    area: 'platform',
+    access: 'public',
+    summary: 'The script of the reference page (Redoc), served here so the page loads nothing from elsewhere',
+    tags: ['Platform'],
+    produces: ['text/javascript'],
+    handle: async () => ({
+      status: 200,
+      // The script changes only with a deployment that upgrades Redoc; a day's staleness after one is harmless.
+      headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
+      body: await redocBundle(),
+    }),
   }),
   route({
     method: 'POST',

@@ -138,7 +138,7 @@ it('every Lambda function of the template is one this file invokes', () => {
 });
 
 describe('the platform bundle', () => {
-  it('answers health, the OpenAPI document of the whole route table and the docs page', async () => {
+  it('answers health, the OpenAPI document of the whole route table and the docs page with its script', async () => {
     const health = await call('GET', '/v1/health');
     expectStatus(health, 200);
     expect(health.json).toEqual({ status: 'ok' });
@@ -148,7 +148,11 @@ describe('the platform bundle', () => {
     const docs = await call('GET', '/docs');
     expectStatus(docs, 200);
     expect(docs.contentType).toMatch(/^text\/html/);
-    for (const route of allRoutes) expect(docs.bytes.toString('utf8')).toContain(route.path);
+    expect(docs.bytes.toString('utf8')).toContain('<script src="docs/redoc.standalone.js"></script>');
+    const script = await call('GET', '/docs/redoc.standalone.js');
+    expectStatus(script, 200);
+    expect(script.contentType).toMatch(/^text\/javascript/);
+    expect(script.bytes.equals(readFileSync(createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')))).toBe(true);
   });
 
   it('signs in through the bundle (the local stack seeded its logins with it)', async () => {
