@@ -19,8 +19,12 @@ export interface paths {
     get: operations["getOpenapiJson"];
   };
   "/docs": {
-    /** HTML API reference */
+    /** HTML API reference: Redoc renders /openapi.json, starting with how to get a token and make a first call */
     get: operations["getDocs"];
+  };
+  "/docs/redoc.standalone.js": {
+    /** The script of the reference page (Redoc), served here so the page loads nothing from elsewhere */
+    get: operations["getDocsRedocStandaloneJs"];
   };
   "/v1/auth/token": {
     /** Exchange a username and password for a bearer token (operators omit companyId) */
@@ -926,13 +930,27 @@ export interface operations {
       503: components["responses"]["Problem503"];
     };
   };
-  /** HTML API reference */
+  /** HTML API reference: Redoc renders /openapi.json, starting with how to get a token and make a first call */
   getDocs: {
     responses: {
       /** @description OK. */
       200: {
         content: {
           "text/html": string;
+        };
+      };
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** The script of the reference page (Redoc), served here so the page loads nothing from elsewhere */
+  getDocsRedocStandaloneJs: {
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "text/javascript": string;
         };
       };
       429: components["responses"]["Problem429"];
