@@ -65,7 +65,9 @@ lists each wrong field in \`errors\`, by its dotted path in the request:
 
 \`\`\`json
 { "type": "https://billow.dev/problems/validation-error", "title": "Invalid request", "status": 400,
-  "code": "validation_error", "detail": "…", "errors": [{ "path": "lines.0.quantity", "message": "…" }] }
+  "code": "validation_error", "detail": "lines.0.quantity: Must be a number, a decimal string such as \\"1.5\\" or a fraction such as \\"55/60\\".",
+  "errors": [{ "path": "lines.0.quantity",
+    "message": "Must be a number, a decimal string such as \\"1.5\\" or a fraction such as \\"55/60\\"." }] }
 \`\`\`
 
 Unknown JSON fields are a 400 too. A 429 or 503 says how long to wait in \`Retry-After\`; a 5xx carries a \`requestId\`.
