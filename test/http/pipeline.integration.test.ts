@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLAIM } from '../../functions/adapters/identity/claims.js';
 import { type ApiEvent, createDispatcher } from '../../functions/http/pipeline.js';
 import { json, noContent, route } from '../../functions/http/route.js';
