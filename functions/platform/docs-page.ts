@@ -16,7 +16,7 @@ export const DOCS_PAGE = `<!doctype html>
 </head>
 <body>
 <noscript>This reference needs JavaScript. The OpenAPI document it renders is at <a href="openapi.json">/openapi.json</a>.</noscript>
-<redoc spec-url="openapi.json" expand-responses="200,201" required-props-first="true" sort-required-props-first="true"></redoc>
+<redoc spec-url="openapi.json" expand-responses="200,201" sort-required-props-first="true"></redoc>
 <script src="docs/redoc.standalone.js"></script>
 </body>
 </html>
