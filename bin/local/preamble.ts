@@ -5,12 +5,3 @@ process.env.POWERTOOLS_DEV ??= 'false';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 // Nor does X-Ray: Powertools already traces only inside Lambda, and this keeps it off wherever the tests run.
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-
-// The AWS SDK warns on every start that future versions need Node 22; the project runs on Node 20 and 22+.
-const defaultWarningListeners = process.listeners('warning');
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  // The SDK emits it as a plain `Warning` whose message starts with the name.
-  if (warning.name === 'NodeVersionSupportWarning' || warning.message.startsWith('NodeVersionSupportWarning')) return;
-  for (const listener of defaultWarningListeners) listener(warning);
-});
