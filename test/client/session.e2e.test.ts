@@ -50,7 +50,14 @@ describe('a staff session and a client session through the generated client', ()
   let invoiceId = '';
   let invoiceNumber = 0;
 
-  it('staff: creates a client with a contact, invoices a fractional quantity, takes a card payment applied in part, and reads the summary, the invoices and the statement', async () => {
+  // One scenario: the client's session uses the login, client and invoice the staff session made, so the two halves
+  // run in order inside one test whatever order the suite is shuffled into.
+  it('staff creates a client with a contact, invoices a fractional quantity, takes a card payment applied in part and reads the summary, the invoices and the statement; then the client logs in, reads its own profile and invoices, pays what is left by card and is refused the staff-only settings', async () => {
+    await staffSession();
+    await clientSession();
+  });
+
+  async function staffSession(): Promise<void> {
     const billow = createBillowClient({ baseUrl: api.url, token: api.facts.staffToken });
 
     const client = expectData(
@@ -147,9 +154,9 @@ describe('a staff session and a client session through the generated client', ()
       402,
     );
     expect(declined.code).toBe('payment_declined');
-  });
+  }
 
-  it('client: logs in, reads its own profile and invoices, and pays what is left by card, and is refused the staff-only settings', async () => {
+  async function clientSession(): Promise<void> {
     const login = expectData(
       await createBillowClient({ baseUrl: api.url }).POST('/v1/auth/token', { body: { companyId: api.facts.companyId, username, password } }),
       200,
@@ -187,5 +194,5 @@ describe('a staff session and a client session through the generated client', ()
 
     const forbidden = expectProblem(await billow.GET('/v1/settings'), 403);
     expect(forbidden.status).toBe(403);
-  });
+  }
 });
