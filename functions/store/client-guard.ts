@@ -1,7 +1,7 @@
 import { ConcurrentChangeError, NotFoundError } from '../domain/errors.js';
 import { isTransactionConflict, tableName, transact, type TransactItem } from './dynamo.js';
 import { clientPk, clientSk } from './keys.js';
-import { withRetries } from './retry.js';
+import { retryWhile, withRetries } from './retry.js';
 
 /**
  * Merge and delete are exclusive with writes to a client's partition. A merge or delete first claims the client
@@ -73,9 +73,6 @@ export function clientRefusal(clientId: string, clientFound: boolean): Error {
 /** Attempts of one guarded write against transactions meeting it on the client item (each wrote nothing). */
 const CONFLICT_ATTEMPTS = 20;
 
-/** Full-jitter backoff capped at 100 ms, as in store/retry.ts. */
-const conflictBackoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** attempt)));
-
 /**
  * `transact` for a write into a client's partition: the items commit only with `clientIsWritable`.
  * `onConditionFailed` gets the index within `items`, as with `transact`. Concurrent writes to one client now all
@@ -83,21 +80,20 @@ const conflictBackoff = (attempt: number) => new Promise((r) => setTimeout(r, Ma
  * no condition failed; such a cancelled write wrote nothing and is sent again, so the check adds no refusals of its own.
  */
 export async function transactOnClient(companyId: string, clientId: string, items: TransactItem[], onConditionFailed: (index: number) => Error): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    let conditionFailed = false;
-    try {
-      await transact([clientIsWritable(companyId, clientId), ...items], (index, itemFound) => {
+  let conditionFailed = false;
+  await retryWhile(
+    () => {
+      conditionFailed = false;
+      return transact([clientIsWritable(companyId, clientId), ...items], (index, itemFound) => {
         conditionFailed = true;
         if (index > 0) return onConditionFailed(index - 1);
         return clientRefusal(clientId, itemFound);
       });
-      return;
-    } catch (error) {
-      // A failed condition is the answer (its error may itself be a ConcurrentChangeError), not a meeting to wait out.
-      if (conditionFailed || !isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
-      await conflictBackoff(attempt);
-    }
-  }
+    },
+    // A failed condition is the answer (its error may itself be a ConcurrentChangeError), not a meeting to wait out.
+    (error) => !conditionFailed && isTransactionConflict(error),
+    CONFLICT_ATTEMPTS,
+  );
 }
 
 /**
@@ -123,13 +119,6 @@ export async function withRetriesWhileClientBusy<T>(step: () => Promise<T>): Pro
  * nothing). A merge or delete claims a client that concurrent writes are checking, and moves items they may be
  * touching: such a meeting is no reason for the merge or delete to stop.
  */
-export async function retryOnTransactionConflict<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
-      await conflictBackoff(attempt);
-    }
-  }
+export function retryOnTransactionConflict<T>(write: () => Promise<T>): Promise<T> {
+  return retryWhile(write, isTransactionConflict, CONFLICT_ATTEMPTS);
 }
