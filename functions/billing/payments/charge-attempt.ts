@@ -66,8 +66,10 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
 
   // Approved: details asked to be saved are kept only now, so a declined card is never stored.
   if (recorded.saveAccount) attempt = { ...attempt, paymentAccountId: await recorded.saveAccount() };
-  const { creditReason } = await recordApprovedCharge({ companyId, attempt, result, apply });
-  const stored = await getTransaction(companyId, (await ownerNow(companyId, attempt)).clientId, attempt.id);
+  const { creditReason, clientId } = await recordApprovedCharge({ companyId, attempt, result, apply });
+  // Read back where it was committed; only a merge since then sends the read through the attempt's pointer again.
+  const stored =
+    (await getTransaction(companyId, clientId, attempt.id)) ?? (await getTransaction(companyId, (await ownerNow(companyId, attempt)).clientId, attempt.id));
   if (!stored) throw new Error(`The approved charge ${attempt.id} was committed but cannot be read back.`);
   count(METRIC.paymentsApproved);
   if (creditReason !== undefined) {
@@ -111,13 +113,13 @@ interface ApprovedCharge {
  * Records a charge the gateway approved, applied as asked. `creditReason` says why it was kept whole as credit
  * instead: the invoices changed since the payment was checked, or the applications kept losing races.
  */
-async function recordApprovedCharge(charge: ApprovedCharge): Promise<{ creditReason?: string }> {
+async function recordApprovedCharge(charge: ApprovedCharge): Promise<Committed> {
   try {
     return await withRetriesWhileClientBusy(() => commitApproved(charge, charge.apply));
   } catch (error) {
     if (!(error instanceof ConcurrentChangeError)) throw error;
-    await keepAsCredit(charge);
-    return { creditReason: error.message };
+    const { clientId } = await keepAsCredit(charge);
+    return { creditReason: error.message, clientId };
   }
 }
 
@@ -125,12 +127,18 @@ async function recordApprovedCharge(charge: ApprovedCharge): Promise<{ creditRea
  * Compensates applications that lost their races after the gateway took the money: the money must be recorded, so
  * the whole amount is recorded as credit, which touches no invoice and so cannot keep losing.
  */
-async function keepAsCredit(charge: ApprovedCharge): Promise<void> {
-  await withRetriesWhileClientBusy(() => commitApproved(charge, []));
+async function keepAsCredit(charge: ApprovedCharge): Promise<Committed> {
+  return withRetriesWhileClientBusy(() => commitApproved(charge, []));
+}
+
+/** What a committed approval reports: why it became credit (if it did), and the client it was recorded on. */
+interface Committed {
+  creditReason?: string;
+  clientId: string;
 }
 
 /** One read-plan-commit round; applications the invoices no longer allow (paid meanwhile) become credit. */
-async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerApplication[]): Promise<{ creditReason?: string }> {
+async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerApplication[]): Promise<Committed> {
   const { companyId } = charge;
   const attempt = await ownerNow(companyId, charge.attempt);
   const loaded = await loadLedgerPart(companyId, attempt.clientId, { invoiceIds: apply.map((a) => a.invoiceId), transactionIds: [attempt.id] });
@@ -149,7 +157,7 @@ async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerAppl
     // The pending charge leaves with the outcome it waited for, in the same transaction.
     extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id)],
   });
-  return { creditReason };
+  return { creditReason, clientId: attempt.clientId };
 }
 
 /**
