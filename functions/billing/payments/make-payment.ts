@@ -18,7 +18,7 @@ import { assertPaymentCurrency, ledgerError, today } from '../common.js';
 import { keepPaymentMethod } from '../payment-accounts/add-payment-account.js';
 import { accountToken, assertPaymentDetails, tokenize } from '../payment-accounts/payment-methods.js';
 import { chargeRecordedAttempt, type AttemptOutcome } from './charge-attempt.js';
-import { paymentNotifications } from './notifications.js';
+import { notifyAttemptOutcome } from './notifications.js';
 import { sealAttemptToken } from './pending-charge-token.js';
 
 /** What to charge: a stored account, or new details (kept as an account after approval when `save` is set). */
@@ -94,12 +94,7 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
     logger.error('A payment attempt was left pending: its outcome could not be recorded', { transactionId: id, error });
     return { outcome: 'pending', attempt };
   }
-  if (result.outcome === 'declined') await paymentNotifications.declined(companyId, client, result.attempt, principal, apply);
-  if (result.outcome === 'approved' && input.sendReceipt !== false) {
-    // A merge during the charge moves the payment to the client merged into: the receipt goes from there.
-    const payer = result.transaction.clientId === client.id ? client : await requireClient(companyId, result.transaction.clientId);
-    await paymentNotifications.receipt(companyId, payer, result.transaction, principal);
-  }
+  await notifyAttemptOutcome(companyId, client, result, principal, apply, input.sendReceipt !== false);
   return result;
 }
 

@@ -7,7 +7,7 @@ import { deletePendingCharge, getPendingCharge, type PendingCharge } from '../..
 import { getTransaction } from '../../store/transactions.js';
 import { accountToken } from '../payment-accounts/payment-methods.js';
 import { chargeRecordedAttempt, type AttemptOutcome } from './charge-attempt.js';
-import { paymentNotifications } from './notifications.js';
+import { notifyAttemptOutcome } from './notifications.js';
 import { openAttemptToken } from './pending-charge-token.js';
 import { readTransaction } from './read-transaction.js';
 
@@ -71,8 +71,7 @@ export async function reconcilePayment(input: ReconcilePaymentInput): Promise<Re
     if (now && now.status !== 'pending') return { outcome: 'already_settled', transaction: now };
     throw error;
   }
-  if (outcome.outcome === 'declined') await paymentNotifications.declined(companyId, client, outcome.attempt, input.principal, charge.apply);
-  if (outcome.outcome === 'approved' && charge.sendReceipt) await paymentNotifications.receipt(companyId, client, outcome.transaction, input.principal);
+  await notifyAttemptOutcome(companyId, client, outcome, input.principal, charge.apply, charge.sendReceipt);
   return outcome;
 }
 
