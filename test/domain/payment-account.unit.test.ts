@@ -127,7 +127,7 @@ describe('isUsable and contactOf', () => {
   });
 
   it("copies exactly a contact's fields", () => {
-    const contact = {
+    const fields = {
       firstName: 'A',
       lastName: 'B',
       company: null,
@@ -140,22 +140,8 @@ describe('isUsable and contactOf', () => {
       zip: 'LS1',
       email: 'a@example.com',
       phones: [],
-      id: 'ct_1',
-      type: 'billing',
     };
-    expect(contactOf(contact)).toEqual({
-      firstName: 'A',
-      lastName: 'B',
-      company: null,
-      title: null,
-      address1: '1 Road',
-      address2: null,
-      city: 'Leeds',
-      country: 'GB',
-      state: null,
-      zip: 'LS1',
-      email: 'a@example.com',
-      phones: [],
-    });
+    const contact = { ...fields, id: 'ct_1', type: 'billing' };
+    expect(contactOf(contact)).toEqual(fields);
   });
 });
