@@ -17,6 +17,7 @@ import { logger } from '../observability/logger.js';
 import { getServices } from '../services.js';
 import { listContacts, type Actor } from '../store/client-records.js';
 import { getClient } from '../store/clients.js';
+import type { Company } from '../domain/company.js';
 import { requireCompany } from '../store/companies.js';
 import { createMailEntry, getCompanyTemplate, getMailEntry, markMailFailed, markMailSent, suppressedAmong, type MailEntry } from '../store/mail.js';
 
@@ -49,6 +50,8 @@ export function loginUrl(): string {
 
 export interface SendClientEmailInput {
   companyId: string;
+  /** The company, when the caller has read it already (read here otherwise). */
+  company?: Company;
   client: Client;
   /** The template to render (the company's version, else the default). Null/absent for manual mail. */
   template?: EmailTemplateName;
@@ -170,7 +173,7 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
     throw new RuleViolationError('The client has no email address; give the recipients in `to` or `contactIds`.', { code: 'no_recipient' });
   }
 
-  const company = await requireCompany(companyId);
+  const company = input.company ?? (await requireCompany(companyId));
   // Given bodies (manual mail, re-sends) are used as they are; the template is then only recorded.
   const rendered =
     input.template && input.html === undefined ? renderTemplate(await effectiveTemplate(companyId, input.template), input.variables ?? {}) : undefined;
@@ -264,11 +267,7 @@ export interface StatementForEmail {
   closingBalance: number;
 }
 
-async function baseVariables(
-  companyId: string,
-  client: Client,
-): Promise<{ client: TemplateVariables; company: TemplateVariables; loginUrl: string; username: string }> {
-  const company = await requireCompany(companyId);
+function baseVariables(company: Company, client: Client): { client: TemplateVariables; company: TemplateVariables; loginUrl: string; username: string } {
   return {
     client: {
       number: client.number,
@@ -328,8 +327,9 @@ export async function sendRegistrationEmail(
       setPasswordUrl = (await createSetPasswordLink(companyId, client, null)).url;
     }
   }
-  const variables = { ...(await baseVariables(companyId, client)), setPasswordUrl: setPasswordUrl ?? '' };
-  return sendClientEmail({ companyId, client, template: 'account_registration', variables, automatic, billing: false, actor });
+  const company = await requireCompany(companyId);
+  const variables = { ...baseVariables(company, client), setPasswordUrl: setPasswordUrl ?? '' };
+  return sendClientEmail({ companyId, company, client, template: 'account_registration', variables, automatic, billing: false, actor });
 }
 
 /** The username and a one-time set-password link (never a password). Sent on a staff request. */
@@ -340,8 +340,9 @@ export async function sendLoginDetailsEmail(
   actor: Actor,
   options: NotifyOptions = {},
 ): Promise<MailEntry | null> {
-  const variables = { ...(await baseVariables(companyId, client)), setPasswordUrl };
-  return sendClientEmail({ companyId, client, template: 'login_details', variables, automatic: options.automatic ?? false, billing: false, actor });
+  const company = await requireCompany(companyId);
+  const variables = { ...baseVariables(company, client), setPasswordUrl };
+  return sendClientEmail({ companyId, company, client, template: 'login_details', variables, automatic: options.automatic ?? false, billing: false, actor });
 }
 
 function safeFilePart(value: string): string {
@@ -357,10 +358,12 @@ export async function sendInvoiceEmail(
   actor: Actor,
   options: NotifyOptions = {},
 ): Promise<MailEntry | null> {
-  const variables = { ...(await baseVariables(companyId, client)), invoice: invoiceVariables(invoice, client) };
+  const company = await requireCompany(companyId);
+  const variables = { ...baseVariables(company, client), invoice: invoiceVariables(invoice, client) };
   const filename = `invoice-${safeFilePart(String(invoice.number ?? invoice.id))}.pdf`;
   return sendClientEmail({
     companyId,
+    company,
     client,
     template: 'invoice_delivery',
     variables,
@@ -378,16 +381,18 @@ export interface PaymentNotifyOptions extends NotifyOptions {
   invoice?: InvoiceForEmail;
 }
 
-/** A receipt for a payment, to the billing contacts. */
-export async function sendPaymentReceipt(
+/** The receipt and the declined notice: the same variables and flags, a different template. */
+async function sendPaymentEmail(
+  template: 'payment_receipt' | 'payment_declined',
   companyId: string,
   client: Client,
   transaction: TransactionForEmail,
   actor: Actor,
-  options: PaymentNotifyOptions = {},
+  options: PaymentNotifyOptions,
 ): Promise<MailEntry | null> {
+  const company = await requireCompany(companyId);
   const variables = {
-    ...(await baseVariables(companyId, client)),
+    ...baseVariables(company, client),
     payment: {
       amount: money(transaction.amount, transaction.currency, client),
       date: transaction.date,
@@ -396,7 +401,18 @@ export async function sendPaymentReceipt(
     },
     ...(options.invoice ? { invoice: invoiceVariables(options.invoice, client) } : {}),
   };
-  return sendClientEmail({ companyId, client, template: 'payment_receipt', variables, automatic: options.automatic ?? true, billing: true, actor });
+  return sendClientEmail({ companyId, company, client, template, variables, automatic: options.automatic ?? true, billing: true, actor });
+}
+
+/** A receipt for a payment, to the billing contacts. */
+export async function sendPaymentReceipt(
+  companyId: string,
+  client: Client,
+  transaction: TransactionForEmail,
+  actor: Actor,
+  options: PaymentNotifyOptions = {},
+): Promise<MailEntry | null> {
+  return sendPaymentEmail('payment_receipt', companyId, client, transaction, actor, options);
 }
 
 /** A declined charge, to the billing contacts. */
@@ -407,17 +423,7 @@ export async function sendPaymentDeclined(
   actor: Actor,
   options: PaymentNotifyOptions = {},
 ): Promise<MailEntry | null> {
-  const variables = {
-    ...(await baseVariables(companyId, client)),
-    payment: {
-      amount: money(transaction.amount, transaction.currency, client),
-      date: transaction.date,
-      method: methodLabel(transaction, options.paymentMethodLabel),
-      transactionId: transaction.id,
-    },
-    ...(options.invoice ? { invoice: invoiceVariables(options.invoice, client) } : {}),
-  };
-  return sendClientEmail({ companyId, client, template: 'payment_declined', variables, automatic: options.automatic ?? true, billing: true, actor });
+  return sendPaymentEmail('payment_declined', companyId, client, transaction, actor, options);
 }
 
 /** A statement with its PDF, to the billing contacts. Sent on a staff request by default. */
@@ -429,12 +435,14 @@ export async function sendStatementEmail(
   actor: Actor,
   options: NotifyOptions = {},
 ): Promise<MailEntry | null> {
+  const company = await requireCompany(companyId);
   const variables = {
-    ...(await baseVariables(companyId, client)),
+    ...baseVariables(company, client),
     statement: { date: statement.to, closingBalance: money(statement.closingBalance, statement.currency, client) },
   };
   return sendClientEmail({
     companyId,
+    company,
     client,
     template: 'statement',
     variables,
