@@ -2,7 +2,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ValidationError } from '../domain/errors.js';
 import { getServices } from '../services.js';
 import { batchWriteAll, db, deleteRequests, tableName, transact, type Item, type TransactItem } from './dynamo.js';
-import { MERGE_STALE_MS, retryOnTransactionConflict } from './client-guard.js';
+import { clientWritableCondition, MERGE_STALE_MS, retryOnTransactionConflict } from './client-guard.js';
 import { isConditionFailure } from './items.js';
 import { clientPk, clientSk, PENDING_CHARGE_SK_PREFIX } from './keys.js';
 
@@ -130,14 +130,15 @@ async function unflagDelete(pk: string): Promise<void> {
   });
 }
 
-/** The target of a merge takes items in only while it exists, is not being deleted and is not itself merging away. */
+/** The target of a merge takes items in only while it exists, is not being deleted and is not itself merging away: the check writes into a client commit with. */
 function targetAccepts(targetPk: string): TransactItem {
+  const writable = clientWritableCondition();
   return {
     ConditionCheck: {
       TableName: tableName(),
       Key: { PK: targetPk, SK: clientSk },
-      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(deleting) AND (attribute_not_exists(mergingInto) OR mergingSince < :stale)',
-      ExpressionAttributeValues: { ':stale': Date.now() - MERGE_STALE_MS },
+      ConditionExpression: writable.expression,
+      ExpressionAttributeValues: writable.values,
     },
   };
 }
