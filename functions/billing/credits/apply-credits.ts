@@ -20,8 +20,7 @@ export interface ApplyCreditsInput {
 /** Applies loose credit to open invoices and returns what was applied to each (nothing when there was none to apply). */
 export async function applyCredits(input: ApplyCreditsInput): Promise<LedgerApplication[]> {
   const { companyId, invoiceId } = input;
-  const client = await requireClient(companyId, input.clientId);
-  const company = await requireCompany(companyId);
+  const [client, company] = await Promise.all([requireClient(companyId, input.clientId), requireCompany(companyId)]);
   const target = invoiceId ? { invoiceId, currency: input.currency } : { currency: input.currency ?? client.currency };
   // One DynamoDB transaction holds a bounded number of invoices: a plan applies a share, and rounds repeat until
   // nothing more can be applied (each round is complete and consistent on its own).

@@ -8,7 +8,6 @@ export interface CreditBalance {
 
 /** A client's unapplied credit, one entry per currency that has some. */
 export async function readCredits(companyId: string, clientId: string): Promise<CreditBalance[]> {
-  await requireClient(companyId, clientId);
-  const balances = await readBalances(companyId, clientId);
+  const [, balances] = await Promise.all([requireClient(companyId, clientId), readBalances(companyId, clientId)]);
   return balances.filter((b) => b.credit > 0).map((b) => ({ currency: b.currency, amount: b.credit }));
 }

@@ -59,8 +59,7 @@ const sum = (apply: readonly LedgerApplication[]) => apply.reduce((s, a) => s + 
  */
 export async function makePayment(input: MakePaymentInput): Promise<MakePaymentResult> {
   const { companyId, principal, currency, apply } = input;
-  const client = await requireClient(companyId, input.clientId);
-  const company = await requireCompany(companyId);
+  const [client, company] = await Promise.all([requireClient(companyId, input.clientId), requireCompany(companyId)]);
   assertPaymentCurrency(company, currency, apply);
   const date = today(company);
   const amount = sum(apply) + (input.otherAmount ?? 0);

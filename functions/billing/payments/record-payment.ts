@@ -29,8 +29,7 @@ export interface RecordPaymentInput {
 /** Records money received outside the gateway (check, cash, wire…), applied and credited in one ledger transaction. */
 export async function recordPayment(input: RecordPaymentInput): Promise<Transaction> {
   const { companyId, currency, amount } = input;
-  const client = await requireClient(companyId, input.clientId);
-  const company = await requireCompany(companyId);
+  const [client, company] = await Promise.all([requireClient(companyId, input.clientId), requireCompany(companyId)]);
   const apply = input.apply ?? [];
   assertPaymentCurrency(company, currency, input.apply);
   const date = input.date ?? today(company);

@@ -20,8 +20,8 @@ export async function voidPayment(input: VoidPaymentInput): Promise<Transaction>
   const { companyId } = input;
   const txn = await readTransaction(companyId, input.principal, input.transactionId);
   assertSettled(txn);
-  const company = await requireCompany(companyId);
   if (txn.kind === 'charge') throw new ConflictError('A charge cannot be voided; refund it.', { code: 'not_voidable' });
+  const company = await requireCompany(companyId);
   const date = today(company);
   await withRetries(async () => {
     const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
