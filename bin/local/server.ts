@@ -6,7 +6,7 @@ import { verifyLocalToken } from '../../functions/adapters/identity/local.js';
 import { NotAuthenticatedError, NotFoundError, TooLargeError } from '../../functions/domain/errors.js';
 import { MAX_BODY_BYTES, type ApiEvent } from '../../functions/http/pipeline.js';
 import { MethodNotAllowedError, problem, problemResponse } from '../../functions/http/problem.js';
-import { routeKey, type AnyRoute, type ApiArea } from '../../functions/http/route.js';
+import { API_FUNCTION_TIMEOUT_MS, routeKey, type AnyRoute, type ApiArea } from '../../functions/http/route.js';
 
 type AreaHandler = (event: ApiEvent, context: Context) => Promise<unknown>;
 
@@ -32,9 +32,6 @@ function compile(routes: readonly AnyRoute[]): CompiledRoute[] {
       .sort((a, b) => a.paramCount - b.paramCount)
   );
 }
-
-/** The timeout lib/function.ts gives every API function. */
-const API_FUNCTION_TIMEOUT_MS = 20_000;
 
 /** Built as the invocation starts, so its remaining time runs down as a deployed function's does. */
 function fakeContext(area: string, requestId: string): Context {
@@ -116,15 +113,16 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
       // `/v1/clients/{id}/contacts/..` to DELETE `/v1/clients/{id}`. API Gateway routes the path as received.
       const sentPath = rawPathOf(req.url ?? '/', url);
       const path = sentPath.length > 1 ? sentPath.replace(/\/+$/, '') : sentPath;
-      const matches = compiled.filter((c) => c.pattern.test(path));
+      const matches = compiled.flatMap((c) => {
+        const found = c.pattern.exec(path);
+        return found ? [{ ...c, values: found.slice(1) }] : [];
+      });
       const match = matches.find((c) => c.route.method === method);
       if (!match) {
         if (matches.length) throw new MethodNotAllowedError(`${method} is not allowed on ${path}.`);
         throw new NotFoundError(`No route ${method} ${path}.`);
       }
-      const found = match.pattern.exec(path);
-      if (!found) throw new Error(`The route pattern ${match.pattern} matched ${path} once and then not again.`);
-      const values = found.slice(1);
+      const { values } = match;
       const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodePathSegment(values[i])]));
 
       let claims: Record<string, unknown> | undefined;

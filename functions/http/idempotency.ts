@@ -4,7 +4,7 @@ import { getServices } from '../services.js';
 import { claimIdempotencyRecord, completeIdempotencyRecord, releaseIdempotencyRecord } from '../store/idempotency.js';
 import { RuleViolationError, ConflictError, ValidationError } from '../domain/errors.js';
 import { logger } from '../observability/logger.js';
-import type { HttpResponse } from './route.js';
+import { API_FUNCTION_TIMEOUT_MS, type HttpResponse } from './route.js';
 
 /** Large responses (an invoice of 200 long lines) are stored gzipped, so the record stays under the 400 KB item limit. */
 function packResponse(response: HttpResponse): string {
@@ -44,16 +44,14 @@ export async function requestFingerprint(method: string, path: string, body: unk
     .digest('hex');
 }
 
-/** The longest an API function runs (lib/function.ts): a claim made outside an invocation holds its lock this long. */
-const API_FUNCTION_TIMEOUT_MS = 20_000;
-
 /**
  * Claims an `Idempotency-Key` for a request, scoped to the company (or one client of it, or `operator`).
  * - first use: acquired; the caller stores the response with `complete`, or `release`s on a 5xx so a retry acts again;
  * - same key, same request, finished: the stored response is replayed;
  * - same key, other method/path/body: 422; same key still in flight: 409.
  * The key stays locked for `remainingTimeMs`, what is left of the invocation (Lambda's `getRemainingTimeInMillis()`):
- * once the invocation has timed out, a retry may take the key over.
+ * once the invocation has timed out, a retry may take the key over. A claim made outside an invocation holds it for
+ * the longest an API function runs.
  */
 export async function claimIdempotencyKey(
   scope: string,

@@ -13,6 +13,9 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export const API_AREAS = ['platform', 'companies', 'clients', 'billing', 'email'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
 
+/** The timeout lib/function.ts gives every API function. */
+export const API_FUNCTION_TIMEOUT_MS = 20_000;
+
 export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
