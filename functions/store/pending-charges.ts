@@ -54,21 +54,24 @@ export function putPendingCharge(charge: PendingCharge): TransactItem {
   return { Put: { TableName: tableName(), Item: pendingChargeToItem(charge) } };
 }
 
+const pendingChargeKey = (companyId: string, clientId: string, transactionId: string) => ({
+  PK: clientPk(companyId, clientId),
+  SK: pendingChargeSk(transactionId),
+});
+
 /** The delete that removes a pending charge, for the transaction that records its attempt's outcome. */
 export function deletePendingChargeItem(companyId: string, clientId: string, transactionId: string): TransactItem {
-  return { Delete: { TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: pendingChargeSk(transactionId) } } };
+  return { Delete: { TableName: tableName(), Key: pendingChargeKey(companyId, clientId, transactionId) } };
 }
 
 export async function getPendingCharge(companyId: string, clientId: string, transactionId: string): Promise<PendingCharge | undefined> {
-  const out = await db().send(
-    new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: pendingChargeSk(transactionId) }, ConsistentRead: true }),
-  );
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: pendingChargeKey(companyId, clientId, transactionId), ConsistentRead: true }));
   return out.Item ? pendingChargeFromItem(out.Item) : undefined;
 }
 
 /** Removes a pending charge whose attempt is settled (a repeated delete is harmless). */
 export async function deletePendingCharge(companyId: string, clientId: string, transactionId: string): Promise<void> {
-  await db().send(new DeleteCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: pendingChargeSk(transactionId) } }));
+  await db().send(new DeleteCommand({ TableName: tableName(), Key: pendingChargeKey(companyId, clientId, transactionId) }));
 }
 
 /** A stale pending charge as the index lists it: its company and attempt (the client may have changed by a merge). */

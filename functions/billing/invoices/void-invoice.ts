@@ -17,8 +17,7 @@ export interface VoidInvoiceInput {
  */
 export async function voidInvoice(input: VoidInvoiceInput): Promise<Invoice> {
   const { companyId, invoiceId } = input;
-  const invoice = await requireInvoice(companyId, invoiceId);
-  const company = await requireCompany(companyId);
+  const [invoice, company] = await Promise.all([requireInvoice(companyId, invoiceId), requireCompany(companyId)]);
   assertVoidable(invoice);
   await withRetries(async () => {
     const loaded = await loadLedger(companyId, invoice.clientId);
