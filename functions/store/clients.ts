@@ -348,14 +348,16 @@ function filterIndexEntry(status?: string, groupId?: string) {
 }
 
 /** Fetches the clients behind a page of index entries, keeping the page's order. */
-async function hydrate(companyId: string, clientIds: string[]): Promise<Client[]> {
-  if (clientIds.length === 0) return [];
+async function hydratePage(companyId: string, page: Page<StoredItem>): Promise<Page<Client>> {
+  const clientIds = page.items.map((i) => indexEntryFromItem(i).clientId);
+  if (clientIds.length === 0) return { items: [], lastKey: page.lastKey };
   const items = await batchGetAll(clientIds.map((id) => ({ PK: clientPk(companyId, id), SK: clientSk })));
   const found = new Map(items.map((item) => [item.id, clientFromItem(item)]));
-  return clientIds.map((id) => found.get(id)).filter((c): c is Client => c !== undefined);
+  return { items: clientIds.map((id) => found.get(id)).filter((c): c is Client => c !== undefined), lastKey: page.lastKey };
 }
 
 export async function listClients(companyId: string, o: ClientListOptions): Promise<Page<Client>> {
+  const statusAndGroup = filterIndexEntry(o.status, o.groupId);
   const page = await queryFiltered<StoredItem>(
     {
       KeyConditionExpression: 'PK = :pk',
@@ -364,16 +366,10 @@ export async function listClients(companyId: string, o: ClientListOptions): Prom
       ExclusiveStartKey: o.startKey,
     },
     o.limit,
-    (item) => filterIndexEntry(o.status, o.groupId)(indexEntryFromItem(item)),
+    (item) => statusAndGroup(indexEntryFromItem(item)),
     (item) => keyOf(indexEntryFromItem(item)),
   );
-  return {
-    items: await hydrate(
-      companyId,
-      page.items.map((i) => indexEntryFromItem(i).clientId),
-    ),
-    lastKey: page.lastKey,
-  };
+  return hydratePage(companyId, page);
 }
 
 /** Prefix search over the search-term index; results come in order of the matched value. */
@@ -394,13 +390,7 @@ export async function searchClients(companyId: string, q: string, o: Omit<Client
     },
     (item) => keyOf(indexEntryFromItem(item)),
   );
-  return {
-    items: await hydrate(
-      companyId,
-      page.items.map((i) => indexEntryFromItem(i).clientId),
-    ),
-    lastKey: page.lastKey,
-  };
+  return hydratePage(companyId, page);
 }
 
 /** The clients of a group, a page at a time (for moving them when the group is deleted). */
