@@ -3,11 +3,11 @@ import { createInvoice } from '../../../functions/billing/invoices/create-invoic
 import { voidInvoice } from '../../../functions/billing/invoices/void-invoice.js';
 import { setClock } from '../../../functions/domain/clock.js';
 import type { Company } from '../../../functions/domain/company.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../../functions/domain/errors.js';
+import { ConflictError, NotFoundError } from '../../../functions/domain/errors.js';
 import { findRecurring, requireInvoice } from '../../../functions/store/invoices.js';
 import { openInvoiceIndexKeys, recurringDueIndexKeys } from '../../../functions/store/keys.js';
 import { useFreshTables } from '../../support/tables.js';
-import { balanceOf, invoiceItem, recurringItem, seedClient, seedCompany } from './fixtures.js';
+import { balanceOf, fieldPaths, invoiceItem, recurringItem, seedClient, seedCompany, work } from './fixtures.js';
 
 /** create-invoice and void-invoice called directly (no HTTP) against DynamoDB Local. */
 let company: Company;
@@ -22,13 +22,6 @@ afterEach(() => {
   restoreClock?.();
   restoreClock = undefined;
 });
-
-const work = (unitAmount: number) => [{ description: 'Work', quantity: 1, unitAmount, taxable: false }];
-
-function fieldPaths(error: unknown): string[] {
-  if (!(error instanceof ValidationError)) throw error;
-  return error.errors.map((e) => e.path);
-}
 
 describe('createInvoice', () => {
   it('stores a draft unnumbered, outside the balance and the open-invoice index', async () => {

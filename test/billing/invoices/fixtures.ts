@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Client } from '../../../functions/domain/client.js';
 import { newCompany, type Company, type TaxRate } from '../../../functions/domain/company.js';
 import { newDefaultGroup } from '../../../functions/domain/group.js';
+import { ValidationError } from '../../../functions/domain/errors.js';
 import { newId } from '../../../functions/domain/ids.js';
 import { insertClient } from '../../../functions/store/clients.js';
 import { putNewCompany } from '../../../functions/store/companies.js';
@@ -64,4 +65,13 @@ export const recurringItem = (companyId: string, clientId: string, seriesId: str
 export async function balanceOf(companyId: string, clientId: string, currency: string) {
   const b = await item(clientPk(companyId, clientId), balanceSk(currency));
   return { invoiced: b?.invoiced ?? 0, paid: b?.paid ?? 0, due: b?.due ?? 0, credit: b?.credit ?? 0 };
+}
+
+/** One untaxed line of `unitAmount`. */
+export const work = (unitAmount: number) => [{ description: 'Work', quantity: 1, unitAmount, taxable: false }];
+
+/** The field paths a `ValidationError` names (anything else is rethrown). */
+export function fieldPaths(error: unknown): string[] {
+  if (!(error instanceof ValidationError)) throw error;
+  return error.errors.map((e) => e.path);
 }

@@ -6,7 +6,7 @@ import { ValidationError } from '../../../functions/domain/errors.js';
 import { requireInvoice } from '../../../functions/store/invoices.js';
 import { openInvoiceIndexKeys } from '../../../functions/store/keys.js';
 import { useFreshTables } from '../../support/tables.js';
-import { balanceOf, invoiceItem, seedClient, seedCompany } from './fixtures.js';
+import { balanceOf, invoiceItem, seedClient, seedCompany, work } from './fixtures.js';
 
 /** update-invoice called directly (no HTTP) against DynamoDB Local: changing and opening drafts. */
 let company: Company;
@@ -15,8 +15,6 @@ beforeAll(async () => {
   await useFreshTables();
   company = await seedCompany();
 });
-
-const work = (unitAmount: number) => [{ description: 'Work', quantity: 1, unitAmount, taxable: false }];
 
 async function newDraft(clientId: string, unitAmount = 1000) {
   return (await createInvoice({ companyId: company.id, clientId, status: 'draft', dateBilled: '2030-01-10', dateDue: '2030-01-20', lines: work(unitAmount) }))

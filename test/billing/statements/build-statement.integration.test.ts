@@ -4,9 +4,8 @@ import { voidInvoice } from '../../../functions/billing/invoices/void-invoice.js
 import { buildClientStatement, renderClientStatementPdf } from '../../../functions/billing/statements/build-statement.js';
 import { setClock } from '../../../functions/domain/clock.js';
 import type { Company } from '../../../functions/domain/company.js';
-import { ValidationError } from '../../../functions/domain/errors.js';
 import { useFreshTables } from '../../support/tables.js';
-import { seedClient, seedCompany } from '../invoices/fixtures.js';
+import { fieldPaths, seedClient, seedCompany, work } from '../invoices/fixtures.js';
 
 /** build-statement called directly (no HTTP) against DynamoDB Local. */
 let company: Company;
@@ -21,13 +20,6 @@ afterEach(() => {
   restoreClock?.();
   restoreClock = undefined;
 });
-
-const work = (unitAmount: number) => [{ description: 'Work', quantity: 1, unitAmount, taxable: false }];
-
-function fieldPaths(error: unknown): string[] {
-  if (!(error instanceof ValidationError)) throw error;
-  return error.errors.map((e) => e.path);
-}
 
 describe('buildClientStatement', () => {
   it('covers the last 30 days up to the company’s today: what was owed before, then each invoice and void', async () => {
