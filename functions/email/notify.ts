@@ -55,6 +55,8 @@ export interface SendClientEmailInput {
   client: Client;
   /** The template to render (the company's version, else the default). Null/absent for manual mail. */
   template?: EmailTemplateName;
+  /** That template's text, when the caller has read it already (read here otherwise). */
+  templateText?: EmailTemplate;
   variables?: TemplateVariables;
   /** Given parts take the place of the rendered ones (manual mail, re-sends). */
   subject?: string;
@@ -176,7 +178,9 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
   const company = input.company ?? (await requireCompany(companyId));
   // Given bodies (manual mail, re-sends) are used as they are; the template is then only recorded.
   const rendered =
-    input.template && input.html === undefined ? renderTemplate(await effectiveTemplate(companyId, input.template), input.variables ?? {}) : undefined;
+    input.template && input.html === undefined
+      ? renderTemplate(input.templateText ?? (await effectiveTemplate(companyId, input.template)), input.variables ?? {})
+      : undefined;
   const subject = oneLine(input.subject ?? rendered?.subject ?? '');
   if (!subject) throw ValidationError.field('subject', 'Required.');
   const html = input.html !== undefined ? sanitizeEmailHtml(input.html) : (rendered?.html ?? '');
@@ -319,9 +323,10 @@ export async function sendRegistrationEmail(
   const automatic = options.automatic ?? true;
   if (automatic && client.status !== 'active') return null;
   let setPasswordUrl = options.setPasswordUrl;
+  let templateText: EmailTemplate | undefined;
   if (setPasswordUrl === undefined && client.username && client.userId) {
-    const template = await effectiveTemplate(companyId, 'account_registration');
-    if (templatePlaceholders(template).includes('setPasswordUrl')) {
+    templateText = await effectiveTemplate(companyId, 'account_registration');
+    if (templatePlaceholders(templateText).includes('setPasswordUrl')) {
       // Imported when used: the clients service imports this module too.
       const { createSetPasswordLink } = await import('../clients/login-details.js');
       setPasswordUrl = (await createSetPasswordLink(companyId, client, null)).url;
@@ -329,7 +334,7 @@ export async function sendRegistrationEmail(
   }
   const company = await requireCompany(companyId);
   const variables = { ...baseVariables(company, client), setPasswordUrl: setPasswordUrl ?? '' };
-  return sendClientEmail({ companyId, company, client, template: 'account_registration', variables, automatic, billing: false, actor });
+  return sendClientEmail({ companyId, company, client, template: 'account_registration', templateText, variables, automatic, billing: false, actor });
 }
 
 /** The username and a one-time set-password link (never a password). Sent on a staff request. */
