@@ -79,14 +79,19 @@ const CONFLICT_ATTEMPTS = 20;
  * check its client item, and DynamoDB may cancel transactions that meet on an item (`TransactionConflict`) though
  * no condition failed; such a cancelled write wrote nothing and is sent again, so the check adds no refusals of its own.
  */
-export async function transactOnClient(companyId: string, clientId: string, items: TransactItem[], onConditionFailed: (index: number) => Error): Promise<void> {
+export async function transactOnClient(
+  companyId: string,
+  clientId: string,
+  items: TransactItem[],
+  onConditionFailed: (index: number, itemFound: boolean) => Error,
+): Promise<void> {
   let conditionFailed = false;
   await retryWhile(
     () => {
       conditionFailed = false;
       return transact([clientIsWritable(companyId, clientId), ...items], (index, itemFound) => {
         conditionFailed = true;
-        if (index > 0) return onConditionFailed(index - 1);
+        if (index > 0) return onConditionFailed(index - 1, itemFound);
         return clientRefusal(clientId, itemFound);
       });
     },

@@ -36,25 +36,23 @@ async function readItem(itemKey: Key): Promise<StoredItem | undefined> {
 
 /** Replaces an item if its version is unchanged; attributes it no longer has (an unstuck note's LSI1SK) go. */
 async function replaceItem(owner: Owner, item: Key & Item, previousVersion: number, what: string): Promise<void> {
-  let stale = false;
-  try {
-    await transactOnClient(
-      owner.companyId,
-      owner.clientId,
-      [
-        {
-          Put: { TableName: tableName(), Item: item, ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': previousVersion } },
+  await transactOnClient(
+    owner.companyId,
+    owner.clientId,
+    [
+      {
+        Put: {
+          TableName: tableName(),
+          Item: item,
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': previousVersion },
+          // Tells a stale version (409) from a record that is gone (404) without reading it again.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
-      ],
-      () => {
-        stale = true;
-        return new ConcurrentChangeError();
       },
-    );
-  } catch (error) {
-    if (stale) throw staleOrGone(what, (await readItem({ PK: item.PK, SK: item.SK })) !== undefined);
-    throw error;
-  }
+    ],
+    (_index, itemFound) => staleOrGone(what, itemFound),
+  );
 }
 
 async function deleteItem(owner: Owner, itemKey: Key, what: string): Promise<void> {
