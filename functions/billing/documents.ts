@@ -29,10 +29,11 @@ function pdfClient(client: Client): PdfClient {
   };
 }
 
-export async function renderInvoiceDocument(companyId: string, invoice: Invoice): Promise<Buffer> {
-  const [company, client] = await Promise.all([requireCompany(companyId), requireClient(companyId, invoice.clientId)]);
+/** The invoice's PDF; `client` (the invoice's, already read by the caller) saves reading it again. */
+export async function renderInvoiceDocument(companyId: string, invoice: Invoice, client?: Client): Promise<Buffer> {
+  const [company, billed] = await Promise.all([requireCompany(companyId), client ?? requireClient(companyId, invoice.clientId)]);
   return renderInvoicePdf(
-    { company: pdfCompany(company), client: pdfClient(client), invoice: { ...invoice, taxRate: invoice.taxRate ?? undefined } },
+    { company: pdfCompany(company), client: pdfClient(billed), invoice: { ...invoice, taxRate: invoice.taxRate ?? undefined } },
     { locale: company.own.language },
   );
 }

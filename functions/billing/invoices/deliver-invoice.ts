@@ -22,7 +22,7 @@ export async function deliverInvoice(input: DeliverInvoiceInput): Promise<{ mail
   const invoice = await requireInvoice(input.companyId, input.invoiceId);
   assertDeliverable(invoice);
   const client = await requireClient(input.companyId, invoice.clientId);
-  const pdf = await renderInvoiceDocument(input.companyId, invoice);
+  const pdf = await renderInvoiceDocument(input.companyId, invoice, client);
   const mail = await sendInvoiceEmail(input.companyId, client, invoiceView(invoice), pdf, input.actor, { automatic: input.automatic ?? false });
   return { mailId: mail?.id ?? null };
 }
