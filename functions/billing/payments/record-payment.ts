@@ -39,17 +39,8 @@ export async function recordPayment(input: RecordPaymentInput): Promise<Transact
     const loaded = await loadLedgerPart(companyId, client.id, { invoiceIds: apply.map((a) => a.invoiceId) });
     const plan = planPayment(loaded.state, { transactionId: id, kind: 'offline', currency, amount, date, apply });
     if (!plan.ok) throw ledgerError(plan.error);
-    const fields: Partial<Transaction> = {
-      method: input.type,
-      paymentAccountId: null,
-      reference: input.reference ?? null,
-      gatewayReference: null,
-      declineCode: null,
-      failureMessage: null,
-      refunds: [],
-      voidedOn: null,
-      createdAt: now,
-    };
+    // The rest of a new transaction's stored fields are commitLedger's defaults (no account, gateway or refunds).
+    const fields: Partial<Transaction> = { method: input.type, reference: input.reference ?? null, createdAt: now };
     await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: fields } });
   });
   const stored = await getTransaction(companyId, client.id, id);
