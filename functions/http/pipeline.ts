@@ -146,18 +146,10 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string, invoc
     response = problemResponse(error, requestId);
   }
   // Neither a fault nor a throttle is an answer worth replaying: a retry with the same key must act again. Except a
-  // payment left pending: acting again would charge again, so its answer is kept and replayed like any other.
-  if ((response.status >= 500 && !isFinalFault(response)) || response.status === 429) await claim.release();
+  // 5xx the route marks final (a payment left pending: acting again would charge again).
+  if ((response.status >= 500 && !response.final) || response.status === 429) await claim.release();
   else await claim.complete(response);
   return response;
-}
-
-/** Problem codes of 5xx answers that are outcomes, not faults (see `payment_pending` in billing/payments/routes.ts). */
-const FINAL_FAULT_CODES: ReadonlySet<string> = new Set(['payment_pending']);
-
-function isFinalFault(response: HttpResponse): boolean {
-  const code = (response.body as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && FINAL_FAULT_CODES.has(code);
 }
 
 function toResult(response: HttpResponse, requestId: string): APIGatewayProxyStructuredResultV2 {

@@ -24,6 +24,11 @@ export interface HttpResponse {
   isBase64Encoded?: boolean;
   /** Top-level body fields shown once and never stored for an idempotent replay (e.g. a generated password). */
   notStored?: string[];
+  /**
+   * A 5xx that is an outcome, not a fault: the idempotency record keeps it and replays it, where a fault releases the
+   * key so a retry acts again (a payment left pending would be charged again).
+   */
+  final?: boolean;
 }
 
 export interface RouteContext<Body = unknown, Query = unknown, Params = unknown> {

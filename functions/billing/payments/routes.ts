@@ -51,7 +51,7 @@ function paymentResponse(result: MakePaymentResult, requestId: string): HttpResp
         { transactionId: result.attempt.id },
         requestId,
       );
-      return { ...response, headers: { ...response.headers, 'retry-after': String(RECONCILE_RETRY_AFTER_SECONDS) } };
+      return { ...response, final: true, headers: { ...response.headers, 'retry-after': String(RECONCILE_RETRY_AFTER_SECONDS) } };
     }
   }
 }
