@@ -16,6 +16,7 @@ import type { Note } from '../domain/note.js';
 import { noteFromItem } from './client-records.js';
 import { batchGetAll, db, queryFiltered, tableName, transact, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure, nowIso } from './items.js';
+import { retryWhile } from './retry.js';
 import { writeWithCounter } from './counters.js';
 import { clientWritableCondition } from './client-guard.js';
 import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, groupMemberPk, groupSk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
@@ -416,20 +417,21 @@ export async function moveGroupMembers(companyId: string, fromGroupId: string, t
     const page = await groupMemberIds(companyId, fromGroupId, startKey);
     for (let i = 0; i < page.items.length; i += 8) {
       await Promise.all(
-        page.items.slice(i, i + 8).map(async (clientId) => {
-          for (let attempt = 0; attempt < 5; attempt++) {
-            const client = await getClient(companyId, clientId);
-            if (!client || client.groupId !== fromGroupId) return;
-            try {
+        page.items.slice(i, i + 8).map((clientId) =>
+          retryWhile(
+            async () => {
+              const client = await getClient(companyId, clientId);
+              if (!client || client.groupId !== fromGroupId) return;
               await updateClient(companyId, client, { ...client, groupId: toGroupId, version: client.version + 1, updatedAt: nowIso() });
               moved++;
-              return;
-            } catch (error) {
-              if (!(error instanceof ConflictError)) throw error;
-            }
-          }
-          throw new ConflictError('A client of this group kept changing while it was being moved; retry.');
-        }),
+            },
+            (error) => error instanceof ConflictError,
+            5,
+          ).catch((error: unknown) => {
+            if (error instanceof ConflictError) throw new ConflictError('A client of this group kept changing while it was being moved; retry.');
+            throw error;
+          }),
+        ),
       );
     }
     startKey = page.lastKey;
