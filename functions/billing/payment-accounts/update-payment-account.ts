@@ -23,9 +23,8 @@ export function updatePaymentAccount(input: UpdatePaymentAccountInput): Promise<
 
 async function updatePaymentAccountOnce(input: UpdatePaymentAccountInput): Promise<PaymentAccount> {
   const { companyId } = input;
-  const current = await requirePaymentAccount(companyId, input.clientId, input.accountId);
+  const [current, company] = await Promise.all([requirePaymentAccount(companyId, input.clientId, input.accountId), requireCompany(companyId)]);
   assertVersion(current, input.expectedVersion);
-  const company = await requireCompany(companyId);
   const next = changePaymentAccount(current, input.change, today(company), nowIso());
   await replacePaymentAccount(companyId, current, next);
   return next;
