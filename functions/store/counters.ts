@@ -3,15 +3,13 @@ import { ConflictError } from '../domain/errors.js';
 import { db, isTransactionConflict, tableName, transact, type TransactItem } from './dynamo.js';
 import { companyPk, counterSk } from './keys.js';
 import { ClientBusyError } from './client-guard.js';
+import { retryWhile } from './retry.js';
 
 /** Per-company counters: client numbers and (gapless) invoice numbers. */
 export type CounterName = 'client' | 'invoice';
 
 /** Each concurrent writer loses at most once per winner, so a burst of N needs up to N attempts. */
 const ATTEMPTS = 60;
-
-/** Full-jitter backoff between attempts, capped at 100 ms, so a burst spreads out instead of colliding again. */
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
 
 async function readCounter(companyId: string, name: CounterName): Promise<number> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(companyId), SK: counterSk(name) }, ConsistentRead: true }));
@@ -35,33 +33,37 @@ export interface CounterWrite<T> {
  * retried; after many losses the answer is a 409 `busy`.
  */
 export async function writeWithCounter<T>(companyId: string, name: CounterName, build: (seen: number) => CounterWrite<T>): Promise<T> {
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    if (attempt > 0) await backoff(attempt);
-    const seen = await readCounter(companyId, name);
-    const write = build(seen);
-    const counter: TransactItem = {
-      Update: {
-        TableName: tableName(),
-        Key: { PK: companyPk(companyId), SK: counterSk(name) },
-        UpdateExpression: 'SET #v = :next',
-        ConditionExpression: seen === 0 ? 'attribute_not_exists(#v) OR #v = :seen' : '#v = :seen',
-        ExpressionAttributeNames: { '#v': 'value' },
-        ExpressionAttributeValues: { ':next': write.next, ':seen': seen },
+  let raced = false;
+  // A client being merged or deleted is no lost race on the counter: trying again would only wait for it.
+  const lostRace = (error: unknown) => raced || (isTransactionConflict(error) && !(error instanceof ClientBusyError));
+  try {
+    return await retryWhile(
+      async () => {
+        raced = false;
+        const seen = await readCounter(companyId, name);
+        const write = build(seen);
+        const counter: TransactItem = {
+          Update: {
+            TableName: tableName(),
+            Key: { PK: companyPk(companyId), SK: counterSk(name) },
+            UpdateExpression: 'SET #v = :next',
+            ConditionExpression: seen === 0 ? 'attribute_not_exists(#v) OR #v = :seen' : '#v = :seen',
+            ExpressionAttributeNames: { '#v': 'value' },
+            ExpressionAttributeValues: { ':next': write.next, ':seen': seen },
+          },
+        };
+        await transact([counter, ...write.items], (index, itemFound) => {
+          if (index > 0) return write.onConditionFailed(index - 1, itemFound);
+          raced = true;
+          return new ConflictError(`${name} counter race`);
+        });
+        return write.result;
       },
-    };
-    let raced = false;
-    try {
-      await transact([counter, ...write.items], (index, itemFound) => {
-        if (index > 0) return write.onConditionFailed(index - 1, itemFound);
-        raced = true;
-        return new ConflictError(`${name} counter race`);
-      });
-      return write.result;
-    } catch (error) {
-      // A client being merged or deleted is no lost race on the counter: trying again would only wait for it.
-      if (raced || (isTransactionConflict(error) && !(error instanceof ClientBusyError))) continue;
-      throw error;
-    }
+      lostRace,
+      ATTEMPTS,
+    );
+  } catch (error) {
+    if (lostRace(error)) throw new ConflictError(`Too many ${name}s are being numbered at once; retry.`, { code: 'busy' });
+    throw error;
   }
-  throw new ConflictError(`Too many ${name}s are being numbered at once; retry.`, { code: 'busy' });
 }
