@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrentChangeError, ConflictError, NotFoundError } from '../../functions/domain/errors.js';
-import { applyChange } from '../../functions/store/retry.js';
+import { applyChange, retryWhile } from '../../functions/store/retry.js';
 
 const stale = () => new ConflictError('The object changed.', { code: 'stale_version' });
 
@@ -37,5 +37,19 @@ describe('applyChange', () => {
       await expect(applyChange(undefined, step.step)).rejects.toBeInstanceOf(error().constructor);
       expect(step.calls()).toBe(1);
     }
+  });
+});
+
+describe('retryWhile', () => {
+  it('reruns the step while the predicate accepts its error, and stops at the attempt limit with the last error', async () => {
+    const recovers = losingStep(2, () => new ConcurrentChangeError());
+    await expect(retryWhile(recovers.step, (e) => e instanceof ConcurrentChangeError, 3)).resolves.toBe('saved');
+    expect(recovers.calls()).toBe(3);
+    const exhausted = losingStep(5, () => new ConcurrentChangeError());
+    await expect(retryWhile(exhausted.step, (e) => e instanceof ConcurrentChangeError, 3)).rejects.toBeInstanceOf(ConcurrentChangeError);
+    expect(exhausted.calls()).toBe(3);
+    const refused = losingStep(1, () => new NotFoundError('No such client.'));
+    await expect(retryWhile(refused.step, (e) => e instanceof ConcurrentChangeError, 3)).rejects.toBeInstanceOf(NotFoundError);
+    expect(refused.calls()).toBe(1);
   });
 });
