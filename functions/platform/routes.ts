@@ -1,11 +1,8 @@
 import { z } from 'zod';
-import { NotAuthenticatedError } from '../domain/errors.js';
 import { openApiDocument, openApiDocumentSchema } from '../http/openapi.js';
 import { json, route } from '../http/route.js';
-import { getServices } from '../services.js';
-import { getCompany } from '../store/companies.js';
-import { clientStatusForUsername } from '../store/clients.js';
 import { DOCS_PAGE, DOCS_PAGE_POLICY, redocBundle } from './docs-page.js';
+import { issueToken } from './issue-token.js';
 
 const tokenBody = z.strictObject({
   companyId: z.string().min(1).max(100).optional(),
@@ -74,19 +71,6 @@ export const platformRoutes = [
     body: tokenBody,
     successStatus: 200,
     response: z.object({ token: z.string(), expiresIn: z.number() }),
-    handle: async ({ body }) => {
-      const wrong = () => new NotAuthenticatedError('The company, username or password is wrong.');
-      if (body.companyId !== undefined && !(await getCompany(body.companyId))) throw wrong();
-      const issued = await getServices().identity.authenticate(body.companyId, body.username, body.password);
-      if (!issued) {
-        // A deactivated client's login is disabled at the provider; say why rather than "wrong password".
-        if (body.companyId !== undefined) {
-          const status = await clientStatusForUsername(body.companyId, body.username);
-          if (status === 'inactive' || status === 'fraud') throw new NotAuthenticatedError('This account is not active.');
-        }
-        throw wrong();
-      }
-      return json(200, issued);
-    },
+    handle: async ({ body }) => json(200, await issueToken(body)),
   }),
 ];
