@@ -8,6 +8,7 @@ import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
 import { deletePendingCharge, deletePendingChargeItem } from '../../store/pending-charges.js';
 import { ClientBusyError, ClientGoneError, withRetriesWhileClientBusy } from '../../store/client-guard.js';
 import { clientOfObject } from '../../store/refs.js';
+import { retryWhile } from '../../store/retry.js';
 import { getTransaction, settleAttempt, type AttemptSettlement } from '../../store/transactions.js';
 import { ledgerError } from '../common.js';
 
@@ -86,17 +87,16 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
  */
 async function settleUnpaid(companyId: string, attempt: Transaction, settlement: AttemptSettlement): Promise<Transaction> {
   // A merge may move the attempt meanwhile: it is settled where it is now, once the merge is done.
-  for (let wait = 1; ; wait++) {
-    const current = await ownerNow(companyId, attempt);
-    try {
-      const settled = await settleAttempt(companyId, current, settlement);
-      await deletePendingCharge(companyId, current.clientId, current.id);
-      return settled;
-    } catch (error) {
-      if (!(error instanceof ClientBusyError || error instanceof ClientGoneError) || wait >= SETTLE_WAITS) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 100));
-    }
-  }
+  const current = await retryWhile(
+    async () => {
+      const owned = await ownerNow(companyId, attempt);
+      return { owned, settled: await settleAttempt(companyId, owned, settlement) };
+    },
+    (error) => error instanceof ClientBusyError || error instanceof ClientGoneError,
+    SETTLE_WAITS,
+  );
+  await deletePendingCharge(companyId, current.owned.clientId, current.owned.id);
+  return current.settled;
 }
 
 /** Rounds a declined or failed attempt waits for a merge of its client (then it stays pending, for the reconciler). */
