@@ -3,7 +3,7 @@ import { ValidationError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import { claimMerge, moveClientPartition, releaseMerge } from '../store/client-partition.js';
 import { recordActivity } from '../store/client-records.js';
-import { requireClient } from '../store/clients.js';
+import { getClient, requireClient } from '../store/clients.js';
 import { setAutoDebitAccount } from '../store/payment-accounts.js';
 import { withRetries } from '../store/retry.js';
 import { deleteClient } from './delete-client.js';
@@ -11,10 +11,9 @@ import { deleteClient } from './delete-client.js';
 /** Moves everything of `sourceId` into `targetId`, then deletes the source and its login. */
 export async function mergeClients(companyId: string, sourceId: string, targetId: string, principal: Principal | null): Promise<void> {
   if (sourceId === targetId) throw ValidationError.field('intoClientId', 'A client cannot be merged into itself.');
-  const source = await requireClient(companyId, sourceId);
-  const target = await requireClient(companyId, targetId).catch(() => {
-    throw ValidationError.field('intoClientId', 'No such client.');
-  });
+  // Both read at once; a missing source is the 404 it was, a missing target the field's 400.
+  const [source, target] = await Promise.all([requireClient(companyId, sourceId), getClient(companyId, targetId)]);
+  if (!target) throw ValidationError.field('intoClientId', 'No such client.');
   await claimMerge(companyId, source.id, target.id);
   let moved: number;
   try {
