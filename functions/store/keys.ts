@@ -133,3 +133,10 @@ export const PENDING_CHARGE_SK_PREFIX = 'PENDCHG#';
 export const pendingChargeSk = (transactionId: string) => `${PENDING_CHARGE_SK_PREFIX}${transactionId}`;
 export const PENDING_CHARGES_INDEX_PK = 'PENDINGTXN';
 export const pendingChargeIndexSk = (createdAt: string, companyId: string, transactionId: string) => `${createdAt}#${companyId}#${transactionId}`;
+
+/**
+ * Once-markers of the daily automation (store/once.ts): one item per (task, object, period), written in the same
+ * transaction as the effect it guards, in the object's own partition so markers never make a hot key.
+ */
+export const oncePk = (companyId: string, objectId: string) => `CO#${companyId}#ONCE#${objectId}`;
+export const onceSk = (task: string, period: string) => `${task}#${period}`;

@@ -1,0 +1,14 @@
+import type { TaskName, WorkSource } from '../task.js';
+
+/**
+ * The work sources of each task, run in this order within the task (the contract's order of tasks is TASK_NAMES).
+ * A task with several sources (renewals: services, then recurring invoices) pages through each in turn.
+ */
+export const WORK_SOURCES: Record<TaskName, readonly WorkSource[]> = {
+  renewals: [],
+  applyCredits: [],
+  autoDebit: [],
+  notices: [],
+  suspensions: [],
+  voids: [],
+};

@@ -1,0 +1,42 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName, type TransactItem } from './dynamo.js';
+import { oncePk, onceSk } from './keys.js';
+
+/**
+ * Exactly-once for the daily automation: an effect (a renewal invoice for a service and period, a notice of a kind
+ * for an invoice, a suspension…) commits together with a marker keyed by (task, object, period), put only if it
+ * does not exist. The same date run twice, two runs at once, a page retried by Step Functions: the second write's
+ * condition fails and nothing happens twice. Markers are kept (no TTL), so an earlier date run after a later one
+ * repeats nothing either.
+ */
+export interface OnceKey {
+  companyId: string;
+  /** The task or effect kind, e.g. `renewals`, `notice:late_notice_first`, `suspend`. */
+  task: string;
+  objectId: string;
+  /** The period the effect is for, e.g. the renew date, the invoice's due date, the run date. */
+  period: string;
+}
+
+export function onceMarkerPut(key: OnceKey, runId: string, at: string): TransactItem {
+  return {
+    Put: {
+      TableName: tableName(),
+      Item: { PK: oncePk(key.companyId, key.objectId), SK: onceSk(key.task, key.period), entity: 'once', runId, at },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+/** Whether the effect was already done (dry runs and pre-checks; the transaction's condition is the real guard). */
+export async function isDone(key: OnceKey): Promise<boolean> {
+  const out = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: { PK: oncePk(key.companyId, key.objectId), SK: onceSk(key.task, key.period) },
+      ConsistentRead: true,
+      ProjectionExpression: 'PK',
+    }),
+  );
+  return out.Item !== undefined;
+}
