@@ -66,6 +66,16 @@ export class ConflictError extends BillowError {
   }
 }
 
+/**
+ * An effect of the daily automation guarded by a once-marker (store/once.ts) was already done — by an earlier run of
+ * the same date, a run at the same time, or a retried page. Nothing was written; the caller counts it as skipped.
+ */
+export class AlreadyDoneError extends ConflictError {
+  constructor(message = 'This was already done.') {
+    super(message, { code: 'already_done' });
+  }
+}
+
 /** Another request changed the same objects at the same moment and nothing was written: safe to retry after re-reading. */
 export class ConcurrentChangeError extends BillowError {
   constructor(message = 'Another request was changing the same objects at that moment; nothing was written. Retry.', details: Record<string, unknown> = {}) {

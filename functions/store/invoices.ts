@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Period } from '../domain/dates.js';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { AlreadyDoneError, ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Invoice, InvoiceLine, InvoiceListFilter, InvoiceTaxRate } from '../domain/invoice.js';
 import type { InvoiceStatus } from '../domain/ledger.js';
 import { RECURRENCE_PERIODS, type RecurringInvoice, type RecurringLine } from '../domain/recurring-invoice.js';
@@ -145,35 +145,58 @@ const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: in
  * Runs `build` with the next invoice number until the counter's condition holds: numbers are assigned inside the
  * transaction that opens the invoice, so they are gapless and never reused.
  */
-function withNextNumber(companyId: string, clientId: string, build: (number: number) => TransactItem[]): Promise<number> {
-  return writeWithCounter(companyId, 'invoice', (seen) => ({
-    next: seen + 1,
-    items: [clientIsWritable(companyId, clientId), ...build(seen + 1)],
-    result: seen + 1,
-    onConditionFailed: (index, itemFound) =>
-      index === 0
-        ? clientRefusal(clientId, itemFound)
-        : new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
-  }));
+function withNextNumber(companyId: string, clientId: string, build: (number: number) => TransactItem[], alsoWriteCount = 0): Promise<number> {
+  return writeWithCounter(companyId, 'invoice', (seen) => {
+    const items = [clientIsWritable(companyId, clientId), ...build(seen + 1)];
+    return {
+      next: seen + 1,
+      items,
+      result: seen + 1,
+      onConditionFailed: (index, itemFound) =>
+        index === 0
+          ? clientRefusal(clientId, itemFound)
+          : index >= items.length - alsoWriteCount
+            ? new AlreadyDoneError()
+            : new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
+    };
+  });
 }
 
-/** Stores a new invoice (and optionally the recurring series it starts). An open one gets its number here. */
-export async function insertInvoice(companyId: string, invoice: Invoice, recurring?: RecurringInvoice): Promise<Invoice> {
+/**
+ * Stores a new invoice (and optionally the recurring series it starts). An open one gets its number here.
+ * `alsoWrite` commits in the same transaction (the automation's once-markers and the renewed object's next date); a
+ * failed condition on one of them means the effect was already done, and nothing is written (`AlreadyDoneError`).
+ */
+export async function insertInvoice(
+  companyId: string,
+  invoice: Invoice,
+  recurring?: RecurringInvoice,
+  alsoWrite: readonly TransactItem[] = [],
+): Promise<Invoice> {
   const extra: TransactItem[] = recurring ? recurringPuts(companyId, recurring) : [];
   const puts = (inv: Invoice): TransactItem[] => [
     { Put: { TableName: tableName(), Item: invoiceToItem(companyId, inv), ConditionExpression: 'attribute_not_exists(PK)' } },
     { Put: { TableName: tableName(), Item: refItem(companyId, inv.id, 'invoice', inv.clientId) } },
     ...extra,
   ];
+  // Index of the first `alsoWrite` item in the transaction (after the guard or counter, the puts and the balance).
+  const alsoFrom = (base: number) => (index: number) => index >= base;
   if (invoice.status === 'draft') {
-    await transactOnClient(companyId, invoice.clientId, puts(invoice), () => new ConflictError('Invoice id collision'));
+    const items = [...puts(invoice), ...alsoWrite];
+    const isAlso = alsoFrom(items.length - alsoWrite.length);
+    await transactOnClient(companyId, invoice.clientId, items, (index) => (isAlso(index) ? new AlreadyDoneError() : new ConflictError('Invoice id collision')));
     return invoice;
   }
   let stored = invoice;
-  await withNextNumber(companyId, invoice.clientId, (number) => {
-    stored = { ...invoice, number };
-    return [...puts(stored), balanceUpdate(companyId, invoice.clientId, invoice.currency, openedBalance(stored))];
-  });
+  await withNextNumber(
+    companyId,
+    invoice.clientId,
+    (number) => {
+      stored = { ...invoice, number };
+      return [...puts(stored), balanceUpdate(companyId, invoice.clientId, invoice.currency, openedBalance(stored)), ...alsoWrite];
+    },
+    alsoWrite.length,
+  );
   return stored;
 }
 

@@ -5,6 +5,7 @@ import { startSeries, type RecurringInvoice, type Recurrence } from '../../domai
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
 import { insertInvoice } from '../../store/invoices.js';
+import type { TransactItem } from '../../store/dynamo.js';
 import { nowIso } from '../../store/items.js';
 import { assertCurrency, today } from '../common.js';
 
@@ -22,6 +23,11 @@ export interface CreateInvoiceInput {
   lines: readonly LineInput[];
   /** Makes the invoice the first of a series billed again every term. */
   recurring?: Recurrence;
+  /**
+   * Written in the same transaction (the automation's once-markers, a renewed object's next date); if one's condition
+   * fails nothing is written and `AlreadyDoneError` is thrown.
+   */
+  alsoWrite?: readonly TransactItem[];
 }
 
 export interface CreatedInvoice {
@@ -67,5 +73,5 @@ export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedI
     recurringInvoiceId: recurring?.id ?? null,
     now: createdAt,
   });
-  return { invoice: await insertInvoice(input.companyId, invoice, recurring ?? undefined), recurring };
+  return { invoice: await insertInvoice(input.companyId, invoice, recurring ?? undefined, input.alsoWrite), recurring };
 }
