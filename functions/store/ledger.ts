@@ -105,6 +105,8 @@ export interface CommitOptions {
   invoiceFields?: Record<string, Partial<Invoice>>;
   /** Items that must commit together with the changes (e.g. an activity entry). */
   extraItems?: TransactItem[];
+  /** The error when a condition of one of `extraItems` fails (an automation once-marker: `AlreadyDoneError`). */
+  extraRefused?: () => Error;
   today: string;
 }
 
@@ -202,12 +204,13 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   for (const [currency, delta] of deltas) {
     if (Object.values(delta).some((v) => v !== 0)) items.push(balanceUpdate(companyId, clientId, currency, delta));
   }
+  const firstExtra = items.length;
   items.push(...(options.extraItems ?? []));
   if (items.length > MAX_TRANSACTION_ITEMS)
     throw new ConflictError('This change touches too many invoices at once (at most 100 items per transaction).', { code: 'too_many_items' });
   const concurrent = () => new ConcurrentChangeError('Another payment or change touched these invoices at the same time; nothing was applied.');
   try {
-    await transactOnClient(companyId, clientId, items, concurrent);
+    await transactOnClient(companyId, clientId, items, (index) => (index >= firstExtra && options.extraRefused ? options.extraRefused() : concurrent()));
   } catch (error) {
     if (error instanceof ClientBusyError || error instanceof ClientGoneError) throw error;
     // DynamoDB cancels a transaction that meets another one on the same item (the balance item is in every plan).
