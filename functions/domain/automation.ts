@@ -1,5 +1,5 @@
 import { addDays, addTerm, type Period } from './dates.js';
-import type { GroupSettings, PaymentDueNotices } from './settings.js';
+import type { PaymentDueNotices } from './settings.js';
 
 /**
  * The date rules of the daily run's billing tasks, pure so they can be checked over any calendar. Every date is a
@@ -60,14 +60,13 @@ export function noticeDue(
 }
 
 /**
- * The latest due date an invoice may have for some notice to be due on `date`: `date` minus the smallest day offset
- * of any notice on (over every group), or null when no group sends notices. The run reads open invoices due up to it.
+ * How many days before its due date an invoice may get a notice under these settings (the largest of the negated
+ * offsets; negative when every notice is after due), or `'never'` when none is sent. A run reads open invoices due up
+ * to `date + noticeLead` (the widest over the company's groups).
  */
-export function noticeDueBound(date: string, settings: readonly GroupSettings[]): string | null {
-  const offsets = settings.flatMap((s) =>
-    s.paymentDueNotices.enabled ? NOTICE_KINDS.map((k) => s.paymentDueNotices[NOTICE_DAYS[k]]).filter((d): d is number => d !== 'never') : [],
-  );
-  return offsets.length ? addDays(date, -Math.min(...offsets)) : null;
+export function noticeLead(notices: PaymentDueNotices): number | 'never' {
+  const offsets = notices.enabled ? NOTICE_KINDS.map((k) => notices[NOTICE_DAYS[k]]).filter((d): d is number => d !== 'never') : [];
+  return offsets.length ? -Math.min(...offsets) : 'never';
 }
 
 /** Whether an open invoice is in the auto-debit window on `date`: due on or before `date + autoDebitDaysBeforeDue`. */

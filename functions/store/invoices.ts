@@ -1,10 +1,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Period } from '../domain/dates.js';
 import { AlreadyDoneError, ConflictError, NotFoundError } from '../domain/errors.js';
-import type { Invoice, InvoiceLine, InvoiceListFilter, InvoiceTaxRate } from '../domain/invoice.js';
+import type { Invoice, InvoiceLine, InvoiceListFilter, InvoiceTaxRate, ServicePeriod } from '../domain/invoice.js';
 import type { InvoiceStatus } from '../domain/ledger.js';
 import { RECURRENCE_PERIODS, type RecurringInvoice, type RecurringLine } from '../domain/recurring-invoice.js';
-import { db, queryFiltered, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, queryFiltered, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
   clientPk,
   INVOICE_SK_PREFIX,
@@ -12,7 +12,9 @@ import {
   invoicesByDueSk,
   invoiceSk,
   openInvoiceIndexKeys,
+  openInvoicesPk,
   RECURRING_SK_PREFIX,
+  recurringDuePk,
   recurringDueIndexKeys,
   recurringInvoiceSk,
 } from './keys.js';
@@ -90,6 +92,11 @@ function invoiceLineFromItem(item: Item): InvoiceLine {
   };
 }
 
+function servicePeriodFromItem(item: Item): ServicePeriod {
+  const f = fieldsOf('invoice service period', item);
+  return { serviceId: f.text('serviceId'), periodStart: f.text('periodStart') };
+}
+
 function taxRateFromItem(item: Item): InvoiceTaxRate {
   const f = fieldsOf('invoice tax rate', item);
   return { id: f.text('id'), name: f.text('name'), percent: f.text('percent') };
@@ -131,6 +138,8 @@ export function invoiceFromItem(item: Item): Invoice {
     paid: f.integer('paid'),
     due: f.integer('due'),
     recurringInvoiceId: f.textOrNull('recurringInvoiceId'),
+    // Invoices stored before services existed bill none.
+    servicePeriods: item.servicePeriods === undefined ? [] : f.records('servicePeriods').map(servicePeriodFromItem),
     voidedOn: f.textOrNull('voidedOn'),
     createdAt: f.text('createdAt'),
     updatedAt: f.text('updatedAt'),
@@ -400,4 +409,39 @@ export async function deleteRecurring(companyId: string, r: RecurringInvoice): P
     ],
     () => new NotFoundError('No such recurring invoice.'),
   );
+}
+
+/**
+ * The automation's work lists (GSI2, sparse): one page of open invoices due on or before `dueBy`, or of active series
+ * billing on or before `billBy`, oldest date first. Index reads are eventually consistent: whoever acts reads again.
+ */
+export async function openInvoicesDueBy(companyId: string, dueBy: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Invoice>> {
+  const page = await dueIndexPage(openInvoicesPk(companyId), dueBy, limit, startKey);
+  return { items: page.items.map(invoiceFromItem), lastKey: page.lastKey };
+}
+
+export async function recurringDueBy(companyId: string, billBy: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<RecurringInvoice>> {
+  const page = await dueIndexPage(recurringDuePk(companyId), billBy, limit, startKey);
+  return { items: page.items.map(recurringFromItem), lastKey: page.lastKey };
+}
+
+// Sort keys are `<date>#<id>`: every key of `date` sorts before `<date>#\uffff`.
+function dueIndexPage(pk: string, onOrBefore: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Item>> {
+  return queryPage<Item>({
+    IndexName: 'GSI2',
+    KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :after',
+    ExpressionAttributeValues: { ':pk': pk, ':after': `${onOrBefore}#\uffff` },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
+}
+
+/** Invoices as they stand now (consistent), by client and id; a deleted one is absent. */
+export async function getInvoicesNow(companyId: string, refs: ReadonlyArray<{ clientId: string; id: string }>): Promise<Invoice[]> {
+  if (!refs.length) return [];
+  const items = await batchGetAll(
+    refs.map((r) => ({ PK: clientPk(companyId, r.clientId), SK: invoiceSk(r.id) })),
+    { consistent: true },
+  );
+  return items.map(invoiceFromItem);
 }

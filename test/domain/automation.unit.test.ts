@@ -7,13 +7,13 @@ import {
   NOTICE_KINDS,
   noticeDay,
   noticeDue,
-  noticeDueBound,
+  noticeLead,
   seriesDatesDue,
   voidDue,
   type NoticeKind,
 } from '../../functions/domain/automation.js';
 import { addDays, addTerm, daysBetween } from '../../functions/domain/dates.js';
-import { DEFAULT_GROUP_SETTINGS, type PaymentDueNotices } from '../../functions/domain/settings.js';
+import type { PaymentDueNotices } from '../../functions/domain/settings.js';
 
 const notices = (over: Partial<PaymentDueNotices> = {}): PaymentDueNotices => ({
   enabled: true,
@@ -124,20 +124,19 @@ describe('noticeDue', () => {
   });
 });
 
-describe('noticeDueBound', () => {
-  it('is the run date minus the smallest offset over the groups that send notices', () => {
-    const a = { ...DEFAULT_GROUP_SETTINGS, paymentDueNotices: notices({ autoDebitPendingNoticeDays: -3 }) };
-    const b = { ...DEFAULT_GROUP_SETTINGS, paymentDueNotices: notices({ autoDebitPendingNoticeDays: -10, enabled: false }) };
-    expect(noticeDueBound('2027-03-10', [a, b])).toBe('2027-03-13');
-    expect(noticeDueBound('2027-03-10', [b])).toBeNull();
+describe('noticeLead', () => {
+  it('is how many days before due the earliest notice goes, never when none is sent', () => {
+    expect(noticeLead(notices({ autoDebitPendingNoticeDays: -3 }))).toBe(3);
+    expect(noticeLead(notices({ autoDebitPendingNoticeDays: 'never' }))).toBe(-1);
+    expect(noticeLead(notices({ enabled: false }))).toBe('never');
   });
 
   it('covers every invoice some notice is due for', () => {
     fc.assert(
       fc.property(noticesArb, dateArb, dateArb, (n, dateDue, date) => {
-        const bound = noticeDueBound(date, [{ ...DEFAULT_GROUP_SETTINGS, paymentDueNotices: n }]);
+        const lead = noticeLead(n);
         const plan = noticeDue(n, dateDue, date, { autoDebitOn: true, done: new Set() });
-        if (plan.send) expect(bound !== null && dateDue <= bound).toBe(true);
+        if (plan.send) expect(lead !== 'never' && dateDue <= addDays(date, lead)).toBe(true);
       }),
     );
   });

@@ -1,4 +1,5 @@
 import type { TaskName, WorkSource } from '../task.js';
+import { voidsSource } from './voids.js';
 
 /**
  * The work sources of each task, run in this order within the task (the contract's order of tasks is TASK_NAMES).
@@ -10,5 +11,5 @@ export const WORK_SOURCES: Record<TaskName, readonly WorkSource[]> = {
   autoDebit: [],
   notices: [],
   suspensions: [],
-  voids: [],
+  voids: [voidsSource],
 };

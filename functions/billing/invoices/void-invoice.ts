@@ -1,6 +1,8 @@
+import { AlreadyDoneError, ConflictError } from '../../domain/errors.js';
 import { assertVoidable, type Invoice } from '../../domain/invoice.js';
 import { planInvoiceVoid } from '../../domain/ledger.js';
 import { requireCompany } from '../../store/companies.js';
+import type { TransactItem } from '../../store/dynamo.js';
 import { requireInvoice } from '../../store/invoices.js';
 import { commitLedger, loadLedger } from '../../store/ledger.js';
 import { ledgerError, today } from '../common.js';
@@ -9,6 +11,10 @@ import { withRetries } from '../../store/retry.js';
 export interface VoidInvoiceInput {
   companyId: string;
   invoiceId: string;
+  /** Void it only while it is open (the automation never voids a paid invoice): else a `ConflictError`. */
+  onlyOpen?: boolean;
+  /** Written in the same transaction (the automation's once-marker); if its condition fails: `AlreadyDoneError`. */
+  alsoWrite?: readonly TransactItem[];
 }
 
 /**
@@ -21,11 +27,20 @@ export async function voidInvoice(input: VoidInvoiceInput): Promise<Invoice> {
   assertVoidable(invoice);
   await withRetries(async () => {
     const loaded = await loadLedger(companyId, invoice.clientId);
+    // Decided on the state the plan is made from: a payment landing meanwhile fails the commit's conditions.
+    if (input.onlyOpen && loaded.state.invoices[invoice.id]?.status !== 'open')
+      throw new ConflictError('The invoice is no longer open.', { code: 'invoice_not_open' });
     const plan = planInvoiceVoid(loaded.state, invoice.id);
     if (!plan.ok) throw ledgerError(plan.error);
     // The statement shows the void on this date, in the company's time zone.
     const voidedOn = today(company);
-    await commitLedger(companyId, invoice.clientId, plan.changes, { loaded, today: voidedOn, invoiceFields: { [invoice.id]: { voidedOn } } });
+    await commitLedger(companyId, invoice.clientId, plan.changes, {
+      loaded,
+      today: voidedOn,
+      invoiceFields: { [invoice.id]: { voidedOn } },
+      extraItems: [...(input.alsoWrite ?? [])],
+      extraRefused: () => new AlreadyDoneError(),
+    });
   });
   return requireInvoice(companyId, invoiceId);
 }

@@ -1,0 +1,56 @@
+import { AlreadyDoneError } from '../../domain/errors.js';
+import type { AutomationAction, WorkPage } from '../task.js';
+
+/**
+ * What the billing work sources share: the page key (a GSI2 LastEvaluatedKey as JSON), the rule that one object's
+ * failure never stops a page, and the counts a page reports.
+ */
+
+export const startKeyOf = (key: string | null): Record<string, unknown> | undefined => (key ? (JSON.parse(key) as Record<string, unknown>) : undefined);
+export const nextKeyOf = (lastKey: Record<string, unknown> | undefined): string | null => (lastKey ? JSON.stringify(lastKey) : null);
+
+/** An action before its outcome is known. */
+export type ActionBase = Omit<AutomationAction, 'outcome' | 'message' | 'details'> & { details?: Record<string, unknown> };
+
+/** Done, or (dry run) planned, with what it did. */
+export const finished = (base: ActionBase, dryRun: boolean, details: Record<string, unknown>, message?: string): AutomationAction => ({
+  ...base,
+  outcome: dryRun ? 'planned' : 'done',
+  details: { ...base.details, ...details },
+  ...(message ? { message } : {}),
+});
+
+export const skipped = (base: ActionBase, message: string, details: Record<string, unknown> = {}): AutomationAction => ({
+  ...base,
+  outcome: 'skipped',
+  message,
+  details: { ...base.details, ...details },
+});
+
+export const inactiveClient = (base: ActionBase): AutomationAction => skipped(base, 'client is inactive');
+
+/**
+ * Runs one object's work: what it returns is the action; an `AlreadyDoneError` (its once-marker exists) is `skipped`
+ * "already done"; any other error is `failed` with its message, and the page goes on.
+ */
+export async function attempt(base: ActionBase, work: () => Promise<AutomationAction>): Promise<AutomationAction> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AlreadyDoneError) return skipped(base, 'already done');
+    return { ...base, outcome: 'failed', message: error instanceof Error ? error.message : String(error), details: { ...base.details } };
+  }
+}
+
+/** A page from its actions: acted counts what was done or planned, failed what failed. */
+export function pageOf(actions: AutomationAction[], nextKey: string | null, examined = actions.length): WorkPage {
+  return {
+    examined,
+    acted: actions.filter((a) => a.outcome === 'done' || a.outcome === 'planned').length,
+    failed: actions.filter((a) => a.outcome === 'failed').length,
+    actions,
+    nextKey,
+  };
+}
+
+export const emptyPage = (): WorkPage => pageOf([], null);
