@@ -13,6 +13,13 @@ export interface InvoiceLine {
   tax: number;
 }
 
+/** Which period of which service an invoice bills: paying the invoice pays that period (domain/service.ts). */
+export interface ServicePeriod {
+  serviceId: string;
+  /** The period's first day (its renew date). */
+  periodStart: string;
+}
+
 /** The company tax rate an invoice was priced with, as it was then. */
 export interface InvoiceTaxRate {
   id: string;
@@ -29,6 +36,8 @@ export interface Invoice extends LedgerInvoice {
   subtotal: number;
   tax: number;
   recurringInvoiceId: string | null;
+  /** The service periods the invoice bills (empty for other invoices). */
+  servicePeriods: ServicePeriod[];
   /** Company-local date the invoice was voided (statement "void" line). */
   voidedOn: string | null;
   createdAt: string;
@@ -63,6 +72,7 @@ export interface NewInvoice {
   dateDue: string;
   charges: InvoiceCharges;
   recurringInvoiceId: string | null;
+  servicePeriods?: readonly ServicePeriod[];
   /** ISO timestamp of the creation. */
   now: string;
 }
@@ -87,6 +97,7 @@ export function newInvoice(n: NewInvoice): Invoice {
     paid: 0,
     due: state.due,
     recurringInvoiceId: n.recurringInvoiceId,
+    servicePeriods: [...(n.servicePeriods ?? [])],
     voidedOn: null,
     createdAt: n.now,
     updatedAt: n.now,

@@ -20,6 +20,7 @@ const invoice = (id: string, fields: Partial<Invoice>): Invoice => ({
   paid: 0,
   due: 0,
   recurringInvoiceId: null,
+  servicePeriods: [],
   voidedOn: null,
   createdAt: '2030-01-01T00:00:00.000Z',
   updatedAt: '2030-01-01T00:00:00.000Z',

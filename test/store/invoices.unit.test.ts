@@ -30,6 +30,7 @@ const invoice: Invoice = {
   paid: 0,
   due: 1620,
   recurringInvoiceId: 'rinv_1',
+  servicePeriods: [{ serviceId: 'svc_1', periodStart: '2030-01-20' }],
   voidedOn: null,
   createdAt: '2030-01-10T00:00:00.000Z',
   updatedAt: '2030-01-10T00:00:00.000Z',
@@ -77,8 +78,8 @@ describe('invoice items', () => {
   });
 
   it('read attributes absent on older items as null, and refuse an item of the wrong shape', () => {
-    const { voidedOn: _voidedOn, recurringInvoiceId: _recurring, ...older } = invoiceToItem('co_1', invoice);
-    expect(invoiceFromItem(older)).toEqual({ ...invoice, voidedOn: null, recurringInvoiceId: null });
+    const { voidedOn: _voidedOn, recurringInvoiceId: _recurring, servicePeriods: _periods, ...older } = invoiceToItem('co_1', invoice);
+    expect(invoiceFromItem(older)).toEqual({ ...invoice, voidedOn: null, recurringInvoiceId: null, servicePeriods: [] });
     expect(() => invoiceFromItem({ ...invoiceToItem('co_1', invoice), total: '1620' })).toThrow(/bad total/);
     expect(() => invoiceFromItem({ ...invoiceToItem('co_1', invoice), status: 'lost' })).toThrow(/bad status/);
     expect(() => invoiceFromItem({ ...invoiceToItem('co_1', invoice), lines: [{ ...invoice.lines[0], amount: 1.5 }] })).toThrow(/bad amount/);

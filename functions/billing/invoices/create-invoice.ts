@@ -1,5 +1,5 @@
 import { newId } from '../../domain/ids.js';
-import { assertInvoiceDates, newInvoice, type Invoice, type NewInvoiceStatus } from '../../domain/invoice.js';
+import { assertInvoiceDates, newInvoice, type Invoice, type NewInvoiceStatus, type ServicePeriod } from '../../domain/invoice.js';
 import { priceLines, type LineInput } from '../../domain/invoice-pricing.js';
 import { startSeries, type RecurringInvoice, type Recurrence } from '../../domain/recurring-invoice.js';
 import { requireClient } from '../../store/clients.js';
@@ -28,6 +28,8 @@ export interface CreateInvoiceInput {
    * fails nothing is written and `AlreadyDoneError` is thrown.
    */
   alsoWrite?: readonly TransactItem[];
+  /** The service periods the invoice bills (paying it pays them: store/ledger.ts). */
+  servicePeriods?: readonly ServicePeriod[];
 }
 
 export interface CreatedInvoice {
@@ -71,6 +73,7 @@ export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedI
     dateDue,
     charges,
     recurringInvoiceId: recurring?.id ?? null,
+    servicePeriods: input.servicePeriods,
     now: createdAt,
   });
   return { invoice: await insertInvoice(input.companyId, invoice, recurring ?? undefined, input.alsoWrite), recurring };
