@@ -134,3 +134,17 @@ export function changePaymentAccount(current: PaymentAccount, change: PaymentAcc
 
 /** Only an active account may be charged or made the auto-debit account. */
 export const isUsable = (account: Pick<PaymentAccount, 'status'>) => account.status === 'active';
+
+const BRAND_LABELS: Record<PaymentAccount['brand'], string> = {
+  visa: 'Visa',
+  mastercard: 'Mastercard',
+  amex: 'American Express',
+  discover: 'Discover',
+  jcb: 'JCB',
+  diners: 'Diners Club',
+  unknown: 'Card',
+  ach: 'Bank account',
+};
+
+/** How an account is named in mail: `Visa ending 4242`, `Bank account ending 6789` (never more than the last four). */
+export const accountLabel = (account: Pick<PaymentAccount, 'brand' | 'last4'>) => `${BRAND_LABELS[account.brand]} ending ${account.last4}`;

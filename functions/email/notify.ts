@@ -19,6 +19,7 @@ import { listContacts, type Actor } from '../store/client-records.js';
 import { getClient } from '../store/clients.js';
 import type { Company } from '../domain/company.js';
 import { requireCompany } from '../store/companies.js';
+import type { TransactItem } from '../store/dynamo.js';
 import { createMailEntry, getCompanyTemplate, getMailEntry, markMailFailed, markMailSent, suppressedAmong, type MailEntry } from '../store/mail.js';
 
 /**
@@ -73,6 +74,12 @@ export interface SendClientEmailInput {
   billing: boolean;
   resentFrom?: string;
   actor: Actor;
+  /**
+   * Written with the mail-log entry, before the provider is called (the automation's once-marker): if its condition
+   * fails nothing is recorded or sent (`AlreadyDoneError`). A crash after the entry is written leaves it `queued` and
+   * unsent rather than sent twice: automatic notices are at most once.
+   */
+  alsoWrite?: readonly TransactItem[];
 }
 
 interface ContactRow {
@@ -105,7 +112,14 @@ function distinct(addresses: Iterable<string | null | undefined>, except: Readon
   return out;
 }
 
-async function resolveRecipients(input: SendClientEmailInput): Promise<{ to: string[]; cc: string[] }> {
+/** Where billing mail for the client goes (its billing contacts, else itself), as a send would resolve it: for previews. */
+export async function billingRecipients(companyId: string, client: Client): Promise<string[]> {
+  return (await resolveRecipients({ companyId, client, billing: true })).to;
+}
+
+async function resolveRecipients(
+  input: Pick<SendClientEmailInput, 'companyId' | 'client' | 'billing' | 'to' | 'cc' | 'contactIds'>,
+): Promise<{ to: string[]; cc: string[] }> {
   const { companyId, client } = input;
   const needsContacts = (input.contactIds?.length ?? 0) > 0 || (input.billing && !input.to?.length);
   const contacts = needsContacts ? await clientContacts(companyId, client.id) : [];
@@ -205,7 +219,7 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
     createdAt: now,
     updatedAt: now,
   };
-  await createMailEntry(companyId, entry, { html, text, attachments });
+  await createMailEntry(companyId, entry, { html, text, attachments }, input.alsoWrite);
 
   let messageId: string;
   try {
@@ -455,5 +469,50 @@ export async function sendStatementEmail(
     automatic: options.automatic ?? false,
     billing: true,
     actor,
+  });
+}
+
+export interface AutomationNotifyOptions {
+  /** The once-marker(s) the mail-log entry commits with (see `SendClientEmailInput.alsoWrite`). */
+  alsoWrite?: readonly TransactItem[];
+  /** How the auto-debit account is shown, e.g. `Visa ending 4242`. */
+  paymentMethodLabel?: string;
+  /** `auto_debit_pending`: the date the charge will be taken. */
+  autoDebitDate?: string;
+}
+
+/** A payment notice of the daily run (`late_notice_*`, `auto_debit_pending`) for one invoice, to the billing contacts. */
+export async function sendInvoiceNotice(
+  companyId: string,
+  client: Client,
+  template: 'late_notice_first' | 'late_notice_second' | 'late_notice_third' | 'auto_debit_pending',
+  invoice: InvoiceForEmail,
+  actor: Actor,
+  options: AutomationNotifyOptions = {},
+): Promise<MailEntry | null> {
+  const company = await requireCompany(companyId);
+  const variables = {
+    ...baseVariables(company, client),
+    invoice: invoiceVariables(invoice, client),
+    payment: { method: options.paymentMethodLabel ?? '' },
+    autoDebit: { date: options.autoDebitDate ?? invoice.dateDue },
+  };
+  return sendClientEmail({ companyId, company, client, template, variables, automatic: true, billing: true, actor, alsoWrite: options.alsoWrite });
+}
+
+/** Auto-debit was turned off after repeated declines: to the billing contacts. */
+export async function sendAutoDebitDisabled(companyId: string, client: Client, actor: Actor, options: AutomationNotifyOptions = {}): Promise<MailEntry | null> {
+  const company = await requireCompany(companyId);
+  const variables = { ...baseVariables(company, client), payment: { method: options.paymentMethodLabel ?? '' } };
+  return sendClientEmail({
+    companyId,
+    company,
+    client,
+    template: 'auto_debit_disabled',
+    variables,
+    automatic: true,
+    billing: true,
+    actor,
+    alsoWrite: options.alsoWrite,
   });
 }

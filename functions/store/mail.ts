@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmailAttachment } from '../adapters/mailer/port.js';
 import type { EmailTemplate, EmailTemplateName } from '../domain/email/templates.js';
+import { AlreadyDoneError } from '../domain/errors.js';
 import type { Actor } from './client-records.js';
 import { batchGetAll, batchWriteAll, db, deleteRequests, queryAll, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
@@ -136,8 +137,10 @@ const joinParts = (items: Item[]) => Buffer.concat(items.map((item) => Buffer.fr
  * Writes a new entry (normally `queued`) with its body and attachments, and its id pointer. What does not fit in
  * the entry is written to the blob store first, so the entry never points at objects that are missing. (Should the
  * entry then not be written, those objects stay behind unreferenced: the mail id is new, so nothing reads them.)
+ * `alsoWrite` commits with the entry (an automation once-marker): if its condition fails nothing is written and the
+ * error is `AlreadyDoneError`, so a notice is logged, and so sent, at most once.
  */
-export async function createMailEntry(companyId: string, entry: MailEntry, content: MailContent): Promise<void> {
+export async function createMailEntry(companyId: string, entry: MailEntry, content: MailContent, alsoWrite: readonly TransactItem[] = []): Promise<void> {
   const pk = clientPk(companyId, entry.clientId);
   const blobs: Array<{ key: string; body: Buffer; contentType: string }> = [];
   // Entry metadata, then the body, then attachments in order, inline while the item stays under the limit. A key
@@ -190,8 +193,9 @@ export async function createMailEntry(companyId: string, entry: MailEntry, conte
     [
       { Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
       { Put: { TableName: tableName(), Item: { ...ref, entity: 'ref', kind: 'mail', clientId: entry.clientId } } },
+      ...alsoWrite,
     ],
-    () => new Error(`Mail id collision: ${entry.id}`),
+    (index) => (index >= 2 ? new AlreadyDoneError('This mail was already sent.') : new Error(`Mail id collision: ${entry.id}`)),
   );
 }
 

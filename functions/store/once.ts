@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, tableName, type TransactItem } from './dynamo.js';
 import { oncePk, onceSk } from './keys.js';
 
 /**
@@ -40,3 +40,16 @@ export async function isDone(key: OnceKey): Promise<boolean> {
   );
   return out.Item !== undefined;
 }
+
+/** Which of these effects were already done, as `task#period` of each object id (one batch read for a page). */
+export async function doneAmong(keys: readonly OnceKey[]): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const items = await batchGetAll(
+    keys.map((k) => ({ PK: oncePk(k.companyId, k.objectId), SK: onceSk(k.task, k.period) })),
+    { consistent: true, projection: 'PK, SK' },
+  );
+  return new Set(items.map((item) => `${String(item.PK)}|${String(item.SK)}`));
+}
+
+/** The member of `doneAmong`'s answer that stands for `key`. */
+export const doneKey = (key: OnceKey) => `${oncePk(key.companyId, key.objectId)}|${onceSk(key.task, key.period)}`;

@@ -1,4 +1,5 @@
 import type { TaskName, WorkSource } from '../task.js';
+import { noticesSource } from './notices.js';
 import { voidsSource } from './voids.js';
 
 /**
@@ -9,7 +10,7 @@ export const WORK_SOURCES: Record<TaskName, readonly WorkSource[]> = {
   renewals: [],
   applyCredits: [],
   autoDebit: [],
-  notices: [],
+  notices: [noticesSource],
   suspensions: [],
   voids: [voidsSource],
 };

@@ -1,3 +1,4 @@
+import type { OutgoingEmail } from '../../../functions/adapters/mailer/port.js';
 import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
 import type { RunContext } from '../../../functions/automation/task.js';
 import type { WorkSource } from '../../../functions/automation/task.js';
@@ -7,6 +8,7 @@ import { newDefaultGroup, newGroup } from '../../../functions/domain/group.js';
 import { newId } from '../../../functions/domain/ids.js';
 import type { Invoice } from '../../../functions/domain/invoice.js';
 import { DEFAULT_GROUP_SETTINGS, type GroupOverrides, type GroupSettings } from '../../../functions/domain/settings.js';
+import { getServices, overrideServices } from '../../../functions/services.js';
 import { putNewCompany } from '../../../functions/store/companies.js';
 import { putNewGroup } from '../../../functions/store/groups.js';
 import { listMailEntries, type MailEntry } from '../../../functions/store/mail.js';
@@ -82,4 +84,19 @@ export async function runAll(source: WorkSource, ctx: RunContext, limit = 100) {
 export async function mailOf(company: Company, clientId: string): Promise<MailEntry[]> {
   const page = await listMailEntries(company.id, clientId, 100);
   return [...page.items].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}
+
+/** A mailer that keeps what it is given (in place of the real one until `restore`), and the mails so far. */
+export function captureMail(): { sent: OutgoingEmail[]; restore: () => void } {
+  const real = getServices().mailer;
+  const sent: OutgoingEmail[] = [];
+  overrideServices({
+    mailer: {
+      send: async (message) => {
+        sent.push(message);
+        return { messageId: `msg-${sent.length}` };
+      },
+    },
+  });
+  return { sent, restore: () => overrideServices({ mailer: real }) };
 }

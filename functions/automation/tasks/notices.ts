@@ -1,0 +1,124 @@
+import type { Client } from '../../domain/client.js';
+import { AlreadyDoneError } from '../../domain/errors.js';
+import { NOTICE_KINDS, noticeDue, noticeLead, type NoticeKind } from '../../domain/automation.js';
+import { addDays } from '../../domain/dates.js';
+import type { GroupSettings } from '../../domain/settings.js';
+import type { Invoice } from '../../domain/invoice.js';
+import { accountLabel, isUsable } from '../../domain/payment-account.js';
+import { billingRecipients, sendInvoiceNotice } from '../../email/notify.js';
+import { transact } from '../../store/dynamo.js';
+import { getInvoicesNow, openInvoicesDueBy } from '../../store/invoices.js';
+import { nowIso } from '../../store/items.js';
+import { doneAmong, doneKey, onceMarkerPut, type OnceKey } from '../../store/once.js';
+import { getPaymentAccount } from '../../store/payment-accounts.js';
+import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
+import type { AutomationAction, RunContext, WorkSource } from '../task.js';
+import { attempt, emptyPage, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
+
+const SYSTEM = { type: 'system', id: 'billow' } as const;
+
+/**
+ * Payment notices (`auto_debit_pending`, `late_notice_first|second|third`) on their days relative to the due date, to
+ * the billing contacts or else the client. Each (invoice, kind) is mailed at most once: its once-marker
+ * (`notice:<template>`, the invoice, its due date) commits with the mail-log entry, before the provider is called.
+ * Catch-up: of the kinds whose day has passed unsent, only the latest is sent; the earlier ones are marked done
+ * (superseded) so they never go out late. Read from the open-invoice index up to `date + the widest notice lead`.
+ */
+export const noticesSource: WorkSource = {
+  name: 'notices',
+  async page(ctx, key, limit) {
+    const view = await loadCompanyView(ctx.companyId);
+    const lead = view.widest((s) => noticeLead(s.paymentDueNotices));
+    if (lead === null) return emptyPage();
+    const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, lead), limit, startKeyOf(key));
+    const onceOf = (invoice: Invoice, kind: NoticeKind): OnceKey => ({
+      companyId: ctx.companyId,
+      task: `notice:${kind}`,
+      objectId: invoice.id,
+      period: invoice.dateDue,
+    });
+    // The index may lag a payment by a moment: what is sent is decided on the invoices as they are now.
+    const [clients, current, done] = await Promise.all([
+      loadClients(
+        ctx.companyId,
+        page.items.map((i) => i.clientId),
+      ),
+      getInvoicesNow(ctx.companyId, page.items),
+      doneAmong(page.items.flatMap((i) => NOTICE_KINDS.map((kind) => onceOf(i, kind)))),
+    ]);
+    const now = new Map(current.map((i) => [i.id, i] as const));
+    const actions: AutomationAction[] = [];
+    const accounts = new Map<string, ReturnType<typeof autoDebitAccount>>();
+    for (const listed of page.items) {
+      const invoice = now.get(listed.id);
+      const client = clients.get(listed.clientId);
+      if (invoice?.status !== 'open' || !client) continue;
+      const settings = view.settingsOf(client.groupId);
+      if (!accounts.has(client.id)) accounts.set(client.id, autoDebitAccount(ctx, client, settings));
+      const autoDebit = await accounts.get(client.id);
+      const doneKinds = new Set(NOTICE_KINDS.filter((kind) => done.has(doneKey(onceOf(invoice, kind)))));
+      const plan = noticeDue(settings.paymentDueNotices, invoice.dateDue, ctx.date, { autoDebitOn: autoDebit !== null, done: doneKinds });
+      if (!plan.send && !plan.supersede.length) continue;
+      const base: ActionBase = {
+        task: 'notices',
+        objectType: 'invoice',
+        objectId: invoice.id,
+        clientId: client.id,
+        action: 'notice_sent',
+        details: { template: plan.send, invoiceId: invoice.id, number: invoice.number, dateDue: invoice.dateDue, due: invoice.due, currency: invoice.currency },
+      };
+      if (!isAutomated(client)) {
+        if (plan.send) actions.push(inactiveClient(base));
+        continue;
+      }
+      const at = nowIso();
+      const superseded = plan.supersede.map((kind) => onceMarkerPut(onceOf(invoice, kind), ctx.runId, at));
+      if (!plan.send) {
+        // Nothing to send (the latest due kind is done): only the earlier ones are closed, without mail.
+        if (!ctx.dryRun) await markSuperseded(superseded);
+        continue;
+      }
+      const kind = plan.send;
+      const detailsOf = { superseded: plan.supersede };
+      actions.push(
+        await attempt(base, async () => {
+          if (ctx.dryRun) return finished(base, true, { ...detailsOf, to: await billingRecipients(ctx.companyId, client) });
+          const autoDebitDate = kind === 'auto_debit_pending' ? maxDate(ctx.date, addDays(invoice.dateDue, -settings.autoDebitDaysBeforeDue)) : undefined;
+          const entry = await sendInvoiceNotice(ctx.companyId, client, kind, invoice, SYSTEM, {
+            alsoWrite: [onceMarkerPut(onceOf(invoice, kind), ctx.runId, at), ...superseded],
+            paymentMethodLabel: autoDebit ? accountLabel(autoDebit) : undefined,
+            autoDebitDate,
+          });
+          if (!entry) return skipped(base, 'no deliverable recipient', detailsOf);
+          const sent = { ...detailsOf, to: entry.to, mailId: entry.id };
+          // The marker is written with the entry: a provider failure is not retried by a later run (no second mail),
+          // it shows here and in the mail log, where staff can resend it.
+          if (entry.status === 'failed')
+            return { ...base, outcome: 'failed', message: entry.statusReason ?? 'the mail was not sent', details: { ...base.details, ...sent } };
+          return finished(base, false, sent);
+        }),
+      );
+    }
+    return pageOf(actions, nextKeyOf(page.lastKey));
+  },
+};
+
+/** The client's auto-debit account when auto-debit applies to it: its group charges automatically and the account is active. */
+async function autoDebitAccount(ctx: RunContext, client: Client, settings: GroupSettings) {
+  if (!client.autoDebitAccountId || !settings.enableAutoDebit || settings.paymentDueNotices.autoDebitPendingNoticeDays === 'never') return null;
+  const account = await getPaymentAccount(ctx.companyId, client.id, client.autoDebitAccountId);
+  return account && isUsable(account) && account.autoDebit ? account : null;
+}
+
+/** Closes superseded notices one by one; one already closed (a concurrent run) is no error. */
+async function markSuperseded(markers: ReturnType<typeof onceMarkerPut>[]): Promise<void> {
+  for (const marker of markers) {
+    try {
+      await transact([marker], () => new AlreadyDoneError());
+    } catch (error) {
+      if (!(error instanceof AlreadyDoneError)) throw error;
+    }
+  }
+}
+
+const maxDate = (a: string, b: string) => (a > b ? a : b);
