@@ -1,4 +1,4 @@
-import { queryAll, tableName, type TransactItem } from './dynamo.js';
+import { batchGetAll, queryAll, tableName, type TransactItem } from './dynamo.js';
 import { balanceSk, BALANCE_SK_PREFIX, clientPk, profileViewBalance } from './keys.js';
 import type { EveryField, StoredItem } from './mapping.js';
 
@@ -37,6 +37,19 @@ export function balanceFromItem(item: StoredItem): ClientBalance {
 /** A client's balances, one per currency it has ever had money in (strongly consistent). */
 export async function readBalances(companyId: string, clientId: string): Promise<ClientBalance[]> {
   return (await queryAll(clientPk(companyId, clientId), BALANCE_SK_PREFIX)).map(balanceFromItem);
+}
+
+/** The balances of several clients, one currency each (strongly consistent, one batch): for the automation's pages. */
+export async function readBalancesOf(
+  companyId: string,
+  pairs: ReadonlyArray<{ clientId: string; currency: string }>,
+): Promise<Array<ClientBalance & { clientId: string }>> {
+  if (!pairs.length) return [];
+  const items = await batchGetAll(
+    pairs.map((p) => ({ PK: clientPk(companyId, p.clientId), SK: balanceSk(p.currency) })),
+    { consistent: true },
+  );
+  return items.map((item) => ({ ...balanceFromItem(item), clientId: String(item.clientId) }));
 }
 
 /** `ADD`s deltas to the client's balance item of one currency, creating it with its profile-view key. */

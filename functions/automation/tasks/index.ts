@@ -1,4 +1,5 @@
 import type { TaskName, WorkSource } from '../task.js';
+import { applyCreditsSource } from './apply-credits.js';
 import { noticesSource } from './notices.js';
 import { voidsSource } from './voids.js';
 
@@ -8,7 +9,7 @@ import { voidsSource } from './voids.js';
  */
 export const WORK_SOURCES: Record<TaskName, readonly WorkSource[]> = {
   renewals: [],
-  applyCredits: [],
+  applyCredits: [applyCreditsSource],
   autoDebit: [],
   notices: [noticesSource],
   suspensions: [],

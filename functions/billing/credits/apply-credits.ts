@@ -15,6 +15,8 @@ export interface ApplyCreditsInput {
   currency?: string;
   /** Apply to this invoice only (in its currency); otherwise to open invoices, oldest due date first. */
   invoiceId?: string;
+  /** Only say what would be applied now (the automation's dry run): nothing is written. */
+  preview?: boolean;
 }
 
 /** Applies loose credit to open invoices and returns what was applied to each (nothing when there was none to apply). */
@@ -35,10 +37,13 @@ export async function applyCredits(input: ApplyCreditsInput): Promise<LedgerAppl
         if (applied.length && plan.error.code === 'InvoiceNotOpen') return [];
         throw ledgerError(plan.error);
       }
+      if (input.preview) return plan.applied;
       if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
       return plan.applied;
     });
     if (!round.length) break;
+    // A preview plans one round: the rounds after it apply to what it would have left, which it did not write.
+    if (input.preview) return round;
     for (const a of round) {
       const seen = applied.find((x) => x.invoiceId === a.invoiceId);
       if (seen) seen.amount += a.amount;
