@@ -16,6 +16,9 @@ import { LocalEnvelopeCipher } from './adapters/crypto/local.js';
 import type { BlobStore } from './adapters/blobs/port.js';
 import { S3BlobStore } from './adapters/blobs/s3.js';
 import { localBlobStore } from './adapters/blobs/local.js';
+import type { Workflow } from './adapters/workflow/port.js';
+import { StepFunctionsWorkflow } from './adapters/workflow/sfn.js';
+import { localWorkflow } from './adapters/workflow/local.js';
 
 /**
  * The adapters a handler needs, chosen once per container from the environment: `BILLOW_RUNTIME=aws` (set by
@@ -32,6 +35,8 @@ export interface Services {
   mailer: Mailer;
   /** Objects too large for a table item (mail bodies, attachments): S3 in AWS, an in-process s3rver locally. */
   blobs: BlobStore;
+  /** Starts automation runs: the Step Functions state machine in AWS, the same definition run in-process locally. */
+  workflow: Workflow;
 }
 
 let services: Services | undefined;
@@ -51,6 +56,7 @@ const AWS: Factories = {
   cipher: () => new KmsEnvelopeCipher({ keyId: required('BILLOW_KMS_KEY_ID') }),
   mailer: () => new SesMailer({ configurationSetName: process.env.BILLOW_SES_CONFIGURATION_SET || undefined }),
   blobs: () => new S3BlobStore({ bucket: required('BILLOW_BLOB_BUCKET') }),
+  workflow: () => new StepFunctionsWorkflow(required('BILLOW_STATE_MACHINE_ARN')),
 };
 
 const LOCAL: Factories = {
@@ -60,6 +66,7 @@ const LOCAL: Factories = {
   cipher: () => new LocalEnvelopeCipher(),
   mailer: () => localMailer(),
   blobs: () => localBlobStore(),
+  workflow: () => localWorkflow(),
 };
 
 /** The SES stand-in's endpoint is read per message: the local stack may start (or restart) it after first use. */

@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib'
 import type { Construct } from 'constructs';
 import type { AnyRoute } from '../functions/http/route.js';
 import { BillowApi } from './api.js';
+import { BillowAutomation } from './automation.js';
 import { BillowTable } from './data.js';
 import { BillowEmail } from './email.js';
 import { BillowIdentity } from './identity.js';
@@ -66,6 +67,7 @@ export class BillowStack extends Stack {
   readonly email: BillowEmail;
   readonly api: BillowApi;
   readonly reconciler: BillowReconciler;
+  readonly automation: BillowAutomation;
   readonly observability: BillowObservability;
 
   constructor(scope: Construct, id: string, props: BillowStackProps) {
@@ -87,12 +89,19 @@ export class BillowStack extends Stack {
       mailFrom: this.settings.mailFrom,
       appUrl: this.settings.appUrl,
     });
+    this.automation = new BillowAutomation(this, 'Automation', {
+      table: this.data,
+      email: this.email,
+      paymentKey: this.payments.key,
+      gatewaySecret: this.payments.gatewaySecret,
+    });
     this.api = new BillowApi(this, 'Api', {
       table: this.data,
       identity: this.identity,
       email: this.email,
       paymentKey: this.payments.key,
       gatewaySecret: this.payments.gatewaySecret,
+      stateMachine: this.automation.stateMachine,
       routes: props.routes,
     });
     this.reconciler = new BillowReconciler(this, 'Reconciler', {
@@ -104,8 +113,14 @@ export class BillowStack extends Stack {
     this.observability = new BillowObservability(this, 'Observability', {
       api: this.api,
       table: this.data,
-      otherFunctions: [...this.identity.triggers, this.email.eventsFunction, this.reconciler.function],
-      deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue],
+      otherFunctions: [
+        ...this.identity.triggers,
+        this.email.eventsFunction,
+        this.reconciler.function,
+        this.automation.taskFunction,
+        this.automation.dispatcher,
+      ],
+      deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue, this.automation.deadLetterQueue],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });

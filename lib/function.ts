@@ -12,6 +12,7 @@ import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { BillowTable, TableAccess } from './data.js';
 import type { BillowEmail } from './email.js';
@@ -263,6 +264,13 @@ export class BillowFunction extends NodejsFunction {
     secret.grantRead(this);
     this.addEnvironment('BILLOW_GATEWAY', 'stripe');
     this.addEnvironment('BILLOW_STRIPE_SECRET_ARN', secret.secretArn);
+    return this;
+  }
+
+  /** Grants states:StartExecution on the automation state machine only, and sets `BILLOW_STATE_MACHINE_ARN`. */
+  bindWorkflow(stateMachine: sfn.IStateMachine): this {
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['states:StartExecution'], resourceArns: [stateMachine.stateMachineArn] });
+    this.addEnvironment('BILLOW_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     return this;
   }
 }

@@ -136,9 +136,9 @@ describe('identity', () => {
 describe('functions', () => {
   const apiFunction = (area: string) => stack.api.functions[area as keyof typeof stack.api.functions];
 
-  it('one Lambda per API area, plus the three Cognito triggers, the SES events handler and the payment reconciler, all on the newest Node runtime, ARM, traced', () => {
+  it('one Lambda per API area, plus the three Cognito triggers, the SES events handler, the payment reconciler and the automation task and dispatcher, all on the newest Node runtime, ARM, traced', () => {
     const functions = resources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3 + 1 + 1);
+    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3 + 1 + 1 + 2);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: NODE_RUNTIME.name, Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -162,6 +162,7 @@ describe('functions', () => {
       // The simulator: no Stripe secret unless deployed with gateway=stripe (see 'gateway=stripe' below).
       gateway: {},
       blobs: { BILLOW_BLOB_BUCKET: resolve(stack.email.blobBucket.bucketName) },
+      workflow: { BILLOW_STATE_MACHINE_ARN: resolve(stack.automation.stateMachine.stateMachineArn) },
     };
     for (const area of API_AREAS) {
       const fn = apiFunction(area);
@@ -187,7 +188,14 @@ describe('functions', () => {
 
   it('every function has its own log group with a retention', () => {
     const groups = resources('AWS::Logs::LogGroup');
-    const fns = [...API_AREAS.map(apiFunction), ...stack.identity.triggers, stack.email.eventsFunction, stack.reconciler.function];
+    const fns = [
+      ...API_AREAS.map(apiFunction),
+      ...stack.identity.triggers,
+      stack.email.eventsFunction,
+      stack.reconciler.function,
+      stack.automation.taskFunction,
+      stack.automation.dispatcher,
+    ];
     for (const fn of fns) expect(groups[id(fn.functionLogGroup)].Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
@@ -310,10 +318,11 @@ describe('IAM least privilege', () => {
       clients: ['blobs', 'identity', 'mailer', 'secrets'],
       billing: ['blobs', 'cipher', 'gateway', 'mailer', 'secrets'],
       email: ['blobs', 'mailer', 'secrets'],
+      automation: ['secrets', 'workflow'],
     });
     // Every mailer stores what does not fit in a mail-log item and reads it back; only the clients area deletes.
     const blobAccess = Object.fromEntries(API_AREAS.map((area) => [area, [...(AREA_ACCESS[area].blobs ?? [])].sort()]));
-    expect(blobAccess).toEqual({ platform: [], companies: [], clients: ['delete', 'readWrite'], billing: ['readWrite'], email: ['readWrite'] });
+    expect(blobAccess).toEqual({ platform: [], companies: [], clients: ['delete', 'readWrite'], billing: ['readWrite'], email: ['readWrite'], automation: [] });
     for (const area of API_AREAS) if (AREA_ACCESS[area].uses.includes('mailer')) expect(AREA_ACCESS[area].blobs, area).toContain('readWrite');
   });
 
@@ -335,6 +344,7 @@ describe('IAM least privilege', () => {
       cipher: { service: 'kms', grants: ['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: keyArn })) },
       gateway: { service: 'secretsmanager', grants: [] },
       blobs: { service: 's3', grants: blobGrants },
+      workflow: { service: 'states', grants: [{ action: 'states:StartExecution', resource: json(resolve(stack.automation.stateMachine.stateMachineArn)) }] },
     };
     for (const area of API_AREAS) {
       const grants = grantsOfRole(template, roleId(stack.api.functions[area]));
@@ -347,7 +357,7 @@ describe('IAM least privilege', () => {
         if (capabilityGrants.length) services.add(service);
         byServiceExpected.set(service, [...(byServiceExpected.get(service) ?? []), ...capabilityGrants]);
       }
-      for (const service of ['cognito-idp', 'secretsmanager', 'ses', 'kms', 's3']) {
+      for (const service of ['cognito-idp', 'secretsmanager', 'ses', 'kms', 's3', 'states']) {
         expect(pairs(byService(grants, service)), `${area} ${service}`).toEqual(pairs(byServiceExpected.get(service) ?? []));
       }
       expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort(), area).toEqual([...services].sort());
@@ -597,6 +607,7 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
       ClientsFunction: ['s3:DeleteObject mail/*', ...readWrite],
       BillingFunction: readWrite,
       EmailFunction: readWrite,
+      AutomationFunction: [],
       DefineAuthChallenge: [],
       CreateAuthChallenge: [],
       VerifyAuthChallenge: [],
@@ -645,17 +656,17 @@ describe('deployment settings (context)', () => {
 });
 
 describe('observability', () => {
-  it('alarms on API 5xx, on errors of every function, and on the SES events and reconciler dead-letter queues', () => {
+  it('alarms on API 5xx, on errors of every function, and on the SES events, reconciler and automation dead-letter queues', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     expect(alarms.some((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toBe(true);
     const errorAlarms = alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda');
-    expect(errorAlarms).toHaveLength(API_AREAS.length + 3 + 1 + 1);
+    expect(errorAlarms).toHaveLength(API_AREAS.length + 3 + 1 + 1 + 2);
     const fnNames = errorAlarms.map((a) => json(a.Dimensions));
     expect(fnNames.some((d) => d.includes(id(stack.email.eventsFunction)))).toBe(true);
     expect(fnNames.some((d) => d.includes(id(stack.reconciler.function)))).toBe(true);
     const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Namespace === 'AWS/SQS');
-    expect(dlq).toHaveLength(2);
-    for (const queue of [stack.email.eventsDeadLetterQueue, stack.reconciler.deadLetterQueue]) {
+    expect(dlq).toHaveLength(3);
+    for (const queue of [stack.email.eventsDeadLetterQueue, stack.reconciler.deadLetterQueue, stack.automation.deadLetterQueue]) {
       expect(dlq.filter((a) => json(a.Dimensions).includes(id(queue)))).toHaveLength(1);
     }
     for (const alarm of dlq) expect(alarm.Threshold).toBe(1);

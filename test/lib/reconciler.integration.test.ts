@@ -12,7 +12,11 @@ const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogical
 const resolve = (value: unknown) => stack.resolve(value);
 const pairs = (grants: Grant[]) => grants.map((g) => `${g.action} ${g.resource}`).sort();
 const byService = (grants: Grant[], prefix: string) => grants.filter((g) => g.action.startsWith(`${prefix}:`));
-const schedules = () => Object.values(template.findResources('AWS::Scheduler::Schedule') as Record<string, Resource>);
+/** The reconciler's schedule (the automation has its own, test/lib/automation.integration.test.ts). */
+const schedules = () =>
+  Object.values(template.findResources('AWS::Scheduler::Schedule') as Record<string, Resource>).filter(
+    (s) => json(s.Properties.Target.Arn) === json({ 'Fn::GetAtt': [id(stack.reconciler.function), 'Arn'] }),
+  );
 
 beforeAll(() => {
   ({ stack, template } = buildTemplate());

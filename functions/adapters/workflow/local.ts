@@ -1,0 +1,84 @@
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { logger } from '../../observability/logger.js';
+import type { Workflow } from './port.js';
+
+/** What a Task state of the definition runs locally: the Lambda handler its `FunctionName` names, given the payload. */
+export type LocalTaskHandler = (payload: unknown) => Promise<unknown>;
+
+export interface LocalWorkflowOptions {
+  /** The state machine's ASL, as synthesised for AWS (lib/automation.ts `localRunDefinition`). */
+  definition: Record<string, unknown>;
+  /** The handler of each Task state, by state name. */
+  handlerOf: (stateName: string) => LocalTaskHandler;
+  /** Milliseconds between retries (tests: 0). @default the definition's own intervals */
+  retryIntervalMs?: number;
+}
+
+interface TaskState {
+  Type: string;
+  Resource?: string;
+}
+
+/**
+ * Runs executions of the deployed definition in this process with aws-local-stepfunctions. Every Task state is a
+ * `lambda:invoke`: the library calls the local handler with `{ FunctionName, Payload }` and the state then reads the
+ * result as Lambda's `{ StatusCode, Payload }`, so the handler's answer is wrapped the same way. Names are unique for
+ * the life of the process, like execution names in an account (the scheduled-run markers guard across restarts).
+ */
+export class LocalWorkflow implements Workflow {
+  private readonly names = new Set<string>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly machine: StateMachine;
+  private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
+  private readonly retryOverrides: Record<string, number>;
+
+  constructor(options: LocalWorkflowOptions) {
+    this.machine = new StateMachine(options.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
+    const states = Object.entries((options.definition.States ?? {}) as Record<string, TaskState>).filter(([, s]) => s.Type === 'Task');
+    this.handlers = Object.fromEntries(
+      states.map(([name]) => {
+        const handle = options.handlerOf(name);
+        return [name, async (input: unknown) => ({ StatusCode: 200, Payload: await handle((input as { Payload: unknown }).Payload) })];
+      }),
+    );
+    const interval = options.retryIntervalMs;
+    this.retryOverrides = interval === undefined ? {} : Object.fromEntries(states.map(([name]) => [name, interval]));
+  }
+
+  async start(name: string, input: Record<string, unknown>): Promise<'started' | 'already_started'> {
+    if (this.names.has(name)) return 'already_started';
+    this.names.add(name);
+    const execution = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: this.handlers as never, retryIntervalOverrides: this.retryOverrides },
+    });
+    const done = execution.result.then(
+      () => undefined,
+      (error: unknown) => logger.error('Local automation execution failed', { name, error }),
+    );
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+    return 'started';
+  }
+
+  /** Resolves when every execution started so far has ended (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+}
+
+let current: Workflow | undefined;
+
+/** The local stack registers the workflow it built from the synthesised definition (bin/local/automation.ts). */
+export function useLocalWorkflow(workflow: Workflow | undefined): void {
+  current = workflow;
+}
+
+/** The registered local workflow; without one (no local stack in this process) starting a run is a fault. */
+export function localWorkflow(): Workflow {
+  return {
+    start: (name, input) => {
+      if (!current) throw new Error('No local workflow is registered: the local stack (bin/local/stack.ts) registers one when it starts.');
+      return current.start(name, input);
+    },
+  };
+}

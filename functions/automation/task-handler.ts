@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors.js';
+import { tracedHandler } from '../observability/tracer.js';
+import { finishRun, recordFailure } from './finish-run.js';
+import { runTaskPage } from './run-task-page.js';
+import { TASK_NAMES } from './task.js';
+
+const run = { runId: z.string().min(1).max(100), companyId: z.string().min(1).max(100) };
+
+/** What the state machine's Task states send (lib/automation.ts builds the payloads). */
+export const taskEvent = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('page'),
+    ...run,
+    date: z.iso.date(),
+    dryRun: z.boolean(),
+    task: z.enum(TASK_NAMES),
+    cursor: z.string().max(4096).nullable(),
+  }),
+  z.strictObject({
+    action: z.literal('fail'),
+    ...run,
+    task: z.enum(TASK_NAMES),
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+  }),
+  z.strictObject({ action: z.literal('finish'), ...run }),
+]);
+export type TaskEvent = z.input<typeof taskEvent>;
+
+export type TaskResult = { cursor: string | null; done: boolean } | { recorded: true } | { status: string };
+
+/**
+ * The Step Functions task Lambda: one page of a task (`page` → `{ cursor, done }`), a task that kept failing
+ * (`fail`), or the end of a run (`finish`). One function for the three, so the run's steps share one role.
+ */
+export async function handleTask(event: unknown): Promise<TaskResult> {
+  const parsed = taskEvent.safeParse(event);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'Not a task event.',
+      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+  const input = parsed.data;
+  switch (input.action) {
+    case 'page': {
+      const { cursor } = await runTaskPage(input);
+      return { cursor, done: cursor === null };
+    }
+    case 'fail':
+      await recordFailure(input);
+      return { recorded: true };
+    case 'finish': {
+      const finished = await finishRun(input);
+      return { status: finished.status };
+    }
+  }
+}
+
+export const handler = tracedHandler(handleTask);

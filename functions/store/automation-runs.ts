@@ -1,0 +1,347 @@
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AutomationRun, RunAction, RunTask, RunTaskStatus } from '../domain/automation-run.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { batchWriteAll, db, queryFiltered, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
+import { isConditionFailure } from './items.js';
+import { RUN_ACTION_SK_PREFIX, RUN_SK_PREFIX, runActionSk, runLockSk, runPageSk, runPartitionPk, runSk, runsPk, scheduledRunSk } from './keys.js';
+import type { EveryField, StoredItem } from './mapping.js';
+import { withRetries } from './retry.js';
+
+/**
+ * Run records of the daily automation. A run item holds its per-task counters (a map by task name, so a page adds
+ * to its task's counters in place); a page is recorded once, whatever Step Functions retries; a company has at most
+ * one run queued or running (its lock).
+ */
+
+const runKey = (companyId: string, runId: string) => ({ PK: runsPk(companyId), SK: runSk(runId) });
+const lockKey = (companyId: string) => ({ PK: runsPk(companyId), SK: runLockSk });
+
+interface StoredTask {
+  status: RunTaskStatus;
+  examined: number;
+  acted: number;
+  failed: number;
+  error?: string;
+}
+
+export function runToItem(run: AutomationRun) {
+  const { tasks, startedAt, finishedAt, ...rest } = run;
+  return {
+    ...runKey(run.companyId, run.id),
+    entity: 'automationRun',
+    ...rest,
+    taskOrder: tasks.map((t) => t.name),
+    tasks: Object.fromEntries(tasks.map(({ name, ...counts }) => [name, counts satisfies StoredTask])),
+    // Absent until set, so a page can set them with if_not_exists.
+    ...(startedAt ? { startedAt } : {}),
+    ...(finishedAt ? { finishedAt } : {}),
+  };
+}
+
+export function runFromItem(item: StoredItem): AutomationRun {
+  const tasks = item.tasks as Record<string, StoredTask>;
+  const run: EveryField<AutomationRun> = {
+    id: item.id,
+    companyId: item.companyId,
+    date: item.date,
+    dryRun: item.dryRun,
+    trigger: item.trigger,
+    status: item.status,
+    tasks: (item.taskOrder as string[]).map(
+      (name): RunTask => ({
+        name,
+        status: tasks[name].status,
+        examined: tasks[name].examined,
+        acted: tasks[name].acted,
+        failed: tasks[name].failed,
+        ...(tasks[name].error ? { error: tasks[name].error } : {}),
+      }),
+    ),
+    executionName: item.executionName,
+    plannedCount: item.plannedCount ?? 0,
+    startedAt: item.startedAt ?? null,
+    finishedAt: item.finishedAt ?? null,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    version: item.version,
+  };
+  return run;
+}
+
+export interface StoredRunAction extends RunAction {
+  /** When the page that did it was recorded. */
+  at: string;
+}
+
+function actionFromItem(item: StoredItem): StoredRunAction {
+  const action: EveryField<StoredRunAction> = {
+    task: item.task,
+    objectType: item.objectType,
+    objectId: item.objectId,
+    clientId: item.clientId,
+    action: item.action,
+    outcome: item.outcome,
+    message: item.message,
+    details: item.details ?? {},
+    at: item.at,
+  };
+  return action;
+}
+
+/** The company already has a run queued or running (two starts at once: exactly one wins). */
+export const runInProgress = () =>
+  new ConflictError('A run of this company is queued or running; start another when it has finished.', { code: 'run_in_progress' });
+
+/** The scheduled run of this company and date was already started. */
+export class AlreadyStartedError extends ConflictError {
+  constructor(readonly runId: string | undefined) {
+    super('The scheduled run of this date was already started.', { code: 'already_started' });
+  }
+}
+
+/**
+ * Records a new run and takes the company's run lock in one transaction: the lock is put only when there is none or
+ * the one there has expired (`lockedUntil`, the state machine's timeout: a lock left by an execution that died is
+ * not held for ever). A scheduled run also puts its date's marker, so each date is started once by the schedule.
+ */
+export async function insertRun(run: AutomationRun, options: { lockedUntil: string; now: string; scheduled: boolean }): Promise<void> {
+  const items: TransactItem[] = [
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { ...lockKey(run.companyId), entity: 'automationRunLock', runId: run.id, lockedUntil: options.lockedUntil },
+        ConditionExpression: 'attribute_not_exists(PK) OR lockedUntil < :now',
+        ExpressionAttributeValues: { ':now': options.now },
+      },
+    },
+    { Put: { TableName: tableName(), Item: runToItem(run), ConditionExpression: 'attribute_not_exists(PK)' } },
+  ];
+  if (options.scheduled) {
+    items.push({
+      Put: {
+        TableName: tableName(),
+        Item: { PK: runsPk(run.companyId), SK: scheduledRunSk(run.date), entity: 'automationScheduledRun', runId: run.id, at: options.now },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    });
+  }
+  // Two starts at the same moment may collide as a transaction conflict rather than a failed condition: the retry
+  // then finds the winner's lock.
+  await withRetries(() =>
+    transact(items, (index) => {
+      if (index === 0) return runInProgress();
+      if (index === 2) return new AlreadyStartedError(undefined);
+      return new Error('Run id collision');
+    }),
+  );
+}
+
+/** The run the schedule started for a company's date, if it did. */
+export async function getScheduledRunId(companyId: string, date: string): Promise<string | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { PK: runsPk(companyId), SK: scheduledRunSk(date) }, ConsistentRead: true }));
+  return out.Item?.runId as string | undefined;
+}
+
+export async function getRun(companyId: string, runId: string): Promise<AutomationRun | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: runKey(companyId, runId), ConsistentRead: true }));
+  return out.Item ? runFromItem(out.Item) : undefined;
+}
+
+export async function requireRun(companyId: string, runId: string): Promise<AutomationRun> {
+  const run = await getRun(companyId, runId);
+  if (!run) throw new NotFoundError('No such automation run.');
+  return run;
+}
+
+/** A company's runs, newest first (run ids are time-ordered). */
+export async function listRuns(companyId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<AutomationRun>> {
+  const page = await queryPage<StoredItem>({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': runsPk(companyId), ':p': RUN_SK_PREFIX },
+    ScanIndexForward: false,
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
+  return { items: page.items.map(runFromItem), lastKey: page.lastKey };
+}
+
+/** A run's actions in the order it did them (task, page, action). */
+export async function listRunActions(companyId: string, runId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<StoredRunAction>> {
+  const page = await queryPage<StoredItem>({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': runPartitionPk(companyId, runId), ':p': RUN_ACTION_SK_PREFIX },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
+  return { items: page.items.map(actionFromItem), lastKey: page.lastKey };
+}
+
+/** The first `limit` actions a dry run planned. */
+export async function listPlannedActions(companyId: string, runId: string, limit: number): Promise<StoredRunAction[]> {
+  const page = await queryFiltered<StoredItem>(
+    {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+      ExpressionAttributeValues: { ':pk': runPartitionPk(companyId, runId), ':p': RUN_ACTION_SK_PREFIX },
+    },
+    limit,
+    (item) => item.outcome === 'planned',
+    (item) => ({ PK: item.PK, SK: item.SK }),
+  );
+  return page.items.map(actionFromItem);
+}
+
+export interface PageRecord {
+  companyId: string;
+  runId: string;
+  task: string;
+  /** The task's position in the run (orders its actions). */
+  taskIndex: number;
+  /** Which of the task's sources the page read, and the cursor it started from: together they name the page. */
+  source: number;
+  cursorIn: string | null;
+  /** The page's number within the task (0 for the first), carried in the cursor. */
+  pageNo: number;
+  examined: number;
+  acted: number;
+  failed: number;
+  actions: readonly RunAction[];
+  /** The task has no more pages after this one. */
+  last: boolean;
+  at: string;
+}
+
+export const cursorHash = (cursor: string | null) =>
+  createHash('sha256')
+    .update(cursor ?? '')
+    .digest('hex')
+    .slice(0, 32);
+
+/**
+ * Records one page of a task on its run, once. The page's record (keyed by task, source and the cursor it started
+ * from) is put with `attribute_not_exists` in the same transaction as the run's counters, so a page Step Functions
+ * runs again after a timeout or a crash is counted once. Its action rows are written first, under keys made from the
+ * page, so a retry after a crash between the two rewrites the same rows with what the retry did, and a retry after
+ * the page was recorded changes nothing. Returns false when the page had already been recorded.
+ */
+export async function recordPage(page: PageRecord): Promise<boolean> {
+  const pageKey = { PK: runPartitionPk(page.companyId, page.runId), SK: runPageSk(page.task, page.source, cursorHash(page.cursorIn)) };
+  const existing = await db().send(new GetCommand({ TableName: tableName(), Key: pageKey, ConsistentRead: true, ProjectionExpression: 'PK' }));
+  if (existing.Item) return false;
+
+  await batchWriteAll(
+    page.actions.map((action, n) => ({
+      PutRequest: {
+        Item: {
+          PK: pageKey.PK,
+          SK: runActionSk(page.taskIndex, page.pageNo, n),
+          entity: 'automationAction',
+          ...action,
+          at: page.at,
+        },
+      },
+    })),
+  );
+  const planned = page.actions.filter((a) => a.outcome === 'planned').length;
+  const items: TransactItem[] = [
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { ...pageKey, entity: 'automationPage', cursor: page.cursorIn, examined: page.examined, acted: page.acted, failed: page.failed, at: page.at },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    {
+      Update: {
+        TableName: tableName(),
+        Key: runKey(page.companyId, page.runId),
+        UpdateExpression:
+          'SET #status = :running, startedAt = if_not_exists(startedAt, :at), updatedAt = :at, #tasks.#t.#ts = :taskStatus, ' +
+          '#tasks.#t.examined = #tasks.#t.examined + :e, #tasks.#t.acted = #tasks.#t.acted + :a, #tasks.#t.#f = #tasks.#t.#f + :f, ' +
+          'plannedCount = if_not_exists(plannedCount, :zero) + :planned ADD version :one',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: { '#status': 'status', '#tasks': 'tasks', '#t': page.task, '#ts': 'status', '#f': 'failed' },
+        ExpressionAttributeValues: {
+          ':running': 'running',
+          ':at': page.at,
+          ':taskStatus': page.last ? 'succeeded' : 'running',
+          ':e': page.examined,
+          ':a': page.acted,
+          ':f': page.failed,
+          ':planned': planned,
+          ':zero': 0,
+          ':one': 1,
+        },
+      },
+    },
+  ];
+  try {
+    await withRetries(() => transact(items, (index) => (index === 0 ? new PageAlreadyRecorded() : new NotFoundError('No such automation run.'))));
+  } catch (error) {
+    if (error instanceof PageAlreadyRecorded) return false;
+    throw error;
+  }
+  return true;
+}
+
+class PageAlreadyRecorded extends Error {}
+
+/** A task's page kept failing after its retries: the task is failed, with the error, and the run goes on. */
+export async function recordTaskFailure(companyId: string, runId: string, task: string, error: string, at: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: runKey(companyId, runId),
+        UpdateExpression:
+          'SET #tasks.#t.#ts = :failed, #tasks.#t.#err = :error, #status = :running, startedAt = if_not_exists(startedAt, :at), updatedAt = :at ADD version :one',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: { '#tasks': 'tasks', '#t': task, '#ts': 'status', '#err': 'error', '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':error': error, ':running': 'running', ':at': at, ':one': 1 },
+      }),
+    );
+  } catch (e) {
+    if (isConditionFailure(e)) throw new NotFoundError('No such automation run.');
+    throw e;
+  }
+}
+
+/**
+ * Ends a run: its status and final task statuses, and the company's lock released if this run still holds it (a
+ * lock that expired and was taken by a later run is left alone). Finishing twice changes nothing the second time.
+ */
+export async function saveFinishedRun(run: AutomationRun): Promise<void> {
+  if (!run.finishedAt) throw new Error('saveFinishedRun needs finishedAt');
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: runKey(run.companyId, run.id),
+      UpdateExpression: 'SET #status = :status, #tasks = :tasks, finishedAt = :finishedAt, updatedAt = :finishedAt ADD version :one',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: { '#status': 'status', '#tasks': 'tasks' },
+      ExpressionAttributeValues: {
+        ':status': run.status,
+        ':tasks': runToItem(run).tasks,
+        ':finishedAt': run.finishedAt,
+        ':one': 1,
+      },
+    }),
+  );
+  await releaseLock(run.companyId, run.id);
+}
+
+/** Deletes the company's run lock if `runId` holds it. */
+export async function releaseLock(companyId: string, runId: string): Promise<void> {
+  try {
+    await db().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: lockKey(companyId),
+        ConditionExpression: 'runId = :run',
+        ExpressionAttributeValues: { ':run': runId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
