@@ -1,3 +1,4 @@
+import { billingDate } from './automation.js';
 import type { TaxRate } from './company.js';
 import { addTerm, daysBetween, type Period } from './dates.js';
 import { ValidationError } from './errors.js';
@@ -24,7 +25,15 @@ export interface RecurringInvoice {
   occurrences: number | null;
   /** Invoices created so far (the first is created with the series). */
   created: number;
+  /** The billing date of the next invoice (the `created`-th, 0-based); null once the series is complete. */
   nextBillDate: string | null;
+  /**
+   * Where billing dates are counted from: the `anchorIndex`-th invoice bills on `anchorDate`, and each later one whole
+   * terms after it (domain/automation.ts `billingDate`), so a month-end series never drifts. Moved to the next
+   * invoice when the term or period changes.
+   */
+  anchorDate: string;
+  anchorIndex: number;
   /** Days from billing to due date, as on the first invoice. */
   dueAfterDays: number;
   status: 'active' | 'completed';
@@ -91,6 +100,8 @@ export function startSeries(n: NewSeries): RecurringInvoice {
     occurrences,
     created: 1,
     nextBillDate: completed ? null : addTerm(n.firstBilled, n.recurrence.term, n.recurrence.period),
+    anchorDate: n.firstBilled,
+    anchorIndex: 0,
     dueAfterDays: daysBetween(n.firstBilled, n.firstDue),
     status: completed ? 'completed' : 'active',
     createdAt: n.now,
@@ -110,8 +121,10 @@ export interface SeriesChanges {
 
 /**
  * The series with changes for the invoices not yet created. Fewer occurrences than invoices already created are
- * refused; as many completes the series. New lines are priced now only to refuse what could never be invoiced
- * (an overflow, a negative total, too large an item); a series keeps the lines, not their prices.
+ * refused; as many completes the series; more makes a completed series active again, billing next where its schedule
+ * would have (the `created`-th billing date, so the daily run catches up the dates since). A new term or period
+ * applies from the next invoice, which keeps its date. New lines are priced now only to refuse what could never be
+ * invoiced (an overflow, a negative total, too large an item); a series keeps the lines, not their prices.
  */
 export function reviseSeries(current: RecurringInvoice, changes: SeriesChanges, now: string): RecurringInvoice {
   assertRecurrence({ term: changes.term, period: changes.period, occurrences: changes.occurrences });
@@ -120,14 +133,34 @@ export function reviseSeries(current: RecurringInvoice, changes: SeriesChanges, 
     throw ValidationError.field('occurrences', `${current.created} invoices of this series exist already.`);
   const lines = changes.lines ? seriesLines(priceLines(changes.lines.taxRates, changes.lines.client, changes.lines.given).lines) : current.lines;
   const completed = occurrences !== null && current.created >= occurrences;
+  // The date the next invoice bills on under the schedule so far (a completed series has none stored).
+  const next = current.nextBillDate ?? billingDate(current, current.created);
+  const term = changes.term ?? current.term;
+  const period = changes.period ?? current.period;
+  const rescheduled = term !== current.term || period !== current.period;
   return {
     ...current,
     lines,
-    term: changes.term ?? current.term,
-    period: changes.period ?? current.period,
+    term,
+    period,
     occurrences,
     status: completed ? 'completed' : 'active',
-    nextBillDate: completed ? null : current.nextBillDate,
+    nextBillDate: completed ? null : next,
+    ...(rescheduled ? { anchorDate: next, anchorIndex: current.created } : {}),
+    updatedAt: now,
+    version: current.version + 1,
+  };
+}
+
+/** The series once its next invoice is created: counted, and billing next one term later (or complete). */
+export function advanceSeries(current: RecurringInvoice, now: string): RecurringInvoice {
+  const created = current.created + 1;
+  const completed = current.occurrences !== null && created >= current.occurrences;
+  return {
+    ...current,
+    created,
+    status: completed ? 'completed' : 'active',
+    nextBillDate: completed ? null : billingDate(current, created),
     updatedAt: now,
     version: current.version + 1,
   };

@@ -330,6 +330,10 @@ export function recurringToItem(companyId: string, series: RecurringInvoice): It
 
 export function recurringFromItem(item: Item): RecurringInvoice {
   const f = fieldsOf('recurring invoice', item);
+  const nextBillDate = f.textOrNull('nextBillDate');
+  const created = f.integer('created');
+  // Series stored before the anchor existed count from their next billing date (a completed one from its creation).
+  const anchorDate = f.textOrNull('anchorDate');
   return {
     id: f.text('id'),
     clientId: f.text('clientId'),
@@ -338,8 +342,10 @@ export function recurringFromItem(item: Item): RecurringInvoice {
     term: f.integer('term'),
     period: f.oneOf<Period>(RECURRENCE_PERIODS, 'period'),
     occurrences: f.integerOrNull('occurrences'),
-    created: f.integer('created'),
-    nextBillDate: f.textOrNull('nextBillDate'),
+    created,
+    nextBillDate,
+    anchorDate: anchorDate ?? nextBillDate ?? f.text('createdAt').slice(0, 10),
+    anchorIndex: anchorDate !== null ? f.integer('anchorIndex') : nextBillDate !== null ? created : 0,
     dueAfterDays: f.integer('dueAfterDays'),
     status: f.oneOf(RECURRING_STATUSES, 'status'),
     createdAt: f.text('createdAt'),
@@ -391,6 +397,21 @@ export async function replaceRecurring(companyId: string, previous: RecurringInv
     ],
     () => new ConflictError('The recurring invoice was changed by another request; read it again.', { code: 'stale_version' }),
   );
+}
+
+/**
+ * The series advanced past an invoice the automation creates, for that invoice's transaction (`createInvoice`'s
+ * `alsoWrite`): conditioned on the version read, so a concurrent change or run fails it and no invoice is created.
+ */
+export function recurringAdvancePut(companyId: string, previous: RecurringInvoice, next: RecurringInvoice): TransactItem {
+  return {
+    Put: {
+      TableName: tableName(),
+      Item: recurringToItem(companyId, next),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': previous.version },
+    },
+  };
 }
 
 export async function deleteRecurring(companyId: string, r: RecurringInvoice): Promise<void> {

@@ -4,7 +4,14 @@ import type { TaxRate } from '../../functions/domain/company.js';
 import { addTerm, daysBetween, type Period } from '../../functions/domain/dates.js';
 import { ValidationError } from '../../functions/domain/errors.js';
 import type { InvoiceLine } from '../../functions/domain/invoice.js';
-import { recurringInvoiceView, reviseSeries, startSeries, type NewSeries, type RecurringInvoice } from '../../functions/domain/recurring-invoice.js';
+import {
+  advanceSeries,
+  recurringInvoiceView,
+  reviseSeries,
+  startSeries,
+  type NewSeries,
+  type RecurringInvoice,
+} from '../../functions/domain/recurring-invoice.js';
 
 const pricedLines: InvoiceLine[] = [
   { id: 'li_1', description: 'Monthly retainer', quantity: '55/60', unitAmount: 9000, amount: 8250, taxable: true, tax: 1650 },
@@ -92,6 +99,33 @@ describe('reviseSeries', () => {
     expect(reviseSeries(series, { occurrences: null }, NOW)).toMatchObject({ status: 'active', occurrences: null, nextBillDate: '2030-02-28' });
   });
 
+  it('makes a completed series active again when occurrences are raised, billing next on its schedule', () => {
+    // Started Jan 31, three occurrences, all three created: complete, out of the renewal index.
+    const done = advanceSeries(advanceSeries(start(), NOW), NOW);
+    expect(done).toMatchObject({ created: 3, status: 'completed', nextBillDate: null });
+    const raised = reviseSeries(done, { occurrences: 5 }, NOW);
+    expect(raised).toMatchObject({ status: 'active', occurrences: 5, nextBillDate: '2030-04-30' });
+    expect(advanceSeries(raised, NOW)).toMatchObject({ created: 4, status: 'active', nextBillDate: '2030-05-31' });
+    expect(reviseSeries(done, { occurrences: null }, NOW)).toMatchObject({ status: 'active', nextBillDate: '2030-04-30' });
+  });
+
+  it('a new term applies from the next invoice, which keeps its date', () => {
+    const revised = reviseSeries(start({ recurrence: { term: 1, period: 'month', occurrences: null } }), { term: 2, period: 'week' }, NOW);
+    expect(revised).toMatchObject({ nextBillDate: '2030-02-28', anchorDate: '2030-02-28', anchorIndex: 1 });
+    expect(advanceSeries(revised, NOW).nextBillDate).toBe('2030-03-14');
+  });
+
+  it('advancing counts each invoice from the anchor, so a month-end series keeps its day, and completes at occurrences', () => {
+    const dates: (string | null)[] = [];
+    let series = start({ recurrence: { term: 1, period: 'month', occurrences: 4 } });
+    while (series.status === 'active') {
+      dates.push(series.nextBillDate);
+      series = advanceSeries(series, NOW);
+    }
+    expect(dates).toEqual(['2030-02-28', '2030-03-31', '2030-04-30']);
+    expect(series).toMatchObject({ created: 4, nextBillDate: null, status: 'completed' });
+  });
+
   it('keeps new lines as given once they price, and refuses lines that could never be invoiced', () => {
     const revised = reviseSeries(start(), { lines: { given: [{ description: 'Half', quantity: '1/2', unitAmount: 100 }], ...untaxed } }, NOW);
     expect(revised.lines).toEqual([{ description: 'Half', quantity: '1/2', unitAmount: 100, taxable: true }]);
@@ -105,8 +139,8 @@ describe('reviseSeries', () => {
 });
 
 describe('recurringInvoiceView', () => {
-  it('shows every field of the series', () => {
-    const series = start();
-    expect(recurringInvoiceView(series)).toEqual(series);
+  it('shows every field of the series but its internal billing anchor', () => {
+    const { anchorDate: _date, anchorIndex: _index, ...shown } = start();
+    expect(recurringInvoiceView(start())).toEqual(shown);
   });
 });

@@ -47,6 +47,8 @@ const series: RecurringInvoice = {
   occurrences: null,
   created: 1,
   nextBillDate: '2030-02-10',
+  anchorDate: '2030-01-10',
+  anchorIndex: 0,
   dueAfterDays: 10,
   status: 'active',
   createdAt: '2030-01-10T00:00:00.000Z',
