@@ -30,6 +30,8 @@ export interface CreateInvoiceInput {
   alsoWrite?: readonly TransactItem[];
   /** The service periods the invoice bills (paying it pays them: store/ledger.ts). */
   servicePeriods?: readonly ServicePeriod[];
+  /** The series this invoice is a later one of (the automation's renewal of a recurring invoice). */
+  recurringInvoiceId?: string;
 }
 
 export interface CreatedInvoice {
@@ -72,7 +74,7 @@ export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedI
     dateBilled,
     dateDue,
     charges,
-    recurringInvoiceId: recurring?.id ?? null,
+    recurringInvoiceId: recurring?.id ?? input.recurringInvoiceId ?? null,
     servicePeriods: input.servicePeriods,
     now: createdAt,
   });
