@@ -256,6 +256,44 @@ export interface paths {
     /** Drop the company's version of a template: the default applies again */
     delete: operations["deleteV1EmailTemplatesName"];
   };
+  "/v1/packages": {
+    /** List the company's packages, oldest first */
+    get: operations["getV1Packages"];
+    /** Create a package with its pricing (term, period, price, setup fee, currency) */
+    post: operations["postV1Packages"];
+  };
+  "/v1/packages/{id}": {
+    /** Read a package */
+    get: operations["getV1PackagesId"];
+    /** Change a package; a new pricing list replaces the old (services keep the pricing they were added with) */
+    patch: operations["patchV1PackagesId"];
+  };
+  "/v1/clients/{id}/services": {
+    /** List a client's services, oldest first (a client token: its own) */
+    get: operations["getV1ClientsIdServices"];
+    /** Add a service; an active one is invoiced for its first term at once (due on its start date) */
+    post: operations["postV1ClientsIdServices"];
+  };
+  "/v1/services/{id}": {
+    /** Read a service (a client token: its own) */
+    get: operations["getV1ServicesId"];
+  };
+  "/v1/services/{id}/suspend": {
+    /** Suspend an active service (suspendedBy: staff; the automation never lifts it) */
+    post: operations["postV1ServicesIdSuspend"];
+  };
+  "/v1/services/{id}/unsuspend": {
+    /** Unsuspend a suspended service */
+    post: operations["postV1ServicesIdUnsuspend"];
+  };
+  "/v1/services/{id}/cancel": {
+    /** Cancel a service: it is never invoiced again */
+    post: operations["postV1ServicesIdCancel"];
+  };
+  "/v1/services/{id}/activate": {
+    /** Activate a pending service: its first term is invoiced at once, due on its start date */
+    post: operations["postV1ServicesIdActivate"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -780,6 +818,62 @@ export interface components {
       /** @description 0 for the default. */
       version: number;
       updatedAt: string | null;
+    };
+    /** @description A product sold as services: a price per term in each currency, and a one-time setup fee. Amounts are integer minor units. */
+    Package: {
+      id: string;
+      name: string;
+      description: string | null;
+      pricing: ({
+          id: string;
+          term: number;
+          /** @enum {string} */
+          period: "day" | "week" | "month" | "year" | "onetime";
+          price: number;
+          setupFee: number;
+          currency: string;
+        })[];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      version: number;
+    };
+    /** @description A package sold to a client. */
+    Service: {
+      id: string;
+      clientId: string;
+      packageId: string;
+      package: {
+        id: string;
+        name: string;
+      };
+      pricingId: string;
+      /** @description The pricing as it was when the service was added. */
+      pricing: {
+        id: string;
+        term: number;
+        /** @enum {string} */
+        period: "day" | "week" | "month" | "year" | "onetime";
+        price: number;
+        setupFee: number;
+        currency: string;
+      };
+      /** @description Exactly as given: a decimal ("1.5") or a fraction ("55/60"). */
+      quantity: string;
+      /** @enum {string} */
+      status: "active" | "pending" | "suspended" | "canceled";
+      suspendedBy: ("staff" | "automation") | null;
+      /** Format: date */
+      startDate: string;
+      /** @description The first day not paid for: start date + one term, moved on one term by each paid renewal. Null for one-time and pending services. */
+      renewDate: string | null;
+      canceledOn: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      version: number;
     };
   };
   responses: {
@@ -3559,6 +3653,376 @@ export interface operations {
       401: components["responses"]["Problem401"];
       403: components["responses"]["Problem403"];
       404: components["responses"]["Problem404"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** List the company's packages, oldest first */
+  getV1Packages: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": {
+            data: components["schemas"]["Package"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+          };
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Create a package with its pricing (term, period, price, setup fee, currency) */
+  postV1Packages: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name: string;
+          description?: string;
+          pricing: ({
+              term: number;
+              /** @enum {string} */
+              period: "day" | "week" | "month" | "year" | "onetime";
+              price: number;
+              setupFee?: number;
+              currency: string;
+            })[];
+        };
+      };
+    };
+    responses: {
+      /** @description Created. */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Package"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Read a package */
+  getV1PackagesId: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Package"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Change a package; a new pricing list replaces the old (services keep the pricing they were added with) */
+  patchV1PackagesId: {
+    parameters: {
+      header?: {
+        /** @description The `version` the change is based on (as read); a stale one is a 409 `stale_version`. Without it the change applies to the latest version. */
+        "If-Match"?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name?: string;
+          description?: string | null;
+          pricing?: ({
+              term: number;
+              /** @enum {string} */
+              period: "day" | "week" | "month" | "year" | "onetime";
+              price: number;
+              setupFee?: number;
+              currency: string;
+              /** @description Keep this existing pricing (and its id). */
+              id?: string;
+            })[];
+        };
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Package"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** List a client's services, oldest first (a client token: its own) */
+  getV1ClientsIdServices: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": {
+            data: components["schemas"]["Service"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+          };
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Add a service; an active one is invoiced for its first term at once (due on its start date) */
+  postV1ClientsIdServices: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          packageId: string;
+          pricingId: string;
+          quantity?: number | string;
+          startDate?: string;
+          /** @enum {string} */
+          status?: "active" | "pending";
+        };
+      };
+    };
+    responses: {
+      /** @description Created. */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Service"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Read a service (a client token: its own) */
+  getV1ServicesId: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Service"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Suspend an active service (suspendedBy: staff; the automation never lifts it) */
+  postV1ServicesIdSuspend: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Service"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Unsuspend a suspended service */
+  postV1ServicesIdUnsuspend: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Service"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Cancel a service: it is never invoiced again */
+  postV1ServicesIdCancel: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Service"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Activate a pending service: its first term is invoiced at once, due on its start date */
+  postV1ServicesIdActivate: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description First day of the first term; default the service's start date, or today if that has passed. */
+          startDate?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Service"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
       429: components["responses"]["Problem429"];
       500: components["responses"]["Problem500"];
       503: components["responses"]["Problem503"];

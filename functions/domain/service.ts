@@ -1,5 +1,6 @@
 import { addDays, addTerm } from './dates.js';
-import { ConflictError, NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { lineAmount, parseQuantity, readQuantity } from './quantity.js';
 import type { LineInput } from './invoice-pricing.js';
 import type { Pricing } from './package.js';
 import type { Principal } from './principal.js';
@@ -88,6 +89,22 @@ export function serviceLines(s: Pick<Service, 'packageName' | 'pricing' | 'quant
   return lines;
 }
 
+/**
+ * Whether lines bill nothing (a free plan): such an invoice is paid as it opens, so its period is paid at once.
+ * Service quantities are positive and prices never negative, so the total is zero exactly when every line is.
+ */
+export function billsNothing(lines: readonly LineInput[]): boolean {
+  return lines.every((l) => lineAmount(parseQuantity(l.quantity), l.unitAmount) === 0);
+}
+
+/** A service's quantity: as given (echoed back as text), and more than zero. */
+export function serviceQuantity(given: number | string | undefined): string {
+  const reading = readQuantity(given ?? 1);
+  if (!reading.ok) throw ValidationError.field('quantity', reading.error.message);
+  if (reading.quantity.numerator <= 0n) throw ValidationError.field('quantity', 'Must be more than 0.');
+  return reading.quantity.text;
+}
+
 export type StatusAction = 'suspend' | 'unsuspend' | 'cancel' | 'activate';
 
 const ALLOWED: Record<StatusAction, readonly ServiceStatus[]> = {
@@ -103,7 +120,7 @@ const ALLOWED: Record<StatusAction, readonly ServiceStatus[]> = {
  */
 export function changeStatus(s: Service, action: StatusAction, options: { by?: SuspendedBy; today: string; now: string }): Service {
   if (!ALLOWED[action].includes(s.status))
-    throw new ConflictError(`A ${s.status} service cannot be ${pastTense(action)}.`, { code: 'invalid_service_status', details: { status: s.status } });
+    throw new ConflictError(`A ${s.status} service cannot be ${pastTense(action)}.`, { code: 'invalid_service_status', details: { serviceStatus: s.status } });
   const changed = { ...s, updatedAt: options.now, version: s.version + 1 };
   switch (action) {
     case 'suspend':

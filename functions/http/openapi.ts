@@ -79,6 +79,8 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   Credits: 'Money kept as credit and applying it to open invoices.',
   Statements: 'Account statements for a period, as JSON or PDF, and by email.',
   Email: "A client's mail log, sending and resending mail, and the company's email templates.",
+  Packages: "The company's catalogue: what it sells, at a price per term in each currency.",
+  Services: 'Packages sold to clients: invoiced per term, renewed, suspended and canceled.',
 };
 
 export interface DeclaredResponses {

@@ -3,7 +3,7 @@ import { companyRoutes } from '../companies/routes.js';
 import { clientRoutes } from '../clients/routes.js';
 import { billingRoutes } from '../billing/routes.js';
 import { emailRoutes } from '../email/routes.js';
-import { automationRoutes } from '../automation/routes.js';
+import { packageRoutes } from '../packages/routes.js';
 import type { AnyRoute } from './route.js';
 
 /**
@@ -11,4 +11,4 @@ import type { AnyRoute } from './route.js';
  * local server dispatches with it, and the tenant-isolation tests walk it. Only those import it: it pulls every area
  * into whatever does (the platform function serves the document it was shipped, `OPENAPI_FILE`).
  */
-export const allRoutes: AnyRoute[] = [...platformRoutes, ...companyRoutes, ...clientRoutes, ...billingRoutes, ...emailRoutes, ...automationRoutes];
+export const allRoutes: AnyRoute[] = [...platformRoutes, ...companyRoutes, ...clientRoutes, ...billingRoutes, ...emailRoutes, ...packageRoutes];

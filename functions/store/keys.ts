@@ -3,8 +3,8 @@
  * change one, change the other.
  *
  * Partitions:
- * - `CO#<co>`                       the company: its item, settings, groups, counters
- * - `CO#<co>#CL#<cl>`               everything one client owns (profile, contacts, notes, money, mail, activity)
+ * - `CO#<co>`                       the company: its item, settings, groups, counters, packages
+ * - `CO#<co>#CL#<cl>`               everything one client owns (profile, contacts, notes, money, services, mail, activity)
  * - `CO#<co>#REF#<id>`              pointer from a bare object id (invoice, transaction, …) to its client
  * - `CO#<co>#UQ#<kind>#<value>`     uniqueness markers (email, username, client number, invoice number)
  * - `CO#<co>#CLX#<sort>`            client list index, one partition per sort order
@@ -13,6 +13,9 @@
  * - `CO#<co>#IDEM#<key>`            idempotency records (TTL 24 h)
  * - `PWT#<hash>`                    one-time set-password tokens (TTL)
  * - `LOGINAS#<pool user>`           one-time staff "login as" answers of a Cognito pool user (TTL)
+ * Index partitions (sparse: only items that are due carry the keys):
+ * - GSI2 `CO#<co>#OPENDUE`, `CO#<co>#RINVDUE`, `CO#<co>#SVCDUE`: open invoices, recurring series, services to renew
+ * - GSI1 `CO#<co>#SVCAUTOSUSP`: services the automation suspended (GSI2 holds their renewal entry)
  */
 export const companyPk = (companyId: string) => `CO#${companyId}`;
 export const companySk = 'COMPANY';
@@ -73,6 +76,12 @@ export const PAYMENT_ACCOUNT_SK_PREFIX = 'PA#';
 export const recurringInvoiceSk = (id: string) => `RINV#${id}`;
 export const RECURRING_SK_PREFIX = 'RINV#';
 export const balanceSk = (currency: string) => `BAL#${currency}`;
+export const serviceSk = (serviceId: string) => `SVC#${serviceId}`;
+export const SERVICE_SK_PREFIX = 'SVC#';
+
+/** Packages live in the company partition (a company has a catalogue of tens, not millions). */
+export const packageSk = (packageId: string) => `PKG#${packageId}`;
+export const PACKAGE_SK_PREFIX = 'PKG#';
 export const BALANCE_SK_PREFIX = 'BAL#';
 
 /** GSI1: every invoice of a company by due date (the status filter is applied to the page). */
@@ -84,6 +93,26 @@ export const openInvoiceDueSk = (dateDue: string, invoiceId: string) => `${dateD
 /** GSI2 (sparse): recurring invoices by next billing date. */
 export const recurringDuePk = (companyId: string) => `CO#${companyId}#RINVDUE`;
 export const recurringDueSk = (nextBillDate: string, recurringId: string) => `${nextBillDate}#${recurringId}`;
+
+/** GSI2 (sparse): services that can renew (active or suspended, not one-time) by the date of their next period to invoice. */
+export const servicesDuePk = (companyId: string) => `CO#${companyId}#SVCDUE`;
+export const serviceDueSk = (nextInvoiceDate: string, serviceId: string) => `${nextInvoiceDate}#${serviceId}`;
+/** GSI1 (sparse): services suspended by the automation, which alone it may unsuspend, by suspension date. */
+export const autoSuspendedPk = (companyId: string) => `CO#${companyId}#SVCAUTOSUSP`;
+export const autoSuspendedSk = (suspendedOn: string, serviceId: string) => `${suspendedOn}#${serviceId}`;
+
+/** The index keys of a service: its next renewal in GSI2 while it can renew, in GSI1 while the automation suspended it. */
+export function serviceIndexKeys(
+  companyId: string,
+  service: { id: string; nextInvoiceDate: string | null; suspendedBy: string | null; suspendedOn: string | null },
+): { GSI1PK?: string; GSI1SK?: string; GSI2PK?: string; GSI2SK?: string } {
+  return {
+    ...(service.nextInvoiceDate ? { GSI2PK: servicesDuePk(companyId), GSI2SK: serviceDueSk(service.nextInvoiceDate, service.id) } : {}),
+    ...(service.suspendedBy === 'automation' && service.suspendedOn
+      ? { GSI1PK: autoSuspendedPk(companyId), GSI1SK: autoSuspendedSk(service.suspendedOn, service.id) }
+      : {}),
+  };
+}
 
 /** The GSI2 keys of an invoice: only open invoices carry them (the index holds exactly the work that may be due). */
 export function openInvoiceIndexKeys(
@@ -141,20 +170,3 @@ export const pendingChargeIndexSk = (createdAt: string, companyId: string, trans
 export const oncePk = (companyId: string, objectId: string) => `CO#${companyId}#ONCE#${objectId}`;
 export const onceSk = (task: string, period: string) => `${task}#${period}`;
 
-/**
- * Automation runs (store/automation-runs.ts). A company's runs share one partition, newest first by their
- * time-ordered ids; it also holds the company's run lock (one item: a run queued or running) and the markers of the
- * scheduled runs already started, one per local date. What one run did lives in the run's own partition: a record
- * per page (so a retried page is counted once) and a row per action, in task and page order.
- */
-export const runsPk = (companyId: string) => `CO#${companyId}#RUNS`;
-export const runSk = (runId: string) => `RUN#${runId}`;
-export const RUN_SK_PREFIX = 'RUN#';
-export const runLockSk = 'LOCK';
-export const scheduledRunSk = (date: string) => `SCHED#${date}`;
-export const runPartitionPk = (companyId: string, runId: string) => `CO#${companyId}#RUN#${runId}`;
-export const runPageSk = (task: string, source: number, cursorHash: string) => `PAGE#${task}#${source}#${cursorHash}`;
-export const RUN_ACTION_SK_PREFIX = 'ACTION#';
-/** Task index, page number within the task, action number within the page: the order the run did them in. */
-export const runActionSk = (taskIndex: number, page: number, n: number) =>
-  `${RUN_ACTION_SK_PREFIX}${String(taskIndex).padStart(2, '0')}#${String(page).padStart(6, '0')}#${String(n).padStart(5, '0')}`;

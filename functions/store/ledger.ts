@@ -6,6 +6,7 @@ import { balanceFromItem, balanceUpdate, type BalanceDelta } from './balances.js
 import { batchGetAll, isTransactionConflict, queryAll, tableName, type Item, type TransactItem } from './dynamo.js';
 import { invoiceFromItem } from './invoices.js';
 import { BALANCE_SK_PREFIX, clientPk, INVOICE_SK_PREFIX, invoiceSk, openInvoiceIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
+import { paidPeriodsUpdate } from './services.js';
 import { transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
 import { ClientBusyError, ClientGoneError, transactOnClient } from './client-guard.js';
 
@@ -170,6 +171,16 @@ export async function commitLedger(companyId: string, clientId: string, changes:
       },
     });
   }
+
+  // An invoice that becomes paid pays the service periods it bills (renewDate derives from them, domain/service.ts).
+  const paidPeriods = new Map<string, string[]>();
+  for (const change of changes.invoices) {
+    if (change.after.status !== 'paid' || change.before.status === 'paid') continue;
+    for (const p of options.loaded.invoices.get(change.invoiceId)?.servicePeriods ?? []) {
+      paidPeriods.set(p.serviceId, [...(paidPeriods.get(p.serviceId) ?? []), p.periodStart]);
+    }
+  }
+  for (const [serviceId, periods] of paidPeriods) items.push(paidPeriodsUpdate(companyId, clientId, serviceId, periods, now));
 
   for (const change of changes.transactions) {
     const stored = options.loaded.transactions.get(change.transactionId);

@@ -29,6 +29,8 @@ const FIXTURES: Record<string, { id: (w: World) => string } | { notAnObjectId: s
   'payment-accounts': { id: (w) => w.paymentAccount },
   transactions: { id: (w) => w.transaction },
   emails: { id: (w) => w.email },
+  packages: { id: (w) => w.package },
+  services: { id: (w) => w.service },
   // Every company has each template under the same name; isolation is checked separately below.
   'email-templates': { notAnObjectId: 'template names are the same in every company', value: 'invoice_delivery' },
 };
@@ -54,6 +56,8 @@ const SAMPLE_BODIES: Record<string, (attacker: World) => unknown> = {
   'POST /v1/clients/{id}/payments/record': (attacker) => ({ type: 'cash', amount: 100, currency: attacker.currency }),
   'POST /v1/transactions/{id}/refund': () => ({ amount: 1 }),
   'POST /v1/clients/{id}/emails': () => ({ subject: 'Hijacked', html: '<p>Hijacked</p>' }),
+  'PATCH /v1/packages/{id}': () => ({ name: 'Hijacked' }),
+  'POST /v1/clients/{id}/services': (attacker) => ({ packageId: attacker.package, pricingId: attacker.pricing }),
 };
 
 interface Param {
@@ -157,7 +161,11 @@ async function buildWorld(token: string, clientId?: string): Promise<World> {
     'transaction',
   );
   const email = expectCreated(await staff('POST', `/v1/clients/${client}/emails`, { subject: 'Fixture', html: '<p>Fixture</p>' }), 'email');
-  return { currency, group, client, contact, note, invoice, recurring, paymentAccount, transaction, email };
+  const created = await staff('POST', '/v1/packages', { name: 'Fixture package', pricing: [{ term: 1, period: 'month', price: 900, currency }] });
+  const pkg = expectCreated(created, 'package');
+  const pricing = created.body.pricing[0].id as string;
+  const service = expectCreated(await staff('POST', `/v1/clients/${client}/services`, { packageId: pkg, pricingId: pricing, status: 'pending' }), 'service');
+  return { currency, group, client, contact, note, invoice, recurring, paymentAccount, transaction, email, package: pkg, pricing, service };
 }
 
 /** What company A's staff sees of every fixture object (and the lists a stray create would grow). */
@@ -174,6 +182,9 @@ async function snapshotA(): Promise<Record<string, unknown>> {
       `/v1/clients/${w.client}/payment-accounts/${w.paymentAccount}`,
       `/v1/transactions/${w.transaction}`,
       `/v1/emails/${w.email}`,
+      `/v1/packages/${w.package}`,
+      `/v1/services/${w.service}`,
+      `/v1/clients/${w.client}/services?limit=100`,
       `/v1/clients/${w.client}/contacts?limit=100`,
       `/v1/clients/${w.client}/notes?limit=100`,
       `/v1/clients/${w.client}/payment-accounts?limit=100`,
