@@ -294,6 +294,20 @@ export interface paths {
     /** Activate a pending service: its first term is invoiced at once, due on its start date */
     post: operations["postV1ServicesIdActivate"];
   };
+  "/v1/automation/runs": {
+    /** The company's automation runs, newest first */
+    get: operations["getV1AutomationRuns"];
+    /** Start an automation run for a date (default: the company's today); 409 while another run of the company is queued or running */
+    post: operations["postV1AutomationRuns"];
+  };
+  "/v1/automation/runs/{id}": {
+    /** An automation run with its per-task counts (and, for a dry run, what it planned) */
+    get: operations["getV1AutomationRunsId"];
+  };
+  "/v1/automation/runs/{id}/actions": {
+    /** What a run did, skipped, failed at or planned, one row per object and action, in the order it did them */
+    get: operations["getV1AutomationRunsIdActions"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -874,6 +888,67 @@ export interface components {
       /** Format: date-time */
       updatedAt: string;
       version: number;
+    };
+    AutomationRun: {
+      id: string;
+      companyId: string;
+      /** Format: date */
+      date: string;
+      dryRun: boolean;
+      /** @enum {string} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      /** @enum {string} */
+      trigger: "schedule" | "api";
+      tasks: ({
+          /** @enum {string} */
+          name: "renewals" | "applyCredits" | "autoDebit" | "notices" | "suspensions" | "voids";
+          /** @enum {string} */
+          status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+          examined: number;
+          acted: number;
+          failed: number;
+          error?: string;
+        })[];
+      /** @description Dry runs only: the first 100 planned actions (all of them: `GET /v1/automation/runs/{id}/actions`). */
+      planned?: components["schemas"]["PlannedAction"][];
+      /** @description How many actions a dry run planned (0 for a real run). */
+      plannedCount: number;
+      /** @description The Step Functions execution that runs it. */
+      executionName: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      version: number;
+    };
+    PlannedAction: {
+      /** @enum {string} */
+      task: "renewals" | "applyCredits" | "autoDebit" | "notices" | "suspensions" | "voids";
+      objectType: string;
+      objectId: string;
+      clientId: string;
+      action: string;
+      details: {
+        [key: string]: unknown;
+      };
+    };
+    AutomationAction: {
+      /** @enum {string} */
+      task: "renewals" | "applyCredits" | "autoDebit" | "notices" | "suspensions" | "voids";
+      objectType: string;
+      objectId: string;
+      clientId: string;
+      action: string;
+      /** @enum {string} */
+      outcome: "done" | "skipped" | "failed" | "planned";
+      message: string | null;
+      details: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      at: string;
     };
   };
   responses: {
@@ -4023,6 +4098,126 @@ export interface operations {
       413: components["responses"]["Problem413"];
       415: components["responses"]["Problem415"];
       422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** The company's automation runs, newest first */
+  getV1AutomationRuns: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": {
+            data: components["schemas"]["AutomationRun"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+          };
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Start an automation run for a date (default: the company's today); 409 while another run of the company is queued or running */
+  postV1AutomationRuns: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description The company-local date to run for; default: the company's today. */
+          date?: string;
+          /** @description The tasks to run (they run in the contract order whatever the order given); default: all. */
+          tasks?: ("renewals" | "applyCredits" | "autoDebit" | "notices" | "suspensions" | "voids")[];
+          /** @description Plan only: `planned` lists what the run would do; nothing changes. */
+          dryRun?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted: the work is queued. */
+      202: {
+        content: {
+          "application/json": components["schemas"]["AutomationRun"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** An automation run with its per-task counts (and, for a dry run, what it planned) */
+  getV1AutomationRunsId: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AutomationRun"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** What a run did, skipped, failed at or planned, one row per object and action, in the order it did them */
+  getV1AutomationRunsIdActions: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": {
+            data: components["schemas"]["AutomationAction"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+          };
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
       429: components["responses"]["Problem429"];
       500: components["responses"]["Problem500"];
       503: components["responses"]["Problem503"];

@@ -8,6 +8,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildOpenApi, OPENAPI_FILE } from '../functions/http/openapi.js';
 import { API_AREAS, routeKey, type AnyRoute, type ApiArea } from '../functions/http/route.js';
@@ -33,7 +34,8 @@ const CORS_EXPOSE_HEADERS = ['x-request-id', 'retry-after', 'etag', 'location', 
  * - `mailer`: SES send from the sender identity through the configuration set (`bindMailer`);
  * - `cipher`: GenerateDataKey/Decrypt on the payment-details KMS key (`bindPaymentKey`);
  * - `gateway`: the Stripe secret key, bound only when the stack is deployed with `gateway=stripe`;
- * - `blobs`: objects of the blob bucket, with the accesses the area's `blobs` lists (`bindBlobs`).
+ * - `blobs`: objects of the blob bucket, with the accesses the area's `blobs` lists (`bindBlobs`);
+ * - `workflow`: states:StartExecution on the automation state machine only (`bindWorkflow`).
  */
 export type Capability = keyof Services;
 
@@ -54,7 +56,8 @@ export interface AreaAccess {
  *   lists with cursors; it never touches logins (it only checks a client token's own id);
  * - email: manual mail, re-sends and set-password links (table items only, no Cognito call), mail-log and
  *   template lists with cursors;
- * - packages: packages and services, the invoice of a service's first term (table items only), lists with cursors.
+ * - packages: packages and services, the invoice of a service's first term (table items only), lists with cursors;
+ * - automation: starting a run (its record, the company's run lock, the execution), run and action lists with cursors.
  * Every area that sends mail writes bodies and attachments too big for a mail-log item to the blob store and reads
  * them back (`readWrite`); the clients area also deletes them with a client (`delete`).
  * Every area runs transactions and batch writes of its own records, so each keeps `readWrite` on the table.
@@ -66,6 +69,7 @@ export const AREA_ACCESS: Record<ApiArea, AreaAccess> = {
   billing: { table: 'readWrite', uses: ['mailer', 'blobs', 'cipher', 'gateway', 'secrets'], blobs: ['readWrite'] },
   email: { table: 'readWrite', uses: ['mailer', 'blobs', 'secrets'], blobs: ['readWrite'] },
   packages: { table: 'readWrite', uses: ['secrets'] },
+  automation: { table: 'readWrite', uses: ['secrets', 'workflow'] },
 };
 
 /** The area whose function answers requests that match no route (`$default`), with a 404 problem document. */
@@ -86,6 +90,8 @@ export interface BillowApiProps {
   paymentKey: kms.IKey;
   /** The Stripe secret key; absent unless the stack is deployed with `gateway=stripe` (the simulator is used then). */
   gatewaySecret?: secretsmanager.ISecret;
+  /** The automation's run state machine, for the areas that use `workflow`. */
+  stateMachine?: sfn.IStateMachine;
   /** The route table (`functions/http/route-table.ts`); passed in so tests can build the API from any table. */
   routes: readonly AnyRoute[];
 }
@@ -126,6 +132,10 @@ export class BillowApi extends Construct {
       mailer: (fn) => fn.bindMailer(props.email),
       cipher: (fn) => fn.bindPaymentKey(props.paymentKey),
       gateway: (fn) => (props.gatewaySecret ? fn.bindGatewaySecret(props.gatewaySecret) : fn),
+      workflow: (fn) => {
+        if (!props.stateMachine) throw new Error(`${fn.node.id} uses the workflow but the API was given no state machine`);
+        return fn.bindWorkflow(props.stateMachine);
+      },
       blobs: (fn, access) => {
         if (!access.blobs?.length) throw new Error(`${fn.node.id} uses blobs but its AREA_ACCESS entry lists no blob access`);
         for (const blobAccess of new Set(access.blobs)) fn.bindBlobs(props.email.blobBucket, blobAccess);

@@ -4,6 +4,7 @@ import { clientRoutes } from '../clients/routes.js';
 import { billingRoutes } from '../billing/routes.js';
 import { emailRoutes } from '../email/routes.js';
 import { packageRoutes } from '../packages/routes.js';
+import { automationRoutes } from '../automation/routes.js';
 import type { AnyRoute } from './route.js';
 
 /**
@@ -11,4 +12,4 @@ import type { AnyRoute } from './route.js';
  * local server dispatches with it, and the tenant-isolation tests walk it. Only those import it: it pulls every area
  * into whatever does (the platform function serves the document it was shipped, `OPENAPI_FILE`).
  */
-export const allRoutes: AnyRoute[] = [...platformRoutes, ...companyRoutes, ...clientRoutes, ...billingRoutes, ...emailRoutes, ...packageRoutes];
+export const allRoutes: AnyRoute[] = [...platformRoutes, ...companyRoutes, ...clientRoutes, ...billingRoutes, ...emailRoutes, ...packageRoutes, ...automationRoutes];

@@ -10,7 +10,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Lambda areas: one function per area in AWS. Routes name their area so the CDK stack, the local server
  * and the OpenAPI document are all built from one route table.
  */
-export const API_AREAS = ['platform', 'companies', 'clients', 'billing', 'email', 'packages'] as const;
+export const API_AREAS = ['platform', 'companies', 'clients', 'billing', 'email', 'packages', 'automation'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
 
 /** The timeout lib/function.ts gives every API function. */

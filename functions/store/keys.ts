@@ -170,3 +170,20 @@ export const pendingChargeIndexSk = (createdAt: string, companyId: string, trans
 export const oncePk = (companyId: string, objectId: string) => `CO#${companyId}#ONCE#${objectId}`;
 export const onceSk = (task: string, period: string) => `${task}#${period}`;
 
+/**
+ * Automation runs (store/automation-runs.ts). A company's runs share one partition, newest first by their
+ * time-ordered ids; it also holds the company's run lock (one item: a run queued or running) and the markers of the
+ * scheduled runs already started, one per local date. What one run did lives in the run's own partition: a record
+ * per page (so a retried page is counted once) and a row per action, in task and page order.
+ */
+export const runsPk = (companyId: string) => `CO#${companyId}#RUNS`;
+export const runSk = (runId: string) => `RUN#${runId}`;
+export const RUN_SK_PREFIX = 'RUN#';
+export const runLockSk = 'LOCK';
+export const scheduledRunSk = (date: string) => `SCHED#${date}`;
+export const runPartitionPk = (companyId: string, runId: string) => `CO#${companyId}#RUN#${runId}`;
+export const runPageSk = (task: string, source: number, cursorHash: string) => `PAGE#${task}#${source}#${cursorHash}`;
+export const RUN_ACTION_SK_PREFIX = 'ACTION#';
+/** Task index, page number within the task, action number within the page: the order the run did them in. */
+export const runActionSk = (taskIndex: number, page: number, n: number) =>
+  `${RUN_ACTION_SK_PREFIX}${String(taskIndex).padStart(2, '0')}#${String(page).padStart(6, '0')}#${String(n).padStart(5, '0')}`;
