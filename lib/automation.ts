@@ -194,7 +194,8 @@ export function runStateMachineProps(scope: Construct, taskFunction: lambda.IFun
       { resultSelector: { 'cursor.$': '$.Payload.cursor' }, resultPath: '$.page' },
     );
     page.addCatch(failed, { resultPath: '$.error' });
-    const more = new sfn.Choice(scope, names.more).when(sfn.Condition.isNotNull('$.page.cursor'), page).otherwise(next);
+    // The cursor is a string or null. `IsString`, not `IsNull: false`: aws-local-stepfunctions 3 never matches the latter.
+    const more = new sfn.Choice(scope, names.more).when(sfn.Condition.isString('$.page.cursor'), page).otherwise(next);
     page.next(more);
     const start = new sfn.Pass(scope, names.start, { result: sfn.Result.fromObject({ cursor: null }), resultPath: '$.page' });
     start.next(page);

@@ -91,7 +91,7 @@ describe('run state machine', () => {
       expect(definition.States[names.more]).toMatchObject({
         Type: 'Choice',
         Default: nextChoice,
-        Choices: [{ Variable: '$.page.cursor', IsNull: false, Next: names.page }],
+        Choices: [{ Variable: '$.page.cursor', IsString: true, Next: names.page }],
       });
       expect(definition.States[names.failed]).toMatchObject({ Type: 'Task', Next: nextChoice });
     });

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalWorkflow } from '../../functions/adapters/workflow/local.js';
+import { readRun } from '../../functions/automation/read-runs.js';
+import { startRun } from '../../functions/automation/start-run.js';
+import { handleTask } from '../../functions/automation/task-handler.js';
+import type { AutomationAction, TaskName, WorkSource } from '../../functions/automation/task.js';
+import { WORK_SOURCES } from '../../functions/automation/tasks/index.js';
+import { newCompany, type Company } from '../../functions/domain/company.js';
+import { newDefaultGroup } from '../../functions/domain/group.js';
+import { newId } from '../../functions/domain/ids.js';
+import { overrideServices } from '../../functions/services.js';
+import { putNewCompany } from '../../functions/store/companies.js';
+import { resolveDefinition } from '../../lib/automation.js';
+import { buildTemplate } from '../support/cdk.js';
+import { useFreshTables } from '../support/tables.js';
+
+/**
+ * The run state machine as the stack synthesises it, executed by aws-local-stepfunctions with every Task state mapped
+ * to the task Lambda's handler (against DynamoDB Local), and work sources that page, throw once, or always throw.
+ */
+
+const NOW = '2030-01-01T00:00:00.000Z';
+let workflow: LocalWorkflow;
+const savedSources = { ...WORK_SOURCES };
+
+async function seedCompany(): Promise<Company> {
+  const group = newDefaultGroup(newId('grp'), NOW);
+  const company = newCompany({ id: newId('co'), name: 'SFN Co', defaultCurrency: 'USD', timeZone: 'Europe/Paris', defaultGroupId: group.id }, NOW);
+  await putNewCompany(company, group);
+  return company;
+}
+
+/** A source of `total` objects, two per page; `failures` of its calls throw first (a crash, a timeout). */
+function source(task: TaskName, total: number, failures = 0): WorkSource & { calls: number } {
+  const s = {
+    name: `${task}-fake`,
+    calls: 0,
+    async page(_ctx: unknown, key: string | null) {
+      s.calls++;
+      if (s.calls <= failures) throw new Error(`${task} source is down`);
+      const from = key === null ? 0 : Number(key);
+      const to = Math.min(total, from + 2);
+      const actions: AutomationAction[] = Array.from({ length: to - from }, (_, i) => ({
+        task,
+        objectType: 'invoice',
+        objectId: `inv_${from + i}`,
+        clientId: 'cl_1',
+        action: 'voided',
+        outcome: 'done',
+        details: {},
+      }));
+      return { examined: actions.length, acted: actions.length, failed: 0, actions, nextKey: to < total ? String(to) : null };
+    },
+  };
+  return s;
+}
+
+beforeAll(async () => {
+  await useFreshTables();
+  const { template } = buildTemplate();
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const definition = resolveDefinition(machine.Properties.DefinitionString);
+  workflow = new LocalWorkflow({ definition, handlerOf: () => handleTask, retryIntervalMs: 0 });
+  overrideServices({ workflow });
+});
+afterAll(() => Object.assign(WORK_SOURCES, savedSources));
+
+describe('the synthesised run state machine', () => {
+  it('retries a page that throws, records a task that keeps failing and goes on, loops a cursor over pages, and finishes the run failed', async () => {
+    const flaky = source('renewals', 3, 1);
+    const broken = source('applyCredits', 1, Number.POSITIVE_INFINITY);
+    const paged = source('voids', 7);
+    const second = source('voids', 1);
+    Object.assign(WORK_SOURCES, { renewals: [flaky], applyCredits: [broken], autoDebit: [], notices: [], suspensions: [], voids: [paged, second] });
+    const company = await seedCompany();
+
+    const started = await startRun({ companyId: company.id, date: '2030-02-01', tasks: ['renewals', 'applyCredits', 'notices', 'voids'], trigger: 'api' });
+    if (started.outcome !== 'started') throw new Error('not started');
+    await workflow.idle();
+    const { run } = await readRun(company.id, started.run.id);
+
+    // Thrown once, retried: 1 failure + 2 pages.
+    expect(flaky.calls).toBe(3);
+    // The first try and the three retries of the States.ALL retrier, then the Catch.
+    expect(broken.calls).toBe(4);
+    // Seven objects two by two, then the task's second source.
+    expect(paged.calls).toBe(4);
+    expect(second.calls).toBe(1);
+    expect(run.status).toBe('failed');
+    expect(run.startedAt).not.toBeNull();
+    expect(run.finishedAt).not.toBeNull();
+    expect(run.tasks).toEqual([
+      { name: 'renewals', status: 'succeeded', examined: 3, acted: 3, failed: 0 },
+      { name: 'applyCredits', status: 'failed', examined: 0, acted: 0, failed: 0, error: 'applyCredits source is down' },
+      { name: 'autoDebit', status: 'skipped', examined: 0, acted: 0, failed: 0 },
+      { name: 'notices', status: 'succeeded', examined: 0, acted: 0, failed: 0 },
+      { name: 'suspensions', status: 'skipped', examined: 0, acted: 0, failed: 0 },
+      { name: 'voids', status: 'succeeded', examined: 8, acted: 8, failed: 0 },
+    ]);
+
+    // The lock was released on the way out: the company can run again.
+    const again = await startRun({ companyId: company.id, date: '2030-02-01', tasks: ['notices'], trigger: 'api' });
+    expect(again.outcome).toBe('started');
+    await workflow.idle();
+    if (again.outcome === 'started') expect((await readRun(company.id, again.run.id)).run.status).toBe('succeeded');
+  });
+
+  it('an execution name is used once: the same scheduled date is not started twice', async () => {
+    Object.assign(WORK_SOURCES, { renewals: [], applyCredits: [], autoDebit: [], notices: [], suspensions: [], voids: [] });
+    const company = await seedCompany();
+    const first = await startRun({ companyId: company.id, date: '2030-02-02', trigger: 'schedule' });
+    await workflow.idle();
+    expect(first.outcome).toBe('started');
+    expect(await workflow.start(`${company.id}-2030-02-02`, {})).toBe('already_started');
+  });
+});
