@@ -466,3 +466,13 @@ export async function getInvoicesNow(companyId: string, refs: ReadonlyArray<{ cl
   );
   return items.map(invoiceFromItem);
 }
+
+/** Series as they stand now (consistent), by client and id; a deleted one is absent. */
+export async function getRecurringNow(companyId: string, refs: ReadonlyArray<{ clientId: string; id: string }>): Promise<RecurringInvoice[]> {
+  if (!refs.length) return [];
+  const items = await batchGetAll(
+    refs.map((r) => ({ PK: clientPk(companyId, r.clientId), SK: recurringInvoiceSk(r.id) })),
+    { consistent: true },
+  );
+  return items.map(recurringFromItem);
+}

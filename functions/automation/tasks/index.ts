@@ -1,6 +1,7 @@
 import type { TaskName, WorkSource } from '../task.js';
 import { applyCreditsSource } from './apply-credits.js';
 import { noticesSource } from './notices.js';
+import { renewSeriesSource } from './renew-series.js';
 import { voidsSource } from './voids.js';
 
 /**
@@ -8,7 +9,7 @@ import { voidsSource } from './voids.js';
  * A task with several sources (renewals: services, then recurring invoices) pages through each in turn.
  */
 export const WORK_SOURCES: Record<TaskName, readonly WorkSource[]> = {
-  renewals: [],
+  renewals: [renewSeriesSource],
   applyCredits: [applyCreditsSource],
   autoDebit: [],
   notices: [noticesSource],
