@@ -11,6 +11,7 @@ import { startLocalMail, type LocalMail } from './ses.js';
 import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs/local.js';
 import { areaHandlerLoader, createLocalApiServer } from './server.js';
 import { handler as reconcilePendingPayments } from '../../functions/billing/payments/reconcile-handler.js';
+import { startLocalAutomation } from './automation.js';
 
 const LOCAL_RECONCILE_EVERY_MS = 5 * 60 * 1000;
 
@@ -213,9 +214,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     reconcilePendingPayments({}).catch((error: unknown) => console.error(`Reconciling pending payments: ${(error as Error).message}`));
   }, LOCAL_RECONCILE_EVERY_MS);
   reconciler.unref();
+  // The run state machine (the synthesised definition under aws-local-stepfunctions) and its hourly dispatcher.
+  const automation = startLocalAutomation();
 
   const stop = async () => {
     clearInterval(reconciler);
+    await automation.stop();
     await new Promise<void>((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());
