@@ -11,7 +11,9 @@ export const SERVICE_STATUSES = ['active', 'pending', 'suspended', 'canceled'] a
 export type SuspendedBy = 'staff' | 'automation';
 export const SUSPENDED_BY = ['staff', 'automation'] as const satisfies readonly SuspendedBy[];
 
-export type { ServicePeriod } from './invoice.js';
+import type { ServicePeriod } from './invoice.js';
+
+export type { ServicePeriod };
 
 /**
  * A package sold to a client. The pricing is a snapshot: changing the package later does not change what the
@@ -104,6 +106,21 @@ export function serviceQuantity(given: number | string | undefined): string {
   if (reading.quantity.numerator <= 0n) throw ValidationError.field('quantity', 'Must be more than 0.');
   return reading.quantity.text;
 }
+
+/**
+ * Whether an open invoice's services are to be suspended on `date`: the invoice is past due (its due date has gone
+ * by) and `suspendServicesDaysAfterDue` days after its due date have come. 0 suspends the day after the due date, the
+ * first day the invoice is past due, so the automation never suspends and lifts a suspension on the same day.
+ */
+export function suspensionDue(dateDue: string, date: string, daysAfterDue: number | 'never'): boolean {
+  return daysAfterDue !== 'never' && dateDue < date && addDays(dateDue, daysAfterDue) <= date;
+}
+
+/** An open invoice is past due from the day after its due date. */
+export const isPastDue = (invoice: { status: string; dateDue: string }, date: string) => invoice.status === 'open' && invoice.dateDue < date;
+
+/** Services an invoice bills, each once. */
+export const servicesBilledBy = (invoice: { servicePeriods: readonly ServicePeriod[] }) => [...new Set(invoice.servicePeriods.map((p) => p.serviceId))];
 
 export type StatusAction = 'suspend' | 'unsuspend' | 'cancel' | 'activate';
 

@@ -93,10 +93,9 @@ export async function requireService(companyId: string, serviceId: string): Prom
 
 /** Several services by (client, id), strongly consistent (an index page names them); a missing one is absent. */
 export async function getServices(companyId: string, refs: ReadonlyArray<{ clientId: string; serviceId: string }>): Promise<Service[]> {
-  const items = await batchGetAll(
-    refs.map((r) => serviceKey(companyId, r.clientId, r.serviceId)),
-    { consistent: true },
-  );
+  // A batch read refuses a key given twice (two invoices of one service).
+  const keys = new Map(refs.map((r) => [`${r.clientId}|${r.serviceId}`, serviceKey(companyId, r.clientId, r.serviceId)] as const));
+  const items = await batchGetAll([...keys.values()], { consistent: true });
   return items.map(serviceFromItem);
 }
 

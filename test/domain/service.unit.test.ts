@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDays, addTerm, daysBetween, type Period } from '../../functions/domain/dates.js';
 import { ConflictError } from '../../functions/domain/errors.js';
-import { changeStatus, nextInvoiceDate, periodStart, periodsDue, renewDate, serviceLines, type Service } from '../../functions/domain/service.js';
+import {
+  changeStatus,
+  isPastDue,
+  nextInvoiceDate,
+  periodStart,
+  periodsDue,
+  renewDate,
+  serviceLines,
+  suspensionDue,
+  type Service,
+} from '../../functions/domain/service.js';
 
 const service = (fields: Partial<Service> = {}): Service => ({
   id: 'svc_1',
@@ -136,5 +146,25 @@ describe('service status changes', () => {
     for (const [status, action] of refused) {
       expect(() => changeStatus(service({ status }), action, opts), `${action} on ${status}`).toThrow(ConflictError);
     }
+  });
+});
+
+describe('suspension rule', () => {
+  it('suspends once the invoice is past due and the days after due have come; never is off', () => {
+    expect(suspensionDue('2030-01-10', '2030-01-10', 0)).toBe(false);
+    expect(suspensionDue('2030-01-10', '2030-01-11', 0)).toBe(true);
+    expect(suspensionDue('2030-01-10', '2030-01-14', 5)).toBe(false);
+    expect(suspensionDue('2030-01-10', '2030-01-15', 5)).toBe(true);
+    expect(suspensionDue('2030-01-10', '2031-01-15', 'never')).toBe(false);
+  });
+
+  it('whenever a suspension is due the invoice is past due (property): the automation never lifts what it just did', () => {
+    fc.assert(
+      fc.property(dateArb, fc.integer({ min: 0, max: 60 }), fc.integer({ min: -30, max: 90 }), (due, days, offset) => {
+        const date = addDays(due, offset);
+        if (suspensionDue(due, date, days)) expect(isPastDue({ status: 'open', dateDue: due }, date)).toBe(true);
+        expect(suspensionDue(due, date, days)).toBe(offset >= Math.max(days, 1));
+      }),
+    );
   });
 });

@@ -2,6 +2,8 @@ import type { TaskName, WorkSource } from '../task.js';
 import { applyCreditsSource } from './apply-credits.js';
 import { noticesSource } from './notices.js';
 import { renewSeriesSource } from './renew-series.js';
+import { renewServicesSource } from './renew-services.js';
+import { suspendServicesSource, unsuspendServicesSource } from './suspensions.js';
 import { voidsSource } from './voids.js';
 
 /**
@@ -9,10 +11,10 @@ import { voidsSource } from './voids.js';
  * A task with several sources (renewals: services, then recurring invoices) pages through each in turn.
  */
 export const WORK_SOURCES: Record<TaskName, readonly WorkSource[]> = {
-  renewals: [renewSeriesSource],
+  renewals: [renewServicesSource, renewSeriesSource],
   applyCredits: [applyCreditsSource],
   autoDebit: [],
   notices: [noticesSource],
-  suspensions: [],
+  suspensions: [suspendServicesSource, unsuspendServicesSource],
   voids: [voidsSource],
 };

@@ -1,0 +1,183 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renewServicesSource } from '../../../functions/automation/tasks/renew-services.js';
+import { recordPayment } from '../../../functions/billing/payments/record-payment.js';
+import type { Client } from '../../../functions/domain/client.js';
+import type { Company } from '../../../functions/domain/company.js';
+import type { Invoice } from '../../../functions/domain/invoice.js';
+import { renewDate } from '../../../functions/domain/service.js';
+import { addService } from '../../../functions/packages/add-service.js';
+import { changeServiceStatus } from '../../../functions/packages/change-service-status.js';
+import { createPackage } from '../../../functions/packages/create-package.js';
+import { listInvoices } from '../../../functions/store/invoices.js';
+import { requireService } from '../../../functions/store/services.js';
+import { useFreshTables } from '../../support/tables.js';
+import { runAll, runOn, seedClient, seedCompanyWith, seedGroup } from './fixtures.js';
+
+let company: Company;
+let monthly: { packageId: string; pricingId: string };
+let eur: { packageId: string; pricingId: string };
+
+beforeAll(async () => {
+  await useFreshTables();
+  company = await seedCompanyWith({ invoiceDaysBeforeRenewal: 0, invoiceServicesTogether: false, invoiceSuspendedServices: false });
+  const pkg = await createPackage({
+    companyId: company.id,
+    name: 'Hosting',
+    pricing: [
+      { term: 1, period: 'month', price: 1000, setupFee: 500, currency: 'USD' },
+      { term: 1, period: 'month', price: 800, currency: 'EUR' },
+    ],
+  });
+  monthly = { packageId: pkg.id, pricingId: pkg.pricing[0].id };
+  eur = { packageId: pkg.id, pricingId: pkg.pricing[1].id };
+});
+
+const sell = async (client: Client, startDate: string, fields: Partial<Parameters<typeof addService>[0]> = {}) =>
+  (await addService({ companyId: company.id, clientId: client.id, ...monthly, quantity: '3/2', startDate, ...fields })).service;
+
+async function invoicesOf(client: Client): Promise<Invoice[]> {
+  const page = await listInvoices(company.id, { clientId: client.id, limit: 100 });
+  return page.items.sort((a, b) => a.dateDue.localeCompare(b.dateDue) || a.currency.localeCompare(b.currency));
+}
+
+const mine = (client: Client, actions: Awaited<ReturnType<typeof runAll>>['actions']) => actions.filter((a) => a.clientId === client.id);
+
+describe('renewals of services', () => {
+  it('invoice each renew date once, due on it, without the setup fee; missed terms are caught up one invoice each', async () => {
+    const client = await seedClient(company);
+    const service = await sell(client, '2027-01-31');
+
+    expect(mine(client, (await runAll(renewServicesSource, runOn(company, '2027-02-27'))).actions)).toEqual([]);
+    const first = await runAll(renewServicesSource, runOn(company, '2027-02-28'));
+    expect(mine(client, first.actions)).toEqual([
+      expect.objectContaining({
+        objectType: 'service',
+        objectId: service.id,
+        outcome: 'done',
+        action: 'invoice_created',
+        details: expect.objectContaining({ renewDate: '2027-02-28', dateDue: '2027-02-28', total: 1500 }),
+      }),
+    ]);
+    // The same date again, and two runs of a later date at once: nothing twice.
+    await runAll(renewServicesSource, runOn(company, '2027-02-28'));
+    await Promise.all([runAll(renewServicesSource, runOn(company, '2027-06-05')), runAll(renewServicesSource, runOn(company, '2027-06-05'))]);
+    // An earlier date afterwards repeats nothing.
+    await runAll(renewServicesSource, runOn(company, '2027-04-01'));
+
+    const invoices = await invoicesOf(client);
+    expect(invoices.map((i) => [i.dateBilled <= i.dateDue, i.dateDue, i.total])).toEqual([
+      [true, '2027-01-31', 2000],
+      [true, '2027-02-28', 1500],
+      [true, '2027-03-31', 1500],
+      [true, '2027-04-30', 1500],
+      [true, '2027-05-31', 1500],
+    ]);
+    expect(invoices[1].lines.map((l) => l.description)).toEqual(['Hosting (2027-02-28 to 2027-03-30)']);
+    expect(invoices[2].servicePeriods).toEqual([{ serviceId: service.id, periodStart: '2027-03-31' }]);
+    expect(await requireService(company.id, service.id)).toMatchObject({ periodsInvoiced: 5 });
+  });
+
+  it('paying a renewal invoice advances renewDate by one term; paying the first term does not', async () => {
+    const client = await seedClient(company);
+    const service = await sell(client, '2027-03-15');
+    await runAll(renewServicesSource, runOn(company, '2027-05-20'));
+    const [firstTerm, april, may] = await invoicesOf(client);
+    expect([april.dateDue, may.dateDue]).toEqual(['2027-04-15', '2027-05-15']);
+    const pay = (invoice: Invoice) =>
+      recordPayment({
+        companyId: company.id,
+        principal: null,
+        clientId: client.id,
+        type: 'check',
+        amount: invoice.total,
+        currency: 'USD',
+        apply: [{ invoiceId: invoice.id, amount: invoice.total }],
+      });
+
+    await pay(firstTerm);
+    expect(renewDate(await requireService(company.id, service.id))).toBe('2027-04-15');
+    await pay(april);
+    expect(renewDate(await requireService(company.id, service.id))).toBe('2027-05-15');
+    await pay(may);
+    expect(renewDate(await requireService(company.id, service.id))).toBe('2027-06-15');
+  });
+
+  it('one invoice per client, currency and renew date where the group invoices services together', async () => {
+    const together = await seedGroup(company, { invoiceServicesTogether: true });
+    const client = await seedClient(company, { groupId: together });
+    const a = await sell(client, '2027-01-10');
+    const b = await sell(client, '2027-01-10', { quantity: 1 });
+    const c = await sell(client, '2027-01-10', { ...eur, quantity: 1 });
+    const later = await sell(client, '2027-01-20');
+
+    const run = await runAll(renewServicesSource, runOn(company, '2027-02-10'));
+    expect(
+      mine(client, run.actions)
+        .map((x) => x.objectId)
+        .sort(),
+    ).toEqual([a.id, b.id, c.id].sort());
+    const renewals = (await invoicesOf(client)).filter((i) => i.dateDue === '2027-02-10');
+    expect(renewals.map((i) => [i.currency, i.lines.length, i.total])).toEqual([
+      ['EUR', 1, 800],
+      ['USD', 2, 2500],
+    ]);
+    expect(renewals[1].servicePeriods.map((p) => p.serviceId).sort()).toEqual([a.id, b.id].sort());
+    expect(await requireService(company.id, later.id)).toMatchObject({ periodsInvoiced: 1 });
+  });
+
+  it('suspended services only where invoiceSuspendedServices; pending and canceled never; inactive clients skipped', async () => {
+    const lenient = await seedGroup(company, { invoiceSuspendedServices: true });
+    const strictClient = await seedClient(company);
+    const lenientClient = await seedClient(company, { groupId: lenient });
+    const sleeper = await seedClient(company, { status: 'inactive' });
+    const strict = await sell(strictClient, '2027-01-05');
+    const kept = await sell(lenientClient, '2027-01-05');
+    await changeServiceStatus({ companyId: company.id, serviceId: strict.id, action: 'suspend' });
+    await changeServiceStatus({ companyId: company.id, serviceId: kept.id, action: 'suspend' });
+    const pending = await sell(strictClient, '2027-01-05', { status: 'pending' });
+    const canceled = await sell(strictClient, '2027-01-05');
+    await changeServiceStatus({ companyId: company.id, serviceId: canceled.id, action: 'cancel' });
+    const asleep = await sell(sleeper, '2027-01-05');
+
+    const run = await runAll(renewServicesSource, runOn(company, '2027-02-05'));
+    const outcome = (id: string) => run.actions.filter((x) => x.objectId === id).map((x) => [x.outcome, x.message ?? '']);
+    expect(outcome(strict.id)).toEqual([['skipped', 'service is suspended (invoiceSuspendedServices is off)']]);
+    expect(outcome(kept.id)).toEqual([['done', '']]);
+    expect(outcome(pending.id)).toEqual([]);
+    expect(outcome(canceled.id)).toEqual([]);
+    expect(outcome(asleep.id)).toEqual([['skipped', 'client is inactive']]);
+    expect((await invoicesOf(strictClient)).map((i) => i.dateDue)).toEqual(['2027-01-05', '2027-01-05']);
+    expect((await invoicesOf(sleeper)).map((i) => i.dateDue)).toEqual(['2027-01-05']);
+  });
+
+  it('invoiceDaysBeforeRenewal of the group invoices ahead of the renew date', async () => {
+    const early = await seedGroup(company, { invoiceDaysBeforeRenewal: 10 });
+    const client = await seedClient(company, { groupId: early });
+    await sell(client, '2027-03-01');
+    await runAll(renewServicesSource, runOn(company, '2027-03-21'));
+    expect((await invoicesOf(client)).map((i) => i.dateDue)).toEqual(['2027-03-01']);
+    await runAll(renewServicesSource, runOn(company, '2027-03-22'));
+    const invoices = await invoicesOf(client);
+    expect(invoices.map((i) => [i.dateBilled, i.dateDue])).toEqual([
+      [expect.any(String), '2027-03-01'],
+      ['2027-03-22', '2027-04-01'],
+    ]);
+  });
+
+  it('a dry run plans lines and totals and writes nothing', async () => {
+    const client = await seedClient(company);
+    const service = await sell(client, '2027-01-12');
+    const plan = await runAll(renewServicesSource, runOn(company, '2027-03-12', true));
+    expect(mine(client, plan.actions)).toEqual([
+      expect.objectContaining({
+        objectId: service.id,
+        outcome: 'planned',
+        details: expect.objectContaining({ dateDue: '2027-02-12', total: 1500, subtotal: 1500 }),
+      }),
+      expect.objectContaining({ objectId: service.id, outcome: 'planned', details: expect.objectContaining({ dateDue: '2027-03-12', total: 1500 }) }),
+    ]);
+    expect(mine(client, plan.actions)[0].details.lines).toEqual([expect.objectContaining({ quantity: '3/2', unitAmount: 1000, amount: 1500 })]);
+    expect(await invoicesOf(client)).toHaveLength(1);
+    expect(await requireService(company.id, service.id)).toMatchObject({ periodsInvoiced: 1, version: 1 });
+  });
+});
