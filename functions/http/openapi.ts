@@ -81,6 +81,7 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   Email: "A client's mail log, sending and resending mail, and the company's email templates.",
   Packages: "The company's catalogue: what it sells, at a price per term in each currency.",
   Services: 'Packages sold to clients: invoiced per term, renewed, suspended and canceled.',
+  Automation: 'The daily run (renewals, credits, auto-debit, notices, suspensions, voids): runs by date, dry runs, what each did.',
 };
 
 export interface DeclaredResponses {

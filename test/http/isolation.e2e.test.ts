@@ -31,6 +31,7 @@ const FIXTURES: Record<string, { id: (w: World) => string } | { notAnObjectId: s
   emails: { id: (w) => w.email },
   packages: { id: (w) => w.package },
   services: { id: (w) => w.service },
+  runs: { id: (w) => w.run },
   // Every company has each template under the same name; isolation is checked separately below.
   'email-templates': { notAnObjectId: 'template names are the same in every company', value: 'invoice_delivery' },
 };
@@ -165,7 +166,20 @@ async function buildWorld(token: string, clientId?: string): Promise<World> {
   const pkg = expectCreated(created, 'package');
   const pricing = created.body.pricing[0].id as string;
   const service = expectCreated(await staff('POST', `/v1/clients/${client}/services`, { packageId: pkg, pricingId: pricing, status: 'pending' }), 'service');
-  return { currency, group, client, contact, note, invoice, recurring, paymentAccount, transaction, email, package: pkg, pricing, service };
+  const run = await finishedRun(staff);
+  return { currency, group, client, contact, note, invoice, recurring, paymentAccount, transaction, email, package: pkg, pricing, service, run };
+}
+
+/** A dry automation run of the company, waited for (the company's next run would be refused while it runs). */
+async function finishedRun(staff: (method: string, path: string, body?: unknown) => Promise<ApiResponse>): Promise<string> {
+  const started = await staff('POST', '/v1/automation/runs', { dryRun: true });
+  if (started.status !== 202) throw new Error(`fixture run: ${started.status} ${started.text}`);
+  for (let i = 0; i < 200; i++) {
+    const run = await staff('GET', `/v1/automation/runs/${started.body.id}`);
+    if (run.body.finishedAt) return started.body.id as string;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('fixture run: it did not finish');
 }
 
 /** What company A's staff sees of every fixture object (and the lists a stray create would grow). */
