@@ -10,11 +10,13 @@ export interface AddNoteInput {
   /** The staff user writing it. */
   authorId: string;
   note: NoteInput;
+  /** A derived id (the automation's note for one event), so writing it twice is refused; default: a new id. */
+  noteId?: string;
 }
 
 export async function addNote(input: AddNoteInput): Promise<Note> {
   await requireClient(input.companyId, input.clientId);
-  const note = newNote(newId('note'), input.clientId, input.authorId, input.note, nowIso());
+  const note = newNote(input.noteId ?? newId('note'), input.clientId, input.authorId, input.note, nowIso());
   await putNewNote(input.companyId, note);
   return note;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export type IdPrefix =
   | 'co'
@@ -38,4 +38,16 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
   let rand = '';
   for (const b of bytes) rand += ALPHABET[b % 32];
   return `${prefix}_${time}${rand}`;
+}
+
+/**
+ * An id derived from what it stands for (the automation's charge attempt for a client, currency, date and attempt
+ * number): the same parts always give the same id, so writing it twice is refused by the store and the gateway key
+ * derived from it (chargeIdempotencyKey) charges once. Same shape as `newId`'s, without the time order.
+ */
+export function derivedId(prefix: IdPrefix, ...parts: string[]): string {
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest();
+  let body = '';
+  for (let i = 0; i < 26; i++) body += ALPHABET[digest[i] % 32];
+  return `${prefix}_${body}`;
 }

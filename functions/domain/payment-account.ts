@@ -26,7 +26,10 @@ export interface PaymentAccount extends Versioned {
   gateway: string;
   /** Envelope-encrypted `{ token }` (and the routing number for ACH): never in a response. */
   secret: string;
+  /** Auto-debit charges declined in a row (a transient failure is not a decline); an approval resets it. */
   consecutiveDeclines: number;
+  /** The last auto-debit attempt counted in `consecutiveDeclines`, so a retried run never counts one twice. */
+  lastCountedAttemptId: string | null;
 }
 
 /** What a caller may see of an account: everything but the sealed secret and internal counters. */
@@ -92,6 +95,7 @@ export function newPaymentAccount(n: NewPaymentAccount): PaymentAccount {
     gateway: n.gateway,
     secret: n.secret,
     consecutiveDeclines: 0,
+    lastCountedAttemptId: null,
     createdAt: n.now,
     updatedAt: n.now,
     version: 1,

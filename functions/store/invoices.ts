@@ -476,3 +476,22 @@ export async function getRecurringNow(companyId: string, refs: ReadonlyArray<{ c
   );
   return items.map(recurringFromItem);
 }
+
+/** A client's open invoices in one currency, as they stand now (consistent), oldest due first. */
+export async function openInvoicesOfClient(companyId: string, clientId: string, currency: string): Promise<Invoice[]> {
+  const found: Invoice[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await queryPage<Item>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+      FilterExpression: '#s = :open AND currency = :cur',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': INVOICE_SK_PREFIX, ':open': 'open', ':cur': currency },
+      ConsistentRead: true,
+      ExclusiveStartKey: startKey,
+    });
+    found.push(...page.items.map(invoiceFromItem));
+    startKey = page.lastKey;
+  } while (startKey);
+  return found.sort((a, b) => a.dateDue.localeCompare(b.dateDue) || a.id.localeCompare(b.id));
+}

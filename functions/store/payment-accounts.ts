@@ -1,9 +1,9 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Client } from '../domain/client.js';
 import { ConcurrentChangeError, NotFoundError, RuleViolationError } from '../domain/errors.js';
 import { isUsable, type PaymentAccount } from '../domain/payment-account.js';
 import { db, queryAll, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
-import { nowIso, staleOrGone } from './items.js';
+import { isConditionFailure, nowIso, staleOrGone } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
 import { clientPk, clientSk, PAYMENT_ACCOUNT_SK_PREFIX, paymentAccountSk } from './keys.js';
 import { clientWritableCondition, transactOnClient } from './client-guard.js';
@@ -34,7 +34,9 @@ export function paymentAccountFromItem(item: StoredItem): PaymentAccount {
     contact: item.contact,
     gateway: item.gateway,
     secret: item.secret,
-    consecutiveDeclines: item.consecutiveDeclines,
+    consecutiveDeclines: item.consecutiveDeclines ?? 0,
+    // Absent on accounts stored before auto-debit counted attempts.
+    lastCountedAttemptId: item.lastCountedAttemptId ?? null,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
     version: item.version,
@@ -269,3 +271,34 @@ export async function setAutoDebitAccount(
 }
 
 const disabled = () => new RuleViolationError('A disabled account cannot be the auto-debit account.', { code: 'account_disabled' });
+
+/**
+ * Counts an auto-debit attempt's outcome on the account charged: a decline adds one to `consecutiveDeclines`, an
+ * approval resets it. Once per attempt (`lastCountedAttemptId`), so a page retried after the outcome was recorded
+ * counts it now or not at all. Moves the version, so a concurrent replace of the account re-reads it instead of
+ * writing back an old count. Returns the count after (undefined when the account is gone).
+ */
+export async function countAutoDebitOutcome(
+  companyId: string,
+  clientId: string,
+  accountId: string,
+  attemptId: string,
+  declined: boolean,
+): Promise<number | undefined> {
+  try {
+    const out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: accountKey(companyId, clientId, accountId),
+        UpdateExpression: `SET consecutiveDeclines = ${declined ? 'if_not_exists(consecutiveDeclines, :zero) + :one' : ':zero'}, lastCountedAttemptId = :attempt, version = version + :one, updatedAt = :now`,
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(lastCountedAttemptId) OR lastCountedAttemptId <> :attempt)',
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':attempt': attemptId, ':now': nowIso() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes ? paymentAccountFromItem(out.Attributes).consecutiveDeclines : undefined;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return (await getPaymentAccount(companyId, clientId, accountId))?.consecutiveDeclines;
+  }
+}

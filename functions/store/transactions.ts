@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentChangeError } from '../domain/errors.js';
+import { AlreadyDoneError, ConcurrentChangeError } from '../domain/errors.js';
 import type { Transaction } from '../domain/invoice.js';
 import { db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { nowIso } from './items.js';
@@ -63,7 +63,11 @@ export async function insertPendingAttempt(companyId: string, attempt: Transacti
       { Put: { TableName: tableName(), Item: transactionRefItem(companyId, attempt) } },
       ...extraItems,
     ],
-    () => new ConcurrentChangeError('A transaction with this id already exists; nothing was written.'),
+    // Ids are new, or derived (the automation's charge attempts): one already written is that attempt, done before.
+    (index) =>
+      index === 0
+        ? new AlreadyDoneError('This payment attempt is already recorded; nothing was charged again.')
+        : new ConcurrentChangeError('A transaction with this id already exists; nothing was written.'),
   );
 }
 

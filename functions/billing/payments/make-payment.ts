@@ -37,6 +37,12 @@ export interface MakePaymentInput {
   otherAmount?: number;
   /** A receipt is mailed unless this is `false`. */
   sendReceipt?: boolean;
+  /**
+   * The attempt's id, when the caller derives it (the automation: client, currency, run date, attempt number): the
+   * gateway key follows from it, and an attempt already recorded under it is refused (`AlreadyDoneError`) before
+   * anything is charged. Default: a new id.
+   */
+  transactionId?: string;
 }
 
 /**
@@ -67,7 +73,7 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
     throw new ValidationError('The payment must be greater than 0: apply something or give otherAmount.', [
       { path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' },
     ]);
-  const id = newId('txn');
+  const id = input.transactionId ?? newId('txn');
   await assertPayable(companyId, client.id, principal, { transactionId: id, currency, amount, date, apply });
 
   const source = await resolveSource(companyId, client, input.source, date);
