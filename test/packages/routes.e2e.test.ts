@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renewServicesSource } from '../../functions/automation/tasks/renew-services.js';
 import type { TestApi } from '../support/stack.js';
 import { type BillingApi, errorPaths, expectProblem, expectStatus, listAll, newClient, newClientWithLogin, startBillingApi } from '../support/billing.js';
 
@@ -197,6 +198,24 @@ describe('services', () => {
     expectProblem(await api.call('POST', `/v1/services/${mine.id}/cancel`, { token }), 403);
     expectProblem(await api.call('POST', `/v1/clients/${client.id}/services`, { token, body: { packageId: pkg.id, pricingId: pkg.pricing[0].id } }), 403);
     expectProblem(await api.call('GET', '/v1/packages', { token }), 403);
+  });
+});
+
+describe('renewals', () => {
+  it('a renewal invoice is due on the renew date; paying it advances renewDate by one term', async () => {
+    const pkg = await newPackage();
+    const client = await newClient(api);
+    const svc = (await api.staff('POST', `/v1/clients/${client.id}/services`, { packageId: pkg.id, pricingId: pkg.pricing[0].id, startDate: '2031-05-31' }))
+      .body;
+    // The automation's renewals (the same use cases the API uses), run in this process against the stack's table.
+    const page = await renewServicesSource.page({ companyId: api.facts.companyId, runId: 'run_test', date: '2031-06-30', dryRun: false }, null, 100);
+    expect(page.actions.filter((a) => a.objectId === svc.id).map((a) => a.outcome)).toEqual(['done']);
+    const renewal = (await invoicesOf(client.id)).find((i) => i.dateDue === '2031-06-30');
+    expect(renewal).toMatchObject({ status: 'open', total: 1000 });
+
+    expect((await api.staff('GET', `/v1/services/${svc.id}`)).body.renewDate).toBe('2031-06-30');
+    expectStatus(await record(client.id, renewal.id, 1000), 201);
+    expect((await api.staff('GET', `/v1/services/${svc.id}`)).body.renewDate).toBe('2031-07-31');
   });
 });
 
