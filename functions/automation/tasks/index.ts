@@ -1,5 +1,6 @@
 import type { TaskName, WorkSource } from '../task.js';
 import { applyCreditsSource } from './apply-credits.js';
+import { autoDebitSource } from './auto-debit.js';
 import { noticesSource } from './notices.js';
 import { renewSeriesSource } from './renew-series.js';
 import { renewServicesSource } from './renew-services.js';
@@ -13,7 +14,7 @@ import { voidsSource } from './voids.js';
 export const WORK_SOURCES: Record<TaskName, readonly WorkSource[]> = {
   renewals: [renewServicesSource, renewSeriesSource],
   applyCredits: [applyCreditsSource],
-  autoDebit: [],
+  autoDebit: [autoDebitSource],
   notices: [noticesSource],
   suspensions: [suspendServicesSource, unsuspendServicesSource],
   voids: [voidsSource],
