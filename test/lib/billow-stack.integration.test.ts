@@ -318,11 +318,12 @@ describe('IAM least privilege', () => {
       clients: ['blobs', 'identity', 'mailer', 'secrets'],
       billing: ['blobs', 'cipher', 'gateway', 'mailer', 'secrets'],
       email: ['blobs', 'mailer', 'secrets'],
+      packages: ['secrets'],
       automation: ['secrets', 'workflow'],
     });
     // Every mailer stores what does not fit in a mail-log item and reads it back; only the clients area deletes.
     const blobAccess = Object.fromEntries(API_AREAS.map((area) => [area, [...(AREA_ACCESS[area].blobs ?? [])].sort()]));
-    expect(blobAccess).toEqual({ platform: [], companies: [], clients: ['delete', 'readWrite'], billing: ['readWrite'], email: ['readWrite'], automation: [] });
+    expect(blobAccess).toEqual({ platform: [], companies: [], clients: ['delete', 'readWrite'], billing: ['readWrite'], email: ['readWrite'], packages: [], automation: [] });
     for (const area of API_AREAS) if (AREA_ACCESS[area].uses.includes('mailer')) expect(AREA_ACCESS[area].blobs, area).toContain('readWrite');
   });
 
@@ -607,6 +608,7 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
       ClientsFunction: ['s3:DeleteObject mail/*', ...readWrite],
       BillingFunction: readWrite,
       EmailFunction: readWrite,
+      PackagesFunction: [],
       AutomationFunction: [],
       DefineAuthChallenge: [],
       CreateAuthChallenge: [],
