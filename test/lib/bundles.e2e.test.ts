@@ -132,6 +132,8 @@ it('every Lambda function of the template is one this file invokes', () => {
     ...API_AREAS.map((area) => stack.api.functions[area]),
     stack.email.eventsFunction,
     stack.reconciler.function,
+    stack.automation.taskFunction,
+    stack.automation.dispatcher,
     ...stack.identity.triggers,
   ].map(pathOf);
   expect(functions.map((fn) => fn.path).sort()).toEqual(invoked.sort());
@@ -301,6 +303,37 @@ describe('the payment reconciler bundle', () => {
     expect(await handler({ source: 'aws.scheduler' })).toEqual({ settled: 1, skipped: 0, failed: 0 });
     const settled = await staff('GET', `/v1/transactions/${attempt.id}`);
     expect(settled.json).toMatchObject({ status: 'succeeded', applications: apply, credit: 0 });
+  });
+});
+
+describe('the automation bundles', () => {
+  it('the task function records a page of a run (once) and refuses an event that is not a task', async () => {
+    const started = await staff('POST', '/v1/automation/runs', { date: '2027-01-05', tasks: ['voids'], dryRun: true });
+    expectStatus(started, 202);
+    let run = started.json;
+    while (!run.finishedAt) run = (await staff('GET', `/v1/automation/runs/${run.id}`)).json;
+    const handler = await entryOf<(event: unknown) => Promise<unknown>>(stack.automation.taskFunction);
+    const page = { action: 'page', runId: run.id, companyId: local.facts.companyId, date: '2027-01-05', dryRun: true, task: 'voids', cursor: null };
+    // The run's page was recorded by the run itself: this one is the same page again, counted once.
+    expect(await handler(page)).toEqual({ cursor: null, done: true });
+    expect((await staff('GET', `/v1/automation/runs/${run.id}`)).json.tasks).toEqual(run.tasks);
+    expect(await handler({ action: 'finish', runId: run.id, companyId: local.facts.companyId })).toEqual({ status: 'succeeded' });
+    await expect(handler({ action: 'page', runId: run.id })).rejects.toThrow(/Not a task event/);
+  });
+
+  it("the dispatcher starts each company's run for its local date once", async () => {
+    const handler = await entryOf<(event: unknown) => Promise<{ started: number; alreadyStarted: number; busy: number; failed: number }>>(
+      stack.automation.dispatcher,
+    );
+    const first = await handler({ source: 'aws.scheduler' });
+    expect(first.failed).toBe(0);
+    expect(first.started + first.busy).toBeGreaterThan(0);
+    const runs = await staff('GET', '/v1/automation/runs');
+    const scheduled = runs.json.data.find((r: { trigger: string }) => r.trigger === 'schedule');
+    expect(scheduled.executionName).toBe(`${local.facts.companyId}-${scheduled.date}`);
+    while (!(await staff('GET', `/v1/automation/runs/${scheduled.id}`)).json.finishedAt);
+    const second = await handler({ source: 'aws.scheduler' });
+    expect(second).toMatchObject({ started: 0, failed: 0 });
   });
 });
 
