@@ -102,6 +102,27 @@ describe('renewals of services', () => {
     expect(renewDate(await requireService(company.id, service.id))).toBe('2027-06-15');
   });
 
+  it('one payment over two renewal invoices of a service advances renewDate by two terms', async () => {
+    const client = await seedClient(company);
+    const service = await sell(client, '2027-03-15');
+    await runAll(renewServicesSource, runOn(company, '2027-05-20'));
+    const [, april, may] = await invoicesOf(client);
+    await recordPayment({
+      companyId: company.id,
+      principal: null,
+      clientId: client.id,
+      type: 'check',
+      amount: april.total + may.total,
+      currency: 'USD',
+      apply: [
+        { invoiceId: april.id, amount: april.total },
+        { invoiceId: may.id, amount: may.total },
+      ],
+    });
+    expect(await requireService(company.id, service.id)).toMatchObject({ paidPeriods: ['2027-04-15', '2027-05-15'] });
+    expect(renewDate(await requireService(company.id, service.id))).toBe('2027-06-15');
+  });
+
   it('one invoice per client, currency and renew date where the group invoices services together', async () => {
     const together = await seedGroup(company, { invoiceServicesTogether: true });
     const client = await seedClient(company, { groupId: together });
