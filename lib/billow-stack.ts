@@ -121,6 +121,7 @@ export class BillowStack extends Stack {
         this.automation.dispatcher,
       ],
       deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue, this.automation.deadLetterQueue],
+      stateMachines: [this.automation.stateMachine],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BillowApi } from './api.js';
@@ -14,6 +15,11 @@ export interface BillowObservabilityProps {
   otherFunctions?: readonly BillowFunction[];
   /** Queues that only ever hold failures: any message in one is an alarm. */
   deadLetterQueues?: readonly sqs.IQueue[];
+  /**
+   * State machines whose executions should never fail: a failed or timed-out execution is an alarm (a run whose
+   * task failed still ends its execution normally; only the engine itself failing ends one so).
+   */
+  stateMachines?: readonly sfn.IStateMachine[];
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -47,6 +53,17 @@ export class BillowObservability extends Construct {
       const name = queue.node.id;
       const visible = queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' });
       this.alarm(`${name}Messages`, visible, 1, `${name} holds messages that could not be processed; inspect and redrive them.`);
+    }
+
+    for (const machine of props.stateMachines ?? []) {
+      const name = (machine as unknown as { node: { id: string } }).node.id;
+      this.alarm(
+        `${name}ExecutionsFailed`,
+        machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+        `${name}: an execution failed (the run could not be finished).`,
+      );
+      this.alarm(`${name}ExecutionsTimedOut`, machine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, `${name}: an execution timed out.`);
     }
 
     const table = props.table.table;

@@ -105,6 +105,15 @@ describe('run state machine', () => {
     expect(local).toBe(deployed.replaceAll(taskArn, 'arn:aws:lambda:us-east-1:000000000000:function:billow-automation-task'));
   });
 
+  it('a failed or timed-out execution is an alarm', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>).map((a) => a.Properties);
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      const alarm = alarms.find((a) => a.Namespace === 'AWS/States' && a.MetricName === metric);
+      expect(alarm?.Threshold, metric).toBe(1);
+      expect(json(alarm?.Dimensions)).toContain(id(stack.automation.stateMachine));
+    }
+  });
+
   it("the state machine's role may invoke only the task function (and write its logs and traces)", () => {
     const roleId = id(stack.automation.stateMachine.role);
     const grants = grantsOfRole(template, roleId);
