@@ -132,11 +132,14 @@ const ALLOWED: Record<StatusAction, readonly ServiceStatus[]> = {
 };
 
 /**
- * The service after a status change. Suspending needs an active service, unsuspending a suspended one, activating a
- * pending one; a canceled service stays canceled. Anything else is a 409 naming the current status.
+ * The service after a status change. Suspending needs an active service (or, by staff, one the automation suspended:
+ * the suspension becomes theirs), unsuspending a suspended one, activating a pending one; a canceled service stays
+ * canceled. Anything else is a 409 naming the current status.
  */
 export function changeStatus(s: Service, action: StatusAction, options: { by?: SuspendedBy; today: string; now: string }): Service {
-  if (!ALLOWED[action].includes(s.status))
+  // Staff may take over a suspension the automation made, so the automation will not lift it.
+  const takeOver = action === 'suspend' && s.status === 'suspended' && s.suspendedBy === 'automation' && (options.by ?? 'staff') === 'staff';
+  if (!takeOver && !ALLOWED[action].includes(s.status))
     throw new ConflictError(`A ${s.status} service cannot be ${pastTense(action)}.`, { code: 'invalid_service_status', details: { serviceStatus: s.status } });
   const changed = { ...s, updatedAt: options.now, version: s.version + 1 };
   switch (action) {

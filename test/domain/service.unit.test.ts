@@ -131,6 +131,13 @@ describe('service status changes', () => {
     expect(changeStatus(service({ status: 'pending' }), 'activate', opts).status).toBe('active');
   });
 
+  it('staff may take over a suspension the automation made; the automation may not suspend twice', () => {
+    const byAutomation = service({ status: 'suspended', suspendedBy: 'automation', suspendedOn: '2030-01-20' });
+    expect(changeStatus(byAutomation, 'suspend', opts)).toMatchObject({ status: 'suspended', suspendedBy: 'staff', suspendedOn: '2030-02-01' });
+    expect(() => changeStatus(byAutomation, 'suspend', { ...opts, by: 'automation' })).toThrow(ConflictError);
+    expect(() => changeStatus(service({ status: 'suspended', suspendedBy: 'staff' }), 'suspend', opts)).toThrow(ConflictError);
+  });
+
   it('refuses every other transition with a 409-kind error', () => {
     const refused: Array<[Service['status'], Parameters<typeof changeStatus>[1]]> = [
       ['canceled', 'cancel'],
