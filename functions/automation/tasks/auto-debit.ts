@@ -65,7 +65,8 @@ export const autoDebitSource: WorkSource = {
     }
     const actions: AutomationAction[] = [];
     for (const { client, currency } of pairs.values()) actions.push(...(await chargeClient(ctx, client, currency, view.settingsOf(client.groupId))));
-    return pageOf(actions, nextKeyOf(page.lastKey));
+    // Examined: the clients' currencies; a disabled auto-debit is a second action on the same object.
+    return pageOf(actions, nextKeyOf(page.lastKey), pairs.size);
   },
 };
 

@@ -34,6 +34,8 @@ export const renewSeriesSource: WorkSource = {
     ]);
     const now = new Map(current.map((s) => [s.id, s] as const));
     const actions: AutomationAction[] = [];
+    // Examined: the series with a date due (each of their invoices is an action of its own).
+    let examined = 0;
     for (const listed of page.items) {
       const client = clients.get(listed.clientId);
       const read = now.get(listed.id);
@@ -54,6 +56,7 @@ export const renewSeriesSource: WorkSource = {
           currency: series.currency,
         },
       });
+      if (dates.length) examined++;
       if (dates.length && !isAutomated(client)) {
         actions.push(inactiveClient(baseOf(dates[0])));
         continue;
@@ -94,6 +97,6 @@ export const renewSeriesSource: WorkSource = {
         series = advanceSeries(before, nowIso());
       }
     }
-    return pageOf(actions, nextKeyOf(page.lastKey));
+    return pageOf(actions, nextKeyOf(page.lastKey), examined);
   },
 };

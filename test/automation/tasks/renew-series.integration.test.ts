@@ -122,6 +122,7 @@ describe('renewals of recurring invoices', () => {
     await changeStatus(own.id, sleeper, 'inactive', null);
 
     const dry = await runAll(renewSeriesSource, runOn(own, '2027-03-10', true));
+    expect(dry).toMatchObject({ examined: 2, acted: 2, failed: 0 });
     expect(dry.actions.filter((a) => a.clientId === client.id)).toEqual([
       expect.objectContaining({
         objectId: series.id,

@@ -85,17 +85,17 @@ beforeAll(async () => {
 afterAll(() => mail.restore());
 
 describe('the billing work sources', () => {
-  it('a dry run of every source plans work and sends no write at all', async () => {
-    const { seen, actions } = await commandsDuring('2027-04-05', true);
-    expect(actions.length).toBeGreaterThan(0);
-    expect(actions.every((a) => a.outcome === 'planned' || a.outcome === 'skipped')).toBe(true);
-    expect(seen.filter((c) => WRITES.has(c.name)).map((c) => c.name)).toEqual([]);
+  // One test: the real run changes what a dry run after it would plan (tests are shuffled).
+  it('a dry run sends no write at all; neither it nor the real run reads a client with nothing due on the date', async () => {
+    const dry = await commandsDuring('2027-04-05', true);
+    expect(dry.actions.length).toBeGreaterThan(0);
+    expect(dry.actions.every((a) => a.outcome === 'planned' || a.outcome === 'skipped')).toBe(true);
+    expect(dry.seen.filter((c) => WRITES.has(c.name)).map((c) => c.name)).toEqual([]);
     expect(mail.sent).toHaveLength(0);
-  });
 
-  it('never reads a client with nothing due on the date, in a dry run or a real one', async () => {
-    for (const dryRun of [true, false]) {
-      const { seen, actions } = await commandsDuring('2027-04-05', dryRun);
+    const real = await commandsDuring('2027-04-05', false);
+    expect(real.actions.filter((a) => a.outcome === 'done').length).toBeGreaterThan(0);
+    for (const { seen, actions } of [dry, real]) {
       expect(actions.some((a) => a.clientId === busy.id)).toBe(true);
       expect(actions.some((a) => a.clientId === idle.id)).toBe(false);
       expect(seen.some((c) => c.input.includes(busy.id))).toBe(true);
