@@ -54,7 +54,8 @@ export const noticesSource: WorkSource = {
       const client = clients.get(listed.clientId);
       if (invoice?.status !== 'open' || !client) continue;
       const settings = view.settingsOf(client.groupId);
-      if (!accounts.has(client.id)) accounts.set(client.id, autoDebitAccount(ctx, client, settings));
+      // An inactive client's account is not read: it gets nothing, whatever would be due.
+      if (!accounts.has(client.id)) accounts.set(client.id, isAutomated(client) ? autoDebitAccount(ctx, client, settings) : Promise.resolve(null));
       const autoDebit = await accounts.get(client.id);
       const doneKinds = new Set(NOTICE_KINDS.filter((kind) => done.has(doneKey(onceOf(invoice, kind)))));
       const plan = noticeDue(settings.paymentDueNotices, invoice.dateDue, ctx.date, { autoDebitOn: autoDebit !== null, done: doneKinds });
