@@ -3,12 +3,12 @@ import { isOpenOrPaid } from '../domain/invoice.js';
 import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
 import { ConcurrentChangeError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { balanceFromItem, balanceUpdate, type BalanceDelta } from './balances.js';
-import { batchGetAll, isTransactionConflict, queryAll, tableName, type Item, type TransactItem } from './dynamo.js';
+import { batchGetAll, isTransactionConflict, queryAll, tableName, transact, type Item, type TransactItem } from './dynamo.js';
 import { invoiceFromItem } from './invoices.js';
 import { BALANCE_SK_PREFIX, clientPk, INVOICE_SK_PREFIX, invoiceSk, openInvoiceIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
 import { paidPeriodsUpdate } from './services.js';
 import { transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
-import { ClientBusyError, ClientGoneError, transactOnClient } from './client-guard.js';
+import { ClientBusyError, ClientGoneError, retryOnTransactionConflict, transactOnClient } from './client-guard.js';
 
 export interface LoadedLedger {
   state: LedgerState;
@@ -180,7 +180,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
       paidPeriods.set(p.serviceId, [...(paidPeriods.get(p.serviceId) ?? []), p.periodStart]);
     }
   }
-  for (const [serviceId, periods] of paidPeriods) items.push(paidPeriodsUpdate(companyId, clientId, serviceId, periods, now));
+  const servicesPaid = [...paidPeriods].map(([serviceId, periods]) => paidPeriodsUpdate(companyId, clientId, serviceId, periods, now));
 
   for (const change of changes.transactions) {
     const stored = options.loaded.transactions.get(change.transactionId);
@@ -215,6 +215,11 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   for (const [currency, delta] of deltas) {
     if (Object.values(delta).some((v) => v !== 0)) items.push(balanceUpdate(companyId, clientId, currency, delta));
   }
+  // The service periods ride in the same transaction; when they would not fit (one payment over grouped renewal
+  // invoices of many services) they are written right after it, each an idempotent ADD: the money is never refused
+  // for them.
+  const servicesInline = items.length + servicesPaid.length + (options.extraItems?.length ?? 0) <= MAX_TRANSACTION_ITEMS;
+  if (servicesInline) items.push(...servicesPaid);
   const firstExtra = items.length;
   items.push(...(options.extraItems ?? []));
   if (items.length > MAX_TRANSACTION_ITEMS)
@@ -227,6 +232,9 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     // DynamoDB cancels a transaction that meets another one on the same item (the balance item is in every plan).
     if (isTransactionConflict(error)) throw concurrent();
     throw error;
+  }
+  if (!servicesInline) {
+    for (const update of servicesPaid) await retryOnTransactionConflict(() => transact([update], () => new NotFoundError('No such service.')));
   }
 }
 
