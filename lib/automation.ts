@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -37,8 +37,10 @@ export const taskStateNames = (task: string) => ({
   page: `${task}: page`,
   more: `${task}: more?`,
   failed: `${task}: record failure`,
+  continue: `${task}: continue in a new execution`,
 });
 export const FINISH_STATE = 'Finish run';
+export const RESUME_STATE = 'Resume?';
 
 export interface BillowAutomationProps {
   table: BillowTable;
@@ -82,7 +84,17 @@ export class BillowAutomation extends Construct {
     if (props.gatewaySecret) this.taskFunction.bindGatewaySecret(props.gatewaySecret);
 
     this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
-    this.stateMachine = new sfn.StateMachine(this, 'RunStateMachine', runStateMachineProps(this, this.taskFunction, this.logGroup));
+    // Named, so the task function can be granted StartExecution on it (a run continues in a fresh execution) by an ARN
+    // built from the name: a reference would make the function and the state machine depend on each other.
+    const stateMachineName = `${Stack.of(this).stackName}-AutomationRun`;
+    this.stateMachine = new sfn.StateMachine(this, 'RunStateMachine', { ...runStateMachineProps(this, this.taskFunction, this.logGroup), stateMachineName });
+    const stateMachineArn = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.taskFunction.bindWorkflow(sfn.StateMachine.fromStateMachineArn(this, 'RunStateMachineByName', stateMachineArn));
     Validations.of(this.stateMachine.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.taskFunction.node.defaultChild as never)}.Arn>:*]`,
       reason:
@@ -144,11 +156,14 @@ export class BillowAutomation extends Construct {
  * The run state machine's properties: a Standard workflow, JSONPath only (no JSONata, no variables, no Distributed
  * Map) so that aws-local-stepfunctions runs the same definition locally. For each task in TASK_NAMES order:
  *
- *   <task>? ──not requested──────────────────────────────────────────────┐
- *     └─requested─> <task>: first page (cursor null) ─> <task>: page ─> <task>: more? ─cursor─> <task>: page
- *                                                         │ (Retry)        └─null──────────────────────┤
- *                                                         └─Catch─> <task>: record failure ────────────┤
- *                                                                                        next task's ?<┘
+ *   Resume? ──resume.task = T──────────────────────────────> T: page          (a run continued from a past execution)
+ *      └─otherwise─> first task's "?"
+ *   T? ──not requested──────────────────────────────────────────────────────────────────┐
+ *     └─requested─> T: first page (cursor "") ─> T: page ─> T: more? ─done false──> T: page
+ *                                                  │ (Retry)   ├─continue─> T: continue in a new execution ─> Run continued
+ *                                                  │           └─otherwise──────────────────────────────────┤
+ *                                                  └─Catch─> T: record failure ──────────────────────────────┤
+ *                                                                                           next task's ? <┘
  *   … after the last task: Finish run ─> Run finished  (Finish run's own failure: Run not finished)
  */
 export function runStateMachineProps(scope: Construct, taskFunction: lambda.IFunction, logGroup: logs.ILogGroup): sfn.StateMachineProps {
@@ -175,6 +190,8 @@ export function runStateMachineProps(scope: Construct, taskFunction: lambda.IFun
   );
   finish.next(new sfn.Succeed(scope, 'Run finished'));
 
+  const continued = new sfn.Succeed(scope, 'Run continued', { comment: 'The run goes on in the execution the continue step started.' });
+  const pages = new Map<string, sfn.IChainable>();
   let next: sfn.IChainable = finish;
   for (const task of [...TASK_NAMES].reverse()) {
     const names = taskStateNames(task);
@@ -190,19 +207,37 @@ export function runStateMachineProps(scope: Construct, taskFunction: lambda.IFun
         dryRun: sfn.JsonPath.stringAt('$.dryRun'),
         task,
         cursor: sfn.JsonPath.stringAt('$.page.cursor'),
+        pages: sfn.JsonPath.numberAt('$.page.pages'),
       },
-      { resultSelector: { 'cursor.$': '$.Payload.cursor' }, resultPath: '$.page' },
+      {
+        resultSelector: { 'cursor.$': '$.Payload.cursor', 'done.$': '$.Payload.done', 'pages.$': '$.Payload.pages', 'continue.$': '$.Payload.continue' },
+        resultPath: '$.page',
+      },
     );
     page.addCatch(failed, { resultPath: '$.error' });
-    // The cursor is a string or null. `IsString`, not `IsNull: false`: aws-local-stepfunctions 3 never matches the latter.
-    const more = new sfn.Choice(scope, names.more).when(sfn.Condition.isString('$.page.cursor'), page).otherwise(next);
+    pages.set(task, page);
+    const goOn = invoke(names.continue, { action: 'continue', ...run, task, cursor: sfn.JsonPath.stringAt('$.page.cursor') });
+    goOn.addCatch(finish, { resultPath: '$.error' });
+    goOn.next(continued);
+    const more = new sfn.Choice(scope, names.more)
+      .when(sfn.Condition.booleanEquals('$.page.continue', true), goOn)
+      .when(sfn.Condition.booleanEquals('$.page.done', false), page)
+      .otherwise(next);
     page.next(more);
-    const start = new sfn.Pass(scope, names.start, { result: sfn.Result.fromObject({ cursor: null }), resultPath: '$.page' });
+    // A task starts with an empty cursor; the count of pages this execution has run carries over from task to task.
+    const start = new sfn.Pass(scope, names.start, { parameters: { cursor: '', 'pages.$': '$.page.pages' }, resultPath: '$.page' });
     start.next(page);
     next = new sfn.Choice(scope, names.choose).when(sfn.Condition.booleanEquals(`$.tasks.${task}`, true), start).otherwise(next);
   }
+  // A run that continues in a fresh execution starts at the page of the task it stopped in (`resume`, `page`).
+  const resume = new sfn.Choice(scope, RESUME_STATE);
+  for (const task of TASK_NAMES) {
+    const page = pages.get(task);
+    if (page) resume.when(sfn.Condition.and(sfn.Condition.isPresent('$.resume.task'), sfn.Condition.stringEquals('$.resume.task', task)), page);
+  }
+  resume.otherwise(next);
   return {
-    definitionBody: sfn.DefinitionBody.fromChainable(next),
+    definitionBody: sfn.DefinitionBody.fromChainable(resume),
     stateMachineType: sfn.StateMachineType.STANDARD,
     comment: "Billow: one company's automation run for one local date",
     timeout: Duration.millis(RUN_TIMEOUT_MS),

@@ -9,6 +9,12 @@ import { WORK_SOURCES } from './tasks/index.js';
 export const PAGE_LIMIT = 50;
 
 /**
+ * Pages one execution runs before the run continues in a fresh execution (a Standard execution keeps at most 25,000
+ * history events; a page costs about 7). Tests lower it.
+ */
+export const EXECUTION_LIMITS = { pagesPerExecution: 2500 };
+
+/**
  * Where a task continues: which of its sources (WORK_SOURCES[task], in order), the source's own key, and the page's
  * number within the task (it orders the run's action rows). Carried by the state machine as an opaque string.
  */
@@ -17,8 +23,9 @@ type TaskCursor = z.infer<typeof cursorSchema>;
 
 export const encodeTaskCursor = (cursor: TaskCursor) => JSON.stringify(cursor);
 
+/** A task's first page: no cursor (the state machine starts each task with an empty string). */
 export function decodeTaskCursor(cursor: string | null): TaskCursor {
-  if (cursor === null) return { s: 0, k: null, p: 0 };
+  if (cursor === null || cursor === '') return { s: 0, k: null, p: 0 };
   try {
     return cursorSchema.parse(JSON.parse(cursor));
   } catch {
@@ -29,6 +36,17 @@ export function decodeTaskCursor(cursor: string | null): TaskCursor {
 export interface TaskPageInput extends RunContext {
   task: TaskName;
   cursor: string | null;
+  /** Pages this execution has run so far, all tasks together. */
+  pages?: number;
+}
+
+export interface TaskPageResult {
+  cursor: string | null;
+  done: boolean;
+  /** Pages this execution has run, this one included. */
+  pages: number;
+  /** The task is not done but this execution has run its share of pages: the run goes on in a fresh execution. */
+  continue: boolean;
 }
 
 /**
@@ -36,7 +54,7 @@ export interface TaskPageInput extends RunContext {
  * Functions runs the page again), and the cursor of the next page: the same source's next key, else the next
  * source's first page, else null (the task is done). A page that throws is retried by the state machine.
  */
-export async function runTaskPage(input: TaskPageInput): Promise<{ cursor: string | null }> {
+export async function runTaskPage(input: TaskPageInput): Promise<TaskPageResult> {
   const sources = WORK_SOURCES[input.task];
   const at = decodeTaskCursor(input.cursor);
   const ctx: RunContext = { companyId: input.companyId, runId: input.runId, date: input.date, dryRun: input.dryRun };
@@ -60,5 +78,6 @@ export async function runTaskPage(input: TaskPageInput): Promise<{ cursor: strin
     last: next === null,
     at: currentTime().toISOString(),
   });
-  return { cursor: next && encodeTaskCursor(next) };
+  const pages = (input.pages ?? 0) + 1;
+  return { cursor: next && encodeTaskCursor(next), done: next === null, pages, continue: next !== null && pages >= EXECUTION_LIMITS.pagesPerExecution };
 }

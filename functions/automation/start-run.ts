@@ -8,13 +8,19 @@ import { requireCompany } from '../store/companies.js';
 import { AlreadyStartedError, insertRun, releaseLock, saveFinishedRun } from '../store/automation-runs.js';
 import { TASK_NAMES, type TaskName } from './task.js';
 
-/** What the state machine is started with: the run, and which tasks it does (a Choice state per task reads `tasks`). */
+/**
+ * What the state machine is started with: the run, which tasks it does (a Choice state per task reads `tasks`), the
+ * page state (the cursor of the task being paged, the pages this execution has run) and, for a run that continues in
+ * a fresh execution, the task it resumes (`resume`, with `page.cursor`).
+ */
 export interface RunExecutionInput {
   runId: string;
   companyId: string;
   date: string;
   dryRun: boolean;
   tasks: Record<TaskName, boolean>;
+  page: { cursor: string; pages: number };
+  resume?: { task: TaskName };
 }
 
 export interface StartRunInput {
@@ -34,7 +40,8 @@ export const executionInputOf = (run: AutomationRun): RunExecutionInput => ({
   companyId: run.companyId,
   date: run.date,
   dryRun: run.dryRun,
-  tasks: Object.fromEntries(TASK_NAMES.map((name) => [name, run.tasks.find((t) => t.name === name)?.status === 'pending'])) as Record<TaskName, boolean>,
+  tasks: Object.fromEntries(TASK_NAMES.map((name) => [name, run.tasks.find((t) => t.name === name)?.status !== 'skipped'])) as Record<TaskName, boolean>,
+  page: { cursor: '', pages: 0 },
 });
 
 /**

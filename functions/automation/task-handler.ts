@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import { tracedHandler } from '../observability/tracer.js';
 import { finishRun, recordFailure } from './finish-run.js';
-import { runTaskPage } from './run-task-page.js';
+import { continueRun } from './continue-run.js';
+import { runTaskPage, type TaskPageResult } from './run-task-page.js';
 import { TASK_NAMES } from './task.js';
 
 const run = { runId: z.string().min(1).max(100), companyId: z.string().min(1).max(100) };
@@ -16,7 +17,9 @@ export const taskEvent = z.discriminatedUnion('action', [
     dryRun: z.boolean(),
     task: z.enum(TASK_NAMES),
     cursor: z.string().max(4096).nullable(),
+    pages: z.number().int().min(0).optional(),
   }),
+  z.strictObject({ action: z.literal('continue'), ...run, task: z.enum(TASK_NAMES), cursor: z.string().min(1).max(4096) }),
   z.strictObject({
     action: z.literal('fail'),
     ...run,
@@ -27,11 +30,12 @@ export const taskEvent = z.discriminatedUnion('action', [
 ]);
 export type TaskEvent = z.input<typeof taskEvent>;
 
-export type TaskResult = { cursor: string | null; done: boolean } | { recorded: true } | { status: string };
+export type TaskResult = TaskPageResult | { recorded: true } | { status: string } | { executionName: string };
 
 /**
- * The Step Functions task Lambda: one page of a task (`page` → `{ cursor, done }`), a task that kept failing
- * (`fail`), or the end of a run (`finish`). One function for the three, so the run's steps share one role.
+ * The Step Functions task Lambda: one page of a task (`page` → `{ cursor, done, pages, continue }`), a task that kept
+ * failing (`fail`), a run that goes on in a fresh execution (`continue`), or the end of a run (`finish`). One function
+ * for all, so the run's steps share one role.
  */
 export async function handleTask(event: unknown): Promise<TaskResult> {
   const parsed = taskEvent.safeParse(event);
@@ -43,10 +47,10 @@ export async function handleTask(event: unknown): Promise<TaskResult> {
   }
   const input = parsed.data;
   switch (input.action) {
-    case 'page': {
-      const { cursor } = await runTaskPage(input);
-      return { cursor, done: cursor === null };
-    }
+    case 'page':
+      return runTaskPage(input);
+    case 'continue':
+      return continueRun(input);
     case 'fail':
       await recordFailure(input);
       return { recorded: true };

@@ -125,3 +125,13 @@ export function executionNameOf(companyId: string, date: string, runId?: string)
   if (name.length > 80 || !/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`Execution name '${name}' is not a valid Step Functions name`);
   return name;
 }
+
+/**
+ * The name of the execution a run continues in (`<run's execution name>-<task index>-<page, base 36>`): made from the
+ * page it resumes at, so starting it twice is refused by Step Functions. Within 80 characters for every run name.
+ */
+export function continuationNameOf(executionName: string, taskIndex: number, page: number): string {
+  const name = `${executionName}-${taskIndex}-${page.toString(36)}`;
+  if (name.length > 80 || !/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`Execution name '${name}' is not a valid Step Functions name`);
+  return name;
+}

@@ -330,6 +330,24 @@ export async function saveFinishedRun(run: AutomationRun): Promise<void> {
   await releaseLock(run.companyId, run.id);
 }
 
+/** Holds the company's run lock longer while `runId` holds it (a run that continues in a fresh execution). */
+export async function extendLock(companyId: string, runId: string, lockedUntil: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: lockKey(companyId),
+        UpdateExpression: 'SET lockedUntil = :until',
+        ConditionExpression: 'runId = :run',
+        ExpressionAttributeValues: { ':run': runId, ':until': lockedUntil },
+      }),
+    );
+  } catch (error) {
+    // The lock expired and another run holds it: the once-markers keep the two from doing anything twice.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
 /** Deletes the company's run lock if `runId` holds it. */
 export async function releaseLock(companyId: string, runId: string): Promise<void> {
   try {

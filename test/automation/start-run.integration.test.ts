@@ -90,7 +90,14 @@ describe('starting a run', () => {
     expect(started).toEqual([
       {
         name: run.executionName,
-        input: { runId: run.id, companyId: company.id, date: run.date, dryRun: false, tasks: expect.objectContaining({ voids: true }) },
+        input: {
+          runId: run.id,
+          companyId: company.id,
+          date: run.date,
+          dryRun: false,
+          tasks: expect.objectContaining({ voids: true }),
+          page: { cursor: '', pages: 0 },
+        },
       },
     ]);
     expect(await getRun(company.id, run.id)).toEqual(run);

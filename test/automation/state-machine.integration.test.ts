@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalWorkflow } from '../../functions/adapters/workflow/local.js';
 import { readRun } from '../../functions/automation/read-runs.js';
 import { startRun } from '../../functions/automation/start-run.js';
+import { EXECUTION_LIMITS } from '../../functions/automation/run-task-page.js';
 import { handleTask } from '../../functions/automation/task-handler.js';
 import type { AutomationAction, TaskName, WorkSource } from '../../functions/automation/task.js';
 import { WORK_SOURCES } from '../../functions/automation/tasks/index.js';
@@ -103,6 +104,44 @@ describe('the synthesised run state machine', () => {
     expect(again.outcome).toBe('started');
     await workflow.idle();
     if (again.outcome === 'started') expect((await readRun(company.id, again.run.id)).run.status).toBe('succeeded');
+  });
+
+  it('a run past its share of pages per execution continues in a fresh execution from where it stopped, and finishes once', async () => {
+    const voids = source('voids', 9);
+    const notices = source('notices', 3);
+    Object.assign(WORK_SOURCES, { renewals: [], applyCredits: [], autoDebit: [], notices: [notices], suspensions: [], voids: [voids] });
+    const company = await seedCompany();
+    const started: string[] = [];
+    overrideServices({
+      workflow: {
+        start: (name, input) => {
+          started.push(name);
+          return workflow.start(name, input);
+        },
+      },
+    });
+    const saved = EXECUTION_LIMITS.pagesPerExecution;
+    EXECUTION_LIMITS.pagesPerExecution = 2;
+    try {
+      const run = await startRun({ companyId: company.id, date: '2030-02-03', tasks: ['notices', 'voids'], trigger: 'api' });
+      if (run.outcome !== 'started') throw new Error('not started');
+      await workflow.idle();
+      const { run: finished } = await readRun(company.id, run.run.id);
+      expect(finished.status).toBe('succeeded');
+      expect(finished.tasks.filter((t) => t.status !== 'skipped')).toEqual([
+        { name: 'notices', status: 'succeeded', examined: 3, acted: 3, failed: 0 },
+        { name: 'voids', status: 'succeeded', examined: 9, acted: 9, failed: 0 },
+      ]);
+      // notices: 2 pages; voids: 5 pages. Every second page hands over to a new execution named for where it resumes.
+      expect(notices.calls).toBe(2);
+      expect(voids.calls).toBe(5);
+      const base = run.run.executionName;
+      expect(started).toEqual([base, `${base}-5-1`, `${base}-5-3`]);
+      expect(started.every((name) => name.length <= 80)).toBe(true);
+    } finally {
+      EXECUTION_LIMITS.pagesPerExecution = saved;
+      overrideServices({ workflow });
+    }
   });
 
   it('an execution name is used once: the same scheduled date is not started twice', async () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { TASK_NAMES } from '../../functions/automation/task.js';
 import { RUN_TIMEOUT_MS } from '../../functions/domain/automation-run.js';
-import { DISPATCH_RATE, FINISH_STATE, localRunDefinition, resolveDefinition, taskStateNames } from '../../lib/automation.js';
+import { DISPATCH_RATE, FINISH_STATE, localRunDefinition, RESUME_STATE, resolveDefinition, taskStateNames } from '../../lib/automation.js';
 import type { BillowStack } from '../../lib/billow-stack.js';
 import { BLOB_KEY_PREFIX } from '../../lib/function.js';
 import { buildTemplate, grantsOfRole, json, type Grant, type Resource } from '../support/cdk.js';
@@ -74,7 +74,9 @@ describe('run state machine', () => {
     expect(result.isValid, result.errorsText()).toBe(true);
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     expect(JSON.stringify(definition)).not.toMatch(/"Assign"|JSONata|ItemReader|"DISTRIBUTED"/);
-    expect(definition.StartAt).toBe(taskStateNames(TASK_NAMES[0]).choose);
+    expect(definition.StartAt).toBe(RESUME_STATE);
+    expect(definition.States[RESUME_STATE]).toMatchObject({ Type: 'Choice', Default: taskStateNames(TASK_NAMES[0]).choose });
+    expect(definition.States[RESUME_STATE].Choices.map((c: { Next: string }) => c.Next)).toEqual(TASK_NAMES.map((t) => taskStateNames(t).page));
     TASK_NAMES.forEach((task, i) => {
       const names = taskStateNames(task);
       const nextChoice = i + 1 < TASK_NAMES.length ? taskStateNames(TASK_NAMES[i + 1]).choose : FINISH_STATE;
@@ -85,14 +87,24 @@ describe('run state machine', () => {
       });
       const page = definition.States[names.page];
       expect(page).toMatchObject({ Type: 'Task', Next: names.more, ResultPath: '$.page' });
-      expect(page.Parameters.Payload).toMatchObject({ action: 'page', task, 'cursor.$': '$.page.cursor' });
+      expect(page.Parameters.Payload).toMatchObject({ action: 'page', task, 'cursor.$': '$.page.cursor', 'pages.$': '$.page.pages' });
+      expect(definition.States[names.start]).toMatchObject({
+        Type: 'Pass',
+        Parameters: { cursor: '', 'pages.$': '$.page.pages' },
+        ResultPath: '$.page',
+        Next: names.page,
+      });
       expect(page.Retry.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 3, BackoffRate: 2 });
       expect(page.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.failed }]);
       expect(definition.States[names.more]).toMatchObject({
         Type: 'Choice',
         Default: nextChoice,
-        Choices: [{ Variable: '$.page.cursor', IsString: true, Next: names.page }],
+        Choices: [
+          { Variable: '$.page.continue', BooleanEquals: true, Next: names.continue },
+          { Variable: '$.page.done', BooleanEquals: false, Next: names.page },
+        ],
       });
+      expect(definition.States[names.continue]).toMatchObject({ Type: 'Task', Next: 'Run continued', Catch: [{ Next: FINISH_STATE }] });
       expect(definition.States[names.failed]).toMatchObject({ Type: 'Task', Next: nextChoice });
     });
     expect(definition.States[FINISH_STATE]).toMatchObject({ Type: 'Task', Next: 'Run finished' });
@@ -142,14 +154,18 @@ describe('automation functions', () => {
     expect(variables.BILLOW_STATE_MACHINE_ARN).toEqual(resolve(stack.automation.stateMachine.stateMachineArn));
   });
 
-  it('the task function: the table, mail, its blobs, the payment key; no Cognito, no signing secret, no StartExecution', () => {
+  it('the task function: the table, mail, its blobs, the payment key, StartExecution on its own state machine (a run continues); no Cognito, no signing secret', () => {
     const grants = grantsOfRole(template, id(stack.automation.taskFunction.executionRole));
     const key = json(resolve(stack.payments.key.keyArn));
     expect(pairs(byService(grants, 'kms'))).toEqual([`kms:Decrypt ${key}`, `kms:GenerateDataKey ${key}`]);
     const objects = json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)));
     expect(pairs(byService(grants, 's3'))).toEqual([`s3:GetObject ${objects}`, `s3:PutObject ${objects}`]);
     expect(byService(grants, 'dynamodb').some((g) => g.action === 'dynamodb:Scan')).toBe(false);
-    expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort()).toEqual(['dynamodb', 'kms', 'logs', 's3', 'ses', 'xray']);
+    const machineArn = resolve(stack.automation.stateMachine.stateMachineArn) as { Ref: string };
+    const named = template.toJSON().Resources[machineArn.Ref].Properties.StateMachineName;
+    expect(byService(grants, 'states').map((g) => g.action)).toEqual(['states:StartExecution']);
+    expect(byService(grants, 'states')[0].resource).toContain(`:stateMachine:${named}`);
+    expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort()).toEqual(['dynamodb', 'kms', 'logs', 's3', 'ses', 'states', 'xray']);
     const deployed = template.toJSON().Resources[id(stack.automation.taskFunction)].Properties;
     expect(deployed.Handler).toBe('index.handler');
   });
