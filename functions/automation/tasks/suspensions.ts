@@ -93,7 +93,8 @@ export const suspendServicesSource: WorkSource = {
 
 /**
  * Unsuspensions: each service the automation suspended (never one staff suspended) whose invoices are none of them
- * past due any more is made active again, with the once-marker (`unsuspend`, the service, the suspension's date)
+ * past due any more is made active again, with the once-marker (`unsuspend`, the service, the suspension: its date and
+ * the service's version while suspended, since a service can be suspended twice on one date)
  * in its transaction. Read from the index of automation suspensions; only those services' clients' open invoices
  * are read.
  */
@@ -132,7 +133,7 @@ export const unsuspendServicesSource: WorkSource = {
       const suspendedOn = service.suspendedOn;
       actions.push(
         await attempt(base, async () => {
-          const once: OnceKey = { companyId: ctx.companyId, task: 'unsuspend', objectId: service.id, period: suspendedOn };
+          const once: OnceKey = { companyId: ctx.companyId, task: 'unsuspend', objectId: service.id, period: `${suspendedOn}#v${service.version}` };
           if (await isDone(once)) return skipped(base, 'already done');
           if (ctx.dryRun) return finished(base, true, {});
           try {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renewServicesSource } from '../../../functions/automation/tasks/renew-services.js';
 import { suspendServicesSource, unsuspendServicesSource } from '../../../functions/automation/tasks/suspensions.js';
 import type { RunContext } from '../../../functions/automation/task.js';
+import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
 import { recordPayment } from '../../../functions/billing/payments/record-payment.js';
 import type { Client } from '../../../functions/domain/client.js';
 import type { Company } from '../../../functions/domain/company.js';
@@ -111,6 +112,30 @@ describe('suspensions of services', () => {
     await changeServiceStatus({ companyId: company.id, serviceId: overridden.id, action: 'unsuspend' });
     await suspensions(runOn(company, '2027-04-05'));
     expect(await state(overridden.id)).toEqual(['active', null]);
+  });
+
+  it('a second suspension on the same date is lifted too', async () => {
+    const client = await seedClient(company);
+    const service = await sell(client, '2027-07-01');
+    await suspensions(runOn(company, '2027-07-05'));
+    const [first] = await invoicesOf(client);
+    await pay(client, first);
+    await suspensions(runOn(company, '2027-07-05'));
+    expect(await state(service.id)).toEqual(['active', null]);
+    // Another invoice of the service, already past due, the same day.
+    const { invoice: late } = await createInvoice({
+      companyId: company.id,
+      clientId: client.id,
+      dateBilled: '2027-07-01',
+      dateDue: '2027-07-01',
+      lines: [{ description: 'VPS', quantity: 1, unitAmount: 2000 }],
+      servicePeriods: [{ serviceId: service.id, periodStart: '2027-08-01' }],
+    });
+    await suspensions(runOn(company, '2027-07-05'));
+    expect(await state(service.id)).toEqual(['suspended', 'automation']);
+    await pay(client, late);
+    await suspensions(runOn(company, '2027-07-05'));
+    expect(await state(service.id)).toEqual(['active', null]);
   });
 
   it("'never' turns suspension off; inactive clients are skipped", async () => {
