@@ -315,7 +315,7 @@ describe('the automation bundles', () => {
     const handler = await entryOf<(event: unknown) => Promise<unknown>>(stack.automation.taskFunction);
     const page = { action: 'page', runId: run.id, companyId: local.facts.companyId, date: '2027-01-05', dryRun: true, task: 'voids', cursor: null };
     // The run's page was recorded by the run itself: this one is the same page again, counted once.
-    expect(await handler(page)).toEqual({ cursor: null, done: true });
+    expect(await handler(page)).toEqual({ cursor: null, done: true, pages: 1, continue: false });
     expect((await staff('GET', `/v1/automation/runs/${run.id}`)).json.tasks).toEqual(run.tasks);
     expect(await handler({ action: 'finish', runId: run.id, companyId: local.facts.companyId })).toEqual({ status: 'succeeded' });
     await expect(handler({ action: 'page', runId: run.id })).rejects.toThrow(/Not a task event/);
