@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import { tracedHandler } from '../observability/tracer.js';
-import { finishRun, recordFailure } from './finish-run.js';
+import { finishRun } from './finish-run.js';
+import { recordFailure } from './record-failure.js';
 import { continueRun } from './continue-run.js';
 import { runTaskPage, type TaskPageResult } from './run-task-page.js';
 import { TASK_NAMES } from './task.js';

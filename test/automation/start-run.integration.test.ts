@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { finishRun, recordFailure } from '../../functions/automation/finish-run.js';
+import { finishRun } from '../../functions/automation/finish-run.js';
+import { recordFailure } from '../../functions/automation/record-failure.js';
 import { readRun, readRunActions } from '../../functions/automation/read-runs.js';
 import { decodeTaskCursor, runTaskPage } from '../../functions/automation/run-task-page.js';
 import { startRun, type RunExecutionInput } from '../../functions/automation/start-run.js';
