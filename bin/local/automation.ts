@@ -23,9 +23,15 @@ export function startLocalAutomation(): LocalAutomation {
   timer.unref();
   return {
     workflow,
+    // A run cut short by Ctrl-C is finished as failed (its unfinished tasks say so) and its lock released, so the
+    // next start can run the company again at once; running the date again does only what was left.
     stop: async () => {
       clearInterval(timer);
-      await workflow.idle();
+      for (const input of await workflow.abortAll()) {
+        await handleTask({ action: 'finish', runId: input.runId, companyId: input.companyId }).catch((error: unknown) =>
+          console.error(`Finishing automation run ${String(input.runId)}: ${(error as Error).message}`),
+        );
+      }
       useLocalWorkflow(undefined);
     },
   };

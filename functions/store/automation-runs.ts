@@ -259,7 +259,8 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
           'SET #status = :running, startedAt = if_not_exists(startedAt, :at), updatedAt = :at, #tasks.#t.#ts = :taskStatus, ' +
           '#tasks.#t.examined = #tasks.#t.examined + :e, #tasks.#t.acted = #tasks.#t.acted + :a, #tasks.#t.#f = #tasks.#t.#f + :f, ' +
           'plannedCount = if_not_exists(plannedCount, :zero) + :planned ADD version :one',
-        ConditionExpression: 'attribute_exists(PK)',
+        // A page of a run already finished (a straggler after the local stack stopped it) changes nothing.
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(finishedAt)',
         ExpressionAttributeNames: { '#status': 'status', '#tasks': 'tasks', '#t': page.task, '#ts': 'status', '#f': 'failed' },
         ExpressionAttributeValues: {
           ':running': 'running',
@@ -276,7 +277,7 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
     },
   ];
   try {
-    await withRetries(() => transact(items, (index) => (index === 0 ? new PageAlreadyRecorded() : new NotFoundError('No such automation run.'))));
+    await withRetries(() => transact(items, (index) => (index === 0 ? new PageAlreadyRecorded() : runFinished())));
   } catch (error) {
     if (error instanceof PageAlreadyRecorded) return false;
     throw error;
@@ -285,6 +286,8 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
 }
 
 class PageAlreadyRecorded extends Error {}
+
+const runFinished = () => new ConflictError('No such automation run, or it has finished.', { code: 'run_finished' });
 
 /** A task's page kept failing after its retries: the task is failed, with the error, and the run goes on. */
 export async function recordTaskFailure(companyId: string, runId: string, task: string, error: string, at: string): Promise<void> {
@@ -295,13 +298,13 @@ export async function recordTaskFailure(companyId: string, runId: string, task: 
         Key: runKey(companyId, runId),
         UpdateExpression:
           'SET #tasks.#t.#ts = :failed, #tasks.#t.#err = :error, #status = :running, startedAt = if_not_exists(startedAt, :at), updatedAt = :at ADD version :one',
-        ConditionExpression: 'attribute_exists(PK)',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(finishedAt)',
         ExpressionAttributeNames: { '#tasks': 'tasks', '#t': task, '#ts': 'status', '#err': 'error', '#status': 'status' },
         ExpressionAttributeValues: { ':failed': 'failed', ':error': error, ':running': 'running', ':at': at, ':one': 1 },
       }),
     );
   } catch (e) {
-    if (isConditionFailure(e)) throw new NotFoundError('No such automation run.');
+    if (isConditionFailure(e)) throw runFinished();
     throw e;
   }
 }

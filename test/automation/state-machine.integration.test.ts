@@ -144,6 +144,38 @@ describe('the synthesised run state machine', () => {
     }
   });
 
+  it('an execution stopped midway (the local stack stopping) leaves a run that finish marks failed, lock released; a late page changes nothing', async () => {
+    let release: () => void = () => {};
+    let entered = false;
+    const hanging: WorkSource = {
+      name: 'hanging',
+      page: async () => {
+        entered = true;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return { examined: 1, acted: 1, failed: 0, actions: [], nextKey: null };
+      },
+    };
+    Object.assign(WORK_SOURCES, { renewals: [hanging], applyCredits: [], autoDebit: [], notices: [], suspensions: [], voids: [] });
+    const company = await seedCompany();
+    const run = await startRun({ companyId: company.id, date: '2030-02-04', tasks: ['renewals'], trigger: 'api' });
+    if (run.outcome !== 'started') throw new Error('not started');
+    // The page is under way when the stack stops.
+    while (!entered) await new Promise((r) => setTimeout(r, 10));
+
+    const stopped = await workflow.abortAll();
+    expect(stopped.map((input) => input.runId)).toEqual([run.run.id]);
+    await handleTask({ action: 'finish', runId: run.run.id, companyId: company.id });
+    release();
+    await new Promise((r) => setTimeout(r, 100));
+    const { run: finished } = await readRun(company.id, run.run.id);
+    expect(finished.status).toBe('failed');
+    expect(finished.tasks[0]).toMatchObject({ name: 'renewals', status: 'failed', examined: 0, error: 'The run stopped before this task finished.' });
+    expect((await startRun({ companyId: company.id, date: '2030-02-04', tasks: ['voids'], trigger: 'api' })).outcome).toBe('started');
+    await workflow.idle();
+  });
+
   it('an execution name is used once: the same scheduled date is not started twice', async () => {
     Object.assign(WORK_SOURCES, { renewals: [], applyCredits: [], autoDebit: [], notices: [], suspensions: [], voids: [] });
     const company = await seedCompany();

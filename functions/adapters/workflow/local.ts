@@ -19,6 +19,12 @@ interface TaskState {
   Resource?: string;
 }
 
+interface RunningExecution {
+  input: Record<string, unknown>;
+  abort: () => void;
+  done: Promise<void>;
+}
+
 /**
  * Runs executions of the deployed definition in this process with aws-local-stepfunctions. Every Task state is a
  * `lambda:invoke`: the library calls the local handler with `{ FunctionName, Payload }` and the state then reads the
@@ -27,7 +33,7 @@ interface TaskState {
  */
 export class LocalWorkflow implements Workflow {
   private readonly names = new Set<string>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly running = new Set<RunningExecution>();
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
   private readonly retryOverrides: Record<string, number>;
@@ -50,19 +56,32 @@ export class LocalWorkflow implements Workflow {
     this.names.add(name);
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: this.handlers as never, retryIntervalOverrides: this.retryOverrides },
+      noThrowOnAbort: true,
     });
-    const done = execution.result.then(
-      () => undefined,
-      (error: unknown) => logger.error('Local automation execution failed', { name, error }),
-    );
-    this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    const running: RunningExecution = {
+      input,
+      abort: () => execution.abort(),
+      done: execution.result.then(
+        () => undefined,
+        (error: unknown) => logger.error('Local automation execution failed', { name, error }),
+      ),
+    };
+    this.running.add(running);
+    void running.done.finally(() => this.running.delete(running));
     return 'started';
   }
 
-  /** Resolves when every execution started so far has ended (tests, shutdown). */
+  /** Resolves when every execution started so far has ended (tests). */
   async idle(): Promise<void> {
-    while (this.running.size) await Promise.all([...this.running]);
+    while (this.running.size) await Promise.all([...this.running].map((r) => r.done));
+  }
+
+  /** Stops every execution still running (the local stack is stopping) and returns the inputs they were started with. */
+  async abortAll(): Promise<Record<string, unknown>[]> {
+    const stopped = [...this.running];
+    for (const execution of stopped) execution.abort();
+    await Promise.all(stopped.map((r) => r.done));
+    return stopped.map((r) => r.input);
   }
 }
 
