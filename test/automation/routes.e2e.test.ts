@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_NAMES } from '../../functions/automation/task.js';
+import { runAutomation } from '../support/automation.js';
 import { startTestApi, type TestApi } from '../support/stack.js';
 
 /**
@@ -70,6 +71,12 @@ describe('automation runs', () => {
     const again = await api.staff('POST', '/v1/automation/runs', { dryRun: true });
     expect(again.status).toBe(202);
     await finished(again.body.id);
+  });
+
+  it('runAutomation (test/support/automation.ts) runs a date and returns the run with its actions', async () => {
+    const { run, actions } = await runAutomation(api, '2027-01-06', { tasks: ['voids'] });
+    expect(run).toMatchObject({ date: '2027-01-06', status: 'succeeded' });
+    expect(actions).toEqual([]);
   });
 
   it('a dry run carries planned (empty here: nothing is due) and plannedCount', async () => {
