@@ -3,11 +3,11 @@ import type { Client } from '../../domain/client.js';
 import { addDays } from '../../domain/dates.js';
 import type { LineInput } from '../../domain/invoice-pricing.js';
 import { priceLines } from '../../domain/invoice-pricing.js';
-import { billsNothing, periodStart, periodsDue, serviceLines, type Service } from '../../domain/service.js';
+import { billsNothing, nextInvoiceDate, periodStart, periodsDue, serviceLines, type Service } from '../../domain/service.js';
 import type { TransactItem } from '../../store/dynamo.js';
 import { nowIso } from '../../store/items.js';
 import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
-import { getServices, queryServicesDue, renewalUpdate } from '../../store/services.js';
+import { getServices, listServices, queryServicesDue, renewalUpdate } from '../../store/services.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, RunContext, WorkSource } from '../task.js';
 import { attempt, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
@@ -52,11 +52,24 @@ export const renewServicesSource: WorkSource = {
     ]);
     const actions: AutomationAction[] = [];
     const renewals: Renewal[] = [];
-    const byId = new Map(services.map((s) => [s.id, s] as const));
-    for (const listed of page.items) {
-      const client = clients.get(listed.clientId);
-      const service = byId.get(listed.serviceId);
-      if (!client || !service) continue;
+    // A client that invoices services together gets all its services of a renew date on one invoice, wherever their
+    // index entries fall among the pages: its other services are read with it (those of later pages have moved on
+    // by the time their entries are read).
+    // Such a client is renewed in the page of its first entry; a later page leaves it alone (in a dry run nothing has
+    // moved on, so it would be planned twice).
+    const together = [...clients.values()].filter((c) => isAutomated(c) && view.settingsOf(c.groupId).invoiceServicesTogether);
+    const pageStart = typeof startKeyOf(key)?.GSI2SK === 'string' ? String(startKeyOf(key)?.GSI2SK) : null;
+    const handledBefore = new Set<string>();
+    const more: Service[] = [];
+    for (const [client, owned] of await Promise.all(together.map(async (c) => [c, await allServicesOf(ctx.companyId, c.id)] as const))) {
+      const entries = owned.map((s) => nextInvoiceDate(s) && `${nextInvoiceDate(s)}#${s.id}`).filter((k): k is string => Boolean(k));
+      if (pageStart !== null && entries.some((k) => k <= pageStart)) handledBefore.add(client.id);
+      else more.push(...owned);
+    }
+    const byId = new Map([...more, ...services].map((s) => [s.id, s] as const));
+    for (const service of byId.values()) {
+      const client = clients.get(service.clientId);
+      if (!client || handledBefore.has(client.id)) continue;
       const settings = view.settingsOf(client.groupId);
       const due = periodsDue(service, ctx.date, settings.invoiceDaysBeforeRenewal);
       if (!due.length) continue;
@@ -84,6 +97,18 @@ export const renewServicesSource: WorkSource = {
     return pageOf(actions, nextKeyOf(page.lastKey), page.items.length);
   },
 };
+
+/** Every service of a client (a client has few). */
+async function allServicesOf(companyId: string, clientId: string): Promise<Service[]> {
+  const all: Service[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await listServices(companyId, clientId, 100, startKey);
+    all.push(...page.items);
+    startKey = page.lastKey;
+  } while (startKey);
+  return all;
+}
 
 const baseOf = (s: Service, renewDate: string): ActionBase => ({
   task: 'renewals',

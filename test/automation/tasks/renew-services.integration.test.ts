@@ -146,6 +146,28 @@ describe('renewals of services', () => {
     expect(await requireService(company.id, later.id)).toMatchObject({ periodsInvoiced: 1 });
   });
 
+  it('a client invoicing services together gets one invoice per renew date whatever the page size', async () => {
+    const together = await seedGroup(company, { invoiceServicesTogether: true });
+    const client = await seedClient(company, { groupId: together });
+    const other = await seedClient(company, { groupId: together });
+    const early = await sell(client, '2028-01-05');
+    const sold = [await sell(client, '2028-01-10'), await sell(other, '2028-01-10'), await sell(client, '2028-01-10'), await sell(client, '2028-01-10')];
+    const ids = [early, ...sold].map((s) => s.id);
+
+    const plan = await runAll(renewServicesSource, runOn(company, '2028-02-10', true), 2);
+    const planned = plan.actions.filter((a) => ids.includes(a.objectId));
+    expect(planned.map((a) => a.objectId).sort()).toEqual([...ids].sort());
+    expect(planned.every((a) => a.outcome === 'planned')).toBe(true);
+
+    await runAll(renewServicesSource, runOn(company, '2028-02-10'), 2);
+    const renewals = (await invoicesOf(client)).filter((i) => i.dateDue > '2028-01-31');
+    expect(renewals.map((i) => [i.dateDue, i.lines.length])).toEqual([
+      ['2028-02-05', 1],
+      ['2028-02-10', 3],
+    ]);
+    expect((await invoicesOf(other)).filter((i) => i.dateDue === '2028-02-10')).toHaveLength(1);
+  });
+
   it('suspended services only where invoiceSuspendedServices; pending and canceled never; inactive clients skipped', async () => {
     const lenient = await seedGroup(company, { invoiceSuspendedServices: true });
     const strictClient = await seedClient(company);
