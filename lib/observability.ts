@@ -84,6 +84,12 @@ export class BillowObservability extends Construct {
     this.alarm('GatewayFailures', business(METRIC.gatewayFailures), 5, 'The payment gateway failed 5 or more charges or refunds in 5 minutes (not declines).');
     this.alarm('MailFailures', business(METRIC.mailFailed), 5, 'SES refused 5 or more messages in 5 minutes.');
     this.alarm('MailComplaints', business(METRIC.mailComplained), 1, 'A recipient marked Billow mail as spam.');
+    this.alarm(
+      'AutomationRunsFailed',
+      business(METRIC.automationRunsFailed),
+      1,
+      'An automation run failed: a task kept failing (GET /v1/automation/runs/{id} says which and why).',
+    );
 
     const apiDurationP99 = apiFunctions.map((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: fn.node.id }));
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -1,5 +1,6 @@
 import { finishedTasks, type AutomationRun } from '../domain/automation-run.js';
 import { currentTime } from '../domain/clock.js';
+import { count, METRIC } from '../observability/metrics.js';
 import { requireRun, saveFinishedRun } from '../store/automation-runs.js';
 
 /**
@@ -12,5 +13,8 @@ export async function finishRun(input: { companyId: string; runId: string }): Pr
   const ended = finishedTasks(run.tasks);
   const finished: AutomationRun = { ...run, ...ended, finishedAt: currentTime().toISOString(), startedAt: run.startedAt };
   await saveFinishedRun(finished);
+  if (finished.status === 'failed') count(METRIC.automationRunsFailed);
+  const objectsFailed = finished.tasks.reduce((sum, task) => sum + task.failed, 0);
+  if (objectsFailed) count(METRIC.automationObjectsFailed, objectsFailed);
   return finished;
 }

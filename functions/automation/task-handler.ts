@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
+import { metrics } from '../observability/metrics.js';
 import { tracedHandler } from '../observability/tracer.js';
 import { finishRun } from './finish-run.js';
 import { recordFailure } from './record-failure.js';
@@ -62,4 +63,10 @@ export async function handleTask(event: unknown): Promise<TaskResult> {
   }
 }
 
-export const handler = tracedHandler(handleTask);
+export const handler = tracedHandler(async (event: unknown) => {
+  try {
+    return await handleTask(event);
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+});

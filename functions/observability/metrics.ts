@@ -18,6 +18,10 @@ export const METRIC = {
   mailFailed: 'MailFailed',
   mailBounced: 'MailBounced',
   mailComplained: 'MailComplained',
+  /** An automation run ended failed (a task kept failing after its retries, or the run was cut short). */
+  automationRunsFailed: 'AutomationRunsFailed',
+  /** Objects an automation run could not handle (counted in its tasks' `failed`; the next run retries them). */
+  automationObjectsFailed: 'AutomationObjectsFailed',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -117,6 +117,11 @@ describe('run state machine', () => {
     expect(local).toBe(deployed.replaceAll(taskArn, 'arn:aws:lambda:us-east-1:000000000000:function:billow-automation-task'));
   });
 
+  it('a failed run (the AutomationRunsFailed metric) is an alarm', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>).map((a) => a.Properties);
+    expect(alarms.find((a) => a.Namespace === 'Billow' && a.MetricName === 'AutomationRunsFailed')?.Threshold).toBe(1);
+  });
+
   it('a failed or timed-out execution is an alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>).map((a) => a.Properties);
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
