@@ -8,6 +8,9 @@ import { getRun, getScheduledRunId } from '../store/automation-runs.js';
 import { listCompanies } from '../store/companies.js';
 import { executionInputOf, startRun } from './start-run.js';
 
+/** Companies started at once: each start is a few reads, one transaction and a StartExecution. */
+export const DISPATCH_CONCURRENCY = 10;
+
 /** A scheduled run still `queued` this long after it was recorded lost its start (a crash in between): start it again. */
 export const REQUEUE_AFTER_MS = 15 * 60 * 1000;
 
@@ -34,25 +37,25 @@ export async function dispatchRuns(): Promise<DispatchResult> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await listCompanies(100, startKey);
-    for (const company of page.items) {
+    await eachAtMost(DISPATCH_CONCURRENCY, page.items, async (company) => {
       const date = todayIn(company.own.timeZone);
       try {
         const runId = await getScheduledRunId(company.id, date);
         if (runId) {
           result[(await restartIfLost(company.id, runId)) ? 'restarted' : 'alreadyStarted']++;
-          continue;
+          return;
         }
         const started = await startRun({ companyId: company.id, date, trigger: 'schedule' });
         result[started.outcome === 'started' ? 'started' : 'alreadyStarted']++;
       } catch (error) {
         if (error instanceof ConflictError && error.code === 'run_in_progress') {
           result.busy++;
-          continue;
+          return;
         }
         result.failed++;
         logger.error('Starting a scheduled automation run failed', { companyId: company.id, date, error });
       }
-    }
+    });
     startKey = page.lastKey;
   } while (startKey);
   logger.info('Automation dispatch', { ...result });
@@ -68,6 +71,15 @@ async function restartIfLost(companyId: string, runId: string): Promise<boolean>
   const run = await getRun(companyId, runId);
   if (run?.status !== 'queued' || currentTime().getTime() - Date.parse(run.createdAt) < REQUEUE_AFTER_MS) return false;
   return (await getServices().workflow.start(run.executionName, { ...executionInputOf(run) })) === 'started';
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachAtMost<T>(limit: number, items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export const handler = tracedHandler(async (_scheduleEvent: unknown) => dispatchRuns());
