@@ -20,6 +20,7 @@ import { getClient } from '../store/clients.js';
 import type { Company } from '../domain/company.js';
 import { requireCompany } from '../store/companies.js';
 import type { TransactItem } from '../store/dynamo.js';
+import { nowIso } from '../store/items.js';
 import { createMailEntry, getCompanyTemplate, getMailEntry, markMailFailed, markMailSent, suppressedAmong, type MailEntry } from '../store/mail.js';
 
 /**
@@ -202,7 +203,8 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
   if (!html.trim() && !text.trim()) throw ValidationError.field('html', 'Required.');
   const attachments = input.attachments ?? [];
 
-  const now = new Date().toISOString();
+  // The business clock (domain/clock.ts), like every createdAt: a mail sent by the run of a date is dated in it.
+  const now = nowIso();
   const entry: MailEntry = {
     id: newId('mail'),
     clientId: client.id,
@@ -237,13 +239,13 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
     const reason = (error as Error).message || String(error);
     logger.warn('mail not sent', { ...log, mailId: entry.id, error: error as Error });
     count(METRIC.mailFailed);
-    await markMailFailed(companyId, client.id, entry.id, reason, new Date().toISOString());
+    await markMailFailed(companyId, client.id, entry.id, reason, nowIso());
     return (await getMailEntry(companyId, client.id, entry.id)) ?? { ...entry, status: 'failed', statusReason: reason };
   }
   // The provider has the mail: from here a store failure must not make it look unsent (the entry stays `queued`
   // until the Send/Delivery events arrive, which also find it through its tags).
   count(METRIC.mailSent);
-  await markMailSent(companyId, client.id, entry.id, messageId, new Date().toISOString());
+  await markMailSent(companyId, client.id, entry.id, messageId, nowIso());
   return (await getMailEntry(companyId, client.id, entry.id)) ?? entry;
 }
 
