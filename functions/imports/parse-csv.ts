@@ -168,7 +168,11 @@ function isUtf8(bytes: Uint8Array, final: boolean): boolean {
  */
 export class CsvTextDecoder {
   #encoding: CsvEncoding | undefined;
+  /** Bytes held back: a BOM not yet complete, or a UTF-8 sequence cut by a chunk's end. */
   #pending: Uint8Array = new Uint8Array(0);
+  /** The bytes from the first non-ASCII one on, while fewer than ENCODING_LOOKAHEAD arrived to decide on. */
+  #lookahead: Uint8Array[] = [];
+  #lookaheadBytes = 0;
   #bomChecked: boolean;
 
   constructor(options: { encoding?: CsvEncoding; atFileStart?: boolean } = {}) {
@@ -190,6 +194,14 @@ export class CsvTextDecoder {
   }
 
   #decode(chunk: Uint8Array, final: boolean): string {
+    if (this.#lookahead.length) {
+      // Waiting for 64 KiB past the first non-ASCII byte: gather chunks, joined once (not once per chunk).
+      this.#lookahead.push(chunk);
+      this.#lookaheadBytes += chunk.length;
+      if (this.#lookaheadBytes < ENCODING_LOOKAHEAD && !final) return '';
+      chunk = Buffer.concat(this.#lookahead.splice(0));
+      this.#lookaheadBytes = 0;
+    }
     let bytes = this.#pending.length ? Buffer.concat([this.#pending, chunk]) : chunk;
     this.#pending = new Uint8Array(0);
     if (!this.#bomChecked) {
@@ -215,7 +227,8 @@ export class CsvTextDecoder {
         return text;
       }
       if (bytes.length < ENCODING_LOOKAHEAD && !final) {
-        this.#pending = bytes.slice();
+        this.#lookahead.push(bytes.slice());
+        this.#lookaheadBytes = bytes.length;
         return text;
       }
       this.#encoding = isUtf8(bytes.subarray(0, ENCODING_LOOKAHEAD), final && bytes.length <= ENCODING_LOOKAHEAD) ? 'utf-8' : 'windows-1252';
