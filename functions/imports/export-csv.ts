@@ -15,8 +15,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * Neutralises a cell for spreadsheets: a cell starting with a formula character gets a single quote in front (a
  * spreadsheet then shows it as text). A cell already starting with a quote gets one more, so `restoreCell` can take
  * exactly one quote off every quoted cell it meets and a value that really starts with `'=` (or `'`) survives:
- * `=1` → `'=1`, `'=1` → `''=1`, `'x` → `''x`; Excel shows each as the original value, the first quote being its
- * text marker.
+ * `=1` → `'=1`, `'=1` → `''=1`, `'x` → `''x`.
  */
 export function neutraliseCell(value: string): string {
   return FORMULA_START.test(value) || value.startsWith("'") ? `'${value}` : value;
