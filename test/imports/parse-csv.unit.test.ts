@@ -89,6 +89,25 @@ describe('parseCsv', () => {
     expect(reader.format).toEqual({ delimiter: ',', encoding: 'utf-8' });
   });
 
+  it('streams: records come out before the source has ended', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* source() {
+      // The parser keeps the last few characters of a chunk until it sees what follows (a CR may be half of a CRLF).
+      yield utf8('A,B\n1,2\n3,Acme Holdings');
+      await gate;
+      yield utf8(' Ltd\n');
+    }
+    const reader = parseCsv(source())[Symbol.asyncIterator]();
+    expect((await reader.next()).value).toEqual({ row: 1, cells: ['A', 'B'] });
+    expect((await reader.next()).value).toEqual({ row: 2, cells: ['1', '2'] });
+    release();
+    expect((await reader.next()).value).toEqual({ row: 3, cells: ['3', 'Acme Holdings Ltd'] });
+    expect((await reader.next()).done).toBe(true);
+  });
+
   it('refuses UTF-16 naming the file', async () => {
     await expect(records(new Uint8Array(iconv.encode('\uFEFFA,B\n', 'utf-16le')))).rejects.toThrow(ValidationError);
   });

@@ -98,6 +98,27 @@ describe('rowToClient', () => {
     expect(results[2]).toEqual({ ok: true, row: 4, input: { number: 6, company: 'Good Co' } });
   });
 
+  it('a BOM file with quoted line breaks and bad rows: rows numbered from the header as row 1', async () => {
+    const file = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(
+        'Business Name,Email,Street Address 1\r\n' +
+          '"Acme\r\nHoldings",a@example.com,"1 Main St\r\nSuite 2"\r\n' +
+          'Beta,not-an-email,\r\n' +
+          '"Gamma ""G""",g@example.com,\r\n' +
+          ',,\r\n' +
+          ',lonely@example.com,\r\n',
+      ),
+    ]);
+    const results = await withHeader(new Uint8Array(file));
+    expect(results.map((r) => (r.ok ? { row: r.row, company: r.input.company } : { row: r.row, errors: r.errors.map((e) => e.column ?? e.message) }))).toEqual([
+      { row: 2, company: 'Acme\r\nHoldings' },
+      { row: 3, errors: ['Email'] },
+      { row: 4, company: 'Gamma "G"' },
+      { row: 6, errors: [expect.stringContaining('needs a company')] },
+    ]);
+  });
+
   it('a file without a header, mapped by index; cells past the last column are reported, not dropped', async () => {
     const [first, second] = await read(new Uint8Array(Buffer.from('Acme;a@example.com;x\nBeta;b@example.com;y;extra\n')));
     const context: RowContext = { mapping: resolveMapping({ company: 0, email: 1 }, { count: 3 }), columns: { count: 3 } };
