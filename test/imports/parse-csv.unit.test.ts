@@ -229,6 +229,18 @@ describe('rowAlignedRanges', () => {
     ]);
   });
 
+  it('a BOM before a quoted first header with a line break: the header stays one record', async () => {
+    const file = new Uint8Array(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('"Business\nName",Email\nAcme,a@example.com\n')]));
+    const { ranges } = await rowAlignedRanges(file, { chunkSize: 1 });
+    expect(ranges).toEqual([
+      { start: 0, end: 25, firstRow: 1 },
+      { start: 25, end: 44, firstRow: 2 },
+    ]);
+    expect(await records(file.subarray(25), { delimiter: ',', encoding: 'utf-8', firstRow: 2, atFileStart: false })).toEqual([
+      { row: 2, cells: ['Acme', 'a@example.com'] },
+    ]);
+  });
+
   it('a file smaller than a chunk is one range', async () => {
     expect((await rowAlignedRanges(utf8('A\n1\n'), { chunkSize: 1000 })).ranges).toEqual([{ start: 0, end: 4, firstRow: 1 }]);
   });
