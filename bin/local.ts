@@ -8,7 +8,8 @@ import { startLocalStack, type LocalFacts, type LocalStack } from './local/stack
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 // Absolute, so the printed commands work from any folder (and `require` does not take a relative one for a package).
-const stateDir = resolve(process.env.BILLOW_STATE_DIR ?? join(root, '.billow'));
+const defaultStateDir = resolve(join(root, '.billow'));
+const stateDir = resolve(process.env.BILLOW_STATE_DIR ?? defaultStateDir);
 const port = Number(process.env.BILLOW_PORT ?? 3000);
 
 /** A word the shell passes on as is: bare when it is plain, else single-quoted. */
@@ -22,6 +23,8 @@ function commands(f: LocalFacts, localJson: string) {
   return {
     tryIt: `curl -s -H "Authorization: Bearer ${fromLocalJson('staffToken')}" ${f.apiUrl}/v1/client-groups`,
     newStaffToken: `curl -s -X POST ${f.apiUrl}/v1/auth/token -H 'Content-Type: application/json' -d ${shellWord(login)}`,
+    // The command reads local.json from this run's state folder.
+    automation: `${stateDir === defaultStateDir ? '' : `BILLOW_STATE_DIR=${shellWord(stateDir)} `}npm --prefix ${shellWord(root)} run automation -- --date YYYY-MM-DD --dry-run  (without --dry-run it acts; docs/automation.md)`,
     scan: `AWS_ACCESS_KEY_ID=${db.accessKeyId} AWS_SECRET_ACCESS_KEY=${db.secretAccessKey} aws dynamodb scan --endpoint-url ${db.endpoint} --region ${db.region} --table-name ${shellWord(db.tables.main)}`,
   };
 }
@@ -65,6 +68,7 @@ try {
 
   Try:  ${printed.tryIt}
   Look at the data:  ${printed.scan}
+  Run the daily automation for a date:  ${printed.automation}
   These facts are also in ${localJson}.`);
 
   let stopping = false;
