@@ -117,7 +117,7 @@ export type MappingInput = Record<string, string | number>;
 /** A mapping resolved against a file: the 0-based column of each mapped field, and the file's columns no field took. */
 export interface ResolvedMapping {
   columns: Partial<Record<SystemField, number>>;
-  /** Header names (or, in a file without a header, the 0-based index as a string) of the columns nothing reads. */
+  /** The columns nothing reads, as `columnLabel` names them. */
   unmappedColumns: string[];
 }
 
@@ -156,8 +156,10 @@ export function assertMappingShape(mapping: MappingInput): void {
 /** The file's columns: its header names, or (no header row) just how many columns its first row has. */
 export type FileColumns = { header: readonly string[] } | { count: number };
 
-function columnLabel(columns: FileColumns, index: number): string {
-  return 'header' in columns ? (columns.header[index] ?? String(index)) : String(index);
+/** How errors and `unmappedColumns` name a column: its header, or its 0-based index (no header row, or a blank header). */
+export function columnLabel(columns: FileColumns, index: number): string {
+  const name = 'header' in columns ? columns.header[index] : undefined;
+  return name?.trim() ? name : String(index);
 }
 
 function unmapped(columns: FileColumns, taken: ReadonlySet<number>): string[] {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { hasRequiredName, type Phone } from '../domain/client.js';
-import type { FileColumns, ResolvedMapping, SystemField } from '../domain/import-mapping.js';
+import { columnLabel, type FileColumns, type ResolvedMapping, type SystemField } from '../domain/import-mapping.js';
 import { createClientBody } from '../clients/schemas.js';
 import type { CreateClientInput } from '../clients/create-client.js';
 import type { CsvRecord } from './parse-csv.js';
@@ -55,10 +55,6 @@ const FALSE_WORDS = new Set(['no', 'n', 'false', '0']);
 export interface RowContext {
   mapping: ResolvedMapping;
   columns: FileColumns;
-}
-
-function columnLabel(columns: FileColumns, index: number): string {
-  return 'header' in columns ? (columns.header[index] ?? String(index)) : String(index);
 }
 
 /**

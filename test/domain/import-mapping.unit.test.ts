@@ -45,6 +45,10 @@ describe('autoMapHeader', () => {
     });
   });
 
+  it('names a column with a blank header by its 0-based index', () => {
+    expect(autoMapHeader(['Business Name', '', ' ', 'Notes']).unmappedColumns).toEqual(['1', '2', 'Notes']);
+  });
+
   it('accepts the business name alone, or both names; refuses a header with neither, naming mapping', () => {
     expect(autoMapHeader(['Business Name']).columns).toEqual({ company: 0 });
     expect(autoMapHeader(['First Name', 'Last Name']).columns).toEqual({ firstName: 0, lastName: 1 });
