@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutomationRun, RunAction, RunTask, RunTaskStatus } from '../domain/automation-run.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
-import { batchWriteAll, db, queryFiltered, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
+import { batchGetAll, batchWriteAll, db, queryFiltered, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import { RUN_ACTION_SK_PREFIX, RUN_SK_PREFIX, runActionSk, runLockSk, runPageSk, runPartitionPk, runSk, runsPk, scheduledRunSk } from './keys.js';
 import type { EveryField, StoredItem } from './mapping.js';
@@ -226,8 +226,12 @@ export const cursorHash = (cursor: string | null) =>
  */
 export async function recordPage(page: PageRecord): Promise<boolean> {
   const pageKey = { PK: runPartitionPk(page.companyId, page.runId), SK: runPageSk(page.task, page.source, cursorHash(page.cursorIn)) };
-  const existing = await db().send(new GetCommand({ TableName: tableName(), Key: pageKey, ConsistentRead: true, ProjectionExpression: 'PK' }));
-  if (existing.Item) return false;
+  // The page's record and the run, read together: a page already recorded, or one of a run that has finished (a
+  // straggler), writes nothing, not even action rows.
+  const found = await batchGetAll([pageKey, runKey(page.companyId, page.runId)], { consistent: true, projection: 'PK, SK, finishedAt' });
+  if (found.some((item) => item.SK === pageKey.SK)) return false;
+  const run = found.find((item) => item.SK === runSk(page.runId));
+  if (!run || run.finishedAt) throw runFinished();
 
   await batchWriteAll(
     page.actions.map((action, n) => ({
