@@ -79,6 +79,18 @@ describe('automation runs', () => {
     expect(actions).toEqual([]);
   });
 
+  it('the same Idempotency-Key answers the first 202 again without starting a second run', async () => {
+    const key = { 'Idempotency-Key': `run-${Date.now()}` };
+    const first = await api.staff('POST', '/v1/automation/runs', { tasks: ['voids'] }, key);
+    expect(first.status).toBe(202);
+    const again = await api.staff('POST', '/v1/automation/runs', { tasks: ['voids'] }, key);
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    await finished(first.body.id);
+    const list = await api.staff('GET', '/v1/automation/runs?limit=100');
+    expect(list.body.data.filter((r: { id: string }) => r.id === first.body.id)).toHaveLength(1);
+  });
+
   it('a dry run carries planned (empty here: nothing is due) and plannedCount', async () => {
     const res = await api.staff('POST', '/v1/automation/runs', { dryRun: true, tasks: ['notices'] });
     expect(res.status).toBe(202);
