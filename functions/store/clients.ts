@@ -19,7 +19,19 @@ import { isConditionFailure, nowIso } from './items.js';
 import { retryWhile } from './retry.js';
 import { writeWithCounter } from './counters.js';
 import { clientWritableCondition } from './client-guard.js';
-import { clientListPk, clientPk, clientSearchPk, clientSk, companyPk, groupMemberPk, groupSk, PROFILE_VIEW_CLIENT, uniquePk, uniqueSk } from './keys.js';
+import {
+  clientListPk,
+  clientPk,
+  clientSearchPk,
+  clientSk,
+  companyPk,
+  groupMemberPk,
+  groupSk,
+  PROFILE_VIEW_CLIENT,
+  PROFILE_VIEW_END,
+  uniquePk,
+  uniqueSk,
+} from './keys.js';
 import { setAttributes, type EveryField, type StoredItem } from './mapping.js';
 
 const SEP = '\u0001';
@@ -266,8 +278,8 @@ export async function readProfileView(
       new QueryCommand({
         TableName: tableName(),
         IndexName: 'LSI1',
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId) },
+        KeyConditionExpression: 'PK = :pk AND LSI1SK < :end',
+        ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':end': PROFILE_VIEW_END },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),

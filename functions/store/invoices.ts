@@ -11,6 +11,7 @@ import {
   invoicesByDuePk,
   invoicesByDueSk,
   invoiceSk,
+  clientOpenInvoicePrefix,
   openInvoiceIndexKeys,
   openInvoicesPk,
   RECURRING_SK_PREFIX,
@@ -482,11 +483,11 @@ export async function openInvoicesOfClient(companyId: string, clientId: string, 
   const found: Invoice[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
+    // The sparse LSI1 entries of open invoices: what is read grows with what is open, not with the client's history.
     const page = await queryPage<Item>({
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-      FilterExpression: '#s = :open AND currency = :cur',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': INVOICE_SK_PREFIX, ':open': 'open', ':cur': currency },
+      IndexName: 'LSI1',
+      KeyConditionExpression: 'PK = :pk AND begins_with(LSI1SK, :p)',
+      ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': clientOpenInvoicePrefix(currency) },
       ConsistentRead: true,
       ExclusiveStartKey: startKey,
     });

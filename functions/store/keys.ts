@@ -35,8 +35,14 @@ export const NOTE_SK_PREFIX = 'NOTE#';
 export const activitySk = (at: string, id: string) => `ACT#${at}#${id}`;
 export const ACTIVITY_SK_PREFIX = 'ACT#';
 
-/** LSI1 sort keys of the profile view: the client first, then sticky notes newest first. */
+/**
+ * LSI1 sort keys of the client partition. The profile view (`0#`–`2#`): the client first, then balances, then sticky
+ * notes newest first. After it (`3#`), the client's open invoices by currency and due date, so the automation reads
+ * a client's due invoices without its paid history.
+ */
 export const PROFILE_VIEW_CLIENT = '0#CLIENT';
+/** Every profile-view key sorts before this. */
+export const PROFILE_VIEW_END = '3';
 export const profileViewBalance = (currency: string) => `1#BAL#${currency}`;
 export const profileViewStickyNote = (createdAt: string, noteId: string) => `2#NOTE#${invertTimestamp(createdAt)}#${noteId}`;
 
@@ -114,12 +120,25 @@ export function serviceIndexKeys(
   };
 }
 
-/** The GSI2 keys of an invoice: only open invoices carry them (the index holds exactly the work that may be due). */
+/** LSI1 (sparse): a client's open invoices in one currency by due date. */
+export const clientOpenInvoicePrefix = (currency: string) => `3#OPEN#${currency}#`;
+export const clientOpenInvoiceSk = (currency: string, dateDue: string, invoiceId: string) => `${clientOpenInvoicePrefix(currency)}${dateDue}#${invoiceId}`;
+
+/**
+ * The due-work index keys of an invoice: only open invoices carry them (the indexes hold exactly the work that may
+ * be due) — GSI2 across the company, LSI1 within the client's partition.
+ */
 export function openInvoiceIndexKeys(
   companyId: string,
-  invoice: { id: string; status: string; dateDue: string },
-): { GSI2PK: string; GSI2SK: string } | undefined {
-  return invoice.status === 'open' ? { GSI2PK: openInvoicesPk(companyId), GSI2SK: openInvoiceDueSk(invoice.dateDue, invoice.id) } : undefined;
+  invoice: { id: string; status: string; dateDue: string; currency: string },
+): { GSI2PK: string; GSI2SK: string; LSI1SK: string } | undefined {
+  return invoice.status === 'open'
+    ? {
+        GSI2PK: openInvoicesPk(companyId),
+        GSI2SK: openInvoiceDueSk(invoice.dateDue, invoice.id),
+        LSI1SK: clientOpenInvoiceSk(invoice.currency, invoice.dateDue, invoice.id),
+      }
+    : undefined;
 }
 
 /** The GSI2 keys of a recurring series: only active series with a next billing date carry them. */
