@@ -361,6 +361,8 @@ export interface CsvRange {
   /** Exclusive. */
   end: number;
   firstRow: number;
+  /** How many records the reader yields from the range (blank ones are not; the header, in the first range, is). */
+  records: number;
 }
 
 const QUOTE = 0x22;
@@ -379,6 +381,9 @@ const BOM = [0xef, 0xbb, 0xbf];
 export class RecordBoundaryScanner {
   /** Records ended so far (blank ones included, as the reader counts them). */
   records = 0;
+  /** Of those, the ones the reader yields: not blank (some cell not empty), or a quote never closed (an error row). */
+  contentRecords = 0;
+  #hasContent = false;
   #state: 'fieldStart' | 'unquoted' | 'quoted' | 'quotedQuote' | 'cr' = 'fieldStart';
   #offset = 0;
   /** How many bytes of a BOM the file began with (3 once past it, or when not at the file's start). */
@@ -388,7 +393,7 @@ export class RecordBoundaryScanner {
   constructor(
     delimiter: Delimiter,
     /** Called with the offset just past each record's end. */
-    private readonly onRecordEnd: (offset: number, records: number) => void,
+    private readonly onRecordEnd: (offset: number, records: number, contentRecords: number) => void,
     atFileStart = true,
   ) {
     this.#delimiter = delimiter.charCodeAt(0);
@@ -411,6 +416,7 @@ export class RecordBoundaryScanner {
       if (this.#bomMatched > 0 && this.#bomMatched < 3) {
         this.#state = 'unquoted';
         this.#lineHasBytes = true;
+        this.#hasContent = true;
       }
       this.#bomMatched = 3;
       this.#byte(chunk[i], at);
@@ -420,7 +426,8 @@ export class RecordBoundaryScanner {
 
   /** The last record, when the file does not end with a line break. */
   end(): void {
-    if (this.#bomMatched > 0 && this.#bomMatched < 3) this.#lineHasBytes = true;
+    if (this.#bomMatched > 0 && this.#bomMatched < 3) this.#lineHasBytes = this.#hasContent = true;
+    if (this.#state === 'quoted') this.#hasContent = true;
     if (this.#state !== 'fieldStart' || this.#lineHasBytes) this.#recordEnd(this.#offset);
   }
 
@@ -428,9 +435,11 @@ export class RecordBoundaryScanner {
 
   #recordEnd(offset: number): void {
     this.records++;
+    if (this.#hasContent) this.contentRecords++;
     this.#state = 'fieldStart';
     this.#lineHasBytes = false;
-    this.onRecordEnd(offset, this.records);
+    this.#hasContent = false;
+    this.onRecordEnd(offset, this.records, this.contentRecords);
   }
 
   #byte(b: number, at: number): void {
@@ -445,11 +454,13 @@ export class RecordBoundaryScanner {
         return;
       case 'quoted':
         if (b === QUOTE) this.#state = 'quotedQuote';
+        else this.#hasContent = true;
         return;
       case 'quotedQuote':
         // A doubled quote stays inside; anything else closes the field (relax_quotes reads text after it as part of the field).
         if (b === QUOTE) {
           this.#state = 'quoted';
+          this.#hasContent = true;
           return;
         }
         this.#state = 'unquoted';
@@ -467,7 +478,10 @@ export class RecordBoundaryScanner {
         this.#lineHasBytes = true;
         if (b === this.#delimiter) this.#state = 'fieldStart';
         else if (b === QUOTE && this.#state === 'fieldStart') this.#state = 'quoted';
-        else this.#state = 'unquoted';
+        else {
+          this.#state = 'unquoted';
+          this.#hasContent = true;
+        }
     }
   }
 }
@@ -487,12 +501,12 @@ export async function rowAlignedRanges(
   let delimiter = options.delimiter;
   let head = '';
   const held: Uint8Array[] = [];
-  const starts: Array<{ start: number; firstRow: number }> = [{ start: 0, firstRow: 1 }];
+  const starts: Array<{ start: number; firstRow: number; contentBefore: number }> = [{ start: 0, firstRow: 1, contentBefore: 0 }];
   let scanner: RecordBoundaryScanner | undefined;
   const start = (d: Delimiter) => {
     delimiter = d;
-    scanner = new RecordBoundaryScanner(d, (offset, records) => {
-      if (offset - starts[starts.length - 1].start >= options.chunkSize) starts.push({ start: offset, firstRow: records + 1 });
+    scanner = new RecordBoundaryScanner(d, (offset, records, contentRecords) => {
+      if (offset - starts[starts.length - 1].start >= options.chunkSize) starts.push({ start: offset, firstRow: records + 1, contentBefore: contentRecords });
     });
     for (const chunk of held.splice(0)) scanner.write(chunk);
   };
@@ -515,6 +529,14 @@ export async function rowAlignedRanges(
   done.end();
   const total = done.offset;
   if (starts.length > 1 && starts[starts.length - 1].start >= total) starts.pop();
-  const ranges = starts.map((s, i) => ({ start: s.start, end: i + 1 < starts.length ? starts[i + 1].start : total, firstRow: s.firstRow }));
+  const ranges = starts.map((s, i) => {
+    const next = starts[i + 1];
+    return {
+      start: s.start,
+      end: next ? next.start : total,
+      firstRow: s.firstRow,
+      records: (next ? next.contentBefore : done.contentRecords) - s.contentBefore,
+    };
+  });
   return { ranges, format: { delimiter: delimiter ?? ',', encoding: decoder.encoding ?? 'utf-8' } };
 }

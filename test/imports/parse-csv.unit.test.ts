@@ -221,11 +221,11 @@ describe('rowAlignedRanges', () => {
     const { ranges, format } = await rowAlignedRanges(file, { chunkSize: 3 });
     expect(format).toEqual({ delimiter: ',', encoding: 'utf-8' });
     expect(ranges).toEqual([
-      { start: 0, end: 4, firstRow: 1 },
-      { start: 4, end: 14, firstRow: 2 },
-      { start: 14, end: 18, firstRow: 3 },
-      { start: 18, end: 25, firstRow: 4 },
-      { start: 25, end: 28, firstRow: 5 },
+      { start: 0, end: 4, firstRow: 1, records: 1 },
+      { start: 4, end: 14, firstRow: 2, records: 1 },
+      { start: 14, end: 18, firstRow: 3, records: 1 },
+      { start: 18, end: 25, firstRow: 4, records: 1 },
+      { start: 25, end: 28, firstRow: 5, records: 1 },
     ]);
   });
 
@@ -233,8 +233,8 @@ describe('rowAlignedRanges', () => {
     const file = new Uint8Array(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('"Business\nName",Email\nAcme,a@example.com\n')]));
     const { ranges } = await rowAlignedRanges(file, { chunkSize: 1 });
     expect(ranges).toEqual([
-      { start: 0, end: 25, firstRow: 1 },
-      { start: 25, end: 44, firstRow: 2 },
+      { start: 0, end: 25, firstRow: 1, records: 1 },
+      { start: 25, end: 44, firstRow: 2, records: 1 },
     ]);
     expect(await records(file.subarray(25), { delimiter: ',', encoding: 'utf-8', firstRow: 2, atFileStart: false })).toEqual([
       { row: 2, cells: ['Acme', 'a@example.com'] },
@@ -242,7 +242,13 @@ describe('rowAlignedRanges', () => {
   });
 
   it('a file smaller than a chunk is one range', async () => {
-    expect((await rowAlignedRanges(utf8('A\n1\n'), { chunkSize: 1000 })).ranges).toEqual([{ start: 0, end: 4, firstRow: 1 }]);
+    expect((await rowAlignedRanges(utf8('A\n1\n'), { chunkSize: 1000 })).ranges).toEqual([{ start: 0, end: 4, firstRow: 1, records: 2 }]);
+  });
+
+  it('counts the records each range yields: blank rows and rows of empty cells are not counted', async () => {
+    const file = utf8('A,B\n\n,\n"",""\n"",x\n""""\n');
+    expect((await records(file)).map((r) => r.row)).toEqual([1, 5, 6]);
+    expect((await rowAlignedRanges(file, { chunkSize: 1000 })).ranges).toEqual([{ start: 0, end: 23, firstRow: 1, records: 3 }]);
   });
 
   const cell = fc.oneof(
@@ -274,7 +280,9 @@ describe('rowAlignedRanges', () => {
           const parts: CsvRecord[] = [];
           for (const r of ranges) {
             expect(r.end).toBeGreaterThan(r.start);
-            parts.push(...(await records(bytes.subarray(r.start, r.end), { ...format, firstRow: r.firstRow, atFileStart: r.start === 0 })));
+            const got = await records(bytes.subarray(r.start, r.end), { ...format, firstRow: r.firstRow, atFileStart: r.start === 0 });
+            expect(got).toHaveLength(r.records);
+            parts.push(...got);
           }
           expect(parts).toEqual(whole);
         },
@@ -294,8 +302,10 @@ describe('rowAlignedRanges', () => {
         for (const r of ranges) parts.push(...(await records(bytes.subarray(r.start, r.end), { ...format, firstRow: r.firstRow, atFileStart: r.start === 0 })));
         // A quote never closed stops the reading: compare up to that row.
         const upTo = whole.findIndex((r) => r.error);
-        if (upTo === -1) expect(parts).toEqual(whole);
-        else expect(parts.slice(0, upTo)).toEqual(whole.slice(0, upTo));
+        if (upTo === -1) {
+          expect(parts).toEqual(whole);
+          expect(ranges.reduce((n, r) => n + r.records, 0)).toBe(whole.length);
+        } else expect(parts.slice(0, upTo)).toEqual(whole.slice(0, upTo));
       }),
       { numRuns: 300 },
     );
