@@ -478,8 +478,8 @@ export async function getRecurringNow(companyId: string, refs: ReadonlyArray<{ c
   return items.map(recurringFromItem);
 }
 
-/** A client's open invoices in one currency, as they stand now (consistent), oldest due first. */
-export async function openInvoicesOfClient(companyId: string, clientId: string, currency: string): Promise<Invoice[]> {
+/** A client's open invoices (in one currency, or all), as they stand now (consistent), oldest due first. */
+export async function openInvoicesOfClient(companyId: string, clientId: string, currency?: string): Promise<Invoice[]> {
   const found: Invoice[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {

@@ -121,7 +121,7 @@ export function serviceIndexKeys(
 }
 
 /** LSI1 (sparse): a client's open invoices in one currency by due date. */
-export const clientOpenInvoicePrefix = (currency: string) => `3#OPEN#${currency}#`;
+export const clientOpenInvoicePrefix = (currency?: string) => (currency ? `3#OPEN#${currency}#` : '3#OPEN#');
 export const clientOpenInvoiceSk = (currency: string, dateDue: string, invoiceId: string) => `${clientOpenInvoicePrefix(currency)}${dateDue}#${invoiceId}`;
 
 /**

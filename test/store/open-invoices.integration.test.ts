@@ -67,6 +67,9 @@ describe('open invoices of a client', () => {
     expect(found.map((i) => i.id)).toEqual([open[1], open[0]]);
     expect(found.every((i) => i.status === 'open' && i.currency === 'USD')).toBe(true);
     expect(scanned).toEqual([2]);
+    // Every currency at once (the unsuspension check): the three open ones.
+    const all = await scannedDuring(() => openInvoicesOfClient(company.id, client.id));
+    expect(all).toEqual([3]);
   });
 
   it('leave when paid, and the profile view does not read them', async () => {

@@ -3,7 +3,7 @@ import type { Invoice } from '../../domain/invoice.js';
 import { addDays } from '../../domain/dates.js';
 import { isPastDue, servicesBilledBy, suspensionDue, type Service } from '../../domain/service.js';
 import { changeServiceStatus } from '../../packages/change-service-status.js';
-import { getInvoicesNow, listInvoices, openInvoicesDueBy } from '../../store/invoices.js';
+import { getInvoicesNow, openInvoicesDueBy, openInvoicesOfClient } from '../../store/invoices.js';
 import { nowIso } from '../../store/items.js';
 import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
 import { getServices, queryAutoSuspended } from '../../store/services.js';
@@ -127,7 +127,7 @@ export const unsuspendServicesSource: WorkSource = {
         actions.push(inactiveClient(base));
         continue;
       }
-      if (!openOf.has(client.id)) openOf.set(client.id, openInvoicesOf(ctx.companyId, client.id));
+      if (!openOf.has(client.id)) openOf.set(client.id, openInvoicesOfClient(ctx.companyId, client.id));
       const open = (await openOf.get(client.id)) ?? [];
       if (open.some((i) => isPastDue(i, ctx.date) && servicesBilledBy(i).includes(service.id))) continue;
       const suspendedOn = service.suspendedOn;
@@ -159,15 +159,3 @@ export const unsuspendServicesSource: WorkSource = {
     return pageOf(actions, nextKeyOf(page.lastKey), page.items.length);
   },
 };
-
-/** Every open invoice of a client (few: the rest are paid or void). */
-async function openInvoicesOf(companyId: string, clientId: string): Promise<Invoice[]> {
-  const all: Invoice[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await listInvoices(companyId, { clientId, status: 'open', limit: 100, startKey });
-    all.push(...page.items);
-    startKey = page.lastKey;
-  } while (startKey);
-  return all;
-}
