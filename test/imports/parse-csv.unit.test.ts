@@ -108,6 +108,18 @@ describe('parseCsv', () => {
     expect((await reader.next()).done).toBe(true);
   });
 
+  it('property: any bytes read without a throw, rows increasing, each row once', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 3 }), async (bytes, sizes) => {
+        // Only a UTF-16 BOM is refused outright.
+        fc.pre(!((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)));
+        const out = await records(Readable.from(chunked(bytes, sizes)));
+        for (let i = 1; i < out.length; i++) expect(out[i].row).toBeGreaterThan(out[i - 1].row);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('refuses UTF-16 naming the file', async () => {
     await expect(records(new Uint8Array(iconv.encode('\uFEFFA,B\n', 'utf-16le')))).rejects.toThrow(ValidationError);
   });

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { autoMapHeader, resolveMapping } from '../../functions/domain/import-mapping.js';
+import { autoMapHeader, EXPORT_HEADERS, resolveMapping, SYSTEM_FIELDS } from '../../functions/domain/import-mapping.js';
 import { type CsvRecord, parseCsv } from '../../functions/imports/parse-csv.js';
 import { type RowContext, rowToClient } from '../../functions/imports/row-to-client.js';
 
@@ -134,6 +135,23 @@ describe('rowToClient', () => {
   it("undoes the export's formula quote only: '=1 → =1, ''x → 'x, a hand-made 'x stays", async () => {
     const results = await withHeader("Business Name,Title,City\n'=1+1,''x,'x\n");
     expect(results).toEqual([{ ok: true, row: 2, input: { company: '=1+1', title: "'x", city: "'x" } }]);
+  });
+
+  it('property: any row, however wrong, gives a client input or errors on its own row, never a throw', () => {
+    const header = SYSTEM_FIELDS.map((f) => EXPORT_HEADERS[f]);
+    const context: RowContext = { mapping: autoMapHeader(header), columns: { header } };
+    const cell = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('', ' ', 'yes', 'France', 'usd', '12', '-1', 'a@example.com', "'=1", '+1 555 0101; x'));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.array(cell, { maxLength: header.length + 2 }), (row, cells) => {
+        const result = rowToClient({ row, cells }, context);
+        expect(result.row).toBe(row);
+        if (!result.ok) {
+          expect(result.errors.length).toBeGreaterThan(0);
+          for (const e of result.errors) expect(e.row).toBe(row);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('a row the parser could not read is one error on its row', () => {
