@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { hasRequiredName, type Phone } from '../domain/client.js';
+import { countryCode } from '../domain/locale.js';
 import { columnLabel, type FileColumns, type ResolvedMapping, type SystemField } from '../domain/import-mapping.js';
 import { createClientBody } from '../clients/schemas.js';
 import type { CreateClientInput } from '../clients/create-client.js';
@@ -52,6 +53,23 @@ const TEXT_FIELDS = [
 const TRUE_WORDS = new Set(['yes', 'y', 'true', '1']);
 const FALSE_WORDS = new Set(['no', 'n', 'false', '0']);
 
+/** Country cells already looked up: a file repeats a few names thousands of times, and a name lookup is slow. */
+const countryCache = new Map<string, string>();
+const COUNTRY_CACHE_LIMIT = 1000;
+
+/**
+ * The code of a country cell found by the same `countryCode` the schema uses, remembered per distinct value; an
+ * unknown value is passed on unchanged for the schema to refuse with its own message.
+ */
+function knownCountry(value: string): string {
+  const cached = countryCache.get(value);
+  if (cached) return cached;
+  const code = countryCode(value);
+  if (!code) return value;
+  if (countryCache.size < COUNTRY_CACHE_LIMIT) countryCache.set(value, code);
+  return code;
+}
+
 export interface RowContext {
   mapping: ResolvedMapping;
   columns: FileColumns;
@@ -86,7 +104,7 @@ export function rowToClient(record: CsvRecord, { mapping, columns }: RowContext)
   for (const field of TEXT_FIELDS) {
     const cell = cellOf(field);
     if (cell) {
-      body[field] = cell.value;
+      body[field] = field === 'country' ? knownCountry(cell.value) : cell.value;
       sourceOf.set(field, field);
     }
   }
