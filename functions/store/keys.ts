@@ -183,11 +183,12 @@ export const PENDING_CHARGES_INDEX_PK = 'PENDINGTXN';
 export const pendingChargeIndexSk = (createdAt: string, companyId: string, transactionId: string) => `${createdAt}#${companyId}#${transactionId}`;
 
 /**
- * Once-markers of the daily automation (store/once.ts): one item per (task, object, period), written in the same
- * transaction as the effect it guards, in the object's own partition so markers never make a hot key.
+ * Once-markers of the daily automation (store/once.ts): one item per (task, object, period) in the partition of the
+ * client the object belongs to, written in the same transaction as the effect it guards — so a merge carries them
+ * with the object (its id is in the key, not the client's) and deleting the client deletes them.
  */
-export const oncePk = (companyId: string, objectId: string) => `CO#${companyId}#ONCE#${objectId}`;
-export const onceSk = (task: string, period: string) => `${task}#${period}`;
+export const ONCE_SK_PREFIX = 'ONCE#';
+export const onceSk = (objectId: string, task: string, period: string) => `${ONCE_SK_PREFIX}${objectId}#${task}#${period}`;
 
 /**
  * Automation runs (store/automation-runs.ts). A company's runs share one partition, newest first by their

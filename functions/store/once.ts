@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, db, tableName, type TransactItem } from './dynamo.js';
-import { oncePk, onceSk } from './keys.js';
+import { clientPk, onceSk } from './keys.js';
 
 /**
  * Exactly-once for the daily automation: an effect (a renewal invoice for a service and period, a notice of a kind
@@ -11,6 +11,8 @@ import { oncePk, onceSk } from './keys.js';
  */
 export interface OnceKey {
   companyId: string;
+  /** The client the object belongs to now: the marker lives in its partition. */
+  clientId: string;
   /** The task or effect kind, e.g. `renewals`, `notice:late_notice_first`, `suspend`. */
   task: string;
   objectId: string;
@@ -22,7 +24,7 @@ export function onceMarkerPut(key: OnceKey, runId: string, at: string): Transact
   return {
     Put: {
       TableName: tableName(),
-      Item: { PK: oncePk(key.companyId, key.objectId), SK: onceSk(key.task, key.period), entity: 'once', runId, at },
+      Item: { ...markerKey(key), entity: 'once', clientId: key.clientId, runId, at },
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   };
@@ -33,7 +35,7 @@ export async function isDone(key: OnceKey): Promise<boolean> {
   const out = await db().send(
     new GetCommand({
       TableName: tableName(),
-      Key: { PK: oncePk(key.companyId, key.objectId), SK: onceSk(key.task, key.period) },
+      Key: markerKey(key),
       ConsistentRead: true,
       ProjectionExpression: 'PK',
     }),
@@ -44,12 +46,16 @@ export async function isDone(key: OnceKey): Promise<boolean> {
 /** Which of these effects were already done, as `task#period` of each object id (one batch read for a page). */
 export async function doneAmong(keys: readonly OnceKey[]): Promise<Set<string>> {
   if (!keys.length) return new Set();
-  const items = await batchGetAll(
-    keys.map((k) => ({ PK: oncePk(k.companyId, k.objectId), SK: onceSk(k.task, k.period) })),
-    { consistent: true, projection: 'PK, SK' },
-  );
+  const items = await batchGetAll(keys.map(markerKey), { consistent: true, projection: 'PK, SK' });
   return new Set(items.map((item) => `${String(item.PK)}|${String(item.SK)}`));
 }
 
 /** The member of `doneAmong`'s answer that stands for `key`. */
-export const doneKey = (key: OnceKey) => `${oncePk(key.companyId, key.objectId)}|${onceSk(key.task, key.period)}`;
+export const doneKey = (key: OnceKey) => {
+  const { PK, SK } = markerKey(key);
+  return `${PK}|${SK}`;
+};
+
+function markerKey(key: OnceKey): { PK: string; SK: string } {
+  return { PK: clientPk(key.companyId, key.clientId), SK: onceSk(key.objectId, key.task, key.period) };
+}

@@ -185,7 +185,9 @@ async function disableAutoDebit(ctx: RunContext, client: Client, account: Paymen
   try {
     await sendAutoDebitDisabled(ctx.companyId, now, SYSTEM, {
       paymentMethodLabel: label,
-      alsoWrite: [onceMarkerPut({ companyId: ctx.companyId, task: 'autoDebitDisabled', objectId: account.id, period: txn.id }, ctx.runId, nowIso())],
+      alsoWrite: [
+        onceMarkerPut({ companyId: ctx.companyId, clientId: client.id, task: 'autoDebitDisabled', objectId: account.id, period: txn.id }, ctx.runId, nowIso()),
+      ],
     });
   } catch (error) {
     if (!(error instanceof AlreadyDoneError)) throw error;

@@ -33,6 +33,7 @@ export const noticesSource: WorkSource = {
     const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, lead), limit, startKeyOf(key));
     const onceOf = (invoice: Invoice, kind: NoticeKind): OnceKey => ({
       companyId: ctx.companyId,
+      clientId: invoice.clientId,
       task: `notice:${kind}`,
       objectId: invoice.id,
       period: invoice.dateDue,

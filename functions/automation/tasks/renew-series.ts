@@ -63,7 +63,7 @@ export const renewSeriesSource: WorkSource = {
       }
       for (const billingDate of dates) {
         const base = baseOf(billingDate);
-        const once: OnceKey = { companyId: ctx.companyId, task: 'renewals', objectId: series.id, period: billingDate };
+        const once: OnceKey = { companyId: ctx.companyId, clientId: series.clientId, task: 'renewals', objectId: series.id, period: billingDate };
         const before = series;
         const action = await attempt(base, async () => {
           if (ctx.dryRun) {

@@ -148,7 +148,13 @@ async function invoiceGroup(ctx: RunContext, taxRates: Parameters<typeof priceLi
   const lines: LineInput[] = group.flatMap((r) => serviceLines(r.service, r.index));
   // A renewal is due on its renew date; one caught up late is billed on that date too, never after it is due.
   const dateBilled = [ctx.date, renewDate].sort()[0];
-  const once = (r: Renewal): OnceKey => ({ companyId: ctx.companyId, task: 'renewals', objectId: r.service.id, period: r.periodStart });
+  const once = (r: Renewal): OnceKey => ({
+    companyId: ctx.companyId,
+    clientId: r.service.clientId,
+    task: 'renewals',
+    objectId: r.service.id,
+    period: r.periodStart,
+  });
   const bases = group.map((r) => baseOf(r.service, r.periodStart));
   const each = (outcome: (base: ActionBase) => AutomationAction) => bases.map(outcome);
   const groupBase: ActionBase = { ...bases[0], details: { ...bases[0].details, serviceIds: group.map((r) => r.service.id) } };

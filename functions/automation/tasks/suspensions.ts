@@ -65,7 +65,7 @@ export const suspendServicesSource: WorkSource = {
           actions.push(inactiveClient(base));
           continue;
         }
-        const once: OnceKey = { companyId: ctx.companyId, task: 'suspend', objectId: serviceId, period: invoice.id };
+        const once: OnceKey = { companyId: ctx.companyId, clientId: client.id, task: 'suspend', objectId: serviceId, period: invoice.id };
         const action = await attempt(base, async () => {
           if (await isDone(once)) return skipped(base, 'already done');
           if (ctx.dryRun) return finished(base, true, {});
@@ -133,7 +133,13 @@ export const unsuspendServicesSource: WorkSource = {
       const suspendedOn = service.suspendedOn;
       actions.push(
         await attempt(base, async () => {
-          const once: OnceKey = { companyId: ctx.companyId, task: 'unsuspend', objectId: service.id, period: `${suspendedOn}#v${service.version}` };
+          const once: OnceKey = {
+            companyId: ctx.companyId,
+            clientId: client.id,
+            task: 'unsuspend',
+            objectId: service.id,
+            period: `${suspendedOn}#v${service.version}`,
+          };
           if (await isDone(once)) return skipped(base, 'already done');
           if (ctx.dryRun) return finished(base, true, {});
           try {

@@ -41,7 +41,7 @@ export const voidsSource: WorkSource = {
         continue;
       }
       if (!voidDue(invoice.dateDue, ctx.date, view.settingsOf(client.groupId).voidInvoicesDaysAfterDue)) continue;
-      const once: OnceKey = { companyId: ctx.companyId, task: 'void', objectId: invoice.id, period: invoice.dateDue };
+      const once: OnceKey = { companyId: ctx.companyId, clientId: invoice.clientId, task: 'void', objectId: invoice.id, period: invoice.dateDue };
       actions.push(
         await attempt(base, async () => {
           if (ctx.dryRun) return (await isDone(once)) ? skipped(base, 'already done') : finished(base, true, {});

@@ -72,7 +72,9 @@ describe('notices', () => {
         details: expect.objectContaining({ template: 'late_notice_third', superseded: ['late_notice_first', 'late_notice_second'], to: ['late@example.com'] }),
       }),
     ]);
-    expect(await isDone({ companyId: company.id, task: 'notice:late_notice_first', objectId: invoice.id, period: '2027-03-10' })).toBe(true);
+    expect(
+      await isDone({ companyId: company.id, clientId: invoice.clientId, task: 'notice:late_notice_first', objectId: invoice.id, period: '2027-03-10' }),
+    ).toBe(true);
     // An earlier date run afterwards repeats nothing.
     await runAll(noticesSource, runOn(company, '2027-03-18'));
     await runAll(noticesSource, runOn(company, '2027-03-26'));
@@ -155,6 +157,8 @@ describe('notices', () => {
       }),
     ]);
     expect(await mailOf(own, client.id)).toEqual([]);
-    expect(await isDone({ companyId: own.id, task: 'notice:late_notice_first', objectId: invoice.id, period: '2027-03-10' })).toBe(false);
+    expect(await isDone({ companyId: own.id, clientId: invoice.clientId, task: 'notice:late_notice_first', objectId: invoice.id, period: '2027-03-10' })).toBe(
+      false,
+    );
   });
 });

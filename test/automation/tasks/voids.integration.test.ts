@@ -28,7 +28,7 @@ describe('voids', () => {
     ]);
     expect((await requireInvoice(company.id, due.id)).status).toBe('void');
     expect((await requireInvoice(company.id, notYet.id)).status).toBe('open');
-    expect(await isDone({ companyId: company.id, task: 'void', objectId: due.id, period: '2027-03-01' })).toBe(true);
+    expect(await isDone({ companyId: company.id, clientId: due.clientId, task: 'void', objectId: due.id, period: '2027-03-01' })).toBe(true);
 
     // The same date again: the voided invoice left the index; nothing happens twice.
     const again = await runAll(voidsSource, runOn(company, '2027-03-11'));
