@@ -12,4 +12,12 @@ import type { AnyRoute } from './route.js';
  * local server dispatches with it, and the tenant-isolation tests walk it. Only those import it: it pulls every area
  * into whatever does (the platform function serves the document it was shipped, `OPENAPI_FILE`).
  */
-export const allRoutes: AnyRoute[] = [...platformRoutes, ...companyRoutes, ...clientRoutes, ...billingRoutes, ...emailRoutes, ...packageRoutes, ...automationRoutes];
+export const allRoutes: AnyRoute[] = [
+  ...platformRoutes,
+  ...companyRoutes,
+  ...clientRoutes,
+  ...billingRoutes,
+  ...emailRoutes,
+  ...packageRoutes,
+  ...automationRoutes,
+];

@@ -323,7 +323,15 @@ describe('IAM least privilege', () => {
     });
     // Every mailer stores what does not fit in a mail-log item and reads it back; only the clients area deletes.
     const blobAccess = Object.fromEntries(API_AREAS.map((area) => [area, [...(AREA_ACCESS[area].blobs ?? [])].sort()]));
-    expect(blobAccess).toEqual({ platform: [], companies: [], clients: ['delete', 'readWrite'], billing: ['readWrite'], email: ['readWrite'], packages: [], automation: [] });
+    expect(blobAccess).toEqual({
+      platform: [],
+      companies: [],
+      clients: ['delete', 'readWrite'],
+      billing: ['readWrite'],
+      email: ['readWrite'],
+      packages: [],
+      automation: [],
+    });
     for (const area of API_AREAS) if (AREA_ACCESS[area].uses.includes('mailer')) expect(AREA_ACCESS[area].blobs, area).toContain('readWrite');
   });
 
