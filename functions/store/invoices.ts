@@ -11,7 +11,6 @@ import {
   invoicesByDuePk,
   invoicesByDueSk,
   invoiceSk,
-  clientOpenInvoicePrefix,
   openInvoiceIndexKeys,
   openInvoicesPk,
   RECURRING_SK_PREFIX,
@@ -483,11 +482,13 @@ export async function openInvoicesOfClient(companyId: string, clientId: string, 
   const found: Invoice[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    // The sparse LSI1 entries of open invoices: what is read grows with what is open, not with the client's history.
+    // Reads the client's invoices and keeps the open ones: it grows with the client's history (issue 13 gives open
+    // invoices a pointer of their own); only clients with something due are read.
     const page = await queryPage<Item>({
-      IndexName: 'LSI1',
-      KeyConditionExpression: 'PK = :pk AND begins_with(LSI1SK, :p)',
-      ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': clientOpenInvoicePrefix(currency) },
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+      FilterExpression: currency ? '#s = :open AND currency = :cur' : '#s = :open',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':pk': clientPk(companyId, clientId), ':p': INVOICE_SK_PREFIX, ':open': 'open', ...(currency ? { ':cur': currency } : {}) },
       ConsistentRead: true,
       ExclusiveStartKey: startKey,
     });

@@ -13,6 +13,8 @@
  * - `CO#<co>#IDEM#<key>`            idempotency records (TTL 24 h)
  * - `PWT#<hash>`                    one-time set-password tokens (TTL)
  * - `LOGINAS#<pool user>`           one-time staff "login as" answers of a Cognito pool user (TTL)
+ * - `CO#<co>#IMPORTS`               the company's client imports, newest first, and markers of dropped files
+ * - `CO#<co>#IMP#<imp>`             one import's chunks, per-row outcome markers and error rows
  * Index partitions (sparse: only items that are due carry the keys):
  * - GSI2 `CO#<co>#OPENDUE`, `CO#<co>#RINVDUE`, `CO#<co>#SVCDUE`: open invoices, recurring series, services to renew
  * - GSI1 `CO#<co>#SVCAUTOSUSP`: services the automation suspended (GSI2 holds their renewal entry)
@@ -36,9 +38,8 @@ export const activitySk = (at: string, id: string) => `ACT#${at}#${id}`;
 export const ACTIVITY_SK_PREFIX = 'ACT#';
 
 /**
- * LSI1 sort keys of the client partition. The profile view (`0#`–`2#`): the client first, then balances, then sticky
- * notes newest first. After it (`3#`), the client's open invoices by currency and due date, so the automation reads
- * a client's due invoices without its paid history.
+ * LSI1 sort keys of the profile view: the client first, then balances, then sticky notes newest first. (An invoice is
+ * never in LSI1: with the index's ALL projection a large invoice would no longer fit DynamoDB's item size limit.)
  */
 export const PROFILE_VIEW_CLIENT = '0#CLIENT';
 /** Every profile-view key sorts before this. */
@@ -120,25 +121,12 @@ export function serviceIndexKeys(
   };
 }
 
-/** LSI1 (sparse): a client's open invoices in one currency by due date. */
-export const clientOpenInvoicePrefix = (currency?: string) => (currency ? `3#OPEN#${currency}#` : '3#OPEN#');
-export const clientOpenInvoiceSk = (currency: string, dateDue: string, invoiceId: string) => `${clientOpenInvoicePrefix(currency)}${dateDue}#${invoiceId}`;
-
-/**
- * The due-work index keys of an invoice: only open invoices carry them (the indexes hold exactly the work that may
- * be due) — GSI2 across the company, LSI1 within the client's partition.
- */
+/** The GSI2 keys of an invoice: only open invoices carry them (the index holds exactly the work that may be due). */
 export function openInvoiceIndexKeys(
   companyId: string,
-  invoice: { id: string; status: string; dateDue: string; currency: string },
-): { GSI2PK: string; GSI2SK: string; LSI1SK: string } | undefined {
-  return invoice.status === 'open'
-    ? {
-        GSI2PK: openInvoicesPk(companyId),
-        GSI2SK: openInvoiceDueSk(invoice.dateDue, invoice.id),
-        LSI1SK: clientOpenInvoiceSk(invoice.currency, invoice.dateDue, invoice.id),
-      }
-    : undefined;
+  invoice: { id: string; status: string; dateDue: string },
+): { GSI2PK: string; GSI2SK: string } | undefined {
+  return invoice.status === 'open' ? { GSI2PK: openInvoicesPk(companyId), GSI2SK: openInvoiceDueSk(invoice.dateDue, invoice.id) } : undefined;
 }
 
 /** The GSI2 keys of a recurring series: only active series with a next billing date carry them. */
@@ -157,6 +145,11 @@ export const mailSk = (mailId: string) => `${MAIL_SK_PREFIX}${mailId}`;
 /** Blob-store (S3) keys of a mail's body and attachments when they do not fit in its entry. */
 export const mailBodyKey = (companyId: string, mailId: string) => `mail/${companyId}/${mailId}/body.json`;
 export const mailAttachmentKey = (companyId: string, mailId: string, index: number) => `mail/${companyId}/${mailId}/attachments/${index}`;
+/**
+ * Blob-store key of a clients export too large to answer inline (`functions/clients/export-clients.ts`): a random
+ * segment per export, so its presigned link names only that file. Kept a day (the bucket's lifecycle).
+ */
+export const clientExportKey = (companyId: string, exportId: string, filename: string) => `exports/${companyId}/${exportId}/${filename}`;
 
 export const sesMessagePk = (messageId: string) => `SESMSG#${messageId}`;
 export const sesMessageSk = 'SESMSG';
@@ -207,3 +200,21 @@ export const RUN_ACTION_SK_PREFIX = 'ACTION#';
 /** Task index, page number within the task, action number within the page: the order the run did them in. */
 export const runActionSk = (taskIndex: number, page: number, n: number) =>
   `${RUN_ACTION_SK_PREFIX}${String(taskIndex).padStart(2, '0')}#${String(page).padStart(6, '0')}#${String(n).padStart(5, '0')}`;
+
+/**
+ * Client imports (store/imports.ts). A company's imports share one partition (`CO#<co>#IMPORTS`), newest first by
+ * their time-ordered ids, with a marker per object dropped into the bucket (so a redelivered S3 event makes no second
+ * import). What one import did lives in its own partition (`CO#<co>#IMP#<imp>`): a chunk item per byte range of the
+ * file (its checkpoint and counts), a marker per data row holding its outcome (written in the same transaction as
+ * the client it created or updated, so a row is never imported twice), and an error item per problem, by row.
+ */
+export const importsPk = (companyId: string) => `CO#${companyId}#IMPORTS`;
+export const IMPORT_SK_PREFIX = 'IMP#';
+export const importSk = (importId: string) => `${IMPORT_SK_PREFIX}${importId}`;
+export const importDropSk = (objectHash: string) => `DROP#${objectHash}`;
+export const importPartitionPk = (companyId: string, importId: string) => `CO#${companyId}#IMP#${importId}`;
+export const importChunkSk = (chunk: number) => `CHUNK#${String(chunk).padStart(6, '0')}`;
+export const IMPORT_ROW_SK_PREFIX = 'ROW#';
+export const importRowSk = (row: number) => `${IMPORT_ROW_SK_PREFIX}${String(row).padStart(10, '0')}`;
+export const IMPORT_ERROR_SK_PREFIX = 'ERR#';
+export const importErrorSk = (row: number, n: number) => `${IMPORT_ERROR_SK_PREFIX}${String(row).padStart(10, '0')}#${String(n).padStart(3, '0')}`;

@@ -156,10 +156,9 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     if (dueIndex) {
       values[':g2pk'] = dueIndex.GSI2PK;
       values[':g2sk'] = dueIndex.GSI2SK;
-      values[':lsi'] = dueIndex.LSI1SK;
-      update += ', GSI2PK = :g2pk, GSI2SK = :g2sk, LSI1SK = :lsi';
+      update += ', GSI2PK = :g2pk, GSI2SK = :g2sk';
     } else {
-      update += ' REMOVE GSI2PK, GSI2SK, LSI1SK';
+      update += ' REMOVE GSI2PK, GSI2SK';
     }
     items.push({
       Update: {

@@ -13,7 +13,7 @@ export const TABLE_DESIGN = {
     { name: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
   ],
   localIndexes: [
-    /** The client profile view (the client item, its balances and its sticky notes, in one Query), then its open invoices by currency and due date. */
+    /** The client profile view: the client item, its balances and its sticky notes, in one Query. */
     { name: 'LSI1', sortKey: 'LSI1SK' },
   ],
 } as const;
