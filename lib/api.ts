@@ -8,7 +8,9 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { buildOpenApi, OPENAPI_FILE } from '../functions/http/openapi.js';
 import { API_AREAS, routeKey, type AnyRoute, type ApiArea } from '../functions/http/route.js';
@@ -35,7 +37,10 @@ const CORS_EXPOSE_HEADERS = ['x-request-id', 'retry-after', 'etag', 'location', 
  * - `cipher`: GenerateDataKey/Decrypt on the payment-details KMS key (`bindPaymentKey`);
  * - `gateway`: the Stripe secret key, bound only when the stack is deployed with `gateway=stripe`;
  * - `blobs`: objects of the blob bucket, with the accesses the area's `blobs` lists (`bindBlobs`);
- * - `workflow`: states:StartExecution on the automation state machine only (`bindWorkflow`).
+ * - `workflow`: states:StartExecution on the automation state machine only (`bindWorkflow`);
+ * - `importFiles`: the imports bucket, as an API area uses it (`bindImportFiles` with `upload`: presigned PUTs under
+ *   `imports/`, error reports read under `reports/`);
+ * - `importQueue`: sqs:SendMessage on the imports queue only (`bindImportQueue`).
  */
 export type Capability = keyof Services;
 
@@ -92,6 +97,8 @@ export interface BillowApiProps {
   gatewaySecret?: secretsmanager.ISecret;
   /** The automation's run state machine, for the areas that use `workflow`. */
   stateMachine?: sfn.IStateMachine;
+  /** The imports bucket and queue (lib/imports.ts), for the areas that use `importFiles` or `importQueue`. */
+  imports?: { bucket: s3.IBucket; queue: sqs.IQueue };
   /** The route table (`functions/http/route-table.ts`); passed in so tests can build the API from any table. */
   routes: readonly AnyRoute[];
 }
@@ -135,6 +142,14 @@ export class BillowApi extends Construct {
       workflow: (fn) => {
         if (!props.stateMachine) throw new Error(`${fn.node.id} uses the workflow but the API was given no state machine`);
         return fn.bindWorkflow(props.stateMachine);
+      },
+      importFiles: (fn) => {
+        if (!props.imports) throw new Error(`${fn.node.id} uses the imports bucket but the API was given none`);
+        return fn.bindImportFiles(props.imports.bucket, 'upload');
+      },
+      importQueue: (fn) => {
+        if (!props.imports) throw new Error(`${fn.node.id} uses the imports queue but the API was given none`);
+        return fn.bindImportQueue(props.imports.queue);
       },
       blobs: (fn, access) => {
         if (!access.blobs?.length) throw new Error(`${fn.node.id} uses blobs but its AREA_ACCESS entry lists no blob access`);

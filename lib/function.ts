@@ -13,6 +13,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BillowTable, TableAccess } from './data.js';
 import type { BillowEmail } from './email.js';
@@ -48,6 +49,40 @@ export const BLOB_ACTIONS: Record<BlobAccess, readonly string[]> = {
 
 /** The only key prefix Billow writes blobs under (`mailBodyKey`/`mailAttachmentKey` in `functions/store/keys.ts`). */
 export const BLOB_KEY_PREFIX = 'mail/';
+
+/**
+ * The key prefixes of the imports bucket (`lib/imports.ts`): files to import arrive under `imports/` (API uploads at
+ * `imports/<companyId>/<importId>/<filename>`, ops drops at `imports/<companyId>/<name>.csv`), and error reports are
+ * written under `reports/` (`reports/<companyId>/<importId>/errors.csv`). The keys themselves are made in
+ * `functions/store/keys.ts`.
+ */
+export const IMPORT_UPLOAD_PREFIX = 'imports/';
+export const IMPORT_REPORT_PREFIX = 'reports/';
+
+/**
+ * What a function may do in the imports bucket, on objects under the two prefixes only (nothing on the bucket itself):
+ * - `upload`: the imports API area presigns the PUT of a file to import (PutObject on `imports/`, the URL carries the
+ *   function's own permission) and reads error reports back (GetObject on `reports/`);
+ * - `process`: the import worker reads the file (GetObject on `imports/`, HeadObject included) and writes the error
+ *   report (PutObject on `reports/`); and it may list the bucket (`IMPORT_PROCESS_BUCKET_ACTIONS`), without which S3
+ *   answers a HeadObject of a key that is gone (an event of an object deleted since) with 403 rather than 404.
+ * The API area gets no ListBucket: it never reads a key that may be missing.
+ */
+export type ImportFilesAccess = 'upload' | 'process';
+
+export const IMPORT_FILES_ACTIONS: Record<ImportFilesAccess, ReadonlyArray<{ action: string; prefix: string }>> = {
+  upload: [
+    { action: 's3:PutObject', prefix: IMPORT_UPLOAD_PREFIX },
+    { action: 's3:GetObject', prefix: IMPORT_REPORT_PREFIX },
+  ],
+  process: [
+    { action: 's3:GetObject', prefix: IMPORT_UPLOAD_PREFIX },
+    { action: 's3:PutObject', prefix: IMPORT_REPORT_PREFIX },
+  ],
+};
+
+/** Actions of the import worker on the imports bucket itself (see `ImportFilesAccess`). */
+export const IMPORT_PROCESS_BUCKET_ACTIONS = ['s3:ListBucket'] as const;
 
 /** esbuild's ESM output has no `require`; some CommonJS dependencies still call it. */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
@@ -249,6 +284,35 @@ export class BillowFunction extends NodejsFunction {
         reason: `Blob keys are made per mail (${BLOB_KEY_PREFIX}<companyId>/<mailId>/...), so object actions need the key-prefix wildcard; the grants name only the object actions of the function's blob access (GetObject/PutObject, DeleteObject), on that prefix of the one blob bucket.`,
       });
     }
+    return this;
+  }
+
+  /**
+   * Grants the imports-bucket actions of `access`, each on its key prefix only (`IMPORT_FILES_ACTIONS`), and sets
+   * `BILLOW_IMPORTS_BUCKET`.
+   */
+  bindImportFiles(bucket: s3.IBucket, access: ImportFilesAccess): this {
+    for (const { action, prefix } of IMPORT_FILES_ACTIONS[access]) {
+      iam.Grant.addToPrincipal({ grantee: this, actions: [action], resourceArns: [bucket.arnForObjects(`${prefix}*`)] });
+    }
+    if (access === 'process') iam.Grant.addToPrincipal({ grantee: this, actions: [...IMPORT_PROCESS_BUCKET_ACTIONS], resourceArns: [bucket.bucketArn] });
+    this.addEnvironment('BILLOW_IMPORTS_BUCKET', bucket.bucketName);
+    const bucketResource = bucket.node.defaultChild as s3.CfnBucket | undefined;
+    if (bucketResource) {
+      for (const prefix of new Set(IMPORT_FILES_ACTIONS[access].map((grant) => grant.prefix))) {
+        Validations.of(this.executionRole).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucketResource)}.Arn>/${prefix}*]`,
+          reason: `Import files and reports are keyed per company and import (${prefix}<companyId>/...), so object actions need the key-prefix wildcard; the grants name only the object actions of the function's import access, each on its one prefix of the imports bucket.`,
+        });
+      }
+    }
+    return this;
+  }
+
+  /** Grants sqs:SendMessage on the imports queue only (a first worker fans a file out in chunk messages), and sets `BILLOW_IMPORTS_QUEUE_URL`. */
+  bindImportQueue(queue: sqs.IQueue): this {
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+    this.addEnvironment('BILLOW_IMPORTS_QUEUE_URL', queue.queueUrl);
     return this;
   }
 
