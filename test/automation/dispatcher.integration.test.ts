@@ -43,7 +43,8 @@ beforeAll(async () => {
   losAngeles = await seedCompany('America/Los_Angeles');
 });
 
-describe('dispatchRuns', () => {
+// The dispatcher acts on every company of the table, so these tests are one sequence on it: not shuffled.
+describe('dispatchRuns', { shuffle: false }, () => {
   it("starts each company's run for its own local date, once, and starts again a run whose start was lost", async () => {
     // 11:30 UTC: already the 11th just after midnight in Auckland (UTC+13), still the 10th in Los Angeles (UTC-7).
     const clock = useTestClock('2030-03-10T11:30:00Z');
