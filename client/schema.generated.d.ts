@@ -66,6 +66,10 @@ export interface paths {
     /** Delete, activate or deactivate up to 100 clients; one result per id */
     post: operations["postV1ClientsBulk"];
   };
+  "/v1/clients/export": {
+    /** Every client as CSV (the headers the import maps back by itself; formula cells neutralised). A file over 5 MiB is a 303 to a link to it, valid 15 minutes */
+    get: operations["getV1ClientsExport"];
+  };
   "/v1/clients/{id}": {
     /** Read a client profile with its summary (and sticky notes, for staff) */
     get: operations["getV1ClientsId"];
@@ -1733,6 +1737,36 @@ export interface operations {
       413: components["responses"]["Problem413"];
       415: components["responses"]["Problem415"];
       422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Every client as CSV (the headers the import maps back by itself; formula cells neutralised). A file over 5 MiB is a 303 to a link to it, valid 15 minutes */
+  getV1ClientsExport: {
+    parameters: {
+      query?: {
+        status?: "active" | "inactive" | "fraud";
+        groupId?: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description The export is too large to answer inline: `Location` is a link to the CSV file, valid 15 minutes. */
+      303: {
+        headers: {
+          Location: string;
+        };
+        content: never;
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
       429: components["responses"]["Problem429"];
       500: components["responses"]["Problem500"];
       503: components["responses"]["Problem503"];

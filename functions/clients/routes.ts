@@ -4,7 +4,7 @@ import { summaryRows, type ClientStatus } from '../domain/client.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { BillowError, NotFoundError } from '../domain/errors.js';
 import { problemResponse } from '../http/problem.js';
-import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { json, noContent, route, type CompanyPrincipal, type HttpResponse, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { listActivity } from '../store/client-records.js';
 import { listClients, readProfileView, requireClient, searchClients } from '../store/clients.js';
@@ -16,10 +16,11 @@ import { changeStatus } from './change-status.js';
 import { clientListViews, readProfile } from './client-view.js';
 import { createClient } from './create-client.js';
 import { deleteClient } from './delete-client.js';
+import { CSV_CONTENT_TYPE, exportClients } from './export-clients.js';
 import { loginAs } from './login-as.js';
 import { createSetPasswordLink, usePasswordToken } from './login-details.js';
 import { mergeClients } from './merge-clients.js';
-import { bulkBody, createClientBody, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
+import { bulkBody, createClientBody, exportClientsQuery, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
 import { updateClientProfile } from './update-client.js';
 import {
   activityEntrySchema,
@@ -107,6 +108,30 @@ export const clientCoreRoutes = [
         }
       }
       return json(200, { results });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/clients/export',
+    area: 'clients',
+    access: STAFF,
+    summary:
+      'Every client as CSV (the headers the import maps back by itself; formula cells neutralised). A file over 5 MiB is a 303 to a link to it, valid 15 minutes',
+    tags: ['Clients'],
+    query: exportClientsQuery,
+    produces: ['text/csv'],
+    redirects: { 303: 'The export is too large to answer inline: `Location` is a link to the CSV file, valid 15 minutes.' },
+    handle: async ({ principal, query }) => {
+      const result = await exportClients(companyOf(principal), { status: query.status as ClientStatus | undefined, groupId: query.groupId });
+      const response: HttpResponse =
+        result.kind === 'file'
+          ? { status: 303, headers: { location: result.url, 'cache-control': 'no-store' } }
+          : {
+              status: 200,
+              headers: { 'content-type': CSV_CONTENT_TYPE, 'content-disposition': `attachment; filename="${result.filename}"`, 'cache-control': 'no-store' },
+              body: result.csv,
+            };
+      return response;
     },
   }),
   route({

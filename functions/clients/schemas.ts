@@ -82,6 +82,12 @@ export const listClientsQuery = listQuery.extend({
   sort: z.enum(CLIENT_SORTS).default('number'),
 });
 
+/** `GET /v1/clients/export`: the list's filters; the file holds every client that passes them, in number order. */
+export const exportClientsQuery = z.strictObject({
+  status: z.enum(CLIENT_STATUSES as [string, ...string[]]).optional(),
+  groupId: z.string().min(1).max(100).optional(),
+});
+
 export const statusBody = z.strictObject({ status: z.enum(['active', 'inactive', 'fraud']) });
 
 export const bulkBody = z.strictObject({

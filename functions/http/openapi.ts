@@ -193,6 +193,9 @@ export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
     for (const type of declared.produces) content[type] = { schema: mediaSchema(type) };
     if (declared.success !== 204 && Object.keys(content).length) success.content = content;
     const responses: Record<string, unknown> = { [String(declared.success)]: success };
+    for (const [status, description] of Object.entries(r.redirects ?? {})) {
+      responses[status] = { description, headers: { Location: { required: true, schema: { type: 'string', format: 'uri' } } } };
+    }
     for (const status of declared.problems) {
       usedProblems.add(status);
       responses[String(status)] = { $ref: `#/components/responses/Problem${status}` };

@@ -10,7 +10,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Lambda areas: one function per area in AWS. Routes name their area so the CDK stack, the local server
  * and the OpenAPI document are all built from one route table.
  */
-export const API_AREAS = ['platform', 'companies', 'clients', 'billing', 'email', 'packages', 'automation'] as const;
+export const API_AREAS = ['platform', 'companies', 'clients', 'billing', 'email', 'packages', 'automation', 'imports'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
 
 /** The timeout lib/function.ts gives every API function. */
@@ -63,6 +63,8 @@ export interface RouteDefinition<B extends z.ZodType = z.ZodType, Q extends z.Zo
   response?: z.ZodType;
   /** Content types other than JSON the route can answer with (PDF, CSV, HTML). */
   produces?: string[];
+  /** Redirects the route can answer with instead of its success (a `Location` header, no body), by status. */
+  redirects?: Record<number, string>;
   /**
    * Problem statuses the route can answer with beyond those every route of its kind can (see `declaredResponses` in
    * openapi.ts): a 409 or 422 of its own rules, a declined payment's 402, a gateway's 502.

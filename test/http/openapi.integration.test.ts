@@ -11,7 +11,7 @@ interface Operation {
   tags?: string[];
   security?: Array<Record<string, string[]>>;
   parameters?: Array<{ name: string; in: string }>;
-  responses: Record<string, { $ref?: string; content?: Record<string, { schema?: Record<string, unknown> }> }>;
+  responses: Record<string, { $ref?: string; content?: Record<string, { schema?: Record<string, unknown> }>; headers?: Record<string, unknown> }>;
 }
 
 const document = buildOpenApi(allRoutes);
@@ -81,7 +81,7 @@ describe('the OpenAPI document built from the route table', () => {
 
   it('answers problems with the Problem schema: a 4xx on every operation, each status a declared response', () => {
     for (const { method, path, op } of operations) {
-      const problems = Object.entries(op.responses).filter(([status]) => !status.startsWith('2'));
+      const problems = Object.entries(op.responses).filter(([status]) => Number(status) >= 400);
       expect(
         problems.some(([status]) => status.startsWith('4')),
         `${method} ${path}`,
@@ -92,6 +92,19 @@ describe('the OpenAPI document built from the route table', () => {
       }
     }
     expect(components.schemas.Problem).toMatchObject({ required: expect.arrayContaining(['type', 'title', 'status', 'detail', 'code']) });
+  });
+
+  it('declares a redirect with its Location header and no body, only on the routes that redirect', () => {
+    const redirects = operations.flatMap(({ method, path, op }) =>
+      Object.entries(op.responses)
+        .filter(([status]) => status.startsWith('3'))
+        .map(([status, response]) => ({ at: `${method} ${path} ${status}`, response })),
+    );
+    expect(redirects.map((r) => r.at)).toEqual(['GET /v1/clients/export 303']);
+    for (const { response } of redirects) {
+      expect(response.headers?.Location).toMatchObject({ required: true, schema: { type: 'string', format: 'uri' } });
+      expect(response.content).toBeUndefined();
+    }
   });
 
   it('lists the problems a route derives from its shape and those it names', () => {

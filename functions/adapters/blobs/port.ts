@@ -14,4 +14,14 @@ export interface BlobStore {
   get(key: string): Promise<Buffer | undefined>;
   /** Removes the objects; keys that do not exist are not an error. */
   delete(keys: string[]): Promise<void>;
+  /**
+   * Writes the object at `key` from pieces as they come, holding about one part in memory (S3 multipart upload; a
+   * body smaller than one part is a single put). A failure leaves no object.
+   */
+  putStream(key: string, body: AsyncIterable<Buffer>, contentType: string): Promise<void>;
+  /**
+   * A URL that GETs the object without credentials until `expiresInSeconds` have passed (S3 presigned), answered
+   * with `contentType` and as an attachment named `filename`.
+   */
+  downloadUrl(key: string, options: { filename: string; contentType: string; expiresInSeconds: number }): Promise<string>;
 }
