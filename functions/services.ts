@@ -19,6 +19,12 @@ import { localBlobStore } from './adapters/blobs/local.js';
 import type { Workflow } from './adapters/workflow/port.js';
 import { StepFunctionsWorkflow } from './adapters/workflow/sfn.js';
 import { localWorkflow } from './adapters/workflow/local.js';
+import type { ImportFiles } from './adapters/import-files/port.js';
+import { S3ImportFiles } from './adapters/import-files/s3.js';
+import { localImportFiles } from './adapters/import-files/local.js';
+import type { ImportQueue } from './adapters/import-queue/port.js';
+import { SqsImportQueue } from './adapters/import-queue/sqs.js';
+import { localImportQueue } from './adapters/import-queue/local.js';
 
 /**
  * The adapters a handler needs, chosen once per container from the environment: `BILLOW_RUNTIME=aws` (set by
@@ -37,6 +43,10 @@ export interface Services {
   blobs: BlobStore;
   /** Starts automation runs: the Step Functions state machine in AWS, the same definition run in-process locally. */
   workflow: Workflow;
+  /** The imports bucket (uploads, drops, error reports): S3 in AWS, s3rver locally. */
+  importFiles: ImportFiles;
+  /** The imports queue (object-created events, chunk messages): SQS in AWS, an in-process queue locally. */
+  importQueue: ImportQueue;
 }
 
 let services: Services | undefined;
@@ -57,6 +67,8 @@ const AWS: Factories = {
   mailer: () => new SesMailer({ configurationSetName: process.env.BILLOW_SES_CONFIGURATION_SET || undefined }),
   blobs: () => new S3BlobStore({ bucket: required('BILLOW_BLOB_BUCKET') }),
   workflow: () => new StepFunctionsWorkflow(required('BILLOW_STATE_MACHINE_ARN')),
+  importFiles: () => new S3ImportFiles({ bucket: required('BILLOW_IMPORTS_BUCKET') }),
+  importQueue: () => new SqsImportQueue(required('BILLOW_IMPORTS_QUEUE_URL')),
 };
 
 const LOCAL: Factories = {
@@ -67,6 +79,8 @@ const LOCAL: Factories = {
   mailer: () => localMailer(),
   blobs: () => localBlobStore(),
   workflow: () => localWorkflow(),
+  importFiles: () => localImportFiles(),
+  importQueue: () => localImportQueue(),
 };
 
 /** The SES stand-in's endpoint is read per message: the local stack may start (or restart) it after first use. */

@@ -75,6 +75,7 @@ export const AREA_ACCESS: Record<ApiArea, AreaAccess> = {
   email: { table: 'readWrite', uses: ['mailer', 'blobs', 'secrets'], blobs: ['readWrite'] },
   packages: { table: 'readWrite', uses: ['secrets'] },
   automation: { table: 'readWrite', uses: ['secrets', 'workflow'] },
+  imports: { table: 'readWrite', uses: ['secrets', 'importFiles'] },
 };
 
 /** The area whose function answers requests that match no route (`$default`), with a 404 problem document. */

@@ -8,6 +8,7 @@ import type { LoginUser } from '../adapters/identity/port.js';
 import { getServices } from '../services.js';
 import { deleteClientPartition } from '../store/client-partition.js';
 import { activityPut } from '../store/client-records.js';
+import type { TransactItem } from '../store/dynamo.js';
 import { insertClient, releaseClientNumber, setClientUserId } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { getGroup } from '../store/groups.js';
@@ -33,6 +34,14 @@ export type CreateClientInput = Partial<ContactDetails> & {
   number?: number;
 };
 
+export interface CreateClientOptions {
+  /**
+   * Items to commit in the same transaction as the client (an import's per-row marker, so a row run again cannot
+   * create a second client). Given the client, with its id and number.
+   */
+  alsoWrite?: (client: Client) => TransactItem[];
+}
+
 export interface CreatedClient {
   client: Client;
   generatedPassword?: string;
@@ -43,7 +52,12 @@ export interface CreatedClient {
  * in one transaction, then its login at the identity provider (it needs the client's id). When the login cannot
  * be made or linked, the creation is undone.
  */
-export async function createClient(companyId: string, input: CreateClientInput, principal: Principal | null): Promise<CreatedClient> {
+export async function createClient(
+  companyId: string,
+  input: CreateClientInput,
+  principal: Principal | null,
+  options: CreateClientOptions = {},
+): Promise<CreatedClient> {
   const company = await requireCompany(companyId);
   const loginErrors: FieldError[] = [];
   if (input.password && input.generatePassword)
@@ -87,7 +101,10 @@ export async function createClient(companyId: string, input: CreateClientInput, 
     createdAt: now,
     updatedAt: now,
   };
-  const client = await insertClient(companyId, draft, (c) => [activityPut(companyId, c.id, actorOf(principal), 'client.created', { number: c.number })]);
+  const client = await insertClient(companyId, draft, (c) => [
+    activityPut(companyId, c.id, actorOf(principal), 'client.created', { number: c.number }),
+    ...(options.alsoWrite?.(c) ?? []),
+  ]);
   const generatedPassword = input.generatePassword ? generatePassword() : undefined;
   if (username) {
     let login: LoginUser | undefined;

@@ -1,10 +1,11 @@
 import { actorOf } from '../domain/activity.js';
 import { assertClientMayChange, assertRequiredName, type Client, type ContactDetails } from '../domain/client.js';
 import { assertCompanyCurrency } from '../domain/company.js';
-import { ValidationError } from '../domain/errors.js';
+import { ConflictError, ValidationError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import { getServices } from '../services.js';
 import { activityPut } from '../store/client-records.js';
+import { transact, type TransactItem } from '../store/dynamo.js';
 import { requireClient, updateClient } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { requireGroup } from '../store/groups.js';
@@ -34,6 +35,11 @@ export interface UpdateClientProfileInput {
   expectedVersion?: number;
   patch: ClientProfilePatch;
   principal: Principal | null;
+  /**
+   * Items to commit in the same transaction as the change (an import's per-row marker). A patch that changes
+   * nothing writes them alone.
+   */
+  alsoWrite?: TransactItem[];
 }
 
 const CHANGEABLE: Array<keyof Client> = [
@@ -119,12 +125,16 @@ async function updateClientProfileOnce(input: UpdateClientProfileInput): Promise
     next.version = current.version + 1;
     next.updatedAt = nowIso();
     try {
-      await updateClient(companyId, current, next, [activityPut(companyId, current.id, actorOf(principal), 'client.updated', { fields: changed })]);
+      await updateClient(companyId, current, next, [
+        activityPut(companyId, current.id, actorOf(principal), 'client.updated', { fields: changed }),
+        ...(input.alsoWrite ?? []),
+      ]);
     } catch (error) {
       await undoLogin?.().catch(() => undefined);
       throw error;
     }
   }
+  if (!changed.length && input.alsoWrite?.length) await transact(input.alsoWrite, () => new ConflictError('The change was already recorded.'));
   if (usernameChanged && !next.username && current.userId && current.username) await identity.deleteUser(companyId, current.username);
   if (patch.password && (!usernameChanged || current.userId)) {
     // A password without a username was refused above.

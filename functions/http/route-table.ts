@@ -5,6 +5,7 @@ import { billingRoutes } from '../billing/routes.js';
 import { emailRoutes } from '../email/routes.js';
 import { packageRoutes } from '../packages/routes.js';
 import { automationRoutes } from '../automation/routes.js';
+import { importRoutes } from '../imports/routes.js';
 import type { AnyRoute } from './route.js';
 
 /**
@@ -20,4 +21,5 @@ export const allRoutes: AnyRoute[] = [
   ...emailRoutes,
   ...packageRoutes,
   ...automationRoutes,
+  ...importRoutes,
 ];

@@ -1,0 +1,4 @@
+import { createApiHandler } from '../http/lambda.js';
+import { importRoutes } from './routes.js';
+
+export const handler = createApiHandler(importRoutes);

@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import { ValidationError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { autoMapHeader, columnLabel, resolveMapping, type FileColumns, type ResolvedMapping } from '../domain/import-mapping.js';
+import { parseImportKey, type ImportJob, type ImportOptions } from '../domain/import-job.js';
+import { logger } from '../observability/logger.js';
+import { getServices } from '../services.js';
+import { getCompany } from '../store/companies.js';
+import {
+  failImport,
+  getImport,
+  insertDroppedImport,
+  markQueued,
+  markRunning,
+  putChunks,
+  savePlan,
+  type DuplicateOf,
+  type ImportChunk,
+} from '../store/imports.js';
+import { nowIso } from '../store/items.js';
+import { newImportJob } from './create-import.js';
+import { parseCsv, rowAlignedRanges, type CsvRange, type CsvRecord } from './parse-csv.js';
+import { rowToClient } from './row-to-client.js';
+
+/**
+ * The first worker of an import: an object arrived in the imports bucket (its S3 event, delivered at least once).
+ * The job goes `queued` (once), the file is read to split it into row-aligned byte ranges, map its columns, count its
+ * rows and find the rows repeating an earlier row's unique value; then one chunk item and one queue message per
+ * range, and the job is `running`. Every step is safe to run again: a redelivered event finds the job past `queued`
+ * and does nothing, or (if the first delivery died mid-way) does the same split again.
+ */
+
+/** The options a file dropped into the bucket is imported with: mapped by its header names, new clients only. */
+export const DROP_OPTIONS: ImportOptions = { firstRowIsHeader: true, updateExisting: false, uniqueBy: 'email', dryRun: false };
+
+/** Bytes per chunk (`BILLOW_IMPORT_CHUNK_BYTES`; tests make it small to get many chunks from a small file). */
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+function chunkBytes(): number {
+  const value = Number(process.env.BILLOW_IMPORT_CHUNK_BYTES);
+  return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_CHUNK_BYTES;
+}
+
+/** One object of an S3 event notification, its key decoded. */
+export interface CreatedObject {
+  key: string;
+  size: number;
+  /** Orders the events of one key; two PUTs of the same key have different ones, redeliveries of one the same. */
+  sequencer?: string;
+  eTag?: string;
+}
+
+/** The chunk message: the first worker sends one per range. */
+export interface ChunkMessage {
+  type: 'import-chunk';
+  companyId: string;
+  importId: string;
+  chunk: number;
+}
+
+export async function onObjectCreated(object: CreatedObject): Promise<void> {
+  const target = parseImportKey(object.key);
+  if (!target) {
+    logger.warn('An object that is not an import arrived in the imports bucket', { key: object.key });
+    return;
+  }
+  let job: ImportJob | undefined;
+  if (target.kind === 'upload') {
+    job = await getImport(target.companyId, target.importId);
+    if (!job || job.objectKey !== object.key) {
+      logger.warn('An upload for no import arrived in the imports bucket', { key: object.key });
+      return;
+    }
+    if (job.status === 'awaiting_upload') {
+      await markQueued(job.companyId, job.id, nowIso());
+      job = await getImport(job.companyId, job.id);
+    }
+  } else {
+    if (!(await getCompany(target.companyId))) {
+      logger.warn('A file was dropped for a company that does not exist', { key: object.key });
+      return;
+    }
+    const now = nowIso();
+    const objectHash = createHash('sha256')
+      .update(`${object.key}\n${object.sequencer ?? object.eTag ?? ''}`)
+      .digest('hex')
+      .slice(0, 40);
+    const fresh = newImportJob({
+      id: newId('imp'),
+      companyId: target.companyId,
+      filename: target.filename,
+      objectKey: object.key,
+      source: 'drop',
+      options: DROP_OPTIONS,
+      now,
+    });
+    const outcome = await insertDroppedImport(fresh, objectHash);
+    job = outcome.inserted ? fresh : await getImport(target.companyId, outcome.importId);
+  }
+  // Past `queued`: this event was delivered before and the first delivery got the import going.
+  if (job?.status !== 'queued') return;
+  await splitImport(job);
+}
+
+/** Reads the file, plans the chunks, writes them and sends their messages. */
+export async function splitImport(job: ImportJob): Promise<void> {
+  const files = getServices().importFiles;
+  const at = () => nowIso();
+  let split: Awaited<ReturnType<typeof rowAlignedRanges>>;
+  try {
+    split = await rowAlignedRanges(await files.read(job.objectKey), { chunkSize: chunkBytes(), delimiter: job.options.delimiter });
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      await failImport(job.companyId, job.id, error.message, at());
+      return;
+    }
+    throw error;
+  }
+  const { ranges, format } = split;
+  const scan = await scanFile(job, format);
+  if ('error' in scan) {
+    await failImport(job.companyId, job.id, scan.error, at());
+    return;
+  }
+  const headerRecords = job.options.firstRowIsHeader ? 1 : 0;
+  const totalRows = ranges.reduce((sum, r) => sum + r.records, 0) - headerRecords;
+  if (totalRows <= 0) {
+    await failImport(job.companyId, job.id, 'The file has no data rows.', at());
+    return;
+  }
+  const chunks = ranges.map((range, i): ImportChunk => chunkOf(range, ranges[i + 1], i, i === 0 ? headerRecords : 0, scan.duplicates));
+  const plan = { delimiter: format.delimiter, encoding: format.encoding, columns: scan.columns, mapping: scan.mapping.columns, chunkCount: chunks.length };
+  // Saved while queued: a redelivery that finds the job running has nothing to redo.
+  if (!(await savePlan(job.companyId, job.id, { plan, totalRows, unmappedColumns: scan.mapping.unmappedColumns, at: at() }))) return;
+  await putChunks(job.companyId, job.id, chunks);
+  const queue = getServices().importQueue;
+  for (const chunk of chunks) await queue.send({ type: 'import-chunk', companyId: job.companyId, importId: job.id, chunk: chunk.chunk } satisfies ChunkMessage);
+  await markRunning(job.companyId, job.id, at());
+}
+
+function chunkOf(range: CsvRange, next: CsvRange | undefined, index: number, header: number, duplicates: ReadonlyMap<number, DuplicateOf>): ImportChunk {
+  const endRow = next ? next.firstRow : null;
+  const own: Record<string, DuplicateOf> = {};
+  for (const [row, dup] of duplicates) if (row >= range.firstRow && (endRow === null || row < endRow)) own[String(row)] = dup;
+  return {
+    chunk: index,
+    start: range.start,
+    end: range.end,
+    firstRow: range.firstRow,
+    endRow,
+    dataRows: range.records - header,
+    duplicates: own,
+    status: 'pending',
+    checkpoint: range.firstRow,
+    processed: 0,
+  };
+}
+
+type Scan = { columns: FileColumns; mapping: ResolvedMapping; duplicates: Map<number, DuplicateOf> } | { error: string };
+
+/**
+ * Reads the whole file once more as records: the header (or the first row's width) resolves the mapping, and each
+ * row that can be imported claims its unique values (email, number), so a later row repeating one is failed as
+ * "duplicate of row N" — the first such row wins, as a spreadsheet user reading top-down expects. Both unique fields
+ * are claimed whatever `uniqueBy` is: two rows with one email cannot both become clients either way, and the dry run
+ * must count what the real run will.
+ */
+async function scanFile(job: ImportJob, format: { delimiter: ImportJob['options']['delimiter'] & string; encoding: 'utf-8' | 'windows-1252' }): Promise<Scan> {
+  const reader = parseCsv(await getServices().importFiles.read(job.objectKey), { delimiter: format.delimiter, encoding: format.encoding });
+  let columns: FileColumns | undefined;
+  let mapping: ResolvedMapping | undefined;
+  const seen = { email: new Map<string, number>(), number: new Map<string, number>() };
+  const duplicates = new Map<number, DuplicateOf>();
+  const resolve = (fileColumns: FileColumns): string | undefined => {
+    columns = fileColumns;
+    try {
+      mapping = job.options.mapping ? resolveMapping(job.options.mapping, fileColumns) : autoMapHeader('header' in fileColumns ? fileColumns.header : []);
+      return undefined;
+    } catch (error) {
+      if (error instanceof ValidationError) return error.message;
+      throw error;
+    }
+  };
+  for await (const record of reader) {
+    if (!columns) {
+      if (record.error) return { error: `Row ${record.row}: ${record.error}` };
+      if (job.options.firstRowIsHeader) {
+        const problem = resolve({ header: record.cells });
+        if (problem) return { error: problem };
+        continue;
+      }
+      if (!job.options.mapping) return { error: 'mapping: a file without a header row needs a mapping by 0-based column index.' };
+      const problem = resolve({ count: record.cells.length });
+      if (problem) return { error: problem };
+    }
+    claimUnique(record, columns as FileColumns, mapping as ResolvedMapping, job.options.uniqueBy, seen, duplicates);
+  }
+  if (!columns || !mapping) return { error: 'The file is empty.' };
+  return { columns, mapping, duplicates };
+}
+
+function claimUnique(
+  record: CsvRecord,
+  columns: FileColumns,
+  mapping: ResolvedMapping,
+  uniqueBy: 'email' | 'number',
+  seen: Record<'email' | 'number', Map<string, number>>,
+  duplicates: Map<number, DuplicateOf>,
+): void {
+  const result = rowToClient(record, { mapping, columns });
+  if (!result.ok) return;
+  const values = {
+    email: result.input.email ? result.input.email.toLowerCase() : undefined,
+    number: result.input.number !== undefined ? String(result.input.number) : undefined,
+  };
+  const order = uniqueBy === 'email' ? (['email', 'number'] as const) : (['number', 'email'] as const);
+  for (const field of order) {
+    const value = values[field];
+    const first = value === undefined ? undefined : seen[field].get(value);
+    if (first !== undefined) {
+      const index = mapping.columns[field] as number;
+      duplicates.set(record.row, { firstRow: first, column: columnLabel(columns, index), value: record.cells[index] ?? value ?? '' });
+      return;
+    }
+  }
+  for (const field of order) {
+    const value = values[field];
+    if (value !== undefined) seen[field].set(value, record.row);
+  }
+}
