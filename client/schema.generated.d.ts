@@ -312,6 +312,20 @@ export interface paths {
     /** What a run did, skipped, failed at or planned, one row per object and action, in the order it did them */
     get: operations["getV1AutomationRunsIdActions"];
   };
+  "/v1/imports": {
+    /** The company's imports, newest first, whether uploaded through the API or dropped into the bucket */
+    get: operations["getV1Imports"];
+    /** Create a client import from CSV: returns a presigned URL to PUT the file to; the upload starts the import */
+    post: operations["postV1Imports"];
+  };
+  "/v1/imports/{id}": {
+    /** An import with its live progress and counts */
+    get: operations["getV1ImportsId"];
+  };
+  "/v1/imports/{id}/errors": {
+    /** An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column */
+    get: operations["getV1ImportsIdErrors"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -953,6 +967,89 @@ export interface components {
       };
       /** Format: date-time */
       at: string;
+    };
+    CreatedImport: {
+      id: string;
+      filename: string;
+      /** @enum {string} */
+      status: "awaiting_upload" | "queued" | "running" | "completed" | "failed";
+      /**
+       * @description `api`: created with POST /v1/imports; `drop`: a file dropped into the imports bucket.
+       * @enum {string}
+       */
+      source: "api" | "drop";
+      dryRun: boolean;
+      updateExisting: boolean;
+      /** @enum {string} */
+      uniqueBy: "email" | "number";
+      /** @description Data rows of the file (not the header); null until the file has been read. */
+      totalRows: number | null;
+      processedRows: number;
+      created: number;
+      updated: number;
+      skipped: number;
+      failed: number;
+      /** @description The file's columns no system field took (header, or 0-based index). */
+      unmappedColumns: string[];
+      /** @description Why a failed import failed. */
+      error?: string;
+      /** @description The imports-bucket key of the CSV of rejected rows, once completed with any. */
+      errorReport?: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description A presigned URL: PUT the file there within 15 minutes, with `uploadHeaders`. */
+      uploadUrl: string;
+      /** @constant */
+      uploadMethod: "PUT";
+      uploadHeaders: {
+        /** @constant */
+        "Content-Type": "text/csv";
+      };
+    };
+    Import: {
+      id: string;
+      filename: string;
+      /** @enum {string} */
+      status: "awaiting_upload" | "queued" | "running" | "completed" | "failed";
+      /**
+       * @description `api`: created with POST /v1/imports; `drop`: a file dropped into the imports bucket.
+       * @enum {string}
+       */
+      source: "api" | "drop";
+      dryRun: boolean;
+      updateExisting: boolean;
+      /** @enum {string} */
+      uniqueBy: "email" | "number";
+      /** @description Data rows of the file (not the header); null until the file has been read. */
+      totalRows: number | null;
+      processedRows: number;
+      created: number;
+      updated: number;
+      skipped: number;
+      failed: number;
+      /** @description The file's columns no system field took (header, or 0-based index). */
+      unmappedColumns: string[];
+      /** @description Why a failed import failed. */
+      error?: string;
+      /** @description The imports-bucket key of the CSV of rejected rows, once completed with any. */
+      errorReport?: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    ImportRowError: {
+      /** @description As in the file, 1-based, counting the header line. */
+      row: number;
+      column?: string;
+      value?: string;
+      message: string;
     };
   };
   responses: {
@@ -4246,6 +4343,144 @@ export interface operations {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
           };
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** The company's imports, newest first, whether uploaded through the API or dropped into the bucket */
+  getV1Imports: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": {
+            data: components["schemas"]["Import"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+          };
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** Create a client import from CSV: returns a presigned URL to PUT the file to; the upload starts the import */
+  postV1Imports: {
+    parameters: {
+      header?: {
+        /** @description Makes the POST safe to retry: the same key with the same request replays the first answer for 24 hours. */
+        "Idempotency-Key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description The file name, kept as the last segment of the upload key. */
+          filename: string;
+          /**
+           * @description Sniffed from the first line when absent.
+           * @enum {string}
+           */
+          delimiter?: "," | ";" | "	" | ("|");
+          /** @description Default true; without a header, map by 0-based column index. */
+          firstRowIsHeader?: boolean;
+          /** @description System field → column name or 0-based index; default: header names matched to the fields. Fields: number, email, company, firstName, lastName, title, phone, fax, mobile, address1, address2, city, state, zip, country, taxId, taxExempt, currency, language, group. */
+          mapping?: {
+            [key: string]: string | number;
+          };
+          /** @description Update a client whose unique field matches a row (default false: skip it). */
+          updateExisting?: boolean;
+          /**
+           * @description The field that finds an existing client; default email.
+           * @enum {string}
+           */
+          uniqueBy?: "email" | "number";
+          /** @description Count and report what would happen; write no client. */
+          dryRun?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Created. */
+      201: {
+        content: {
+          "application/json": components["schemas"]["CreatedImport"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      409: components["responses"]["Problem409"];
+      413: components["responses"]["Problem413"];
+      415: components["responses"]["Problem415"];
+      422: components["responses"]["Problem422"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** An import with its live progress and counts */
+  getV1ImportsId: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Import"];
+        };
+      };
+      400: components["responses"]["Problem400"];
+      401: components["responses"]["Problem401"];
+      403: components["responses"]["Problem403"];
+      404: components["responses"]["Problem404"];
+      429: components["responses"]["Problem429"];
+      500: components["responses"]["Problem500"];
+      503: components["responses"]["Problem503"];
+    };
+  };
+  /** An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column */
+  getV1ImportsIdErrors: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        format?: "json" | "csv";
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK. */
+      200: {
+        content: {
+          "application/json": {
+            data: components["schemas"]["ImportRowError"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+          };
+          "text/csv": string;
         };
       };
       400: components["responses"]["Problem400"];
