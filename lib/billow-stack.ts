@@ -6,6 +6,7 @@ import { BillowAutomation } from './automation.js';
 import { BillowTable } from './data.js';
 import { BillowEmail } from './email.js';
 import { BillowIdentity } from './identity.js';
+import { BillowImports } from './imports.js';
 import { BillowObservability } from './observability.js';
 import { BillowPayments, type GatewayChoice } from './payments.js';
 import { BillowReconciler } from './reconciler.js';
@@ -68,6 +69,7 @@ export class BillowStack extends Stack {
   readonly api: BillowApi;
   readonly reconciler: BillowReconciler;
   readonly automation: BillowAutomation;
+  readonly imports: BillowImports;
   readonly observability: BillowObservability;
 
   constructor(scope: Construct, id: string, props: BillowStackProps) {
@@ -95,6 +97,7 @@ export class BillowStack extends Stack {
       paymentKey: this.payments.key,
       gatewaySecret: this.payments.gatewaySecret,
     });
+    this.imports = new BillowImports(this, 'Imports', { table: this.data, identity: this.identity });
     this.api = new BillowApi(this, 'Api', {
       table: this.data,
       identity: this.identity,
@@ -102,6 +105,7 @@ export class BillowStack extends Stack {
       paymentKey: this.payments.key,
       gatewaySecret: this.payments.gatewaySecret,
       stateMachine: this.automation.stateMachine,
+      imports: { bucket: this.imports.bucket, queue: this.imports.queue },
       routes: props.routes,
     });
     this.reconciler = new BillowReconciler(this, 'Reconciler', {
@@ -119,8 +123,9 @@ export class BillowStack extends Stack {
         this.reconciler.function,
         this.automation.taskFunction,
         this.automation.dispatcher,
+        this.imports.worker,
       ],
-      deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue, this.automation.deadLetterQueue],
+      deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue, this.automation.deadLetterQueue, this.imports.deadLetterQueue],
       stateMachines: [this.automation.stateMachine],
     });
 
@@ -142,6 +147,14 @@ export class BillowStack extends Stack {
     new CfnOutput(this, 'MailEventsDeadLetterQueueUrl', {
       value: this.email.eventsDeadLetterQueue.queueUrl,
       description: 'SES events that could not be applied',
+    });
+    new CfnOutput(this, 'ImportsBucketName', {
+      value: this.imports.bucket.bucketName,
+      description: 'Drop a client CSV at imports/<companyId>/<name>.csv to import it (README, Importing clients)',
+    });
+    new CfnOutput(this, 'ImportsDeadLetterQueueUrl', {
+      value: this.imports.deadLetterQueue.queueUrl,
+      description: 'Import messages (uploads, chunks) that failed every delivery',
     });
     if (this.payments.gatewaySecret) {
       new CfnOutput(this, 'StripeSecretArn', {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Aws, Duration, Fn, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -83,7 +83,7 @@ export class BillowImports extends Construct {
     // Log delivery is allowed by a bucket policy, not the LogDeliveryWrite ACL (ACLs are off on these buckets).
     this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+    this.deadLetterQueue = new sqs.Queue(this, 'ImportsDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -93,7 +93,7 @@ export class BillowImports extends Construct {
       reason: 'This queue is itself the dead-letter queue of the imports queue (its redrive policy names it); it has no consumer of its own.',
     });
     // SQS-managed encryption: S3 can publish to it (an AWS-managed KMS key would need a key policy S3 cannot be given).
-    this.queue = new sqs.Queue(this, 'Queue', {
+    this.queue = new sqs.Queue(this, 'ImportsQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: IMPORT_VISIBILITY_TIMEOUT,
@@ -121,15 +121,15 @@ export class BillowImports extends Construct {
     // sender without referring to it: the bucket's notification configuration needs that policy to exist first, and a
     // reference both ways would be a cycle. (CDK's addEventNotification breaks the cycle with a custom-resource Lambda
     // instead, one more function outside Billow's conventions.) Unique per account, region and stack.
-    const bucketName = Fn.join('-', ['billow-imports', Aws.ACCOUNT_ID, Aws.REGION, stackHash(stack)]);
-    const bucketArn = Fn.join('', ['arn:', Aws.PARTITION, ':s3:::', bucketName]);
+    const bucketName = Fn.join('-', ['billow-imports', stack.account, stack.region, stackHash(stack)]);
+    const bucketArn = Fn.join('', ['arn:', stack.partition, ':s3:::', bucketName]);
     const queuePolicy = this.queue.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowTheImportsBucketToNotify',
         principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
         actions: ['sqs:SendMessage'],
         resources: [this.queue.queueArn],
-        conditions: { ArnEquals: { 'aws:SourceArn': bucketArn }, StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        conditions: { ArnEquals: { 'aws:SourceArn': bucketArn }, StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
 
@@ -161,7 +161,7 @@ export class BillowImports extends Construct {
     // S3 checks that it may send to the queue when the notification is configured.
     if (queuePolicy.policyDependable) cfnBucket.node.addDependency(queuePolicy.policyDependable);
 
-    this.worker = new BillowFunction(this, 'Worker', {
+    this.worker = new BillowFunction(this, 'ImportWorker', {
       entry: functionEntry('imports', 'worker.ts'),
       description: 'Billow imports: splits an uploaded CSV into chunks, imports each chunk, completes the import',
       timeout: IMPORT_WORKER_TIMEOUT,

@@ -9,7 +9,7 @@ import { COGNITO_ADMIN_ACTIONS, ROLE_GROUPS } from '../../lib/identity.js';
 import { API_THROTTLE, AREA_ACCESS, type Capability } from '../../lib/api.js';
 import { DEFAULT_MAIL_DOMAIN } from '../../lib/billow-stack.js';
 import { BLOB_ACCESS_LOG_RETENTION, BLOB_TIERING_AFTER, MAIL_EVENTS, SES_SEND_ACTIONS } from '../../lib/email.js';
-import { BLOB_ACTIONS, BLOB_KEY_PREFIX, NODE_RUNTIME, type BillowFunction } from '../../lib/function.js';
+import { BLOB_ACTIONS, BLOB_KEY_PREFIX, IMPORT_FILES_ACTIONS, NODE_RUNTIME, type BillowFunction } from '../../lib/function.js';
 import { PAYMENT_KEY_ALIAS } from '../../lib/payments.js';
 import { buildStack, buildTemplate, grantsOfRole, json, testApp, TEST_ENV, type Grant, type Resource } from '../support/cdk.js';
 
@@ -136,9 +136,9 @@ describe('identity', () => {
 describe('functions', () => {
   const apiFunction = (area: string) => stack.api.functions[area as keyof typeof stack.api.functions];
 
-  it('one Lambda per API area, plus the three Cognito triggers, the SES events handler, the payment reconciler and the automation task and dispatcher, all on the newest Node runtime, ARM, traced', () => {
+  it('one Lambda per API area, plus the three Cognito triggers, the SES events handler, the payment reconciler, the automation task and dispatcher and the import worker, all on the newest Node runtime, ARM, traced', () => {
     const functions = resources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3 + 1 + 1 + 2);
+    expect(Object.keys(functions)).toHaveLength(API_AREAS.length + 3 + 1 + 1 + 2 + 1);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: NODE_RUNTIME.name, Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -163,6 +163,8 @@ describe('functions', () => {
       gateway: {},
       blobs: { BILLOW_BLOB_BUCKET: resolve(stack.email.blobBucket.bucketName) },
       workflow: { BILLOW_STATE_MACHINE_ARN: resolve(stack.automation.stateMachine.stateMachineArn) },
+      importFiles: { BILLOW_IMPORTS_BUCKET: resolve(stack.imports.bucket.bucketName) },
+      importQueue: { BILLOW_IMPORTS_QUEUE_URL: resolve(stack.imports.queue.queueUrl) },
     };
     for (const area of API_AREAS) {
       const fn = apiFunction(area);
@@ -195,6 +197,7 @@ describe('functions', () => {
       stack.reconciler.function,
       stack.automation.taskFunction,
       stack.automation.dispatcher,
+      stack.imports.worker,
     ];
     for (const fn of fns) expect(groups[id(fn.functionLogGroup)].Properties.RetentionInDays).toBeGreaterThan(0);
   });
@@ -320,6 +323,7 @@ describe('IAM least privilege', () => {
       email: ['blobs', 'mailer', 'secrets'],
       packages: ['secrets'],
       automation: ['secrets', 'workflow'],
+      imports: ['importFiles', 'secrets'],
     });
     // Every mailer stores what does not fit in a mail-log item and reads it back; only the clients area deletes.
     const blobAccess = Object.fromEntries(API_AREAS.map((area) => [area, [...(AREA_ACCESS[area].blobs ?? [])].sort()]));
@@ -331,6 +335,7 @@ describe('IAM least privilege', () => {
       email: ['readWrite'],
       packages: [],
       automation: [],
+      imports: [],
     });
     for (const area of API_AREAS) if (AREA_ACCESS[area].uses.includes('mailer')) expect(AREA_ACCESS[area].blobs, area).toContain('readWrite');
   });
@@ -354,6 +359,14 @@ describe('IAM least privilege', () => {
       gateway: { service: 'secretsmanager', grants: [] },
       blobs: { service: 's3', grants: blobGrants },
       workflow: { service: 'states', grants: [{ action: 'states:StartExecution', resource: json(resolve(stack.automation.stateMachine.stateMachineArn)) }] },
+      importFiles: {
+        service: 's3',
+        grants: IMPORT_FILES_ACTIONS.upload.map(({ action, prefix }) => ({
+          action,
+          resource: json(resolve(stack.imports.bucket.arnForObjects(`${prefix}*`))),
+        })),
+      },
+      importQueue: { service: 'sqs', grants: [{ action: 'sqs:SendMessage', resource: json(resolve(stack.imports.queue.queueArn)) }] },
     };
     for (const area of API_AREAS) {
       const grants = grantsOfRole(template, roleId(stack.api.functions[area]));
@@ -366,7 +379,7 @@ describe('IAM least privilege', () => {
         if (capabilityGrants.length) services.add(service);
         byServiceExpected.set(service, [...(byServiceExpected.get(service) ?? []), ...capabilityGrants]);
       }
-      for (const service of ['cognito-idp', 'secretsmanager', 'ses', 'kms', 's3', 'states']) {
+      for (const service of ['cognito-idp', 'secretsmanager', 'ses', 'kms', 's3', 'states', 'sqs']) {
         expect(pairs(byService(grants, service)), `${area} ${service}`).toEqual(pairs(byServiceExpected.get(service) ?? []));
       }
       expect([...new Set(grants.map((g) => g.action.split(':')[0]))].sort(), area).toEqual([...services].sort());
@@ -563,7 +576,8 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
   };
 
   it('the blob bucket and its access-log bucket: private, encrypted, TLS only, unversioned, retained', () => {
-    template.resourceCountIs('AWS::S3::Bucket', 2);
+    // These two, and the imports bucket and its access-log bucket (test/lib/imports.integration.test.ts).
+    template.resourceCountIs('AWS::S3::Bucket', 4);
     for (const bucket of [stack.email.blobBucket, stack.email.blobAccessLogs]) {
       const deployed = bucketProps(bucket);
       expect(deployed.Properties).toMatchObject(privateBucket);
@@ -599,13 +613,16 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
     expect(mailBodyKey('co_1', 'mail_1').startsWith(BLOB_KEY_PREFIX)).toBe(true);
     expect(mailAttachmentKey('co_1', 'mail_1', 0).startsWith(BLOB_KEY_PREFIX)).toBe(true);
     const objects = json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)));
+    const importObjects = Object.fromEntries(
+      ['imports/', 'reports/'].map((prefix) => [json(resolve(stack.imports.bucket.arnForObjects(`${prefix}*`))), `imports bucket ${prefix}*`]),
+    );
     const fns = [...Object.values(stack.api.functions), ...stack.identity.triggers, stack.email.eventsFunction];
     const s3Grants = Object.fromEntries(
       fns.map((fn) => [
         fn.node.id,
         grantsOfRole(template, id(fn.executionRole))
           .filter((g) => g.action.startsWith('s3:'))
-          .map((g) => `${g.action} ${g.resource === objects ? 'mail/*' : g.resource}`)
+          .map((g) => `${g.action} ${g.resource === objects ? 'mail/*' : (importObjects[g.resource] ?? g.resource)}`)
           .sort(),
       ]),
     );
@@ -618,6 +635,8 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
       EmailFunction: readWrite,
       PackagesFunction: [],
       AutomationFunction: [],
+      // Not the blob bucket: its uploads and error reports, in the imports bucket (test/lib/imports.integration.test.ts).
+      ImportsFunction: ['s3:GetObject imports bucket reports/*', 's3:PutObject imports bucket imports/*'],
       DefineAuthChallenge: [],
       CreateAuthChallenge: [],
       VerifyAuthChallenge: [],
@@ -666,17 +685,23 @@ describe('deployment settings (context)', () => {
 });
 
 describe('observability', () => {
-  it('alarms on API 5xx, on errors of every function, and on the SES events, reconciler and automation dead-letter queues', () => {
+  it('alarms on API 5xx, on errors of every function, and on the SES events, reconciler, automation and imports dead-letter queues', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     expect(alarms.some((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toBe(true);
     const errorAlarms = alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda');
-    expect(errorAlarms).toHaveLength(API_AREAS.length + 3 + 1 + 1 + 2);
+    expect(errorAlarms).toHaveLength(API_AREAS.length + 3 + 1 + 1 + 2 + 1);
     const fnNames = errorAlarms.map((a) => json(a.Dimensions));
     expect(fnNames.some((d) => d.includes(id(stack.email.eventsFunction)))).toBe(true);
     expect(fnNames.some((d) => d.includes(id(stack.reconciler.function)))).toBe(true);
+    expect(fnNames.some((d) => d.includes(id(stack.imports.worker)))).toBe(true);
     const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Namespace === 'AWS/SQS');
-    expect(dlq).toHaveLength(3);
-    for (const queue of [stack.email.eventsDeadLetterQueue, stack.reconciler.deadLetterQueue, stack.automation.deadLetterQueue]) {
+    expect(dlq).toHaveLength(4);
+    for (const queue of [
+      stack.email.eventsDeadLetterQueue,
+      stack.reconciler.deadLetterQueue,
+      stack.automation.deadLetterQueue,
+      stack.imports.deadLetterQueue,
+    ]) {
       expect(dlq.filter((a) => json(a.Dimensions).includes(id(queue)))).toHaveLength(1);
     }
     for (const alarm of dlq) expect(alarm.Threshold).toBe(1);
