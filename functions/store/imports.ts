@@ -355,9 +355,9 @@ export async function checkpointChunk(
       Update: {
         TableName: tableName(),
         Key: chunkKey(companyId, importId, chunk.chunk),
-        UpdateExpression: 'SET checkpoint = :cp, processed = :processed',
-        ConditionExpression: 'processed = :was AND #status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
+        UpdateExpression: 'SET #checkpoint = :cp, #processed = :processed',
+        ConditionExpression: '#processed = :was AND #status = :pending',
+        ExpressionAttributeNames: { '#status': 'status', '#checkpoint': 'checkpoint', '#processed': 'processed' },
         ExpressionAttributeValues: { ':cp': next.checkpoint, ':processed': next.processed, ':was': chunk.processed, ':pending': 'pending' },
       },
     },
@@ -365,7 +365,8 @@ export async function checkpointChunk(
       Update: {
         TableName: tableName(),
         Key: jobKey(companyId, importId),
-        UpdateExpression: 'SET updatedAt = :at ADD processedRows :delta',
+        UpdateExpression: 'SET updatedAt = :at ADD #processedRows :delta',
+        ExpressionAttributeNames: { '#processedRows': 'processedRows' },
         ExpressionAttributeValues: { ':delta': delta, ':at': next.at },
       },
     },
@@ -395,7 +396,8 @@ export async function countOutcomes(companyId: string, importId: string, firstRo
         ':from': importRowSk(firstRow),
         ':to': importRowSk(endRow === null ? 9_999_999_999 : endRow - 1),
       },
-      ProjectionExpression: 'outcome',
+      ProjectionExpression: '#outcome',
+      ExpressionAttributeNames: { '#outcome': 'outcome' },
       ConsistentRead: true,
       ExclusiveStartKey: startKey,
     });
@@ -415,9 +417,9 @@ export async function finishChunk(companyId: string, importId: string, chunk: Im
       Update: {
         TableName: tableName(),
         Key: chunkKey(companyId, importId, chunk.chunk),
-        UpdateExpression: 'SET #status = :done, processed = :all, counts = :counts',
-        ConditionExpression: 'processed = :was AND #status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
+        UpdateExpression: 'SET #status = :done, #processed = :all, #counts = :counts',
+        ConditionExpression: '#processed = :was AND #status = :pending',
+        ExpressionAttributeNames: { '#status': 'status', '#processed': 'processed', '#counts': 'counts' },
         ExpressionAttributeValues: { ':done': 'done', ':all': chunk.dataRows, ':counts': counts, ':was': chunk.processed, ':pending': 'pending' },
       },
     },
@@ -426,7 +428,15 @@ export async function finishChunk(companyId: string, importId: string, chunk: Im
         TableName: tableName(),
         Key: jobKey(companyId, importId),
         UpdateExpression:
-          'SET updatedAt = :at ADD processedRows :rest, created :created, updated :updated, skipped :skipped, failed :failed, finishedChunks :one',
+          'SET updatedAt = :at ADD #processedRows :rest, #created :created, #updated :updated, #skipped :skipped, #failed :failed, #finished :one',
+        ExpressionAttributeNames: {
+          '#processedRows': 'processedRows',
+          '#created': 'created',
+          '#updated': 'updated',
+          '#skipped': 'skipped',
+          '#failed': 'failed',
+          '#finished': 'finishedChunks',
+        },
         ExpressionAttributeValues: {
           ':at': at,
           ':rest': chunk.dataRows - chunk.processed,
