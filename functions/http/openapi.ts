@@ -82,6 +82,7 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   Packages: "The company's catalogue: what it sells, at a price per term in each currency.",
   Services: 'Packages sold to clients: invoiced per term, renewed, suspended and canceled.',
   Automation: 'The daily run (renewals, credits, auto-debit, notices, suspensions, voids): runs by date, dry runs, what each did.',
+  Imports: 'Clients from CSV: an upload through a presigned URL (or a file dropped into the imports bucket), its progress and counts, and its rejected rows.',
 };
 
 export interface DeclaredResponses {

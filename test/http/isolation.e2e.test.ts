@@ -32,6 +32,7 @@ const FIXTURES: Record<string, { id: (w: World) => string } | { notAnObjectId: s
   packages: { id: (w) => w.package },
   services: { id: (w) => w.service },
   runs: { id: (w) => w.run },
+  imports: { id: (w) => w.import },
   // Every company has each template under the same name; isolation is checked separately below.
   'email-templates': { notAnObjectId: 'template names are the same in every company', value: 'invoice_delivery' },
 };
@@ -167,7 +168,25 @@ async function buildWorld(token: string, clientId?: string): Promise<World> {
   const pricing = created.body.pricing[0].id as string;
   const service = expectCreated(await staff('POST', `/v1/clients/${client}/services`, { packageId: pkg, pricingId: pricing, status: 'pending' }), 'service');
   const run = await finishedRun(staff);
-  return { currency, group, client, contact, note, invoice, recurring, paymentAccount, transaction, email, package: pkg, pricing, service, run };
+  // An import awaiting its upload: enough for its routes to find it (or, for another company, not).
+  const imported = expectCreated(await staff('POST', '/v1/imports', { filename: 'fixture.csv' }), 'import');
+  return {
+    currency,
+    group,
+    client,
+    contact,
+    note,
+    invoice,
+    recurring,
+    paymentAccount,
+    transaction,
+    email,
+    package: pkg,
+    pricing,
+    service,
+    run,
+    import: imported,
+  };
 }
 
 /** A dry automation run of the company, waited for (the company's next run would be refused while it runs). */
@@ -198,6 +217,7 @@ async function snapshotA(): Promise<Record<string, unknown>> {
       `/v1/emails/${w.email}`,
       `/v1/packages/${w.package}`,
       `/v1/services/${w.service}`,
+      `/v1/imports/${w.import}`,
       `/v1/clients/${w.client}/services?limit=100`,
       `/v1/clients/${w.client}/contacts?limit=100`,
       `/v1/clients/${w.client}/notes?limit=100`,
