@@ -167,10 +167,7 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
 
   const result = rowToClient(record, rowContext);
   if (!result.ok) return void (await reject('failed', result.errors));
-  const duplicate = ctx.chunk.duplicates[String(row)];
-  if (duplicate)
-    return void (await reject('failed', [{ row, column: duplicate.column, value: duplicate.value, message: `Duplicate of row ${duplicate.firstRow}.` }]));
-
+  // A row repeating an earlier row's unique value was recorded failed by the first worker: its marker passes it over.
   const input: CreateClientInput = { ...result.input };
   if (result.groupName !== undefined) {
     const groupId = ctx.groups.get(result.groupName.toLowerCase());

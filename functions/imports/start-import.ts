@@ -6,17 +6,7 @@ import { parseImportKey, type ImportJob, type ImportOptions } from '../domain/im
 import { logger } from '../observability/logger.js';
 import { getServices } from '../services.js';
 import { getCompany } from '../store/companies.js';
-import {
-  failImport,
-  getImport,
-  insertDroppedImport,
-  markQueued,
-  markRunning,
-  putChunks,
-  savePlan,
-  type DuplicateOf,
-  type ImportChunk,
-} from '../store/imports.js';
+import { failImport, getImport, insertDroppedImport, markQueued, markRunning, putChunks, recordRow, savePlan, type ImportChunk } from '../store/imports.js';
 import { nowIso } from '../store/items.js';
 import { newImportJob } from './create-import.js';
 import { parseCsv, rowAlignedRanges, type CsvRange, type CsvRecord } from './parse-csv.js';
@@ -128,7 +118,7 @@ export async function splitImport(job: ImportJob): Promise<void> {
     await failImport(job.companyId, job.id, 'The file has no data rows.', at());
     return;
   }
-  const chunks = ranges.map((range, i): ImportChunk => chunkOf(range, ranges[i + 1], i, i === 0 ? headerRecords : 0, scan.duplicates));
+  const chunks = ranges.map((range, i): ImportChunk => chunkOf(range, ranges[i + 1], i, i === 0 ? headerRecords : 0));
   const plan = { delimiter: format.delimiter, encoding: format.encoding, columns: scan.columns, mapping: scan.mapping.columns, chunkCount: chunks.length };
   // Saved while queued: a redelivery that finds the job running has nothing to redo.
   if (!(await savePlan(job.companyId, job.id, { plan, totalRows, unmappedColumns: scan.mapping.unmappedColumns, at: at() }))) return;
@@ -138,10 +128,8 @@ export async function splitImport(job: ImportJob): Promise<void> {
   await markRunning(job.companyId, job.id, at());
 }
 
-function chunkOf(range: CsvRange, next: CsvRange | undefined, index: number, header: number, duplicates: ReadonlyMap<number, DuplicateOf>): ImportChunk {
+function chunkOf(range: CsvRange, next: CsvRange | undefined, index: number, header: number): ImportChunk {
   const endRow = next ? next.firstRow : null;
-  const own: Record<string, DuplicateOf> = {};
-  for (const [row, dup] of duplicates) if (row >= range.firstRow && (endRow === null || row < endRow)) own[String(row)] = dup;
   return {
     chunk: index,
     start: range.start,
@@ -149,28 +137,54 @@ function chunkOf(range: CsvRange, next: CsvRange | undefined, index: number, hea
     firstRow: range.firstRow,
     endRow,
     dataRows: range.records - header,
-    duplicates: own,
     status: 'pending',
     checkpoint: range.firstRow,
     processed: 0,
   };
 }
 
-type Scan = { columns: FileColumns; mapping: ResolvedMapping; duplicates: Map<number, DuplicateOf> } | { error: string };
+/** A later row repeating an earlier row's unique value: the row that keeps it, and the column and value repeated. */
+interface DuplicateOf {
+  firstRow: number;
+  column: string;
+  value: string;
+}
+
+type Scan = { columns: FileColumns; mapping: ResolvedMapping } | { error: string };
+
+/** Duplicate rows recorded at once, while the file is scanned. */
+const DUPLICATE_BATCH = 25;
 
 /**
  * Reads the whole file once more as records: the header (or the first row's width) resolves the mapping, and each
  * row that can be imported claims its unique values (email, number), so a later row repeating one is failed as
  * "duplicate of row N" — the first such row wins, as a spreadsheet user reading top-down expects. Both unique fields
  * are claimed whatever `uniqueBy` is: two rows with one email cannot both become clients either way, and the dry run
- * must count what the real run will.
+ * must count what the real run will. A duplicate row is recorded failed right here, before any chunk runs (its
+ * marker makes the chunk worker pass over it), so nothing about it has to travel with the chunk.
  */
 async function scanFile(job: ImportJob, format: { delimiter: ImportJob['options']['delimiter'] & string; encoding: 'utf-8' | 'windows-1252' }): Promise<Scan> {
   const reader = parseCsv(await getServices().importFiles.read(job.objectKey), { delimiter: format.delimiter, encoding: format.encoding });
   let columns: FileColumns | undefined;
   let mapping: ResolvedMapping | undefined;
   const seen = { email: new Map<string, number>(), number: new Map<string, number>() };
-  const duplicates = new Map<number, DuplicateOf>();
+  let duplicates: Array<{ record: CsvRecord; duplicate: DuplicateOf }> = [];
+  const recordDuplicates = async () => {
+    const batch = duplicates;
+    duplicates = [];
+    await Promise.all(
+      batch.map(({ record, duplicate }) =>
+        recordRow(
+          job.companyId,
+          job.id,
+          record.row,
+          'failed',
+          [{ row: record.row, column: duplicate.column, value: duplicate.value, message: `Duplicate of row ${duplicate.firstRow}.` }],
+          record.cells,
+        ),
+      ),
+    );
+  };
   const resolve = (fileColumns: FileColumns): string | undefined => {
     columns = fileColumns;
     try {
@@ -193,10 +207,13 @@ async function scanFile(job: ImportJob, format: { delimiter: ImportJob['options'
       const problem = resolve({ count: record.cells.length });
       if (problem) return { error: problem };
     }
-    claimUnique(record, columns as FileColumns, mapping as ResolvedMapping, job.options.uniqueBy, seen, duplicates);
+    const duplicate = claimUnique(record, columns as FileColumns, mapping as ResolvedMapping, job.options.uniqueBy, seen);
+    if (duplicate) duplicates.push({ record, duplicate });
+    if (duplicates.length >= DUPLICATE_BATCH) await recordDuplicates();
   }
+  await recordDuplicates();
   if (!columns || !mapping) return { error: 'The file is empty.' };
-  return { columns, mapping, duplicates };
+  return { columns, mapping };
 }
 
 function claimUnique(
@@ -205,10 +222,9 @@ function claimUnique(
   mapping: ResolvedMapping,
   uniqueBy: 'email' | 'number',
   seen: Record<'email' | 'number', Map<string, number>>,
-  duplicates: Map<number, DuplicateOf>,
-): void {
+): DuplicateOf | undefined {
   const result = rowToClient(record, { mapping, columns });
-  if (!result.ok) return;
+  if (!result.ok) return undefined;
   const values = {
     email: result.input.email ? result.input.email.toLowerCase() : undefined,
     number: result.input.number !== undefined ? String(result.input.number) : undefined,
@@ -219,12 +235,12 @@ function claimUnique(
     const first = value === undefined ? undefined : seen[field].get(value);
     if (first !== undefined) {
       const index = mapping.columns[field] as number;
-      duplicates.set(record.row, { firstRow: first, column: columnLabel(columns, index), value: record.cells[index] ?? value ?? '' });
-      return;
+      return { firstRow: first, column: columnLabel(columns, index), value: record.cells[index] ?? value ?? '' };
     }
   }
   for (const field of order) {
     const value = values[field];
     if (value !== undefined) seen[field].set(value, record.row);
   }
+  return undefined;
 }

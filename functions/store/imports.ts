@@ -186,13 +186,6 @@ export function completeImport(companyId: string, importId: string, reportKey: s
   });
 }
 
-/** A later row repeating an earlier row's unique value: the row that keeps it, and the column and value repeated. */
-export interface DuplicateOf {
-  firstRow: number;
-  column: string;
-  value: string;
-}
-
 /** One byte range of the file, processed by one queue message. */
 export interface ImportChunk {
   chunk: number;
@@ -204,8 +197,6 @@ export interface ImportChunk {
   endRow: number | null;
   /** Data rows in the chunk (the header not counted). */
   dataRows: number;
-  /** Rows of this chunk that repeat an earlier row's unique value, by row number. */
-  duplicates: Record<string, DuplicateOf>;
   status: 'pending' | 'done';
   /** Rows before this one have their outcome recorded and counted in `processed`. */
   checkpoint: number;
@@ -220,7 +211,6 @@ function chunkFromItem(item: StoredItem): ImportChunk {
     firstRow: item.firstRow,
     endRow: item.endRow ?? null,
     dataRows: item.dataRows,
-    duplicates: item.duplicates ?? {},
     status: item.status,
     checkpoint: item.checkpoint,
     processed: item.processed ?? 0,
