@@ -25,6 +25,10 @@ function commands(f: LocalFacts, localJson: string) {
     newStaffToken: `curl -s -X POST ${f.apiUrl}/v1/auth/token -H 'Content-Type: application/json' -d ${shellWord(login)}`,
     // The command reads local.json from this run's state folder.
     automation: `${stateDir === defaultStateDir ? '' : `BILLOW_STATE_DIR=${shellWord(stateDir)} `}npm --prefix ${shellWord(root)} run automation -- --date YYYY-MM-DD --dry-run  (without --dry-run it acts; docs/automation.md)`,
+    // s3rver stores aws-chunked framing as the object unless checksums are sent only when required (the AWS CLI and
+    // SDKs send them by default now): see /work/shared/notes/local-stack.md, section 4.
+    s3Drop: `AWS_ACCESS_KEY_ID=${f.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${f.s3.secretAccessKey} AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED aws --endpoint-url ${f.s3.endpoint} --region ${f.s3.region} s3 cp clients.csv s3://${f.s3.importsBucket}/imports/${f.companyId}/clients.csv`,
+    importCli: `${stateDir === defaultStateDir ? '' : `BILLOW_STATE_DIR=${shellWord(stateDir)} `}npm --prefix ${shellWord(root)} run import -- clients.csv [--dry-run] [--map field=column ...]  (docs/imports.md)`,
     scan: `AWS_ACCESS_KEY_ID=${db.accessKeyId} AWS_SECRET_ACCESS_KEY=${db.secretAccessKey} aws dynamodb scan --endpoint-url ${db.endpoint} --region ${db.region} --table-name ${shellWord(db.tables.main)}`,
   };
 }
@@ -49,6 +53,8 @@ try {
   API docs        ${f.apiUrl}/docs
   Sent mail       ${f.mailUrl}  (the SES stand-in; JSON at ${f.mailUrl}/store)
   Mail bodies     ${f.blobsUrl}  (the S3 stand-in, for messages too large for an item)
+  Imports bucket  ${f.s3.importsBucket} on the S3 stand-in ${f.s3.endpoint}
+                  region ${f.s3.region}, access key ${f.s3.accessKeyId}, secret key ${f.s3.secretAccessKey}
   DynamoDB Local  ${db.endpoint}  (restarted on the same port if it dies)
                   region ${db.region}, access key ${db.accessKeyId}, secret key ${db.secretAccessKey}
                   tables: ${db.tables.main} (main), ${db.tables.identity} (identity: the logins)
@@ -69,6 +75,9 @@ try {
   Try:  ${printed.tryIt}
   Look at the data:  ${printed.scan}
   Run the daily automation for a date:  ${printed.automation}
+  Import clients from a CSV through the API:  ${printed.importCli}
+  Or drop a CSV into the imports bucket as ops would in AWS (imported by its header names):
+  ${printed.s3Drop}
   These facts are also in ${localJson}.`);
 
   let stopping = false;

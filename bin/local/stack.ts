@@ -12,6 +12,8 @@ import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs
 import { areaHandlerLoader, createLocalApiServer } from './server.js';
 import { handler as reconcilePendingPayments } from '../../functions/billing/payments/reconcile-handler.js';
 import { startLocalAutomation } from './automation.js';
+import { useLocalImportQueue } from '../../functions/adapters/import-queue/local.js';
+import { LOCAL_IMPORTS_BUCKET, startLocalImports, type ImportWorkerHandler, type LocalImports } from './imports.js';
 
 const LOCAL_RECONCILE_EVERY_MS = 5 * 60 * 1000;
 
@@ -28,6 +30,13 @@ export interface LocalStackOptions {
   tables?: { app: string; identity: string };
   /** The area handlers the server invokes. @default the TypeScript sources (the bundle test passes the synthesised bundles) */
   loadHandler?: ReturnType<typeof areaHandlerLoader>;
+  /**
+   * The import worker the local imports queue invokes. @default the TypeScript source's handler (the bundle test
+   * passes the synthesised bundle's)
+   */
+  loadImportWorker?: () => Promise<ImportWorkerHandler>;
+  /** Milliseconds a failed import message stays hidden before it is delivered again (tests: short). @default 2000 */
+  importRedeliveryDelayMs?: number;
   /** Told in one line that the stack's own DynamoDB Local died and runs again. @default console.log */
   onDynamoRestarted?: (message: string) => void;
   /**
@@ -50,9 +59,25 @@ export interface LocalFacts {
   mailUrl: string;
   /** The S3 stand-in (s3rver) holding mail bodies and attachments too big for an item, path-style: `<blobsUrl>/<bucket>/<key>`. */
   blobsUrl: string;
+  /** The S3 stand-in, for the AWS CLI or any S3 client: drop a CSV under `imports/<companyId>/` of `importsBucket` to import it. */
+  s3: LocalS3Facts;
   /** DynamoDB Local, for the AWS CLI, NoSQL Workbench or any DynamoDB client: everything needed to read the local data. */
   dynamodb: LocalDynamoDbFacts;
 }
+
+export interface LocalS3Facts {
+  /** `--endpoint-url`, path-style (`<endpoint>/<bucket>/<key>`). */
+  endpoint: string;
+  region: string;
+  /** The only credentials s3rver accepts. */
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** The imports bucket: objects created under `imports/` reach the import worker, as in AWS. */
+  importsBucket: string;
+}
+
+/** s3rver accepts these and no others (`localS3Client` in functions/adapters/blobs/local.ts signs with them). */
+const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface LocalDynamoDbFacts {
   /** `--endpoint-url`; restarted on the same port if it dies. */
@@ -178,7 +203,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (blobsPort !== 0 && !(await portIsFree(blobsPort))) {
       throw new LocalStackError(`Port ${blobsPort} (BILLOW_S3_PORT) is already in use: free it or choose another port for the local S3 stand-in.`);
     }
-    blobs = await startLocalBlobs({ directory: join(options.stateDir, 's3'), port: blobsPort });
+    // The imports bucket lives on the same s3rver: one endpoint for every local S3 client (the AWS CLI included).
+    blobs = await startLocalBlobs({ directory: join(options.stateDir, 's3'), port: blobsPort, otherBuckets: [LOCAL_IMPORTS_BUCKET] });
   } catch (error) {
     await mail?.stop();
     await dynamo?.stop();
@@ -216,10 +242,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   reconciler.unref();
   // The run state machine (the synthesised definition under aws-local-stepfunctions) and its hourly dispatcher.
   const automation = startLocalAutomation();
+  // Imports: the bucket's object-created events → the in-process queue → the import worker (lib/imports.ts in AWS);
+  // the worker's chunk messages reach the same queue through the local import-queue adapter.
+  process.env.BILLOW_IMPORTS_BUCKET = LOCAL_IMPORTS_BUCKET;
+  const worker = await (options.loadImportWorker ?? (async () => (await import('../../functions/imports/worker.js')).handler))();
+  const imports: LocalImports = startLocalImports({
+    s3Events: blobs.events,
+    bucket: LOCAL_IMPORTS_BUCKET,
+    handler: worker,
+    redeliveryDelayMs: options.importRedeliveryDelayMs,
+  });
+  useLocalImportQueue(imports.queue);
 
   const stop = async () => {
     clearInterval(reconciler);
     await automation.stop();
+    useLocalImportQueue(undefined);
+    await imports.stop();
     await new Promise<void>((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());
@@ -234,6 +273,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(await seed(apiUrl, options.stateDir, secrets, tables.identity)),
       mailUrl: mail.endpoint,
       blobsUrl: blobs.endpoint,
+      s3: { endpoint: blobs.endpoint, region: 'us-east-1', ...LOCAL_S3_CREDENTIALS, importsBucket: LOCAL_IMPORTS_BUCKET },
       dynamodb: {
         endpoint,
         region,
@@ -249,7 +289,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function seed(apiUrl: string, stateDir: string, secrets: Secrets, identityTable: string): Promise<Omit<LocalFacts, 'mailUrl' | 'blobsUrl' | 'dynamodb'>> {
+async function seed(
+  apiUrl: string,
+  stateDir: string,
+  secrets: Secrets,
+  identityTable: string,
+): Promise<Omit<LocalFacts, 'mailUrl' | 'blobsUrl' | 's3' | 'dynamodb'>> {
   const identity = new LocalIdentityProvider(identityTable);
   if (!(await identity.authenticate(undefined, OPERATOR_USERNAME, secrets.operatorPassword))) {
     await identity.createUser({ username: OPERATOR_USERNAME, password: secrets.operatorPassword, role: 'operator' });

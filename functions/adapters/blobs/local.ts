@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from './port.js';
 import { S3BlobStore } from './s3.js';
@@ -7,6 +8,8 @@ export interface LocalBlobs {
   /** `http://127.0.0.1:<port>` (path-style: objects are at `<endpoint>/<bucket>/<key>`). */
   endpoint: string;
   bucket: string;
+  /** The s3rver itself: it emits `event` with an S3 notification for each object created or deleted (any bucket). */
+  events: EventEmitter;
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export function localBlobStore(): BlobStore {
     put: (key, body, contentType) => store().put(key, body, contentType),
     get: (key) => store().get(key),
     delete: (keys) => (keys.length ? store().delete(keys) : Promise.resolve()),
+    putStream: (key, body, contentType) => store().putStream(key, body, contentType),
+    downloadUrl: (key, options) => store().downloadUrl(key, options),
   };
 }
 
@@ -62,7 +67,7 @@ export function localBlobStore(): BlobStore {
  *
  * @example const blobs = await startLocalBlobs({ directory: join(stateDir, 's3') });
  */
-export async function startLocalBlobs(options: { directory: string; port?: number; bucket?: string }): Promise<LocalBlobs> {
+export async function startLocalBlobs(options: { directory: string; port?: number; bucket?: string; otherBuckets?: string[] }): Promise<LocalBlobs> {
   const bucket = options.bucket ?? LOCAL_BLOB_BUCKET;
   const { default: S3rver } = await import('s3rver');
   const server = new S3rver({
@@ -70,7 +75,8 @@ export async function startLocalBlobs(options: { directory: string; port?: numbe
     address: '127.0.0.1',
     silent: true,
     directory: options.directory,
-    configureBuckets: [{ name: bucket }],
+    // Other buckets on the same server (the imports bucket): one endpoint for every local S3 client.
+    configureBuckets: [bucket, ...(options.otherBuckets ?? [])].map((name) => ({ name })),
   });
   // With a fixed port, check it is free first (`portIsFree` in `bin/local`): s3rver does not report a failed listen.
   const address = await server.run();
@@ -80,6 +86,7 @@ export async function startLocalBlobs(options: { directory: string; port?: numbe
   return {
     endpoint,
     bucket,
+    events: server,
     stop: async () => {
       if (process.env.BILLOW_LOCAL_S3_ENDPOINT === endpoint) {
         delete process.env.BILLOW_LOCAL_S3_ENDPOINT;

@@ -1,5 +1,6 @@
 // s3rver@3 ships no types; this covers what `local.ts` uses.
 declare module 's3rver' {
+  import type { EventEmitter } from 'node:events';
   import type { AddressInfo } from 'node:net';
 
   interface S3rverOptions {
@@ -13,7 +14,7 @@ declare module 's3rver' {
     configureBuckets?: Array<{ name: string; configs?: Array<string | Buffer> }>;
   }
 
-  class S3rver {
+  class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
     run(): Promise<AddressInfo>;
     close(): Promise<void>;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand, paginateScan } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalFacts } from '../../../bin/local/stack.js';
 import { TOKEN_LIFETIME_SECONDS } from '../../../functions/adapters/identity/port.js';
@@ -199,6 +200,53 @@ describe('npm start', () => {
     } finally {
       dynamo.destroy();
     }
+
+    expect(await interrupt(run)).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('local.json`s s3 facts let any S3 client drop a CSV into the imports bucket as ops would, and it is imported', async () => {
+    const stateDir = freshStateDir();
+    const run = start(stateDir, 0);
+    const facts = await waitForFacts(run, stateDir);
+    const banner = run.stdout();
+    const s3 = facts.s3;
+    expect(s3).toEqual({
+      endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/),
+      region: expect.any(String),
+      accessKeyId: expect.any(String),
+      secretAccessKey: expect.any(String),
+      importsBucket: expect.any(String),
+    });
+    for (const fact of [s3.endpoint, s3.region, s3.accessKeyId, s3.secretAccessKey, s3.importsBucket]) expect(banner).toContain(fact);
+    const drop = printedCommand(banner, '(imported by its header names):');
+    expect(drop).toContain(
+      `aws --endpoint-url ${s3.endpoint} --region ${s3.region} s3 cp clients.csv s3://${s3.importsBucket}/imports/${facts.companyId}/clients.csv`,
+    );
+    expect(printedCommand(banner, 'Import clients from a CSV through the API:')).toContain('run import -- clients.csv');
+
+    // Only what local.json says; the checksum setting is what the printed command sets too (s3rver needs it).
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    try {
+      const csv = 'First Name,Last Name,Email\nAnn,Lee,ann.drop@example.com\nBo,Roe,bo.drop@example.com\n';
+      await client.send(new PutObjectCommand({ Bucket: s3.importsBucket, Key: `imports/${facts.companyId}/ops drop.csv`, Body: csv, ContentType: 'text/csv' }));
+    } finally {
+      client.destroy();
+    }
+    let imports: any[] = [];
+    for (let i = 0; i < 100 && imports[0]?.status !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      imports = (await call(facts, 'GET', '/v1/imports')).body.data;
+    }
+    expect(imports).toHaveLength(1);
+    expect(imports[0]).toMatchObject({ filename: 'ops drop.csv', status: 'completed', totalRows: 2, created: 2, failed: 0 });
+    const found = await call(facts, 'GET', '/v1/clients?q=ann.drop');
+    expect(found.body.data.map((c: { email: string }) => c.email)).toEqual(['ann.drop@example.com']);
 
     expect(await interrupt(run)).toEqual({ code: 0, signal: null });
   }, 60_000);
