@@ -72,6 +72,8 @@ beforeAll(async () => {
       if (!handlers.has(area)) handlers.set(area, entryOf(stack.api.functions[area]));
       return handlers.get(area)!;
     },
+    // The local imports queue runs the synthesised worker.
+    loadImportWorker: () => entryOf(stack.imports.worker),
   });
 }, 300_000);
 
@@ -134,6 +136,7 @@ it('every Lambda function of the template is one this file invokes', () => {
     stack.reconciler.function,
     stack.automation.taskFunction,
     stack.automation.dispatcher,
+    stack.imports.worker,
     ...stack.identity.triggers,
   ].map(pathOf);
   expect(functions.map((fn) => fn.path).sort()).toEqual(invoked.sort());
@@ -334,6 +337,35 @@ describe('the automation bundles', () => {
     while (!(await staff('GET', `/v1/automation/runs/${scheduled.id}`)).json.finishedAt);
     const second = await handler({ source: 'aws.scheduler' });
     expect(second).toMatchObject({ started: 0, failed: 0 });
+  });
+});
+
+describe('the imports bundles', () => {
+  it('the imports area presigns an upload; the worker (run by the local imports queue) imports the file and reports its bad rows', async () => {
+    const created = await staff('POST', '/v1/imports', { filename: 'bundle clients.csv' });
+    expectStatus(created, 201);
+    const email = `imported-${randomBytes(4).toString('hex')}@example.com`;
+    const csv = `First Name,Last Name,Email,Notes\nImp,Orted,${email},x\n,,nobody@example.com,y\n`;
+    const upload = await fetch(created.json.uploadUrl, { method: created.json.uploadMethod, headers: created.json.uploadHeaders, body: csv });
+    expect(upload.status).toBe(200);
+    let job = created.json;
+    for (let i = 0; i < 150 && job.status !== 'completed' && job.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await staff('GET', `/v1/imports/${created.json.id}`)).json;
+    }
+    expect(job).toMatchObject({ status: 'completed', totalRows: 2, created: 1, failed: 1, unmappedColumns: ['Notes'] });
+    const clients = await staff('GET', `/v1/clients?q=${encodeURIComponent(email)}`);
+    expect(clients.json.data.map((c: { email: string }) => c.email)).toEqual([email]);
+    const errors = await staff('GET', `/v1/imports/${created.json.id}/errors`);
+    expectStatus(errors, 200);
+    expect(errors.json.data).toEqual([expect.objectContaining({ row: 3 })]);
+  });
+
+  it('the worker drops a message that is neither an S3 event nor a chunk, and reports nothing failed for it', async () => {
+    const handler = await entryOf<(event: unknown) => Promise<{ batchItemFailures: unknown[] }>>(stack.imports.worker);
+    const record = { messageId: 'm-1', body: '{"hello":1}', attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' };
+    expect(await handler({ Records: [record] })).toEqual({ batchItemFailures: [] });
+    expect(await handler({ Records: [{ ...record, body: JSON.stringify({ Event: 's3:TestEvent' }) }] })).toEqual({ batchItemFailures: [] });
   });
 });
 
