@@ -16,6 +16,7 @@ import {
   finishChunk,
   getChunk,
   getImport,
+  deleteRowMarker,
   recordedRows,
   recordRow,
   rowMarkerPut,
@@ -201,25 +202,62 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
       return void (await reject('failed', [cellError(uniqueBy, 'The matching client was just deleted.')]));
     return void (await reject(ownerId ? 'updated' : 'created', []));
   }
+  // The client a create wrote before its login failed and it was undone: its marker must go with it.
+  let createdId: string | undefined;
   try {
-    if (ownerId) {
-      const current = await getClient(job.companyId, ownerId);
-      if (!current) return void (await reject('failed', [cellError(uniqueBy, 'The matching client was just deleted.')]));
-      await updateClientProfile({
-        companyId: job.companyId,
-        clientId: ownerId,
-        patch: patchFrom(input, current.phones),
-        principal: null,
-        alsoWrite: [rowMarkerPut(job.companyId, job.id, row, 'updated', ownerId)],
-      });
-    } else {
-      await createClient(job.companyId, input, null, { alsoWrite: (client) => [rowMarkerPut(job.companyId, job.id, row, 'created', client.id)] });
-    }
+    await withBackoff(async () => {
+      createdId = undefined;
+      try {
+        if (ownerId) {
+          const current = await getClient(job.companyId, ownerId);
+          if (!current) throw ValidationError.field(uniqueBy, 'The matching client was just deleted.');
+          await updateClientProfile({
+            companyId: job.companyId,
+            clientId: ownerId,
+            patch: patchFrom(input, current.phones),
+            principal: null,
+            alsoWrite: [rowMarkerPut(job.companyId, job.id, row, 'updated', ownerId)],
+          });
+        } else {
+          await createClient(job.companyId, input, null, {
+            alsoWrite: (client) => {
+              createdId = client.id;
+              return [rowMarkerPut(job.companyId, job.id, row, 'created', client.id)];
+            },
+          });
+        }
+      } catch (error) {
+        if (createdId && !(await getClient(job.companyId, createdId))) await deleteRowMarker(job.companyId, job.id, row, createdId);
+        throw error;
+      }
+    });
   } catch (error) {
     if (!isRowProblem(error)) throw error;
     // The marker's condition failing looks like any conflict: a row another delivery did is not a failure.
     if ((await recordedRows(job.companyId, job.id, [row])).has(row)) return;
     await reject('failed', rowErrorsOf(error, row, label));
+  }
+}
+
+/** Attempts of a row whose write meets a busy service (Cognito's user-creation quota, a DynamoDB conflict). */
+const BUSY_ATTEMPTS = 6;
+
+function isBusy(error: unknown): boolean {
+  return error instanceof ThrottledError || error instanceof ConcurrentChangeError;
+}
+
+/**
+ * Runs a row's write again while the service is busy, with full-jitter backoff from 200 ms doubling to 6.4 s, rather
+ * than failing the whole chunk back to the queue (whose visibility timeout is long) at the first throttle.
+ */
+async function withBackoff(step: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= BUSY_ATTEMPTS || !isBusy(error)) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 200 * 2 ** attempt));
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ImportCounts, ImportJob, ImportPlan, RowOutcome } from '../domain/import-job.js';
 import { NotFoundError } from '../domain/errors.js';
 import { batchGetAll, db, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
@@ -265,6 +265,25 @@ export function rowMarkerPut(companyId: string, importId: string, row: number, o
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   };
+}
+
+/**
+ * Takes back the marker of a row whose client was created and then undone (its login could not be made, so
+ * `createClient` deleted it again): the row is not done, and is recorded failed or run again.
+ */
+export async function deleteRowMarker(companyId: string, importId: string, row: number, clientId: string): Promise<void> {
+  try {
+    await db().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: rowKey(companyId, importId, row),
+        ConditionExpression: 'clientId = :id',
+        ExpressionAttributeValues: { ':id': clientId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 /** One problem of a rejected (failed or skipped) row, as `GET /v1/imports/{id}/errors` lists it. */

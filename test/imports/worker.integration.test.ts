@@ -16,7 +16,9 @@ import { importErrorsCsv } from '../../functions/imports/import-errors.js';
 import { processChunk } from '../../functions/imports/process-chunk.js';
 import type { ChunkMessage } from '../../functions/imports/start-import.js';
 import { handleImportBatch } from '../../functions/imports/worker.js';
-import { getServices } from '../../functions/services.js';
+import { getServices, overrideServices } from '../../functions/services.js';
+import type { IdentityProvider } from '../../functions/adapters/identity/port.js';
+import { ConflictError, ThrottledError } from '../../functions/domain/errors.js';
 import { getClient, ownerOfUnique } from '../../functions/store/clients.js';
 import { getImport, listImportErrors, listImports } from '../../functions/store/imports.js';
 import { parseCsv } from '../../functions/imports/parse-csv.js';
@@ -292,6 +294,31 @@ describe('rules', () => {
     expect(counts(real)).toMatchObject({ created: 1, skipped: 1, failed: 3 });
     expect(await errorsOf(dry)).toEqual(await errorsOf(real));
     expect(await clientByEmail(companyId, 'a@example.com')).toBeDefined();
+  });
+});
+
+describe('logins', () => {
+  it('a login the identity provider refuses fails its row (no client left, not counted created); a throttled one is retried', async () => {
+    const companyId = await newCompany();
+    const real = getServices().identity;
+    let throttled = 0;
+    const identity: IdentityProvider = Object.create(real);
+    identity.createUser = async (input) => {
+      if (input.username === 'refused@example.com') throw new ConflictError('A login with that username already exists.', { field: 'username' });
+      if (input.username === 'busy@example.com' && throttled++ < 2) throw new ThrottledError('The identity provider is busy; retry shortly.', 1);
+      return real.createUser(input);
+    };
+    overrideServices({ identity });
+    try {
+      const job = await runImport(companyId, 'Company,Email\r\nA,refused@example.com\r\nB,busy@example.com\r\n');
+      expect(counts(job)).toMatchObject({ status: 'completed', totalRows: 2, created: 1, failed: 1 });
+      expect(await errorsOf(job)).toEqual([{ row: 2, message: 'A login with that username already exists.' }]);
+      expect(await clientByEmail(companyId, 'refused@example.com')).toBeUndefined();
+      expect((await clientByEmail(companyId, 'busy@example.com'))?.userId).toBeTruthy();
+      expect(throttled).toBe(3);
+    } finally {
+      overrideServices({ identity: real });
+    }
   });
 });
 
