@@ -207,6 +207,43 @@ describe('GET /v1/clients/export', () => {
     expect((await records(new Uint8Array(Buffer.from(foreign.text)))).length).toBe(1);
   });
 
+  it('reads every page of a company with more clients than a page, in number order, each with its group', async () => {
+    const other = await createCompany(api, 'Many Clients Co', 'USD');
+    const call = (method: string, path: string, body?: unknown) => api.call(method, path, { token: other.staffToken, body });
+    const group = await call('POST', '/v1/client-groups', { name: 'Second' });
+    expectStatus(group, 201);
+    const defaultGroup = await call('GET', `/v1/client-groups/${other.defaultGroupId}`);
+    expectStatus(defaultGroup, 200);
+    const COUNT = 150;
+    for (let i = 0; i < COUNT; i += 10) {
+      const batch = Array.from({ length: Math.min(10, COUNT - i) }, (_, j) => i + j);
+      for (const res of await Promise.all(
+        batch.map((k) => call('POST', '/v1/clients', { company: `Firm ${k}`, ...(k % 3 === 0 ? { groupId: group.body.id } : {}) })),
+      )) {
+        expectStatus(res, 201);
+      }
+    }
+    const res = await rawExport('', other.staffToken);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const [header, ...rows] = await records(bytes);
+    const column = (name: string) => header.cells.indexOf(name);
+    expect(rows).toHaveLength(COUNT);
+    const numbers = rows.map((r) => Number(r.cells[column('Client Number')]));
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+    expect(new Set(numbers).size).toBe(COUNT);
+    const firms = rows.map((r) => r.cells[column('Business Name')]);
+    expect(new Set(firms)).toEqual(new Set(Array.from({ length: COUNT }, (_, k) => `Firm ${k}`)));
+    for (const row of rows) {
+      const k = Number(row.cells[column('Business Name')].slice('Firm '.length));
+      expect(row.cells[column('Group')], row.cells.join()).toBe(k % 3 === 0 ? 'Second' : defaultGroup.body.name);
+    }
+    // The large-file path writes the same bytes, several pages of them streamed after the inline part.
+    setExportInlineLimit(1000);
+    const viaLink = await fetch(`${api.url}/v1/clients/export`, { headers: { authorization: `Bearer ${other.staffToken}` } });
+    expect(viaLink.status).toBe(200);
+    expect(Buffer.from(await viaLink.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+  }, 60_000);
+
   it('sends a file too large to answer inline to a link: the same bytes, as an attachment', async () => {
     const inline = new Uint8Array(await (await rawExport()).arrayBuffer());
     setExportInlineLimit(300);
