@@ -323,7 +323,7 @@ export interface paths {
     get: operations["getV1ImportsId"];
   };
   "/v1/imports/{id}/errors": {
-    /** An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column */
+    /** An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column (over 5 MiB, a 303 to the error report) */
     get: operations["getV1ImportsIdErrors"];
   };
 }
@@ -4459,7 +4459,7 @@ export interface operations {
       503: components["responses"]["Problem503"];
     };
   };
-  /** An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column */
+  /** An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column (over 5 MiB, a 303 to the error report) */
   getV1ImportsIdErrors: {
     parameters: {
       query?: {
@@ -4483,10 +4483,18 @@ export interface operations {
           "text/csv": string;
         };
       };
+      /** @description CSV only: the rejected rows are too many to answer inline; `Location` is a link to the error report, valid 15 minutes. */
+      303: {
+        headers: {
+          Location: string;
+        };
+        content: never;
+      };
       400: components["responses"]["Problem400"];
       401: components["responses"]["Problem401"];
       403: components["responses"]["Problem403"];
       404: components["responses"]["Problem404"];
+      422: components["responses"]["Problem422"];
       429: components["responses"]["Problem429"];
       500: components["responses"]["Problem500"];
       503: components["responses"]["Problem503"];

@@ -1,6 +1,8 @@
 import { type Options, stringify } from 'csv-stringify/sync';
 import { columnLabel, type FileColumns } from '../domain/import-mapping.js';
 import type { ImportJob } from '../domain/import-job.js';
+import { RuleViolationError } from '../domain/errors.js';
+import { getServices } from '../services.js';
 import { allImportErrors, requireImport, type StoredImportError } from '../store/imports.js';
 import { neutraliseCell } from './export-csv.js';
 
@@ -49,10 +51,37 @@ export async function* rejectedRowsCsv(job: ImportJob): AsyncGenerator<string> {
   if (!headerWritten) yield `\uFEFF${line([...headerOf(columns, 0), 'error'])}`;
 }
 
-/** The rejected rows of a company's import as one CSV text; an unknown import is a NotFoundError. */
-export async function importErrorsCsv(companyId: string, importId: string): Promise<string> {
+/** The largest CSV of rejected rows answered inline (API Gateway and Lambda cap a response at 6 MB). */
+export const INLINE_CSV_BYTES = 5 * 1024 * 1024;
+/** How long the link to a large error report works; the route redirects to it at once. */
+export const REPORT_LINK_SECONDS = 15 * 60;
+
+export type ImportErrorsCsv = { text: string } | { url: string };
+
+/**
+ * The rejected rows of a company's import as CSV: the text, or — past `INLINE_CSV_BYTES`, once the import has
+ * completed and its report is in the bucket — a short-lived link to the report. An unknown import is a
+ * NotFoundError; a running import with more rejected rows than fit inline is a RuleViolationError (page the JSON,
+ * or ask again when it has completed).
+ */
+export async function importErrorsCsv(companyId: string, importId: string, maxBytes = INLINE_CSV_BYTES): Promise<ImportErrorsCsv> {
   const job = await requireImport(companyId, importId);
   let text = '';
-  for await (const piece of rejectedRowsCsv(job)) text += piece;
-  return text;
+  for await (const piece of rejectedRowsCsv(job)) {
+    text += piece;
+    if (Buffer.byteLength(text) > maxBytes) {
+      if (!job.errorReportKey)
+        throw new RuleViolationError(
+          'The rejected rows are too many to answer inline while the import runs: page the JSON errors, or ask again once it has completed.',
+          { code: 'report_not_ready' },
+        );
+      const url = await getServices().importFiles.downloadUrl(job.errorReportKey, {
+        filename: `${importId}-errors.csv`,
+        contentType: 'text/csv; charset=utf-8',
+        expiresInSeconds: REPORT_LINK_SECONDS,
+      });
+      return { url };
+    }
+  }
+  return { text };
 }

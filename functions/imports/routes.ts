@@ -95,20 +95,24 @@ export const importRoutes = [
     path: '/v1/imports/{id}/errors',
     area: 'imports',
     access: STAFF,
-    summary: "An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column",
+    summary:
+      "An import's row errors in row order (JSON, paged), or `?format=csv` its rejected rows as CSV with an `error` column (over 5 MiB, a 303 to the error report)",
     tags: ['Imports'],
     params: idParam,
     query: importErrorsQuery,
     response: importErrorListSchema,
     produces: ['text/csv'],
+    errors: [422],
+    redirects: { 303: 'CSV only: the rejected rows are too many to answer inline; `Location` is a link to the error report, valid 15 minutes.' },
     handle: async ({ principal, params, query }) => {
       const companyId = companyOf(principal);
       if (query.format === 'csv') {
-        const text = await importErrorsCsv(companyId, params.id);
+        const csv = await importErrorsCsv(companyId, params.id);
+        if ('url' in csv) return { status: 303, headers: { location: csv.url, 'cache-control': 'no-store' } };
         return {
           status: 200,
           headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${params.id}-errors.csv"` },
-          body: text,
+          body: csv.text,
         };
       }
       const scope = `${companyId}|import-errors|${params.id}`;

@@ -100,7 +100,7 @@ describe('the OpenAPI document built from the route table', () => {
         .filter(([status]) => status.startsWith('3'))
         .map(([status, response]) => ({ at: `${method} ${path} ${status}`, response })),
     );
-    expect(redirects.map((r) => r.at)).toEqual(['GET /v1/clients/export 303']);
+    expect(redirects.map((r) => r.at)).toEqual(['GET /v1/clients/export 303', 'GET /v1/imports/{id}/errors 303']);
     for (const { response } of redirects) {
       expect(response.headers?.Location).toMatchObject({ required: true, schema: { type: 'string', format: 'uri' } });
       expect(response.content).toBeUndefined();

@@ -182,13 +182,16 @@ describe('a seed-004-shaped file', () => {
     ]);
     expect(report.slice(1).map((r) => r.slice(0, 9))).toEqual([['103', 'not-an-email', 'Carl Inc', 'Carl', 'Diaz', '', '', 'FR', '']]);
     expect(report[1][9]).toMatch(/^Email "not-an-email": /);
-    expect(await importErrorsCsv(companyId, job.id)).toBe(
-      await (async () => {
-        const chunks: Buffer[] = [];
-        for await (const c of await getServices().importFiles.read(job.errorReportKey as string)) chunks.push(Buffer.from(c));
-        return Buffer.concat(chunks).toString('utf8');
-      })(),
-    );
+    const chunks: Buffer[] = [];
+    for await (const c of await getServices().importFiles.read(job.errorReportKey as string)) chunks.push(Buffer.from(c));
+    const reportText = Buffer.concat(chunks).toString('utf8');
+    expect(await importErrorsCsv(companyId, job.id)).toEqual({ text: reportText });
+    // Past the inline limit, a link to the report in the bucket.
+    const linked = await importErrorsCsv(companyId, job.id, 10);
+    if (!('url' in linked)) throw new Error('expected a link');
+    const download = await fetch(linked.url);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).toString('utf8')).toBe(reportText);
   });
 });
 

@@ -25,6 +25,7 @@ export function localImportFiles(): ImportFiles {
     presignPut: (key, contentType, expires) => files().presignPut(key, contentType, expires),
     head: (key) => files().head(key),
     read: (key, range) => files().read(key, range),
+    downloadUrl: (key, options) => files().downloadUrl(key, options),
     put: (key, body, contentType) => files().put(key, body, contentType),
   };
 }

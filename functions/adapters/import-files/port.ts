@@ -10,6 +10,8 @@ export interface ImportFiles {
   head(key: string): Promise<{ size: number } | undefined>;
   /** The object's bytes, streamed; `range` (start, end exclusive) reads only those. */
   read(key: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>>;
+  /** A URL that lets its holder GET the object at `key` (an error report) as a download named `filename`. */
+  downloadUrl(key: string, options: { filename: string; contentType: string; expiresInSeconds: number }): Promise<string>;
   /** Writes (or replaces) an object (an error report). */
   put(key: string, body: Buffer, contentType: string): Promise<void>;
 }

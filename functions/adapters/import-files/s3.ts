@@ -58,6 +58,16 @@ export class S3ImportFiles implements ImportFiles {
     return (out.Body as Readable | undefined) ?? empty();
   }
 
+  downloadUrl(key: string, options: { filename: string; contentType: string; expiresInSeconds: number }): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ResponseContentType: options.contentType,
+      ResponseContentDisposition: `attachment; filename="${options.filename.replace(/["\\\r\n]/g, '_')}"`,
+    });
+    return getSignedUrl(this.client(), command, { expiresIn: options.expiresInSeconds });
+  }
+
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
     await this.client().send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length }));
   }
