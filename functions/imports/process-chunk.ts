@@ -194,7 +194,7 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
 
   // The other unique values must be free (or the matched client's own): checked here so a dry run fails the rows
   // the real run would, with the same message.
-  const taken = await takenElsewhere(job.companyId, input, ownerId);
+  const taken = await takenElsewhere(job.companyId, input, uniqueBy, ownerId);
   if (taken) return void (await reject('failed', [cellError(taken.field, `Another client (${taken.ownerId}) already has this ${taken.field}.`)]));
 
   if (job.options.dryRun) {
@@ -265,11 +265,16 @@ async function withBackoff(step: () => Promise<void>): Promise<void> {
 async function takenElsewhere(
   companyId: string,
   input: CreateClientInput,
+  uniqueBy: 'email' | 'number',
   ownerId: string | undefined,
 ): Promise<{ field: 'email' | 'number'; ownerId: string } | undefined> {
+  // The uniqueBy value was looked up already: it is free, or the matched client's own.
   const checks: Array<['email' | 'number', 'email' | 'username' | 'number', string]> = [];
-  if (input.email) checks.push(['email', 'email', input.email], ['email', 'username', input.email]);
-  if (input.number !== undefined) checks.push(['number', 'number', String(input.number)]);
+  if (input.email) {
+    if (uniqueBy !== 'email') checks.push(['email', 'email', input.email]);
+    checks.push(['email', 'username', input.email]);
+  }
+  if (input.number !== undefined && uniqueBy !== 'number') checks.push(['number', 'number', String(input.number)]);
   for (const [field, kind, value] of checks) {
     const owner = await ownerOfUnique(companyId, kind, value);
     if (owner && owner !== ownerId) return { field, ownerId: owner };

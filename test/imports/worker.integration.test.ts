@@ -18,7 +18,7 @@ import type { ChunkMessage } from '../../functions/imports/start-import.js';
 import { handleImportBatch } from '../../functions/imports/worker.js';
 import { getServices, overrideServices } from '../../functions/services.js';
 import type { IdentityProvider } from '../../functions/adapters/identity/port.js';
-import { ConflictError, ThrottledError } from '../../functions/domain/errors.js';
+import { ConflictError, ThrottledError, type ValidationError } from '../../functions/domain/errors.js';
 import { getClient, ownerOfUnique } from '../../functions/store/clients.js';
 import { getImport, listImportErrors, listImports } from '../../functions/store/imports.js';
 import { parseCsv } from '../../functions/imports/parse-csv.js';
@@ -192,6 +192,31 @@ describe('a seed-004-shaped file', () => {
     const download = await fetch(linked.url);
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).toString('utf8')).toBe(reportText);
+  });
+});
+
+describe('creating an import', () => {
+  it('refuses a mapping with an unknown field or without the required ones, naming mapping.<field>', async () => {
+    const companyId = await newCompany();
+    const refused = (mapping: Record<string, string | number>) =>
+      createImport({ companyId, filename: 'x.csv', options: { ...OPTIONS, mapping } }).then(
+        () => undefined,
+        (error: ValidationError) => error.errors.map((e) => e.path),
+      );
+    expect(await refused({ company: 'Company', fax2: 'Fax' })).toEqual(['mapping.fax2']);
+    expect(await refused({ email: 0 })).toEqual(['mapping.company', 'mapping.firstName', 'mapping.lastName']);
+    expect(await refused({ company: -1 })).toContain('mapping.company');
+    expect((await listImports(companyId, 10)).items).toEqual([]);
+  });
+
+  it('records the job awaiting its upload, with a presigned PUT URL for its key', async () => {
+    const companyId = await newCompany();
+    const { job, uploadUrl } = await createImport({ companyId, filename: 'June clients.csv', options: OPTIONS });
+    expect(job).toMatchObject({ status: 'awaiting_upload', source: 'api', filename: 'June clients.csv', totalRows: null, startedAt: null });
+    expect(job.objectKey).toBe(`imports/${companyId}/${job.id}/June clients.csv`);
+    const put = await fetch(uploadUrl, { method: 'PUT', headers: { 'Content-Type': 'text/csv' }, body: 'Company\r\nA\r\n' });
+    expect(put.status).toBe(200);
+    expect(await getServices().importFiles.head(job.objectKey)).toEqual({ size: 12 });
   });
 });
 
