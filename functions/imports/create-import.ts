@@ -1,3 +1,4 @@
+import { ValidationError } from '../domain/errors.js';
 import { assertMappingShape } from '../domain/import-mapping.js';
 import { newId } from '../domain/ids.js';
 import { safeFilename, uploadKey, type ImportJob, type ImportOptions } from '../domain/import-job.js';
@@ -63,7 +64,16 @@ export function newImportJob(input: {
  * object-created event starts the import (start-import.ts).
  */
 export async function createImport(input: CreateImportInput): Promise<CreatedImport> {
-  if (input.options.mapping) assertMappingShape(input.options.mapping);
+  const { mapping, firstRowIsHeader } = input.options;
+  if (mapping) assertMappingShape(mapping);
+  if (!firstRowIsHeader) {
+    // Without a header there are no names to match: every column must be given by its index.
+    if (!mapping) throw ValidationError.field('mapping', 'A file without a header row needs a mapping by 0-based column index.');
+    const errors = Object.entries(mapping)
+      .filter(([, column]) => typeof column === 'string')
+      .map(([field]) => ({ path: `mapping.${field}`, message: 'The file has no header row: map by 0-based column index.' }));
+    if (errors.length) throw new ValidationError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  }
   await requireCompany(input.companyId);
   const now = nowIso();
   const id = newId('imp');

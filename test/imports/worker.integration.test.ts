@@ -206,6 +206,13 @@ describe('creating an import', () => {
     expect(await refused({ company: 'Company', fax2: 'Fax' })).toEqual(['mapping.fax2']);
     expect(await refused({ email: 0 })).toEqual(['mapping.company', 'mapping.firstName', 'mapping.lastName']);
     expect(await refused({ company: -1 })).toContain('mapping.company');
+    const headerless = (mapping?: Record<string, string | number>) =>
+      createImport({ companyId, filename: 'x.csv', options: { ...OPTIONS, firstRowIsHeader: false, ...(mapping ? { mapping } : {}) } }).then(
+        () => undefined,
+        (error: ValidationError) => error.errors.map((e) => e.path),
+      );
+    expect(await headerless()).toEqual(['mapping']);
+    expect(await headerless({ company: 'Company', email: 1 })).toEqual(['mapping.company']);
     expect((await listImports(companyId, 10)).items).toEqual([]);
   });
 
