@@ -193,6 +193,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     BILLOW_LOCAL_IDENTITY_KEY: JSON.stringify(secrets.identityKey),
   });
   await ensureTables(new DynamoDBClient({}), tables);
+  // The import worker, loaded before the stand-ins start (only DynamoDB Local has to be stopped if it cannot be).
+  let worker: ImportWorkerHandler;
+  try {
+    worker = await (options.loadImportWorker ?? (async () => (await import('../../functions/imports/worker.js')).handler))();
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  }
   // The SES stand-in: mail sent by the handlers is captured there (GET <mailUrl>/store, or its web page).
   // The S3 stand-in: mail bodies and attachments too big for an item, under <stateDir>/s3 (kept across restarts).
   let mail: LocalMail | undefined;
@@ -245,7 +253,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Imports: the bucket's object-created events → the in-process queue → the import worker (lib/imports.ts in AWS);
   // the worker's chunk messages reach the same queue through the local import-queue adapter.
   process.env.BILLOW_IMPORTS_BUCKET = LOCAL_IMPORTS_BUCKET;
-  const worker = await (options.loadImportWorker ?? (async () => (await import('../../functions/imports/worker.js')).handler))();
   const imports: LocalImports = startLocalImports({
     s3Events: blobs.events,
     bucket: LOCAL_IMPORTS_BUCKET,
