@@ -40,6 +40,12 @@ export interface CreateClientOptions {
    * create a second client). Given the client, with its id and number.
    */
   alsoWrite?: (client: Client) => TransactItem[];
+  /**
+   * Runs the numbered write (the transaction that takes the company's next client number). An import passes a lock
+   * so its concurrent rows take turns there, while their logins — the slow part — still overlap: writers at once
+   * only lose races on the one counter.
+   */
+  numbered?: <T>(write: () => Promise<T>) => Promise<T>;
 }
 
 export interface CreatedClient {
@@ -101,10 +107,13 @@ export async function createClient(
     createdAt: now,
     updatedAt: now,
   };
-  const client = await insertClient(companyId, draft, (c) => [
-    activityPut(companyId, c.id, actorOf(principal), 'client.created', { number: c.number }),
-    ...(options.alsoWrite?.(c) ?? []),
-  ]);
+  const numbered = options.numbered ?? ((write) => write());
+  const client = await numbered(() =>
+    insertClient(companyId, draft, (c) => [
+      activityPut(companyId, c.id, actorOf(principal), 'client.created', { number: c.number }),
+      ...(options.alsoWrite?.(c) ?? []),
+    ]),
+  );
   const generatedPassword = input.generatePassword ? generatePassword() : undefined;
   if (username) {
     let login: LoginUser | undefined;

@@ -1,6 +1,6 @@
 import type { Phone } from '../domain/client.js';
 import { assertCompanyCurrency, type Company } from '../domain/company.js';
-import { BillowError, ConcurrentChangeError, ThrottledError, UnavailableError, UpstreamError, ValidationError } from '../domain/errors.js';
+import { BillowError, ConcurrentChangeError, ConflictError, ThrottledError, UnavailableError, UpstreamError, ValidationError } from '../domain/errors.js';
 import { columnLabel, type FileColumns, type ResolvedMapping, type SystemField } from '../domain/import-mapping.js';
 import type { ImportJob, ImportPlan, RowOutcome } from '../domain/import-job.js';
 import { createClient, type CreateClientInput } from '../clients/create-client.js';
@@ -41,6 +41,8 @@ import type { ChunkMessage } from './start-import.js';
 
 /** Rows read, checked for markers and written together; the checkpoint moves after each batch. */
 const BATCH = 25;
+/** Rows of a batch written at once. */
+const ROW_CONCURRENCY = 10;
 
 export interface ChunkHooks {
   /** Called after each row's outcome is recorded (tests stop a worker mid-chunk by throwing here). */
@@ -76,6 +78,18 @@ interface ChunkContext {
   /** Group ids by name, trimmed and lower-cased. */
   groups: Map<string, string>;
   chunk: ImportChunk;
+  /** Takes turns at the numbered write of `createClient` (see its `numbered` option). */
+  numbered: <T>(write: () => Promise<T>) => Promise<T>;
+}
+
+/** A lock in this process: each call runs once those before it have settled. */
+function turnTaker(): <T>(write: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(write: () => Promise<T>) => {
+    const run = last.then(write, write);
+    last = run.catch(() => undefined);
+    return run;
+  };
 }
 
 async function groupsByName(companyId: string): Promise<Map<string, string>> {
@@ -96,6 +110,7 @@ async function runChunk(job: ImportJob, plan: ImportPlan, chunk: ImportChunk, ho
     rowContext: { mapping: { columns: plan.mapping, unmappedColumns: job.unmappedColumns }, columns: plan.columns },
     groups: await groupsByName(job.companyId),
     chunk,
+    numbered: turnTaker(),
   };
   const bytes = await getServices().importFiles.read(job.objectKey, { start: chunk.start, end: chunk.end });
   const reader = parseCsv(bytes, { delimiter: plan.delimiter, encoding: plan.encoding, firstRow: chunk.firstRow, atFileStart: chunk.start === 0 });
@@ -132,24 +147,28 @@ async function runBatch(ctx: ChunkContext, records: CsvRecord[], hooks: ChunkHoo
     ctx.job.id,
     records.map((r) => r.row),
   );
-  const results = await Promise.allSettled(
-    records
-      .filter((r) => !done.has(r.row))
-      .map(async (record) => {
+  const pending = records.filter((r) => !done.has(r.row));
+  const failures: unknown[] = [];
+  // A few rows at once, not the whole batch: every create moves the company's client-number counter, so more
+  // writers at once only lose more races on it.
+  const worker = async () => {
+    for (let record = pending.shift(); record; record = pending.shift()) {
+      try {
         await importRow(ctx, record);
         hooks.afterRow?.(record.row);
-      }),
-  );
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
+      } catch (error) {
+        failures.push(error);
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: ROW_CONCURRENCY }, worker));
+  if (failures.length) throw failures[0];
 }
 
 /** A BillowError that says the row is wrong (not that something is down): the row fails, the others go on. */
 function isRowProblem(error: unknown): error is BillowError {
-  return (
-    error instanceof BillowError &&
-    !(error instanceof UpstreamError || error instanceof UnavailableError || error instanceof ThrottledError || error instanceof ConcurrentChangeError)
-  );
+  return error instanceof BillowError && !(error instanceof UpstreamError || error instanceof UnavailableError || isBusy(error));
 }
 
 async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
@@ -220,6 +239,7 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
           });
         } else {
           await createClient(job.companyId, input, null, {
+            numbered: ctx.numbered,
             alsoWrite: (client) => {
               createdId = client.id;
               return [rowMarkerPut(job.companyId, job.id, row, 'created', client.id)];
@@ -243,7 +263,8 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
 const BUSY_ATTEMPTS = 6;
 
 function isBusy(error: unknown): boolean {
-  return error instanceof ThrottledError || error instanceof ConcurrentChangeError;
+  // `busy`: the client-number counter kept being taken by other writers (the API's, another chunk's).
+  return error instanceof ThrottledError || error instanceof ConcurrentChangeError || (error instanceof ConflictError && error.code === 'busy');
 }
 
 /**
