@@ -40,9 +40,9 @@ import type { ChunkMessage } from './start-import.js';
  */
 
 /** Rows read, checked for markers and written together; the checkpoint moves after each batch. */
-const BATCH = 25;
+export const BATCH = 25;
 /** Rows of a batch written at once. */
-const ROW_CONCURRENCY = 10;
+export const ROW_CONCURRENCY = 10;
 
 export interface ChunkHooks {
   /** Called after each row's outcome is recorded (tests stop a worker mid-chunk by throwing here). */
