@@ -1,6 +1,6 @@
 import { actorOf } from '../domain/activity.js';
 import { assertRequiredName, type Client, type ContactDetails } from '../domain/client.js';
-import { assertCompanyCurrency } from '../domain/company.js';
+import { assertCompanyCurrency, type Company } from '../domain/company.js';
 import { ValidationError, type FieldError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/principal.js';
@@ -46,6 +46,8 @@ export interface CreateClientOptions {
    * only lose races on the one counter.
    */
   numbered?: <T>(write: () => Promise<T>) => Promise<T>;
+  /** The company, already read by a caller creating many clients (an import); read here otherwise. */
+  company?: Company;
 }
 
 export interface CreatedClient {
@@ -64,7 +66,7 @@ export async function createClient(
   principal: Principal | null,
   options: CreateClientOptions = {},
 ): Promise<CreatedClient> {
-  const company = await requireCompany(companyId);
+  const company = options.company?.id === companyId ? options.company : await requireCompany(companyId);
   const loginErrors: FieldError[] = [];
   if (input.password && input.generatePassword)
     loginErrors.push({ path: 'generatePassword', message: 'Give a password or ask for one to be generated, not both.' });

@@ -240,6 +240,7 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
         } else {
           await createClient(job.companyId, input, null, {
             numbered: ctx.numbered,
+            company: ctx.company,
             alsoWrite: (client) => {
               createdId = client.id;
               return [rowMarkerPut(job.companyId, job.id, row, 'created', client.id)];
