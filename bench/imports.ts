@@ -8,8 +8,10 @@
  *   rows in parallel) → DynamoDB Local; timed from the upload to `completed`.
  * - **raw**: the same client items and transactions (client, index entries, unique markers, the number counter, the
  *   group check, the "created" activity entry and the row marker: `insertClient` with what `createClient` adds) sent
- *   straight to the same DynamoDB Local, in a company of their own, with as many in flight as the import has: rows
- *   per batch × the chunks that run at once (the file's chunks, at most `IMPORT_MAX_CONCURRENCY` workers).
+ *   straight to the same DynamoDB Local, in a company of their own, with as many in flight as the import has. A
+ *   chunk worker checks `ROW_CONCURRENCY` rows at once but its numbered client writes take turns (one transaction
+ *   at a time per worker: concurrent ones only lose races on the company's number counter), so the import has one
+ *   client transaction in flight per chunk that runs: the file's chunks, at most `IMPORT_MAX_CONCURRENCY`.
  * - **peak RSS** of this process (the API, S3 stand-in, queue and workers all run in it; DynamoDB Local is its own
  *   process) while each import runs, sampled every 50 ms.
  *
@@ -17,7 +19,7 @@
  * client login, whose cost is the identity provider's (Cognito's AdminCreateUser quota in AWS, a scrypt hash in the
  * local stand-in), not a DynamoDB write; see docs/imports.md.
  *
- *   npm run bench:imports [-- 10000 100000]
+ *   npm run bench:imports [-- 10000 100000]      (BILLOW_IMPORT_CHUNK_BYTES=<bytes> splits the files finer)
  */
 import '../bin/local/preamble.js';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -33,13 +35,13 @@ import { newId } from '../functions/domain/ids.js';
 import { activityPut } from '../functions/store/client-records.js';
 import { insertClient } from '../functions/store/clients.js';
 import { rowMarkerPut } from '../functions/store/imports.js';
+import { ROW_CONCURRENCY } from '../functions/imports/process-chunk.js';
 import { DEFAULT_CHUNK_BYTES } from '../functions/imports/start-import.js';
 import { IMPORT_MAX_CONCURRENCY } from '../lib/imports.js';
 
-/** Rows a chunk worker writes in parallel (`BATCH` in functions/imports/process-chunk.ts). */
-const ROWS_PER_BATCH = 25;
-/** Rows in flight while a file of `bytes` is imported: each chunk writes a batch at a time; chunks run on the workers. */
-const concurrencyFor = (bytes: number) => ROWS_PER_BATCH * Math.min(IMPORT_MAX_CONCURRENCY, Math.max(1, Math.ceil(bytes / DEFAULT_CHUNK_BYTES)));
+/** Client transactions in flight while a file of `bytes` is imported: one per chunk that runs (see above). */
+const CHUNK_BYTES = Number(process.env.BILLOW_IMPORT_CHUNK_BYTES) || DEFAULT_CHUNK_BYTES;
+const concurrencyFor = (bytes: number) => Math.min(IMPORT_MAX_CONCURRENCY, Math.max(1, Math.ceil(bytes / CHUNK_BYTES)));
 /** Budgets of issue 13, item 6. */
 const MIN_RATIO_TO_RAW = 0.8;
 const MAX_RSS_RATIO = 1.25;
@@ -232,7 +234,7 @@ const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
 const stateDir = mkdtempSync(join(tmpdir(), 'billow-bench-imports-'));
 console.log(
-  `Import benchmark: ${small.toLocaleString('en-US')} and ${large.toLocaleString('en-US')} rows; ${ROWS_PER_BATCH} rows in flight per chunk, ${(DEFAULT_CHUNK_BYTES / 1024 / 1024).toFixed(0)} MiB chunks, at most ${IMPORT_MAX_CONCURRENCY} chunks at once`,
+  `Import benchmark: ${small.toLocaleString('en-US')} and ${large.toLocaleString('en-US')} rows; ${(CHUNK_BYTES / 1024).toFixed(0)} KiB chunks, at most ${IMPORT_MAX_CONCURRENCY} at once, each checking ${ROW_CONCURRENCY} rows at once and writing one client at a time`,
 );
 const stack = await startLocalStack({ stateDir, port: 0, inMemory: true });
 const results: Array<{ imported: Measured; raw: Measured; bytes: number }> = [];
@@ -241,7 +243,9 @@ try {
     const file = join(stateDir, `bench-${rows}.csv`);
     await writeCsv(file, rows);
     const concurrency = concurrencyFor(statSync(file).size);
-    console.log(`\n${rows.toLocaleString('en-US')} rows (${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB file; ${concurrency} rows in flight)`);
+    console.log(
+      `\n${rows.toLocaleString('en-US')} rows (${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB file; ${concurrency} client transaction(s) in flight)`,
+    );
     const imported = await measureImport(stack, file, rows);
     console.log(`  import  ${imported.seconds.toFixed(1)} s  ${imported.rowsPerSecond.toFixed(0)} rows/s  peak RSS ${mib(imported.peakRss ?? 0)}`);
     const raw = await measureRaw(stack, rows, concurrency);
