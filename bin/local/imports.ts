@@ -9,6 +9,12 @@ export type ImportWorkerHandler = (event: SQSEvent, context: Context) => Promise
 
 /** The bucket the local stack keeps import files and error reports in (on the blob store's s3rver). */
 export const LOCAL_IMPORTS_BUCKET = 'billow-imports';
+/**
+ * The imports bucket's CORS configuration on s3rver, as lib/imports.ts gives the deployed bucket (IMPORT_UPLOAD_CORS):
+ * a web app on any origin may PUT a file to its presigned URL.
+ */
+export const LOCAL_IMPORTS_CORS = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+
 /** The queue's ARN in the records the worker gets (a local account and region, as the other local ARNs). */
 export const LOCAL_IMPORTS_QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:billow-imports';
 

@@ -13,7 +13,7 @@ import { areaHandlerLoader, createLocalApiServer } from './server.js';
 import { handler as reconcilePendingPayments } from '../../functions/billing/payments/reconcile-handler.js';
 import { startLocalAutomation } from './automation.js';
 import { useLocalImportQueue } from '../../functions/adapters/import-queue/local.js';
-import { LOCAL_IMPORTS_BUCKET, startLocalImports, type ImportWorkerHandler, type LocalImports } from './imports.js';
+import { LOCAL_IMPORTS_BUCKET, LOCAL_IMPORTS_CORS, startLocalImports, type ImportWorkerHandler, type LocalImports } from './imports.js';
 
 const LOCAL_RECONCILE_EVERY_MS = 5 * 60 * 1000;
 
@@ -212,7 +212,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       throw new LocalStackError(`Port ${blobsPort} (BILLOW_S3_PORT) is already in use: free it or choose another port for the local S3 stand-in.`);
     }
     // The imports bucket lives on the same s3rver: one endpoint for every local S3 client (the AWS CLI included).
-    blobs = await startLocalBlobs({ directory: join(options.stateDir, 's3'), port: blobsPort, otherBuckets: [LOCAL_IMPORTS_BUCKET] });
+    blobs = await startLocalBlobs({
+      directory: join(options.stateDir, 's3'),
+      port: blobsPort,
+      otherBuckets: [{ name: LOCAL_IMPORTS_BUCKET, configs: [LOCAL_IMPORTS_CORS] }],
+    });
   } catch (error) {
     await mail?.stop();
     await dynamo?.stop();

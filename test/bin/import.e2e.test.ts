@@ -72,6 +72,18 @@ describe('npm run import', () => {
     expect(listed.body.data).toEqual([]);
   }, 60_000);
 
+  it('a web app on another origin may PUT to the presigned URL (the imports bucket allows it, as in AWS)', async () => {
+    const created = await api.staff('POST', '/v1/imports', { filename: 'from-a-browser.csv' });
+    expect(created.status).toBe(201);
+    const preflight = await fetch(created.body.uploadUrl, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PUT');
+  }, 60_000);
+
   it('a mapping the API refuses is an error naming the field; nothing is uploaded', async () => {
     const company = await createCompany(api, 'Import CLI Bad Co', 'USD');
     const path = file('bad.csv', 'a,b\n1,2\n');

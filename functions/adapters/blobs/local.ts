@@ -67,7 +67,13 @@ export function localBlobStore(): BlobStore {
  *
  * @example const blobs = await startLocalBlobs({ directory: join(stateDir, 's3') });
  */
-export async function startLocalBlobs(options: { directory: string; port?: number; bucket?: string; otherBuckets?: string[] }): Promise<LocalBlobs> {
+export async function startLocalBlobs(options: {
+  directory: string;
+  port?: number;
+  bucket?: string;
+  /** Other buckets on the same server, each with its configuration documents (a CORS configuration's XML). */
+  otherBuckets?: Array<{ name: string; configs?: string[] }>;
+}): Promise<LocalBlobs> {
   const bucket = options.bucket ?? LOCAL_BLOB_BUCKET;
   const { default: S3rver } = await import('s3rver');
   const server = new S3rver({
@@ -76,7 +82,7 @@ export async function startLocalBlobs(options: { directory: string; port?: numbe
     silent: true,
     directory: options.directory,
     // Other buckets on the same server (the imports bucket): one endpoint for every local S3 client.
-    configureBuckets: [bucket, ...(options.otherBuckets ?? [])].map((name) => ({ name })),
+    configureBuckets: [{ name: bucket }, ...(options.otherBuckets ?? [])],
   });
   // With a fixed port, check it is free first (`portIsFree` in `bin/local`): s3rver does not report a failed listen.
   const address = await server.run();
