@@ -70,7 +70,7 @@ export interface AreaAccess {
 export const AREA_ACCESS: Record<ApiArea, AreaAccess> = {
   platform: { table: 'readWrite', uses: ['identity'] },
   companies: { table: 'readWrite', uses: ['identity', 'secrets'] },
-  clients: { table: 'readWrite', uses: ['identity', 'mailer', 'blobs', 'secrets'], blobs: ['readWrite', 'delete'] },
+  clients: { table: 'readWrite', uses: ['identity', 'mailer', 'blobs', 'secrets'], blobs: ['readWrite', 'delete', 'export'] },
   billing: { table: 'readWrite', uses: ['mailer', 'blobs', 'cipher', 'gateway', 'secrets'], blobs: ['readWrite'] },
   email: { table: 'readWrite', uses: ['mailer', 'blobs', 'secrets'], blobs: ['readWrite'] },
   packages: { table: 'readWrite', uses: ['secrets'] },

@@ -10,7 +10,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BillowTable, TableAccess } from './data.js';
-import { BillowFunction, functionEntry } from './function.js';
+import { BillowFunction, EXPORT_KEY_PREFIX, functionEntry } from './function.js';
 
 /** The SES events the mail log follows (`functions/email-events/handler.ts`). */
 export const MAIL_EVENTS = [
@@ -183,6 +183,8 @@ export class BillowEmail extends Construct {
       lifecycleRules: [
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { id: 'TierOldMail', transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: BLOB_TIERING_AFTER }] },
+        // A clients export's file is fetched through a 15-minute link; a day is ample.
+        { id: 'ExpireExports', prefix: EXPORT_KEY_PREFIX, expiration: Duration.days(1) },
       ],
     });
   }

@@ -34,21 +34,29 @@ export function functionEntry(...segments: string[]): string {
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /**
- * What a function may do in the blob store (`functions/adapters/blobs/`), on objects under `BLOB_KEY_PREFIX` only:
- * - `readWrite`: GetObject and PutObject (the mailers: they write bodies that do not fit in an item and read them
- *   back for `GET /v1/emails/{id}` and re-sends);
- * - `delete`: DeleteObject, which DeleteObjects needs for each key (client delete).
+ * What a function may do in the blob store (`functions/adapters/blobs/`), each on its key prefix only
+ * (`BLOB_ACCESS_PREFIX`):
+ * - `readWrite`: GetObject and PutObject on `mail/` (the mailers: they write bodies that do not fit in an item and
+ *   read them back for `GET /v1/emails/{id}` and re-sends);
+ * - `delete`: DeleteObject on `mail/`, which DeleteObjects needs for each key (client delete);
+ * - `export`: PutObject (a multipart upload, which AbortMultipartUpload ends on failure) and GetObject (the presigned
+ *   link is signed with the function's role) on `exports/` (a clients export too large to answer inline).
  * No `s3:ListBucket`: a missing key reads as AccessDenied, which the adapter throws (see its port).
  */
-export type BlobAccess = 'readWrite' | 'delete';
+export type BlobAccess = 'readWrite' | 'delete' | 'export';
 
 export const BLOB_ACTIONS: Record<BlobAccess, readonly string[]> = {
   readWrite: ['s3:GetObject', 's3:PutObject'],
   delete: ['s3:DeleteObject'],
+  export: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
 };
 
-/** The only key prefix Billow writes blobs under (`mailBodyKey`/`mailAttachmentKey` in `functions/store/keys.ts`). */
+/** The key prefix of mail blobs (`mailBodyKey`/`mailAttachmentKey` in `functions/store/keys.ts`). */
 export const BLOB_KEY_PREFIX = 'mail/';
+/** The key prefix of clients exports (`clientExportKey` in `functions/store/keys.ts`); the bucket expires them. */
+export const EXPORT_KEY_PREFIX = 'exports/';
+
+export const BLOB_ACCESS_PREFIX: Record<BlobAccess, string> = { readWrite: BLOB_KEY_PREFIX, delete: BLOB_KEY_PREFIX, export: EXPORT_KEY_PREFIX };
 
 /**
  * The key prefixes of the imports bucket (`lib/imports.ts`): files to import arrive under `imports/` (API uploads at
@@ -274,14 +282,15 @@ export class BillowFunction extends NodejsFunction {
    * bucket itself) and sets `BILLOW_BLOB_BUCKET`. Call once per access a function needs.
    */
   bindBlobs(bucket: s3.IBucket, access: BlobAccess): this {
-    const objects = bucket.arnForObjects(`${BLOB_KEY_PREFIX}*`);
+    const prefix = BLOB_ACCESS_PREFIX[access];
+    const objects = bucket.arnForObjects(`${prefix}*`);
     iam.Grant.addToPrincipal({ grantee: this, actions: [...BLOB_ACTIONS[access]], resourceArns: [objects] });
     this.addEnvironment('BILLOW_BLOB_BUCKET', bucket.bucketName);
     const bucketResource = bucket.node.defaultChild as s3.CfnBucket | undefined;
     if (bucketResource) {
       Validations.of(this.executionRole).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucketResource)}.Arn>/${BLOB_KEY_PREFIX}*]`,
-        reason: `Blob keys are made per mail (${BLOB_KEY_PREFIX}<companyId>/<mailId>/...), so object actions need the key-prefix wildcard; the grants name only the object actions of the function's blob access (GetObject/PutObject, DeleteObject), on that prefix of the one blob bucket.`,
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucketResource)}.Arn>/${prefix}*]`,
+        reason: `Blob keys are made per mail or export (${prefix}<companyId>/<id>/...), so object actions need the key-prefix wildcard; the grants name only the object actions of the function's blob access, on that prefix of the one blob bucket.`,
       });
     }
     return this;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { API_AREAS, routeKey, type ApiArea } from '../../functions/http/route.js';
-import { mailAttachmentKey, mailBodyKey } from '../../functions/store/keys.js';
+import { clientExportKey, mailAttachmentKey, mailBodyKey } from '../../functions/store/keys.js';
 import { allRoutes } from '../../functions/http/route-table.js';
 import { TABLE_DESIGN } from '../../functions/store/table-design.js';
 import type { BillowStack } from '../../lib/billow-stack.js';
@@ -9,7 +9,16 @@ import { COGNITO_ADMIN_ACTIONS, ROLE_GROUPS } from '../../lib/identity.js';
 import { API_THROTTLE, AREA_ACCESS, type Capability } from '../../lib/api.js';
 import { DEFAULT_MAIL_DOMAIN } from '../../lib/billow-stack.js';
 import { BLOB_ACCESS_LOG_RETENTION, BLOB_TIERING_AFTER, MAIL_EVENTS, SES_SEND_ACTIONS } from '../../lib/email.js';
-import { BLOB_ACTIONS, BLOB_KEY_PREFIX, IMPORT_FILES_ACTIONS, NODE_RUNTIME, type BillowFunction } from '../../lib/function.js';
+import {
+  BLOB_ACCESS_PREFIX,
+  BLOB_ACTIONS,
+  BLOB_KEY_PREFIX,
+  EXPORT_KEY_PREFIX,
+  IMPORT_FILES_ACTIONS,
+  NODE_RUNTIME,
+  type BillowFunction,
+  type BlobAccess,
+} from '../../lib/function.js';
 import { PAYMENT_KEY_ALIAS } from '../../lib/payments.js';
 import { buildStack, buildTemplate, grantsOfRole, json, testApp, TEST_ENV, type Grant, type Resource } from '../support/cdk.js';
 
@@ -325,12 +334,13 @@ describe('IAM least privilege', () => {
       automation: ['secrets', 'workflow'],
       imports: ['importFiles', 'secrets'],
     });
-    // Every mailer stores what does not fit in a mail-log item and reads it back; only the clients area deletes.
+    // Every mailer stores what does not fit in a mail-log item and reads it back; only the clients area deletes, and
+    // it alone writes a large clients export (GET /v1/clients/export) for its download link.
     const blobAccess = Object.fromEntries(API_AREAS.map((area) => [area, [...(AREA_ACCESS[area].blobs ?? [])].sort()]));
     expect(blobAccess).toEqual({
       platform: [],
       companies: [],
-      clients: ['delete', 'readWrite'],
+      clients: ['delete', 'export', 'readWrite'],
       billing: ['readWrite'],
       email: ['readWrite'],
       packages: [],
@@ -345,9 +355,9 @@ describe('IAM least privilege', () => {
     const secretArn = json(resolve(stack.api.signingSecret.secretArn));
     const keyArn = json(resolve(stack.payments.key.keyArn));
     const sesResources = [stack.email.identity.emailIdentityArn, stack.email.configurationSetArn].map((arn) => json(resolve(arn)));
-    const blobObjects = json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)));
+    const blobObjects = (access: BlobAccess) => json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_ACCESS_PREFIX[access]}*`)));
     const blobGrants = (area: ApiArea) =>
-      (AREA_ACCESS[area].blobs ?? []).flatMap((access) => BLOB_ACTIONS[access].map((action) => ({ action, resource: blobObjects })));
+      (AREA_ACCESS[area].blobs ?? []).flatMap((access) => BLOB_ACTIONS[access].map((action) => ({ action, resource: blobObjects(access) })));
     const expected: Record<Capability, { service: string; grants: Grant[] | ((area: ApiArea) => Grant[]) }> = {
       identity: { service: 'cognito-idp', grants: COGNITO_ADMIN_ACTIONS.map((action) => ({ action, resource: poolArn })) },
       secrets: {
@@ -603,7 +613,10 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
         expect.objectContaining({ Status: 'Enabled', Transitions: [{ StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: BLOB_TIERING_AFTER.toDays() }] }),
       ]),
     );
-    expect(blob.LifecycleConfiguration.Rules.some((rule: Record<string, unknown>) => 'ExpirationInDays' in rule)).toBe(false);
+    // Only clients exports expire (a day); mail bodies and attachments are kept with their mail-log entries.
+    expect(blob.LifecycleConfiguration.Rules.filter((rule: Record<string, unknown>) => 'ExpirationInDays' in rule)).toEqual([
+      expect.objectContaining({ Status: 'Enabled', Prefix: EXPORT_KEY_PREFIX, ExpirationInDays: 1 }),
+    ]);
     const logs = bucketProps(stack.email.blobAccessLogs).Properties;
     expect(logs.LoggingConfiguration).toBeUndefined();
     expect(logs.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ Status: 'Enabled', ExpirationInDays: BLOB_ACCESS_LOG_RETENTION.toDays() })]);
@@ -612,7 +625,9 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
   it('only the mailing areas reach the bucket, on its mail/ objects; only clients may delete; nothing lists or touches the log bucket', () => {
     expect(mailBodyKey('co_1', 'mail_1').startsWith(BLOB_KEY_PREFIX)).toBe(true);
     expect(mailAttachmentKey('co_1', 'mail_1', 0).startsWith(BLOB_KEY_PREFIX)).toBe(true);
+    expect(clientExportKey('co_1', 'x', 'clients.csv').startsWith(EXPORT_KEY_PREFIX)).toBe(true);
     const objects = json(resolve(stack.email.blobBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)));
+    const exportObjects = json(resolve(stack.email.blobBucket.arnForObjects(`${EXPORT_KEY_PREFIX}*`)));
     const importObjects = Object.fromEntries(
       ['imports/', 'reports/'].map((prefix) => [json(resolve(stack.imports.bucket.arnForObjects(`${prefix}*`))), `imports bucket ${prefix}*`]),
     );
@@ -622,7 +637,9 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
         fn.node.id,
         grantsOfRole(template, id(fn.executionRole))
           .filter((g) => g.action.startsWith('s3:'))
-          .map((g) => `${g.action} ${g.resource === objects ? 'mail/*' : (importObjects[g.resource] ?? g.resource)}`)
+          .map(
+            (g) => `${g.action} ${g.resource === objects ? 'mail/*' : g.resource === exportObjects ? 'exports/*' : (importObjects[g.resource] ?? g.resource)}`,
+          )
           .sort(),
       ]),
     );
@@ -630,7 +647,7 @@ describe('blob bucket (mail bodies and attachments too big for an item)', () => 
     expect(s3Grants).toEqual({
       PlatformFunction: [],
       CompaniesFunction: [],
-      ClientsFunction: ['s3:DeleteObject mail/*', ...readWrite],
+      ClientsFunction: ['s3:AbortMultipartUpload exports/*', 's3:DeleteObject mail/*', 's3:GetObject exports/*', ...readWrite, 's3:PutObject exports/*'].sort(),
       BillingFunction: readWrite,
       EmailFunction: readWrite,
       PackagesFunction: [],
