@@ -5,7 +5,7 @@ import { IMPORT_MAX_CONCURRENCY, IMPORT_MAX_RECEIVE_COUNT, IMPORT_WORKER_TIMEOUT
 import { IMPORT_UPLOAD_PREFIX } from '../../lib/function.js';
 
 /** The import worker's handler (`functions/imports/worker.ts`), as Lambda's SQS event source calls it. */
-export type ImportWorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+export type ImportWorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 /** The bucket the local stack keeps import files and error reports in (on the blob store's s3rver). */
 export const LOCAL_IMPORTS_BUCKET = 'billow-imports';
@@ -116,7 +116,8 @@ export class LocalImportQueue {
 
   private pump(): void {
     while (!this.stopped && this.active.size < this.concurrency && this.waiting.length) {
-      const message = this.waiting.shift()!;
+      const message = this.waiting.shift();
+      if (!message) break;
       const delivery: Promise<void> = this.deliver(message).finally(() => {
         this.active.delete(delivery);
         this.pump();
@@ -214,6 +215,9 @@ interface S3rverRecord {
   [field: string]: unknown;
 }
 
+/** A record of an object created under `imports/` in the imports bucket: its bucket and key are known. */
+type CreatedImportRecord = S3rverRecord & { s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } };
+
 let sequence = 0;
 
 /**
@@ -224,24 +228,24 @@ let sequence = 0;
  * notification's configuration id.
  */
 export function importNotification(event: unknown, bucket: string): { Records: S3rverRecord[] } | undefined {
-  const records = ((event as { Records?: S3rverRecord[] })?.Records ?? []).filter(
-    (r) => r.eventName?.startsWith('ObjectCreated:') && r.s3?.bucket?.name === bucket && r.s3.object?.key?.startsWith(IMPORT_UPLOAD_PREFIX),
+  const records = ((event as { Records?: S3rverRecord[] })?.Records ?? []).filter((r): r is CreatedImportRecord =>
+    Boolean(r.eventName?.startsWith('ObjectCreated:') && r.s3?.bucket?.name === bucket && r.s3.object?.key?.startsWith(IMPORT_UPLOAD_PREFIX)),
   );
   if (!records.length) return undefined;
   return {
     Records: records.map((record) => {
       sequence += 1;
-      const object = record.s3!.object!;
+      const object = record.s3.object;
       return {
         ...record,
         s3: {
           ...record.s3,
           s3SchemaVersion: '1.0',
           configurationId: 'ImportsObjectCreated',
-          bucket: { ...record.s3!.bucket, name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          bucket: { ...record.s3.bucket, name: bucket, arn: `arn:aws:s3:::${bucket}` },
           object: {
             ...object,
-            key: s3EventKey(object.key!),
+            key: s3EventKey(object.key),
             sequencer: `${Date.now().toString(16).toUpperCase()}${sequence.toString(16).toUpperCase().padStart(8, '0')}`,
           },
         },
