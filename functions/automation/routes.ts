@@ -6,7 +6,6 @@ import { readRun, readRunActions, readRuns, type RunWithPlan } from './read-runs
 import { runActionListSchema, runListSchema, runSchema } from './response-schemas.js';
 import { startRunBody } from './schemas.js';
 import { startRun } from './start-run.js';
-import { TASK_NAMES } from './task.js';
 
 const STAFF = ['staff'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
@@ -59,8 +58,8 @@ export const automationRoutes = [
     response: runSchema,
     errors: [409],
     handle: async ({ principal, body }) => {
-      const tasks = body.tasks && TASK_NAMES.filter((name) => body.tasks?.includes(name));
-      const result = await startRun({ companyId: companyOf(principal), date: body.date, tasks, dryRun: body.dryRun, trigger: 'api' });
+      // The run lists its tasks in the contract order (newRun), whatever order the body names them in.
+      const result = await startRun({ companyId: companyOf(principal), date: body.date, tasks: body.tasks, dryRun: body.dryRun, trigger: 'api' });
       // An API run's execution name holds its new id, so it is never already started.
       if (result.outcome !== 'started') throw new Error('An API run was reported as already started.');
       return json(202, runView({ run: result.run, planned: result.run.dryRun ? [] : undefined }));
