@@ -11,7 +11,7 @@ const STAFF = ['staff'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 /** A run as the API shows it; `planned` only on dry runs. */
-export function runView({ run, planned }: RunWithPlan) {
+function runView({ run, planned }: RunWithPlan) {
   return {
     id: run.id,
     companyId: run.companyId,
