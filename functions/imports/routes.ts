@@ -12,7 +12,7 @@ const STAFF = ['staff'] as const;
 const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 /** An import as the API shows it. */
-export function importView(job: ImportJob) {
+function importView(job: ImportJob) {
   return {
     id: job.id,
     filename: job.filename,
