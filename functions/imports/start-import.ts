@@ -93,7 +93,7 @@ export async function onObjectCreated(object: CreatedObject): Promise<void> {
 }
 
 /** Reads the file, plans the chunks, writes them and sends their messages. */
-export async function splitImport(job: ImportJob): Promise<void> {
+async function splitImport(job: ImportJob): Promise<void> {
   const files = getServices().importFiles;
   const at = () => nowIso();
   let split: Awaited<ReturnType<typeof rowAlignedRanges>>;
