@@ -46,7 +46,7 @@ export interface ExportedClient {
 }
 
 /** A client's cells in `SYSTEM_FIELDS` order, before neutralisation. */
-export function clientCells(client: Client, groupName: string | null): Record<SystemField, string> {
+function clientCells(client: Client, groupName: string | null): Record<SystemField, string> {
   const phones = (column: 'phone' | 'fax' | 'mobile') =>
     client.phones
       .filter((p) => phoneColumn(p) === column)
