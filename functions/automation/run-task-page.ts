@@ -21,7 +21,7 @@ export const EXECUTION_LIMITS = { pagesPerExecution: 2500 };
 const cursorSchema = z.strictObject({ s: z.number().int().min(0), k: z.string().nullable(), p: z.number().int().min(0) });
 type TaskCursor = z.infer<typeof cursorSchema>;
 
-export const encodeTaskCursor = (cursor: TaskCursor) => JSON.stringify(cursor);
+const encodeTaskCursor = (cursor: TaskCursor) => JSON.stringify(cursor);
 
 /** A task's first page: no cursor (the state machine starts each task with an empty string). */
 export function decodeTaskCursor(cursor: string | null): TaskCursor {
