@@ -11,7 +11,7 @@ import { TASK_NAMES } from './task.js';
 const run = { runId: z.string().min(1).max(100), companyId: z.string().min(1).max(100) };
 
 /** What the state machine's Task states send (lib/automation.ts builds the payloads). */
-export const taskEvent = z.discriminatedUnion('action', [
+const taskEvent = z.discriminatedUnion('action', [
   z.strictObject({
     action: z.literal('page'),
     ...run,
@@ -30,7 +30,6 @@ export const taskEvent = z.discriminatedUnion('action', [
   }),
   z.strictObject({ action: z.literal('finish'), ...run }),
 ]);
-export type TaskEvent = z.input<typeof taskEvent>;
 
 export type TaskResult = TaskPageResult | { recorded: true } | { status: string } | { executionName: string };
 
