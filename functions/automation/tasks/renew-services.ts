@@ -41,7 +41,8 @@ export const renewServicesSource: WorkSource = {
   async page(ctx, key, limit) {
     const view = await loadCompanyView(ctx.companyId);
     const horizon = view.widest((s) => s.invoiceDaysBeforeRenewal) ?? 0;
-    const page = await queryServicesDue(ctx.companyId, addDays(ctx.date, horizon), limit, startKeyOf(key));
+    const startKey = startKeyOf(key);
+    const page = await queryServicesDue(ctx.companyId, addDays(ctx.date, horizon), limit, startKey);
     // The index may lag a change by a moment: each service is renewed from what it is now.
     const [clients, services] = await Promise.all([
       loadClients(
@@ -58,7 +59,7 @@ export const renewServicesSource: WorkSource = {
     // Such a client is renewed in the page of its first entry; a later page leaves it alone (in a dry run nothing has
     // moved on, so it would be planned twice).
     const together = [...clients.values()].filter((c) => isAutomated(c) && view.settingsOf(c.groupId).invoiceServicesTogether);
-    const pageStart = typeof startKeyOf(key)?.GSI2SK === 'string' ? String(startKeyOf(key)?.GSI2SK) : null;
+    const pageStart = typeof startKey?.GSI2SK === 'string' ? startKey.GSI2SK : null;
     const handledBefore = new Set<string>();
     const more: Service[] = [];
     for (const [client, owned] of await Promise.all(together.map(async (c) => [c, await allServicesOf(ctx.companyId, c.id)] as const))) {
