@@ -11,7 +11,7 @@ export async function finishRun(input: { companyId: string; runId: string }): Pr
   const run = await requireRun(input.companyId, input.runId);
   if (run.finishedAt) return run;
   const ended = finishedTasks(run.tasks);
-  const finished: AutomationRun = { ...run, ...ended, finishedAt: currentTime().toISOString(), startedAt: run.startedAt };
+  const finished: AutomationRun = { ...run, ...ended, finishedAt: currentTime().toISOString() };
   await saveFinishedRun(finished);
   if (finished.status === 'failed') count(METRIC.automationRunsFailed);
   const objectsFailed = finished.tasks.reduce((sum, task) => sum + task.failed, 0);
