@@ -14,6 +14,7 @@ import { TASK_NAMES, type TaskName } from './task.js';
 export async function continueRun(input: { companyId: string; runId: string; task: TaskName; cursor: string }): Promise<{ executionName: string }> {
   const run = await requireRun(input.companyId, input.runId);
   const executionName = continuationNameOf(run.executionName, TASK_NAMES.indexOf(input.task), decodeTaskCursor(input.cursor).p);
+  // Real time, like the lock itself (start-run.ts): it guards the execution's real timeout.
   await extendLock(run.companyId, run.id, new Date(Date.now() + RUN_LOCK_MS).toISOString());
   await getServices().workflow.start(executionName, {
     ...executionInputOf(run),

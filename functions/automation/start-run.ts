@@ -70,6 +70,8 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
     now: now.toISOString(),
   });
   try {
+    // The lock follows the real clock, not the business one (domain/clock.ts): it must outlast the execution's real
+    // timeout, whatever date the run is for.
     await insertRun(run, { lockedUntil: new Date(Date.now() + RUN_LOCK_MS).toISOString(), now: new Date().toISOString(), scheduled });
   } catch (error) {
     if (error instanceof AlreadyStartedError) return { outcome: 'already_started' };

@@ -36,11 +36,12 @@ export const voidsSource: WorkSource = {
         action: 'voided',
         details: { invoiceId: invoice.id, number: invoice.number, dateDue: invoice.dateDue, amountDue: invoice.due, currency: invoice.currency },
       };
+      // Only an invoice the client's own group would void now is an action (done, or skipped for an inactive client).
+      if (!client || !voidDue(invoice.dateDue, ctx.date, view.settingsOf(client.groupId).voidInvoicesDaysAfterDue)) continue;
       if (!isAutomated(client)) {
         actions.push(inactiveClient(base));
         continue;
       }
-      if (!voidDue(invoice.dateDue, ctx.date, view.settingsOf(client.groupId).voidInvoicesDaysAfterDue)) continue;
       const once: OnceKey = { companyId: ctx.companyId, clientId: invoice.clientId, task: 'void', objectId: invoice.id, period: invoice.dateDue };
       actions.push(
         await attempt(base, async () => {

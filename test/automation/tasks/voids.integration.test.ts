@@ -77,6 +77,17 @@ describe('voids', () => {
     }
   });
 
+  it('an inactive client is reported only for invoices its own group would void now', async () => {
+    const never = await seedGroup(company, { voidInvoicesDaysAfterDue: 'never' });
+    const keeps = await seedClient(company, { groupId: never });
+    const invoice = await openInvoice(company, keeps, 1000, '2027-02-01');
+    await changeStatus(company.id, keeps, 'inactive', null);
+
+    const run = await runAll(voidsSource, runOn(company, '2027-06-03'));
+    expect(run.actions.find((x) => x.objectId === invoice.id)).toBeUndefined();
+    expect((await requireInvoice(company.id, invoice.id)).status).toBe('open');
+  });
+
   it('a dry run plans and writes nothing; a page of one entry at a time gets through them all', async () => {
     const own = await seedCompanyWith({ voidInvoicesDaysAfterDue: 0 });
     const client = await seedClient(own);
