@@ -80,9 +80,10 @@ function clientCells(client: Client, groupName: string | null): Record<SystemFie
 /**
  * CRLF as RFC 4180 and Excel write it; quotes doubled. csv-stringify quotes a cell holding the delimiter, a quote or
  * the whole record delimiter, but not a lone CR or LF, which readers (this import included) take for a line end:
- * those are quoted too, and so is a cell with spaces at either end (some readers trim unquoted cells).
+ * those are quoted too, and so is a cell with spaces at either end (some readers trim unquoted cells). The error
+ * report (import-errors.ts) is written the same way.
  */
-const STRINGIFY_OPTIONS: Options = { record_delimiter: 'windows', quoted_match: [/[\r\n]/, /^\s|\s$/] };
+export const STRINGIFY_OPTIONS: Options = { record_delimiter: 'windows', quoted_match: [/[\r\n]/, /^\s|\s$/] };
 
 /** The header line of the export. */
 export function exportHeaderLine(): string {

@@ -1,10 +1,10 @@
-import { type Options, stringify } from 'csv-stringify/sync';
+import { stringify } from 'csv-stringify/sync';
 import { columnLabel, type FileColumns } from '../domain/import-mapping.js';
 import type { ImportJob } from '../domain/import-job.js';
 import { RuleViolationError } from '../domain/errors.js';
 import { getServices } from '../services.js';
 import { allImportErrors, requireImport, type StoredImportError } from '../store/imports.js';
-import { neutraliseCell } from './export-csv.js';
+import { neutraliseCell, STRINGIFY_OPTIONS } from './export-csv.js';
 
 /**
  * The rejected rows of an import as CSV (`GET /v1/imports/{id}/errors?format=csv`, and the report the import writes
@@ -12,8 +12,6 @@ import { neutraliseCell } from './export-csv.js';
  * the row, so the file can be fixed in a spreadsheet and imported again (the `error` column is reported unmapped).
  * UTF-8 with a BOM and formula neutralisation, like the export; the import takes the neutralisation off again.
  */
-
-const STRINGIFY_OPTIONS: Options = { record_delimiter: 'windows', quoted_match: [/[\r\n]/, /^\s|\s$/] };
 
 function headerOf(columns: FileColumns | undefined, width: number): string[] {
   const count = columns ? ('header' in columns ? columns.header.length : columns.count) : width;
