@@ -25,6 +25,16 @@ export interface ImportOptions {
   dryRun: boolean;
 }
 
+/** What an import is not told: a header row, new clients only, unique by email, a real run (a dropped file gets all of them). */
+export const DEFAULT_IMPORT_OPTIONS: ImportOptions = { firstRowIsHeader: true, updateExisting: false, uniqueBy: 'email', dryRun: false };
+
+/** The options of an import: what was given, the defaults for the rest. */
+export function importOptions(given: Partial<ImportOptions>): ImportOptions {
+  const options: ImportOptions = { ...DEFAULT_IMPORT_OPTIONS };
+  for (const [key, value] of Object.entries(given)) if (value !== undefined) Object.assign(options, { [key]: value });
+  return options;
+}
+
 /** What the first worker learnt from the file, which every chunk worker reads it with. */
 export interface ImportPlan {
   delimiter: ',' | ';' | '\t' | '|';

@@ -1,4 +1,4 @@
-import type { ImportJob } from '../domain/import-job.js';
+import { importOptions, type ImportJob } from '../domain/import-job.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { json, route, type CompanyPrincipal, type Principal } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
@@ -51,14 +51,14 @@ export const importRoutes = [
       const { job, uploadUrl } = await createImport({
         companyId: companyOf(principal),
         filename: body.filename,
-        options: {
-          ...(body.delimiter ? { delimiter: body.delimiter } : {}),
-          firstRowIsHeader: body.firstRowIsHeader ?? true,
-          ...(body.mapping ? { mapping: body.mapping } : {}),
-          updateExisting: body.updateExisting ?? false,
-          uniqueBy: body.uniqueBy ?? 'email',
-          dryRun: body.dryRun ?? false,
-        },
+        options: importOptions({
+          delimiter: body.delimiter,
+          firstRowIsHeader: body.firstRowIsHeader,
+          mapping: body.mapping,
+          updateExisting: body.updateExisting,
+          uniqueBy: body.uniqueBy,
+          dryRun: body.dryRun,
+        }),
       });
       return json(201, { ...importView(job), uploadUrl, uploadMethod: 'PUT', uploadHeaders: { 'Content-Type': UPLOAD_CONTENT_TYPE } });
     },

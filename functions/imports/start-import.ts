@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { autoMapHeader, columnLabel, resolveMapping, type FileColumns, type ResolvedMapping } from '../domain/import-mapping.js';
-import { parseImportKey, type ImportJob, type ImportOptions } from '../domain/import-job.js';
+import { DEFAULT_IMPORT_OPTIONS, parseImportKey, type ImportJob } from '../domain/import-job.js';
 import { logger } from '../observability/logger.js';
 import { getServices } from '../services.js';
 import { getCompany } from '../store/companies.js';
@@ -19,9 +19,6 @@ import { rowToClient } from './row-to-client.js';
  * range, and the job is `running`. Every step is safe to run again: a redelivered event finds the job past `queued`
  * and does nothing, or (if the first delivery died mid-way) does the same split again.
  */
-
-/** The options a file dropped into the bucket is imported with: mapped by its header names, new clients only. */
-export const DROP_OPTIONS: ImportOptions = { firstRowIsHeader: true, updateExisting: false, uniqueBy: 'email', dryRun: false };
 
 /** Bytes per chunk (`BILLOW_IMPORT_CHUNK_BYTES`; tests make it small to get many chunks from a small file). */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
@@ -62,8 +59,9 @@ export async function onObjectCreated(object: CreatedObject): Promise<void> {
       return;
     }
     if (job.status === 'awaiting_upload') {
-      await markQueued(job.companyId, job.id, nowIso());
-      job = await getImport(job.companyId, job.id);
+      const at = nowIso();
+      // Queued by this delivery: the job as the store now has it; else another delivery moved it first: read it.
+      job = (await markQueued(job.companyId, job.id, at)) ? { ...job, status: 'queued', startedAt: at, updatedAt: at } : await getImport(job.companyId, job.id);
     }
   } else {
     if (!(await getCompany(target.companyId))) {
@@ -81,7 +79,8 @@ export async function onObjectCreated(object: CreatedObject): Promise<void> {
       filename: target.filename,
       objectKey: object.key,
       source: 'drop',
-      options: DROP_OPTIONS,
+      // Mapped by its header names, new clients only: the defaults.
+      options: DEFAULT_IMPORT_OPTIONS,
       now,
     });
     const outcome = await insertDroppedImport(fresh, objectHash);

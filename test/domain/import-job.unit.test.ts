@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorReportKey, parseImportKey, safeFilename, uploadKey } from '../../functions/domain/import-job.js';
+import { DEFAULT_IMPORT_OPTIONS, errorReportKey, importOptions, parseImportKey, safeFilename, uploadKey } from '../../functions/domain/import-job.js';
 
 describe('parseImportKey', () => {
   it('reads an API upload back from the key the API made for it', () => {
@@ -33,5 +33,19 @@ describe('keys and names', () => {
     expect(safeFilename('line\nbreak.csv')).toBe('line_break.csv');
     expect(safeFilename('   ')).toBe('import.csv');
     expect(safeFilename('x'.repeat(300))).toHaveLength(200);
+  });
+});
+
+describe('importOptions', () => {
+  it('keeps what was given and takes the defaults for the rest (an absent or undefined option)', () => {
+    expect(importOptions({})).toEqual(DEFAULT_IMPORT_OPTIONS);
+    expect(importOptions({ delimiter: ';', firstRowIsHeader: false, mapping: { company: 0 }, uniqueBy: 'number', dryRun: undefined })).toEqual({
+      delimiter: ';',
+      firstRowIsHeader: false,
+      mapping: { company: 0 },
+      updateExisting: false,
+      uniqueBy: 'number',
+      dryRun: false,
+    });
   });
 });
