@@ -43,15 +43,10 @@ export const renewServicesSource: WorkSource = {
     const horizon = view.widest((s) => s.invoiceDaysBeforeRenewal) ?? 0;
     const startKey = startKeyOf(key);
     const page = await queryServicesDue(ctx.companyId, addDays(ctx.date, horizon), limit, startKey);
-    // The index may lag a change by a moment: each service is renewed from what it is now.
-    const [clients, services] = await Promise.all([
-      loadClients(
-        ctx.companyId,
-        page.items.map((s) => s.clientId),
-      ),
-      getServices(ctx.companyId, page.items),
-    ]);
-    const actions: AutomationAction[] = [];
+    const clients = await loadClients(
+      ctx.companyId,
+      page.items.map((s) => s.clientId),
+    );
     const renewals: Renewal[] = [];
     // A client that invoices services together gets all its services of a renew date on one invoice, wherever their
     // index entries fall among the pages: its other services are read with it (those of later pages have moved on
@@ -59,10 +54,21 @@ export const renewServicesSource: WorkSource = {
     // Such a client is renewed in the page of its first entry; a later page leaves it alone (in a dry run nothing has
     // moved on, so it would be planned twice).
     const together = [...clients.values()].filter((c) => isAutomated(c) && view.settingsOf(c.groupId).invoiceServicesTogether);
+    const togetherIds = new Set(together.map((c) => c.id));
+    // The index may lag a change by a moment: each service is renewed from what it is now (read once: a client
+    // invoicing together has all its services read below).
+    const [services, owners] = await Promise.all([
+      getServices(
+        ctx.companyId,
+        page.items.filter((entry) => !togetherIds.has(entry.clientId)),
+      ),
+      Promise.all(together.map(async (c) => [c, await allServicesOf(ctx.companyId, c.id)] as const)),
+    ]);
+    const actions: AutomationAction[] = [];
     const pageStart = typeof startKey?.GSI2SK === 'string' ? startKey.GSI2SK : null;
     const handledBefore = new Set<string>();
     const more: Service[] = [];
-    for (const [client, owned] of await Promise.all(together.map(async (c) => [c, await allServicesOf(ctx.companyId, c.id)] as const))) {
+    for (const [client, owned] of owners) {
       const entries = owned.map((s) => nextInvoiceDate(s) && `${nextInvoiceDate(s)}#${s.id}`).filter((k): k is string => Boolean(k));
       if (pageStart !== null && entries.some((k) => k <= pageStart)) handledBefore.add(client.id);
       else more.push(...owned);
