@@ -1,5 +1,6 @@
+import { companyOf } from '../domain/principal.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
-import { json, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { json, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import type { StoredRunAction } from '../store/automation-runs.js';
 import { readRun, readRunActions, readRuns, type RunWithPlan } from './read-runs.js';
@@ -8,7 +9,6 @@ import { startRunBody } from './schemas.js';
 import { startRun } from './start-run.js';
 
 const STAFF = ['staff'] as const;
-const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 /** A run as the API shows it; `planned` only on dry runs. */
 function runView({ run, planned }: RunWithPlan) {

@@ -2,10 +2,7 @@ import type { Company } from '../domain/company.js';
 import { todayIn } from '../domain/dates.js';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors.js';
 import { LEDGER_ERROR_KIND, type LedgerRuleError } from '../domain/ledger.js';
-import type { CompanyPrincipal, Principal } from '../domain/principal.js';
-
-/** The company of a principal on a company route (the pipeline admits only principals of a company there). */
-export const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
+import type { Principal } from '../domain/principal.js';
 
 /** The date in the company's time zone: invoices are billed, and payments dated, on the company's calendar. */
 export const today = (company: Company) => todayIn(company.own.timeZone);

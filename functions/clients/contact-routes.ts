@@ -1,6 +1,7 @@
+import { companyOf } from '../domain/principal.js';
 import { z } from 'zod';
 import type { Contact } from '../domain/contact.js';
-import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { deleteContact, listContacts, requireContact } from '../store/client-records.js';
 import { parseIfMatch } from '../store/items.js';
@@ -11,7 +12,6 @@ import { updateContact } from './update-contact.js';
 import { contactSchema } from './response-schemas.js';
 
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
-const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 const contactParams = z.object({ id: z.string().min(1).max(100), contactId: z.string().min(1).max(100) });
 
 function contactView(c: Contact) {

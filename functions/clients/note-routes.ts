@@ -1,6 +1,7 @@
+import { companyOf } from '../domain/principal.js';
 import { z } from 'zod';
 import type { Note } from '../domain/note.js';
-import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { deleteNote, listNotes, requireNote } from '../store/client-records.js';
 import { parseIfMatch } from '../store/items.js';
@@ -11,7 +12,6 @@ import { updateNote } from './update-note.js';
 import { noteSchema } from './response-schemas.js';
 
 const STAFF = ['staff'] as const;
-const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 const noteParams = z.object({ id: z.string().min(1).max(100), noteId: z.string().min(1).max(100) });
 
 const view = ({ id, clientId, summary, details, sticky, createdBy, createdAt, updatedAt, version }: Note) => ({

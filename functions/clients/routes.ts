@@ -1,10 +1,11 @@
+import { companyOf } from '../domain/principal.js';
 import { clientListRoute } from './list-route.js';
 import { actorOf, type ActivityEntry } from '../domain/activity.js';
 import { summaryRows, type ClientStatus } from '../domain/client.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { BillowError, NotFoundError } from '../domain/errors.js';
 import { problemResponse } from '../http/problem.js';
-import { json, noContent, route, type CompanyPrincipal, type HttpResponse, type Principal } from '../http/route.js';
+import { json, noContent, route, type HttpResponse } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { listActivity } from '../store/client-records.js';
 import { listClients, readProfileView, requireClient, searchClients } from '../store/clients.js';
@@ -35,7 +36,6 @@ import { issuedTokenSchema } from '../http/schemas.js';
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
-const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 export const clientCoreRoutes = [
   route({

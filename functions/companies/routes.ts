@@ -1,7 +1,8 @@
+import { companyOf } from '../domain/principal.js';
 import { companyView, settingsView } from '../domain/company.js';
 import { groupView } from '../domain/group.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
-import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { listCompanies, requireCompany } from '../store/companies.js';
 import { listGroups, requireGroup } from '../store/groups.js';
@@ -15,7 +16,6 @@ import { updateSettings } from './update-settings.js';
 import { companyListSchema, createdCompanySchema, groupListSchema, groupSchema, settingsSchema } from './response-schemas.js';
 
 const STAFF = ['staff'] as const;
-const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 export const companyRoutes = [
   route({

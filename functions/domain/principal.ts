@@ -14,3 +14,6 @@ export interface Principal {
 export interface CompanyPrincipal extends Principal {
   companyId: string;
 }
+
+/** The company of a principal on a company route (the HTTP pipeline admits only principals of a company there). */
+export const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;

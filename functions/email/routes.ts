@@ -1,3 +1,4 @@
+import { companyOf } from '../domain/principal.js';
 import { clientListRoute } from '../clients/list-route.js';
 import { z } from 'zod';
 import {
@@ -11,7 +12,7 @@ import {
 import { actorOf } from '../domain/activity.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
-import { json, noContent, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { json, noContent, route, type Principal } from '../http/route.js';
 import { email, idParam, requiredText } from '../http/schemas.js';
 import { requireClient } from '../store/clients.js';
 import { parseIfMatch } from '../store/items.js';
@@ -31,7 +32,6 @@ import { emailTemplateListSchema, emailTemplateViewSchema, mailEntrySchema, mail
 
 const STAFF = ['staff'] as const;
 const STAFF_AND_CLIENT = ['staff', 'client'] as const;
-const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 const KIB = 1024;
 /** SES takes at most 50 recipients per message. */

@@ -1,6 +1,7 @@
+import { companyOf } from '../domain/principal.js';
 import { importOptions, type ImportJob } from '../domain/import-job.js';
 import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
-import { json, route, type CompanyPrincipal, type Principal } from '../http/route.js';
+import { json, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';
 import { createImport, UPLOAD_CONTENT_TYPE } from './create-import.js';
 import { importErrorsCsv } from './import-errors.js';
@@ -9,7 +10,6 @@ import { createdImportSchema, importErrorListSchema, importListSchema, importSch
 import { createImportBody, importErrorsQuery } from './schemas.js';
 
 const STAFF = ['staff'] as const;
-const companyOf = (p: Principal | null) => (p as CompanyPrincipal).companyId;
 
 /** An import as the API shows it. */
 function importView(job: ImportJob) {

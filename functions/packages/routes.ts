@@ -1,4 +1,4 @@
-import { companyOf } from '../billing/common.js';
+import { companyOf } from '../domain/principal.js';
 import { clientListRoute } from '../clients/list-route.js';
 import { packageView } from '../domain/package.js';
 import { serviceView, type StatusAction } from '../domain/service.js';

@@ -1,6 +1,6 @@
 import { json, route } from '../../http/route.js';
 import { idParam } from '../../http/schemas.js';
-import { companyOf } from '../common.js';
+import { companyOf } from '../../domain/principal.js';
 import { applyCreditsBody } from '../schemas.js';
 import { applyCredits } from './apply-credits.js';
 import { readCredits } from './read-credits.js';

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { json, noContent, route } from '../../http/route.js';
 import { idParam } from '../../http/schemas.js';
 import { parseIfMatch } from '../../store/items.js';
-import { companyOf } from '../common.js';
+import { companyOf } from '../../domain/principal.js';
 import { createInvoiceBody, listInvoicesQuery, updateInvoiceBody, updateRecurringBody } from '../schemas.js';
 import { createInvoice } from './create-invoice.js';
 import { deliverInvoice } from './deliver-invoice.js';

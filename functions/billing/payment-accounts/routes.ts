@@ -6,7 +6,7 @@ import { json, noContent, route } from '../../http/route.js';
 import { idParam } from '../../http/schemas.js';
 import { parseIfMatch } from '../../store/items.js';
 import { listPaymentAccounts, requirePaymentAccount } from '../../store/payment-accounts.js';
-import { companyOf } from '../common.js';
+import { companyOf } from '../../domain/principal.js';
 import { createPaymentAccountBody, updatePaymentAccountBody } from '../schemas.js';
 import { addPaymentAccount } from './add-payment-account.js';
 import { deletePaymentAccount } from './delete-payment-account.js';

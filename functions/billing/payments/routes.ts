@@ -4,7 +4,7 @@ import { problem } from '../../http/problem.js';
 import { json, route, type HttpResponse } from '../../http/route.js';
 import { idParam } from '../../http/schemas.js';
 import { listTransactions } from '../../store/transactions.js';
-import { companyOf } from '../common.js';
+import { companyOf } from '../../domain/principal.js';
 import { makePaymentBody, recordPaymentBody, refundBody } from '../schemas.js';
 import { makePayment, type MakePaymentResult } from './make-payment.js';
 import { readTransaction } from './read-transaction.js';

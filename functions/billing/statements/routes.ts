@@ -1,7 +1,7 @@
 import { actorOf } from '../../domain/activity.js';
 import { json, route } from '../../http/route.js';
 import { idParam } from '../../http/schemas.js';
-import { companyOf } from '../common.js';
+import { companyOf } from '../../domain/principal.js';
 import { statementQuery } from '../schemas.js';
 import { buildClientStatement, renderClientStatementPdf } from './build-statement.js';
 import { sendStatement } from './send-statement.js';
