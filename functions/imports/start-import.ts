@@ -59,9 +59,8 @@ export async function onObjectCreated(object: CreatedObject): Promise<void> {
       return;
     }
     if (job.status === 'awaiting_upload') {
-      const at = nowIso();
-      // Queued by this delivery: the job as the store now has it; else another delivery moved it first: read it.
-      job = (await markQueued(job.companyId, job.id, at)) ? { ...job, status: 'queued', startedAt: at, updatedAt: at } : await getImport(job.companyId, job.id);
+      await markQueued(job.companyId, job.id, nowIso());
+      job = await getImport(job.companyId, job.id);
     }
   } else {
     if (!(await getCompany(target.companyId))) {
