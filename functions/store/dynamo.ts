@@ -107,7 +107,7 @@ export async function queryFiltered<T extends Item>(
 
 /** Drops the table's key and index attributes before an item is shown to a caller. */
 export function stripKeys<T extends Item>(item: T): Omit<T, 'PK' | 'SK'> {
-  const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, LSI1SK, expiresAt, entity, ...rest } = item as Item;
+  const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, GSI5PK, GSI5SK, LSI1SK, expiresAt, entity, ...rest } = item as Item;
   return rest as Omit<T, 'PK' | 'SK'>;
 }
 
