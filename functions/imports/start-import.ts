@@ -31,7 +31,8 @@ function chunkBytes(): number {
 /** One object of an S3 event notification, its key decoded. */
 export interface CreatedObject {
   key: string;
-  size: number;
+  /** What the event says the object weighs (S3 always says; without it the read is taken as the object's). */
+  size?: number;
   /** Orders the events of one key; two PUTs of the same key have different ones, redeliveries of one the same. */
   sequencer?: string;
   eTag?: string;
@@ -87,26 +88,55 @@ export async function onObjectCreated(object: CreatedObject): Promise<void> {
   }
   // Past `queued`: this event was delivered before and the first delivery got the import going.
   if (job?.status !== 'queued') return;
-  await splitImport(job);
+  await splitImport(job, object.size);
+}
+
+/**
+ * Whether the object at the key is still the one this event announced (`size` bytes). It may have been replaced since
+ * — in AWS by a newer PUT, whose own event follows; locally s3rver even writes the next PUT in place, so a read can
+ * meet a half-written file. A replaced object is left to its own event rather than failing the import on a file the
+ * caller never sent.
+ */
+async function stillAnnounced(key: string, size: number | undefined, bytesRead?: number): Promise<boolean> {
+  if (size === undefined) return true;
+  if (bytesRead !== undefined) return bytesRead === size;
+  return (await getServices().importFiles.head(key))?.size === size;
+}
+
+/** Counts what a read yields, to compare with the size the event announced. */
+function counting(source: AsyncIterable<Uint8Array>): { bytes: () => number; stream: AsyncIterable<Uint8Array> } {
+  let bytes = 0;
+  async function* pass() {
+    for await (const chunk of source) {
+      bytes += chunk.byteLength;
+      yield chunk;
+    }
+  }
+  return { bytes: () => bytes, stream: pass() };
 }
 
 /** Reads the file, plans the chunks, writes them and sends their messages. */
-async function splitImport(job: ImportJob): Promise<void> {
+async function splitImport(job: ImportJob, announcedSize: number | undefined): Promise<void> {
   const files = getServices().importFiles;
   const at = () => nowIso();
+  const superseded = () => logger.info('The object was replaced after this event; its own event imports it', { key: job.objectKey });
   let split: Awaited<ReturnType<typeof rowAlignedRanges>>;
+  const read = counting(await files.read(job.objectKey));
   try {
-    split = await rowAlignedRanges(await files.read(job.objectKey), { chunkSize: chunkBytes(), delimiter: job.options.delimiter });
+    split = await rowAlignedRanges(read.stream, { chunkSize: chunkBytes(), delimiter: job.options.delimiter });
   } catch (error) {
     if (error instanceof ValidationError) {
+      if (!(await stillAnnounced(job.objectKey, announcedSize))) return superseded();
       await failImport(job.companyId, job.id, error.message, at());
       return;
     }
     throw error;
   }
+  if (!(await stillAnnounced(job.objectKey, announcedSize, read.bytes()))) return superseded();
   const { ranges, format } = split;
   const scan = await scanFile(job, format);
   if ('error' in scan) {
+    if (!(await stillAnnounced(job.objectKey, announcedSize))) return superseded();
     await failImport(job.companyId, job.id, scan.error, at());
     return;
   }

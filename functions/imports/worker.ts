@@ -40,7 +40,7 @@ export async function handleImportMessage(message: ImportMessage): Promise<void>
   for (const record of message.Records) {
     if (!record.eventName.startsWith('ObjectCreated:')) continue;
     const { object } = record.s3;
-    await onObjectCreated({ key: decodeS3Key(object.key), size: object.size ?? 0, sequencer: object.sequencer, eTag: object.eTag });
+    await onObjectCreated({ key: decodeS3Key(object.key), size: object.size, sequencer: object.sequencer, eTag: object.eTag });
   }
 }
 

@@ -373,6 +373,28 @@ describe('at-least-once delivery', () => {
     expect(counts(done)).toEqual({ status: 'completed', totalRows: 2, processedRows: 2, created: 2, updated: 0, skipped: 0, failed: 0 });
   });
 
+  it('an event whose object was replaced before it was read leaves the import to the newer object’s event, not failed', async () => {
+    const companyId = await newCompany();
+    const { job } = await createImport({ companyId, filename: 'clients.csv', options: OPTIONS });
+    const file = 'Company,Email\r\nA,a@example.com\r\nB,b@example.com\r\n';
+    // What a reader meets while the stand-in writes a second PUT of the same key in place: a part of the file.
+    await getServices().importFiles.put(job.objectKey, Buffer.from(file.slice(0, 9)), 'text/csv');
+    await deliver(s3Event(job.objectKey, Buffer.byteLength(file), 'SEQ-first'));
+    expect(sent).toHaveLength(0);
+    expect((await getImport(companyId, job.id))?.status).toBe('queued');
+    await upload(job.objectKey, file);
+    await drain();
+    expect(counts((await getImport(companyId, job.id)) as ImportJob)).toEqual({
+      status: 'completed',
+      totalRows: 2,
+      processedRows: 2,
+      created: 2,
+      updated: 0,
+      skipped: 0,
+      failed: 0,
+    });
+  });
+
   it('a file dropped into the bucket is imported once per upload, listed with the API imports', async () => {
     const companyId = await newCompany();
     const event = await upload(`imports/${companyId}/ops list.csv`, 'Business Name,Email\r\nDrop Co,drop@example.com\r\n');
