@@ -126,7 +126,8 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string, invoc
     throw new NotFoundError('No such client.');
   }
   const path = event.rawPath ?? route.path;
-  const context = { body, query, params, principal, requestId, headers, logger, path };
+  const sourceIp = event.requestContext?.http?.sourceIp ?? null;
+  const context = { body, query, params, principal, requestId, headers, logger, path, sourceIp };
 
   const idempotencyKey = headers['idempotency-key'];
   // Public routes (token, set-password) accept the header but keep no record: a stored response there would be a

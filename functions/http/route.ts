@@ -42,6 +42,8 @@ export interface RouteContext<Body = unknown, Query = unknown, Params = unknown>
   logger: Logger;
   /** The request's path as called (for cursors bound to a list). */
   path: string;
+  /** The caller's address as the front door saw it (API Gateway's `sourceIp`; the socket's locally). */
+  sourceIp: string | null;
 }
 
 export type Access = 'public' | readonly Role[];

@@ -67,10 +67,10 @@ export const platformRoutes = [
     access: 'public',
     summary: 'Exchange a username and password for a bearer token (operators omit companyId)',
     tags: ['Auth'],
-    errors: [401],
+    errors: [401, 429],
     body: tokenBody,
     successStatus: 200,
     response: z.object({ token: z.string(), expiresIn: z.number() }),
-    handle: async ({ body }) => json(200, await issueToken(body)),
+    handle: async ({ body, sourceIp }) => json(200, await issueToken({ ...body, sourceIp: sourceIp ?? undefined })),
   }),
 ];

@@ -18,6 +18,7 @@
  * Index partitions (sparse: only items that are due carry the keys):
  * - GSI2 `CO#<co>#OPENDUE`, `CO#<co>#RINVDUE`, `CO#<co>#SVCDUE`: open invoices, recurring series, services to renew
  * - GSI1 `CO#<co>#SVCAUTOSUSP`: services the automation suspended (GSI2 holds their renewal entry)
+ * - GSI3/GSI4/GSI5 `<client list or search partition>#S#<status>`, `…#G#<grp>`, `…#G#<grp>#S#<status>`: filtered client lists
  */
 export const companyPk = (companyId: string) => `CO#${companyId}`;
 export const companySk = 'COMPANY';
@@ -55,6 +56,41 @@ export const uniqueSk = 'UQ';
 
 export const clientListPk = (companyId: string, sort: string) => `CO#${companyId}#CLX#${sort}`;
 export const clientSearchPk = (companyId: string) => `CO#${companyId}#CLQ`;
+
+/**
+ * Filtered client lists and searches. Each list entry (one per sort order) and each search entry is also in three
+ * index partitions named after its own partition (`indexPk`, a `clientListPk` or the `clientSearchPk`) and under
+ * the same sort key: GSI3 `<indexPk>#S#<status>`, GSI4 `<indexPk>#G#<group>`, GSI5 `<indexPk>#G#<group>#S#<status>`.
+ * A filtered page reads only entries that pass the filter, however many clients the company has.
+ */
+export const clientIndexByStatusPk = (indexPk: string, status: string) => `${indexPk}#S#${status}`;
+export const clientIndexByGroupPk = (indexPk: string, groupId: string) => `${indexPk}#G#${groupId}`;
+export const clientIndexByGroupAndStatusPk = (indexPk: string, groupId: string, status: string) => `${indexPk}#G#${groupId}#S#${status}`;
+
+/** The GSI3–GSI5 keys of a client list or search entry (`indexPk`/`sk` its own keys). */
+export function clientIndexFilterKeys(indexPk: string, sk: string, c: { status: string; groupId: string }) {
+  return {
+    GSI3PK: clientIndexByStatusPk(indexPk, c.status),
+    GSI3SK: sk,
+    GSI4PK: clientIndexByGroupPk(indexPk, c.groupId),
+    GSI4SK: sk,
+    GSI5PK: clientIndexByGroupAndStatusPk(indexPk, c.groupId, c.status),
+    GSI5SK: sk,
+  };
+}
+
+/** Which index and partition hold the entries of `indexPk` that pass a filter; none without a filter (read `indexPk` itself). */
+export function clientIndexFilter(
+  indexPk: string,
+  filter: { status?: string; groupId?: string },
+): { index: 'GSI3' | 'GSI4' | 'GSI5'; pk: string } | undefined {
+  if (filter.status !== undefined && filter.groupId !== undefined) {
+    return { index: 'GSI5', pk: clientIndexByGroupAndStatusPk(indexPk, filter.groupId, filter.status) };
+  }
+  if (filter.status !== undefined) return { index: 'GSI3', pk: clientIndexByStatusPk(indexPk, filter.status) };
+  if (filter.groupId !== undefined) return { index: 'GSI4', pk: clientIndexByGroupPk(indexPk, filter.groupId) };
+  return undefined;
+}
 export const groupMemberPk = (companyId: string, groupId: string) => `CO#${companyId}#GRPM#${groupId}`;
 
 export const idempotencyPk = (scope: string, keyHash: string) => `CO#${scope}#IDEM#${keyHash}`;
@@ -97,6 +133,39 @@ export const invoicesByDueSk = (dateDue: string, invoiceId: string) => `${dateDu
 /** GSI2 (sparse): open invoices by due date, for auto-debit, notices, suspensions and voids. */
 export const openInvoicesPk = (companyId: string) => `CO#${companyId}#OPENDUE`;
 export const openInvoiceDueSk = (dateDue: string, invoiceId: string) => `${dateDue}#${invoiceId}`;
+/**
+ * GSI3: a client's invoices of one status by due date (`GET /v1/invoices?clientId=&status=`, a client's open invoices
+ * for credits and the automation); GSI4: a company's invoices of one status by due date (`?status=` without a
+ * client). Every invoice carries both, rewritten with its status in the same write. The GSI3 key names the client's
+ * partition, so a merge rewrites it (store/client-partition.ts, `clientIndexKeys`).
+ */
+export const clientInvoicesByStatusPk = (companyId: string, clientId: string, status: string) => `${clientPk(companyId, clientId)}#INVS#${status}`;
+export const invoicesByStatusPk = (companyId: string, status: string) => `CO#${companyId}#INVS#${status}`;
+export const invoiceStatusIndexKeys = (companyId: string, invoice: { id: string; clientId: string; status: string; dateDue: string }) => ({
+  GSI3PK: clientInvoicesByStatusPk(companyId, invoice.clientId, invoice.status),
+  GSI3SK: invoicesByDueSk(invoice.dateDue, invoice.id),
+  GSI4PK: invoicesByStatusPk(companyId, invoice.status),
+  GSI4SK: invoicesByDueSk(invoice.dateDue, invoice.id),
+});
+/** GSI3 (sparse): a client's payments holding unapplied credit in one currency, oldest first (credits/apply). */
+export const clientCreditsPk = (companyId: string, clientId: string, currency: string) => `${clientPk(companyId, clientId)}#CREDIT#${currency}`;
+export const creditIndexKeys = (
+  companyId: string,
+  t: { id: string; clientId: string; currency: string; credit: number; date: string; hasMoney: boolean },
+): { GSI3PK: string; GSI3SK: string } | undefined =>
+  t.hasMoney && t.credit > 0 ? { GSI3PK: clientCreditsPk(companyId, t.clientId, t.currency), GSI3SK: `${t.date}#${t.id}` } : undefined;
+
+/**
+ * Statement entries (`STMT#<cur>#<sortKey>`): one per statement line, written with the effect that makes it, keyed
+ * by date then the order the statement lists same-day lines in (domain/statement.ts `statementEntryKey`). Running
+ * sums per month and per year (`STMTMON#<cur>#<yyyy-mm>`, `STMTYR#<cur>#<yyyy>`, `ADD`ed in the same transaction,
+ * summed on merge) give an opening balance without reading the history before the period.
+ */
+export const statementEntrySk = (currency: string, entryKey: string) => `STMT#${currency}#${entryKey}`;
+export const statementEntryPrefix = (currency: string) => `STMT#${currency}#`;
+export const statementMonthSk = (currency: string, month: string) => `STMTMON#${currency}#${month}`;
+export const statementYearSk = (currency: string, year: string) => `STMTYR#${currency}#${year}`;
+
 /** GSI2 (sparse): recurring invoices by next billing date. */
 export const recurringDuePk = (companyId: string) => `CO#${companyId}#RINVDUE`;
 export const recurringDueSk = (nextBillDate: string, recurringId: string) => `${nextBillDate}#${recurringId}`;
@@ -218,3 +287,12 @@ export const IMPORT_ROW_SK_PREFIX = 'ROW#';
 export const importRowSk = (row: number) => `${IMPORT_ROW_SK_PREFIX}${String(row).padStart(10, '0')}`;
 export const IMPORT_ERROR_SK_PREFIX = 'ERR#';
 export const importErrorSk = (row: number, n: number) => `${IMPORT_ERROR_SK_PREFIX}${String(row).padStart(10, '0')}#${String(n).padStart(3, '0')}`;
+
+/**
+ * Failed logins (store/login-throttle.ts): one item per login (`<co>` or `OPERATOR`, and the username's hash) and one
+ * per source address (its hash), counting failures in a row and when the login or source is shut until. TTL: the
+ * quarter hour after which failures are forgotten.
+ */
+export const loginThrottlePk = (scope: string, usernameHash: string) => `LOGINTHR#${scope}#${usernameHash}`;
+export const sourceThrottlePk = (addressHash: string) => `LOGINTHR#SOURCE#${addressHash}`;
+export const loginThrottleSk = 'LOGINTHR';
