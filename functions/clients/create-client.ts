@@ -40,12 +40,6 @@ export interface CreateClientOptions {
    * create a second client). Given the client, with its id and number.
    */
   alsoWrite?: (client: Client) => TransactItem[];
-  /**
-   * Runs the numbered write (the transaction that takes the company's next client number). An import passes a lock
-   * so its concurrent rows take turns there, while their logins — the slow part — still overlap: writers at once
-   * only lose races on the one counter.
-   */
-  numbered?: <T>(write: () => Promise<T>) => Promise<T>;
   /** The company, already read by a caller creating many clients (an import); read here otherwise. */
   company?: Company;
 }
@@ -109,13 +103,10 @@ export async function createClient(
     createdAt: now,
     updatedAt: now,
   };
-  const numbered = options.numbered ?? ((write) => write());
-  const client = await numbered(() =>
-    insertClient(companyId, draft, (c) => [
-      activityPut(companyId, c.id, actorOf(principal), 'client.created', { number: c.number }),
-      ...(options.alsoWrite?.(c) ?? []),
-    ]),
-  );
+  const client = await insertClient(companyId, draft, (c) => [
+    activityPut(companyId, c.id, actorOf(principal), 'client.created', { number: c.number }),
+    ...(options.alsoWrite?.(c) ?? []),
+  ]);
   const generatedPassword = input.generatePassword ? generatePassword() : undefined;
   if (username) {
     let login: LoginUser | undefined;

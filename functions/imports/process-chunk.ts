@@ -78,18 +78,6 @@ interface ChunkContext {
   /** Group ids by name, trimmed and lower-cased. */
   groups: Map<string, string>;
   chunk: ImportChunk;
-  /** Takes turns at the numbered write of `createClient` (see its `numbered` option). */
-  numbered: <T>(write: () => Promise<T>) => Promise<T>;
-}
-
-/** A lock in this process: each call runs once those before it have settled. */
-function turnTaker(): <T>(write: () => Promise<T>) => Promise<T> {
-  let last: Promise<unknown> = Promise.resolve();
-  return <T>(write: () => Promise<T>) => {
-    const run = last.then(write, write);
-    last = run.catch(() => undefined);
-    return run;
-  };
 }
 
 async function groupsByName(companyId: string): Promise<Map<string, string>> {
@@ -110,7 +98,6 @@ async function runChunk(job: ImportJob, plan: ImportPlan, chunk: ImportChunk, ho
     rowContext: { mapping: { columns: plan.mapping, unmappedColumns: job.unmappedColumns }, columns: plan.columns },
     groups: await groupsByName(job.companyId),
     chunk,
-    numbered: turnTaker(),
   };
   const bytes = await getServices().importFiles.read(job.objectKey, { start: chunk.start, end: chunk.end });
   const reader = parseCsv(bytes, { delimiter: plan.delimiter, encoding: plan.encoding, firstRow: chunk.firstRow, atFileStart: chunk.start === 0 });
@@ -149,8 +136,9 @@ async function runBatch(ctx: ChunkContext, records: CsvRecord[], hooks: ChunkHoo
   );
   const pending = records.filter((r) => !done.has(r.row));
   const failures: unknown[] = [];
-  // A few rows at once, not the whole batch: every create moves the company's client-number counter, so more
-  // writers at once only lose more races on it.
+  // A few rows at once, not the whole batch: their reads, transactions and logins overlap (creates at once take
+  // their numbers by atomic increments, so they no longer race on the counter), within what one worker should ask
+  // of DynamoDB and the identity provider.
   const worker = async () => {
     for (let record = pending.shift(); record; record = pending.shift()) {
       try {
@@ -239,7 +227,6 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
           });
         } else {
           await createClient(job.companyId, input, null, {
-            numbered: ctx.numbered,
             company: ctx.company,
             alsoWrite: (client) => {
               createdId = client.id;
@@ -264,7 +251,7 @@ async function importRow(ctx: ChunkContext, record: CsvRecord): Promise<void> {
 const BUSY_ATTEMPTS = 6;
 
 function isBusy(error: unknown): boolean {
-  // `busy`: the client-number counter kept being taken by other writers (the API's, another chunk's).
+  // `busy`: the row's transaction kept meeting concurrent ones on the same items (the API's, another chunk's).
   return error instanceof ThrottledError || error instanceof ConcurrentChangeError || (error instanceof ConflictError && error.code === 'busy');
 }
 

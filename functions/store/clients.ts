@@ -17,7 +17,7 @@ import { noteFromItem } from './client-records.js';
 import { batchGetAll, db, queryFiltered, tableName, transact, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure, nowIso } from './items.js';
 import { retryWhile } from './retry.js';
-import { writeWithCounter } from './counters.js';
+import { writeNumbered } from './counters.js';
 import { clientWritableCondition } from './client-guard.js';
 import {
   clientListPk,
@@ -200,16 +200,16 @@ const noSuchGroup = () => ValidationError.field('groupId', 'No such client group
 
 /**
  * Writes a new client with its unique markers and index entries in one transaction. Without a given number the
- * next one is taken from the company's counter, guarded by a condition; a lost race is retried. `extra` items
- * (an activity entry, say) commit in the same transaction; they may depend on the number taken.
+ * next one is taken from the company's counter by an atomic increment (store/counters.ts `writeNumbered`), so
+ * creates at once never race on it. `extra` items (an activity entry, say) commit in the same transaction; they
+ * may depend on the number taken.
  */
 export async function insertClient(
   companyId: string,
   draft: Omit<Client, 'number'> & { number?: number },
   extra: (client: Client) => TransactItem[] = () => [],
 ): Promise<Client> {
-  return writeWithCounter(companyId, 'client', (seen) => {
-    const number = draft.number ?? seen + 1;
+  return writeNumbered(companyId, 'client', draft.number, (number) => {
     const client: Client = { ...draft, number };
     const externals = externalItems(companyId, client);
     const items: TransactItem[] = [
@@ -222,10 +222,9 @@ export async function insertClient(
       ...extra(client),
     ];
     return {
-      // A given number may be below the counter; the counter never goes back.
-      next: Math.max(seen, number),
       items,
       result: client,
+      markerIndex: 0,
       onConditionFailed: (index) => {
         if (index === 0) return duplicate('number');
         if (index === 2 + externals.length) return noSuchGroup();
@@ -344,7 +343,7 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
   };
   if (numberIndex < 0) return transact(items, onConditionFailed);
   // A number above the counter moves it, so the next client numbered by the counter does not collide with it.
-  await writeWithCounter(companyId, 'client', (seen) => ({ next: Math.max(seen, next.number), items, result: undefined, onConditionFailed }));
+  await writeNumbered(companyId, 'client', next.number, () => ({ items, result: undefined, markerIndex: numberIndex, onConditionFailed }));
 }
 
 export interface ClientListOptions {

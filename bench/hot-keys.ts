@@ -1,0 +1,235 @@
+/**
+ * Hot keys (issue 13, budget 3): do client creates at once cost more than one at a time? In one run, 100 creates
+ * through the create-client use case (what `POST /v1/clients` calls, without HTTP) in a fresh company:
+ *
+ * - **requests per client** at concurrency 1 and at concurrency 10 (every DynamoDB command, `recordDynamoCalls`),
+ *   and the transactions DynamoDB cancelled; the ratio c10 / c1 must stay ≤ 1.2: creates at once must not lose
+ *   races on the company's client-number counter and try again.
+ * - **throughput against raw**: the same 100 creates at concurrency 10 against the same DynamoDB requests sent
+ *   straight with a plain SDK client at concurrency 10 — per client the company read, the counter increment and the
+ *   client's transaction exactly as the use case sent it at concurrency 1 (copied into a fresh company). Wall time
+ *   is noisy on a shared machine, so both are timed in the same run, alternating, over several rounds; the figure
+ *   is the median of the rounds' raw / use-case time ratios and must be ≥ 0.9.
+ *
+ * Clients have no email, so no login is made: the identity provider's cost (a scrypt hash locally) is not a DynamoDB
+ * write and would hide the counter. Uses the DynamoDB Local the bench harness started (`BILLOW_BENCH_DYNAMO_ENDPOINT`,
+ * or `AWS_ENDPOINT_URL_DYNAMODB`) when one is named, else starts its own; its tables are its own either way.
+ *
+ *   npx tsx bench/hot-keys.ts [creates=100] [concurrency=10]
+ */
+import '../bin/local/preamble.js';
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { startDynamoDbLocal } from '../bin/local/dynamodb-local.js';
+import { ensureTables } from '../bin/local/tables.js';
+import { generateLocalSigningKey } from '../functions/adapters/identity/local.js';
+import { createClient } from '../functions/clients/create-client.js';
+import { createCompany } from '../functions/companies/create-company.js';
+import { db, tableName } from '../functions/store/dynamo.js';
+import { companyPk, companySk, counterSk } from '../functions/store/keys.js';
+import { recordDynamoCalls } from '../test/support/dynamo-calls.js';
+import { formatTable, type BenchOutcome, type BudgetResult } from './support/report.js';
+
+/** Budgets of issue 13, item 3. */
+const MAX_REQUEST_RATIO = 1.2;
+const MIN_THROUGHPUT_TO_RAW = 0.9;
+/** Timed rounds of (use case, raw) at concurrency; one untimed round warms both paths first. */
+const ROUNDS = 5;
+
+interface Company {
+  companyId: string;
+  groupId: string;
+}
+
+/** The client transactions of one run, as sent, and the company they were sent for. */
+interface Capture {
+  from: Company;
+  transactions: TransactWriteCommandInput[];
+}
+
+async function freshCompany(): Promise<Company> {
+  const username = `bench${randomBytes(4).toString('hex')}`;
+  const { company, defaultGroup } = await createCompany({
+    name: 'Hot Keys Ltd',
+    defaultCurrency: 'USD',
+    timeZone: 'UTC',
+    staff: { username, email: `${username}@example.com`, password: 'a good password' },
+  });
+  return { companyId: company.id, groupId: defaultGroup.id };
+}
+
+/** Runs `task(0..count-1)` with at most `concurrency` at once. */
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) await task(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+/** `count` creates through the use case; their DynamoDB calls and wall time (and, if asked, their transactions). */
+async function createThroughUseCase(count: number, concurrency: number, capture?: Capture[]) {
+  const company = await freshCompany();
+  const recorder = recordDynamoCalls();
+  const captured: Capture = { from: company, transactions: [] };
+  const copyTransactions = (next: (args: { input: object }) => Promise<unknown>) => async (args: { input: object }) => {
+    const out = await next(args);
+    if ('TransactItems' in args.input) captured.transactions.push(structuredClone(args.input as TransactWriteCommandInput));
+    return out;
+  };
+  if (capture) db().middlewareStack.add(copyTransactions as never, { step: 'initialize', name: 'benchCopyTransactions' });
+  const start = process.hrtime.bigint();
+  try {
+    await pool(count, concurrency, (i) => createClient(company.companyId, { firstName: 'Ada', lastName: `Family${i}`, company: `Company ${i} Ltd` }, null));
+  } finally {
+    recorder.stop();
+    if (capture) db().middlewareStack.remove('benchCopyTransactions');
+  }
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  capture?.push(captured);
+  const totals = recorder.totals();
+  return { ms, requests: totals.calls, cancelled: totals.cancelled, readCapacity: totals.readCapacity, writeCapacity: totals.writeCapacity };
+}
+
+/** A plain document client: no tracing, fault translation or call recording in its middleware. */
+let rawClient: DynamoDBDocumentClient | undefined;
+const raw = () => (rawClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
+
+/**
+ * The captured creates sent straight into a fresh company at `concurrency`: per client the company read, one
+ * increment of the client-number counter and the client's transaction (less any counter item it carried), its
+ * company and group ids swapped for the fresh company's.
+ */
+async function createRaw(from: Capture, concurrency: number): Promise<number> {
+  const to = await freshCompany();
+  const counter = { PK: companyPk(to.companyId), SK: counterSk('client') };
+  const transactions = from.transactions.map((t) => {
+    const moved = JSON.parse(
+      JSON.stringify(t).replaceAll(from.from.companyId, to.companyId).replaceAll(from.from.groupId, to.groupId),
+    ) as TransactWriteCommandInput;
+    // Written by the increment here, as the counter is not one of the same client's items.
+    moved.TransactItems = moved.TransactItems?.filter((item) => item.Update?.Key?.SK !== counter.SK);
+    return moved;
+  });
+  const start = process.hrtime.bigint();
+  await pool(transactions.length, concurrency, async (i) => {
+    await raw().send(new GetCommand({ TableName: tableName(), Key: { PK: companyPk(to.companyId), SK: companySk }, ConsistentRead: true }));
+    await raw().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: counter,
+        UpdateExpression: 'ADD #v :one',
+        ExpressionAttributeNames: { '#v': 'value' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    await raw().send(new TransactWriteCommand(transactions[i]));
+  });
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Points the store at a fresh table (in the harness's DynamoDB Local, or one started here) for the run. */
+async function withTables<T>(body: () => Promise<T>): Promise<T> {
+  // `npm run bench` names its DynamoDB Local (bench/support/dynamo.ts); the standard endpoint variable works too.
+  const given = process.env.BILLOW_BENCH_DYNAMO_ENDPOINT ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  const started = given ? undefined : await startDynamoDbLocal();
+  const saved = { ...process.env };
+  try {
+    Object.assign(process.env, {
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'bench',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'bench',
+      AWS_ENDPOINT_URL_DYNAMODB: given ?? started?.endpoint,
+      BILLOW_TABLE: `billow-bench-hot-${randomBytes(3).toString('hex')}`,
+      BILLOW_IDENTITY_TABLE: `billow-bench-hot-identity-${randomBytes(3).toString('hex')}`,
+      BILLOW_SIGNING_SECRET: process.env.BILLOW_SIGNING_SECRET ?? randomBytes(32).toString('hex'),
+      BILLOW_LOCAL_IDENTITY_KEY: process.env.BILLOW_LOCAL_IDENTITY_KEY ?? JSON.stringify(await generateLocalSigningKey()),
+    });
+    await ensureTables(new DynamoDBClient({}), { app: process.env.BILLOW_TABLE as string, identity: process.env.BILLOW_IDENTITY_TABLE as string });
+    return await body();
+  } finally {
+    for (const key of ['BILLOW_TABLE', 'BILLOW_IDENTITY_TABLE', 'AWS_ENDPOINT_URL_DYNAMODB'])
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    await started?.stop();
+  }
+}
+
+export async function run(creates = 100, concurrency = 10): Promise<BenchOutcome> {
+  return withTables(async () => {
+    const captures: Capture[] = [];
+    const one = await createThroughUseCase(creates, 1, captures);
+    // Warm both paths alike, untimed.
+    await createThroughUseCase(Math.min(creates, 20), concurrency);
+    await createRaw({ ...captures[0], transactions: captures[0].transactions.slice(0, 20) }, concurrency);
+    /** Wall times of each round's use-case run and raw run. */
+    const rounds: Array<{ useCase: number; raw: number }> = [];
+    let requests = 0;
+    let cancelled = 0;
+    let readCapacity = 0;
+    let writeCapacity = 0;
+    const runUseCase = async () => {
+      const many = await createThroughUseCase(creates, concurrency);
+      requests += many.requests;
+      cancelled += many.cancelled;
+      readCapacity += many.readCapacity;
+      writeCapacity += many.writeCapacity;
+      return many.ms;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which goes first, so neither always meets a JVM just busy with the other.
+      if (round % 2 === 0) {
+        const useCase = await runUseCase();
+        rounds.push({ useCase, raw: await createRaw(captures[0], concurrency) });
+      } else {
+        const raw = await createRaw(captures[0], concurrency);
+        rounds.push({ useCase: await runUseCase(), raw });
+      }
+    }
+    const ratios = rounds.map((r) => r.raw / r.useCase).sort((a, b) => a - b);
+    const sum = (key: 'useCase' | 'raw') => rounds.reduce((n, r) => n + r[key], 0).toFixed(0);
+    const perClientOne = one.requests / creates;
+    const perClientMany = requests / (creates * ROUNDS);
+    const cancelledPerClient = cancelled / (creates * ROUNDS);
+    const results: BudgetResult[] = [
+      {
+        budget: 3,
+        name: `${creates} client creates at concurrency ${concurrency}: requests per client`,
+        measured: perClientMany / perClientOne,
+        limit: MAX_REQUEST_RATIO,
+        kind: 'max',
+        detail: `requests/client c${concurrency} / c1 (${perClientMany.toFixed(2)} / ${perClientOne.toFixed(2)}); cancelled transactions/client ${cancelledPerClient.toFixed(2)} (c1 ${(one.cancelled / creates).toFixed(2)})`,
+      },
+      {
+        budget: 3,
+        name: `${creates} client creates at concurrency ${concurrency}: throughput vs raw`,
+        measured: ratios[Math.floor(ratios.length / 2)],
+        limit: MIN_THROUGHPUT_TO_RAW,
+        kind: 'min',
+        detail: `median over ${ROUNDS} rounds of raw ms / use-case ms (${ratios.map((r) => r.toFixed(2)).join(', ')}; sums ${sum('raw')} / ${sum('useCase')})`,
+      },
+    ];
+    return {
+      results,
+      operations: [
+        {
+          operation: 'POST /v1/clients (no login)',
+          calls: perClientMany,
+          readCapacity: readCapacity / (creates * ROUNDS),
+          writeCapacity: writeCapacity / (creates * ROUNDS),
+          // One create's wall time when it runs alone (the concurrency-1 run), for Lambda duration.
+          ms: one.ms / creates,
+        },
+      ],
+    };
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [creates, concurrency] = process.argv.slice(2).map(Number);
+  const outcome = await run(creates || undefined, concurrency || undefined);
+  console.log(formatTable(outcome.results));
+}
