@@ -14,12 +14,14 @@ import {
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Note } from '../domain/note.js';
 import { noteFromItem } from './client-records.js';
-import { batchGetAll, db, queryFiltered, tableName, transact, type Page, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure, nowIso } from './items.js';
 import { retryWhile } from './retry.js';
 import { writeNumbered } from './counters.js';
 import { clientWritableCondition } from './client-guard.js';
 import {
+  clientIndexFilter,
+  clientIndexFilterKeys,
   clientListPk,
   clientPk,
   clientSearchPk,
@@ -60,9 +62,10 @@ export function fitKeyValue(value: string): string {
 type UniqueField = 'email' | 'username' | 'number';
 
 /**
- * An entry of a client index: a list order, the search terms or a group's members. It carries what the list
- * filters on (status, group), so a page is filtered without reading the clients; a search entry also carries all
- * of the client's (term, field) pairs, so a client matching several terms is listed once.
+ * An entry of a client index: a list order, the search terms or a group's members. A list or search entry is also
+ * in the GSI3–GSI5 partitions of its status and group (keys.ts `clientIndexFilterKeys`), so a filtered page reads
+ * only the entries that pass the filter. A search entry carries `firstMatchFrom`, so a client matching several
+ * terms is listed once (entries written before it carry all of the client's (term, field) `pairs` instead).
  */
 interface IndexEntry extends Key {
   entity: 'clientIndex';
@@ -71,7 +74,14 @@ interface IndexEntry extends Key {
   groupId: string;
   term?: string;
   field?: SearchField;
+  firstMatchFrom?: number;
   pairs?: Array<[string, SearchField]>;
+  GSI3PK?: string;
+  GSI3SK?: string;
+  GSI4PK?: string;
+  GSI4SK?: string;
+  GSI5PK?: string;
+  GSI5SK?: string;
 }
 
 /** Claims a unique value (email, username, number) for one client in the company. */
@@ -91,16 +101,47 @@ const uniqueMarker = (companyId: string, field: UniqueField, value: string, owne
   field,
 });
 
+const comparePairs = ([ta, fa]: readonly [string, string], [tb, fb]: readonly [string, string]) =>
+  ta < tb ? -1 : ta > tb ? 1 : fa < fb ? -1 : fa > fb ? 1 : 0;
+
+function sharedPrefixLength(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}
+
+/**
+ * The shortest `q` for which a search entry is its client's first match (domain `isFirstMatch`): one more than the
+ * longest prefix its term shares with a (term, field) pair of the client sorting before it, since a `q` that short
+ * also starts that pair's term (0 for the client's first pair). Unlike the pairs themselves it changes only when
+ * such a prefix does, so renaming one field rewrites the entries of that field alone.
+ */
+export function firstMatchFrom(pairs: ReadonlyArray<readonly [string, string]>, term: string, field: string): number {
+  let shared = -1;
+  for (const pair of pairs) if (comparePairs(pair, [term, field]) < 0) shared = Math.max(shared, sharedPrefixLength(pair[0], term));
+  return shared + 1;
+}
+
+/** Whether a search entry is its client's first match for `q` (folded and cut), read from either layout. */
+function isFirstMatchOf(entry: IndexEntry, q: string): boolean {
+  if (entry.firstMatchFrom !== undefined) return q.length >= entry.firstMatchFrom;
+  return isFirstMatch(entry.pairs ?? [], q, entry.term ?? '', entry.field ?? '');
+}
+
+/** A list entry (one per sort order) or search entry, with the keys of the filtered indexes it belongs to. */
+function listEntry(pk: string, sk: string, c: Pick<Client, 'id' | 'status' | 'groupId'>): IndexEntry {
+  return { PK: pk, SK: sk, entity: 'clientIndex', clientId: c.id, status: c.status, groupId: c.groupId, ...clientIndexFilterKeys(pk, sk, c) };
+}
+
 /** Items outside the client's partition that exist because of the client (its indexes and unique markers). */
 function externalItems(companyId: string, c: Client): ExternalItem[] {
   const base = { clientId: c.id, status: c.status, groupId: c.groupId, entity: 'clientIndex' } as const;
-  const items: ExternalItem[] = SORT_INDEXES.map((index) => ({
-    PK: clientListPk(companyId, index),
-    SK: `${fitKeyValue(sortValue(c, index))}${SEP}${c.id}`,
-    ...base,
-  }));
+  const items: ExternalItem[] = SORT_INDEXES.map((index) => listEntry(clientListPk(companyId, index), `${fitKeyValue(sortValue(c, index))}${SEP}${c.id}`, c));
   const pairs = searchTerms(c).map(([term, field]): [string, SearchField] => [fitKeyValue(term), field]);
-  for (const [term, field] of pairs) items.push({ PK: clientSearchPk(companyId), SK: `${term}${SEP}${field}${SEP}${c.id}`, ...base, term, field, pairs });
+  for (const [term, field] of pairs) {
+    const entry = listEntry(clientSearchPk(companyId), `${term}${SEP}${field}${SEP}${c.id}`, c);
+    items.push({ ...entry, term, field, firstMatchFrom: firstMatchFrom(pairs, term, field) });
+  }
   items.push({ PK: groupMemberPk(companyId, c.groupId), SK: c.id, ...base });
   if (c.email) items.push(uniqueMarker(companyId, 'email', c.email.toLowerCase(), c.id));
   if (c.username) items.push(uniqueMarker(companyId, 'username', c.username.toLowerCase(), c.id));
@@ -122,13 +163,40 @@ function indexEntryFromItem(item: StoredItem): IndexEntry {
     groupId: item.groupId,
     term: item.term,
     field: item.field,
+    firstMatchFrom: item.firstMatchFrom,
     pairs: item.pairs,
+    GSI3PK: item.GSI3PK,
+    GSI3SK: item.GSI3SK,
+    GSI4PK: item.GSI4PK,
+    GSI4SK: item.GSI4SK,
+    GSI5PK: item.GSI5PK,
+    GSI5SK: item.GSI5SK,
   };
   return entry;
 }
 
+/**
+ * A list or search entry as this code writes it, from one written before the filtered indexes (no GSI3–GSI5 keys;
+ * a search entry with the client's `pairs` rather than `firstMatchFrom`); undefined when `item` needs no change.
+ * Used once over an older table (bin/local/tables.ts): the entry holds all it needs, so no client is read.
+ */
+export function upgradedIndexEntry(item: StoredItem): IndexEntry | undefined {
+  if (item.entity !== 'clientIndex') return undefined;
+  const entry = indexEntryFromItem(item);
+  const isSearch = entry.term !== undefined && entry.field !== undefined;
+  const isList = SORT_INDEXES.some((sort) => entry.PK.endsWith(`#CLX#${sort}`));
+  if (!isSearch && !isList) return undefined;
+  if (entry.GSI3PK !== undefined && (!isSearch || entry.firstMatchFrom !== undefined)) return undefined;
+  const upgraded = listEntry(entry.PK, entry.SK, { id: entry.clientId, status: entry.status, groupId: entry.groupId });
+  if (!isSearch) return upgraded;
+  const { term, field } = entry as Required<Pick<IndexEntry, 'term' | 'field'>>;
+  return { ...upgraded, term, field, firstMatchFrom: entry.firstMatchFrom ?? firstMatchFrom(entry.pairs ?? [[term, field]], term, field) };
+}
+
 const keyOf = (k: Key): Key => ({ PK: k.PK, SK: k.SK });
 const keyString = (k: Key) => `${k.PK}\n${k.SK}`;
+/** Two items built by `externalItems` (the same attributes in the same order) hold the same content. */
+const sameContent = (a: ExternalItem, b: ExternalItem) => JSON.stringify(a) === JSON.stringify(b);
 
 function uniqueField(item: ExternalItem): UniqueField | undefined {
   return item.entity === 'unique' ? item.field : undefined;
@@ -297,15 +365,20 @@ export async function readProfileView(
 
 /**
  * Replaces a client if its version is still `previous.version`, moving its unique markers and index entries
- * in the same transaction. `extra` items (an activity entry, say) commit with it.
+ * in the same transaction. Only the entries whose key or content changed are written (a city-only change writes
+ * the client item alone; a new last name, the entries of that sort order and search term). `extra` items (an
+ * activity entry, say) commit with it.
  */
 export async function updateClient(companyId: string, previous: Client, next: Client, extra: TransactItem[] = []): Promise<void> {
   const before = externalItems(companyId, previous);
   const after = externalItems(companyId, next);
   const afterKeys = new Set(after.map(keyString));
-  const beforeKeys = new Set(before.map(keyString));
+  const beforeByKey = new Map(before.map((i) => [keyString(i), i]));
   const removed = before.filter((i) => !afterKeys.has(keyString(i)));
-  const added = after.filter((i) => !beforeKeys.has(keyString(i)) || !uniqueField(i));
+  const added = after.filter((i) => {
+    const was = beforeByKey.get(keyString(i));
+    return was === undefined || !sameContent(was, i);
+  });
   const { PK, SK, ...attributes } = clientToItem(companyId, next, after.map(keyOf));
   const writable = clientWritableCondition();
   const items: TransactItem[] = [
@@ -324,7 +397,8 @@ export async function updateClient(companyId: string, previous: Client, next: Cl
       Put: {
         TableName: tableName(),
         Item: item,
-        ...(uniqueField(item) && !beforeKeys.has(keyString(item)) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}),
+        // A marker is written only when its key is new (the same key always holds the same owner and field).
+        ...(uniqueField(item) ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}),
       },
     })),
     ...(previous.groupId !== next.groupId ? [groupExists(companyId, next.groupId)] : []),
@@ -355,54 +429,68 @@ export interface ClientListOptions {
   startKey?: Record<string, unknown>;
 }
 
-function filterIndexEntry(status?: string, groupId?: string) {
-  return (entry: IndexEntry) => (status === undefined || entry.status === status) && (groupId === undefined || entry.groupId === groupId);
-}
-
-/** Fetches the clients behind a page of index entries, keeping the page's order. */
-async function hydratePage(companyId: string, page: Page<StoredItem>): Promise<Page<Client>> {
-  const clientIds = page.items.map((i) => indexEntryFromItem(i).clientId);
+/** Fetches the clients behind a page of index entries, keeping the page's order and dropping any that no longer pass the filter. */
+async function hydratePage(companyId: string, page: Page<IndexEntry>, o: Pick<ClientListOptions, 'status' | 'groupId'>): Promise<Page<Client>> {
+  const clientIds = page.items.map((entry) => entry.clientId);
   if (clientIds.length === 0) return { items: [], lastKey: page.lastKey };
   const items = await batchGetAll(clientIds.map((id) => ({ PK: clientPk(companyId, id), SK: clientSk })));
   const found = new Map(items.map((item) => [item.id, clientFromItem(item)]));
-  return { items: clientIds.map((id) => found.get(id)).filter((c): c is Client => c !== undefined), lastKey: page.lastKey };
+  // A filtered index is eventually consistent in AWS: an entry read there may still show a status or group just changed.
+  const passes = (c: Client) => (o.status === undefined || c.status === o.status) && (o.groupId === undefined || c.groupId === o.groupId);
+  return { items: clientIds.map((id) => found.get(id)).filter((c): c is Client => c !== undefined && passes(c)), lastKey: page.lastKey };
+}
+
+/**
+ * One page of a client list or search partition (`pk`), read from the GSI3–GSI5 partition of the filter when there
+ * is one, so a page reads about `limit` entries however many clients the company has. `keep` drops a search's
+ * entries of clients listed at another of their terms. It asks for one entry more than it needs, so a full last
+ * page has no next one. The key to continue from is the base-table key of the last entry returned (the index keys
+ * are rebuilt from it and the filter: the cursor stays as short as an unfiltered list's).
+ */
+async function readEntries(
+  pk: string,
+  o: Pick<ClientListOptions, 'status' | 'groupId' | 'limit' | 'startKey'> & { descending?: boolean; prefix?: string },
+  keep: (entry: IndexEntry) => boolean = () => true,
+): Promise<Page<IndexEntry>> {
+  const filter = clientIndexFilter(pk, o);
+  const [pkName, skName] = filter ? [`${filter.index}PK`, `${filter.index}SK`] : ['PK', 'SK'];
+  const resume = (key: Record<string, unknown>) => ({ PK: key.PK, SK: key.SK, ...(filter ? { [pkName]: filter.pk, [skName]: key.SK } : {}) });
+  const kept: IndexEntry[] = [];
+  let startKey = o.startKey && resume(o.startKey);
+  let read = 0;
+  for (;;) {
+    const needed = o.limit + 1 - kept.length;
+    const page = await queryPage<StoredItem>({
+      ...(filter ? { IndexName: filter.index } : {}),
+      KeyConditionExpression: o.prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      ExpressionAttributeNames: o.prefix ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
+      ExpressionAttributeValues: { ':pk': filter?.pk ?? pk, ...(o.prefix ? { ':prefix': o.prefix } : {}) },
+      ScanIndexForward: !o.descending,
+      ExclusiveStartKey: startKey,
+      // After a page `keep` thinned, ask for as many more as that rate says are needed (a client has a few terms at most).
+      Limit: read === 0 ? needed : Math.min(1000, Math.ceil((needed * (read + 1)) / (kept.length + 1))),
+    });
+    read += page.items.length;
+    for (const item of page.items) {
+      const entry = indexEntryFromItem(item);
+      if (keep(entry)) kept.push(entry);
+      if (kept.length > o.limit) return { items: kept.slice(0, o.limit), lastKey: keyOf(kept[o.limit - 1]) };
+    }
+    if (!page.lastKey) return { items: kept };
+    startKey = resume(page.lastKey);
+  }
 }
 
 export async function listClients(companyId: string, o: ClientListOptions): Promise<Page<Client>> {
-  const statusAndGroup = filterIndexEntry(o.status, o.groupId);
-  const page = await queryFiltered<StoredItem>(
-    {
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': clientListPk(companyId, o.sort) },
-      ScanIndexForward: !o.descending,
-      ExclusiveStartKey: o.startKey,
-    },
-    o.limit,
-    (item) => statusAndGroup(indexEntryFromItem(item)),
-    (item) => keyOf(indexEntryFromItem(item)),
-  );
-  return hydratePage(companyId, page);
+  return hydratePage(companyId, await readEntries(clientListPk(companyId, o.sort), o), o);
 }
 
 /** Prefix search over the search-term index; results come in order of the matched value. */
 export async function searchClients(companyId: string, q: string, o: Omit<ClientListOptions, 'sort' | 'descending'>): Promise<Page<Client>> {
   const folded = fitKeyValue(searchFold(q));
-  const statusAndGroup = filterIndexEntry(o.status, o.groupId);
   // A q that folds to nothing (say, a lone combining accent) matches every term; DynamoDB refuses an empty begins_with.
-  const page = await queryFiltered<StoredItem>(
-    {
-      KeyConditionExpression: folded ? 'PK = :pk AND begins_with(SK, :q)' : 'PK = :pk',
-      ExpressionAttributeValues: folded ? { ':pk': clientSearchPk(companyId), ':q': folded } : { ':pk': clientSearchPk(companyId) },
-      ExclusiveStartKey: o.startKey,
-    },
-    o.limit,
-    (item) => {
-      const entry = indexEntryFromItem(item);
-      return statusAndGroup(entry) && isFirstMatch(entry.pairs ?? [], folded, entry.term ?? '', entry.field ?? '');
-    },
-    (item) => keyOf(indexEntryFromItem(item)),
-  );
-  return hydratePage(companyId, page);
+  const page = await readEntries(clientSearchPk(companyId), { ...o, prefix: folded || undefined }, (entry) => isFirstMatchOf(entry, folded));
+  return hydratePage(companyId, page, o);
 }
 
 /** The clients of a group, a page at a time (for moving them when the group is deleted). */

@@ -80,10 +80,7 @@ export function clientIndexFilterKeys(indexPk: string, sk: string, c: { status: 
 }
 
 /** Which index and partition hold the entries of `indexPk` that pass a filter; none without a filter (read `indexPk` itself). */
-export function clientIndexFilter(
-  indexPk: string,
-  filter: { status?: string; groupId?: string },
-): { index: 'GSI3' | 'GSI4' | 'GSI5'; pk: string } | undefined {
+export function clientIndexFilter(indexPk: string, filter: { status?: string; groupId?: string }): { index: 'GSI3' | 'GSI4' | 'GSI5'; pk: string } | undefined {
   if (filter.status !== undefined && filter.groupId !== undefined) {
     return { index: 'GSI5', pk: clientIndexByGroupAndStatusPk(indexPk, filter.groupId, filter.status) };
   }

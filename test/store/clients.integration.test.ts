@@ -1,12 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readProfile } from '../../functions/clients/client-view.js';
 import { db, tableName } from '../../functions/store/dynamo.js';
-import { ownerOfUnique, readProfileView } from '../../functions/store/clients.js';
-import { clientListPk, clientPk, clientSearchPk, groupMemberPk, profileViewBalance, uniquePk, uniqueSk } from '../../functions/store/keys.js';
+import { getClient, insertClient, listClients, ownerOfUnique, readProfileView, updateClient } from '../../functions/store/clients.js';
+import {
+  clientIndexByStatusPk,
+  clientListPk,
+  clientPk,
+  clientSearchPk,
+  groupMemberPk,
+  profileViewBalance,
+  uniquePk,
+  uniqueSk,
+} from '../../functions/store/keys.js';
+import { searchFold, type Client } from '../../functions/domain/client.js';
+import { newId } from '../../functions/domain/ids.js';
 import type { Principal } from '../../functions/http/route.js';
 import { useTestClockForThisTest } from '../support/clock.js';
-import { startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
+import { recordDynamoCalls, type DynamoCall } from '../support/dynamo-calls.js';
+import { createCompany, startTestApi, type ApiResponse, type TestApi } from '../support/stack.js';
 
 /** Store-level guarantees of the clients store: the one-Query profile, unique markers under races, numbers. */
 let api: TestApi;
@@ -259,5 +271,290 @@ describe('deleting a client at store level', () => {
     expect(entries.some((e) => e.term === 'moved')).toBe(true);
     expect((await partition(groupMemberPk(companyId, group.body.id))).map((i) => i.clientId)).toEqual([c.id]);
     expect((await partition(groupMemberPk(companyId, c.groupId))).some((i) => i.clientId === c.id)).toBe(false);
+  });
+});
+
+/**
+ * Budget 1 of issue 13 on the client list: a page costs the same in a company of 30 and of 300 clients, with any
+ * filter. Both companies hold the same 15 "special" clients (a few inactive or fraud, two groups, all named Sam
+ * Smith…), spread through the number and date orders among fillers (active, default group, last name Smithfield…:
+ * they match `q=smi` too, so a filter over a search has entries to pass over).
+ */
+describe('lists and searches read the page, not the company', () => {
+  interface Fixture {
+    companyId: string;
+    token: string;
+    groupB: string;
+    clients: Client[];
+  }
+  const LIMIT = 2;
+  const fixtures: Record<number, Fixture> = {};
+
+  const specialStatus = (j: number): Client['status'] => (j % 3 === 1 ? 'inactive' : j % 5 === 2 ? 'fraud' : 'active');
+
+  function draftFor(i: number, size: number, companyId: string, groups: { a: string; b: string }): Client {
+    const step = size / 15;
+    const j = i % step === 0 ? i / step : -1;
+    const at = new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString();
+    return {
+      id: newId('cl'),
+      number: i + 1,
+      status: j >= 0 ? specialStatus(j) : 'active',
+      groupId: j >= 0 && j % 2 === 0 ? groups.b : groups.a,
+      firstName: j >= 0 ? 'Sam' : 'Filler',
+      lastName: j >= 0 ? `Smith ${String(j).padStart(2, '0')}` : `Smithfield ${String(i).padStart(3, '0')}`,
+      company: j >= 0 ? `Special ${j}` : null,
+      title: null,
+      address1: null,
+      address2: null,
+      city: null,
+      country: 'GB',
+      state: null,
+      zip: null,
+      email: `${j >= 0 ? `s${j}` : `f${i}`}@${companyId.toLowerCase()}.test`,
+      phones: [],
+      taxExempt: false,
+      taxId: null,
+      currency: 'GBP',
+      username: null,
+      userId: null,
+      language: 'en',
+      marketingOptIn: false,
+      customFields: {},
+      autoDebitAccountId: null,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+
+  async function seed(size: number): Promise<Fixture> {
+    const company = await createCompany(api, `Scale ${size}`);
+    const group = await api.call('POST', '/v1/client-groups', { token: company.staffToken, body: { name: 'Group B' } });
+    expectStatus(group, 201);
+    const groups = { a: company.defaultGroupId, b: group.body.id as string };
+    const clients: Client[] = [];
+    for (let i = 0; i < size; i += 25) {
+      const batch = Array.from({ length: Math.min(25, size - i) }, (_, k) => draftFor(i + k, size, company.companyId, groups));
+      clients.push(...(await Promise.all(batch.map((c) => insertClient(company.companyId, c)))));
+    }
+    return { companyId: company.companyId, token: company.staffToken, groupB: groups.b, clients };
+  }
+
+  beforeAll(async () => {
+    const [small, large] = await Promise.all([seed(30), seed(300)]);
+    fixtures[30] = small;
+    fixtures[300] = large;
+  }, 120_000);
+
+  /** Pages of a list (all of them, or the first `maxPages`), each checked: at most LIMIT rows, a full page before a cursor. */
+  async function walk(f: Fixture, query: string, maxPages = 1000): Promise<Array<{ id: string }>> {
+    const rows: Array<{ id: string }> = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < maxPages; page++) {
+      const res: ApiResponse = await api.call('GET', `/v1/clients?${query}&limit=${LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        token: f.token,
+      });
+      expectStatus(res, 200);
+      expect(res.body.data.length).toBeLessThanOrEqual(LIMIT);
+      if (res.body.nextCursor) expect(res.body.data).toHaveLength(LIMIT);
+      rows.push(...res.body.data);
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    return rows;
+  }
+
+  const reads = (calls: DynamoCall[]) => ({ calls: calls.length, itemsRead: calls.reduce((n, c) => n + c.itemsRead, 0) });
+
+  /** Calls and items read for the first three pages of a list. */
+  async function cost(f: Fixture, query: string): Promise<{ calls: number; itemsRead: number }> {
+    const recorder = recordDynamoCalls();
+    try {
+      await walk(f, query, 3);
+      return reads(recorder.calls);
+    } finally {
+      recorder.stop();
+    }
+  }
+
+  const matches = (c: Client, q: string) =>
+    [c.firstName, c.lastName, c.company, c.email, String(c.number)].some((v) => v !== null && searchFold(v).startsWith(searchFold(q)));
+  const ids = (list: Array<{ id: string }>) => list.map((c) => c.id);
+
+  const cases: Array<{ name: string; query: (f: Fixture) => string; keep: (c: Client, f: Fixture) => boolean }> = [
+    { name: 'unfiltered', query: () => 'sort=number', keep: () => true },
+    { name: 'status=inactive', query: () => 'status=inactive', keep: (c) => c.status === 'inactive' },
+    { name: 'groupId', query: (f) => `groupId=${f.groupB}`, keep: (c, f) => c.groupId === f.groupB },
+    { name: 'groupId+status', query: (f) => `groupId=${f.groupB}&status=fraud`, keep: (c, f) => c.groupId === f.groupB && c.status === 'fraud' },
+    { name: 'q', query: () => 'q=smi', keep: (c) => matches(c, 'smi') },
+    { name: 'q+status', query: () => 'q=smi&status=inactive', keep: (c) => matches(c, 'smi') && c.status === 'inactive' },
+    { name: 'q+groupId', query: (f) => `q=SMI&groupId=${f.groupB}`, keep: (c, f) => matches(c, 'smi') && c.groupId === f.groupB },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: the same calls and items read (±10%) in a company of 30 and of 300 clients, and the right clients across pages`, async () => {
+      const small = await cost(fixtures[30], c.query(fixtures[30]));
+      const large = await cost(fixtures[300], c.query(fixtures[300]));
+      expect(small.calls).toBeGreaterThan(0);
+      expect(Math.abs(large.calls - small.calls), JSON.stringify({ small, large })).toBeLessThanOrEqual(small.calls * 0.1);
+      expect(Math.abs(large.itemsRead - small.itemsRead), JSON.stringify({ small, large })).toBeLessThanOrEqual(small.itemsRead * 0.1);
+      for (const f of [fixtures[30], fixtures[300]]) {
+        const expected = f.clients.filter((x) => c.keep(x, f));
+        expect(expected.length).toBeGreaterThan(c.name.includes('+') ? 1 : LIMIT);
+        const found = await walk(f, c.query(f));
+        const inOrder = c.name.startsWith('q') ? ids(found).sort() : ids(found);
+        const wanted = c.name.startsWith('q') ? ids(expected).sort() : ids([...expected].sort((a, b) => a.number - b.number));
+        expect(inOrder).toEqual(wanted);
+      }
+    });
+  }
+
+  it('a filtered page reads only entries that pass the filter (one Query of the filtered index)', async () => {
+    const f = fixtures[300];
+    const recorder = recordDynamoCalls();
+    try {
+      await walk(f, 'status=inactive', 1);
+      const queries = recorder.calls.filter((call) => call.command === 'QueryCommand');
+      expect(queries).toHaveLength(1);
+      expect(queries[0].index).toBe('GSI3');
+      expect(queries[0].itemsRead).toBe(LIMIT + 1);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('filtered lists in every sort order, descending ones too, are exact across pages', async () => {
+    const f = fixtures[300];
+    const byText = (key: (c: Client) => string) => (a: Client, b: Client) => {
+      const [ka, kb] = [key(a), key(b)];
+      return ka < kb ? -1 : ka > kb ? 1 : a.id < b.id ? -1 : 1;
+    };
+    const orders: Record<string, (a: Client, b: Client) => number> = {
+      number: (a, b) => a.number - b.number,
+      '-number': (a, b) => b.number - a.number,
+      lastName: byText((c) => searchFold(c.lastName ?? '')),
+      company: byText((c) => searchFold(c.company ?? '')),
+      createdAt: byText((c) => c.createdAt),
+      '-createdAt': (a, b) => -byText((c) => c.createdAt)(a, b),
+    };
+    const filters: Array<[string, (c: Client) => boolean]> = [
+      ['status=inactive', (c) => c.status === 'inactive'],
+      [`groupId=${f.groupB}`, (c) => c.groupId === f.groupB],
+      [`groupId=${f.groupB}&status=active`, (c) => c.groupId === f.groupB && c.status === 'active'],
+    ];
+    for (const [sort, order] of Object.entries(orders)) {
+      for (const [filter, keep] of filters) {
+        const found = await walk(f, `sort=${encodeURIComponent(sort)}&${filter}`);
+        expect(ids(found), `${sort} ${filter}`).toEqual(ids(f.clients.filter(keep).sort(order)));
+      }
+    }
+  });
+
+  it('an entry a filtered index still holds under an old status (GSIs are eventually consistent in AWS) does not list its client', async () => {
+    const f = fixtures[30];
+    const target = f.clients.find((c) => c.status === 'active' && c.groupId !== f.groupB)!;
+    const listPk = clientListPk(f.companyId, 'number');
+    const entry = (await partition(listPk)).find((e) => e.clientId === target.id)!;
+    const setStatusKey = (status: string) =>
+      db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: { PK: entry.PK, SK: entry.SK },
+          UpdateExpression: 'SET GSI3PK = :pk',
+          ExpressionAttributeValues: { ':pk': clientIndexByStatusPk(listPk, status) },
+        }),
+      );
+    await setStatusKey('inactive');
+    try {
+      const page = await listClients(f.companyId, { sort: 'number', descending: false, status: 'inactive', limit: 50 });
+      expect(page.items.map((c) => c.id)).toEqual(f.clients.filter((c) => c.status === 'inactive').map((c) => c.id));
+    } finally {
+      await setStatusKey('active');
+    }
+  });
+
+  it('a cursor of a filtered list, altered or used with another filter or sort → 400', async () => {
+    const f = fixtures[30];
+    const page = await api.call('GET', '/v1/clients?status=inactive&sort=-number&limit=2', { token: f.token });
+    expectStatus(page, 200);
+    const cursor: string = page.body.nextCursor;
+    expect(cursor).toEqual(expect.any(String));
+    const get = (query: string, c = cursor) => api.call('GET', `/v1/clients?${query}&limit=2&cursor=${encodeURIComponent(c)}`, { token: f.token });
+    expectStatus(await get('status=inactive&sort=-number'), 200);
+    expectStatus(await get('status=fraud&sort=-number'), 400);
+    expectStatus(await get('status=inactive&sort=number'), 400);
+    expectStatus(await get(`status=inactive&sort=-number&groupId=${f.groupB}`), 400);
+    expectStatus(await get('sort=-number'), 400);
+    const [payload, signature] = cursor.split('.');
+    const key = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const altered = Buffer.from(JSON.stringify({ ...key, SK: `${key.SK}x` })).toString('base64url');
+    expectStatus(await get('status=inactive&sort=-number', `${altered}.${signature}`), 400);
+  });
+});
+
+describe('a PATCH writes only the index entries it changes', () => {
+  it('a city-only change writes one transaction: the client item (and the extra item the caller passes), nothing else', async () => {
+    const c = await create({ firstName: 'City', lastName: 'Only', company: 'City Only Ltd', email: 'cityonly@example.com', username: 'city-only' });
+    const current = (await getClient(companyId, c.id))!;
+    const recorder = recordDynamoCalls();
+    try {
+      await updateClient(companyId, current, { ...current, city: 'York', version: current.version + 1 });
+      expect(recorder.calls.map((call) => [call.command, call.itemsWritten, call.partitions])).toEqual([
+        ['TransactWriteItemsCommand', 1, [clientPk(companyId, c.id)]],
+      ]);
+      recorder.reset();
+      // Through the API: the same transaction plus its activity entry (in the client's partition).
+      expectStatus(await api.staff('PATCH', `/v1/clients/${c.id}`, { city: 'Leeds' }), 200);
+      const writes = recorder.calls.filter((call) => call.itemsWritten > 0);
+      expect(writes.map((call) => [call.command, call.partitions])).toEqual([
+        ['TransactWriteItemsCommand', [clientPk(companyId, c.id), clientPk(companyId, c.id)]],
+      ]);
+    } finally {
+      recorder.stop();
+    }
+    expect((await getClient(companyId, c.id))!.city).toBe('Leeds');
+  });
+
+  it('a new last name deletes and writes only the entries of the lastName order and the lastName term; the rest are untouched', async () => {
+    const c = await create({ firstName: 'Lena', lastName: 'Olsen', company: 'Acme Lena', email: 'lena@example.com' });
+    const entriesBefore = await indexEntriesOf(c.id);
+    const current = (await getClient(companyId, c.id))!;
+    const recorder = recordDynamoCalls();
+    try {
+      await updateClient(companyId, current, { ...current, lastName: 'Olsson', version: current.version + 1 });
+      expect(recorder.calls).toHaveLength(1);
+      expect(recorder.calls[0].command).toBe('TransactWriteItemsCommand');
+      expect([...recorder.calls[0].partitions].sort()).toEqual(
+        [
+          clientPk(companyId, c.id),
+          clientListPk(companyId, 'lastName'),
+          clientListPk(companyId, 'lastName'),
+          clientSearchPk(companyId),
+          clientSearchPk(companyId),
+        ].sort(),
+      );
+    } finally {
+      recorder.stop();
+    }
+    const entriesAfter = await indexEntriesOf(c.id);
+    const key = (e: Record<string, unknown>) => `${e.PK}|${e.SK}`;
+    const kept = entriesAfter.filter((e) => entriesBefore.some((b) => key(b) === key(e)));
+    expect(kept).toHaveLength(entriesBefore.length - 2);
+    for (const e of kept) expect(e).toEqual(entriesBefore.find((b) => key(b) === key(e)));
+    expect(entriesAfter.some((e) => e.term === 'olsson' && e.field === 'lastName')).toBe(true);
+    expect(entriesAfter.some((e) => e.term === 'olsen')).toBe(false);
+    // The search still lists the client once, through either of the terms "ol" starts.
+    const found = await api.staff('GET', '/v1/clients?q=ol');
+    expect(found.body.data.map((x: { id: string }) => x.id).filter((id: string) => id === c.id)).toHaveLength(1);
+  });
+
+  it('a unique conflict on a changed email still names the field (the failure index maps to the right item)', async () => {
+    const a = await create({ company: 'Owner A', email: 'owner-a@example.com' });
+    const b = await create({ company: 'Owner B', email: 'owner-b@example.com' });
+    const res = await api.staff('PATCH', `/v1/clients/${b.id}`, { email: 'owner-a@example.com', lastName: 'Zed', firstName: 'Zoe' });
+    expectStatus(res, 409);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['email']);
+    expect(await ownerOfUnique(companyId, 'email', 'owner-a@example.com')).toBe(a.id);
   });
 });
