@@ -21,7 +21,16 @@ import type { Company } from '../domain/company.js';
 import { requireCompany } from '../store/companies.js';
 import type { TransactItem } from '../store/dynamo.js';
 import { nowIso } from '../store/items.js';
-import { createMailEntry, getCompanyTemplate, getMailEntry, markMailFailed, markMailSent, suppressedAmong, type MailEntry } from '../store/mail.js';
+import {
+  createMailEntry,
+  getCompanyTemplate,
+  getMailEntry,
+  markMailFailed,
+  markMailSent,
+  suppressedAmong,
+  type MailContent,
+  type MailEntry,
+} from '../store/mail.js';
 
 /**
  * The one path every email Billow sends takes: recipients resolved by the rules of the contract, the HTML
@@ -71,6 +80,11 @@ export interface SendClientEmailInput {
   attachments?: EmailAttachment[];
   /** Automatic mail is not sent to inactive or fraud clients, nor to suppressed addresses. */
   automatic: boolean;
+  /**
+   * The client was read by this request (its status is current): automatic mail does not read it again. Without it
+   * automatic mail reads the client afresh (a run may hold a client read before its status changed).
+   */
+  clientFresh?: boolean;
   /** Billing mail goes to the client's billing contacts, or to the client when it has none. */
   billing: boolean;
   resentFrom?: string;
@@ -155,6 +169,16 @@ function oneLine(subject: string): string {
   return subject.replace(/[\r\n\t]+/g, ' ').trim();
 }
 
+/** A mail ready to be recorded and sent: recipients resolved, HTML sanitised, the `queued` entry built. Nothing written. */
+export interface PreparedMail {
+  companyId: string;
+  entry: MailEntry;
+  content: MailContent;
+  /** The sender, with the company's name. */
+  from: string;
+  automatic: boolean;
+}
+
 /**
  * Sends one email to a client (or its contacts) and records it in the client's mail log. Returns the entry, or
  * null when automatic mail is not sent (inactive or fraud client, or every recipient suppressed or missing); then
@@ -162,11 +186,23 @@ function oneLine(subject: string): string {
  * not throw: the entry comes back `failed` with `statusReason`.
  */
 export async function sendClientEmail(input: SendClientEmailInput): Promise<MailEntry | null> {
+  const prepared = await prepareClientEmail(input);
+  if (!prepared) return null;
+  await createMailEntry(input.companyId, prepared.entry, prepared.content, input.alsoWrite);
+  return deliverMail(prepared);
+}
+
+/**
+ * Everything `sendClientEmail` does before it writes: for a caller that records the entry in a transaction of its own
+ * (a payment's receipt commits with the payment, `mailEntryWrites`), then calls `deliverMail`. Null as for
+ * `sendClientEmail` when automatic mail is not sent.
+ */
+export async function prepareClientEmail(input: SendClientEmailInput): Promise<PreparedMail | null> {
   const { companyId, client } = input;
   const log = { companyId, clientId: client.id, template: input.template ?? null, automatic: input.automatic };
   if (input.automatic) {
-    // Read afresh: a run may hold a client read before its status changed.
-    const status = client.status === 'active' ? (await getClient(companyId, client.id))?.status : client.status;
+    // Read afresh unless this request just read it: a run may hold a client read before its status changed.
+    const status = client.status === 'active' && !input.clientFresh ? (await getClient(companyId, client.id))?.status : client.status;
     if (status !== 'active') {
       logger.info('automatic mail not sent: client not active', { ...log, status: status ?? 'deleted' });
       return null;
@@ -221,32 +257,45 @@ export async function sendClientEmail(input: SendClientEmailInput): Promise<Mail
     createdAt: now,
     updatedAt: now,
   };
-  await createMailEntry(companyId, entry, { html, text, attachments }, input.alsoWrite);
+  return { companyId, entry, content: { html, text, attachments }, from: sender(company.name), automatic: input.automatic };
+}
 
+/**
+ * Hands a prepared mail, whose `queued` entry is already written, to the provider and records the outcome on the
+ * entry: `sent` with the message id, or `failed` with the reason. The entry is read back only when another writer got
+ * to it first (a delivery event): otherwise what was written is known.
+ */
+export async function deliverMail(prepared: PreparedMail): Promise<MailEntry> {
+  const { companyId, entry } = prepared;
+  const log = { companyId, clientId: entry.clientId, template: entry.template, automatic: prepared.automatic, mailId: entry.id };
   let messageId: string;
   try {
     ({ messageId } = await getServices().mailer.send({
-      from: sender(company.name),
-      to,
-      cc,
-      subject,
-      html,
-      text,
-      attachments,
-      tags: { companyId, clientId: client.id, mailId: entry.id },
+      from: prepared.from,
+      to: entry.to,
+      cc: entry.cc,
+      subject: entry.subject,
+      html: prepared.content.html,
+      text: prepared.content.text,
+      attachments: prepared.content.attachments,
+      tags: { companyId, clientId: entry.clientId, mailId: entry.id },
     }));
   } catch (error) {
     const reason = (error as Error).message || String(error);
-    logger.warn('mail not sent', { ...log, mailId: entry.id, error: error as Error });
+    logger.warn('mail not sent', { ...log, error: error as Error });
     count(METRIC.mailFailed);
-    await markMailFailed(companyId, client.id, entry.id, reason, nowIso());
-    return (await getMailEntry(companyId, client.id, entry.id)) ?? { ...entry, status: 'failed', statusReason: reason };
+    const at = nowIso();
+    const marked = await markMailFailed(companyId, entry.clientId, entry.id, reason, at);
+    if (marked.updated && marked.clientId === entry.clientId) return { ...entry, status: 'failed', statusReason: reason.slice(0, 1000), updatedAt: at };
+    return (await getMailEntry(companyId, marked.clientId, entry.id)) ?? { ...entry, status: 'failed', statusReason: reason };
   }
   // The provider has the mail: from here a store failure must not make it look unsent (the entry stays `queued`
   // until the Send/Delivery events arrive, which also find it through its tags).
   count(METRIC.mailSent);
-  await markMailSent(companyId, client.id, entry.id, messageId, nowIso());
-  return (await getMailEntry(companyId, client.id, entry.id)) ?? entry;
+  const at = nowIso();
+  const marked = await markMailSent(companyId, entry.clientId, entry.id, messageId, at);
+  if (marked.statusSet && marked.clientId === entry.clientId) return { ...entry, status: 'sent', messageId, updatedAt: at };
+  return (await getMailEntry(companyId, marked.clientId, entry.id)) ?? entry;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -400,18 +449,23 @@ export interface PaymentNotifyOptions extends NotifyOptions {
   paymentMethodLabel?: string;
   /** The invoice the payment was for (the declined notice names it). */
   invoice?: InvoiceForEmail;
+  /**
+   * What the payment's request has read already (store/client-context.ts): the company, the template's text (the
+   * company's version or the default) and that the client is current, so the mail reads none of them again.
+   */
+  known?: { company: Company; templateText: EmailTemplate; clientFresh: boolean };
 }
 
 /** The receipt and the declined notice: the same variables and flags, a different template. */
-async function sendPaymentEmail(
+function paymentEmailInput(
   template: 'payment_receipt' | 'payment_declined',
   companyId: string,
+  company: Company,
   client: Client,
   transaction: TransactionForEmail,
   actor: Actor,
   options: PaymentNotifyOptions,
-): Promise<MailEntry | null> {
-  const company = await requireCompany(companyId);
+): SendClientEmailInput {
   const variables = {
     ...baseVariables(company, client),
     payment: {
@@ -422,7 +476,44 @@ async function sendPaymentEmail(
     },
     ...(options.invoice ? { invoice: invoiceVariables(options.invoice, client) } : {}),
   };
-  return sendClientEmail({ companyId, company, client, template, variables, automatic: options.automatic ?? true, billing: true, actor });
+  return {
+    companyId,
+    company,
+    client,
+    template,
+    templateText: options.known?.templateText,
+    clientFresh: options.known?.clientFresh,
+    variables,
+    automatic: options.automatic ?? true,
+    billing: true,
+    actor,
+  };
+}
+
+async function sendPaymentEmail(
+  template: 'payment_receipt' | 'payment_declined',
+  companyId: string,
+  client: Client,
+  transaction: TransactionForEmail,
+  actor: Actor,
+  options: PaymentNotifyOptions,
+): Promise<MailEntry | null> {
+  const company = options.known?.company ?? (await requireCompany(companyId));
+  return sendClientEmail(paymentEmailInput(template, companyId, company, client, transaction, actor, options));
+}
+
+/**
+ * A receipt prepared but not written (`prepareClientEmail`): a payment records its entry in the transaction that
+ * records the payment, then delivers it (`deliverMail`). Null when no receipt is sent (as `sendPaymentReceipt`).
+ */
+export async function preparePaymentReceipt(
+  companyId: string,
+  client: Client,
+  transaction: TransactionForEmail,
+  actor: Actor,
+  options: PaymentNotifyOptions & { known: NonNullable<PaymentNotifyOptions['known']> },
+): Promise<PreparedMail | null> {
+  return prepareClientEmail(paymentEmailInput('payment_receipt', companyId, options.known.company, client, transaction, actor, options));
 }
 
 /** A receipt for a payment, to the billing contacts. */

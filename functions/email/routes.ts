@@ -1,6 +1,6 @@
 import { companyOf } from '../domain/principal.js';
 import { clientListRoute } from '../clients/list-route.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_EMAIL_TEMPLATES,
   EMAIL_TEMPLATE_NAMES,
@@ -14,6 +14,7 @@ import { decodeCursor, encodeCursor, listQuery } from '../http/cursor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { json, noContent, route, type Principal } from '../http/route.js';
 import { email, idParam, requiredText } from '../http/schemas.js';
+import { readClientContext } from '../store/client-context.js';
 import { requireClient } from '../store/clients.js';
 import { parseIfMatch } from '../store/items.js';
 import {
@@ -129,9 +130,11 @@ export const emailRoutes = [
     response: mailEntrySchema,
     handle: async ({ principal, params, body }) => {
       const companyId = companyOf(principal);
-      const client = await requireClient(companyId, params.id);
+      // The client and the company (the sender's name) in one read.
+      const { client, company } = await readClientContext(companyId, params.id);
       const entry = await sendClientEmail({
         companyId,
+        company,
         client,
         subject: body.subject,
         html: body.html,

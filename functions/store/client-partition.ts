@@ -17,7 +17,8 @@ import { clientPk, clientSk, PENDING_CHARGE_SK_PREFIX } from './keys.js';
  * - `blobs`: keys of objects in the blob store (`getServices().blobs`, S3 in AWS) that exist only because of this
  *   item, e.g. a mail body too big for its entry — deleted with it (before it, so a repeated delete still finds
  *   them); a merge leaves them where they are, so their keys must not contain the client id;
- * - `mergeAs: 'sum'` with `sumFields`: per-currency balances, added into the target's item of the same SK.
+ * - `mergeAs: 'sum'` with `sumFields`: per-currency balances, added into the target's item of the same SK;
+ * - a global index key beginning with the client's partition key (`<client pk>#…`) is renamed to the target's on merge.
  */
 type Key = { PK: string; SK: string };
 
@@ -196,26 +197,92 @@ export async function releaseMerge(companyId: string, sourceId: string, targetId
 }
 
 /**
- * Moves everything a client owns into another client of the same company, one item per transaction (each move
- * is atomic; an interrupted merge resumes where it stopped when repeated). The source's own client item stays;
- * the caller deletes it afterwards.
+ * Moves everything a client owns into another client of the same company, many items per transaction (up to
+ * DynamoDB's 100 actions and ~4 MB, `moveBatches`), so a merge costs calls in proportion to its items ÷ ~33, not one
+ * transaction per item. Each transaction is atomic and checks that the target still accepts items; an interrupted
+ * merge resumes where it stopped when repeated. Batching keeps what the racing-writes guarantee rests on: the source
+ * is claimed (`claimMerge`) before its partition is read, so every item read is final and no write into the source
+ * lands behind the move (store/client-guard.ts). The source's own client item stays; the caller deletes it afterwards.
  */
 export async function moveClientPartition(companyId: string, sourceId: string, targetId: string): Promise<number> {
   const sourcePk = clientPk(companyId, sourceId);
   const targetPk = clientPk(companyId, targetId);
   let moved = 0;
   for await (const items of partitionItems(sourcePk)) {
-    for (const item of items) {
-      if (item.SK === clientSk) continue;
+    for (const batch of moveBatches(items.filter((item) => item.SK !== clientSk).map((item) => ({ item, writes: moveItem(item, targetPk, targetId) })))) {
+      // Which item each action of the transaction moves, to name the one whose condition failed.
+      const owners = batch.flatMap((move) => move.writes.map(() => move.item));
       await retryOnTransactionConflict(() =>
-        transact([targetAccepts(targetPk), ...moveItem(item, targetPk, targetId)], (index) =>
-          index === 0 ? targetGone() : new Error(`Merge could not move ${String(item.SK)}: the target already has it.`),
+        transact([targetAccepts(targetPk), ...batch.flatMap((move) => move.writes)], (index) =>
+          index === 0 ? targetGone() : new Error(`Merge could not move ${String(owners[index - 1]?.SK)}: the target already has it.`),
         ),
       );
-      moved++;
+      moved += batch.length;
     }
   }
   return moved;
+}
+
+interface Move {
+  item: Item;
+  writes: TransactItem[];
+}
+
+/** DynamoDB's limits on one transaction: 100 actions (one is the target check) and 4 MB in all (some kept in reserve). */
+const MOVE_ACTIONS = 99;
+const MOVE_BYTES = 3_500_000;
+
+/** An item's size as DynamoDB counts it, closely enough to pack transactions (binary values by their bytes). */
+function sizeOf(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + sizeOf(v) + 1, 3);
+  if (value && typeof value === 'object') return Object.entries(value).reduce((n, [k, v]) => n + Buffer.byteLength(k) + sizeOf(v) + 1, 3);
+  return 8;
+}
+
+/**
+ * Packs moves into transactions in partition order, each within the limits; a move whose keys the batch already
+ * touches (two items pointing at one pointer) starts the next one, as a transaction may name an item only once.
+ */
+function* moveBatches(moves: Move[]): Generator<Move[]> {
+  let batch: Move[] = [];
+  let actions = 0;
+  let bytes = 0;
+  const keys = new Set<string>();
+  for (const move of moves) {
+    const moveKeys = move.writes.map(keyOfAction);
+    const size = sizeOf(move.item);
+    if (batch.length && (actions + move.writes.length > MOVE_ACTIONS || bytes + size > MOVE_BYTES || moveKeys.some((k) => keys.has(k)))) {
+      yield batch;
+      batch = [];
+      actions = 0;
+      bytes = 0;
+      keys.clear();
+    }
+    batch.push(move);
+    actions += move.writes.length;
+    bytes += size;
+    for (const k of moveKeys) keys.add(k);
+  }
+  if (batch.length) yield batch;
+}
+
+function keyOfAction(action: TransactItem): string {
+  const op = (action.Put ?? action.Delete ?? action.Update ?? action.ConditionCheck) as { Key?: Item; Item?: Item };
+  const key = op.Key ?? op.Item ?? {};
+  return `${String(key.PK)}|${String(key.SK)}`;
+}
+
+/** Index keys naming the source's partition (`GSI<n>PK = <client pk>#…`, a client's invoices by status) renamed to the target's. */
+function clientIndexKeys(item: Item, targetPk: string): Item {
+  const sourcePrefix = `${String(item.PK)}#`;
+  const renamed: Item = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (/^GSI\dPK$/.test(name) && typeof value === 'string' && value.startsWith(sourcePrefix))
+      renamed[name] = `${targetPk}#${value.slice(sourcePrefix.length)}`;
+  }
+  return renamed;
 }
 
 function moveItem(item: Item, targetPk: string, targetId: string): TransactItem[] {
@@ -250,7 +317,13 @@ function moveItem(item: Item, targetPk: string, targetId: string): TransactItem[
   }
   const refs = (item.refs as Key[] | undefined) ?? [];
   return [
-    { Put: { TableName: tableName(), Item: { ...item, PK: targetPk, clientId: targetId }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { ...item, ...clientIndexKeys(item, targetPk), PK: targetPk, clientId: targetId },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
     { Delete: { TableName: tableName(), Key: sourceKey } },
     ...refs.map((ref) => ({
       Update: {

@@ -141,6 +141,17 @@ const joinParts = (items: Item[]) => Buffer.concat(items.map((item) => Buffer.fr
  * error is `AlreadyDoneError`, so a notice is logged, and so sent, at most once.
  */
 export async function createMailEntry(companyId: string, entry: MailEntry, content: MailContent, alsoWrite: readonly TransactItem[] = []): Promise<void> {
+  await transactOnClient(companyId, entry.clientId, [...(await mailEntryWrites(companyId, entry, content)), ...alsoWrite], (index) =>
+    index >= 2 ? new AlreadyDoneError('This mail was already sent.') : new Error(`Mail id collision: ${entry.id}`),
+  );
+}
+
+/**
+ * The two writes of a new entry (the entry, conditioned on being new, and its id pointer), its blobs already in the
+ * blob store: for `createMailEntry`, and for a caller that records the entry in its own guarded transaction (a
+ * payment's receipt commits with the payment it acknowledges, so the mail is on record before it is sent).
+ */
+export async function mailEntryWrites(companyId: string, entry: MailEntry, content: MailContent): Promise<TransactItem[]> {
   const pk = clientPk(companyId, entry.clientId);
   const blobs: Array<{ key: string; body: Buffer; contentType: string }> = [];
   // Entry metadata, then the body, then attachments in order, inline while the item stays under the limit. A key
@@ -187,16 +198,10 @@ export async function createMailEntry(companyId: string, entry: MailEntry, conte
     refs: [ref],
     ...(blobs.length ? { blobs: blobs.map((blob) => blob.key) } : {}),
   };
-  await transactOnClient(
-    companyId,
-    entry.clientId,
-    [
-      { Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
-      { Put: { TableName: tableName(), Item: { ...ref, entity: 'ref', kind: 'mail', clientId: entry.clientId } } },
-      ...alsoWrite,
-    ],
-    (index) => (index >= 2 ? new AlreadyDoneError('This mail was already sent.') : new Error(`Mail id collision: ${entry.id}`)),
-  );
+  return [
+    { Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+    { Put: { TableName: tableName(), Item: { ...ref, entity: 'ref', kind: 'mail', clientId: entry.clientId } } },
+  ];
 }
 
 /** The client a mail belongs to now (through its id pointer), or undefined for an unknown id. */
@@ -348,9 +353,16 @@ const namesOrUndefined = (names: Record<string, string>) => (Object.keys(names).
 
 /**
  * Records that the provider accepted a mail: its message id, the `SESMSG#` pointer delivery events look it up by
- * (listed in `refs`), and status `sent` unless an event has already moved it on.
+ * (listed in `refs`), and status `sent` unless an event has already moved it on. Says whether it set `sent` (then the
+ * entry is as the caller wrote it plus these fields) and on which client the entry was found.
  */
-export async function markMailSent(companyId: string, clientId: string, mailId: string, messageId: string, at: string): Promise<void> {
+export async function markMailSent(
+  companyId: string,
+  clientId: string,
+  mailId: string,
+  messageId: string,
+  at: string,
+): Promise<{ statusSet: boolean; clientId: string }> {
   const pointer: Key = { PK: sesMessagePk(messageId), SK: sesMessageSk };
   const build = (setStatus: boolean) => (owner: string) => ({
     update: `SET messageId = :m, updatedAt = :at, refs = list_append(if_not_exists(refs, :empty), :ref)${setStatus ? ', #status = :sent' : ''}`,
@@ -359,12 +371,20 @@ export async function markMailSent(companyId: string, clientId: string, mailId: 
     extra: [{ Put: { TableName: tableName(), Item: { ...pointer, entity: 'sesMessage', kind: 'mail', companyId, clientId: owner, mailId } } }],
   });
   const first = await updateEntry(companyId, clientId, mailId, build(true));
-  if (!first.updated) await updateEntry(companyId, first.clientId, mailId, build(false));
+  if (first.updated) return { statusSet: true, clientId: first.clientId };
+  const second = await updateEntry(companyId, first.clientId, mailId, build(false));
+  return { statusSet: false, clientId: second.clientId };
 }
 
 /** Marks a mail that could not be handed to the provider. Only a `queued` entry becomes `failed`. */
-export async function markMailFailed(companyId: string, clientId: string, mailId: string, reason: string, at: string): Promise<void> {
-  await updateEntry(companyId, clientId, mailId, () => ({
+export async function markMailFailed(
+  companyId: string,
+  clientId: string,
+  mailId: string,
+  reason: string,
+  at: string,
+): Promise<{ updated: boolean; clientId: string }> {
+  return updateEntry(companyId, clientId, mailId, () => ({
     update: 'SET #status = :failed, statusReason = :reason, updatedAt = :at',
     condition: '#status = :queued',
     values: { ':failed': 'failed', ':reason': reason.slice(0, 1000), ':at': at, ':queued': 'queued' },
@@ -494,6 +514,22 @@ async function withRetry<T>(read: () => Promise<T>): Promise<T> {
     } catch (error) {
       if (!(error instanceof TemplatePartsChanged) || attempt >= 2) throw error;
     }
+  }
+}
+
+/**
+ * A template override read by the caller with other items (one BatchGet for a request): its text, the parts read
+ * when it has any (read again from the start if a replacement removed them meanwhile).
+ */
+export async function templateOfItem(companyId: string, item: Item): Promise<StoredTemplate> {
+  try {
+    return await readTemplateItem(companyId, item);
+  } catch (error) {
+    if (!(error instanceof TemplatePartsChanged)) throw error;
+    const name = (item.SK as string).slice(TEMPLATE_SK_PREFIX.length) as EmailTemplateName;
+    const now = await getCompanyTemplate(companyId, name);
+    if (!now) throw error;
+    return now;
   }
 }
 

@@ -1,10 +1,14 @@
 import type { ChargeResult } from '../../adapters/gateway/port.js';
+import type { TransactItem } from '../../store/dynamo.js';
 import { ConcurrentChangeError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
+import { logger } from '../../observability/logger.js';
 import { count, METRIC } from '../../observability/metrics.js';
 import { getServices } from '../../services.js';
-import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
+import type { PreparedMail } from '../../email/notify.js';
+import { commitLedger, loadLedgerPart, type LoadedLedger } from '../../store/ledger.js';
+import { mailEntryWrites } from '../../store/mail.js';
 import { deletePendingCharge, deletePendingChargeItem } from '../../store/pending-charges.js';
 import { ClientBusyError, ClientGoneError, withRetriesWhileClientBusy } from '../../store/client-guard.js';
 import { clientOfObject } from '../../store/refs.js';
@@ -28,11 +32,26 @@ export interface RecordedAttempt {
   apply: readonly LedgerApplication[];
   /** For new details with `save: true`: keeps them as an account; called only once the charge is approved. */
   saveAccount?: () => Promise<string>;
+  /**
+   * The ledger as read (with the attempt's client) just before the attempt was recorded: the first commit plans
+   * against it instead of reading the invoices and balances again. Its conditions hold the invoices and the attempt
+   * to what was read, so a change since (or a merge that moved them) fails the commit, which then reads afresh.
+   */
+  loaded?: LoadedLedger;
+  /**
+   * The receipt of an approved attempt (null: none is sent), prepared once approved: its `queued` entry is written
+   * in the transaction that records the approval, so the payment and the record of its receipt land together.
+   */
+  receipt?: (attempt: Transaction) => Promise<PreparedMail | null>;
 }
 
 /** How a charged attempt ended; only `approved` and `kept_as_credit` moved money. */
 export type AttemptOutcome =
-  | { outcome: 'approved'; transaction: Transaction }
+  /**
+   * `receipt`: recorded with the approval, still to be handed to the provider (`deliverMail`); null when it was
+   * prepared and none is to be sent (no deliverable recipient); absent when it is not taken care of (sent afterwards).
+   */
+  | { outcome: 'approved'; transaction: Transaction; receipt?: PreparedMail | null }
   | { outcome: 'kept_as_credit'; transaction: Transaction; reason: string }
   | { outcome: 'declined'; attempt: Transaction; declineCode: string | null }
   | { outcome: 'failed'; attempt: Transaction };
@@ -67,7 +86,8 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
 
   // Approved: details asked to be saved are kept only now, so a declined card is never stored.
   if (recorded.saveAccount) attempt = { ...attempt, paymentAccountId: await recorded.saveAccount() };
-  const { creditReason, clientId } = await recordApprovedCharge({ companyId, attempt, result, apply });
+  const { prepared, receipt } = await prepareReceipt(recorded, attempt);
+  const { creditReason, clientId, receiptRecorded } = await recordApprovedCharge({ companyId, attempt, result, apply, loaded: recorded.loaded, receipt });
   // Read back where it was committed; only a merge since then sends the read through the attempt's pointer again.
   const stored =
     (await getTransaction(companyId, clientId, attempt.id)) ?? (await getTransaction(companyId, (await ownerNow(companyId, attempt)).clientId, attempt.id));
@@ -77,7 +97,28 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
     count(METRIC.paymentsKeptAsCredit);
     return { outcome: 'kept_as_credit', transaction: stored, reason: creditReason };
   }
-  return { outcome: 'approved', transaction: stored };
+  const handled = prepared === null ? { receipt: null } : receiptRecorded && receipt ? { receipt: receipt.prepared } : {};
+  return { outcome: 'approved', transaction: stored, ...handled };
+}
+
+/**
+ * The receipt of the approved attempt with its entry's writes, for the approval's transaction. The money comes
+ * first: a receipt that cannot be prepared (a broken template, the blob store down) is left to be sent afterwards
+ * (`prepared` undefined), never a reason not to record the charge.
+ */
+async function prepareReceipt(
+  recorded: RecordedAttempt,
+  attempt: Transaction,
+): Promise<{ prepared?: PreparedMail | null; receipt?: { prepared: PreparedMail; writes: TransactItem[] } }> {
+  if (!recorded.receipt) return {};
+  try {
+    const prepared = await recorded.receipt(attempt);
+    if (!prepared) return { prepared: null };
+    return { prepared, receipt: { prepared, writes: await mailEntryWrites(recorded.companyId, prepared.entry, prepared.content) } };
+  } catch (error) {
+    logger.warn('The receipt could not be prepared with the payment; it is sent after it is recorded', { transactionId: attempt.id, error: error as Error });
+    return {};
+  }
 }
 
 /**
@@ -86,13 +127,16 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
  * charge goes after it: if that delete is lost, the reconciler finds a settled attempt and only removes it.
  */
 async function settleUnpaid(companyId: string, attempt: Transaction, settlement: AttemptSettlement): Promise<Transaction> {
-  // A merge may move the attempt meanwhile: it is settled where it is now, once the merge is done.
+  // A merge may move the attempt meanwhile: it is settled where it is now, once the merge is done. The first try
+  // writes where it was recorded (the guard refuses a client merged or being merged); later ones look it up.
+  let round = 0;
   const current = await retryWhile(
     async () => {
-      const owned = await ownerNow(companyId, attempt);
+      const owned = round++ === 0 ? attempt : await ownerNow(companyId, attempt);
       return { owned, settled: await settleAttempt(companyId, owned, settlement) };
     },
-    (error) => error instanceof ClientBusyError || error instanceof ClientGoneError,
+    // A first try that found the attempt changed or gone from there (a merge moved it) looks it up once.
+    (error) => error instanceof ClientBusyError || error instanceof ClientGoneError || (round === 1 && error instanceof ConcurrentChangeError),
     SETTLE_WAITS,
   );
   await deletePendingCharge(companyId, current.owned.clientId, current.owned.id);
@@ -107,6 +151,9 @@ interface ApprovedCharge {
   attempt: Transaction;
   result: ChargeResult;
   apply: readonly LedgerApplication[];
+  loaded?: LoadedLedger;
+  /** The receipt's entry writes, for the attempt's client as recorded. */
+  receipt?: { prepared: PreparedMail; writes: TransactItem[] };
 }
 
 /**
@@ -114,8 +161,9 @@ interface ApprovedCharge {
  * instead: the invoices changed since the payment was checked, or the applications kept losing races.
  */
 async function recordApprovedCharge(charge: ApprovedCharge): Promise<Committed> {
+  let round = 0;
   try {
-    return await withRetriesWhileClientBusy(() => commitApproved(charge, charge.apply));
+    return await withRetriesWhileClientBusy(() => commitApproved(charge, charge.apply, round++ === 0));
   } catch (error) {
     if (!(error instanceof ConcurrentChangeError)) throw error;
     const { clientId } = await keepAsCredit(charge);
@@ -128,20 +176,30 @@ async function recordApprovedCharge(charge: ApprovedCharge): Promise<Committed> 
  * the whole amount is recorded as credit, which touches no invoice and so cannot keep losing.
  */
 async function keepAsCredit(charge: ApprovedCharge): Promise<Committed> {
-  return withRetriesWhileClientBusy(() => commitApproved(charge, []));
+  return withRetriesWhileClientBusy(() => commitApproved(charge, [], false));
 }
 
-/** What a committed approval reports: why it became credit (if it did), and the client it was recorded on. */
+/** What a committed approval reports: why it became credit (if it did), the client it was recorded on, whether with the receipt. */
 interface Committed {
   creditReason?: string;
   clientId: string;
+  receiptRecorded?: boolean;
 }
 
-/** One read-plan-commit round; applications the invoices no longer allow (paid meanwhile) become credit. */
-async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerApplication[]): Promise<Committed> {
+/**
+ * One read-plan-commit round; applications the invoices no longer allow (paid meanwhile) become credit. The first
+ * round plans against the ledger read before the charge, on the client the attempt was recorded on (the commit's
+ * conditions and client guard refuse it if anything changed since); later rounds find the attempt's client now and
+ * read afresh.
+ */
+async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerApplication[], first: boolean): Promise<Committed> {
   const { companyId } = charge;
-  const attempt = await ownerNow(companyId, charge.attempt);
-  const loaded = await loadLedgerPart(companyId, attempt.clientId, { invoiceIds: apply.map((a) => a.invoiceId), transactionIds: [attempt.id] });
+  const attempt = first ? charge.attempt : await ownerNow(companyId, charge.attempt);
+  const loaded =
+    first && charge.loaded
+      ? // The attempt as recorded (it was not read back): the commit's condition on its version holds it to that.
+        { ...charge.loaded, transactions: new Map([...charge.loaded.transactions, [attempt.id, charge.attempt]]) }
+      : await loadLedgerPart(companyId, attempt.clientId, { invoiceIds: apply.map((a) => a.invoiceId), transactionIds: [attempt.id] });
   const payment = { transactionId: attempt.id, kind: 'charge' as const, currency: attempt.currency, amount: attempt.amount, date: attempt.date };
   let plan = planPayment(loaded.state, { ...payment, apply });
   let creditReason: string | undefined;
@@ -150,14 +208,17 @@ async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerAppl
     plan = planPayment(loaded.state, { ...payment, apply: [] });
     if (!plan.ok) throw ledgerError(plan.error);
   }
+  // The receipt is recorded with the approval it acknowledges, when it is one (not credit) on the client it was
+  // prepared for; otherwise it is sent afterwards as before.
+  const withReceipt = charge.receipt !== undefined && creditReason === undefined && charge.receipt.prepared.entry.clientId === attempt.clientId;
   await commitLedger(companyId, attempt.clientId, plan.changes, {
     loaded,
     today: attempt.date,
     transactionFields: { [attempt.id]: { ...attempt, gatewayReference: charge.result.gatewayReference ?? null } },
     // The pending charge leaves with the outcome it waited for, in the same transaction.
-    extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id)],
+    extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id), ...(withReceipt ? (charge.receipt?.writes ?? []) : [])],
   });
-  return { creditReason, clientId: attempt.clientId };
+  return { creditReason, clientId: attempt.clientId, receiptRecorded: withReceipt };
 }
 
 /**

@@ -4,21 +4,19 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import type { PaymentMethod, Transaction } from '../../domain/invoice.js';
 import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
-import { isUsable } from '../../domain/payment-account.js';
+import { isUsable, type PaymentAccount } from '../../domain/payment-account.js';
 import type { Principal } from '../../domain/principal.js';
 import { logger } from '../../observability/logger.js';
-import { requireClient } from '../../store/clients.js';
-import { requireCompany } from '../../store/companies.js';
+import { readClientContext } from '../../store/client-context.js';
 import { nowIso } from '../../store/items.js';
-import { loadLedgerPart } from '../../store/ledger.js';
-import { getPaymentAccount } from '../../store/payment-accounts.js';
+import { loadLedgerPart, type LoadedLedger } from '../../store/ledger.js';
 import { putPendingCharge, type PendingCharge } from '../../store/pending-charges.js';
 import { insertPendingAttempt } from '../../store/transactions.js';
 import { assertPaymentCurrency, ledgerError, today } from '../common.js';
 import { keepPaymentMethod } from '../payment-accounts/add-payment-account.js';
 import { accountToken, assertPaymentDetails, tokenize } from '../payment-accounts/payment-methods.js';
 import { chargeRecordedAttempt, type AttemptOutcome } from './charge-attempt.js';
-import { notifyAttemptOutcome } from './notifications.js';
+import { notifyAttemptOutcome, receiptFor, type PaymentReads } from './notifications.js';
 import { sealAttemptToken } from './pending-charge-token.js';
 
 /** What to charge: a stored account, or new details (kept as an account after approval when `save` is set). */
@@ -65,7 +63,13 @@ const sum = (apply: readonly LedgerApplication[]) => apply.reduce((s, a) => s + 
  */
 export async function makePayment(input: MakePaymentInput): Promise<MakePaymentResult> {
   const { companyId, principal, currency, apply } = input;
-  const [client, company] = await Promise.all([requireClient(companyId, input.clientId), requireCompany(companyId)]);
+  const sendReceipt = input.sendReceipt !== false;
+  // The company, the client, the stored account and the templates this payment may mail: one read, passed down.
+  const context = await readClientContext(companyId, input.clientId, {
+    paymentAccountId: 'paymentAccountId' in input.source ? input.source.paymentAccountId : undefined,
+    templates: sendReceipt ? ['payment_receipt', 'payment_declined'] : ['payment_declined'],
+  });
+  const { client, company } = context;
   assertPaymentCurrency(company, currency, apply);
   const date = today(company);
   const amount = sum(apply) + (input.otherAmount ?? 0);
@@ -74,9 +78,9 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
       { path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' },
     ]);
   const id = input.transactionId ?? newId('txn');
-  await assertPayable(companyId, client.id, principal, { transactionId: id, currency, amount, date, apply });
+  const loaded = await assertPayable(companyId, client.id, principal, { transactionId: id, currency, amount, date, apply });
 
-  const source = await resolveSource(companyId, client, input.source, date);
+  const source = await resolveSource(companyId, client, input.source, date, context.paymentAccount);
   const attempt = pendingAttempt({ id, clientId: client.id, method: source.method, amount, currency, date, paymentAccountId: source.paymentAccountId });
   const description = `Payment from client #${client.number}`;
   await recordPendingAttempt(companyId, attempt, {
@@ -85,37 +89,51 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
     clientId: client.id,
     apply: [...apply],
     otherAmount: input.otherAmount ?? 0,
-    sendReceipt: input.sendReceipt !== false,
+    sendReceipt,
     description,
     // A stored account's token is read again from the account; new details have nowhere else to be found.
     sealedToken: source.paymentAccountId ? null : await sealAttemptToken(companyId, id, source.token),
     createdAt: attempt.createdAt,
   });
-  let result: MakePaymentResult;
+  const reads: PaymentReads = { context, invoices: loaded.invoices };
+  let result: AttemptOutcome;
   try {
-    result = await chargeRecordedAttempt({ companyId, attempt, token: source.token, description, apply, saveAccount: source.saveAccount });
+    result = await chargeRecordedAttempt({
+      companyId,
+      attempt,
+      token: source.token,
+      description,
+      apply,
+      saveAccount: source.saveAccount,
+      // Planned against what assertPayable read; the receipt, when asked for, is recorded with the approval.
+      loaded,
+      receipt: sendReceipt ? receiptFor(companyId, principal, reads) : undefined,
+    });
   } catch (error) {
     // The gateway may have taken the money: the attempt stays pending, listed, and the reconciler settles it.
     logger.error('A payment attempt was left pending: its outcome could not be recorded', { transactionId: id, error });
     return { outcome: 'pending', attempt };
   }
-  await notifyAttemptOutcome(companyId, client, result, principal, apply, input.sendReceipt !== false);
+  await notifyAttemptOutcome(companyId, client, result, principal, apply, sendReceipt, reads);
+  // The receipt is the mail's business, not the caller's.
+  if (result.outcome === 'approved') return { outcome: 'approved', transaction: result.transaction };
   return result;
 }
 
-/** Refuses, before anything is charged, a payment the ledger would refuse as it stands now. */
+/** Refuses, before anything is charged, a payment the ledger would refuse as it stands now; the ledger it read. */
 async function assertPayable(
   companyId: string,
   clientId: string,
   principal: Principal | null,
   payment: { transactionId: string; currency: string; amount: number; date: string; apply: readonly LedgerApplication[] },
-): Promise<void> {
+): Promise<LoadedLedger> {
   const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds: payment.apply.map((a) => a.invoiceId) });
   // A client token does not see drafts (404 by id), so paying one by id is not found either.
   const draft = principal?.role === 'client' ? payment.apply.find((a) => loaded.state.invoices[a.invoiceId]?.status === 'draft') : undefined;
   if (draft) throw new NotFoundError(`Invoice ${draft.invoiceId} does not exist`);
   const plan = planPayment(loaded.state, { ...payment, kind: 'charge' });
   if (!plan.ok) throw ledgerError(plan.error);
+  return loaded;
 }
 
 interface ResolvedSource {
@@ -126,10 +144,15 @@ interface ResolvedSource {
   saveAccount?: () => Promise<string>;
 }
 
-/** A stored account's token, or new details checked and tokenised now. */
-async function resolveSource(companyId: string, client: Client, source: PaymentSource, todayDate: string): Promise<ResolvedSource> {
+/** A stored account's token (the account as read with the client), or new details checked and tokenised now. */
+async function resolveSource(
+  companyId: string,
+  client: Client,
+  source: PaymentSource,
+  todayDate: string,
+  account: PaymentAccount | undefined,
+): Promise<ResolvedSource> {
   if ('paymentAccountId' in source) {
-    const account = await getPaymentAccount(companyId, client.id, source.paymentAccountId);
     if (!account) throw ValidationError.field('source.paymentAccountId', 'No such payment account.');
     if (!isUsable(account)) throw ValidationError.field('source.paymentAccountId', 'This payment account is disabled.');
     return { token: await accountToken(companyId, account), method: account.type, paymentAccountId: account.id };

@@ -2,8 +2,7 @@ import { newId } from '../../domain/ids.js';
 import type { PaymentMethod, Transaction } from '../../domain/invoice.js';
 import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
-import { requireClient } from '../../store/clients.js';
-import { requireCompany } from '../../store/companies.js';
+import { readClientContext } from '../../store/client-context.js';
 import { nowIso } from '../../store/items.js';
 import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
 import { getTransaction } from '../../store/transactions.js';
@@ -29,7 +28,8 @@ export interface RecordPaymentInput {
 /** Records money received outside the gateway (check, cash, wire…), applied and credited in one ledger transaction. */
 export async function recordPayment(input: RecordPaymentInput): Promise<Transaction> {
   const { companyId, currency, amount } = input;
-  const [client, company] = await Promise.all([requireClient(companyId, input.clientId), requireCompany(companyId)]);
+  // The client and the company in one read.
+  const { client, company } = await readClientContext(companyId, input.clientId);
   const apply = input.apply ?? [];
   assertPaymentCurrency(company, currency, input.apply);
   const date = input.date ?? today(company);
