@@ -1,26 +1,16 @@
-import type { AutomationRun } from '../domain/automation-run.js';
 import type { Page } from '../store/dynamo.js';
-import { listPlannedActions, listRunActions, listRuns, requireRun, type StoredRunAction } from '../store/automation-runs.js';
+import { listRunActions, listRuns, requireRun, requireRunWithPlan, type RunWithPlan, type StoredRunAction } from '../store/automation-runs.js';
 
-/** How many planned actions a dry run's body embeds; all of them are rows of `GET /v1/automation/runs/{id}/actions`. */
-export const PLANNED_EMBED_LIMIT = 100;
+export { PLANNED_EMBED_LIMIT, type RunWithPlan } from '../store/automation-runs.js';
 
-export interface RunWithPlan {
-  run: AutomationRun;
-  /** A dry run's first planned actions (at most PLANNED_EMBED_LIMIT); undefined for a run that changes things. */
-  planned?: StoredRunAction[];
-}
-
-const withPlan = async (run: AutomationRun): Promise<RunWithPlan> =>
-  run.dryRun ? { run, planned: run.plannedCount ? await listPlannedActions(run.companyId, run.id, PLANNED_EMBED_LIMIT) : [] } : { run };
-
+/** A run; a dry run with its first planned actions (kept on the run item: one read). */
 export async function readRun(companyId: string, runId: string): Promise<RunWithPlan> {
-  return withPlan(await requireRun(companyId, runId));
+  return requireRunWithPlan(companyId, runId);
 }
 
+/** A page of the company's runs: one query, whatever the dry runs among them planned. */
 export async function readRuns(companyId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<RunWithPlan>> {
-  const page = await listRuns(companyId, limit, startKey);
-  return { items: await Promise.all(page.items.map(withPlan)), lastKey: page.lastKey };
+  return listRuns(companyId, limit, startKey);
 }
 
 /** A run's actions, in the order it did them; an unknown run is a NotFoundError. */

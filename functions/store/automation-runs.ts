@@ -14,6 +14,22 @@ import { withRetries } from './retry.js';
  * one run queued or running (its lock).
  */
 
+/**
+ * How many planned actions a dry run's body shows; all of them are rows of `GET /v1/automation/runs/{id}/actions`.
+ * The first ones are kept on the run item itself, so a list of runs reads no run's own partition.
+ */
+export const PLANNED_EMBED_LIMIT = 100;
+
+/** A planned action as a run's body shows it. */
+export type PlannedAction = Pick<RunAction, 'task' | 'objectType' | 'objectId' | 'clientId' | 'action' | 'details'>;
+
+/** A run with, for a dry run, its first planned actions (at most PLANNED_EMBED_LIMIT). */
+export interface RunWithPlan {
+  run: AutomationRun;
+  /** Undefined for a run that changes things. */
+  planned?: PlannedAction[];
+}
+
 const runKey = (companyId: string, runId: string) => ({ PK: runsPk(companyId), SK: runSk(runId) });
 const lockKey = (companyId: string) => ({ PK: runsPk(companyId), SK: runLockSk });
 
@@ -33,6 +49,8 @@ export function runToItem(run: AutomationRun) {
     ...rest,
     taskOrder: tasks.map((t) => t.name),
     tasks: Object.fromEntries(tasks.map(({ name, ...counts }) => [name, counts satisfies StoredTask])),
+    // A dry run's first planned actions, appended by the pages that plan them (recordPage).
+    ...(run.dryRun ? { planned: [] } : {}),
     // Absent until set, so a page can set them with if_not_exists.
     ...(startedAt ? { startedAt } : {}),
     ...(finishedAt ? { finishedAt } : {}),
@@ -67,6 +85,26 @@ export function runFromItem(item: StoredItem): AutomationRun {
     version: item.version,
   };
   return run;
+}
+
+const plannedView = ({ task, objectType, objectId, clientId, action, details }: PlannedAction): PlannedAction => ({
+  task,
+  objectType,
+  objectId,
+  clientId,
+  action,
+  details: details ?? {},
+});
+
+/**
+ * The run and, for a dry run, the planned actions kept on its item. A dry run recorded before the item kept them
+ * (no `planned` attribute) has them read from its actions.
+ */
+async function runWithPlanFromItem(item: StoredItem): Promise<RunWithPlan> {
+  const run = runFromItem(item);
+  if (!run.dryRun) return { run };
+  if (Array.isArray(item.planned)) return { run, planned: (item.planned as PlannedAction[]).map(plannedView) };
+  return { run, planned: run.plannedCount ? (await listPlannedActions(run.companyId, run.id, PLANNED_EMBED_LIMIT)).map(plannedView) : [] };
 }
 
 export interface StoredRunAction extends RunAction {
@@ -148,14 +186,21 @@ export async function getRun(companyId: string, runId: string): Promise<Automati
   return out.Item ? runFromItem(out.Item) : undefined;
 }
 
+/** A run with what a dry run planned (NotFoundError when there is none). */
+export async function requireRunWithPlan(companyId: string, runId: string): Promise<RunWithPlan> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: runKey(companyId, runId), ConsistentRead: true }));
+  if (!out.Item) throw new NotFoundError('No such automation run.');
+  return runWithPlanFromItem(out.Item);
+}
+
 export async function requireRun(companyId: string, runId: string): Promise<AutomationRun> {
   const run = await getRun(companyId, runId);
   if (!run) throw new NotFoundError('No such automation run.');
   return run;
 }
 
-/** A company's runs, newest first (run ids are time-ordered). */
-export async function listRuns(companyId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<AutomationRun>> {
+/** A company's runs, newest first (run ids are time-ordered), dry runs with what they planned: one query. */
+export async function listRuns(companyId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<RunWithPlan>> {
   const page = await queryPage<StoredItem>({
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
     ExpressionAttributeValues: { ':pk': runsPk(companyId), ':p': RUN_SK_PREFIX },
@@ -163,7 +208,7 @@ export async function listRuns(companyId: string, limit: number, startKey?: Reco
     Limit: limit,
     ExclusiveStartKey: startKey,
   });
-  return { items: page.items.map(runFromItem), lastKey: page.lastKey };
+  return { items: await Promise.all(page.items.map(runWithPlanFromItem)), lastKey: page.lastKey };
 }
 
 /** A run's actions in the order it did them (task, page, action). */
@@ -177,8 +222,8 @@ export async function listRunActions(companyId: string, runId: string, limit: nu
   return { items: page.items.map(actionFromItem), lastKey: page.lastKey };
 }
 
-/** The first `limit` actions a dry run planned. */
-export async function listPlannedActions(companyId: string, runId: string, limit: number): Promise<StoredRunAction[]> {
+/** The first `limit` actions a dry run planned, from its action rows. */
+async function listPlannedActions(companyId: string, runId: string, limit: number): Promise<StoredRunAction[]> {
   const page = await queryFiltered<StoredItem>(
     {
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
@@ -228,7 +273,7 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
   const pageKey = { PK: runPartitionPk(page.companyId, page.runId), SK: runPageSk(page.task, page.source, cursorHash(page.cursorIn)) };
   // The page's record and the run, read together: a page already recorded, or one of a run that has finished (a
   // straggler), writes nothing, not even action rows.
-  const found = await batchGetAll([pageKey, runKey(page.companyId, page.runId)], { consistent: true, projection: 'PK, SK, finishedAt' });
+  const found = await batchGetAll([pageKey, runKey(page.companyId, page.runId)], { consistent: true, projection: 'PK, SK, finishedAt, plannedCount' });
   if (found.some((item) => item.SK === pageKey.SK)) return false;
   const run = found.find((item) => item.SK === runSk(page.runId));
   if (!run || run.finishedAt) throw runFinished();
@@ -246,7 +291,11 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
       },
     })),
   );
-  const planned = page.actions.filter((a) => a.outcome === 'planned').length;
+  const plannedActions = page.actions.filter((a) => a.outcome === 'planned');
+  const planned = plannedActions.length;
+  // The run item keeps the first PLANNED_EMBED_LIMIT planned actions. The pages of a run are recorded one after
+  // another (one execution at a time runs them), so the count read above is the one this update adds to.
+  const embed = plannedActions.slice(0, Math.max(0, PLANNED_EMBED_LIMIT - Number(run.plannedCount ?? 0))).map(plannedView);
   const items: TransactItem[] = [
     {
       Put: {
@@ -262,7 +311,9 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
         UpdateExpression:
           'SET #status = :running, startedAt = if_not_exists(startedAt, :at), updatedAt = :at, #tasks.#t.#ts = :taskStatus, ' +
           '#tasks.#t.examined = #tasks.#t.examined + :e, #tasks.#t.acted = #tasks.#t.acted + :a, #tasks.#t.#f = #tasks.#t.#f + :f, ' +
-          'plannedCount = if_not_exists(plannedCount, :zero) + :planned ADD version :one',
+          'plannedCount = if_not_exists(plannedCount, :zero) + :planned' +
+          (embed.length ? ', planned = list_append(if_not_exists(planned, :none), :embed)' : '') +
+          ' ADD version :one',
         // A page of a run already finished (a straggler after the local stack stopped it) changes nothing.
         ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(finishedAt)',
         ExpressionAttributeNames: { '#status': 'status', '#tasks': 'tasks', '#t': page.task, '#ts': 'status', '#f': 'failed' },
@@ -276,6 +327,7 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
           ':planned': planned,
           ':zero': 0,
           ':one': 1,
+          ...(embed.length ? { ':none': [], ':embed': embed } : {}),
         },
       },
     },
