@@ -17,7 +17,7 @@ const creditHorizon = (s: GroupSettings) => (s.autoApplyLooseCredits ? Math.max(
  * Applies loose credit to open invoices (`autoApplyLooseCredits`) through the apply-credits use case, oldest due date
  * first. Clients are found without a scan: the open-invoice index up to the widest credit horizon gives the
  * (client, currency) pairs that owe something soon; one batch read of those pairs' balance items keeps the ones with
- * credit. Applying credit consumes it, so a second run finds none: no once-marker is needed, and the ledger's
+ * credit (and only those clients are read). Applying credit consumes it, so a second run finds none: no once-marker is needed, and the ledger's
  * conditions keep two runs at once from applying the same credit twice.
  */
 export const applyCreditsSource: WorkSource = {
@@ -27,20 +27,28 @@ export const applyCreditsSource: WorkSource = {
     const horizon = view.widest(creditHorizon);
     if (horizon === null) return emptyPage();
     const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, horizon), limit, startKeyOf(key));
+    // One candidate per client and currency, with its earliest due date. Their balance items are read first: few
+    // clients have loose credit, so only theirs are read to check their group's horizon and status.
+    const pairs = new Map<string, { clientId: string; currency: string; earliestDue: string }>();
+    for (const invoice of page.items) {
+      const pairKey = `${invoice.clientId}#${invoice.currency}`;
+      const seen = pairs.get(pairKey);
+      if (!seen || invoice.dateDue < seen.earliestDue)
+        pairs.set(pairKey, { clientId: invoice.clientId, currency: invoice.currency, earliestDue: invoice.dateDue });
+    }
+    const balances = (await readBalancesOf(ctx.companyId, [...pairs.values()])).filter((b) => b.credit > 0 && b.due > 0);
     const clients = await loadClients(
       ctx.companyId,
-      page.items.map((i) => i.clientId),
+      balances.map((b) => b.clientId),
     );
-    // One candidate per client and currency, when its group applies credit to an open invoice due that soon.
-    const pairs = new Map<string, { clientId: string; currency: string }>();
-    for (const invoice of page.items) {
-      const client = clients.get(invoice.clientId);
-      if (!client) continue;
+    // Only where the client's group applies credit to an open invoice due that soon.
+    const withCredit = balances.filter((b) => {
+      const client = clients.get(b.clientId);
+      if (!client) return false;
       const h = creditHorizon(view.settingsOf(client.groupId));
-      if (h === 'never' || invoice.dateDue > addDays(ctx.date, h)) continue;
-      pairs.set(`${client.id}#${invoice.currency}`, { clientId: client.id, currency: invoice.currency });
-    }
-    const withCredit = (await readBalancesOf(ctx.companyId, [...pairs.values()])).filter((b) => b.credit > 0 && b.due > 0);
+      const earliestDue = pairs.get(`${b.clientId}#${b.currency}`)?.earliestDue;
+      return h !== 'never' && earliestDue !== undefined && earliestDue <= addDays(ctx.date, h);
+    });
     const actions: AutomationAction[] = [];
     for (const balance of withCredit) {
       const base: ActionBase = {

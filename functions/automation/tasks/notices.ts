@@ -38,19 +38,31 @@ export const noticesSource: WorkSource = {
       objectId: invoice.id,
       period: invoice.dateDue,
     });
+    const clients = await loadClients(
+      ctx.companyId,
+      page.items.map((i) => i.clientId),
+    );
+    // Most invoices of the window have no notice due today (a late notice waits for its day, a pending one is only for
+    // a client that auto-debits): that is decided on the index entry first, as if nothing had been sent and any
+    // auto-debit account were active, so only the invoices that may get a notice are read again and have their
+    // markers read. An entry lagging a change of due date by a moment only delays a notice to the next run, which
+    // sends the latest one unsent.
+    const mayNotify = page.items.filter((listed) => {
+      const client = clients.get(listed.clientId);
+      if (!client) return false;
+      const settings = view.settingsOf(client.groupId);
+      const autoDebitOn = Boolean(client.autoDebitAccountId) && settings.enableAutoDebit;
+      return noticeDue(settings.paymentDueNotices, listed.dateDue, ctx.date, { autoDebitOn, done: new Set() }).send !== null;
+    });
     // The index may lag a payment by a moment: what is sent is decided on the invoices as they are now.
-    const [clients, current, done] = await Promise.all([
-      loadClients(
-        ctx.companyId,
-        page.items.map((i) => i.clientId),
-      ),
-      getInvoicesNow(ctx.companyId, page.items),
-      doneAmong(page.items.flatMap((i) => NOTICE_KINDS.map((kind) => onceOf(i, kind)))),
+    const [current, done] = await Promise.all([
+      getInvoicesNow(ctx.companyId, mayNotify),
+      doneAmong(mayNotify.flatMap((i) => NOTICE_KINDS.map((kind) => onceOf(i, kind)))),
     ]);
     const now = new Map(current.map((i) => [i.id, i] as const));
     const actions: AutomationAction[] = [];
     const accounts = new Map<string, ReturnType<typeof autoDebitAccount>>();
-    for (const listed of page.items) {
+    for (const listed of mayNotify) {
       const invoice = now.get(listed.id);
       const client = clients.get(listed.clientId);
       if (invoice?.status !== 'open' || !client) continue;

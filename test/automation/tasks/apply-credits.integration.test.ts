@@ -6,6 +6,7 @@ import type { Client } from '../../../functions/domain/client.js';
 import type { Company } from '../../../functions/domain/company.js';
 import { requireInvoice } from '../../../functions/store/invoices.js';
 import { balanceOf } from '../../billing/invoices/fixtures.js';
+import { recordDynamoCalls } from '../../support/dynamo-calls.js';
 import { useFreshTables } from '../../support/tables.js';
 import { openInvoice, runAll, runOn, seedClient, seedCompanyWith, seedGroup } from './fixtures.js';
 
@@ -105,5 +106,19 @@ describe('applyCredits', () => {
     ]);
     expect((await requireInvoice(own.id, invoice.id)).due).toBe(1000);
     expect((await balanceOf(own.id, client.id, 'USD')).credit).toBe(600);
+  });
+
+  it('reads the balances of the clients owing soon, and only the clients that have loose credit', async () => {
+    const own = await seedCompanyWith({ autoApplyLooseCredits: true, invoiceDaysBeforeRenewal: 0, autoDebitDaysBeforeDue: 0 });
+    const clients = await Promise.all(Array.from({ length: 6 }, () => seedClient(own)));
+    for (const client of clients) await openInvoice(own, client, 2000, '2027-03-01');
+    await giveCredit(own, clients[0], 500);
+    const calls = recordDynamoCalls();
+    const run = await runAll(applyCreditsSource, runOn(own, '2027-03-01'));
+    calls.stop();
+    expect(run.actions.map((a) => a.clientId)).toEqual([clients[0].id]);
+    // Before the credit is applied: 6 balances, then the 1 client with credit.
+    const batches = calls.calls.filter((c) => c.command === 'BatchGetItemCommand');
+    expect(batches.slice(0, 2).map((c) => c.itemsRead)).toEqual([6, 1]);
   });
 });

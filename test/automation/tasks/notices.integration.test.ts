@@ -7,6 +7,7 @@ import { changeStatus } from '../../../functions/clients/change-status.js';
 import type { Company } from '../../../functions/domain/company.js';
 import { isDone } from '../../../functions/store/once.js';
 import { CARD_APPROVES, card } from '../../support/billing.js';
+import { recordDynamoCalls } from '../../support/dynamo-calls.js';
 import { useFreshTables } from '../../support/tables.js';
 import { captureMail, mailOf, openInvoice, runAll, runOn, seedClient, seedCompanyWith, seedGroup } from './fixtures.js';
 
@@ -160,5 +161,24 @@ describe('notices', () => {
     expect(await isDone({ companyId: own.id, clientId: invoice.clientId, task: 'notice:late_notice_first', objectId: invoice.id, period: '2027-03-10' })).toBe(
       false,
     );
+  });
+
+  it('reads again (and checks the markers of) only the invoices that may get a notice that day', async () => {
+    const own = await seedCompanyWith({ paymentDueNotices: NOTICES, enableAutoDebit: true });
+    const clients = await Promise.all(Array.from({ length: 6 }, (_, i) => seedClient(own, { email: `n${i}@example.com` })));
+    for (const client of clients) await openInvoice(own, client, 1000, '2027-05-10');
+    const batchReads = async (date: string) => {
+      const calls = recordDynamoCalls();
+      await runAll(noticesSource, runOn(own, date));
+      calls.stop();
+      const batches = calls.calls.filter((c) => c.command === 'BatchGetItemCommand');
+      return { batches: batches.length, itemsRead: batches.reduce((n, c) => n + c.itemsRead, 0) };
+    };
+    // Due today, no auto-debit: no notice is due, so only the clients are read (for their group's settings).
+    expect(await batchReads('2027-05-10')).toEqual({ batches: 1, itemsRead: 6 });
+    // The first late notice's day: every invoice is read again before its notice goes out.
+    const firstDay = await batchReads('2027-05-11');
+    expect(firstDay.itemsRead).toBeGreaterThanOrEqual(12);
+    for (const client of clients) expect((await mailOf(own, client.id)).map((m) => m.template)).toEqual(['late_notice_first']);
   });
 });
