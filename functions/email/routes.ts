@@ -15,7 +15,6 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { json, noContent, route, type Principal } from '../http/route.js';
 import { email, idParam, requiredText } from '../http/schemas.js';
 import { readClientContext } from '../store/client-context.js';
-import { requireClient } from '../store/clients.js';
 import { parseIfMatch } from '../store/items.js';
 import {
   deleteCompanyTemplate,
@@ -188,10 +187,10 @@ export const emailRoutes = [
     handle: async ({ principal, params, body }) => {
       const companyId = companyOf(principal);
       const mail = await visibleMail(principal, params.id);
-      const client = await requireClient(companyId, mail.entry.clientId);
-      const content = await mail.content();
+      const [{ client, company }, content] = await Promise.all([readClientContext(companyId, mail.entry.clientId), mail.content()]);
       const entry = await sendClientEmail({
         companyId,
+        company,
         client,
         template: mail.entry.template ?? undefined,
         subject: mail.entry.subject,

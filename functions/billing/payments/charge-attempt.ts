@@ -1,13 +1,13 @@
 import type { ChargeResult } from '../../adapters/gateway/port.js';
 import type { TransactItem } from '../../store/dynamo.js';
-import { ConcurrentChangeError } from '../../domain/errors.js';
+import { ConcurrentChangeError, ConflictError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
 import { logger } from '../../observability/logger.js';
 import { count, METRIC } from '../../observability/metrics.js';
 import { getServices } from '../../services.js';
 import type { PreparedMail } from '../../email/notify.js';
-import { commitLedger, loadLedgerPart, type LoadedLedger } from '../../store/ledger.js';
+import { commitLedger, ledgerWriteSize, loadLedgerPart, type LoadedLedger } from '../../store/ledger.js';
 import { mailEntryWrites } from '../../store/mail.js';
 import { deletePendingCharge, deletePendingChargeItem } from '../../store/pending-charges.js';
 import { ClientBusyError, ClientGoneError, withRetriesWhileClientBusy } from '../../store/client-guard.js';
@@ -209,17 +209,36 @@ async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerAppl
     if (!plan.ok) throw ledgerError(plan.error);
   }
   // The receipt is recorded with the approval it acknowledges, when it is one (not credit) on the client it was
-  // prepared for; otherwise it is sent afterwards as before.
-  const withReceipt = charge.receipt !== undefined && creditReason === undefined && charge.receipt.prepared.entry.clientId === attempt.clientId;
-  await commitLedger(companyId, attempt.clientId, plan.changes, {
-    loaded,
-    today: attempt.date,
-    transactionFields: { [attempt.id]: { ...attempt, gatewayReference: charge.result.gatewayReference ?? null } },
-    // The pending charge leaves with the outcome it waited for, in the same transaction.
-    extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id), ...(withReceipt ? (charge.receipt?.writes ?? []) : [])],
-  });
+  // prepared for, and when the transaction has room to spare (a payment over many invoices keeps its items for them);
+  // otherwise it is sent afterwards as before.
+  let withReceipt =
+    charge.receipt !== undefined &&
+    creditReason === undefined &&
+    charge.receipt.prepared.entry.clientId === attempt.clientId &&
+    ledgerWriteSize(plan.changes) + RECEIPT_ITEMS <= RECEIPT_ROOM;
+  const commit = () =>
+    commitLedger(companyId, attempt.clientId, plan.changes, {
+      loaded,
+      today: attempt.date,
+      transactionFields: { [attempt.id]: { ...attempt, gatewayReference: charge.result.gatewayReference ?? null } },
+      // The pending charge leaves with the outcome it waited for, in the same transaction.
+      extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id), ...(withReceipt ? (charge.receipt?.writes ?? []) : [])],
+    });
+  try {
+    await commit();
+  } catch (error) {
+    // The money is never refused for its receipt: too many items with it, the payment commits without it.
+    if (!(withReceipt && error instanceof ConflictError && error.code === 'too_many_items')) throw error;
+    withReceipt = false;
+    await commit();
+  }
   return { creditReason, clientId: attempt.clientId, receiptRecorded: withReceipt };
 }
+
+/** The pending charge's delete and the receipt's entry and pointer, besides the ledger's items. */
+const RECEIPT_ITEMS = 3;
+/** The ledger items up to which the receipt rides along: well under DynamoDB's 100, leaving room for what else commits. */
+const RECEIPT_ROOM = 60;
 
 /**
  * The attempt on the client that holds it now: a merge moves a pending attempt (with its invoices) to the client

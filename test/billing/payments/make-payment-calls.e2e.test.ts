@@ -95,6 +95,29 @@ describe('the calls of a stored-card payment over three invoices with its receip
     expect(stored.body).toEqual(paid);
   });
 
+  it('a payment over the most invoices the API takes (50) still commits its receipt with it, in one transaction', async () => {
+    const client = await newClient(api);
+    const invoices: any[] = [];
+    for (let i = 0; i < 50; i++) invoices.push(await newInvoice(api, client.id, 100 + i));
+    const account = await api.staff('POST', `/v1/clients/${client.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES) });
+    const { calls, keys } = await recorded(async () =>
+      expectStatus(
+        await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+          currency: 'USD',
+          source: { paymentAccountId: account.body.id },
+          apply: invoices.map((i) => ({ invoiceId: i.id, amount: i.total })),
+        }),
+        201,
+      ),
+    );
+    // The same calls as for three invoices: the cost grows in items, not in calls.
+    expect(calls.calls).toHaveLength(9);
+    const approval = writes(keys).find((items) => items.filter((k) => /^Update:.*\|INV#/.test(k)).length === 50);
+    expect(approval?.some((k) => /^Put:.*\|MAIL#/.test(k))).toBe(true);
+    const mail = await listAll(api, `/v1/clients/${client.id}/emails`);
+    expect(mail.map((m) => [m.template, m.status])).toEqual([['payment_receipt', 'sent']]);
+  }, 60_000);
+
   it('a payment without a receipt makes two writes and writes no mail', async () => {
     const client = await newClient(api);
     const invoice = await newInvoice(api, client.id, 1500);
