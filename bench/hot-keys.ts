@@ -19,7 +19,6 @@
  */
 import '../bin/local/preamble.js';
 import { randomBytes } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../bin/local/dynamodb-local.js';
@@ -30,13 +29,14 @@ import { createCompany } from '../functions/companies/create-company.js';
 import { db, tableName } from '../functions/store/dynamo.js';
 import { companyPk, companySk, counterSk } from '../functions/store/keys.js';
 import { recordDynamoCalls } from '../test/support/dynamo-calls.js';
-import { formatTable, type BenchOutcome, type BudgetResult } from './support/report.js';
+import { runStandalone } from './support/dynamo.js';
+import type { BenchOutcome, BudgetResult } from './support/report.js';
 
 /** Budgets of issue 13, item 3. */
 const MAX_REQUEST_RATIO = 1.2;
 const MIN_THROUGHPUT_TO_RAW = 0.9;
 /** Timed rounds of (use case, raw) at concurrency; one untimed round warms both paths first. */
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 interface Company {
   companyId: string;
@@ -228,8 +228,5 @@ export async function run(creates = 100, concurrency = 10): Promise<BenchOutcome
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [creates, concurrency] = process.argv.slice(2).map(Number);
-  const outcome = await run(creates || undefined, concurrency || undefined);
-  console.log(formatTable(outcome.results));
-}
+const [argCreates, argConcurrency] = process.argv.slice(2).map(Number);
+await runStandalone(import.meta.url, () => run(argCreates || undefined, argConcurrency || undefined));

@@ -118,15 +118,15 @@ export interface NumberedWrite<T> {
   onConditionFailed: (index: number, itemFound: boolean) => Error;
 }
 
-/** The marker of a number the counter gave is taken (by a number given meanwhile): the write takes another. */
+/** The marker of a number the counter gave is taken (the same number given meanwhile): the write takes another. */
 class NumberTaken extends Error {}
 
 /**
  * Writes `build(number)`'s items in one transaction in which the number's marker claims it. The counter is moved
  * outside that transaction, and nothing in it is conditioned on the counter, so writers at once never cancel each
  * other (numbers may have gaps; they are never reused, and the counter only goes up):
- * - no number given: one atomic increment takes the next. Should its marker be taken (a number given meanwhile, up
- *   where the counter had not yet been raised), another increment takes the one after.
+ * - no number given: one atomic increment takes the next. Should its marker be taken (the same number given by
+ *   another request between this increment and this transaction), another increment takes the one after.
  * - a given number first raises the counter to it, so every number the counter gives from then on is above it
  *   (raised before the marker is written: no client with a given number exists while the counter is below it). Its
  *   marker taken is the caller's error (a 409 naming `number`).

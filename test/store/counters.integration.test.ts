@@ -75,10 +75,10 @@ describe('client numbers taken at once', () => {
     expect((await create(companyId, 'After')).number).toBe(51);
   });
 
-  it('a number whose marker was claimed before the counter got there is skipped: the create takes the next one', async () => {
+  it('a number the counter hands out whose marker is taken (given meanwhile) is skipped: the create takes the next one', async () => {
     const companyId = await freshCompany();
     const first = await create(companyId, 'First');
-    // The moment between another create's increment and its transaction, held open: a marker above the counter.
+    // As if another request gave the same number between this create's increment and its transaction.
     await db().send(
       new PutCommand({
         TableName: tableName(),
