@@ -60,6 +60,78 @@ export function buildStatement(currency: string, from: string, to: string, invoi
   return { currency, from, to, openingBalance, lines, closingBalance: balance };
 }
 
+/**
+ * One statement line as stored (store/statements.ts), with `key`: the date, then the order `buildStatement` lists
+ * lines of one day in (invoices before payments, by id; an object's own lines in the order they happened). Sorting
+ * entries by key gives exactly the lines of `buildStatement`, so a statement can read only its period.
+ */
+export interface StatementEntry extends Omit<StatementLine, 'balance'> {
+  currency: string;
+  key: string;
+}
+
+const entryKey = (date: string, group: 0 | 1, id: string, n: number) => `${date}#${group}#${id}#${String(n).padStart(3, '0')}`;
+
+/** The lines an invoice puts on its client's statement in its present state (none while a draft). */
+export function invoiceStatementEntries(inv: Invoice): StatementEntry[] {
+  if (inv.status === 'draft') return [];
+  const reference = inv.number !== null ? `#${inv.number}` : inv.id;
+  const entries: StatementEntry[] = [
+    {
+      currency: inv.currency,
+      key: entryKey(inv.dateBilled, 0, inv.id, 0),
+      date: inv.dateBilled,
+      type: 'invoice',
+      reference,
+      description: `Invoice ${reference}`,
+      amount: inv.total,
+    },
+  ];
+  if (inv.status === 'void' && inv.voidedOn)
+    entries.push({
+      currency: inv.currency,
+      key: entryKey(inv.voidedOn, 0, inv.id, 1),
+      date: inv.voidedOn,
+      type: 'void',
+      reference,
+      description: `Invoice ${reference} voided`,
+      amount: -inv.total,
+    });
+  return entries;
+}
+
+/** The lines a transaction puts on its client's statement in its present state (none while pending, declined or failed). */
+export function transactionStatementEntries(t: Transaction): StatementEntry[] {
+  if (t.status === 'pending' || t.status === 'declined' || t.status === 'failed') return [];
+  const reference = t.reference ?? t.id;
+  const at = (date: string, n: number) => ({ currency: t.currency, key: entryKey(date, 1, t.id, n), date, reference });
+  const entries: StatementEntry[] = [{ ...at(t.date, 0), type: 'payment', description: `Payment (${t.method.replace('_', ' ')})`, amount: -t.amount }];
+  for (const [i, r] of (t.refunds ?? []).entries()) entries.push({ ...at(r.date, i + 1), type: 'refund', description: 'Refund', amount: r.amount });
+  if (t.status === 'voided' && t.voidedOn)
+    entries.push({ ...at(t.voidedOn, (t.refunds ?? []).length + 1), type: 'void', description: 'Payment voided', amount: t.amount });
+  return entries;
+}
+
+/** The entries `after` has and `before` had not: what a write adds to the statement (lines are never taken back). */
+export function newStatementEntries(before: readonly StatementEntry[], after: readonly StatementEntry[]): StatementEntry[] {
+  const had = new Set(before.map((e) => e.key));
+  return after.filter((e) => !had.has(e.key));
+}
+
+/**
+ * A statement from its opening balance (everything before `from`) and the entries of the period (any order): the
+ * same lines, running balance and closing balance as `buildStatement` over the whole history.
+ */
+export function statementFromEntries(currency: string, from: string, to: string, openingBalance: number, entries: readonly StatementEntry[]): Statement {
+  const sorted = entries.filter((e) => e.currency === currency && e.date >= from && e.date <= to).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  let balance = openingBalance;
+  const lines: StatementLine[] = sorted.map(({ date, type, reference, description, amount }) => {
+    balance += amount;
+    return { date, type, reference, description, amount, balance };
+  });
+  return { currency, from, to, openingBalance, lines, closingBalance: balance };
+}
+
 /** The default period: the last 30 days up to today. */
 export function defaultPeriod(today: string): { from: string; to: string } {
   return { from: addDays(today, -29), to: today };

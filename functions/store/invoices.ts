@@ -4,13 +4,17 @@ import { AlreadyDoneError, ConflictError, NotFoundError } from '../domain/errors
 import type { Invoice, InvoiceLine, InvoiceListFilter, InvoiceTaxRate, ServicePeriod } from '../domain/invoice.js';
 import type { InvoiceStatus } from '../domain/ledger.js';
 import { RECURRENCE_PERIODS, type RecurringInvoice, type RecurringLine } from '../domain/recurring-invoice.js';
-import { batchGetAll, db, queryFiltered, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, queryAll, queryFiltered, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
+  BALANCE_SK_PREFIX,
+  clientInvoicesByStatusPk,
   clientPk,
   INVOICE_SK_PREFIX,
   invoicesByDuePk,
   invoicesByDueSk,
+  invoicesByStatusPk,
   invoiceSk,
+  invoiceStatusIndexKeys,
   openInvoiceIndexKeys,
   openInvoicesPk,
   RECURRING_SK_PREFIX,
@@ -19,6 +23,8 @@ import {
   recurringInvoiceSk,
 } from './keys.js';
 import { balanceUpdate } from './balances.js';
+import { invoiceStatementEntries } from '../domain/statement.js';
+import { statementWrites } from './statements.js';
 import { clientOfObject, refItem, refKey } from './refs.js';
 import { writeWithCounter } from './counters.js';
 import { clientIsWritable, clientRefusal, transactOnClient } from './client-guard.js';
@@ -103,8 +109,8 @@ function taxRateFromItem(item: Item): InvoiceTaxRate {
 }
 
 /**
- * The invoice item: the invoice's fields, its pointer, and its index keys — every invoice in GSI1 by due date, open
- * ones also in GSI2 (the automation's work list).
+ * The invoice item: the invoice's fields, its pointer, and its index keys — every invoice in GSI1 by due date, in
+ * GSI3 and GSI4 by status (its client's and its company's), open ones also in GSI2 (the automation's work list).
  */
 export function invoiceToItem(companyId: string, invoice: Invoice): Item {
   return {
@@ -114,6 +120,7 @@ export function invoiceToItem(companyId: string, invoice: Invoice): Item {
     entity: 'invoice',
     GSI1PK: invoicesByDuePk(companyId),
     GSI1SK: invoicesByDueSk(invoice.dateDue, invoice.id),
+    ...invoiceStatusIndexKeys(companyId, invoice),
     ...openInvoiceIndexKeys(companyId, invoice),
     refs: [refKey(companyId, invoice.id)],
   };
@@ -202,7 +209,12 @@ export async function insertInvoice(
     invoice.clientId,
     (number) => {
       stored = { ...invoice, number };
-      return [...puts(stored), balanceUpdate(companyId, invoice.clientId, invoice.currency, openedBalance(stored)), ...alsoWrite];
+      return [
+        ...puts(stored),
+        balanceUpdate(companyId, invoice.clientId, invoice.currency, openedBalance(stored)),
+        ...statementWrites(companyId, invoice.clientId, invoiceStatementEntries(stored)),
+        ...alsoWrite,
+      ];
     },
     alsoWrite.length,
   );
@@ -225,6 +237,7 @@ export async function saveOpenedDraft(companyId: string, draft: Invoice, opened:
         },
       },
       balanceUpdate(companyId, stored.clientId, stored.currency, openedBalance(stored)),
+      ...statementWrites(companyId, stored.clientId, invoiceStatementEntries(stored)),
     ];
   });
   return stored;
@@ -275,8 +288,10 @@ export interface InvoiceFilter extends Partial<InvoiceListFilter> {
 }
 
 /**
- * Lists invoices: a client's from its partition, the company's from GSI1 (by due date, `dueBefore` as the key
- * condition). Status and currency are applied to the page.
+ * Lists invoices, reading the narrowest partition the filter names: with a status, the client's (GSI3) or the
+ * company's (GSI4) invoices of that status by due date; without one, the client's partition or the company's
+ * invoices by due date (GSI1). `dueBefore` is the key condition wherever the order is by due date; currency (and, in
+ * a client's partition, `dueBefore` and hiding drafts) are applied to the page.
  */
 export async function listInvoices(companyId: string, f: InvoiceFilter): Promise<Page<Invoice>> {
   const keep = (i: Item) =>
@@ -284,30 +299,37 @@ export async function listInvoices(companyId: string, f: InvoiceFilter): Promise
     (f.status === undefined || i.status === f.status) &&
     (f.currency === undefined || i.currency === f.currency) &&
     (f.dueBefore === undefined || (i.dateDue as string) < f.dueBefore);
-  if (f.clientId) {
-    const page = await queryFiltered<Item>(
-      {
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-        ExpressionAttributeValues: { ':pk': clientPk(companyId, f.clientId), ':p': INVOICE_SK_PREFIX },
-        ExclusiveStartKey: f.startKey,
-      },
-      f.limit,
-      keep,
-      (i) => ({ PK: i.PK, SK: i.SK }),
-    );
+  // A client token never sees drafts: its list of drafts is empty without reading any.
+  if (f.excludeDrafts && f.status === 'draft') return { items: [] };
+  if (f.clientId && !f.status) {
+    const query = {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+      ExpressionAttributeValues: { ':pk': clientPk(companyId, f.clientId), ':p': INVOICE_SK_PREFIX },
+      ExclusiveStartKey: f.startKey,
+    };
+    const page =
+      f.currency === undefined && f.dueBefore === undefined && !f.excludeDrafts
+        ? await queryPage<Item>({ ...query, Limit: f.limit })
+        : await queryFiltered<Item>(query, f.limit, keep, (i) => ({ PK: i.PK, SK: i.SK }));
     return { items: page.items.map(invoiceFromItem), lastKey: page.lastKey };
   }
-  const page = await queryFiltered<Item>(
-    {
-      IndexName: 'GSI1',
-      KeyConditionExpression: f.dueBefore ? 'GSI1PK = :pk AND GSI1SK < :before' : 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': invoicesByDuePk(companyId), ...(f.dueBefore ? { ':before': f.dueBefore } : {}) },
-      ExclusiveStartKey: f.startKey,
-    },
-    f.limit,
-    keep,
-    (i) => ({ PK: i.PK, SK: i.SK, GSI1PK: i.GSI1PK, GSI1SK: i.GSI1SK }),
-  );
+  const [index, pk] = f.status
+    ? f.clientId
+      ? (['GSI3', clientInvoicesByStatusPk(companyId, f.clientId, f.status)] as const)
+      : (['GSI4', invoicesByStatusPk(companyId, f.status)] as const)
+    : (['GSI1', invoicesByDuePk(companyId)] as const);
+  const query = {
+    IndexName: index,
+    KeyConditionExpression: f.dueBefore ? `${index}PK = :pk AND ${index}SK < :before` : `${index}PK = :pk`,
+    ExpressionAttributeValues: { ':pk': pk, ...(f.dueBefore ? { ':before': f.dueBefore } : {}) },
+    ExclusiveStartKey: f.startKey,
+  };
+  // When the keys say it all (no currency, and no drafts to hide from a list that could hold them), a page reads
+  // exactly the items it returns.
+  const page =
+    f.currency === undefined && !(f.excludeDrafts && !f.status)
+      ? await queryPage<Item>({ ...query, Limit: f.limit })
+      : await queryFiltered<Item>(query, f.limit, keep, (i) => ({ PK: i.PK, SK: i.SK, [`${index}PK`]: i[`${index}PK`], [`${index}SK`]: i[`${index}SK`] }));
   return { items: page.items.map(invoiceFromItem), lastKey: page.lastKey };
 }
 
@@ -477,13 +499,67 @@ export async function getRecurringNow(companyId: string, refs: ReadonlyArray<{ c
   return items.map(recurringFromItem);
 }
 
-/** A client's open invoices (in one currency, or all), as they stand now (consistent), oldest due first. */
+/** The ids of a client's open invoices (in one currency, or all) as GSI3 lists them: eventually consistent. */
+export async function indexedOpenInvoiceIds(companyId: string, clientId: string, currency?: string): Promise<string[]> {
+  const ids: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await queryPage<Item>({
+      IndexName: 'GSI3',
+      KeyConditionExpression: 'GSI3PK = :pk',
+      ExpressionAttributeValues: { ':pk': clientInvoicesByStatusPk(companyId, clientId, 'open') },
+      ExclusiveStartKey: startKey,
+    });
+    ids.push(...page.items.filter((i) => currency === undefined || i.currency === currency).map((i) => String(i.id)));
+    startKey = page.lastKey;
+  } while (startKey);
+  return ids;
+}
+
+/** A client's money due per currency (its `BAL#` items, strongly consistent). */
+async function dueByCurrency(companyId: string, clientId: string): Promise<Map<string, number>> {
+  const balances = await queryAll(clientPk(companyId, clientId), BALANCE_SK_PREFIX);
+  return new Map(balances.map((b) => [String(b.currency), Number(b.due ?? 0)] as const));
+}
+
+/** How often a read through an index that has not caught up with a write is tried before the partition is read. */
+export const INDEX_READS = 2;
+/** A pause for an index to catch up (GSIs follow the table within a fraction of a second). */
+export const indexCatchUp = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+const byDueDate = (a: Invoice, b: Invoice) => a.dateDue.localeCompare(b.dateDue) || a.id.localeCompare(b.id);
+
+/**
+ * A client's open invoices (in one currency, or all), as they stand now, oldest due first. Found through GSI3 (only
+ * the open ones are read, not the history), then read again by key (strongly consistent) and checked against the
+ * client's balances: what is due on them must be what the balance says is due, else the index has not caught up
+ * with a just-opened invoice yet and is asked again, and after that the client's invoices are read as before.
+ */
 export async function openInvoicesOfClient(companyId: string, clientId: string, currency?: string): Promise<Invoice[]> {
+  for (let attempt = 0; attempt < INDEX_READS; attempt++) {
+    const ids = await indexedOpenInvoiceIds(companyId, clientId, currency);
+    const [items, dues] = await Promise.all([
+      batchGetAll(
+        ids.map((id) => ({ PK: clientPk(companyId, clientId), SK: invoiceSk(id) })),
+        { consistent: true },
+      ),
+      dueByCurrency(companyId, clientId),
+    ]);
+    const open = items.map(invoiceFromItem).filter((i) => i.status === 'open' && (currency === undefined || i.currency === currency));
+    const found = new Map<string, number>();
+    for (const i of open) found.set(i.currency, (found.get(i.currency) ?? 0) + i.due);
+    const complete = [...dues].every(([cur, due]) => (currency !== undefined && cur !== currency) || (found.get(cur) ?? 0) === due);
+    if (complete) return open.sort(byDueDate);
+    await indexCatchUp();
+  }
+  return scanOpenInvoicesOfClient(companyId, clientId, currency);
+}
+
+/** A client's open invoices read from its whole partition (consistent): when the index cannot be trusted yet. */
+async function scanOpenInvoicesOfClient(companyId: string, clientId: string, currency?: string): Promise<Invoice[]> {
   const found: Invoice[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    // Reads the client's invoices and keeps the open ones: it grows with the client's history (issue 13 gives open
-    // invoices a pointer of their own); only clients with something due are read.
     const page = await queryPage<Item>({
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
       FilterExpression: currency ? '#s = :open AND currency = :cur' : '#s = :open',
@@ -495,5 +571,5 @@ export async function openInvoicesOfClient(companyId: string, clientId: string, 
     found.push(...page.items.map(invoiceFromItem));
     startKey = page.lastKey;
   } while (startKey);
-  return found.sort((a, b) => a.dateDue.localeCompare(b.dateDue) || a.id.localeCompare(b.id));
+  return found.sort(byDueDate);
 }

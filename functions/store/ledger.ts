@@ -1,19 +1,39 @@
 import type { Invoice, Transaction } from '../domain/invoice.js';
 import { isOpenOrPaid } from '../domain/invoice.js';
-import type { InvoiceStatus, LedgerChanges, LedgerState, LedgerTransaction } from '../domain/ledger.js';
+import { isMoneyBearing, type InvoiceStatus, type LedgerChanges, type LedgerState, type LedgerTransaction } from '../domain/ledger.js';
 import { ConcurrentChangeError, ConflictError, NotFoundError } from '../domain/errors.js';
-import { balanceFromItem, balanceUpdate, type BalanceDelta } from './balances.js';
+import { balanceFromItem, balanceUpdate, type BalanceDelta, type ClientBalance } from './balances.js';
 import { batchGetAll, isTransactionConflict, queryAll, tableName, transact, type Item, type TransactItem } from './dynamo.js';
-import { invoiceFromItem } from './invoices.js';
-import { BALANCE_SK_PREFIX, clientPk, INVOICE_SK_PREFIX, invoiceSk, openInvoiceIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
+import { getInvoice, indexCatchUp, INDEX_READS, indexedOpenInvoiceIds, invoiceFromItem } from './invoices.js';
+import {
+  BALANCE_SK_PREFIX,
+  clientPk,
+  INVOICE_SK_PREFIX,
+  invoiceSk,
+  invoiceStatusIndexKeys,
+  openInvoiceIndexKeys,
+  TRANSACTION_SK_PREFIX,
+  transactionSk,
+} from './keys.js';
+import { invoiceStatementEntries, newStatementEntries, transactionStatementEntries, type StatementEntry } from '../domain/statement.js';
+import { statementWrites, statementWriteSize } from './statements.js';
 import { paidPeriodsUpdate } from './services.js';
-import { transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
+import { indexedCreditIds, transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
 import { ClientBusyError, ClientGoneError, retryOnTransactionConflict, transactOnClient } from './client-guard.js';
 
 export interface LoadedLedger {
   state: LedgerState;
   invoices: Map<string, Invoice>;
   transactions: Map<string, Transaction>;
+  /**
+   * The payments applied to each loaded invoice (`paidBy` on its item, kept by `commitLedger`), so voiding an invoice
+   * reads only those; undefined for an invoice paid before it was kept (then the whole ledger is read).
+   */
+  paidBy: Map<string, string[] | undefined>;
+  /** Every invoice and transaction of the client was loaded (`loadLedger`), not only some. */
+  complete: boolean;
+  /** The client's balances per currency (what is due, the credit), read with the rest. */
+  balances: Map<string, ClientBalance>;
 }
 
 /** Reads a client's invoices, transactions and credit into the ledger's state (strongly consistent). */
@@ -24,7 +44,7 @@ export async function loadLedger(companyId: string, clientId: string): Promise<L
     queryAll(pk, TRANSACTION_SK_PREFIX),
     queryAll(pk, BALANCE_SK_PREFIX),
   ]);
-  return toLoaded(invoiceItems, transactionItems, balanceItems);
+  return toLoaded(invoiceItems, transactionItems, balanceItems, true);
 }
 
 /**
@@ -45,6 +65,7 @@ export async function loadLedgerPart(
     items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX)),
     items.filter((i) => String(i.SK).startsWith(TRANSACTION_SK_PREFIX)),
     balanceItems,
+    false,
   );
 }
 
@@ -62,7 +83,71 @@ export async function loadLedgerForTransaction(companyId: string, clientId: stri
   }
 }
 
-function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: Item[]): LoadedLedger {
+/**
+ * One invoice with every payment applied to it (for voiding it): read by key through the invoice's `paidBy`, so the
+ * cost does not grow with the client's history. If the payments changed between the two reads the load is repeated.
+ */
+export async function loadLedgerForInvoice(companyId: string, clientId: string, invoiceId: string): Promise<LoadedLedger> {
+  let transactionIds: string[] = [];
+  for (;;) {
+    const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds: [invoiceId], transactionIds });
+    if (!loaded.invoices.has(invoiceId)) return loaded;
+    const paidBy = loaded.paidBy.get(invoiceId);
+    // Paid before `paidBy` was kept: only the whole ledger says which payments hold it.
+    if (paidBy === undefined) return loadLedger(companyId, clientId);
+    if (paidBy.every((id) => loaded.transactions.has(id))) return loaded;
+    transactionIds = paidBy;
+  }
+}
+
+/**
+ * What applying credit in one currency plans with: the client's open invoices in it (or only `invoiceId`) and the
+ * payments holding credit in it, found through GSI3 and read by key (strongly consistent) — not the history. The
+ * index is eventually consistent, so the load is checked against the balance read with it: the open invoices' due
+ * must add up to the balance's `due` and the payments' credit to its `credit`. If not (an invoice or payment written
+ * a moment ago, not yet in the index), it is asked again, and then the whole ledger is read: credit is never left
+ * unapplied because the index lagged.
+ */
+export async function loadLedgerForCredits(companyId: string, clientId: string, target: { currency?: string; invoiceId?: string }): Promise<LoadedLedger> {
+  let currency = target.currency;
+  if (currency === undefined) {
+    // Credit for one invoice is in its currency.
+    const invoice = target.invoiceId ? await getInvoice(companyId, clientId, target.invoiceId) : undefined;
+    if (!invoice) return loadLedgerPart(companyId, clientId, { invoiceIds: target.invoiceId ? [target.invoiceId] : [] });
+    currency = invoice.currency;
+  }
+  for (let attempt = 0; attempt < INDEX_READS; attempt++) {
+    const [invoiceIds, transactionIds] = await Promise.all([
+      target.invoiceId ? [target.invoiceId] : indexedOpenInvoiceIds(companyId, clientId, currency),
+      indexedCreditIds(companyId, clientId, currency),
+    ]);
+    const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds, transactionIds });
+    if (coversCredits(loaded, currency, target.invoiceId === undefined)) return loaded;
+    await indexCatchUp();
+  }
+  return loadLedger(companyId, clientId);
+}
+
+/** The load holds every payment with credit in the currency, and (`allOpen`) every open invoice in it. */
+function coversCredits(loaded: LoadedLedger, currency: string, allOpen: boolean): boolean {
+  const balance = loaded.balances.get(currency);
+  let credit = 0;
+  for (const t of Object.values(loaded.state.transactions)) if (t.currency === currency && isMoneyBearing(t)) credit += t.credit;
+  if (credit !== (balance?.credit ?? 0)) return false;
+  if (!allOpen) return true;
+  let due = 0;
+  for (const i of Object.values(loaded.state.invoices)) if (i.currency === currency && i.status === 'open') due += i.due;
+  return due === (balance?.due ?? 0);
+}
+
+/** The stored `paidBy` of an invoice item; an invoice with nothing paid has no payments, whenever it was stored. */
+function paidByOf(item: Item): string[] | undefined {
+  if (Array.isArray(item.paidBy)) return item.paidBy.map(String);
+  return item.paid === 0 ? [] : undefined;
+}
+
+function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: Item[], complete: boolean): LoadedLedger {
+  const paidBy = new Map(invoiceItems.map((item) => [String(item.id), paidByOf(item)] as const));
   const invoices = new Map(invoiceItems.map(invoiceFromItem).map((inv) => [inv.id, inv] as const));
   const transactions = new Map(transactionItems.map(transactionFromItem).map((t) => [t.id, t] as const));
   const state: LedgerState = { invoices: {}, transactions: {}, credits: {} };
@@ -74,8 +159,9 @@ function toLoaded(invoiceItems: Item[], transactionItems: Item[], balanceItems: 
     if (t.status === 'pending') continue;
     state.transactions[t.id] = ledgerTransaction(t, t.status);
   }
-  for (const b of balanceItems.map(balanceFromItem)) state.credits[b.currency] = b.credit;
-  return { state, invoices, transactions };
+  const balances = new Map(balanceItems.map(balanceFromItem).map((b) => [b.currency, b] as const));
+  for (const b of balances.values()) state.credits[b.currency] = b.credit;
+  return { state, invoices, transactions, paidBy, complete, balances };
 }
 
 /** The ledger's view of a stored transaction whose gateway outcome is known (`status`, never `pending`). */
@@ -127,6 +213,9 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     deltas.set(currency, d);
   };
 
+  const paidBy = paidByAfter(changes, options.loaded);
+  // The statement lines the changes add (an opened payment, a refund, a void), written with them.
+  const entries: StatementEntry[] = [];
   for (const change of changes.invoices) {
     const invoice = options.loaded.invoices.get(change.invoiceId);
     if (!invoice) throw new NotFoundError(`No such invoice ${change.invoiceId}.`);
@@ -151,6 +240,23 @@ export async function commitLedger(companyId: string, clientId: string, changes:
       values[`:x${i}`] = v;
       sets.push(`#x${i} = :x${i}`);
     });
+    // Its status lists (GSI3, GSI4) follow the status; `paidBy` names the payments now applied to it.
+    const statusIndex = invoiceStatusIndexKeys(companyId, { ...invoice, status: change.after.status });
+    for (const [name, value] of Object.entries(statusIndex)) {
+      values[`:${name}`] = value;
+      sets.push(`${name} = :${name}`);
+    }
+    const payments = paidBy.get(invoice.id);
+    if (payments) {
+      values[':paidBy'] = payments;
+      sets.push('paidBy = :paidBy');
+    }
+    entries.push(
+      ...newStatementEntries(
+        invoiceStatementEntries(invoice),
+        invoiceStatementEntries({ ...invoice, ...extra, status: change.after.status, paid: change.after.paid, due: change.after.due }),
+      ),
+    );
     let update = `SET ${sets.join(', ')}`;
     const dueIndex = openInvoiceIndexKeys(companyId, { ...invoice, status: change.after.status });
     if (dueIndex) {
@@ -202,6 +308,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
       updatedAt: now,
       version: (stored?.version ?? 0) + 1,
     };
+    entries.push(...newStatementEntries(stored ? transactionStatementEntries(stored) : [], transactionStatementEntries(record)));
     const item = transactionToItem(companyId, record);
     if (stored) {
       items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': stored.version } } });
@@ -211,6 +318,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     }
   }
 
+  items.push(...statementWrites(companyId, clientId, entries));
   for (const credit of changes.credits) addDelta(credit.currency, 'credit', credit.delta);
   for (const [currency, delta] of deltas) {
     if (Object.values(delta).some((v) => v !== 0)) items.push(balanceUpdate(companyId, clientId, currency, delta));
@@ -236,6 +344,35 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   if (!servicesInline) {
     for (const update of servicesPaid) await retryOnTransactionConflict(() => transact([update], () => new NotFoundError('No such service.')));
   }
+}
+
+/**
+ * The payments applied to each invoice the changes touch, once they are made: what the invoice's `paidBy` said, with
+ * each changed payment added or removed by its applications after the change. An invoice whose `paidBy` was never kept
+ * gets one only when the whole ledger was loaded (or nothing is paid on it any more).
+ */
+function paidByAfter(changes: LedgerChanges, loaded: LoadedLedger): Map<string, string[] | undefined> {
+  const holds = (t: LedgerTransaction, invoiceId: string) => isMoneyBearing(t) && t.applications.some((a) => a.invoiceId === invoiceId && a.amount > 0);
+  const result = new Map<string, string[] | undefined>();
+  for (const change of changes.invoices) {
+    const id = change.invoiceId;
+    let known = loaded.paidBy.get(id);
+    if (known === undefined && loaded.complete)
+      known = Object.values(loaded.state.transactions)
+        .filter((t) => holds(t, id))
+        .map((t) => t.id);
+    if (known === undefined) {
+      result.set(id, change.after.paid === 0 ? [] : undefined);
+      continue;
+    }
+    const ids = new Set(known);
+    for (const t of changes.transactions) {
+      if (holds(t.after, id)) ids.add(t.transactionId);
+      else ids.delete(t.transactionId);
+    }
+    result.set(id, [...ids]);
+  }
+  return result;
 }
 
 /** The stored fields of a transaction a plan creates, before the plan's own; its method must be given. */
@@ -266,5 +403,7 @@ export function ledgerWriteSize(changes: LedgerChanges): number {
   const transactions = changes.transactions.reduce((n, t) => n + (t.before ? 1 : 2), 0);
   // Balances: one per currency; invoice changes carry no currency, so count one more as an upper bound.
   const balances = new Set(changes.credits.map((c) => c.currency)).size + 1;
-  return changes.invoices.length + transactions + balances;
+  // Statement lines: a transaction adds one at most per change (a payment, a refund or a void), an invoice a void.
+  const lines = changes.transactions.length + changes.invoices.filter((i) => i.after.status === 'void').length;
+  return changes.invoices.length + transactions + balances + statementWriteSize(lines);
 }

@@ -4,7 +4,7 @@ import type { Transaction } from '../domain/invoice.js';
 import { db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { nowIso } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
-import { clientPk, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
+import { clientCreditsPk, clientPk, creditIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
 import { clientOfObject, refItem, refKey } from './refs.js';
 import { transactOnClient } from './client-guard.js';
 
@@ -15,9 +15,17 @@ import { transactOnClient } from './client-guard.js';
  * touched: an attempt recorded before the gateway is called, and its settlement when no money moved.
  */
 
-/** The stored item: the transaction, its keys, and the pointer it owns (deleted or rewritten with it). */
+/** Statuses whose money is on the ledger (domain/ledger.ts `isMoneyBearing`). */
+const MONEY_BEARING: ReadonlySet<Transaction['status']> = new Set(['succeeded', 'partially_refunded', 'refunded']);
+
+/**
+ * The stored item: the transaction, its keys, and the pointer it owns (deleted or rewritten with it). While it holds
+ * unapplied credit it is in GSI3 under its client and currency (`creditIndexKeys`), so applying credit reads only
+ * the payments that have some.
+ */
 export function transactionToItem(companyId: string, t: Transaction): Item {
-  return { PK: clientPk(companyId, t.clientId), SK: transactionSk(t.id), entity: 'transaction', refs: [refKey(companyId, t.id)], ...t };
+  const credit = creditIndexKeys(companyId, { ...t, hasMoney: MONEY_BEARING.has(t.status) });
+  return { PK: clientPk(companyId, t.clientId), SK: transactionSk(t.id), entity: 'transaction', refs: [refKey(companyId, t.id)], ...t, ...credit };
 }
 
 /** The pointer from the bare id to the client (rewritten by a merge). */
@@ -131,4 +139,21 @@ export async function listTransactions(companyId: string, clientId: string, limi
     ScanIndexForward: false,
   });
   return { items: page.items.map(transactionFromItem), lastKey: page.lastKey };
+}
+
+/** The ids of a client's payments holding unapplied credit in one currency, as GSI3 lists them: eventually consistent. */
+export async function indexedCreditIds(companyId: string, clientId: string, currency: string): Promise<string[]> {
+  const ids: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await queryPage<StoredItem>({
+      IndexName: 'GSI3',
+      KeyConditionExpression: 'GSI3PK = :pk',
+      ExpressionAttributeValues: { ':pk': clientCreditsPk(companyId, clientId, currency) },
+      ExclusiveStartKey: startKey,
+    });
+    ids.push(...page.items.map((t) => String(t.id)));
+    startKey = page.lastKey;
+  } while (startKey);
+  return ids;
 }

@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors.js';
 import type { Invoice, Transaction } from '../../functions/domain/invoice.js';
-import { buildStatement, statementPeriod } from '../../functions/domain/statement.js';
+import {
+  buildStatement,
+  invoiceStatementEntries,
+  newStatementEntries,
+  statementFromEntries,
+  statementPeriod,
+  transactionStatementEntries,
+  type StatementEntry,
+} from '../../functions/domain/statement.js';
 
 const invoice = (id: string, fields: Partial<Invoice>): Invoice => ({
   id,
@@ -115,6 +123,84 @@ describe('buildStatement', () => {
         },
       ),
     );
+  });
+});
+
+describe('statement entries', () => {
+  const day = fc
+    .integer({ min: 0, max: 40 })
+    .map((d) => `2030-${String(1 + Math.floor(d / 10)).padStart(2, '0')}-${String(1 + (d % 10) * 3).padStart(2, '0')}`);
+
+  it('sorted by key, with the opening balance from the entries before the period, they are the statement of the whole history', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ total: fc.integer({ min: 0, max: 100_000 }), day, status: fc.constantFrom('draft', 'open', 'paid', 'void'), voidDay: day }), {
+          maxLength: 8,
+        }),
+        fc.array(
+          fc.record({
+            amount: fc.integer({ min: 1, max: 100_000 }),
+            day,
+            status: fc.constantFrom('pending', 'declined', 'succeeded', 'voided', 'partially_refunded'),
+            voidDay: day,
+            refunds: fc.array(fc.record({ amount: fc.integer({ min: 1, max: 1000 }), date: day }), { maxLength: 3 }),
+            currency: fc.constantFrom('USD', 'EUR'),
+          }),
+          { maxLength: 8 },
+        ),
+        day,
+        day,
+        (bills, pays, a, b) => {
+          const [from, to] = a <= b ? [a, b] : [b, a];
+          const invoices = bills.map((x, i) =>
+            invoice(`inv_${String(i).padStart(2, '0')}`, {
+              total: x.total,
+              dateBilled: x.day,
+              status: x.status,
+              number: i % 2 ? 1000 + i : null,
+              voidedOn: x.status === 'void' ? x.voidDay : null,
+            }),
+          );
+          const transactions = pays.map((x, i) =>
+            payment(`txn_${String(i).padStart(2, '0')}`, {
+              amount: x.amount,
+              date: x.day,
+              status: x.status,
+              currency: x.currency,
+              voidedOn: x.status === 'voided' ? x.voidDay : null,
+              refunds: x.status === 'partially_refunded' ? x.refunds.map((r) => ({ ...r, at: `${r.date}T00:00:00.000Z` })) : [],
+            }),
+          );
+          const entries: StatementEntry[] = [...invoices.flatMap(invoiceStatementEntries), ...transactions.flatMap(transactionStatementEntries)];
+          const opening = entries.filter((e) => e.currency === 'USD' && e.date < from).reduce((n, e) => n + e.amount, 0);
+          // Entries arrive in any order (a Query returns them by key, a merge interleaves two clients').
+          const shuffled = [...entries].reverse();
+          expect(statementFromEntries('USD', from, to, opening, shuffled)).toEqual(buildStatement('USD', from, to, invoices, transactions));
+        },
+      ),
+    );
+  });
+
+  it('a write adds only the lines the object did not have: opening, then voiding an invoice; a payment, its refund, its void', () => {
+    const open = invoice('inv_1', { total: 500, number: 7, dateBilled: '2030-01-05' });
+    const voided = { ...open, status: 'void' as const, voidedOn: '2030-02-01' };
+    expect(newStatementEntries([], invoiceStatementEntries({ ...open, status: 'draft' }))).toEqual([]);
+    expect(newStatementEntries([], invoiceStatementEntries(open)).map((e) => [e.type, e.date, e.amount, e.reference])).toEqual([
+      ['invoice', '2030-01-05', 500, '#7'],
+    ]);
+    expect(newStatementEntries(invoiceStatementEntries(open), invoiceStatementEntries(voided)).map((e) => [e.type, e.date, e.amount])).toEqual([
+      ['void', '2030-02-01', -500],
+    ]);
+    const pending = payment('txn_1', { kind: 'charge', method: 'card', amount: 900, status: 'pending', date: '2030-01-06' });
+    const paid = { ...pending, status: 'succeeded' as const };
+    const refunded = { ...paid, status: 'partially_refunded' as const, refunds: [{ amount: 100, date: '2030-01-09', at: '2030-01-09T10:00:00.000Z' }] };
+    expect(newStatementEntries([], transactionStatementEntries(pending))).toEqual([]);
+    expect(newStatementEntries(transactionStatementEntries(pending), transactionStatementEntries(paid)).map((e) => [e.type, e.amount])).toEqual([
+      ['payment', -900],
+    ]);
+    expect(newStatementEntries(transactionStatementEntries(paid), transactionStatementEntries(refunded)).map((e) => [e.type, e.amount])).toEqual([
+      ['refund', 100],
+    ]);
   });
 });
 

@@ -1,9 +1,9 @@
 import { ValidationError } from '../../domain/errors.js';
-import { planCreditApplication, type LedgerApplication } from '../../domain/ledger.js';
+import { MAX_CREDIT_APPLICATION_CHANGES, planCreditApplication, type LedgerApplication } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
-import { commitLedger, loadLedger } from '../../store/ledger.js';
+import { commitLedger, loadLedgerForCredits } from '../../store/ledger.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
 
@@ -27,24 +27,28 @@ export async function applyCredits(input: ApplyCreditsInput): Promise<LedgerAppl
   // One DynamoDB transaction holds a bounded number of invoices: a plan applies a share, and rounds repeat until
   // nothing more can be applied (each round is complete and consistent on its own).
   const applied: LedgerApplication[] = [];
-  for (;;) {
+  for (let more = true; more; ) {
     const round = await withRetries(async () => {
-      const loaded = await loadLedger(companyId, client.id);
+      // Only the open invoices in the currency (or the one named) and the payments holding credit are read.
+      const loaded = await loadLedgerForCredits(companyId, client.id, target);
       if (invoiceId && !Object.hasOwn(loaded.state.invoices, invoiceId)) throw ValidationError.field('invoiceId', 'No such invoice of this client.');
       const plan = planCreditApplication(loaded.state, target);
       if (!plan.ok) {
         // A later round finding the invoice paid by the earlier ones is the end, not an error.
-        if (applied.length && plan.error.code === 'InvoiceNotOpen') return [];
+        if (applied.length && plan.error.code === 'InvoiceNotOpen') return { applied: [], full: false };
         throw ledgerError(plan.error);
       }
-      if (input.preview) return plan.applied;
+      // A plan stops short of the limit only when nothing more can be applied: then this round is the last.
+      const full = plan.changes.invoices.length + plan.changes.transactions.length >= MAX_CREDIT_APPLICATION_CHANGES - 1;
+      if (input.preview) return { applied: plan.applied, full };
       if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
-      return plan.applied;
+      return { applied: plan.applied, full };
     });
-    if (!round.length) break;
+    more = round.full;
+    if (!round.applied.length) break;
     // A preview plans one round: the rounds after it apply to what it would have left, which it did not write.
-    if (input.preview) return round;
-    for (const a of round) {
+    if (input.preview) return round.applied;
+    for (const a of round.applied) {
       const seen = applied.find((x) => x.invoiceId === a.invoiceId);
       if (seen) seen.amount += a.amount;
       else applied.push({ ...a });

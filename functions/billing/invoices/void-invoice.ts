@@ -4,7 +4,7 @@ import { planInvoiceVoid } from '../../domain/ledger.js';
 import { requireCompany } from '../../store/companies.js';
 import type { TransactItem } from '../../store/dynamo.js';
 import { requireInvoice } from '../../store/invoices.js';
-import { commitLedger, loadLedger } from '../../store/ledger.js';
+import { commitLedger, loadLedgerForInvoice } from '../../store/ledger.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
 
@@ -26,7 +26,8 @@ export async function voidInvoice(input: VoidInvoiceInput): Promise<Invoice> {
   const [invoice, company] = await Promise.all([requireInvoice(companyId, invoiceId), requireCompany(companyId)]);
   assertVoidable(invoice);
   await withRetries(async () => {
-    const loaded = await loadLedger(companyId, invoice.clientId);
+    // The invoice and the payments applied to it, not the client's history.
+    const loaded = await loadLedgerForInvoice(companyId, invoice.clientId, invoice.id);
     // Decided on the state the plan is made from: a payment landing meanwhile fails the commit's conditions.
     if (input.onlyOpen && loaded.state.invoices[invoice.id]?.status !== 'open')
       throw new ConflictError('The invoice is no longer open.', { code: 'invoice_not_open' });

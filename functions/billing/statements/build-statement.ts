@@ -1,9 +1,9 @@
 import type { Client } from '../../domain/client.js';
 import type { Company } from '../../domain/company.js';
-import { buildStatement, statementPeriod, type Statement } from '../../domain/statement.js';
+import { statementFromEntries, statementPeriod, type Statement } from '../../domain/statement.js';
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
-import { loadLedger } from '../../store/ledger.js';
+import { hasStatementHistory, readStatementPeriod } from '../../store/statements.js';
 import { assertCurrency, today } from '../common.js';
 import { renderStatementDocument } from '../documents.js';
 
@@ -28,11 +28,14 @@ export async function buildClientStatement(input: StatementInput): Promise<Built
   const [company, client] = await Promise.all([requireCompany(input.companyId), requireClient(input.companyId, input.clientId)]);
   const currency = input.currency ?? client.currency;
   const { from, to } = statementPeriod(today(company), input);
-  const loaded = await loadLedger(input.companyId, client.id);
-  // A currency the company has since removed still has a statement while the client has history in it.
-  const hasHistory = [...loaded.invoices.values(), ...loaded.transactions.values()].some((o) => o.currency === currency);
-  if (!hasHistory && currency !== client.currency) assertCurrency(company, currency);
-  return { company, client, statement: buildStatement(currency, from, to, loaded.invoices.values(), loaded.transactions.values()) };
+  // Only the period is read (and the monthly and yearly sums before it): the cost does not grow with the history.
+  const [stored, hasHistory] = await Promise.all([
+    readStatementPeriod(input.companyId, client.id, currency, from, to),
+    // A currency the company has since removed still has a statement while the client has history in it.
+    currency === client.currency || company.own.currencies.includes(currency) ? true : hasStatementHistory(input.companyId, client.id, currency),
+  ]);
+  if (!hasHistory) assertCurrency(company, currency);
+  return { company, client, statement: statementFromEntries(currency, from, to, stored.openingBalance, stored.entries) };
 }
 
 /** The statement and its PDF. */

@@ -1,64 +1,106 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { db } from '../../../functions/store/dynamo.js';
-import type { TestApi } from '../../support/stack.js';
-import { type BillingApi, card, CARD_APPROVES, expectStatus, newClient, newInvoice, startBillingApi } from '../../support/billing.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Company } from '../../../functions/domain/company.js';
+import type { Invoice } from '../../../functions/domain/invoice.js';
+import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
+import { requireCompany } from '../../../functions/store/companies.js';
+import { work } from '../invoices/fixtures.js';
+import type { ApiResponse, TestApi } from '../../support/stack.js';
+import { type BillingApi, card, CARD_APPROVES, expectStatus, startBillingApi } from '../../support/billing.js';
+import { clientWithHistory, readsOf, within10Percent } from '../history.js';
 
-/** What a payment reads does not grow with the client's history: it never queries all invoices or transactions. */
+/**
+ * What the money requests read does not grow with the client's history: each request below, made through the API,
+ * costs the same DynamoDB calls and items read (counted by DynamoDB before any filter, whatever the key prefix) for a
+ * client with 5 invoices and for one with 100.
+ */
 let stack: BillingApi;
 let api: TestApi;
+let company: Company;
+let few: { clientId: string; invoices: Invoice[] };
+let many: { clientId: string; invoices: Invoice[] };
 
 beforeAll(async () => {
   stack = await startBillingApi();
   api = stack.api;
-});
+  company = await requireCompany(api.facts.companyId);
+  [few, many] = await Promise.all([clientWithHistory(company, 5), clientWithHistory(company, 100)]);
+  // One invoice in June 2031 each: a statement of that month has the same one line for both.
+  for (const c of [few, many]) {
+    await createInvoice({ companyId: company.id, clientId: c.clientId, dateBilled: '2031-06-15', dateDue: '2031-06-15', lines: work(700) });
+  }
+}, 180_000);
 afterAll(async () => {
   await stack?.stop();
 });
 
-function historyQueries(spy: { mock: { calls: unknown[][] } }): string[] {
-  return spy.mock.calls
-    .map((call) => call[0])
-    .filter((command): command is QueryCommand => command instanceof QueryCommand)
-    .map((command) => String(command.input.ExpressionAttributeValues?.[':p'] ?? ''))
-    .filter((prefix) => prefix === 'INV#' || prefix === 'TXN#');
+type Client = typeof few;
+
+/** Makes the request for both clients and checks that they cost the same; returns both responses. */
+async function sameCost(request: (c: Client) => Promise<ApiResponse>, status = 200) {
+  const responses: ApiResponse[] = [];
+  const costs = [];
+  for (const c of [few, many]) {
+    costs.push(
+      await readsOf(async () => {
+        const res = await request(c);
+        expectStatus(res, status);
+        responses.push(res);
+      }),
+    );
+  }
+  const [a, b] = costs;
+  expect(b.calls, 'DynamoDB calls').toBe(a.calls);
+  expect(within10Percent(a.itemsRead, b.itemsRead), `items read: ${a.itemsRead} with 5 invoices, ${b.itemsRead} with 100`).toBe(true);
+  return responses;
 }
 
-describe('reads of a payment', () => {
-  it('touches only the invoices it names, its own transaction and the balances', async () => {
-    const client = await newClient(api);
-    const history = await Promise.all(Array.from({ length: 12 }, () => newInvoice(api, client.id, 1000)));
-    for (const inv of history.slice(0, 6)) {
-      expectStatus(
-        await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
-          type: 'check',
+/** The last (open) invoice of the client's history. */
+const lastOpen = (c: Client) => c.invoices[c.invoices.length - 1];
+
+describe('reads of money requests do not grow with the history', () => {
+  it('a card payment and an offline payment on one invoice, and voiding the offline one', async () => {
+    await sameCost(
+      (c) =>
+        api.staff('POST', `/v1/clients/${c.clientId}/payments`, {
           currency: 'USD',
-          amount: 1000,
-          apply: [{ invoiceId: inv.id, amount: 1000 }],
+          sendReceipt: false,
+          source: { newCard: card(CARD_APPROVES) },
+          apply: [{ invoiceId: lastOpen(c).id, amount: 400 }],
         }),
-        201,
-      );
-    }
-    const target = history[11];
-    const spy = vi.spyOn(db(), 'send');
-    expectStatus(
-      await api.staff('POST', `/v1/clients/${client.id}/payments`, {
-        currency: 'USD',
-        sendReceipt: false,
-        source: { newCard: card(CARD_APPROVES) },
-        apply: [{ invoiceId: target.id, amount: 400 }],
-      }),
       201,
     );
-    const offline = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
-      type: 'cash',
-      currency: 'USD',
-      amount: 600,
-      apply: [{ invoiceId: target.id, amount: 600 }],
-    });
-    expectStatus(offline, 201);
-    expectStatus(await api.staff('POST', `/v1/transactions/${offline.body.id}/void`), 200);
-    expect(historyQueries(spy)).toEqual([]);
-    spy.mockRestore();
+    const offline = await sameCost(
+      (c) =>
+        api.staff('POST', `/v1/clients/${c.clientId}/payments/record`, {
+          type: 'cash',
+          currency: 'USD',
+          amount: 600,
+          apply: [{ invoiceId: lastOpen(c).id, amount: 600 }],
+        }),
+      201,
+    );
+    const ids = new Map([
+      [few.clientId, offline[0].body.id as string],
+      [many.clientId, offline[1].body.id as string],
+    ]);
+    await sameCost((c) => api.staff('POST', `/v1/transactions/${ids.get(c.clientId)}/void`));
+  });
+
+  it('a statement, the summary and the open invoices of the client', async () => {
+    const statements = await sameCost((c) => api.staff('GET', `/v1/clients/${c.clientId}/statement?from=2031-06-01&to=2031-06-30`));
+    expect(statements.map((s) => s.body.lines.length)).toEqual([1, 1]);
+    await sameCost((c) => api.staff('GET', `/v1/clients/${c.clientId}/statement?from=2020-01-01&to=2020-01-31`));
+    await sameCost((c) => api.staff('GET', `/v1/clients/${c.clientId}/summary`));
+    const open = await sameCost((c) => api.staff('GET', `/v1/invoices?clientId=${c.clientId}&status=open`));
+    expect(open.map((r) => r.body.data.length)).toEqual([3, 3]);
+  });
+
+  it('credits/apply and voiding a paid invoice', async () => {
+    const applied = await sameCost((c) => api.staff('POST', `/v1/clients/${c.clientId}/credits/apply`, {}));
+    expect(applied.map((r) => r.body.applied)).toEqual([[], []]);
+    await sameCost((c) => api.staff('POST', `/v1/invoices/${c.invoices[0].id}/void`));
+    // The voided invoice's 1000 is credit now, and applying it reaches an open invoice.
+    const reapplied = await sameCost((c) => api.staff('POST', `/v1/clients/${c.clientId}/credits/apply`, {}));
+    expect(reapplied.map((r) => r.body.applied.reduce((n: number, a: { amount: number }) => n + a.amount, 0))).toEqual([1000, 1000]);
   });
 });

@@ -5,6 +5,14 @@ import { buildClientStatement, renderClientStatementPdf } from '../../../functio
 import { setClock } from '../../../functions/domain/clock.js';
 import type { Company } from '../../../functions/domain/company.js';
 import { useFreshTables } from '../../support/tables.js';
+import { applyCredits } from '../../../functions/billing/credits/apply-credits.js';
+import { listVisibleInvoices } from '../../../functions/billing/invoices/read-invoices.js';
+import { recordPayment } from '../../../functions/billing/payments/record-payment.js';
+import { mergeClients } from '../../../functions/clients/merge-clients.js';
+import { buildStatement } from '../../../functions/domain/statement.js';
+import { loadLedger } from '../../../functions/store/ledger.js';
+import { indexedCreditIds } from '../../../functions/store/transactions.js';
+import { clientWithHistory } from '../history.js';
 import { fieldPaths, seedClient, seedCompany, work } from '../invoices/fixtures.js';
 
 /** build-statement called directly (no HTTP) against DynamoDB Local. */
@@ -60,5 +68,26 @@ describe('buildClientStatement', () => {
     const { statement, pdf } = await renderClientStatementPdf({ companyId: company.id, clientId: client.id, from: '2030-01-01', to: '2030-01-31' });
     expect(statement.closingBalance).toBe(700);
     expect(pdf.subarray(0, 4).toString()).toBe('%PDF');
+  });
+
+  it('after a merge, the target’s statement holds both histories, and its open invoices and credit are found by status', async () => {
+    const [source, target] = await Promise.all([clientWithHistory(company, 7), clientWithHistory(company, 4)]);
+    await recordPayment({ companyId: company.id, principal: null, clientId: source.clientId, type: 'cash', amount: 250, currency: 'USD', date: '2030-07-01' });
+    await mergeClients(company.id, source.clientId, target.clientId, null);
+
+    const loaded = await loadLedger(company.id, target.clientId);
+    for (const [from, to] of [
+      ['2030-01-01', '2030-12-31'],
+      ['2030-05-10', '2030-09-30'],
+      ['2031-01-01', '2031-01-31'],
+    ]) {
+      const { statement } = await buildClientStatement({ companyId: company.id, clientId: target.clientId, from, to });
+      expect(statement).toEqual(buildStatement('USD', from, to, loaded.invoices.values(), loaded.transactions.values()));
+    }
+    const open = await listVisibleInvoices({ companyId: company.id, filter: { clientId: target.clientId, status: 'open', excludeDrafts: false }, limit: 20 });
+    expect(open.items.map((i) => i.id).sort()).toEqual([...source.invoices.slice(-2), ...target.invoices.slice(-2)].map((i) => i.id).sort());
+    // The source's credit moved with its payment, and is listed under the target: applying it reaches an open invoice.
+    expect(await indexedCreditIds(company.id, target.clientId, 'USD')).toHaveLength(1);
+    expect((await applyCredits({ companyId: company.id, principal: null, clientId: target.clientId })).map((a) => a.amount)).toEqual([250]);
   });
 });

@@ -1,0 +1,140 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyCredits } from '../../functions/billing/credits/apply-credits.js';
+import { createInvoice } from '../../functions/billing/invoices/create-invoice.js';
+import { listVisibleInvoices } from '../../functions/billing/invoices/read-invoices.js';
+import { voidInvoice } from '../../functions/billing/invoices/void-invoice.js';
+import { recordPayment } from '../../functions/billing/payments/record-payment.js';
+import { buildClientStatement } from '../../functions/billing/statements/build-statement.js';
+import type { Company } from '../../functions/domain/company.js';
+import type { Invoice } from '../../functions/domain/invoice.js';
+import { buildStatement } from '../../functions/domain/statement.js';
+import { readProfileView } from '../../functions/store/clients.js';
+import { loadLedger } from '../../functions/store/ledger.js';
+import { useFreshTables } from '../support/tables.js';
+import { clientWithHistory, readsOf, within10Percent } from './history.js';
+import { seedCompany, work } from './invoices/fixtures.js';
+
+/**
+ * What the billing reads cost does not grow with a client's history or a company's size: each use case below is
+ * measured (DynamoDB calls, items read before any filter, read capacity) on a client with 5 invoices in a small
+ * company and on one with 100 in a larger company, and must cost the same (±10%).
+ */
+interface World {
+  company: Company;
+  clientId: string;
+  invoices: Invoice[];
+  /** The one invoice of June 2031. */
+  june: Invoice;
+}
+let small: World;
+let large: World;
+
+async function world(count: number): Promise<World> {
+  const company = await seedCompany();
+  const { clientId, invoices } = await clientWithHistory(company, count);
+  const { invoice: june } = await createInvoice({ companyId: company.id, clientId, dateBilled: '2031-06-15', dateDue: '2031-06-15', lines: work(700) });
+  // Loose credit for credits/apply.
+  await recordPayment({ companyId: company.id, principal: null, clientId, type: 'cash', amount: 300, currency: 'USD', date: '2031-01-10' });
+  return { company, clientId, invoices, june };
+}
+
+beforeAll(async () => {
+  await useFreshTables();
+  [small, large] = await Promise.all([world(5), world(100)]);
+}, 180_000);
+
+/** Runs `work` on both worlds and checks that their costs match; returns both results. */
+async function sameCost<T>(work: (w: World) => Promise<T>): Promise<[T, T]> {
+  let a: T | undefined;
+  let b: T | undefined;
+  const costSmall = await readsOf(async () => {
+    a = await work(small);
+  });
+  const costLarge = await readsOf(async () => {
+    b = await work(large);
+  });
+  expect(costLarge.calls).toBe(costSmall.calls);
+  expect(within10Percent(costSmall.itemsRead, costLarge.itemsRead), `items read ${costSmall.itemsRead} vs ${costLarge.itemsRead}`).toBe(true);
+  expect(within10Percent(costSmall.readCapacity, costLarge.readCapacity), `capacity ${costSmall.readCapacity} vs ${costLarge.readCapacity}`).toBe(true);
+  return [a as T, b as T];
+}
+
+/** The statement as built from the whole history (the definition), to compare the period's read with. */
+async function fromWholeHistory(w: World, from: string, to: string) {
+  const loaded = await loadLedger(w.company.id, w.clientId);
+  return buildStatement('USD', from, to, loaded.invoices.values(), loaded.transactions.values());
+}
+
+describe('reads that do not grow with the history', () => {
+  it('a statement of a period with one invoice reads that period (and the sums before it), and says what the whole history says', async () => {
+    const [a, b] = await sameCost((w) => buildClientStatement({ companyId: w.company.id, clientId: w.clientId, from: '2031-06-01', to: '2031-06-30' }));
+    for (const [w, built] of [
+      [small, a],
+      [large, b],
+    ] as const) {
+      expect(built.statement.lines.map((l) => [l.type, l.reference, l.amount])).toEqual([['invoice', `#${w.june.number}`, 700]]);
+      // Two invoices left open, less the loose credit's 300.
+      expect(built.statement.openingBalance).toBe(1700);
+      expect(built.statement).toEqual(await fromWholeHistory(w, '2031-06-01', '2031-06-30'));
+    }
+  });
+
+  it('a statement of an empty period in 2020 reads next to nothing', async () => {
+    const [a, b] = await sameCost((w) => buildClientStatement({ companyId: w.company.id, clientId: w.clientId, from: '2020-03-01', to: '2020-03-31' }));
+    expect(a.statement).toMatchObject({ openingBalance: 0, lines: [], closingBalance: 0 });
+    expect(b.statement).toEqual(await fromWholeHistory(large, '2020-03-01', '2020-03-31'));
+  });
+
+  it('statements of other periods (mid-year, across years) are those the whole history gives', async () => {
+    for (const [from, to] of [
+      ['2030-03-10', '2030-08-20'],
+      ['2030-12-31', '2031-06-30'],
+      ['2029-01-01', '2032-01-01'],
+    ]) {
+      const { statement } = await buildClientStatement({ companyId: large.company.id, clientId: large.clientId, from, to });
+      expect(statement).toEqual(await fromWholeHistory(large, from, to));
+    }
+  });
+
+  it('the summary reads the balances only', async () => {
+    const [a, b] = await sameCost((w) => readProfileView(w.company.id, w.clientId));
+    expect(a?.balances.map((x) => x.due)).toEqual([2700]);
+    expect(b?.balances.map((x) => x.due)).toEqual([2700]);
+  });
+
+  it("a client's open invoices by status read only the open ones", async () => {
+    const [a, b] = await sameCost((w) =>
+      listVisibleInvoices({ companyId: w.company.id, filter: { clientId: w.clientId, status: 'open', excludeDrafts: false }, limit: 20 }),
+    );
+    expect(a.items.map((i) => i.id)).toEqual(openByDueDate(small));
+    expect(b.items.map((i) => i.id)).toEqual(openByDueDate(large));
+  });
+
+  it("a company's paid invoices read one page, whatever the company's size", async () => {
+    const [a, b] = await sameCost((w) => listVisibleInvoices({ companyId: w.company.id, filter: { status: 'paid', excludeDrafts: false }, limit: 3 }));
+    expect(a.items).toHaveLength(3);
+    expect(b.items).toHaveLength(3);
+    expect([...a.items, ...b.items].every((i) => i.status === 'paid')).toBe(true);
+  });
+
+  it('credits/apply reads the open invoices and the payments holding credit, not every invoice', async () => {
+    const [a, b] = await sameCost((w) => applyCredits({ companyId: w.company.id, principal: null, clientId: w.clientId }));
+    // Oldest due date first: the earliest of the two left open.
+    expect(a).toEqual([{ invoiceId: oldestOpen(small), amount: 300 }]);
+    expect(b).toEqual([{ invoiceId: oldestOpen(large), amount: 300 }]);
+  });
+
+  it('voiding a paid invoice reads it and the payments applied to it', async () => {
+    const [a, b] = await sameCost((w) => voidInvoice({ companyId: w.company.id, invoiceId: w.invoices[0].id }));
+    expect(a.status).toBe('void');
+    expect(b.status).toBe('void');
+    // Its payment got the 1000 back as credit.
+    const view = await readProfileView(large.company.id, large.clientId);
+    expect(view?.balances[0].credit).toBe(1000);
+  });
+});
+
+/** The ids of the world's open invoices, oldest due date first. */
+const openByDueDate = (w: World) =>
+  [...w.invoices.slice(-2), w.june].sort((x, y) => x.dateDue.localeCompare(y.dateDue) || x.id.localeCompare(y.id)).map((i) => i.id);
+const oldestOpen = (w: World) => openByDueDate(w)[0];
