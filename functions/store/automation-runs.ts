@@ -20,6 +20,13 @@ import { withRetries } from './retry.js';
  */
 export const PLANNED_EMBED_LIMIT = 100;
 
+/**
+ * Bytes of planned actions (as JSON) a run item keeps, well inside DynamoDB's 400 KB item: a plan whose first
+ * actions are larger (a renewal's every line, forty services on one invoice) is marked `plannedOverflow`, and its
+ * body reads them from its action rows instead.
+ */
+const PLANNED_EMBED_BYTES = 200_000;
+
 /** A planned action as a run's body shows it. */
 export type PlannedAction = Pick<RunAction, 'task' | 'objectType' | 'objectId' | 'clientId' | 'action' | 'details'>;
 
@@ -97,13 +104,13 @@ const plannedView = ({ task, objectType, objectId, clientId, action, details }: 
 });
 
 /**
- * The run and, for a dry run, the planned actions kept on its item. A dry run recorded before the item kept them
- * (no `planned` attribute) has them read from its actions.
+ * The run and, for a dry run, the planned actions kept on its item. A dry run whose plan did not fit the item
+ * (`plannedOverflow`), or recorded before items kept it (no `planned`), has them read from its action rows.
  */
 async function runWithPlanFromItem(item: StoredItem): Promise<RunWithPlan> {
   const run = runFromItem(item);
   if (!run.dryRun) return { run };
-  if (Array.isArray(item.planned)) return { run, planned: (item.planned as PlannedAction[]).map(plannedView) };
+  if (Array.isArray(item.planned) && !item.plannedOverflow) return { run, planned: (item.planned as PlannedAction[]).map(plannedView) };
   return { run, planned: run.plannedCount ? (await listPlannedActions(run.companyId, run.id, PLANNED_EMBED_LIMIT)).map(plannedView) : [] };
 }
 
@@ -273,7 +280,10 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
   const pageKey = { PK: runPartitionPk(page.companyId, page.runId), SK: runPageSk(page.task, page.source, cursorHash(page.cursorIn)) };
   // The page's record and the run, read together: a page already recorded, or one of a run that has finished (a
   // straggler), writes nothing, not even action rows.
-  const found = await batchGetAll([pageKey, runKey(page.companyId, page.runId)], { consistent: true, projection: 'PK, SK, finishedAt, plannedCount' });
+  const found = await batchGetAll([pageKey, runKey(page.companyId, page.runId)], {
+    consistent: true,
+    projection: 'PK, SK, finishedAt, plannedCount, plannedBytes, plannedOverflow',
+  });
   if (found.some((item) => item.SK === pageKey.SK)) return false;
   const run = found.find((item) => item.SK === runSk(page.runId));
   if (!run || run.finishedAt) throw runFinished();
@@ -295,7 +305,20 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
   const planned = plannedActions.length;
   // The run item keeps the first PLANNED_EMBED_LIMIT planned actions. The pages of a run are recorded one after
   // another (one execution at a time runs them), so the count read above is the one this update adds to.
-  const embed = plannedActions.slice(0, Math.max(0, PLANNED_EMBED_LIMIT - Number(run.plannedCount ?? 0))).map(plannedView);
+  const embed: PlannedAction[] = [];
+  let bytes = Number(run.plannedBytes ?? 0);
+  let overflow = Boolean(run.plannedOverflow);
+  for (const action of plannedActions.slice(0, Math.max(0, PLANNED_EMBED_LIMIT - Number(run.plannedCount ?? 0)))) {
+    if (overflow) break;
+    const view = plannedView(action);
+    const size = Buffer.byteLength(JSON.stringify(view));
+    if (bytes + size > PLANNED_EMBED_BYTES) overflow = true;
+    else {
+      embed.push(view);
+      bytes += size;
+    }
+  }
+  const overflowNow = overflow && !run.plannedOverflow;
   const items: TransactItem[] = [
     {
       Put: {
@@ -312,7 +335,8 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
           'SET #status = :running, startedAt = if_not_exists(startedAt, :at), updatedAt = :at, #tasks.#t.#ts = :taskStatus, ' +
           '#tasks.#t.examined = #tasks.#t.examined + :e, #tasks.#t.acted = #tasks.#t.acted + :a, #tasks.#t.#f = #tasks.#t.#f + :f, ' +
           'plannedCount = if_not_exists(plannedCount, :zero) + :planned' +
-          (embed.length ? ', planned = list_append(if_not_exists(planned, :none), :embed)' : '') +
+          (embed.length ? ', planned = list_append(if_not_exists(planned, :none), :embed), plannedBytes = :bytes' : '') +
+          (overflowNow ? ', plannedOverflow = :true' : '') +
           ' ADD version :one',
         // A page of a run already finished (a straggler after the local stack stopped it) changes nothing.
         ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(finishedAt)',
@@ -327,7 +351,8 @@ export async function recordPage(page: PageRecord): Promise<boolean> {
           ':planned': planned,
           ':zero': 0,
           ':one': 1,
-          ...(embed.length ? { ':none': [], ':embed': embed } : {}),
+          ...(embed.length ? { ':none': [], ':embed': embed, ':bytes': bytes } : {}),
+          ...(overflowNow ? { ':true': true } : {}),
         },
       },
     },

@@ -28,8 +28,8 @@ async function seedCompany(): Promise<Company> {
   return company;
 }
 
-/** A source of `total` planned voids (with a skipped one every 10th), `limit` per page. */
-function plannedVoids(total: number): WorkSource {
+/** A source of `total` planned voids (with a skipped one every 10th), `limit` per page; `padding` bytes of details each. */
+function plannedVoids(total: number, padding = 0): WorkSource {
   return {
     name: 'planned',
     async page(_ctx, key, limit) {
@@ -45,7 +45,7 @@ function plannedVoids(total: number): WorkSource {
           action: 'voided',
           outcome: (from + i) % 10 === 9 ? 'skipped' : 'planned',
           message: (from + i) % 10 === 9 ? 'already done' : undefined,
-          details: { n: from + i },
+          details: { n: from + i, ...(padding ? { lines: 'x'.repeat(padding) } : {}) },
         }),
       );
       return { examined: actions.length, acted: actions.length, failed: 0, actions, nextKey: to < total ? String(to) : null };
@@ -53,8 +53,8 @@ function plannedVoids(total: number): WorkSource {
   };
 }
 
-async function dryRun(company: Company, date: string, total: number): Promise<string> {
-  WORK_SOURCES.voids = [plannedVoids(total)];
+async function dryRun(company: Company, date: string, total: number, padding = 0): Promise<string> {
+  WORK_SOURCES.voids = [plannedVoids(total, padding)];
   const result = await startRun({ companyId: company.id, date, tasks: ['voids'], dryRun: true, trigger: 'api' });
   if (result.outcome !== 'started') throw new Error('not started');
   let cursor: string | null = null;
@@ -108,6 +108,21 @@ describe('what a dry run planned', () => {
     expect((await readRun(company.id, runId)).planned).toEqual(kept);
     expect((await readRuns(company.id, 10)).items[0].planned).toEqual(kept);
     expect(kept).toHaveLength(27);
+  });
+
+  it('a plan too large for the run item is read from its action rows, the same first PLANNED_EMBED_LIMIT', async () => {
+    const company = await seedCompany();
+    // 120 objects of ~20 KB of details each: the first ten fit the run item, the rest would not.
+    const runId = await dryRun(company, '2030-01-16', 120, 20_000);
+    const { run, planned } = await readRun(company.id, runId);
+    expect(run.plannedCount).toBe(108);
+    expect(planned?.map((p) => p.objectId)).toEqual(
+      Array.from({ length: 120 }, (_, n) => n)
+        .filter((n) => n % 10 !== 9)
+        .slice(0, PLANNED_EMBED_LIMIT)
+        .map((n) => `inv_${n}`),
+    );
+    expect((await readRuns(company.id, 10)).items[0].planned).toEqual(planned);
   });
 
   it('a run that changes things has no planned', async () => {
