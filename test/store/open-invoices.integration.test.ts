@@ -5,6 +5,10 @@ import type { Company } from '../../functions/domain/company.js';
 import { openInvoicesOfClient } from '../../functions/store/invoices.js';
 import { openInvoice, seedClient, seedCompanyWith } from '../automation/tasks/fixtures.js';
 import { useFreshTables } from '../support/tables.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName } from '../../functions/store/dynamo.js';
+import { clientPk, invoiceSk } from '../../functions/store/keys.js';
+import { recordDynamoCalls } from '../support/dynamo-calls.js';
 
 /** A client's open invoices as auto-debit and unsuspension read them: open only, by currency or all, oldest due first. */
 let company: Company;
@@ -54,4 +58,38 @@ describe('open invoices of a client', () => {
     });
     expect((await openInvoicesOfClient(company.id, client.id)).map((i) => i.id)).toEqual([euro.id, earlier.id]);
   });
+
+  it('an open invoice the index does not list yet (GSI3 lags, or an item stored before it) is still found, from the partition', async () => {
+    const { client, later, earlier } = await clientWithHistory();
+    await forgetIndexKeys(client.id, earlier.id);
+    const recorder = recordDynamoCalls();
+    const found = await openInvoicesOfClient(company.id, client.id, 'USD');
+    recorder.stop();
+    expect(found.map((i) => i.id)).toEqual([earlier.id, later.id]);
+    // Its due did not add up to the balance's: the index was asked again, then the partition read.
+    expect(recorder.calls.filter((c) => c.index === 'GSI3')).toHaveLength(2);
+    expect(recorder.calls.some((c) => c.command === 'QueryCommand' && !c.index && c.itemsRead >= 5)).toBe(true);
+  });
+
+  it('found through the index alone when it is up to date', async () => {
+    const { client } = await clientWithHistory();
+    const recorder = recordDynamoCalls();
+    await openInvoicesOfClient(company.id, client.id, 'USD');
+    recorder.stop();
+    // The index (the open invoices of every currency: 3), then the two in USD by key and the two balances; not the
+    // paid and void ones.
+    expect(recorder.calls.map((c) => c.command).sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
+    expect(recorder.totals().itemsRead).toBe(3 + 2 + 2);
+  });
 });
+
+/** Removes an invoice's status-index keys, as if GSI3 had not caught up with it yet (or it was stored before them). */
+async function forgetIndexKeys(clientId: string, invoiceId: string): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { PK: clientPk(company.id, clientId), SK: invoiceSk(invoiceId) },
+      UpdateExpression: 'REMOVE GSI3PK, GSI3SK',
+    }),
+  );
+}
