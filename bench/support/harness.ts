@@ -13,6 +13,16 @@ export type ModuleRun =
   | { name: string; state: 'threw'; seconds: number; error: string }
   | { name: string; state: 'missing'; seconds: 0; error: string };
 
+/** What a module's process hands back to the harness (bench/support/child.ts). */
+export type ChildReport = { ok: true; outcome: BenchOutcome } | { ok: false; error: string };
+
+/** JSON that keeps infinite figures (a budget with no limit, growth from nothing), which JSON itself turns to null. */
+export const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v), 2);
+
+export const fromJson = (text: string): unknown =>
+  JSON.parse(text, (_key, v) => (v && typeof v === 'object' && typeof v.$number === 'string' && Object.keys(v).length === 1 ? Number(v.$number) : v));
+
 /** `--only reads,writes` or `--only reads --only writes`; nothing else is accepted. */
 export function parseArgs(argv: readonly string[]): { only: ModuleName[] } {
   const only: string[] = [];

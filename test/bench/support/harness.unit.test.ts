@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRun, MODULES, operationsOf, parseArgs, succeeded, type ModuleRun } from '../../../bench/support/harness.js';
+import { formatRun, fromJson, MODULES, operationsOf, parseArgs, succeeded, toJson, type ModuleRun } from '../../../bench/support/harness.js';
 import type { BudgetResult } from '../../../bench/support/report.js';
 
 const budget = (measured: number): BudgetResult => ({ budget: 2, name: 'note add: reads', measured, limit: 2, kind: 'max', detail: 'reads' });
@@ -55,5 +55,13 @@ describe('a run', () => {
     expect(report.match(/note add: reads/g)).toHaveLength(2);
     expect(report).toContain('note of writes');
     expect(report).toMatch(/NOT every budget met/);
+  });
+});
+
+describe('the JSON a module process hands back', () => {
+  it('keeps infinite figures, which plain JSON turns to null', () => {
+    const outcome = { results: [{ ...budget(Number.POSITIVE_INFINITY), limit: Number.POSITIVE_INFINITY }], notes: ['a'] };
+    expect(JSON.parse(JSON.stringify(outcome)).results[0].measured).toBeNull();
+    expect(fromJson(toJson(outcome))).toEqual(outcome);
   });
 });
