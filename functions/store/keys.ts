@@ -154,12 +154,13 @@ export const creditIndexKeys = (
 
 /**
  * Statement entries (`STMT#<cur>#<sortKey>`): one per statement line, written with the effect that makes it, keyed
- * by date then the order the statement lists same-day lines in (domain/statement.ts `statementEntryKey`). Running
+ * by date then the order the statement lists same-day lines in (domain/statement.ts `StatementEntry.key`). Running
  * sums per month and per year (`STMTMON#<cur>#<yyyy-mm>`, `STMTYR#<cur>#<yyyy>`, `ADD`ed in the same transaction,
  * summed on merge) give an opening balance without reading the history before the period.
  */
 export const statementEntrySk = (currency: string, entryKey: string) => `STMT#${currency}#${entryKey}`;
 export const statementEntryPrefix = (currency: string) => `STMT#${currency}#`;
+export const STATEMENT_ENTRY_SK_PREFIX = 'STMT#';
 export const statementMonthSk = (currency: string, month: string) => `STMTMON#${currency}#${month}`;
 export const statementYearSk = (currency: string, year: string) => `STMTYR#${currency}#${year}`;
 

@@ -1,0 +1,70 @@
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyCredits } from '../../functions/billing/credits/apply-credits.js';
+import { listVisibleInvoices } from '../../functions/billing/invoices/read-invoices.js';
+import { recordPayment } from '../../functions/billing/payments/record-payment.js';
+import { buildClientStatement } from '../../functions/billing/statements/build-statement.js';
+import type { Company } from '../../functions/domain/company.js';
+import { buildStatement } from '../../functions/domain/statement.js';
+import { upgradeClientBilling } from '../../functions/store/billing-upgrade.js';
+import { db, queryAll, tableName } from '../../functions/store/dynamo.js';
+import { clientPk, INVOICE_SK_PREFIX, TRANSACTION_SK_PREFIX } from '../../functions/store/keys.js';
+import { loadLedger } from '../../functions/store/ledger.js';
+import { indexedCreditIds } from '../../functions/store/transactions.js';
+import { clientWithHistory } from '../billing/history.js';
+import { seedCompany } from '../billing/invoices/fixtures.js';
+import { useFreshTables } from '../support/tables.js';
+
+/** A client whose billing items were stored before statement entries, status-index keys and paidBy existed. */
+let company: Company;
+
+beforeAll(async () => {
+  await useFreshTables();
+  company = await seedCompany();
+});
+
+/** Takes away what the writers of issue 13 add, leaving the items as an older version stored them. */
+async function asStoredBefore(clientId: string): Promise<void> {
+  const pk = clientPk(company.id, clientId);
+  const send = (command: UpdateCommand | DeleteCommand) => db().send(command);
+  for (const item of await queryAll(pk, 'STMT')) await send(new DeleteCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK } }));
+  for (const item of await queryAll(pk, INVOICE_SK_PREFIX)) {
+    await send(new UpdateCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK }, UpdateExpression: 'REMOVE GSI3PK, GSI3SK, GSI4PK, GSI4SK, paidBy' }));
+  }
+  for (const item of await queryAll(pk, TRANSACTION_SK_PREFIX)) {
+    await send(new UpdateCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK }, UpdateExpression: 'REMOVE GSI3PK, GSI3SK' }));
+  }
+}
+
+describe('upgradeClientBilling', () => {
+  it('writes the statement entries, index keys and paidBy an older version did not, once', async () => {
+    const { clientId, invoices } = await clientWithHistory(company, 12);
+    await recordPayment({ companyId: company.id, principal: null, clientId, type: 'cash', amount: 250, currency: 'USD', date: '2030-08-01' });
+    await asStoredBefore(clientId);
+    const statementOf = (from: string, to: string) => buildClientStatement({ companyId: company.id, clientId, from, to }).then((b) => b.statement);
+    expect((await statementOf('2030-01-01', '2030-12-31')).lines).toEqual([]);
+
+    const upgraded = await upgradeClientBilling(company.id, clientId);
+    // 12 invoices, the payments' and the credit's lines: 12 + 2 + 1.
+    expect(upgraded).toEqual({ invoices: 12, transactions: 1, entries: 15 });
+    expect(await upgradeClientBilling(company.id, clientId)).toEqual({ invoices: 0, transactions: 0, entries: 0 });
+
+    const loaded = await loadLedger(company.id, clientId);
+    for (const [from, to] of [
+      ['2030-01-01', '2030-12-31'],
+      ['2030-04-02', '2030-09-09'],
+      ['2031-01-01', '2031-01-31'],
+    ]) {
+      expect(await statementOf(from, to)).toEqual(buildStatement('USD', from, to, loaded.invoices.values(), loaded.transactions.values()));
+    }
+    const open = await listVisibleInvoices({ companyId: company.id, filter: { clientId, status: 'open', excludeDrafts: false }, limit: 20 });
+    expect(open.items.map((i) => i.id).sort()).toEqual(
+      invoices
+        .slice(-2)
+        .map((i) => i.id)
+        .sort(),
+    );
+    expect(await indexedCreditIds(company.id, clientId, 'USD')).toHaveLength(1);
+    expect((await applyCredits({ companyId: company.id, principal: null, clientId })).map((a) => a.amount)).toEqual([250]);
+  });
+});
