@@ -39,7 +39,7 @@ interface Fixture {
  * A company of `clients` generated clients, the last three special so a filter finds them only at the end of any
  * order: one inactive in the default group, one active and one inactive in a second group. So every filter returns
  * the same rows in both companies: `status=inactive` 2, `groupId` 2, both 1, `q=fam` a full page. Then the probe
- * client, created through the API, with `invoices` invoices.
+ * client (`q=probe` finds it alone), created through the API, with `invoices` invoices.
  */
 async function seedCompany(stack: BenchStack, label: string, clients: number, invoices: number): Promise<Fixture> {
   const started = Date.now();
@@ -116,6 +116,7 @@ const READS: Read[] = [
   { name: 'client list ?groupId=', path: (f: Fixture) => `/v1/clients?groupId=${f.secondGroup}` },
   { name: 'client list ?groupId=&status=', path: (f: Fixture) => `/v1/clients?groupId=${f.secondGroup}&status=inactive` },
   { name: 'client search ?q=fam', path: () => '/v1/clients?q=fam&limit=25' },
+  { name: 'client search ?q=probe (1 match)', path: () => '/v1/clients?q=probe&limit=25' },
   { name: 'client search ?q=fam&status=inactive', path: () => '/v1/clients?q=fam&status=inactive' },
   { name: 'invoices ?clientId=&status=open', path: (f) => `/v1/invoices?clientId=${f.probe}&status=open&limit=3` },
   { name: 'invoices ?status=paid', path: () => '/v1/invoices?status=paid&limit=2' },
