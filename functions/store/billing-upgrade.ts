@@ -6,13 +6,21 @@ import { transactOnClient } from './client-guard.js';
 import { db, isTransactionConflict, queryAll, tableName, type Item } from './dynamo.js';
 import { invoiceFromItem } from './invoices.js';
 import { isConditionFailure } from './items.js';
-import { clientPk, creditIndexKeys, INVOICE_SK_PREFIX, invoiceStatusIndexKeys, STATEMENT_ENTRY_SK_PREFIX, TRANSACTION_SK_PREFIX } from './keys.js';
+import {
+  clientInvoiceDueIndexKeys,
+  clientPk,
+  creditIndexKeys,
+  INVOICE_SK_PREFIX,
+  invoiceStatusIndexKeys,
+  STATEMENT_ENTRY_SK_PREFIX,
+  TRANSACTION_SK_PREFIX,
+} from './keys.js';
 import { statementWrites } from './statements.js';
 import { transactionFromItem } from './transactions.js';
 
 /**
  * Brings a client's billing items stored before the reads of issue 13 up to date, so its statements, status lists,
- * credits and voids read only what they need: invoices get their status-index keys (GSI3, GSI4) and `paidBy`,
+ * credits and voids read only what they need: invoices get their index keys (GSI3, GSI4 by status, GSI5 by due date) and `paidBy`,
  * payments holding credit their GSI3 key, and every statement line its entry (with the month and year sums).
  * Until then those reads stay right (credits, open invoices and voids fall back to the whole ledger when the index
  * or `paidBy` is missing), except statements, which read only entries. Run once per client after deploying (the
@@ -41,10 +49,11 @@ async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoi
 
   let invoicesUpgraded = 0;
   for (const [i, item] of invoiceItems.entries()) {
-    if (item.GSI3PK && item.GSI4PK && (Array.isArray(item.paidBy) || item.paid === 0)) continue;
+    if (item.GSI3PK && item.GSI4PK && item.GSI5PK && (Array.isArray(item.paidBy) || item.paid === 0)) continue;
     const invoice = invoices[i];
     const paidBy = transactions.filter((t) => hasMoney(t) && t.applications.some((a) => a.invoiceId === invoice.id && a.amount > 0)).map((t) => t.id);
-    if (await setIfUnchanged(item, { ...invoiceStatusIndexKeys(companyId, invoice), paidBy })) invoicesUpgraded++;
+    if (await setIfUnchanged(item, { ...invoiceStatusIndexKeys(companyId, invoice), ...clientInvoiceDueIndexKeys(companyId, invoice), paidBy }))
+      invoicesUpgraded++;
   }
 
   let transactionsUpgraded = 0;

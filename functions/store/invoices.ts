@@ -7,6 +7,8 @@ import { RECURRENCE_PERIODS, type RecurringInvoice, type RecurringLine } from '.
 import { batchGetAll, db, queryAll, queryFiltered, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import {
   BALANCE_SK_PREFIX,
+  clientInvoiceDueIndexKeys,
+  clientInvoicesByDuePk,
   clientInvoicesByStatusPk,
   clientPk,
   INVOICE_SK_PREFIX,
@@ -110,7 +112,8 @@ function taxRateFromItem(item: Item): InvoiceTaxRate {
 
 /**
  * The invoice item: the invoice's fields, its pointer, and its index keys — every invoice in GSI1 by due date, in
- * GSI3 and GSI4 by status (its client's and its company's), open ones also in GSI2 (the automation's work list).
+ * GSI3 and GSI4 by status (its client's and its company's), in GSI5 by due date among its client's, open ones also
+ * in GSI2 (the automation's work list).
  */
 export function invoiceToItem(companyId: string, invoice: Invoice): Item {
   return {
@@ -121,6 +124,7 @@ export function invoiceToItem(companyId: string, invoice: Invoice): Item {
     GSI1PK: invoicesByDuePk(companyId),
     GSI1SK: invoicesByDueSk(invoice.dateDue, invoice.id),
     ...invoiceStatusIndexKeys(companyId, invoice),
+    ...clientInvoiceDueIndexKeys(companyId, invoice),
     ...openInvoiceIndexKeys(companyId, invoice),
     refs: [refKey(companyId, invoice.id)],
   };
@@ -289,9 +293,10 @@ export interface InvoiceFilter extends Partial<InvoiceListFilter> {
 
 /**
  * Lists invoices, reading the narrowest partition the filter names: with a status, the client's (GSI3) or the
- * company's (GSI4) invoices of that status by due date; without one, the client's partition or the company's
- * invoices by due date (GSI1). `dueBefore` is the key condition wherever the order is by due date; currency (and, in
- * a client's partition, `dueBefore` and hiding drafts) are applied to the page.
+ * company's (GSI4) invoices of that status by due date; without one, with `dueBefore`, the client's (GSI5) or the
+ * company's (GSI1) invoices by due date; else the client's partition (by id) or the company's by due date (GSI1).
+ * `dueBefore` is the key condition wherever the order is by due date; currency and hiding drafts from a client token
+ * are applied to the page.
  */
 export async function listInvoices(companyId: string, f: InvoiceFilter): Promise<Page<Invoice>> {
   const keep = (i: Item) =>
@@ -301,14 +306,14 @@ export async function listInvoices(companyId: string, f: InvoiceFilter): Promise
     (f.dueBefore === undefined || (i.dateDue as string) < f.dueBefore);
   // A client token never sees drafts: its list of drafts is empty without reading any.
   if (f.excludeDrafts && f.status === 'draft') return { items: [] };
-  if (f.clientId && !f.status) {
+  if (f.clientId && !f.status && f.dueBefore === undefined) {
     const query = {
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
       ExpressionAttributeValues: { ':pk': clientPk(companyId, f.clientId), ':p': INVOICE_SK_PREFIX },
       ExclusiveStartKey: f.startKey,
     };
     const page =
-      f.currency === undefined && f.dueBefore === undefined && !f.excludeDrafts
+      f.currency === undefined && !f.excludeDrafts
         ? await queryPage<Item>({ ...query, Limit: f.limit })
         : await queryFiltered<Item>(query, f.limit, keep, (i) => ({ PK: i.PK, SK: i.SK }));
     return { items: page.items.map(invoiceFromItem), lastKey: page.lastKey };
@@ -317,7 +322,9 @@ export async function listInvoices(companyId: string, f: InvoiceFilter): Promise
     ? f.clientId
       ? (['GSI3', clientInvoicesByStatusPk(companyId, f.clientId, f.status)] as const)
       : (['GSI4', invoicesByStatusPk(companyId, f.status)] as const)
-    : (['GSI1', invoicesByDuePk(companyId)] as const);
+    : f.clientId
+      ? (['GSI5', clientInvoicesByDuePk(companyId, f.clientId)] as const)
+      : (['GSI1', invoicesByDuePk(companyId)] as const);
   const query = {
     IndexName: index,
     KeyConditionExpression: f.dueBefore ? `${index}PK = :pk AND ${index}SK < :before` : `${index}PK = :pk`,

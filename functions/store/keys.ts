@@ -19,6 +19,8 @@
  * - GSI2 `CO#<co>#OPENDUE`, `CO#<co>#RINVDUE`, `CO#<co>#SVCDUE`: open invoices, recurring series, services to renew
  * - GSI1 `CO#<co>#SVCAUTOSUSP`: services the automation suspended (GSI2 holds their renewal entry)
  * - GSI3/GSI4/GSI5 `<client list or search partition>#S#<status>`, `…#G#<grp>`, `…#G#<grp>#S#<status>`: filtered client lists
+ * - GSI3 `CO#<co>#CL#<cl>#INVS#<status>`, GSI4 `CO#<co>#INVS#<status>`, GSI5 `CO#<co>#CL#<cl>#INVD`: invoices by status
+ *   (a client's, a company's) and a client's by due date; GSI3 `CO#<co>#CL#<cl>#CREDIT#<cur>`: payments holding credit
  */
 export const companyPk = (companyId: string) => `CO#${companyId}`;
 export const companySk = 'COMPANY';
@@ -143,6 +145,12 @@ export const invoiceStatusIndexKeys = (companyId: string, invoice: { id: string;
   GSI3SK: invoicesByDueSk(invoice.dateDue, invoice.id),
   GSI4PK: invoicesByStatusPk(companyId, invoice.status),
   GSI4SK: invoicesByDueSk(invoice.dateDue, invoice.id),
+});
+/** GSI5: a client's invoices by due date (`GET /v1/invoices?clientId=&dueBefore=` without a status). */
+export const clientInvoicesByDuePk = (companyId: string, clientId: string) => `${clientPk(companyId, clientId)}#INVD`;
+export const clientInvoiceDueIndexKeys = (companyId: string, invoice: { id: string; clientId: string; dateDue: string }) => ({
+  GSI5PK: clientInvoicesByDuePk(companyId, invoice.clientId),
+  GSI5SK: invoicesByDueSk(invoice.dateDue, invoice.id),
 });
 /** GSI3 (sparse): a client's payments holding unapplied credit in one currency, oldest first (credits/apply). */
 export const clientCreditsPk = (companyId: string, clientId: string, currency: string) => `${clientPk(companyId, clientId)}#CREDIT#${currency}`;

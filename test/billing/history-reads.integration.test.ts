@@ -110,6 +110,16 @@ describe('reads that do not grow with the history', () => {
     expect(b.items.map((i) => i.id)).toEqual(openByDueDate(large));
   });
 
+  it("a client's invoices due before a date read one page (GSI5), not the client's history", async () => {
+    const [a, b] = await sameCost((w) =>
+      listVisibleInvoices({ companyId: w.company.id, filter: { clientId: w.clientId, dueBefore: '2030-03-01', excludeDrafts: false }, limit: 2 }),
+    );
+    for (const page of [a, b]) {
+      expect(page.items).toHaveLength(2);
+      expect(page.items.every((i) => i.dateDue < '2030-03-01')).toBe(true);
+    }
+  });
+
   it("a company's paid invoices read one page, whatever the company's size", async () => {
     const [a, b] = await sameCost((w) => listVisibleInvoices({ companyId: w.company.id, filter: { status: 'paid', excludeDrafts: false }, limit: 3 }));
     expect(a.items).toHaveLength(3);

@@ -29,7 +29,13 @@ async function asStoredBefore(clientId: string): Promise<void> {
   const send = (command: UpdateCommand | DeleteCommand) => db().send(command);
   for (const item of await queryAll(pk, 'STMT')) await send(new DeleteCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK } }));
   for (const item of await queryAll(pk, INVOICE_SK_PREFIX)) {
-    await send(new UpdateCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK }, UpdateExpression: 'REMOVE GSI3PK, GSI3SK, GSI4PK, GSI4SK, paidBy' }));
+    await send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: pk, SK: item.SK },
+        UpdateExpression: 'REMOVE GSI3PK, GSI3SK, GSI4PK, GSI4SK, GSI5PK, GSI5SK, paidBy',
+      }),
+    );
   }
   for (const item of await queryAll(pk, TRANSACTION_SK_PREFIX)) {
     await send(new UpdateCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK }, UpdateExpression: 'REMOVE GSI3PK, GSI3SK' }));
