@@ -8,7 +8,7 @@
  * - the local HTTP API of `npm start` in this process (the HTTP client and server, the token verified as API
  *   Gateway's authorizer would), which adds what API Gateway does in AWS, and the client, on the same two cores.
  *
- *   npx tsx bench/overhead.ts [requests per round=200] [concurrency=10]
+ *   npx tsx bench/overhead.ts [requests per round=150] [concurrency=10]
  */
 import '../bin/local/preamble.js';
 import { randomUUID } from 'node:crypto';
@@ -81,7 +81,7 @@ async function throughput(requests: number, concurrency: number, one: () => Prom
   return requests / ((performance.now() - started) / 1000);
 }
 
-export async function run(requests = 200, concurrency = 10): Promise<BenchOutcome> {
+export async function run(requests = 150, concurrency = 10): Promise<BenchOutcome> {
   const stack = await startBenchStack();
   try {
     const company = await stack.createCompany('Bench overhead');
