@@ -84,20 +84,26 @@ export async function loadLedgerForTransaction(companyId: string, clientId: stri
 }
 
 /**
- * One invoice with every payment applied to it (for voiding it): read by key through the invoice's `paidBy`, so the
- * cost does not grow with the client's history. If the payments changed between the two reads the load is repeated.
+ * One invoice with every payment applied to it (for voiding it): the invoice and the balances, then the payments its
+ * `paidBy` names by key, so the cost does not grow with the client's history and no item is read twice. A payment
+ * that changes in between changes the invoice's `paid` too, so the commit's condition on the invoice catches it.
  */
 export async function loadLedgerForInvoice(companyId: string, clientId: string, invoiceId: string): Promise<LoadedLedger> {
-  let transactionIds: string[] = [];
-  for (;;) {
-    const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds: [invoiceId], transactionIds });
-    if (!loaded.invoices.has(invoiceId)) return loaded;
-    const paidBy = loaded.paidBy.get(invoiceId);
-    // Paid before `paidBy` was kept: only the whole ledger says which payments hold it.
-    if (paidBy === undefined) return loadLedger(companyId, clientId);
-    if (paidBy.every((id) => loaded.transactions.has(id))) return loaded;
-    transactionIds = paidBy;
-  }
+  const pk = clientPk(companyId, clientId);
+  const [invoiceItems, balanceItems] = await Promise.all([
+    batchGetAll([{ PK: pk, SK: invoiceSk(invoiceId) }], { consistent: true }),
+    queryAll(pk, BALANCE_SK_PREFIX),
+  ]);
+  const paidBy = invoiceItems.length ? paidByOf(invoiceItems[0]) : [];
+  // Paid before `paidBy` was kept: only the whole ledger says which payments hold it.
+  if (paidBy === undefined) return loadLedger(companyId, clientId);
+  const transactionItems = paidBy.length
+    ? await batchGetAll(
+        paidBy.map((id) => ({ PK: pk, SK: transactionSk(id) })),
+        { consistent: true },
+      )
+    : [];
+  return toLoaded(invoiceItems, transactionItems, balanceItems, false);
 }
 
 /**
@@ -202,7 +208,7 @@ export interface CommitOptions {
  * was made from, and the per-currency balances moved by the same amounts. A concurrent change makes a condition
  * fail and nothing is written (`ConcurrentChangeError`): the caller reloads and plans again.
  */
-export async function commitLedger(companyId: string, clientId: string, changes: LedgerChanges, options: CommitOptions): Promise<void> {
+export async function commitLedger(companyId: string, clientId: string, changes: LedgerChanges, options: CommitOptions): Promise<{ at: string }> {
   const pk = clientPk(companyId, clientId);
   const now = new Date().toISOString();
   const items: TransactItem[] = [];
@@ -344,6 +350,9 @@ export async function commitLedger(companyId: string, clientId: string, changes:
   if (!servicesInline) {
     for (const update of servicesPaid) await retryOnTransactionConflict(() => transact([update], () => new NotFoundError('No such service.')));
   }
+  // The `updatedAt` written on every changed invoice (each one's version went up by one), so a caller can answer
+  // with them without reading them again.
+  return { at: now };
 }
 
 /**

@@ -1,9 +1,9 @@
-import { AlreadyDoneError, ConflictError } from '../../domain/errors.js';
+import { AlreadyDoneError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { assertVoidable, type Invoice } from '../../domain/invoice.js';
 import { planInvoiceVoid } from '../../domain/ledger.js';
 import { requireCompany } from '../../store/companies.js';
 import type { TransactItem } from '../../store/dynamo.js';
-import { requireInvoice } from '../../store/invoices.js';
+import { clientOfObject } from '../../store/refs.js';
 import { commitLedger, loadLedgerForInvoice } from '../../store/ledger.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
@@ -23,25 +23,29 @@ export interface VoidInvoiceInput {
  */
 export async function voidInvoice(input: VoidInvoiceInput): Promise<Invoice> {
   const { companyId, invoiceId } = input;
-  const [invoice, company] = await Promise.all([requireInvoice(companyId, invoiceId), requireCompany(companyId)]);
-  assertVoidable(invoice);
-  await withRetries(async () => {
+  const [clientId, company] = await Promise.all([clientOfObject(companyId, invoiceId), requireCompany(companyId)]);
+  if (!clientId) throw new NotFoundError('No such invoice.');
+  return withRetries(async () => {
     // The invoice and the payments applied to it, not the client's history.
-    const loaded = await loadLedgerForInvoice(companyId, invoice.clientId, invoice.id);
+    const loaded = await loadLedgerForInvoice(companyId, clientId, invoiceId);
+    const invoice = loaded.invoices.get(invoiceId);
+    if (!invoice) throw new NotFoundError('No such invoice.');
+    assertVoidable(invoice);
     // Decided on the state the plan is made from: a payment landing meanwhile fails the commit's conditions.
-    if (input.onlyOpen && loaded.state.invoices[invoice.id]?.status !== 'open')
-      throw new ConflictError('The invoice is no longer open.', { code: 'invoice_not_open' });
+    if (input.onlyOpen && invoice.status !== 'open') throw new ConflictError('The invoice is no longer open.', { code: 'invoice_not_open' });
     const plan = planInvoiceVoid(loaded.state, invoice.id);
     if (!plan.ok) throw ledgerError(plan.error);
     // The statement shows the void on this date, in the company's time zone.
     const voidedOn = today(company);
-    await commitLedger(companyId, invoice.clientId, plan.changes, {
+    const { at } = await commitLedger(companyId, clientId, plan.changes, {
       loaded,
       today: voidedOn,
       invoiceFields: { [invoice.id]: { voidedOn } },
       extraItems: [...(input.alsoWrite ?? [])],
       extraRefused: () => new AlreadyDoneError(),
     });
+    // What the commit wrote (it moved the invoice's version by one): no read of it again.
+    const voided: Invoice = { ...invoice, status: 'void', paid: 0, due: 0, voidedOn, version: invoice.version + 1, updatedAt: at };
+    return voided;
   });
-  return requireInvoice(companyId, invoiceId);
 }

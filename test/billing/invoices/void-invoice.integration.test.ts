@@ -8,6 +8,8 @@ import { db, tableName } from '../../../functions/store/dynamo.js';
 import { clientPk, invoiceSk } from '../../../functions/store/keys.js';
 import { getTransaction } from '../../../functions/store/transactions.js';
 import { recordDynamoCalls } from '../../support/dynamo-calls.js';
+import { recordDynamoKeys, repeatedReads } from '../../support/dynamo-keys.js';
+import { requireInvoice } from '../../../functions/store/invoices.js';
 import { useFreshTables } from '../../support/tables.js';
 import { balanceOf, invoiceItem, seedClient, seedCompany, work } from './fixtures.js';
 
@@ -37,8 +39,16 @@ describe('voidInvoice', () => {
     const { client, invoice, payments } = await paidTwice();
     expect(((await invoiceItem(company.id, client.id, invoice.id))?.paidBy as string[]).sort()).toEqual(payments.map((p) => p.id).sort());
     const recorder = recordDynamoCalls();
-    await voidInvoice({ companyId: company.id, invoiceId: invoice.id });
+    const keys = recordDynamoKeys();
+    const voided = await voidInvoice({ companyId: company.id, invoiceId: invoice.id });
     recorder.stop();
+    keys.stop();
+    // The answer is what was written, without reading it again: each item is read once, and one transaction writes.
+    expect(voided).toEqual(await requireInvoice(company.id, invoice.id));
+    expect(repeatedReads(keys.calls), keys.lines().join('\n')).toEqual([]);
+    expect(recorder.calls.filter((c) => c.itemsWritten > 0).map((c) => c.command)).toEqual(['TransactWriteItemsCommand']);
+    // The invoice's pointer and the company; the invoice and the balances; its two payments; the commit.
+    expect(recorder.totals().calls).toBe(6);
     // No query of the client's invoices or transactions: reads by key, and the balances.
     const partitionQueries = recorder.calls.filter((c) => c.command === 'QueryCommand' && c.partitions.includes(clientPk(company.id, client.id)));
     expect(partitionQueries.every((c) => c.itemsRead <= 1)).toBe(true);
