@@ -154,7 +154,7 @@ interface Measured {
   seconds: number;
   rowsPerSecond: number;
   peakRss?: number;
-  /** The import's DynamoDB work (the worker runs in this process). */
+  /** The DynamoDB work (the import's worker runs in this process). */
   dynamo?: ReturnType<CallRecorder['totals']>;
 }
 
@@ -216,6 +216,7 @@ async function measureRaw(stack: LocalStack, rows: number, concurrency: number):
   const importId = newId('imp');
   let next = 0;
   let busy = 0;
+  const calls = recordDynamoCalls();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, rows) }, async () => {
@@ -241,8 +242,9 @@ async function measureRaw(stack: LocalStack, rows: number, concurrency: number):
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  calls.stop();
   if (busy) log(`  (raw: ${busy} client writes met busy items and were sent again)`);
-  return { rows, seconds, rowsPerSecond: rows / seconds };
+  return { rows, seconds, rowsPerSecond: rows / seconds, dynamo: calls.totals() };
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -360,12 +362,13 @@ export async function run(options: ImportBenchOptions = {}): Promise<BenchOutcom
   const costed = second ?? first;
   const d = costed.imported.dynamo;
   for (const s of [first, ...(second ? [second] : [])]) {
-    const t = s.imported.dynamo;
-    if (t) {
-      notes.push(
-        `imports ${fmt(s.imported.rows)} rows: ${s.imported.seconds.toFixed(1)} s (raw ${s.raw.seconds.toFixed(1)} s), peak RSS ${mib(s.imported.peakRss ?? 0)}; per row ${(t.calls / s.imported.rows).toFixed(2)} DynamoDB calls, ${(t.writeCapacity / s.imported.rows).toFixed(1)} WCU, ${(t.readCapacity / s.imported.rows).toFixed(2)} RCU, ${(t.cancelled / s.imported.rows).toFixed(3)} cancelled`,
-      );
-    }
+    const perRow = (t: Measured['dynamo'], rows: number) =>
+      t
+        ? `${(t.calls / rows).toFixed(2)} DynamoDB calls, ${(t.writeCapacity / rows).toFixed(1)} WCU, ${(t.readCapacity / rows).toFixed(2)} RCU, ${(t.cancelled / rows).toFixed(3)} cancelled transactions`
+        : 'not recorded';
+    notes.push(
+      `imports ${fmt(s.imported.rows)} rows: ${s.imported.seconds.toFixed(1)} s (raw ${s.raw.seconds.toFixed(1)} s), peak RSS ${mib(s.imported.peakRss ?? 0)}; per row: import ${perRow(s.imported.dynamo, s.imported.rows)}; raw ${perRow(s.raw.dynamo, s.raw.rows)}`,
+    );
   }
   return {
     results,
