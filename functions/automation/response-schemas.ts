@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RUN_STATUSES, RUN_TASK_STATUSES, RUN_TRIGGERS } from '../domain/automation-run.js';
 import { calendarDate, listOf, timestamp } from '../http/schemas.js';
 import { PLANNED_EMBED_LIMIT } from './read-runs.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { currentTime } from '../domain/clock.js';
 import { ValidationError } from '../domain/errors.js';
 import { recordPage } from '../store/automation-runs.js';

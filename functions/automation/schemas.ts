@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoDate } from '../http/schemas.js';
 import { TASK_NAMES } from './task.js';
 

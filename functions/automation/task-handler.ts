@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import { metrics } from '../observability/metrics.js';
 import { tracedHandler } from '../observability/tracer.js';

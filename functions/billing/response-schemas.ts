@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { acceptedWith, calendarDate, contactDetailsShape, listOf, minorUnits, timestamp, version } from '../http/schemas.js';
 
 /** What the API answers about invoices, payments, payment accounts, credits and statements (the views in domain/). */

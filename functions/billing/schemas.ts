@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_INVOICE_AMOUNT } from '../domain/invoice-pricing.js';
 import { readQuantity } from '../domain/quantity.js';
 import { MAX_OCCURRENCES, MAX_RECURRENCE_TERM, RECURRENCE_PERIODS } from '../domain/recurring-invoice.js';

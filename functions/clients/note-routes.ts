@@ -1,5 +1,5 @@
 import { companyOf } from '../domain/principal.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Note } from '../domain/note.js';
 import { json, noContent, route } from '../http/route.js';
 import { idParam } from '../http/schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { acceptedWith, balanceRowSchema, contactDetailsShape, listOf, timestamp, version } from '../http/schemas.js';
 
 /** What the API answers about clients, contacts and notes (the views in client-view.ts and the route files). */

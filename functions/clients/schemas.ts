@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_SORTS, CLIENT_STATUSES } from '../domain/client.js';
 import { listQuery } from '../http/cursor.js';
 import { country, currencyCode, email, languageTag, text } from '../http/schemas.js';

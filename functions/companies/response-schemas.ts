@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { groupSettingsSchema, paymentDueNoticesSchema } from '../domain/settings.js';
 import { listOf, timestamp, version } from '../http/schemas.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { groupOverridesPatchSchema, groupSettingsSchema, paymentDueNoticesSchema } from '../domain/settings.js';
 import { currencyCode, email, hexColor, languageTag, requiredText, text, timeZone, country } from '../http/schemas.js';
 

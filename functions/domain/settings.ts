@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Client-group settings (seed 003): each key is set on the company and may be overridden by a group.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EMAIL_TEMPLATE_NAMES } from '../domain/email/templates.js';
 import { listOf, timestamp } from '../http/schemas.js';
 import { MAIL_STATUSES } from '../store/mail.js';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getServices } from '../services.js';
 import { ValidationError } from '../domain/errors.js';
 

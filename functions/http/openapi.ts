@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GETTING_STARTED } from './getting-started.js';
 import type { AnyRoute } from './route.js';
 

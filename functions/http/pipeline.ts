@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { principalFromClaims } from '../adapters/identity/claims.js';
 import { clientLoginStatus } from '../store/principals.js';
 import { NotAuthenticatedError, ForbiddenError, NotFoundError, TooLargeError, ValidationError } from '../domain/errors.js';

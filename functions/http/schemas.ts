@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalLanguage, countryCode, isCurrencyCode, isTimeZone } from '../domain/locale.js';
 
 /** Shared field schemas. Strings are at most 1,000 characters unless a route says otherwise. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IMPORT_STATUSES, UNIQUE_FIELDS } from '../domain/import-job.js';
 import { listOf, timestamp } from '../http/schemas.js';
 

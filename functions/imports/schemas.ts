@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { UNIQUE_FIELDS } from '../domain/import-job.js';
 import { SYSTEM_FIELDS } from '../domain/import-mapping.js';
 import { listQuery } from '../http/cursor.js';

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../observability/logger.js';
 import { metrics } from '../observability/metrics.js';
 import { tracedHandler } from '../observability/tracer.js';

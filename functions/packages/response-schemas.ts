@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PRICING_PERIODS } from '../domain/package.js';
 import { SERVICE_STATUSES, SUSPENDED_BY } from '../domain/service.js';
 import { calendarDate, listOf, minorUnits, timestamp, version } from '../http/schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { quantityInput } from '../billing/schemas.js';
 import { MAX_INVOICE_AMOUNT } from '../domain/invoice-pricing.js';
 import { MAX_PRICING_TERM, MAX_PRICINGS, PRICING_PERIODS } from '../domain/package.js';

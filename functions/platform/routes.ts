@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { openApiDocument, openApiDocumentSchema } from '../http/openapi.js';
 import { json, route } from '../http/route.js';
 import { DOCS_PAGE, DOCS_PAGE_POLICY, redocBundle } from './docs-page.js';

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import addressparser from 'nodemailer/lib/addressparser';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The in-process SES stand-in (aws-ses-v2-local): its endpoint, and how to stop it. */
 export interface LocalSes {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PaymentDetails } from '../../adapters/gateway/port.js';
 import { clientListRoute } from '../../clients/list-route.js';
 import { paymentAccountView, type PaymentAccount } from '../../domain/payment-account.js';

@@ -1,5 +1,5 @@
 import Mustache from 'mustache';
-import { z } from 'zod';
+import * as z from 'zod';
 import { htmlToText, sanitizeEmailHtml } from './sanitize.js';
 
 /** The emails Billow sends on its own, each with a template a company may edit. */
