@@ -30,7 +30,7 @@ const CORS_EXPOSE_HEADERS = ['x-request-id', 'retry-after', 'etag', 'location', 
 
 /**
  * An adapter of `getServices()` (`functions/services.ts`) an area's code calls; each is bound with its grant and
- * its environment, and an area gets only the ones it uses:
+ * its environment, and an area gets only the ones it uses (its bundle holds no other adapter's code or SDK client):
  * - `identity`: Cognito admin actions on the pool (`bindIdentity`);
  * - `secrets`: the cursor-signing secret, for any area with list routes (`encodeCursor`/`decodeCursor`);
  * - `mailer`: SES send from the sender identity through the configuration set (`bindMailer`);
@@ -175,6 +175,8 @@ export class BillowApi extends Construct {
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
         files: area === DOCS_AREA ? docsFiles : undefined,
+        // Its bundle holds the adapters it may use and no other (`functions/services.ts`).
+        adapters: areaAccess.uses,
       }).bindTable(props.table, areaAccess.table);
       for (const capability of new Set(areaAccess.uses)) bind[capability](fn, areaAccess);
       functions[area] = fn;

@@ -76,6 +76,7 @@ export class BillowAutomation extends Construct {
       description: 'Billow automation: one page of a task of a run, a failed task, or the end of a run',
       timeout: Duration.minutes(5),
       environment,
+      adapters: ['mailer', 'blobs', 'cipher', 'gateway', 'workflow'],
     })
       .bindTable(props.table, 'readWrite')
       .bindMailer(props.email)
@@ -124,6 +125,7 @@ export class BillowAutomation extends Construct {
       // Shorter than the rate, so dispatches do not pile up.
       timeout: Duration.minutes(10),
       environment,
+      adapters: ['workflow'],
     })
       .bindTable(props.table, DISPATCHER_TABLE_ACCESS)
       .bindWorkflow(this.stateMachine);

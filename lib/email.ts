@@ -150,6 +150,8 @@ export class BillowEmail extends Construct {
         POWERTOOLS_SERVICE_NAME: 'billow',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
+      // Statuses and suppressions are table items only.
+      adapters: [],
     }).bindTable(props.table, MAIL_EVENTS_TABLE_ACCESS);
 
     this.eventsTopic.addSubscription(new subscriptions.LambdaSubscription(this.eventsFunction, { deadLetterQueue: this.eventsDeadLetterQueue }));

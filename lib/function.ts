@@ -15,6 +15,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ADAPTERS, type Adapter, omitFlag } from '../functions/services.js';
 import type { BillowTable, TableAccess } from './data.js';
 import type { BillowEmail } from './email.js';
 import type { BillowIdentity } from './identity.js';
@@ -94,6 +95,26 @@ export const IMPORT_PROCESS_BUCKET_ACTIONS = ['s3:ListBucket'] as const;
 
 /** esbuild's ESM output has no `require`; some CommonJS dependencies still call it. */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/**
+ * The esbuild options of every Billow bundle, as esbuild's build API takes them: `BillowFunction` hands them to CDK
+ * (which passes them to esbuild's command line, with the target of `NODE_RUNTIME`), and the bundle benchmark and
+ * tests rebuild an entry with them to read its metafile (bench/bundles.ts checks that the rebuild is byte for byte
+ * the synthesised `index.mjs`).
+ */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  // pdfkit's font-file parser, which standard fonts do not use (see the module it is replaced with).
+  alias: { fontkit: './functions/billing/standard-fonts-only.ts' },
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_REQUIRE_BANNER },
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+} as const;
 
 /**
  * pdfkit loads the metrics of its standard fonts (Helvetica, …) when a document first uses one, through its own
@@ -177,6 +198,19 @@ export interface BillowFunctionProps {
    * `import.meta.url`).
    */
   files?: Record<string, string>;
+  /**
+   * The adapters of `getServices()` (`functions/services.ts`) its code uses: the bundle holds only these (the others'
+   * code and SDK clients are left out, `bundleDefines`), and only these may be bound (`bindMailer`, …).
+   */
+  adapters: readonly Adapter[];
+}
+
+/**
+ * esbuild `define`s that leave out of a bundle the adapters its function does not use: `services.ts` tests each
+ * adapter's flag, esbuild folds the test to a constant and drops what only the other branch referenced.
+ */
+export function bundleDefines(adapters: readonly Adapter[]): Record<string, string> {
+  return Object.fromEntries(ADAPTERS.filter((adapter) => !adapters.includes(adapter)).map((adapter) => [omitFlag(adapter), JSON.stringify('true')]));
 }
 
 /**
@@ -190,6 +224,10 @@ export class BillowFunction extends NodejsFunction {
   readonly functionLogGroup: logs.LogGroup;
   /** The function's own execution role. */
   readonly executionRole: iam.Role;
+  /** The source file its bundle is built from. */
+  readonly entry: string;
+  /** The adapters its bundle holds (`BillowFunctionProps.adapters`). */
+  readonly adapters: readonly Adapter[];
 
   constructor(scope: Construct, id: string, props: BillowFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -214,11 +252,15 @@ export class BillowFunction extends NodejsFunction {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
+        target: BUNDLE_OPTIONS.target,
+        mainFields: [...BUNDLE_OPTIONS.mainFields],
+        banner: BUNDLE_OPTIONS.banner.js,
+        minify: BUNDLE_OPTIONS.minify,
+        sourceMap: BUNDLE_OPTIONS.sourcemap,
+        sourcesContent: BUNDLE_OPTIONS.sourcesContent,
+        define: bundleDefines(props.adapters),
+        // CDK has no alias option: each becomes `--alias:<package>=<path>` on esbuild's command line.
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_OPTIONS.alias).map(([from, to]) => `${from}=${to}`) },
         // Bundle the SDK so the deployed code runs the versions pinned in package-lock.json.
         bundleAwsSDK: true,
         commandHooks: {
@@ -233,6 +275,8 @@ export class BillowFunction extends NodejsFunction {
     super(scope, id, functionProps);
     this.functionLogGroup = logGroup;
     this.executionRole = role;
+    this.entry = props.entry;
+    this.adapters = props.adapters;
     logGroup.grantWrite(role);
     // Active tracing adds xray:PutTraceSegments/PutTelemetryRecords on `*`. The infra tests assert that `*`
     // never appears on any other action of these roles.
@@ -241,6 +285,17 @@ export class BillowFunction extends NodejsFunction {
       reason:
         'Only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) uses Resource *: those actions support no resource-level permissions. test/lib/billow-stack.integration.test.ts asserts no other statement of a Billow function role uses *.',
     });
+  }
+
+  /** The esbuild options its bundle was built with (the bundle benchmark and tests rebuild it for its metafile). */
+  bundleOptions() {
+    return { ...BUNDLE_OPTIONS, mainFields: [...BUNDLE_OPTIONS.mainFields], entryPoints: [this.entry], define: bundleDefines(this.adapters) };
+  }
+
+  /** A grant for an adapter the bundle left out would be a grant nothing can use. */
+  private requireAdapter(adapter: Adapter): void {
+    if (!this.adapters.includes(adapter))
+      throw new Error(`${this.node.path} binds the ${adapter} adapter but its bundle holds no ${adapter} (add it to its adapters)`);
   }
 
   /** Grants table access (table and each named index, no wildcard, no Scan) and sets `BILLOW_TABLE`. */
@@ -252,6 +307,7 @@ export class BillowFunction extends NodejsFunction {
 
   /** Grants the Cognito admin actions the identity adapter uses, on this pool only, and sets the pool ids. */
   bindIdentity(identity: BillowIdentity): this {
+    this.requireAdapter('identity');
     identity.grantAdmin(this);
     this.addEnvironment('BILLOW_USER_POOL_ID', identity.userPool.userPoolId);
     this.addEnvironment('BILLOW_USER_POOL_CLIENT_ID', identity.client.userPoolClientId);
@@ -260,6 +316,7 @@ export class BillowFunction extends NodejsFunction {
 
   /** Grants read of the cursor-signing secret and sets `BILLOW_SIGNING_SECRET_ARN`. */
   bindSigningSecret(secret: secretsmanager.ISecret): this {
+    this.requireAdapter('secrets');
     secret.grantRead(this);
     this.addEnvironment('BILLOW_SIGNING_SECRET_ARN', secret.secretArn);
     return this;
@@ -270,6 +327,7 @@ export class BillowFunction extends NodejsFunction {
    * sets `BILLOW_SES_CONFIGURATION_SET`, `BILLOW_MAIL_FROM` and `BILLOW_APP_URL` (links in mail).
    */
   bindMailer(email: BillowEmail): this {
+    this.requireAdapter('mailer');
     email.grantSend(this);
     this.addEnvironment('BILLOW_SES_CONFIGURATION_SET', email.configurationSet.configurationSetName);
     this.addEnvironment('BILLOW_MAIL_FROM', email.mailFrom);
@@ -282,6 +340,7 @@ export class BillowFunction extends NodejsFunction {
    * bucket itself) and sets `BILLOW_BLOB_BUCKET`. Call once per access a function needs.
    */
   bindBlobs(bucket: s3.IBucket, access: BlobAccess): this {
+    this.requireAdapter('blobs');
     const prefix = BLOB_ACCESS_PREFIX[access];
     const objects = bucket.arnForObjects(`${prefix}*`);
     iam.Grant.addToPrincipal({ grantee: this, actions: [...BLOB_ACTIONS[access]], resourceArns: [objects] });
@@ -301,6 +360,7 @@ export class BillowFunction extends NodejsFunction {
    * `BILLOW_IMPORTS_BUCKET`.
    */
   bindImportFiles(bucket: s3.IBucket, access: ImportFilesAccess): this {
+    this.requireAdapter('importFiles');
     for (const { action, prefix } of IMPORT_FILES_ACTIONS[access]) {
       iam.Grant.addToPrincipal({ grantee: this, actions: [action], resourceArns: [bucket.arnForObjects(`${prefix}*`)] });
     }
@@ -320,6 +380,7 @@ export class BillowFunction extends NodejsFunction {
 
   /** Grants sqs:SendMessage on the imports queue only (a first worker fans a file out in chunk messages), and sets `BILLOW_IMPORTS_QUEUE_URL`. */
   bindImportQueue(queue: sqs.IQueue): this {
+    this.requireAdapter('importQueue');
     iam.Grant.addToPrincipal({ grantee: this, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
     this.addEnvironment('BILLOW_IMPORTS_QUEUE_URL', queue.queueUrl);
     return this;
@@ -327,6 +388,7 @@ export class BillowFunction extends NodejsFunction {
 
   /** Grants kms:GenerateDataKey and kms:Decrypt on the payment-details key only, and sets `BILLOW_KMS_KEY_ID`. */
   bindPaymentKey(key: kms.IKey): this {
+    this.requireAdapter('cipher');
     iam.Grant.addToPrincipal({ grantee: this, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [key.keyArn] });
     this.addEnvironment('BILLOW_KMS_KEY_ID', key.keyArn);
     return this;
@@ -334,6 +396,7 @@ export class BillowFunction extends NodejsFunction {
 
   /** Grants read of the Stripe secret key and selects the Stripe gateway (`BILLOW_GATEWAY`, `BILLOW_STRIPE_SECRET_ARN`). */
   bindGatewaySecret(secret: secretsmanager.ISecret): this {
+    this.requireAdapter('gateway');
     secret.grantRead(this);
     this.addEnvironment('BILLOW_GATEWAY', 'stripe');
     this.addEnvironment('BILLOW_STRIPE_SECRET_ARN', secret.secretArn);
@@ -342,6 +405,7 @@ export class BillowFunction extends NodejsFunction {
 
   /** Grants states:StartExecution on the automation state machine only, and sets `BILLOW_STATE_MACHINE_ARN`. */
   bindWorkflow(stateMachine: sfn.IStateMachine): this {
+    this.requireAdapter('workflow');
     iam.Grant.addToPrincipal({ grantee: this, actions: ['states:StartExecution'], resourceArns: [stateMachine.stateMachineArn] });
     this.addEnvironment('BILLOW_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     return this;

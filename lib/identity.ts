@@ -50,6 +50,8 @@ export class BillowIdentity extends Construct {
         memorySize: 256,
         // Cognito waits at most 5 seconds for a trigger.
         timeout: Duration.seconds(5),
+        // The triggers read and delete the login-as answer in the table, nothing else.
+        adapters: [],
       });
     const define = trigger('DefineAuthChallenge', 'defineAuthChallenge');
     const create = trigger('CreateAuthChallenge', 'createAuthChallenge');

@@ -170,6 +170,7 @@ export class BillowImports extends Construct {
         POWERTOOLS_SERVICE_NAME: 'billow',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
+      adapters: ['identity', 'importFiles', 'importQueue'],
     })
       .bindTable(props.table, 'readWrite')
       .bindIdentity(props.identity)

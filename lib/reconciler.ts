@@ -69,6 +69,8 @@ export class BillowReconciler extends Construct {
         POWERTOOLS_SERVICE_NAME: 'billow',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
+      // Replaying a charge: the sealed token (cipher), the gateway, and the receipt mail with its blobs.
+      adapters: ['mailer', 'blobs', 'cipher', 'gateway'],
     })
       .bindTable(props.table, RECONCILER_TABLE_ACCESS)
       .bindMailer(props.email)
