@@ -3,6 +3,7 @@ import type { Client } from '../../functions/domain/client.js';
 import { newId } from '../../functions/domain/ids.js';
 import { db, tableName, type TransactItem } from '../../functions/store/dynamo.js';
 import { insertClient } from '../../functions/store/clients.js';
+import { inParallel } from './measure.js';
 
 type Input = Record<string, unknown>;
 type Draft = Omit<Client, 'number'> & { number: number };
@@ -57,7 +58,12 @@ export async function seedClients(companyId: string, drafts: Draft[], concurrenc
     collecting = { puts: [], updates: new Map() };
     const slice = drafts.slice(from, from + 500);
     try {
-      clients.push(...(await Promise.all(slice.map((d) => insertClient(companyId, d)))));
+      // Within the SDK's 50 sockets: more would only queue (and warn).
+      const built: Client[] = new Array(slice.length);
+      await inParallel(slice.length, 32, async (i) => {
+        built[i] = await insertClient(companyId, slice[i]);
+      });
+      clients.push(...built);
     } finally {
       const { puts, updates } = collecting;
       collecting = undefined;
