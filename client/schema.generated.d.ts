@@ -768,6 +768,8 @@ export interface components {
       paymentAccountId: string | null;
       reference: string | null;
       declineCode: string | null;
+      /** @description False when the money moved through the simulated gateway (locally, or in AWS deployed with `gateway=simulator`), true through a real one. */
+      livemode: boolean;
       /** Format: date */
       date: string;
       /** Format: date-time */

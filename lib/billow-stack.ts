@@ -8,7 +8,7 @@ import { BillowEmail } from './email.js';
 import { BillowIdentity } from './identity.js';
 import { BillowImports } from './imports.js';
 import { BillowObservability } from './observability.js';
-import { BillowPayments, type GatewayChoice } from './payments.js';
+import { BillowPayments, GATEWAY_CHOICES, type GatewayChoice } from './payments.js';
 import { BillowReconciler } from './reconciler.js';
 
 /** Used when neither a prop nor the `mailDomain` context value is given; SES cannot verify it. */
@@ -23,7 +23,7 @@ export interface BillowStackProps extends StackProps {
   mailFrom?: string;
   /** Base URL of the web app, for links in mail (set-password, login). @default context `appUrl`, else `https://app.<mailDomain>` */
   appUrl?: string;
-  /** Payment gateway. @default context `gateway`, else 'local' (the simulator) */
+  /** Payment gateway: required, as a prop or the context value `gateway` (`-c gateway=stripe|simulator`). */
   gateway?: GatewayChoice;
 }
 
@@ -34,6 +34,12 @@ export interface BillowSettings {
   appUrl: string;
   gateway: GatewayChoice;
 }
+
+/** Said at synth and on the dashboard of a deployment whose payments go through the simulator. */
+export const SIMULATED_PAYMENTS =
+  'Payments go through the simulator (gateway=simulator): nothing is charged, and every transaction carries livemode: false. Deploy with -c gateway=stripe to take real money.';
+
+const isGatewayChoice = (value: string): value is GatewayChoice => (GATEWAY_CHOICES as readonly string[]).includes(value);
 
 export function resolveSettings(scope: Construct, props: Omit<BillowStackProps, 'routes'> = {}): BillowSettings {
   const context = (key: string): string | undefined => {
@@ -54,8 +60,12 @@ export function resolveSettings(scope: Construct, props: Omit<BillowStackProps, 
     throw new Error(`appUrl '${appUrl}' is not a URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`appUrl '${appUrl}' must be an http(s) URL`);
-  const gateway = props.gateway ?? context('gateway') ?? 'local';
-  if (gateway !== 'local' && gateway !== 'stripe') throw new Error(`gateway must be 'local' or 'stripe', not '${gateway}'`);
+  // No default: a deploy that forgot the gateway would take "payments" that move no money.
+  const gateway = props.gateway ?? context('gateway');
+  if (gateway === undefined) {
+    throw new Error('Choose the payment gateway: -c gateway=stripe (real money) or -c gateway=simulator (test numbers; nothing is charged).');
+  }
+  if (!isGatewayChoice(gateway)) throw new Error(`gateway must be 'stripe' or 'simulator', not '${gateway}'`);
   return { mailDomain, mailFrom, appUrl, gateway };
 }
 
@@ -81,6 +91,8 @@ export class BillowStack extends Stack {
         `No mailDomain set: the SES identity is ${DEFAULT_MAIL_DOMAIN}, which cannot be verified. Deploy with -c mailDomain=<your domain> (README, Deploying).`,
       );
     }
+
+    if (this.settings.gateway === 'simulator') Annotations.of(this).addWarningV2('billow:gateway', SIMULATED_PAYMENTS);
 
     this.data = new BillowTable(this, 'Data');
     this.identity = new BillowIdentity(this, 'Identity', { table: this.data });
@@ -127,6 +139,7 @@ export class BillowStack extends Stack {
       ],
       deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue, this.automation.deadLetterQueue, this.imports.deadLetterQueue],
       stateMachines: [this.automation.stateMachine],
+      banner: this.settings.gateway === 'simulator' ? SIMULATED_PAYMENTS : undefined,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });

@@ -20,6 +20,8 @@ export interface BillowObservabilityProps {
    * task failed still ends its execution normally; only the engine itself failing ends one so).
    */
   stateMachines?: readonly sfn.IStateMachine[];
+  /** A warning shown across the top of the dashboard (a deployment whose payments are simulated). */
+  banner?: string;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -95,6 +97,7 @@ export class BillowObservability extends Construct {
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
+        ...(props.banner ? [[new cloudwatch.TextWidget({ markdown: `# ⚠ ${props.banner}`, width: 24, height: 2 })]] : []),
         [
           new cloudwatch.GraphWidget({
             title: 'API requests and errors',

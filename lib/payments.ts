@@ -7,14 +7,15 @@ import { Construct } from 'constructs';
 export const PAYMENT_KEY_ALIAS = 'alias/billow/payment-details';
 
 /**
- * Which payment gateway the deployed API uses: `local` is the simulator with its documented test numbers
- * (`functions/adapters/gateway/local.ts`); `stripe` reads the Stripe secret key from Secrets Manager.
+ * Which payment gateway the deployed API uses, chosen explicitly at deploy time (`-c gateway=…`): `simulator` is
+ * the simulator with its documented test numbers (`functions/adapters/gateway/local.ts`), which moves no money —
+ * its transactions carry `livemode: false`; `stripe` reads the Stripe secret key from Secrets Manager.
  */
-export type GatewayChoice = 'local' | 'stripe';
+export type GatewayChoice = 'simulator' | 'stripe';
+export const GATEWAY_CHOICES: readonly GatewayChoice[] = ['simulator', 'stripe'];
 
 export interface BillowPaymentsProps {
-  /** @default 'local' */
-  gateway?: GatewayChoice;
+  gateway: GatewayChoice;
 }
 
 /**
@@ -27,7 +28,7 @@ export class BillowPayments extends Construct {
   /** Only when the gateway is Stripe. */
   readonly gatewaySecret?: secretsmanager.Secret;
 
-  constructor(scope: Construct, id: string, props: BillowPaymentsProps = {}) {
+  constructor(scope: Construct, id: string, props: BillowPaymentsProps) {
     super(scope, id);
     this.key = new kms.Key(this, 'PaymentDetailsKey', {
       description: 'Billow: wraps the data keys of stored payment details (envelope encryption)',

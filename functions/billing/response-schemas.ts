@@ -82,6 +82,9 @@ export const transactionSchema = z
     paymentAccountId: z.string().nullable(),
     reference: z.string().nullable(),
     declineCode: z.string().nullable(),
+    livemode: z.boolean().meta({
+      description: 'False when the money moved through the simulated gateway (locally, or in AWS deployed with `gateway=simulator`), true through a real one.',
+    }),
     date: calendarDate,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -105,6 +108,7 @@ export const transactionSchema = z
         paymentAccountId: 'pa_01JE7Z0A2C4E6G8J0L2N4Q6S8U',
         reference: null,
         declineCode: null,
+        livemode: true,
         date: '2026-02-03',
         createdAt: '2026-02-03T14:12:00.000Z',
         updatedAt: '2026-02-03T14:12:00.000Z',

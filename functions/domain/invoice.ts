@@ -200,6 +200,8 @@ export interface Transaction extends Omit<LedgerTransaction, 'status'> {
   paymentAccountId: string | null;
   reference: string | null;
   gatewayReference: string | null;
+  /** False when the money moved through the simulated gateway (or was recorded in a deployment using it). */
+  livemode: boolean;
   declineCode: string | null;
   failureMessage: string | null;
   refunds: Array<{ amount: number; date: string; at: string }>;
@@ -249,6 +251,7 @@ export function transactionView(t: Transaction) {
     paymentAccountId: t.paymentAccountId,
     reference: t.reference,
     declineCode: t.declineCode,
+    livemode: t.livemode,
     date: t.date,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,

@@ -391,8 +391,10 @@ function newTransaction(
   now: string,
 ): Omit<Transaction, keyof LedgerTransaction | 'clientId' | 'updatedAt' | 'version'> {
   if (!fields.method) throw new Error(`The new transaction ${id} needs its method.`);
+  if (fields.livemode === undefined) throw new Error(`The new transaction ${id} needs its livemode.`);
   return {
     method: fields.method,
+    livemode: fields.livemode,
     paymentAccountId: null,
     reference: null,
     gatewayReference: null,

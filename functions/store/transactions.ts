@@ -49,6 +49,8 @@ export function transactionFromItem(t: StoredItem): Transaction {
     paymentAccountId: t.paymentAccountId,
     reference: t.reference,
     gatewayReference: t.gatewayReference,
+    // Every transaction stored before livemode existed moved through the simulator (no live deployment predates it).
+    livemode: t.livemode ?? false,
     declineCode: t.declineCode,
     failureMessage: t.failureMessage,
     refunds: t.refunds,

@@ -51,6 +51,7 @@ const payment = (id: string, fields: Partial<Transaction>): Transaction => ({
   paymentAccountId: null,
   reference: null,
   gatewayReference: null,
+  livemode: false,
   declineCode: null,
   failureMessage: null,
   refunds: [],

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { API_AREAS, routeKey, type ApiArea } from '../../functions/http/route.js';
 import { clientExportKey, mailAttachmentKey, mailBodyKey } from '../../functions/store/keys.js';
 import { allRoutes } from '../../functions/http/route-table.js';
 import { TABLE_DESIGN } from '../../functions/store/table-design.js';
-import type { BillowStack } from '../../lib/billow-stack.js';
 import { COGNITO_ADMIN_ACTIONS, ROLE_GROUPS } from '../../lib/identity.js';
 import { API_THROTTLE, AREA_ACCESS, type Capability } from '../../lib/api.js';
-import { DEFAULT_MAIL_DOMAIN } from '../../lib/billow-stack.js';
+import { BillowStack, DEFAULT_MAIL_DOMAIN } from '../../lib/billow-stack.js';
 import { BLOB_ACCESS_LOG_RETENTION, BLOB_TIERING_AFTER, MAIL_EVENTS, SES_SEND_ACTIONS } from '../../lib/email.js';
 import {
   BLOB_ACCESS_PREFIX,
@@ -694,8 +694,22 @@ describe('deployment settings (context)', () => {
     expect(variables.BILLOW_GATEWAY).toBeUndefined();
   });
 
+  it('the gateway is chosen explicitly: without one there is no stack; the simulator is said at synth and on the dashboard', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new BillowStack(app, 'Billow', { env: TEST_ENV, routes: allRoutes })).toThrow(/-c gateway=stripe .* -c gateway=simulator/);
+    const simulated = buildTemplate({ gateway: 'simulator' });
+    const warnings = Annotations.fromStack(simulated.stack).findWarning('*', Match.stringLikeRegexp('Payments go through the simulator'));
+    expect(warnings).toHaveLength(1);
+    const dashboard = (template: Template) => json(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect(dashboard(simulated.template)).toContain('Payments go through the simulator');
+    const live = buildTemplate({ gateway: 'stripe' });
+    expect(Annotations.fromStack(live.stack).findWarning('*', Match.stringLikeRegexp('simulator'))).toHaveLength(0);
+    expect(dashboard(live.template)).not.toContain('simulator');
+  });
+
   it('rejects settings that would deploy a broken stack', () => {
     expect(() => buildStack(testApp({ gateway: 'paypal' }))).toThrow(/gateway/);
+    expect(() => buildStack(testApp({ gateway: 'local' }))).toThrow(/gateway/);
     expect(() => buildStack(testApp({ mailDomain: 'acme.test', mailFrom: 'billing@other.test' }))).toThrow(/not at the SES identity/);
     expect(() => buildStack(testApp({ appUrl: 'ftp://acme.test' }))).toThrow(/appUrl/);
   });

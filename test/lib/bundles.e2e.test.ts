@@ -278,6 +278,7 @@ describe('the payment reconciler bundle', () => {
       paymentAccountId: account.json.id,
       reference: null,
       gatewayReference: null,
+      livemode: false,
       declineCode: null,
       failureMessage: null,
       refunds: [],

@@ -15,7 +15,7 @@ export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' };
  * validation failures (cdk-nag) instead of only printing them.
  */
 export function testApp(context: Record<string, string> = {}): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:appMode': 'inmemory', ...context } });
+  return new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:appMode': 'inmemory', gateway: 'simulator', ...context } });
 }
 
 export function buildStack(app: App = testApp(), routes: readonly AnyRoute[] = allRoutes): { app: App; stack: BillowStack } {
@@ -44,7 +44,7 @@ export interface SynthesisedFunction {
  * Lambda function of the template and the asset folder its code is uploaded from.
  */
 export function synthBundled(outdir: string): { stack: BillowStack; functions: SynthesisedFunction[] } {
-  const app = new App({ outdir });
+  const app = new App({ outdir, context: { gateway: 'simulator' } });
   const stack = new BillowStack(app, 'Billow', { env: TEST_ENV, routes: allRoutes });
   const assembly = app.synth();
   const folderOfObject = new Map<string, string>();

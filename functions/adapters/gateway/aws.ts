@@ -5,6 +5,7 @@ import { secretsProvider } from '../secrets/aws.js';
 /** Stripe with its secret key read from Secrets Manager on first use (cached five minutes by Powertools). */
 export class SecretStripeGateway implements PaymentGateway {
   readonly name = 'stripe';
+  readonly livemode = true;
   constructor(private readonly secretId: string) {}
 
   private async gateway(): Promise<StripeGateway> {

@@ -43,6 +43,7 @@ interface RememberedCharge {
  */
 export class LocalGateway implements PaymentGateway {
   readonly name = 'local';
+  readonly livemode = false;
   private readonly charges = new Map<string, RememberedCharge>();
   /** Charge requests received per idempotency key, replays included (the first is the only one that charges). */
   private readonly chargeRequests = new Map<string, number>();

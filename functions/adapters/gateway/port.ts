@@ -9,6 +9,11 @@ import type { CardBrand } from '../../domain/cards.js';
 export interface PaymentGateway {
   /** A short name stored with payment accounts (`local`, `stripe`). */
   readonly name: string;
+  /**
+   * Whether money moved through it is real: the transactions it makes carry it as `livemode` (false for the simulator,
+   * true for Stripe — the deployment chooses the gateway explicitly, `-c gateway=stripe|simulator`).
+   */
+  readonly livemode: boolean;
   tokenize(details: PaymentDetails): Promise<TokenizedPaymentMethod>;
   charge(request: ChargeRequest): Promise<ChargeResult>;
   refund(request: RefundRequest): Promise<RefundResult>;

@@ -79,6 +79,7 @@ function formBody(params: Record<string, FormValue>): string {
  */
 export class StripeGateway implements PaymentGateway {
   readonly name = 'stripe';
+  readonly livemode = true;
   private readonly baseUrl: string;
   private readonly fetcher: typeof fetch;
 

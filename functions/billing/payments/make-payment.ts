@@ -1,4 +1,5 @@
 import type { AchDetails, CardDetails, PaymentDetails } from '../../adapters/gateway/port.js';
+import { getServices } from '../../services.js';
 import type { Client } from '../../domain/client.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -168,6 +169,7 @@ function pendingAttempt(a: Pick<Transaction, 'id' | 'clientId' | 'method' | 'amo
   const now = nowIso();
   return {
     ...a,
+    livemode: getServices().gateway.livemode,
     kind: 'charge',
     status: 'pending',
     applications: [],

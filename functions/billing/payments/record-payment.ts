@@ -1,4 +1,5 @@
 import { newId } from '../../domain/ids.js';
+import { getServices } from '../../services.js';
 import type { PaymentMethod, Transaction } from '../../domain/invoice.js';
 import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
@@ -40,7 +41,8 @@ export async function recordPayment(input: RecordPaymentInput): Promise<Transact
     const plan = planPayment(loaded.state, { transactionId: id, kind: 'offline', currency, amount, date, apply });
     if (!plan.ok) throw ledgerError(plan.error);
     // The rest of a new transaction's stored fields are commitLedger's defaults (no account, gateway or refunds).
-    const fields: Partial<Transaction> = { method: input.type, reference: input.reference ?? null, createdAt: now };
+    // Recorded money is as real as the deployment: test data where payments go through the simulator.
+    const fields: Partial<Transaction> = { method: input.type, reference: input.reference ?? null, livemode: getServices().gateway.livemode, createdAt: now };
     await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: fields } });
   });
   const stored = await getTransaction(companyId, client.id, id);

@@ -37,6 +37,7 @@ async function payThroughOutage(clientId: string, body: Record<string, unknown>,
   overrideServices({
     gateway: {
       name: gateway.name,
+      livemode: gateway.livemode,
       tokenize: (details) => gateway.tokenize(details),
       refund: (request) => gateway.refund(request),
       charge: async (request) => {

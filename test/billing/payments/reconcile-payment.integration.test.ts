@@ -57,6 +57,7 @@ afterEach(() => {
 function gatewayFollowedByOutage(): PaymentGateway {
   return {
     name: gateway.name,
+    livemode: gateway.livemode,
     tokenize: (details) => gateway.tokenize(details),
     refund: (request) => gateway.refund(request),
     charge: async (request) => {
