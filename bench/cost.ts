@@ -123,7 +123,8 @@ export async function run(previous: BenchOutcome[] = []): Promise<BenchOutcome> 
       0,
       pagesPerDue * CLIENTS,
     );
-    const payment = find(ops, /payment|charge/i);
+    // The auto-debit charge is a stored-card payment (not an offline record, which lists first).
+    const payment = find(ops, /^stored-card payment/i) ?? find(ops, /charge/i);
     const charges = payment
       ? priceOnce({ ...payment, ms: payment.ms * CLIENTS, readCapacity: payment.readCapacity * CLIENTS, writeCapacity: payment.writeCapacity * CLIENTS }, 0, 0)
       : undefined;
