@@ -98,6 +98,22 @@ export async function upgradeClientIndexEntries(client: DynamoDBClient, table: s
   return upgraded;
 }
 
+/**
+ * Runs an index creation, waiting while DynamoDB refuses it because another index of the table is still being
+ * built (`LimitExceededException`: one online index change at a time; DynamoDB Local may report the previous one
+ * ACTIVE a moment before it takes the next).
+ */
+async function whileIndexBusy<T>(create: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await create();
+    } catch (error) {
+      if ((error as Error).name !== 'LimitExceededException' || attempt >= 120) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 async function waitForIndex(client: DynamoDBClient, table: string, index: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
@@ -120,23 +136,25 @@ async function addMissingIndexes(client: DynamoDBClient, table: string): Promise
   if (missing.length === 0) return;
   await upgradeClientIndexEntries(client, table);
   for (const g of missing) {
-    await client.send(
-      new UpdateTableCommand({
-        TableName: table,
-        AttributeDefinitions: [g.partitionKey, g.sortKey].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-        GlobalSecondaryIndexUpdates: [
-          {
-            Create: {
-              IndexName: g.name,
-              KeySchema: [
-                { AttributeName: g.partitionKey, KeyType: 'HASH' },
-                { AttributeName: g.sortKey, KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
+    await whileIndexBusy(() =>
+      client.send(
+        new UpdateTableCommand({
+          TableName: table,
+          AttributeDefinitions: [g.partitionKey, g.sortKey].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+          GlobalSecondaryIndexUpdates: [
+            {
+              Create: {
+                IndexName: g.name,
+                KeySchema: [
+                  { AttributeName: g.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: g.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              },
             },
-          },
-        ],
-      }),
+          ],
+        }),
+      ),
     );
     await waitForIndex(client, table, g.name);
   }
