@@ -523,6 +523,20 @@ export async function indexedOpenInvoiceIds(companyId: string, clientId: string,
   return ids;
 }
 
+/**
+ * One page of a client's open invoices (all currencies) as GSI3 lists them, oldest due date first (the index's sort
+ * key is `<dateDue>#<id>`): eventually consistent, so whoever acts on them reads them again by key.
+ */
+export function openInvoiceIndexPage(companyId: string, clientId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Item>> {
+  return queryPage<Item>({
+    IndexName: 'GSI3',
+    KeyConditionExpression: 'GSI3PK = :pk',
+    ExpressionAttributeValues: { ':pk': clientInvoicesByStatusPk(companyId, clientId, 'open') },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
+}
+
 /** A client's money due per currency (its `BAL#` items, strongly consistent). */
 async function dueByCurrency(companyId: string, clientId: string): Promise<Map<string, number>> {
   const balances = await queryAll(clientPk(companyId, clientId), BALANCE_SK_PREFIX);

@@ -1,12 +1,20 @@
 import type { Invoice, Transaction } from '../domain/invoice.js';
 import { isOpenOrPaid } from '../domain/invoice.js';
-import { isMoneyBearing, type InvoiceStatus, type LedgerChanges, type LedgerState, type LedgerTransaction } from '../domain/ledger.js';
+import {
+  isMoneyBearing,
+  MAX_CREDIT_APPLICATION_CHANGES,
+  type InvoiceStatus,
+  type LedgerChanges,
+  type LedgerState,
+  type LedgerTransaction,
+} from '../domain/ledger.js';
 import { ConcurrentChangeError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { balanceFromItem, balanceUpdate, type BalanceDelta, type ClientBalance } from './balances.js';
 import { batchGetAll, isTransactionConflict, queryAll, tableName, transact, type Item, type TransactItem } from './dynamo.js';
-import { getInvoice, indexCatchUp, INDEX_READS, indexedOpenInvoiceIds, invoiceFromItem } from './invoices.js';
+import { getInvoice, indexCatchUp, INDEX_READS, invoiceFromItem, openInvoiceIndexPage } from './invoices.js';
 import {
   BALANCE_SK_PREFIX,
+  balanceSk,
   clientPk,
   INVOICE_SK_PREFIX,
   invoiceSk,
@@ -84,6 +92,25 @@ export async function loadLedgerForTransaction(companyId: string, clientId: stri
 }
 
 /**
+ * The ledger around a transaction already read (a refund): the invoices it applies to and the balance of its currency,
+ * in one BatchGet by key, without reading the transaction again. The commit is conditioned on the transaction's
+ * version and each invoice's state, so a change in between refuses it and the caller loads again.
+ */
+export async function loadLedgerAround(companyId: string, transaction: Transaction): Promise<LoadedLedger> {
+  const pk = clientPk(companyId, transaction.clientId);
+  const invoiceIds = [...new Set(transaction.applications.map((a) => a.invoiceId))];
+  const items = await batchGetAll([...invoiceIds.map((id) => ({ PK: pk, SK: invoiceSk(id) })), { PK: pk, SK: balanceSk(transaction.currency) }], {
+    consistent: true,
+  });
+  return toLoaded(
+    items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX)),
+    [transactionToItem(companyId, transaction)],
+    items.filter((i) => String(i.SK).startsWith(BALANCE_SK_PREFIX)),
+    false,
+  );
+}
+
+/**
  * One invoice with every payment applied to it (for voiding it): the invoice and the balances, then the payments its
  * `paidBy` names by key, so the cost does not grow with the client's history and no item is read twice. A payment
  * that changes in between changes the invoice's `paid` too, so the commit's condition on the invoice catches it.
@@ -107,12 +134,15 @@ export async function loadLedgerForInvoice(companyId: string, clientId: string, 
 }
 
 /**
- * What applying credit in one currency plans with: the client's open invoices in it (or only `invoiceId`) and the
- * payments holding credit in it, found through GSI3 and read by key (strongly consistent) — not the history. The
- * index is eventually consistent, so the load is checked against the balance read with it: the open invoices' due
- * must add up to the balance's `due` and the payments' credit to its `credit`. If not (an invoice or payment written
- * a moment ago, not yet in the index), it is asked again, and then the whole ledger is read: credit is never left
- * unapplied because the index lagged.
+ * What applying credit in one currency plans with: the payments holding credit in it and the client's open invoices
+ * in it (or only `invoiceId`), found through GSI3 and read by key (strongly consistent) — not the history. Open
+ * invoices are read oldest due date first, a page at a time, only until they can take all the credit (or as many as
+ * one round applies to), so the cost grows with what is applied, not with how many invoices are open. The index is
+ * eventually consistent, so the load is checked against the balance read with it: the payments' credit must add up
+ * to the balance's `credit`, and when every open invoice the index lists was read and the credit is still not used
+ * up, their due must add up to its `due`. If not (an invoice or payment written a moment ago, not yet in the index),
+ * it is asked again, and then the whole ledger is read: credit is never left unapplied because the index lagged.
+ * What is read by key is exact, and the commit is conditioned on it.
  */
 export async function loadLedgerForCredits(companyId: string, clientId: string, target: { currency?: string; invoiceId?: string }): Promise<LoadedLedger> {
   let currency = target.currency;
@@ -123,15 +153,68 @@ export async function loadLedgerForCredits(companyId: string, clientId: string, 
     currency = invoice.currency;
   }
   for (let attempt = 0; attempt < INDEX_READS; attempt++) {
-    const [invoiceIds, transactionIds] = await Promise.all([
-      target.invoiceId ? [target.invoiceId] : indexedOpenInvoiceIds(companyId, clientId, currency),
-      indexedCreditIds(companyId, clientId, currency),
-    ]);
+    const transactionIds = await indexedCreditIds(companyId, clientId, currency);
+    const invoiceIds = target.invoiceId ? [target.invoiceId] : [];
     const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds, transactionIds });
-    if (coversCredits(loaded, currency, target.invoiceId === undefined)) return loaded;
+    if (coversCredits(loaded, currency, false)) {
+      if (target.invoiceId) return loaded;
+      const wholeIndex = await readOpenInvoicesForCredit(loaded, companyId, clientId, currency);
+      // Every open invoice listed could not take the credit: only then must they be all there are.
+      if (!wholeIndex || coversCredits(loaded, currency, true)) return loaded;
+    }
     await indexCatchUp();
   }
   return loadLedger(companyId, clientId);
+}
+
+/** The first page of open invoices read for credit holds one, each next twice as many, up to this. */
+const CREDIT_PAGE_MAX = 64;
+
+/**
+ * Adds to `loaded` the client's open invoices in `currency`, oldest due date first, until their due covers the loose
+ * credit or one round's worth is read. The index's own `due` says how many of a page to read by key (it may lag: the
+ * invoices read by key decide). True when the index listed no more and the credit is not covered.
+ */
+async function readOpenInvoicesForCredit(loaded: LoadedLedger, companyId: string, clientId: string, currency: string): Promise<boolean> {
+  const pk = clientPk(companyId, clientId);
+  let remaining = loaded.balances.get(currency)?.credit ?? 0;
+  let open = 0;
+  let limit = 1;
+  let startKey: Record<string, unknown> | undefined;
+  let more = true;
+  let listed: Item[] = [];
+  while (remaining > 0 && open < MAX_CREDIT_APPLICATION_CHANGES) {
+    if (!listed.length) {
+      if (!more) return true;
+      const page = await openInvoiceIndexPage(companyId, clientId, limit, startKey);
+      listed = page.items.filter((i) => i.currency === currency && !loaded.invoices.has(String(i.id)));
+      startKey = page.lastKey;
+      more = startKey !== undefined;
+      limit = Math.min(limit * 2, CREDIT_PAGE_MAX);
+      continue;
+    }
+    const ids: string[] = [];
+    for (let due = 0; listed.length && due < remaining; ) {
+      const item = listed.shift() as Item;
+      ids.push(String(item.id));
+      due += Number(item.due ?? 0);
+    }
+    const items = await batchGetAll(
+      ids.map((id) => ({ PK: pk, SK: invoiceSk(id) })),
+      { consistent: true },
+    );
+    const read = toLoaded(items, [], [], false);
+    for (const [id, invoice] of read.invoices) {
+      loaded.invoices.set(id, invoice);
+      loaded.paidBy.set(id, read.paidBy.get(id));
+      loaded.state.invoices[id] = read.state.invoices[id];
+      if (invoice.status === 'open' && invoice.currency === currency && invoice.due > 0) {
+        remaining -= invoice.due;
+        open++;
+      }
+    }
+  }
+  return false;
 }
 
 /** The load holds every payment with credit in the currency, and (`allOpen`) every open invoice in it. */

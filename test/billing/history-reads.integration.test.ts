@@ -12,7 +12,7 @@ import { readProfileView } from '../../functions/store/clients.js';
 import { loadLedger } from '../../functions/store/ledger.js';
 import { useFreshTables } from '../support/tables.js';
 import { clientWithHistory, readsOf, within10Percent } from './history.js';
-import { seedCompany, work } from './invoices/fixtures.js';
+import { seedClient, seedCompany, work } from './invoices/fixtures.js';
 
 /**
  * What the billing reads cost does not grow with a client's history or a company's size: each use case below is
@@ -25,6 +25,8 @@ interface World {
   invoices: Invoice[];
   /** The one invoice of June 2031. */
   june: Invoice;
+  /** Another client, whose invoices (as many as the first's) are all open, with loose credit of 300. */
+  owing: { clientId: string; invoices: Invoice[] };
 }
 let small: World;
 let large: World;
@@ -35,7 +37,23 @@ async function world(count: number): Promise<World> {
   const { invoice: june } = await createInvoice({ companyId: company.id, clientId, dateBilled: '2031-06-15', dateDue: '2031-06-15', lines: work(700) });
   // Loose credit for credits/apply.
   await recordPayment({ companyId: company.id, principal: null, clientId, type: 'cash', amount: 300, currency: 'USD', date: '2031-01-10' });
-  return { company, clientId, invoices, june };
+  return { company, clientId, invoices, june, owing: await owingClient(company, count) };
+}
+
+/** A client with `count` open invoices of 1000 due through 2030 (in no order of creation) and loose credit of 300. */
+async function owingClient(company: Company, count: number): Promise<World['owing']> {
+  const client = await seedClient(company);
+  const day = (n: number) => `2030-${String(1 + ((n * 5) % 12)).padStart(2, '0')}-${String(1 + ((n * 11) % 28)).padStart(2, '0')}`;
+  const invoices: Invoice[] = [];
+  for (let first = 0; first < count; first += 10) {
+    const batch = Array.from({ length: Math.min(10, count - first) }, (_, i) => first + i);
+    const created = await Promise.all(
+      batch.map((n) => createInvoice({ companyId: company.id, clientId: client.id, dateBilled: day(n), dateDue: day(n), lines: work(1000) })),
+    );
+    invoices.push(...created.map((c) => c.invoice));
+  }
+  await recordPayment({ companyId: company.id, principal: null, clientId: client.id, type: 'cash', amount: 300, currency: 'USD', date: '2031-01-10' });
+  return { clientId: client.id, invoices };
 }
 
 beforeAll(async () => {
@@ -134,6 +152,37 @@ describe('reads that do not grow with the history', () => {
     expect(b).toEqual([{ invoiceId: oldestOpen(large), amount: 300 }]);
   });
 
+  it('credits/apply with little credit reads the invoices it pays, not every open one', async () => {
+    const [a, b] = await sameCost((w) => applyCredits({ companyId: w.company.id, principal: null, clientId: w.owing.clientId }));
+    expect(a).toEqual([{ invoiceId: byDueDate(small.owing.invoices)[0], amount: 300 }]);
+    expect(b).toEqual([{ invoiceId: byDueDate(large.owing.invoices)[0], amount: 300 }]);
+  });
+
+  it('credits/apply pays as many of the oldest open invoices as the credit covers, and leaves the rest', async () => {
+    const { company, owing } = large;
+    await recordPayment({ companyId: company.id, principal: null, clientId: owing.clientId, type: 'cash', amount: 3500, currency: 'USD', date: '2031-01-11' });
+    const applied = await applyCredits({ companyId: company.id, principal: null, clientId: owing.clientId });
+    // 700 left on the oldest (300 of it paid above), then 1000 on each of the next two, 800 on the fourth.
+    const order = byDueDate(owing.invoices);
+    expect(applied).toEqual([
+      { invoiceId: order[0], amount: 700 },
+      { invoiceId: order[1], amount: 1000 },
+      { invoiceId: order[2], amount: 1000 },
+      { invoiceId: order[3], amount: 800 },
+    ]);
+    const view = await readProfileView(company.id, owing.clientId);
+    expect(view?.balances[0]).toMatchObject({ credit: 0, due: 100 * 1000 - 3800 });
+  });
+
+  it('credits/apply with more credit than is due pays every open invoice and keeps the rest as credit', async () => {
+    const { company, owing } = small;
+    await recordPayment({ companyId: company.id, principal: null, clientId: owing.clientId, type: 'cash', amount: 6000, currency: 'USD', date: '2031-01-11' });
+    const applied = await applyCredits({ companyId: company.id, principal: null, clientId: owing.clientId });
+    expect(applied.map((a) => a.invoiceId)).toEqual(byDueDate(owing.invoices));
+    const view = await readProfileView(company.id, owing.clientId);
+    expect(view?.balances[0]).toMatchObject({ credit: 6300 - 5000, due: 0 });
+  });
+
   it('voiding a paid invoice reads it and the payments applied to it', async () => {
     const [a, b] = await sameCost((w) => voidInvoice({ companyId: w.company.id, invoiceId: w.invoices[0].id }));
     expect(a.status).toBe('void');
@@ -148,3 +197,5 @@ describe('reads that do not grow with the history', () => {
 const openByDueDate = (w: World) =>
   [...w.invoices.slice(-2), w.june].sort((x, y) => x.dateDue.localeCompare(y.dateDue) || x.id.localeCompare(y.id)).map((i) => i.id);
 const oldestOpen = (w: World) => openByDueDate(w)[0];
+/** The ids of invoices, oldest due date first. */
+const byDueDate = (invoices: Invoice[]) => [...invoices].sort((x, y) => x.dateDue.localeCompare(y.dateDue) || x.id.localeCompare(y.id)).map((i) => i.id);
