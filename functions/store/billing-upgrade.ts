@@ -12,22 +12,28 @@ import {
   creditIndexKeys,
   INVOICE_SK_PREFIX,
   invoiceStatusIndexKeys,
+  STATEMENT_DAYS_SK_PREFIX,
   STATEMENT_ENTRY_SK_PREFIX,
+  statementDaysSk,
   TRANSACTION_SK_PREFIX,
 } from './keys.js';
-import { statementWrites } from './statements.js';
+import { STATEMENT_DAY_FIELDS, STATEMENT_SUM_SET, statementDayField, statementSumValues, statementWrites } from './statements.js';
 import { transactionFromItem } from './transactions.js';
 
 /**
  * Brings a client's billing items stored before the reads of issue 13 up to date, so its statements, status lists,
  * credits and voids read only what they need: invoices get their index keys (GSI3, GSI4 by status, GSI5 by due date) and `paidBy`,
- * payments holding credit their GSI3 key, and every statement line its entry (with the month and year sums).
+ * payments holding credit their GSI3 key, and every statement line its entry (with the day, month and year sums;
+ * entries stored before the day sums existed get theirs).
  * Until then those reads stay right (credits, open invoices and voids fall back to the whole ledger when the index
  * or `paidBy` is missing), except statements, which read only entries. Run once per client after deploying (the
  * lead's upgrade pass); running it again changes nothing, and it is safe alongside live writes: each write is
  * conditioned on what it was computed from, and a lost race is computed again.
  */
-export async function upgradeClientBilling(companyId: string, clientId: string): Promise<{ invoices: number; transactions: number; entries: number }> {
+export async function upgradeClientBilling(
+  companyId: string,
+  clientId: string,
+): Promise<{ invoices: number; transactions: number; entries: number; days: number }> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await upgradeOnce(companyId, clientId);
@@ -37,7 +43,7 @@ export async function upgradeClientBilling(companyId: string, clientId: string):
   }
 }
 
-async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoices: number; transactions: number; entries: number }> {
+async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoices: number; transactions: number; entries: number; days: number }> {
   const pk = clientPk(companyId, clientId);
   const [invoiceItems, transactionItems, entryItems] = await Promise.all([
     queryAll(pk, INVOICE_SK_PREFIX),
@@ -73,7 +79,66 @@ async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoi
     // An entry a live write added meanwhile fails its condition: the whole pass is computed again.
     await transactOnClient(companyId, clientId, statementWrites(companyId, clientId, missing.slice(first, first + 30)), () => new ConcurrentChangeError());
   }
-  return { invoices: invoicesUpgraded, transactions: transactionsUpgraded, entries: missing.length };
+  const days = await upgradeDaySums(companyId, clientId);
+  return { invoices: invoicesUpgraded, transactions: transactionsUpgraded, entries: missing.length, days };
+}
+
+/**
+ * Sets each day sum to what the day's entries add up to where it does not (entries stored before the day sums
+ * existed); returns how many months' day sums were set. The sums are read before the entries, so a live write in
+ * between has changed a day read, and the write conditioned on it fails: the whole pass is computed again.
+ */
+async function upgradeDaySums(companyId: string, clientId: string): Promise<number> {
+  const pk = clientPk(companyId, clientId);
+  const stored = new Map((await queryAll(pk, STATEMENT_DAYS_SK_PREFIX)).map((item) => [String(item.SK), item] as const));
+  const wanted = new Map<string, { currency: string; days: Map<string, number> }>();
+  for (const entry of await queryAll(pk, STATEMENT_ENTRY_SK_PREFIX)) {
+    const currency = String(entry.currency);
+    const date = String(entry.date);
+    const sk = statementDaysSk(currency, date.slice(0, 7));
+    const month = wanted.get(sk) ?? { currency, days: new Map<string, number>() };
+    month.days.set(statementDayField(date), (month.days.get(statementDayField(date)) ?? 0) + Number(entry.amount));
+    wanted.set(sk, month);
+  }
+  let set = 0;
+  for (const [sk, { currency, days }] of wanted) {
+    const seen = stored.get(sk);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = statementSumValues(currency, clientId, STATEMENT_DAY_FIELDS);
+    const sets: string[] = [];
+    const conditions: string[] = [];
+    for (const [field, amount] of days) {
+      const was = seen?.[field];
+      if (was === amount) continue;
+      const i = sets.length;
+      names[`#d${i}`] = field;
+      values[`:d${i}`] = amount;
+      sets.push(`#d${i} = :d${i}`);
+      if (was === undefined) conditions.push(`attribute_not_exists(#d${i})`);
+      else {
+        values[`:w${i}`] = was;
+        conditions.push(`#d${i} = :w${i}`);
+      }
+    }
+    if (!sets.length) continue;
+    try {
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: { PK: pk, SK: sk },
+          UpdateExpression: `SET ${STATEMENT_SUM_SET}, ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConcurrentChangeError();
+      throw error;
+    }
+    set++;
+  }
+  return set;
 }
 
 /** The payment's money is on the ledger (domain/ledger.ts `isMoneyBearing`). */

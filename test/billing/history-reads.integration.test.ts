@@ -27,6 +27,8 @@ interface World {
   june: Invoice;
   /** Another client, whose invoices (as many as the first's) are all open, with loose credit of 300. */
   owing: { clientId: string; invoices: Invoice[] };
+  /** A client with as many invoices all due in May 2030 (on its 1st to 28th), then one on the 29th. */
+  busy: { clientId: string; last: Invoice };
 }
 let small: World;
 let large: World;
@@ -37,7 +39,24 @@ async function world(count: number): Promise<World> {
   const { invoice: june } = await createInvoice({ companyId: company.id, clientId, dateBilled: '2031-06-15', dateDue: '2031-06-15', lines: work(700) });
   // Loose credit for credits/apply.
   await recordPayment({ companyId: company.id, principal: null, clientId, type: 'cash', amount: 300, currency: 'USD', date: '2031-01-10' });
-  return { company, clientId, invoices, june, owing: await owingClient(company, count) };
+  return { company, clientId, invoices, june, owing: await owingClient(company, count), busy: await busyClient(company, count) };
+}
+
+async function busyClient(company: Company, count: number): Promise<World['busy']> {
+  const client = await seedClient(company);
+  const day = (n: number) => `2030-05-${String(1 + (n % 28)).padStart(2, '0')}`;
+  for (let first = 0; first < count; first += 10) {
+    const batch = Array.from({ length: Math.min(10, count - first) }, (_, i) => first + i);
+    await Promise.all(batch.map((n) => createInvoice({ companyId: company.id, clientId: client.id, dateBilled: day(n), dateDue: day(n), lines: work(1000) })));
+  }
+  const { invoice: last } = await createInvoice({
+    companyId: company.id,
+    clientId: client.id,
+    dateBilled: '2030-05-29',
+    dateDue: '2030-05-29',
+    lines: work(500),
+  });
+  return { clientId: client.id, last };
 }
 
 /** A client with `count` open invoices of 1000 due through 2030 (in no order of creation) and loose credit of 300. */
@@ -94,6 +113,19 @@ describe('reads that do not grow with the history', () => {
       // Two invoices left open, less the loose credit's 300.
       expect(built.statement.openingBalance).toBe(1700);
       expect(built.statement).toEqual(await fromWholeHistory(w, '2031-06-01', '2031-06-30'));
+    }
+  });
+
+  it("a statement from mid-month reads its month's day sums (one item), not the month's entries before it", async () => {
+    const statementOf = (w: World) => buildClientStatement({ companyId: w.company.id, clientId: w.busy.clientId, from: '2030-05-29', to: '2030-05-29' });
+    // 5 or 100 invoices earlier in May: the same items read.
+    await sameCost(statementOf);
+    for (const w of [small, large]) {
+      const { statement } = await statementOf(w);
+      expect(statement.lines.map((l) => [l.type, l.reference, l.amount])).toEqual([['invoice', `#${w.busy.last.number}`, 500]]);
+      expect(statement.openingBalance).toBe(w === small ? 5000 : 100_000);
+      const loaded = await loadLedger(w.company.id, w.busy.clientId);
+      expect(statement).toEqual(buildStatement('USD', '2030-05-29', '2030-05-29', loaded.invoices.values(), loaded.transactions.values()));
     }
   });
 
