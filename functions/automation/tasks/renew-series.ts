@@ -81,6 +81,8 @@ export const renewSeriesSource: WorkSource = {
             lines: before.lines,
             recurringInvoiceId: before.id,
             alsoWrite: [recurringAdvancePut(ctx.companyId, before, next), onceMarkerPut(once, ctx.runId, nowIso())],
+            // Read once for the page: the invoice reads neither again.
+            read: { company: view.company, client },
           });
           return finished(base, false, {
             invoiceId: invoice.id,

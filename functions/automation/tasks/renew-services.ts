@@ -1,5 +1,6 @@
 import { createInvoice } from '../../billing/invoices/create-invoice.js';
 import type { Client } from '../../domain/client.js';
+import type { Company } from '../../domain/company.js';
 import { addDays } from '../../domain/dates.js';
 import type { LineInput } from '../../domain/invoice-pricing.js';
 import { priceLines } from '../../domain/invoice-pricing.js';
@@ -97,7 +98,7 @@ export const renewServicesSource: WorkSource = {
     for (const group of groupRenewals(renewals, (r) => view.settingsOf(r.client.groupId).invoiceServicesTogether)) {
       const live = group.filter((r) => !stopped.has(r.service.id));
       if (!live.length) continue;
-      const done = await invoiceGroup(ctx, view.company.own.taxRates, live);
+      const done = await invoiceGroup(ctx, view.company, live);
       actions.push(...done);
       for (const a of done) if (a.outcome !== 'done' && a.outcome !== 'planned') stopped.add(a.objectId);
     }
@@ -149,7 +150,7 @@ export function groupRenewals<R extends { client: { id: string }; service: { id:
 }
 
 /** One renewal invoice for a group of periods (one client, currency and renew date); an action per service. */
-async function invoiceGroup(ctx: RunContext, taxRates: Parameters<typeof priceLines>[0], group: readonly Renewal[]): Promise<AutomationAction[]> {
+async function invoiceGroup(ctx: RunContext, company: Company, group: readonly Renewal[]): Promise<AutomationAction[]> {
   const { client, periodStart: renewDate } = group[0];
   const currency = group[0].service.pricing.currency;
   const lines: LineInput[] = group.flatMap((r) => serviceLines(r.service, r.index));
@@ -168,7 +169,7 @@ async function invoiceGroup(ctx: RunContext, taxRates: Parameters<typeof priceLi
   const result = await attempt(groupBase, async () => {
     if (ctx.dryRun) {
       if ((await Promise.all(group.map((r) => isDone(once(r))))).every(Boolean)) return skipped(groupBase, 'already done');
-      const priced = priceLines(taxRates, client, lines);
+      const priced = priceLines(company.own.taxRates, client, lines);
       return finished(groupBase, true, {
         lines: priced.lines,
         subtotal: priced.subtotal,
@@ -193,6 +194,8 @@ async function invoiceGroup(ctx: RunContext, taxRates: Parameters<typeof priceLi
       lines,
       servicePeriods: group.map((r) => ({ serviceId: r.service.id, periodStart: r.periodStart })),
       alsoWrite,
+      // Read once for the page: the invoice reads neither again.
+      read: { company, client },
     });
     return finished(groupBase, false, {
       invoiceId: invoice.id,

@@ -7,6 +7,7 @@ import type { Client } from '../../../functions/domain/client.js';
 import type { Company } from '../../../functions/domain/company.js';
 import type { Recurrence } from '../../../functions/domain/recurring-invoice.js';
 import { listInvoices } from '../../../functions/store/invoices.js';
+import { recordDynamoKeys, repeatedReads } from '../../support/dynamo-keys.js';
 import { useFreshTables } from '../../support/tables.js';
 import { runAll, runOn, seedClient, seedCompanyWith, seedGroup } from './fixtures.js';
 
@@ -39,6 +40,20 @@ async function invoicesOf(c: Company, client: Client) {
 }
 
 describe('renewals of recurring invoices', () => {
+  it('a page reads the company and each client once: the invoices it creates read neither again', async () => {
+    const own = await seedCompanyWith({ invoiceDaysBeforeRenewal: 0 });
+    for (let i = 0; i < 3; i++) await startSeries(own, await seedClient(own), { term: 1, period: 'month' }, '2029-01-10', '2029-01-20');
+    const keys = recordDynamoKeys();
+    try {
+      const run = await runAll(renewSeriesSource, runOn(own, '2029-02-10'));
+      expect(run.acted).toBe(3);
+      // The invoice counter is read by each invoice (its number is taken in the invoice's transaction).
+      expect(repeatedReads(keys.calls).filter((key) => !key.includes('|COUNTER#'))).toEqual([]);
+    } finally {
+      keys.stop();
+    }
+  });
+
   it('bills each date once, with the same lines and the same billing-to-due distance; a skipped quarter is caught up date by date', async () => {
     const client = await seedClient(company);
     const series = await startSeries(company, client, { term: 1, period: 'month' });

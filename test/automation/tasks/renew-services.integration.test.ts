@@ -10,6 +10,8 @@ import { changeServiceStatus } from '../../../functions/packages/change-service-
 import { createPackage } from '../../../functions/packages/create-package.js';
 import { listInvoices } from '../../../functions/store/invoices.js';
 import { requireService } from '../../../functions/store/services.js';
+import { recordDynamoCalls } from '../../support/dynamo-calls.js';
+import { recordDynamoKeys, repeatedReads } from '../../support/dynamo-keys.js';
 import { useFreshTables } from '../../support/tables.js';
 import { runAll, runOn, seedClient, seedCompanyWith, seedGroup } from './fixtures.js';
 
@@ -166,6 +168,39 @@ describe('renewals of services', () => {
       ['2028-02-10', 3],
     ]);
     expect((await invoicesOf(other)).filter((i) => i.dateDue === '2028-02-10')).toHaveLength(1);
+  });
+
+  it('a page reads each item once: the company and the clients read for the page are not read again by the invoices', async () => {
+    // A company of its own, so the page holds only these renewals.
+    const own = await seedCompanyWith({ invoiceDaysBeforeRenewal: 0, invoiceServicesTogether: false });
+    const pkg = await createPackage({ companyId: own.id, name: 'Hosting', pricing: [{ term: 1, period: 'month', price: 1000, currency: 'USD' }] });
+    const sellTo = async (count: number, startDate: string) => {
+      for (let i = 0; i < count; i++) {
+        const client = await seedClient(own);
+        await addService({ companyId: own.id, clientId: client.id, packageId: pkg.id, pricingId: pkg.pricing[0].id, quantity: 1, startDate });
+      }
+    };
+    await sellTo(2, '2029-01-03');
+    await sellTo(6, '2029-01-04');
+    const measure = async (date: string) => {
+      const calls = recordDynamoCalls();
+      const keys = recordDynamoKeys();
+      try {
+        const page = await renewServicesSource.page(runOn(own, date), null, 50);
+        return { page, itemsRead: calls.totals().itemsRead, keys: [...keys.calls] };
+      } finally {
+        calls.stop();
+        keys.stop();
+      }
+    };
+    const small = await measure('2029-02-03');
+    const large = await measure('2029-02-04');
+    expect([small.page.acted, large.page.acted]).toEqual([2, 6]);
+    // The invoice counter is read again by each invoice (its number is taken in the invoice's transaction); any other
+    // item — the company, a client — is read once.
+    for (const m of [small, large]) expect(repeatedReads(m.keys).filter((key) => !key.includes('|COUNTER#'))).toEqual([]);
+    // Each more renewal reads its index entry, its client, its service as it is now and the invoice counter: 4 items.
+    expect((large.itemsRead - small.itemsRead) / 4).toBe(4);
   });
 
   it('suspended services only where invoiceSuspendedServices; pending and canceled never; inactive clients skipped', async () => {
