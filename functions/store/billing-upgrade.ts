@@ -12,19 +12,29 @@ import {
   creditIndexKeys,
   INVOICE_SK_PREFIX,
   invoiceStatusIndexKeys,
-  STATEMENT_DAYS_SK_PREFIX,
   STATEMENT_ENTRY_SK_PREFIX,
-  statementDaysSk,
+  STATEMENT_MONTH_SK_PREFIX,
+  STATEMENT_YEAR_SK_PREFIX,
+  statementMonthSk,
+  statementYearSk,
   TRANSACTION_SK_PREFIX,
 } from './keys.js';
-import { STATEMENT_DAY_FIELDS, STATEMENT_SUM_SET, statementDayField, statementSumValues, statementWrites } from './statements.js';
+import {
+  STATEMENT_MONTH_FIELDS,
+  STATEMENT_SUM_SET,
+  STATEMENT_YEAR_FIELDS,
+  statementDayField,
+  statementMonthField,
+  statementSumValues,
+  statementWrites,
+} from './statements.js';
 import { transactionFromItem } from './transactions.js';
 
 /**
  * Brings a client's billing items stored before the reads of issue 13 up to date, so its statements, status lists,
  * credits and voids read only what they need: invoices get their index keys (GSI3, GSI4 by status, GSI5 by due date) and `paidBy`,
- * payments holding credit their GSI3 key, and every statement line its entry (with the day, month and year sums;
- * entries stored before the day sums existed get theirs).
+ * payments holding credit their GSI3 key, and every statement line its entry (with the month and year sums; sums
+ * stored before they held their days and months get them).
  * Until then those reads stay right (credits, open invoices and voids fall back to the whole ledger when the index
  * or `paidBy` is missing), except statements, which read only entries. Run once per client after deploying (the
  * lead's upgrade pass); running it again changes nothing, and it is safe alongside live writes: each write is
@@ -33,7 +43,7 @@ import { transactionFromItem } from './transactions.js';
 export async function upgradeClientBilling(
   companyId: string,
   clientId: string,
-): Promise<{ invoices: number; transactions: number; entries: number; days: number }> {
+): Promise<{ invoices: number; transactions: number; entries: number; sums: number }> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await upgradeOnce(companyId, clientId);
@@ -43,7 +53,7 @@ export async function upgradeClientBilling(
   }
 }
 
-async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoices: number; transactions: number; entries: number; days: number }> {
+async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoices: number; transactions: number; entries: number; sums: number }> {
   const pk = clientPk(companyId, clientId);
   const [invoiceItems, transactionItems, entryItems] = await Promise.all([
     queryAll(pk, INVOICE_SK_PREFIX),
@@ -79,45 +89,49 @@ async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoi
     // An entry a live write added meanwhile fails its condition: the whole pass is computed again.
     await transactOnClient(companyId, clientId, statementWrites(companyId, clientId, missing.slice(first, first + 30)), () => new ConcurrentChangeError());
   }
-  const days = await upgradeDaySums(companyId, clientId);
-  return { invoices: invoicesUpgraded, transactions: transactionsUpgraded, entries: missing.length, days };
+  const sums = await upgradeSumParts(companyId, clientId);
+  return { invoices: invoicesUpgraded, transactions: transactionsUpgraded, entries: missing.length, sums };
 }
 
 /**
- * Sets each day sum to what the day's entries add up to where it does not (entries stored before the day sums
- * existed); returns how many months' day sums were set. The sums are read before the entries, so a live write in
- * between has changed a day read, and the write conditioned on it fails: the whole pass is computed again.
+ * Sets the days of each month sum and the months of each year sum to what the entries add up to where they do not
+ * (sums stored before they held them); returns how many sum items were set. The sums are read before the entries, so
+ * a live write in between has changed a sum read, and the write conditioned on it fails: the pass is computed again.
  */
-async function upgradeDaySums(companyId: string, clientId: string): Promise<number> {
+async function upgradeSumParts(companyId: string, clientId: string): Promise<number> {
   const pk = clientPk(companyId, clientId);
-  const stored = new Map((await queryAll(pk, STATEMENT_DAYS_SK_PREFIX)).map((item) => [String(item.SK), item] as const));
-  const wanted = new Map<string, { currency: string; days: Map<string, number> }>();
+  const [monthItems, yearItems] = await Promise.all([queryAll(pk, STATEMENT_MONTH_SK_PREFIX), queryAll(pk, STATEMENT_YEAR_SK_PREFIX)]);
+  const stored = new Map([...monthItems, ...yearItems].map((item) => [String(item.SK), item] as const));
+  const wanted = new Map<string, { currency: string; sumFields: string[]; parts: Map<string, number> }>();
+  const add = (currency: string, sk: string, sumFields: string[], field: string, amount: number) => {
+    const sum = wanted.get(sk) ?? { currency, sumFields, parts: new Map<string, number>() };
+    sum.parts.set(field, (sum.parts.get(field) ?? 0) + amount);
+    wanted.set(sk, sum);
+  };
   for (const entry of await queryAll(pk, STATEMENT_ENTRY_SK_PREFIX)) {
     const currency = String(entry.currency);
     const date = String(entry.date);
-    const sk = statementDaysSk(currency, date.slice(0, 7));
-    const month = wanted.get(sk) ?? { currency, days: new Map<string, number>() };
-    month.days.set(statementDayField(date), (month.days.get(statementDayField(date)) ?? 0) + Number(entry.amount));
-    wanted.set(sk, month);
+    add(currency, statementMonthSk(currency, date.slice(0, 7)), STATEMENT_MONTH_FIELDS, statementDayField(date), Number(entry.amount));
+    add(currency, statementYearSk(currency, date.slice(0, 4)), STATEMENT_YEAR_FIELDS, statementMonthField(date), Number(entry.amount));
   }
   let set = 0;
-  for (const [sk, { currency, days }] of wanted) {
+  for (const [sk, { currency, sumFields, parts }] of wanted) {
     const seen = stored.get(sk);
     const names: Record<string, string> = {};
-    const values: Record<string, unknown> = statementSumValues(currency, clientId, STATEMENT_DAY_FIELDS);
+    const values: Record<string, unknown> = statementSumValues(currency, clientId, sumFields);
     const sets: string[] = [];
     const conditions: string[] = [];
-    for (const [field, amount] of days) {
+    for (const [field, amount] of parts) {
       const was = seen?.[field];
       if (was === amount) continue;
       const i = sets.length;
-      names[`#d${i}`] = field;
-      values[`:d${i}`] = amount;
-      sets.push(`#d${i} = :d${i}`);
-      if (was === undefined) conditions.push(`attribute_not_exists(#d${i})`);
+      names[`#p${i}`] = field;
+      values[`:p${i}`] = amount;
+      sets.push(`#p${i} = :p${i}`);
+      if (was === undefined) conditions.push(`attribute_not_exists(#p${i})`);
       else {
         values[`:w${i}`] = was;
-        conditions.push(`#d${i} = :w${i}`);
+        conditions.push(`#p${i} = :w${i}`);
       }
     }
     if (!sets.length) continue;

@@ -163,8 +163,8 @@ export const creditIndexKeys = (
 /**
  * Statement entries (`STMT#<cur>#<sortKey>`): one per statement line, written with the effect that makes it, keyed
  * by date then the order the statement lists same-day lines in (domain/statement.ts `StatementEntry.key`). Running
- * sums per month and per year (`STMTMON#<cur>#<yyyy-mm>`, `STMTYR#<cur>#<yyyy>`) and per day, one item a month
- * with an attribute a day (`STMTDAYS#<cur>#<yyyy-mm>`: `day01`…`day31`), `ADD`ed in the same transaction and summed
+ * sums per year (`STMTYR#<cur>#<yyyy>`: `amount`, and one attribute a month, `m01`…`m12`) and per month
+ * (`STMTMON#<cur>#<yyyy-mm>`: `amount`, and one a day, `day01`…`day31`), `ADD`ed in the same transaction and summed
  * on merge, give an opening balance without reading the history before the period.
  */
 export const statementEntrySk = (currency: string, entryKey: string) => `STMT#${currency}#${entryKey}`;
@@ -172,8 +172,8 @@ export const statementEntryPrefix = (currency: string) => `STMT#${currency}#`;
 export const STATEMENT_ENTRY_SK_PREFIX = 'STMT#';
 export const statementMonthSk = (currency: string, month: string) => `STMTMON#${currency}#${month}`;
 export const statementYearSk = (currency: string, year: string) => `STMTYR#${currency}#${year}`;
-export const statementDaysSk = (currency: string, month: string) => `STMTDAYS#${currency}#${month}`;
-export const STATEMENT_DAYS_SK_PREFIX = 'STMTDAYS#';
+export const STATEMENT_MONTH_SK_PREFIX = 'STMTMON#';
+export const STATEMENT_YEAR_SK_PREFIX = 'STMTYR#';
 
 /** GSI2 (sparse): recurring invoices by next billing date. */
 export const recurringDuePk = (companyId: string) => `CO#${companyId}#RINVDUE`;

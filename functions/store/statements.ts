@@ -1,18 +1,18 @@
 import type { StatementEntry, StatementLineType } from '../domain/statement.js';
 import { queryPage, tableName, type Item, type TransactItem } from './dynamo.js';
-import { clientPk, statementDaysSk, statementEntryPrefix, statementEntrySk, statementMonthSk, statementYearSk } from './keys.js';
+import { clientPk, statementEntryPrefix, statementEntrySk, statementMonthSk, statementYearSk } from './keys.js';
 import type { StoredItem } from './mapping.js';
 
 /**
  * A client's statement, stored so a statement reads only its period: one entry per line (`STMT#<cur>#<key>`), and the
- * sum of the entries per month and per year (`STMTMON#`, `STMTYR#`) and per day (`STMTDAYS#`, one item a month with
- * an attribute a day, so the days before a period in its month are one small item). The writers of the effects (`commitLedger`,
+ * sum of the entries per year (`STMTYR#`, with one attribute a month) and per month (`STMTMON#`, with one attribute a
+ * day), so what comes before a period is its year's item and those before it, and its month's item. The writers of the effects (`commitLedger`,
  * invoice open) add them in the same transaction, so they always equal what the invoices and transactions say. A
  * merge moves the entries (their keys name the object, not the client) and adds the sums into the target's
  * (`mergeAs: 'sum'`); deleting the client deletes them with its partition.
  */
 
-/** Entries to `Put` and sums to `ADD` for the new statement lines of one write (each month, year and month's days once). */
+/** Entries to `Put` and sums to `ADD` for the new statement lines of one write (each month and year once). */
 export function statementWrites(companyId: string, clientId: string, entries: readonly StatementEntry[]): TransactItem[] {
   const pk = clientPk(companyId, clientId);
   const sums = new Map<string, { currency: string; sk: string; fields: Map<string, number>; sumFields: readonly string[] }>();
@@ -37,9 +37,12 @@ export function statementWrites(companyId: string, clientId: string, entries: re
     };
     // An entry is written once: finding it already there means the effect was counted before (nothing is written).
     items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } });
-    add(e.currency, statementMonthSk(e.currency, e.date.slice(0, 7)), 'amount', e.amount, AMOUNT_FIELDS);
-    add(e.currency, statementYearSk(e.currency, e.date.slice(0, 4)), 'amount', e.amount, AMOUNT_FIELDS);
-    add(e.currency, statementDaysSk(e.currency, e.date.slice(0, 7)), statementDayField(e.date), e.amount, STATEMENT_DAY_FIELDS);
+    const month = statementMonthSk(e.currency, e.date.slice(0, 7));
+    const year = statementYearSk(e.currency, e.date.slice(0, 4));
+    add(e.currency, month, 'amount', e.amount, STATEMENT_MONTH_FIELDS);
+    add(e.currency, month, statementDayField(e.date), e.amount, STATEMENT_MONTH_FIELDS);
+    add(e.currency, year, 'amount', e.amount, STATEMENT_YEAR_FIELDS);
+    add(e.currency, year, statementMonthField(e.date), e.amount, STATEMENT_YEAR_FIELDS);
   }
   for (const { currency, sk, fields, sumFields } of sums.values()) {
     const names: Record<string, string> = {};
@@ -62,11 +65,13 @@ export function statementWrites(companyId: string, clientId: string, entries: re
   return items;
 }
 
-const AMOUNT_FIELDS = ['amount'];
-/** A month's day sums: `day01`…`day31`, every one summed on merge (a missing one counts as 0). */
-export const STATEMENT_DAY_FIELDS = Array.from({ length: 31 }, (_, i) => `day${String(i + 1).padStart(2, '0')}`);
-/** The attribute of a month's day-sums item that holds the sum of `date`. */
+/** The attribute of a month's sum item that holds the sum of the day of `date`. */
 export const statementDayField = (date: string) => `day${date.slice(8, 10)}`;
+/** The attribute of a year's sum item that holds the sum of the month of `date`. */
+export const statementMonthField = (date: string) => `m${date.slice(5, 7)}`;
+/** What a merge adds up: the amount and every day of a month, or every month of a year (a missing one counts as 0). */
+export const STATEMENT_MONTH_FIELDS = ['amount', ...Array.from({ length: 31 }, (_, i) => statementDayField(`0000-00-${String(i + 1).padStart(2, '0')}`))];
+export const STATEMENT_YEAR_FIELDS = ['amount', ...Array.from({ length: 12 }, (_, i) => statementMonthField(`0000-${String(i + 1).padStart(2, '0')}`))];
 
 /** What every sum item carries besides its sums: merged by adding its `sumFields` into the target's item of the same SK. */
 export const STATEMENT_SUM_SET = 'currency = :cur, clientId = :cid, entity = :entity, mergeAs = :sum, sumFields = :fields';
@@ -78,8 +83,8 @@ export const statementSumValues = (currency: string, clientId: string, sumFields
   ':fields': [...sumFields],
 });
 
-/** How many items `statementWrites` writes at most for `count` new lines (an entry, its month, year and day sums each). */
-export const statementWriteSize = (count: number) => count * 4;
+/** How many items `statementWrites` writes at most for `count` new lines (an entry, its month and its year each). */
+export const statementWriteSize = (count: number) => count * 3;
 
 function entryFromItem(item: StoredItem): StatementEntry {
   const sk = String(item.SK);
@@ -119,27 +124,25 @@ export interface StoredStatementPeriod {
 }
 
 /**
- * What a statement of `from`..`to` needs, in reads that do not grow with the history: the year sums before the
- * period's year (one per year of history), the month sums of that year before its month (at most 11), the day sums of
- * that month (one item; not read when `from` is the 1st), and the entries from `from` to `to`.
+ * What a statement of `from`..`to` needs, in reads that do not grow with the history: the year sums up to the period's
+ * year (one per year of history; the period's own gives the months before its month), the sums of `from`'s month (its
+ * days before `from`; not read on the 1st), and the entries from `from` to `to`.
  */
 export async function readStatementPeriod(companyId: string, clientId: string, currency: string, from: string, to: string): Promise<StoredStatementPeriod> {
   const pk = clientPk(companyId, clientId);
-  const year = from.slice(0, 4);
-  const month = from.slice(5, 7);
-  const day = from.slice(8, 10);
-  const previousYear = String(Number(year) - 1).padStart(4, '0');
-  const previousMonth = String(Number(month) - 1).padStart(2, '0');
-  const [years, months, days, entryItems] = await Promise.all([
-    between(pk, statementYearSk(currency, ''), statementYearSk(currency, previousYear)),
-    month === '01' ? Promise.resolve([]) : between(pk, statementMonthSk(currency, `${year}-01`), statementMonthSk(currency, `${year}-${previousMonth}`)),
-    day === '01' ? Promise.resolve([]) : between(pk, statementDaysSk(currency, `${year}-${month}`), statementDaysSk(currency, `${year}-${month}`)),
+  const ownYear = statementYearSk(currency, from.slice(0, 4));
+  const ownMonth = statementMonthSk(currency, from.slice(0, 7));
+  const [years, months, entryItems] = await Promise.all([
+    between(pk, statementYearSk(currency, ''), ownYear),
+    from.endsWith('-01') ? Promise.resolve([]) : between(pk, ownMonth, ownMonth),
     between(pk, statementEntrySk(currency, from), statementEntrySk(currency, `${to}#~`)),
   ]);
   let openingBalance = 0;
-  for (const sum of [...years, ...months]) openingBalance += Number(sum.amount ?? 0);
-  for (const sums of days)
-    for (let d = 1; d < Number(day); d++) openingBalance += Number(sums[statementDayField(`${from.slice(0, 8)}${String(d).padStart(2, '0')}`)] ?? 0);
+  for (const sum of years) {
+    if (sum.SK !== ownYear) openingBalance += Number(sum.amount ?? 0);
+    else for (const field of STATEMENT_YEAR_FIELDS.slice(1)) if (field < statementMonthField(from)) openingBalance += Number(sum[field] ?? 0);
+  }
+  for (const sum of months) for (const field of STATEMENT_MONTH_FIELDS.slice(1)) if (field < statementDayField(from)) openingBalance += Number(sum[field] ?? 0);
   return { openingBalance, entries: entryItems.map(entryFromItem) };
 }
 

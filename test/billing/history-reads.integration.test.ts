@@ -116,7 +116,7 @@ describe('reads that do not grow with the history', () => {
     }
   });
 
-  it("a statement from mid-month reads its month's day sums (one item), not the month's entries before it", async () => {
+  it("a statement from mid-month reads its month's sums (one item), not the month's entries before it", async () => {
     const statementOf = (w: World) => buildClientStatement({ companyId: w.company.id, clientId: w.busy.clientId, from: '2030-05-29', to: '2030-05-29' });
     // 5 or 100 invoices earlier in May: the same items read.
     await sameCost(statementOf);

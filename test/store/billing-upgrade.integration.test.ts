@@ -8,7 +8,7 @@ import type { Company } from '../../functions/domain/company.js';
 import { buildStatement } from '../../functions/domain/statement.js';
 import { upgradeClientBilling } from '../../functions/store/billing-upgrade.js';
 import { db, queryAll, tableName } from '../../functions/store/dynamo.js';
-import { clientPk, INVOICE_SK_PREFIX, STATEMENT_DAYS_SK_PREFIX, TRANSACTION_SK_PREFIX } from '../../functions/store/keys.js';
+import { clientPk, INVOICE_SK_PREFIX, STATEMENT_MONTH_SK_PREFIX, STATEMENT_YEAR_SK_PREFIX, TRANSACTION_SK_PREFIX } from '../../functions/store/keys.js';
 import { loadLedger } from '../../functions/store/ledger.js';
 import { indexedCreditIds } from '../../functions/store/transactions.js';
 import { clientWithHistory } from '../billing/history.js';
@@ -52,9 +52,9 @@ describe('upgradeClientBilling', () => {
 
     const upgraded = await upgradeClientBilling(company.id, clientId);
     // 12 invoices, the payments' and the credit's lines: 12 + 2 + 1.
-    // Written with their entries, the day sums need no setting.
-    expect(upgraded).toEqual({ invoices: 12, transactions: 1, entries: 15, days: 0 });
-    expect(await upgradeClientBilling(company.id, clientId)).toEqual({ invoices: 0, transactions: 0, entries: 0, days: 0 });
+    // Written with their entries, the sums need no setting.
+    expect(upgraded).toEqual({ invoices: 12, transactions: 1, entries: 15, sums: 0 });
+    expect(await upgradeClientBilling(company.id, clientId)).toEqual({ invoices: 0, transactions: 0, entries: 0, sums: 0 });
 
     const loaded = await loadLedger(company.id, clientId);
     for (const [from, to] of [
@@ -75,27 +75,33 @@ describe('upgradeClientBilling', () => {
     expect((await applyCredits({ companyId: company.id, principal: null, clientId })).map((a) => a.amount)).toEqual([250]);
   });
 
-  it('gives entries stored before the day sums existed theirs, so statements from mid-month open right', async () => {
+  it('gives sums stored before they held their days and months those, so statements from mid-month or mid-year open right', async () => {
     const { clientId } = await clientWithHistory(company, 24);
     await recordPayment({ companyId: company.id, principal: null, clientId, type: 'cash', amount: 250, currency: 'USD', date: '2030-08-01' });
     const pk = clientPk(company.id, clientId);
-    const months = await queryAll(pk, STATEMENT_DAYS_SK_PREFIX);
-    for (const item of months.slice(1)) await db().send(new DeleteCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK } }));
-    // One day off (as a lost write would leave it) is set right too.
-    const [day] = Object.keys(months[0]).filter((k) => /^day\d\d$/.test(k));
+    const sums = [...(await queryAll(pk, STATEMENT_MONTH_SK_PREFIX)), ...(await queryAll(pk, STATEMENT_YEAR_SK_PREFIX))];
+    // As stored before the sums held their days and months.
+    for (const item of sums) {
+      const parts = Object.keys(item).filter((k) => /^(day|m)\d\d$/.test(k));
+      const names = Object.fromEntries(parts.map((k, i) => [`#p${i}`, k]));
+      const remove = `REMOVE ${Object.keys(names).join(', ')}`;
+      await db().send(new UpdateCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK }, UpdateExpression: remove, ExpressionAttributeNames: names }));
+    }
+    // And one day off (as a lost write would leave it) is set right too.
+    const [day] = Object.keys(sums[0]).filter((k) => /^day\d\d$/.test(k));
     await db().send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: { PK: pk, SK: months[0].SK },
+        Key: { PK: pk, SK: sums[0].SK },
         UpdateExpression: 'SET #d = :a',
         ExpressionAttributeNames: { '#d': day },
         ExpressionAttributeValues: { ':a': 1 },
       }),
     );
 
-    expect(await upgradeClientBilling(company.id, clientId)).toEqual({ invoices: 0, transactions: 0, entries: 0, days: months.length });
-    expect(await upgradeClientBilling(company.id, clientId)).toMatchObject({ days: 0 });
-    expect(await queryAll(pk, STATEMENT_DAYS_SK_PREFIX)).toEqual(months);
+    expect(await upgradeClientBilling(company.id, clientId)).toEqual({ invoices: 0, transactions: 0, entries: 0, sums: sums.length });
+    expect(await upgradeClientBilling(company.id, clientId)).toMatchObject({ sums: 0 });
+    expect([...(await queryAll(pk, STATEMENT_MONTH_SK_PREFIX)), ...(await queryAll(pk, STATEMENT_YEAR_SK_PREFIX))]).toEqual(sums);
     const loaded = await loadLedger(company.id, clientId);
     for (const [from, to] of [
       ['2030-03-20', '2030-03-31'],
