@@ -6,10 +6,10 @@ import type { StoredItem } from './mapping.js';
 /**
  * A client's statement, stored so a statement reads only its period: one entry per line (`STMT#<cur>#<key>`), and the
  * sum of the entries per year (`STMTYR#`, with one attribute a month) and per month (`STMTMON#`, with one attribute a
- * day), so what comes before a period is its year's item and those before it, and its month's item. The writers of the effects (`commitLedger`,
- * invoice open) add them in the same transaction, so they always equal what the invoices and transactions say. A
- * merge moves the entries (their keys name the object, not the client) and adds the sums into the target's
- * (`mergeAs: 'sum'`); deleting the client deletes them with its partition.
+ * day), so what comes before a period is its year's item and those before it, and its month's item. The writers of
+ * the effects (`commitLedger`, invoice open) add them in the same transaction, so they always equal what the invoices
+ * and transactions say. A merge moves the entries (their keys name the object, not the client) and adds the sums,
+ * every part, into the target's (`mergeAs: 'sum'`); deleting the client deletes them with its partition.
  */
 
 /** Entries to `Put` and sums to `ADD` for the new statement lines of one write (each month and year once). */
