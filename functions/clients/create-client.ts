@@ -2,6 +2,7 @@ import { actorOf } from '../domain/activity.js';
 import { assertRequiredName, type Client, type ContactDetails } from '../domain/client.js';
 import { assertCompanyCurrency, type Company } from '../domain/company.js';
 import { ValidationError, type FieldError } from '../domain/errors.js';
+import type { Group } from '../domain/group.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/principal.js';
 import type { LoginUser } from '../adapters/identity/port.js';
@@ -10,8 +11,7 @@ import { deleteClientPartition } from '../store/client-partition.js';
 import { activityPut } from '../store/client-records.js';
 import type { TransactItem } from '../store/dynamo.js';
 import { insertClient, releaseClientNumber, setClientUserId } from '../store/clients.js';
-import { requireCompany } from '../store/companies.js';
-import { getGroup } from '../store/groups.js';
+import { readCompanyAndGroup } from '../store/client-context.js';
 import { nowIso } from '../store/items.js';
 import { generatePassword, unusablePassword } from './passwords.js';
 
@@ -47,6 +47,8 @@ export interface CreateClientOptions {
 export interface CreatedClient {
   client: Client;
   generatedPassword?: string;
+  /** The client's group when the create read it (a group was given), so the answer need not read it again. */
+  group?: Group;
 }
 
 /**
@@ -60,7 +62,8 @@ export async function createClient(
   principal: Principal | null,
   options: CreateClientOptions = {},
 ): Promise<CreatedClient> {
-  const company = options.company?.id === companyId ? options.company : await requireCompany(companyId);
+  // The company and a given group in one BatchGet (neither when an import passes the company and names no group).
+  const { company, group } = await readCompanyAndGroup(companyId, input.groupId, options.company?.id === companyId ? options.company : undefined);
   const loginErrors: FieldError[] = [];
   if (input.password && input.generatePassword)
     loginErrors.push({ path: 'generatePassword', message: 'Give a password or ask for one to be generated, not both.' });
@@ -70,7 +73,7 @@ export async function createClient(
   const currency = input.currency ?? company.own.defaultCurrency;
   assertCompanyCurrency(company, currency);
   const groupId = input.groupId ?? company.defaultGroupId;
-  if (input.groupId && !(await getGroup(companyId, input.groupId))) throw ValidationError.field('groupId', 'No such client group.');
+  if (input.groupId && !group) throw ValidationError.field('groupId', 'No such client group.');
 
   const now = nowIso();
   const draft: Omit<Client, 'number'> & { number?: number } = {
@@ -126,7 +129,7 @@ export async function createClient(
       throw error;
     }
   }
-  return { client, generatedPassword };
+  return { client, generatedPassword, ...(group ? { group } : {}) };
 }
 
 /**

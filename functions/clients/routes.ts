@@ -14,7 +14,7 @@ import { contactRoutes } from './contact-routes.js';
 import { noteRoutes } from './note-routes.js';
 import { sendLoginDetailsEmail, sendRegistrationEmail } from '../email/notify.js';
 import { changeStatus } from './change-status.js';
-import { clientListViews, readProfile } from './client-view.js';
+import { changedProfile, clientListViews, createdProfile, readProfile, readProfileParts } from './client-view.js';
 import { createClient } from './create-client.js';
 import { deleteClient } from './delete-client.js';
 import { CSV_CONTENT_TYPE, exportClients } from './export-clients.js';
@@ -50,14 +50,15 @@ export const clientCoreRoutes = [
     successStatus: 201,
     handle: async ({ principal, body, logger }) => {
       const companyId = companyOf(principal);
-      const { client, generatedPassword } = await createClient(companyId, body, principal);
+      const { client, generatedPassword, group } = await createClient(companyId, body, principal);
       if (body.sendRegistrationEmail) {
         // The client exists now: a mail that cannot even be logged must not turn its creation into an error.
         await sendRegistrationEmail(companyId, client, actorOf(principal)).catch((error: unknown) =>
           logger.error('registration email not sent', { clientId: client.id, error: error as Error }),
         );
       }
-      const profile = await readProfile(companyId, client.id, principal);
+      // From what the create wrote (a new client has no balance nor note), not read back.
+      const profile = await createdProfile(companyId, client, group, principal);
       // The generated password is shown once: an idempotent replay returns the profile without it.
       return generatedPassword ? { ...json(201, { ...profile, generatedPassword }), notStored: ['generatedPassword'] } : json(201, profile);
     },
@@ -159,8 +160,17 @@ export const clientCoreRoutes = [
     body: updateClientBody,
     handle: async ({ principal, params, body, headers }) => {
       const companyId = companyOf(principal);
-      await updateClientProfile({ companyId, clientId: params.id, expectedVersion: parseIfMatch(headers['if-match']), patch: body, principal });
-      return json(200, await readProfile(companyId, params.id, principal));
+      // The profile's Query first: the change plans with its client and the answer is built from what it wrote.
+      const parts = await readProfileParts(companyId, params.id);
+      const client = await updateClientProfile({
+        companyId,
+        clientId: params.id,
+        expectedVersion: parseIfMatch(headers['if-match']),
+        patch: body,
+        principal,
+        read: parts.client,
+      });
+      return json(200, await changedProfile(companyId, parts, client, principal));
     },
   }),
   route({

@@ -40,6 +40,8 @@ export interface UpdateClientProfileInput {
    * nothing writes them alone.
    */
   alsoWrite?: TransactItem[];
+  /** The client as the caller has just read it (the profile it answers with): the first attempt plans with it, unread again. */
+  read?: Client;
 }
 
 const CHANGEABLE: Array<keyof Client> = [
@@ -68,13 +70,19 @@ const CHANGEABLE: Array<keyof Client> = [
 
 /** Changes a client's profile; the login follows its username and password. A client may change only some fields of its own. */
 export function updateClientProfile(input: UpdateClientProfileInput): Promise<Client> {
-  return applyChange(input.expectedVersion, () => updateClientProfileOnce(input));
+  // A retry (another change landed in between) reads the client again.
+  let read = input.read?.id === input.clientId ? input.read : undefined;
+  return applyChange(input.expectedVersion, () => {
+    const known = read;
+    read = undefined;
+    return updateClientProfileOnce(input, known);
+  });
 }
 
-async function updateClientProfileOnce(input: UpdateClientProfileInput): Promise<Client> {
+async function updateClientProfileOnce(input: UpdateClientProfileInput, known: Client | undefined): Promise<Client> {
   const { companyId, patch, principal } = input;
   if (principal?.role === 'client') assertClientMayChange(Object.keys(patch).filter((field) => (patch as Record<string, unknown>)[field] !== undefined));
-  const current = await requireClient(companyId, input.clientId);
+  const current = known ?? (await requireClient(companyId, input.clientId));
   assertVersion(current, input.expectedVersion);
   const next: Client = { ...current };
   const changed: string[] = [];

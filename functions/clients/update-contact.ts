@@ -1,6 +1,6 @@
 import { assertValidContact, contactFieldsFrom, type Contact, type ContactFields } from '../domain/contact.js';
 import { replaceContact, requireContact } from '../store/client-records.js';
-import { requireClient } from '../store/clients.js';
+import { readClientContext } from '../store/client-context.js';
 import { assertVersion, nowIso } from '../store/items.js';
 import { contactRulesFor } from './group-settings.js';
 import { applyChange } from '../store/retry.js';
@@ -21,9 +21,9 @@ export function updateContact(input: UpdateContactInput): Promise<Contact> {
 async function updateContactOnce(input: UpdateContactInput): Promise<Contact> {
   const current = await requireContact(input.companyId, input.clientId, input.contactId);
   assertVersion(current, input.expectedVersion);
-  const client = await requireClient(input.companyId, input.clientId);
+  const { company, client } = await readClientContext(input.companyId, input.clientId);
   const fields = contactFieldsFrom(input.patch, current);
-  assertValidContact(fields, await contactRulesFor(input.companyId, client.groupId, current.type));
+  assertValidContact(fields, await contactRulesFor(company, client.groupId, current.type));
   const next: Contact = { ...current, ...fields, updatedAt: nowIso(), version: current.version + 1 };
   await replaceContact(input.companyId, current, next);
   return next;

@@ -1,14 +1,19 @@
 import type { Client } from '../domain/client.js';
 import type { Company } from '../domain/company.js';
+import type { Group } from '../domain/group.js';
 import type { EmailTemplateName } from '../domain/email/templates.js';
 import { NotFoundError } from '../domain/errors.js';
+import type { Transaction } from '../domain/invoice.js';
 import type { PaymentAccount } from '../domain/payment-account.js';
 import { clientFromItem } from './clients.js';
 import { companyFromItem } from './companies.js';
 import { batchGetAll, type Item } from './dynamo.js';
-import { clientPk, clientSk, companyPk, companySk, paymentAccountSk, templateSk } from './keys.js';
+import { groupFromItem } from './groups.js';
+import { clientPk, clientSk, companyPk, companySk, groupSk, paymentAccountSk, templateSk } from './keys.js';
 import { templateOfItem, type StoredTemplate } from './mail.js';
 import { paymentAccountFromItem } from './payment-accounts.js';
+import { refKey } from './refs.js';
+import { getTransaction } from './transactions.js';
 
 /**
  * What a request about one client reads before it acts — the company (settings, time zone, name for mail), the client,
@@ -64,4 +69,43 @@ export async function getClientsById(companyId: string, clientIds: readonly stri
     { consistent: true },
   );
   return new Map(items.map(clientFromItem).map((client) => [client.id, client]));
+}
+
+/**
+ * A company and one of its groups in one BatchGet (strongly consistent): what creating a client in a given group reads
+ * (the group must exist, and the answer names it). The company is absent when the caller has it already.
+ */
+export async function readCompanyAndGroup(
+  companyId: string,
+  groupId: string | undefined,
+  known?: Company,
+): Promise<{ company: Company; group: Group | undefined }> {
+  const keys: Key[] = [
+    ...(known ? [] : [{ PK: companyPk(companyId), SK: companySk }]),
+    ...(groupId ? [{ PK: companyPk(companyId), SK: groupSk(groupId) }] : []),
+  ];
+  const items = keys.length ? await batchGetAll(keys, { consistent: true }) : [];
+  const companyItem = items.find((item) => item.SK === companySk);
+  const groupItem = items.find((item) => item.SK !== companySk);
+  const company = known ?? (companyItem && companyFromItem(companyItem));
+  if (!company) throw new NotFoundError('No such company.');
+  return { company, group: groupItem && groupFromItem(groupItem) };
+}
+
+/**
+ * A transaction by its bare id with its company (a refund or a void of a payment): the company and the transaction's
+ * pointer in one BatchGet, then the transaction by key — two reads, each item once. Undefined when there is no such
+ * transaction (or its pointer outlived it).
+ */
+export async function readTransactionContext(companyId: string, transactionId: string): Promise<{ company: Company; transaction: Transaction | undefined }> {
+  const companyKey: Key = { PK: companyPk(companyId), SK: companySk };
+  const pointer = refKey(companyId, transactionId);
+  const items = await batchGetAll([companyKey, pointer], { consistent: true });
+  const companyItem = items.find((item) => item.PK === companyKey.PK && item.SK === companySk);
+  if (!companyItem) throw new NotFoundError('No such company.');
+  const clientId: unknown = items.find((item) => item.PK === pointer.PK)?.clientId;
+  return {
+    company: companyFromItem(companyItem),
+    transaction: typeof clientId === 'string' ? await getTransaction(companyId, clientId, transactionId) : undefined,
+  };
 }

@@ -92,19 +92,23 @@ export async function loadLedgerForTransaction(companyId: string, clientId: stri
 }
 
 /**
- * The ledger around a transaction already read (a refund): the invoices it applies to and the balance of its currency,
- * in one BatchGet by key, without reading the transaction again. The commit is conditioned on the transaction's
- * version and each invoice's state, so a change in between refuses it and the caller loads again.
+ * The ledger one currency's plan needs, by key in one BatchGet: the named invoices and the balance of `currency` — with
+ * the transactions the caller has just read passed in (a refund's, a void's: not read again). Planning in one currency
+ * needs no other balance. The commit is conditioned on each transaction's version and each invoice's state, so a change
+ * in between refuses it and the caller loads again.
  */
-export async function loadLedgerAround(companyId: string, transaction: Transaction): Promise<LoadedLedger> {
-  const pk = clientPk(companyId, transaction.clientId);
-  const invoiceIds = [...new Set(transaction.applications.map((a) => a.invoiceId))];
-  const items = await batchGetAll([...invoiceIds.map((id) => ({ PK: pk, SK: invoiceSk(id) })), { PK: pk, SK: balanceSk(transaction.currency) }], {
-    consistent: true,
-  });
+export async function loadLedgerInCurrency(
+  companyId: string,
+  clientId: string,
+  currency: string,
+  ids: { invoiceIds?: readonly string[]; read?: readonly Transaction[] },
+): Promise<LoadedLedger> {
+  const pk = clientPk(companyId, clientId);
+  const invoiceKeys = [...new Set(ids.invoiceIds ?? [])].map((id) => ({ PK: pk, SK: invoiceSk(id) }));
+  const items = await batchGetAll([...invoiceKeys, { PK: pk, SK: balanceSk(currency) }], { consistent: true });
   return toLoaded(
     items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX)),
-    [transactionToItem(companyId, transaction)],
+    (ids.read ?? []).map((t) => transactionToItem(companyId, t)),
     items.filter((i) => String(i.SK).startsWith(BALANCE_SK_PREFIX)),
     false,
   );
@@ -468,7 +472,7 @@ function paidByAfter(changes: LedgerChanges, loaded: LoadedLedger): Map<string, 
 }
 
 /** The stored fields of a transaction a plan creates, before the plan's own; its method must be given. */
-function newTransaction(
+export function newTransaction(
   id: string,
   fields: Partial<Transaction>,
   now: string,

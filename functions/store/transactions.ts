@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AlreadyDoneError, ConcurrentChangeError } from '../domain/errors.js';
 import type { Transaction } from '../domain/invoice.js';
+import type { LedgerTransaction } from '../domain/ledger.js';
 import { db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { nowIso } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
@@ -123,6 +124,37 @@ export async function getTransaction(companyId: string, clientId: string, transa
     new GetCommand({ TableName: tableName(), Key: { PK: clientPk(companyId, clientId), SK: transactionSk(transactionId) }, ConsistentRead: true }),
   );
   return out.Item ? transactionFromItem(out.Item) : undefined;
+}
+
+/**
+ * The transaction `commitLedger` wrote for one its plan changed or created: what it was (`before`: the stored
+ * transaction, or store/ledger.ts `newTransaction` for a new one), the fields given to the commit, the plan's ledger
+ * fields, the commit's `updatedAt` (`at`, what it returned) and the next version — so a use case answers with it
+ * instead of reading it back.
+ */
+export function committedTransaction(
+  before: Omit<Transaction, keyof LedgerTransaction | 'clientId' | 'updatedAt' | 'version'> & { version?: number },
+  clientId: string,
+  after: LedgerTransaction,
+  fields: Partial<Transaction>,
+  at: string,
+): Transaction {
+  return {
+    ...before,
+    ...fields,
+    id: after.id,
+    clientId,
+    kind: after.kind,
+    currency: after.currency,
+    amount: after.amount,
+    status: after.status,
+    applications: after.applications,
+    credit: after.credit,
+    refunded: after.refunded,
+    date: after.date,
+    updatedAt: at,
+    version: (before.version ?? 0) + 1,
+  };
 }
 
 /** A transaction by its bare id, through its pointer item. */

@@ -1,9 +1,10 @@
+import type { Client } from '../../domain/client.js';
+import type { Company } from '../../domain/company.js';
 import { newId } from '../../domain/ids.js';
 import { assertInvoiceDates, newInvoice, type Invoice, type NewInvoiceStatus, type ServicePeriod } from '../../domain/invoice.js';
 import { priceLines, type LineInput } from '../../domain/invoice-pricing.js';
 import { startSeries, type RecurringInvoice, type Recurrence } from '../../domain/recurring-invoice.js';
-import { requireClient } from '../../store/clients.js';
-import { requireCompany } from '../../store/companies.js';
+import { readClientContext } from '../../store/client-context.js';
 import { insertInvoice } from '../../store/invoices.js';
 import type { TransactItem } from '../../store/dynamo.js';
 import { nowIso } from '../../store/items.js';
@@ -32,6 +33,11 @@ export interface CreateInvoiceInput {
   servicePeriods?: readonly ServicePeriod[];
   /** The series this invoice is a later one of (the automation's renewal of a recurring invoice). */
   recurringInvoiceId?: string;
+  /**
+   * The company and client the caller has already read (the automation reads them once per page): not read again.
+   * The transaction still checks that the client may be written (store/client-guard.ts).
+   */
+  read?: { company: Company; client: Client };
 }
 
 export interface CreatedInvoice {
@@ -46,7 +52,11 @@ export interface CreatedInvoice {
  * With `recurring` the series starts in the same transaction.
  */
 export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedInvoice> {
-  const [company, client] = await Promise.all([requireCompany(input.companyId), requireClient(input.companyId, input.clientId)]);
+  const known = input.read && input.read.company.id === input.companyId && input.read.client.id === input.clientId ? input.read : undefined;
+  const [company, client] = known
+    ? [known.company, known.client]
+    : // The company and the client in one BatchGet: the counter's read is the only other one.
+      await readClientContext(input.companyId, input.clientId).then((read) => [read.company, read.client] as const);
   const currency = input.currency ?? client.currency;
   assertCurrency(company, currency);
   const dateBilled = input.dateBilled ?? today(company);

@@ -1,6 +1,8 @@
+import type { Company } from '../../domain/company.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import type { Principal } from '../../domain/principal.js';
+import { readTransactionContext } from '../../store/client-context.js';
 import { findTransaction } from '../../store/transactions.js';
 import { assertVisibleTo } from '../common.js';
 
@@ -10,6 +12,21 @@ export async function readTransaction(companyId: string, principal: Principal | 
   if (!txn) throw new NotFoundError('No such transaction.');
   assertVisibleTo(principal, txn.clientId, 'transaction');
   return txn;
+}
+
+/**
+ * `readTransaction` with the company read in the same BatchGet as the transaction's pointer (a refund, a void): two
+ * reads for both, each item once.
+ */
+export async function readTransactionAndCompany(
+  companyId: string,
+  principal: Principal | null,
+  transactionId: string,
+): Promise<{ company: Company; txn: Transaction }> {
+  const { company, transaction } = await readTransactionContext(companyId, transactionId);
+  if (!transaction) throw new NotFoundError('No such transaction.');
+  assertVisibleTo(principal, transaction.clientId, 'transaction');
+  return { company, txn: transaction };
 }
 
 /**

@@ -5,8 +5,8 @@ import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
 import { readClientContext } from '../../store/client-context.js';
 import { nowIso } from '../../store/items.js';
-import { commitLedger, loadLedgerPart } from '../../store/ledger.js';
-import { getTransaction } from '../../store/transactions.js';
+import { commitLedger, loadLedgerInCurrency, newTransaction } from '../../store/ledger.js';
+import { committedTransaction } from '../../store/transactions.js';
 import { assertPaymentCurrency, ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
 
@@ -36,16 +36,18 @@ export async function recordPayment(input: RecordPaymentInput): Promise<Transact
   const date = input.date ?? today(company);
   const id = newId('txn');
   const now = nowIso();
-  await withRetries(async () => {
-    const loaded = await loadLedgerPart(companyId, client.id, { invoiceIds: apply.map((a) => a.invoiceId) });
+  return withRetries(async () => {
+    // The named invoices and the balance of the currency, by key in one read.
+    const loaded = await loadLedgerInCurrency(companyId, client.id, currency, { invoiceIds: apply.map((a) => a.invoiceId) });
     const plan = planPayment(loaded.state, { transactionId: id, kind: 'offline', currency, amount, date, apply });
     if (!plan.ok) throw ledgerError(plan.error);
     // The rest of a new transaction's stored fields are commitLedger's defaults (no account, gateway or refunds).
     // Recorded money is as real as the deployment: test data where payments go through the simulator.
     const fields: Partial<Transaction> = { method: input.type, reference: input.reference ?? null, livemode: getServices().gateway.livemode, createdAt: now };
-    await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: fields } });
+    const { at } = await commitLedger(companyId, client.id, plan.changes, { loaded, today: date, transactionFields: { [id]: fields } });
+    // The answer is what the commit wrote, not a read-back.
+    const after = plan.changes.transactions.find((t) => t.transactionId === id)?.after;
+    if (!after) throw new Error(`The payment ${id} was planned without its transaction.`);
+    return committedTransaction(newTransaction(id, fields, at), client.id, after, fields, at);
   });
-  const stored = await getTransaction(companyId, client.id, id);
-  if (!stored) throw new Error(`The recorded payment ${id} was committed but cannot be read back.`);
-  return stored;
 }

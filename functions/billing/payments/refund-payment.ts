@@ -4,13 +4,12 @@ import { planRefundChanges } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
 import { count, METRIC } from '../../observability/metrics.js';
 import { getServices } from '../../services.js';
-import { requireCompany } from '../../store/companies.js';
 import { nowIso } from '../../store/items.js';
-import { commitLedger, ledgerWriteSize, loadLedgerForTransaction, MAX_TRANSACTION_ITEMS } from '../../store/ledger.js';
-import { getTransaction } from '../../store/transactions.js';
+import { commitLedger, ledgerWriteSize, loadLedgerInCurrency, MAX_TRANSACTION_ITEMS } from '../../store/ledger.js';
+import { committedTransaction, getTransaction } from '../../store/transactions.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
-import { assertSettled, readTransaction } from './read-transaction.js';
+import { assertSettled, readTransactionAndCompany } from './read-transaction.js';
 
 export interface RefundPaymentInput {
   companyId: string;
@@ -27,15 +26,21 @@ export interface RefundPaymentInput {
  */
 export async function refundPayment(input: RefundPaymentInput): Promise<Transaction> {
   const { companyId } = input;
-  const txn = await readTransaction(companyId, input.principal, input.transactionId);
+  // The company with the transaction's pointer, then the transaction: each read once and passed down.
+  const { company, txn } = await readTransactionAndCompany(companyId, input.principal, input.transactionId);
   assertSettled(txn);
-  const company = await requireCompany(companyId);
   const date = today(company);
-  await withRetries(async () => {
-    const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
-    const current = loaded.transactions.get(txn.id);
+  // The first attempt plans with the transaction just read; a retry (a commit refused by a concurrent change) reads it again.
+  let read: Transaction | undefined = txn;
+  const refunded = await withRetries(async () => {
+    const current = read ?? (await getTransaction(companyId, txn.clientId, txn.id));
+    read = undefined;
     // Gone from the client it was read under: merged away or deleted meanwhile.
     if (!current) throw new NotFoundError('No such transaction.');
+    const loaded = await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
+      invoiceIds: current.applications.map((a) => a.invoiceId),
+      read: [current],
+    });
     const plan = planRefundChanges(loaded.state, txn.id, input.amount);
     if (!plan.ok) throw ledgerError(plan.error);
     // Checked before the gateway moves money: a refund the ledger could not record in one transaction must not happen.
@@ -56,14 +61,13 @@ export async function refundPayment(input: RefundPaymentInput): Promise<Transact
       count(METRIC.gatewayFailures);
       throw new UpstreamError(`The gateway did not refund the payment: ${refund.message ?? 'unknown error'}.`, { transactionId: txn.id });
     }
-    await commitLedger(companyId, txn.clientId, plan.changes, {
-      loaded,
-      today: date,
-      transactionFields: { [txn.id]: { refunds: [...current.refunds, { amount: plan.plan.amount, date, at: nowIso() }] } },
-    });
+    const fields: Partial<Transaction> = { refunds: [...current.refunds, { amount: plan.plan.amount, date, at: nowIso() }] };
+    const { at } = await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: fields } });
+    // The answer is what the commit wrote, not a read-back.
+    const after = plan.changes.transactions.find((t) => t.transactionId === txn.id)?.after;
+    if (!after) throw new Error(`The refund of ${txn.id} planned no change to it.`);
+    return committedTransaction(current, txn.clientId, after, fields, at);
   });
   count(METRIC.refunds);
-  const refunded = await getTransaction(companyId, txn.clientId, txn.id);
-  if (!refunded) throw new Error(`The refunded payment ${txn.id} cannot be read back.`);
   return refunded;
 }

@@ -1,13 +1,12 @@
-import { ConflictError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import { planPaymentVoid } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
-import { requireCompany } from '../../store/companies.js';
-import { commitLedger, loadLedgerForTransaction } from '../../store/ledger.js';
-import { getTransaction } from '../../store/transactions.js';
+import { commitLedger, loadLedgerInCurrency } from '../../store/ledger.js';
+import { committedTransaction, getTransaction } from '../../store/transactions.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
-import { assertSettled, readTransaction } from './read-transaction.js';
+import { assertSettled, readTransactionAndCompany } from './read-transaction.js';
 
 export interface VoidPaymentInput {
   companyId: string;
@@ -18,18 +17,28 @@ export interface VoidPaymentInput {
 /** Voids an offline payment: un-applies it, reopens its invoices and removes its credit. A charge is refunded instead. */
 export async function voidPayment(input: VoidPaymentInput): Promise<Transaction> {
   const { companyId } = input;
-  const txn = await readTransaction(companyId, input.principal, input.transactionId);
+  // The company with the transaction's pointer, then the transaction: each read once and passed down.
+  const { company, txn } = await readTransactionAndCompany(companyId, input.principal, input.transactionId);
   assertSettled(txn);
   if (txn.kind === 'charge') throw new ConflictError('A charge cannot be voided; refund it.', { code: 'not_voidable' });
-  const company = await requireCompany(companyId);
   const date = today(company);
-  await withRetries(async () => {
-    const loaded = await loadLedgerForTransaction(companyId, txn.clientId, txn.id);
+  // The first attempt plans with the transaction just read; a retry (a commit refused by a concurrent change) reads it again.
+  let read: Transaction | undefined = txn;
+  return withRetries(async () => {
+    const current = read ?? (await getTransaction(companyId, txn.clientId, txn.id));
+    read = undefined;
+    if (!current) throw new NotFoundError('No such transaction.');
+    const loaded = await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
+      invoiceIds: current.applications.map((a) => a.invoiceId),
+      read: [current],
+    });
     const plan = planPaymentVoid(loaded.state, txn.id);
     if (!plan.ok) throw ledgerError(plan.error);
-    await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: { voidedOn: date } } });
+    const fields: Partial<Transaction> = { voidedOn: date };
+    const { at } = await commitLedger(companyId, txn.clientId, plan.changes, { loaded, today: date, transactionFields: { [txn.id]: fields } });
+    // The answer is what the commit wrote, not a read-back.
+    const after = plan.changes.transactions.find((t) => t.transactionId === txn.id)?.after;
+    if (!after) throw new Error(`The void of ${txn.id} planned no change to it.`);
+    return committedTransaction(current, txn.clientId, after, fields, at);
   });
-  const voided = await getTransaction(companyId, txn.clientId, txn.id);
-  if (!voided) throw new Error(`The voided payment ${txn.id} cannot be read back.`);
-  return voided;
 }

@@ -164,22 +164,27 @@ describe('the calls of a stored-card payment over three invoices with its receip
 });
 
 describe('the calls of a recorded payment and of a manual email', () => {
-  it('a recorded payment: the client with the company, the ledger part, one write, the read-back', async () => {
+  it('a recorded payment: the client with the company, the invoices with the balance, one write — the answer is what it wrote', async () => {
     const client = await newClient(api);
     const invoice = await newInvoice(api, client.id, 500);
-    const { calls, keys } = await recorded(async () =>
-      expectStatus(
-        await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
-          type: 'check',
-          currency: 'USD',
-          amount: 500,
-          apply: [{ invoiceId: invoice.id, amount: 500 }],
-        }),
-        201,
-      ),
-    );
-    expect(commands(calls).sort()).toEqual(['BatchGetItem', 'BatchGetItem', 'Query', 'TransactWriteItems', 'GetItem'].sort());
+    let recordedPayment: any;
+    const { calls, keys } = await recorded(async () => {
+      const res = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
+        type: 'check',
+        currency: 'USD',
+        amount: 500,
+        reference: 'check 1001',
+        apply: [{ invoiceId: invoice.id, amount: 500 }],
+      });
+      expectStatus(res, 201);
+      recordedPayment = res.body;
+    });
+    expect(commands(calls), keys.lines().join('\n')).toEqual(['BatchGetItem', 'BatchGetItem', 'TransactWriteItems']);
     expect(repeatedReads(keys.calls)).toEqual([]);
+    const [, ledger] = keys.calls.filter((c) => c.command === 'BatchGetItemCommand');
+    expect(ledger.keys.map((k) => k.split('|')[1]).sort()).toEqual([`BAL#USD`, `INV#${invoice.id}`]);
+    const stored = await api.staff('GET', `/v1/transactions/${recordedPayment.id}`);
+    expect(stored.body).toEqual(recordedPayment);
   });
 
   it('a manual email: the client with the company, the entry before the provider is called, then sent', async () => {
