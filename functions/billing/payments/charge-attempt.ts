@@ -13,7 +13,7 @@ import { deletePendingCharge, deletePendingChargeItem } from '../../store/pendin
 import { ClientBusyError, ClientGoneError, withRetriesWhileClientBusy } from '../../store/client-guard.js';
 import { clientOfObject } from '../../store/refs.js';
 import { retryWhile } from '../../store/retry.js';
-import { getTransaction, settleAttempt, type AttemptSettlement } from '../../store/transactions.js';
+import { committedTransaction, settleAttempt, type AttemptSettlement } from '../../store/transactions.js';
 import { ledgerError } from '../common.js';
 
 /**
@@ -87,11 +87,12 @@ export async function chargeRecordedAttempt(recorded: RecordedAttempt): Promise<
   // Approved: details asked to be saved are kept only now, so a declined card is never stored.
   if (recorded.saveAccount) attempt = { ...attempt, paymentAccountId: await recorded.saveAccount() };
   const { prepared, receipt } = await prepareReceipt(recorded, attempt);
-  const { creditReason, clientId, receiptRecorded } = await recordApprovedCharge({ companyId, attempt, result, apply, loaded: recorded.loaded, receipt });
-  // Read back where it was committed; only a merge since then sends the read through the attempt's pointer again.
-  const stored =
-    (await getTransaction(companyId, clientId, attempt.id)) ?? (await getTransaction(companyId, (await ownerNow(companyId, attempt)).clientId, attempt.id));
-  if (!stored) throw new Error(`The approved charge ${attempt.id} was committed but cannot be read back.`);
+  // The answer is what the commit wrote (on the client that holds the attempt now), not a read-back.
+  const {
+    creditReason,
+    receiptRecorded,
+    transaction: stored,
+  } = await recordApprovedCharge({ companyId, attempt, result, apply, loaded: recorded.loaded, receipt });
   count(METRIC.paymentsApproved);
   if (creditReason !== undefined) {
     count(METRIC.paymentsKeptAsCredit);
@@ -166,8 +167,8 @@ async function recordApprovedCharge(charge: ApprovedCharge): Promise<Committed> 
     return await withRetriesWhileClientBusy(() => commitApproved(charge, charge.apply, round++ === 0));
   } catch (error) {
     if (!(error instanceof ConcurrentChangeError)) throw error;
-    const { clientId } = await keepAsCredit(charge);
-    return { creditReason: error.message, clientId };
+    const kept = await keepAsCredit(charge);
+    return { ...kept, creditReason: error.message };
   }
 }
 
@@ -184,6 +185,8 @@ interface Committed {
   creditReason?: string;
   clientId: string;
   receiptRecorded?: boolean;
+  /** The transaction as the commit wrote it (store/transactions.ts `committedTransaction`): the answer, not read back. */
+  transaction: Transaction;
 }
 
 /**
@@ -216,23 +219,33 @@ async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerAppl
     creditReason === undefined &&
     charge.receipt.prepared.entry.clientId === attempt.clientId &&
     ledgerWriteSize(plan.changes) + RECEIPT_ITEMS <= RECEIPT_ROOM;
+  const fields: Partial<Transaction> = { ...attempt, gatewayReference: charge.result.gatewayReference ?? null };
   const commit = () =>
     commitLedger(companyId, attempt.clientId, plan.changes, {
       loaded,
       today: attempt.date,
-      transactionFields: { [attempt.id]: { ...attempt, gatewayReference: charge.result.gatewayReference ?? null } },
+      transactionFields: { [attempt.id]: fields },
       // The pending charge leaves with the outcome it waited for, in the same transaction.
       extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id), ...(withReceipt ? (charge.receipt?.writes ?? []) : [])],
     });
+  let at: string;
   try {
-    await commit();
+    ({ at } = await commit());
   } catch (error) {
     // The money is never refused for its receipt: too many items with it, the payment commits without it.
     if (!(withReceipt && error instanceof ConflictError && error.code === 'too_many_items')) throw error;
     withReceipt = false;
-    await commit();
+    ({ at } = await commit());
   }
-  return { creditReason, clientId: attempt.clientId, receiptRecorded: withReceipt };
+  const stored = loaded.transactions.get(attempt.id);
+  const after = plan.changes.transactions.find((t) => t.transactionId === attempt.id)?.after;
+  if (!stored || !after) throw new Error(`The approval of ${attempt.id} was planned without its attempt.`);
+  return {
+    creditReason,
+    clientId: attempt.clientId,
+    receiptRecorded: withReceipt,
+    transaction: committedTransaction(stored, attempt.clientId, after, fields, at),
+  };
 }
 
 /** The pending charge's delete and the receipt's entry and pointer, besides the ledger's items. */

@@ -10,7 +10,7 @@ import type { Principal } from '../../domain/principal.js';
 import { logger } from '../../observability/logger.js';
 import { readClientContext } from '../../store/client-context.js';
 import { nowIso } from '../../store/items.js';
-import { loadLedgerPart, type LoadedLedger } from '../../store/ledger.js';
+import { loadLedgerInCurrency, type LoadedLedger } from '../../store/ledger.js';
 import { putPendingCharge, type PendingCharge } from '../../store/pending-charges.js';
 import { insertPendingAttempt } from '../../store/transactions.js';
 import { assertPaymentCurrency, ledgerError, today } from '../common.js';
@@ -128,7 +128,8 @@ async function assertPayable(
   principal: Principal | null,
   payment: { transactionId: string; currency: string; amount: number; date: string; apply: readonly LedgerApplication[] },
 ): Promise<LoadedLedger> {
-  const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds: payment.apply.map((a) => a.invoiceId) });
+  // The invoices and the payment currency's balance in one BatchGet.
+  const loaded = await loadLedgerInCurrency(companyId, clientId, payment.currency, { invoiceIds: payment.apply.map((a) => a.invoiceId) });
   // A client token does not see drafts (404 by id), so paying one by id is not found either.
   const draft = principal?.role === 'client' ? payment.apply.find((a) => loaded.state.invoices[a.invoiceId]?.status === 'draft') : undefined;
   if (draft) throw new NotFoundError(`Invoice ${draft.invoiceId} does not exist`);
