@@ -68,8 +68,8 @@ describe('client numbers taken at once', () => {
 
     expect(many.totals().cancelled).toBe(0);
     expect(many.calls.length / 40).toBe(perClientAlone);
-    // Per client: the company read, the counter's increment and one transaction — none sent again.
-    expect(commandCounts(many.calls)).toEqual({ GetItemCommand: 40, UpdateItemCommand: 40, TransactWriteItemsCommand: 40 });
+    // Per client: the company read (with the group, one BatchGet), the counter's increment and one transaction — none sent again.
+    expect(commandCounts(many.calls)).toEqual({ BatchGetItemCommand: 40, UpdateItemCommand: 40, TransactWriteItemsCommand: 40 });
     const numbers = clients.map((c) => c.number).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 40 }, (_, i) => 11 + i));
     expect((await create(companyId, 'After')).number).toBe(51);
@@ -90,7 +90,7 @@ describe('client numbers taken at once', () => {
     calls.stop();
     expect(next.number).toBe(first.number + 2);
     expect(calls.totals().cancelled).toBe(1);
-    expect(commandCounts(calls.calls)).toEqual({ GetItemCommand: 1, UpdateItemCommand: 2, TransactWriteItemsCommand: 2 });
+    expect(commandCounts(calls.calls)).toEqual({ BatchGetItemCommand: 1, UpdateItemCommand: 2, TransactWriteItemsCommand: 2 });
   });
 });
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../../bin/local/dynamodb-local.js';
 import { appTableInput, ensureTables } from '../../../bin/local/tables.js';
 import { generateLocalSigningKey } from '../../../functions/adapters/identity/local.js';
 import { searchTerms, type Client } from '../../../functions/domain/client.js';
@@ -67,7 +68,13 @@ async function downgradeEntries(): Promise<number> {
   return (out.Items ?? []).length;
 }
 
+let own: DynamoDbLocal | undefined;
+
 beforeAll(async () => {
+  // A DynamoDB Local of its own: building an index on the suite's shared one, busy with every other file's tables,
+  // can take minutes.
+  own = await startDynamoDbLocal();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = own.endpoint;
   const input = appTableInput(names.app);
   const oldIndexes = TABLE_DESIGN.globalIndexes.filter((g) => !NEW_INDEXES.includes(g.name));
   const oldAttributes = new Set(['PK', 'SK', 'LSI1SK', ...oldIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]);
@@ -89,7 +96,11 @@ beforeAll(async () => {
   const statuses: Client['status'][] = ['active', 'inactive', 'active', 'fraud', 'inactive', 'active'];
   for (const [i, status] of statuses.entries()) clients.push(await insertClient(companyId, draft(i, status, i % 3 === 0 ? groups.other : groups.main)));
   expect(await downgradeEntries()).toBeGreaterThan(clients.length * 8);
-}, 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  await own?.stop();
+});
 
 describe('ensureTables on a table made before the filtered-list indexes', { timeout: 120_000 }, () => {
   it('adds GSI3–GSI5 (ACTIVE) and rewrites the older entries, so filtered lists and searches find every client', async () => {
