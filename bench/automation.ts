@@ -28,6 +28,7 @@
  *   npx tsx bench/automation.ts [largeServices=100000]
  */
 import '../bin/local/preamble.js';
+import { blankClient } from '../test/support/blank-client.js';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTables } from '../bin/local/tables.js';
@@ -70,36 +71,15 @@ const SEED_CONCURRENCY = 8;
 const FILLER_SERVICES_PER_CLIENT = 100;
 
 function clientOf(companyId: string, groupId: string, n: number): Client {
-  return {
-    id: newId('cl'),
-    number: n,
-    status: 'active',
+  const blank = blankClient({
     groupId,
     firstName: 'Bench',
     lastName: `Client${n}`,
-    company: null,
-    title: null,
-    address1: null,
-    address2: null,
-    city: null,
     country: 'US',
-    state: null,
-    zip: null,
     email: `c${n}@${companyId.toLowerCase()}.bench.test`,
-    phones: [],
-    taxExempt: false,
-    taxId: null,
-    currency: 'USD',
-    username: null,
-    userId: null,
-    language: 'en',
-    marketingOptIn: false,
-    customFields: {},
-    autoDebitAccountId: null,
-    version: 1,
     createdAt: NOW,
-    updatedAt: NOW,
-  };
+  });
+  return { ...blank, number: n };
 }
 
 /** A monthly service whose next period to invoice starts on `renewsOn` (its first term invoiced a month before). */

@@ -29,6 +29,7 @@
  * capacity and time per row.
  */
 import '../bin/local/preamble.js';
+import { blankClient } from '../test/support/blank-client.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,36 +180,18 @@ async function measureImport(stack: LocalStack, file: string, rows: number): Pro
 /** The client `createClient` writes for row `i` (what `rowToClient` makes of the row, with the company's defaults). */
 function draftOf(i: number, groupId: string, now: string): Omit<Client, 'number'> & { number: number } {
   const r = rowFields(i);
-  return {
-    id: newId('cl'),
-    number: r.number,
-    status: 'active',
+  const blank = blankClient({
     groupId,
     firstName: r.firstName,
     lastName: r.lastName,
     company: r.company || null,
-    title: null,
     address1: r.address1,
-    address2: null,
     city: r.city,
     country: COUNTRY_CODES[r.country] ?? r.country,
-    state: null,
-    zip: null,
-    email: null,
     phones: [{ type: 'phone', location: 'work', number: r.phone }],
-    taxExempt: false,
-    taxId: null,
-    currency: 'USD',
-    username: null,
-    userId: null,
-    language: 'en',
-    marketingOptIn: false,
-    customFields: {},
-    autoDebitAccountId: null,
-    version: 1,
     createdAt: now,
-    updatedAt: now,
-  };
+  });
+  return { ...blank, number: r.number };
 }
 
 async function measureRaw(stack: LocalStack, rows: number, concurrency: number): Promise<Measured> {

@@ -1,6 +1,6 @@
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { blankClient } from '../../test/support/blank-client.js';
 import type { Client } from '../../functions/domain/client.js';
-import { newId } from '../../functions/domain/ids.js';
 import { db, tableName, type TransactItem } from '../../functions/store/dynamo.js';
 import { insertClient } from '../../functions/store/clients.js';
 import { inParallel } from './measure.js';
@@ -104,35 +104,19 @@ const FIRST = ['Ada', 'Bo', 'Cyd', 'Dee', 'Eli', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jo
 
 /** Client `i` of a generated company: `Family<i>`, numbered i + 1, created a second apart. */
 export function clientDraft(i: number, groupId: string, status: Client['status'] = 'active'): Draft {
-  const at = new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString();
   return {
-    id: newId('cl'),
+    ...blankClient({
+      status,
+      groupId,
+      firstName: FIRST[i % FIRST.length],
+      lastName: `Family${i}`,
+      company: `Company ${i} Ltd`,
+      address1: `${i} Main Street`,
+      city: 'Springfield',
+      country: 'US',
+      email: `c${i}@example.com`,
+      createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+    }),
     number: i + 1,
-    status,
-    groupId,
-    firstName: FIRST[i % FIRST.length],
-    lastName: `Family${i}`,
-    company: `Company ${i} Ltd`,
-    title: null,
-    address1: `${i} Main Street`,
-    address2: null,
-    city: 'Springfield',
-    country: 'US',
-    state: null,
-    zip: null,
-    email: `c${i}@example.com`,
-    phones: [],
-    taxExempt: false,
-    taxId: null,
-    currency: 'USD',
-    username: null,
-    userId: null,
-    language: 'en',
-    marketingOptIn: false,
-    customFields: {},
-    autoDebitAccountId: null,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
   };
 }

@@ -11,6 +11,7 @@ import { fitKeyValue, insertClient, listClients, searchClients } from '../../../
 import { db } from '../../../functions/store/dynamo.js';
 import { companyPk, groupSk } from '../../../functions/store/keys.js';
 import { TABLE_DESIGN } from '../../../functions/store/table-design.js';
+import { blankClient } from '../../support/blank-client.js';
 
 /**
  * `npm start` on a data directory kept from before the filtered-list indexes (GSI3–GSI5): ensureTables adds them and
@@ -24,36 +25,17 @@ const clients: Client[] = [];
 const dynamo = () => new DynamoDBClient({});
 
 function draft(i: number, status: Client['status'], groupId: string): Omit<Client, 'number'> {
-  const at = new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString();
-  return {
-    id: newId('cl'),
+  return blankClient({
     status,
     groupId,
     firstName: 'Anna',
     lastName: `Andersen${i}`,
     company: i % 2 ? 'Annex Ltd' : null,
-    title: null,
-    address1: null,
-    address2: null,
-    city: null,
     country: 'GB',
-    state: null,
-    zip: null,
     email: `anna${i}@example.test`,
-    phones: [],
-    taxExempt: false,
-    taxId: null,
     currency: 'GBP',
-    username: null,
-    userId: null,
-    language: 'en',
-    marketingOptIn: false,
-    customFields: {},
-    autoDebitAccountId: null,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-  };
+    createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+  });
 }
 
 /** Every client index entry as the code before GSI3–GSI5 wrote it: no index keys, and a search entry with all of the client's pairs. */
