@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordDynamoCalls, type CallRecorder } from '../support/dynamo-calls.js';
-import { recordDynamoKeys, repeatedReads, type KeyRecorder } from '../support/dynamo-keys.js';
+import { readShapes, recordCallsAndKeys, repeatedReads } from '../support/dynamo-keys.js';
 import { type BillingApi, expectStatus, newClient, startBillingApi, uniq } from '../support/billing.js';
 import type { TestApi } from '../support/stack.js';
 
@@ -20,35 +19,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand', 'TransactGetItemsCommand']);
-
-async function recorded(run: () => Promise<void>): Promise<{ calls: CallRecorder; keys: KeyRecorder }> {
-  const calls = recordDynamoCalls();
-  const keys = recordDynamoKeys();
-  try {
-    await run();
-  } finally {
-    calls.stop();
-    keys.stop();
-  }
-  return { calls, keys };
-}
-
-/** Reads of the billing table (the local identity provider's own table, Cognito's work in AWS, left out). */
-const reads = (keys: KeyRecorder) => keys.calls.filter((c) => READS.has(c.command) && !c.keys.every((k) => k.startsWith('USER#')));
-const shapes = (keys: KeyRecorder) =>
-  reads(keys).map(
-    (c) =>
-      `${c.command.replace(/Command$/, '')} ${c.keys
-        .map((k) => k.split('|')[1].replace(/#.*/, '#'))
-        .sort()
-        .join(' ')}`,
-  );
-
 describe('the reads of a client create', () => {
   it('in the default group: the company, then the group for the answer — and the answer is what a GET shows', async () => {
     let created: any;
-    const { calls, keys } = await recorded(async () => {
+    const { calls, keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', '/v1/clients', {
         firstName: 'Ada',
         lastName: 'Reads',
@@ -59,7 +33,7 @@ describe('the reads of a client create', () => {
       expectStatus(res, 201);
       created = res.body;
     });
-    expect(shapes(keys), keys.lines().join('\n')).toEqual(['BatchGetItem COMPANY', 'GetItem GROUP#']);
+    expect(readShapes(keys), keys.lines().join('\n')).toEqual(['BatchGetItem COMPANY', 'GetItem GROUP#']);
     expect(repeatedReads(keys.calls), keys.lines().join('\n')).toEqual([]);
     expect(calls.calls.filter((c) => c.command === 'TransactWriteItemsCommand')).toHaveLength(1);
     const stored = await api.staff('GET', `/v1/clients/${created.id}`);
@@ -72,12 +46,12 @@ describe('the reads of a client create', () => {
     const group = await api.staff('POST', '/v1/client-groups', { name: uniq('Group') });
     expectStatus(group, 201);
     let created: any;
-    const { keys } = await recorded(async () => {
+    const { keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', '/v1/clients', { company: 'Reads Ltd', groupId: group.body.id });
       expectStatus(res, 201);
       created = res.body;
     });
-    expect(shapes(keys), keys.lines().join('\n')).toEqual(['BatchGetItem COMPANY GROUP#']);
+    expect(readShapes(keys), keys.lines().join('\n')).toEqual(['BatchGetItem COMPANY GROUP#']);
     expect(repeatedReads(keys.calls)).toEqual([]);
     expect(created.group).toEqual({ id: group.body.id, name: group.body.name });
     expect((await api.staff('GET', `/v1/clients/${created.id}`)).body).toEqual(created);
@@ -94,7 +68,7 @@ describe('the reads of a contact added', () => {
   it('the company with the client in one BatchGet, then the group: two reads, each item once', async () => {
     const client = await newClient(api);
     let contact: any;
-    const { calls, keys } = await recorded(async () => {
+    const { calls, keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', `/v1/clients/${client.id}/contacts`, {
         type: 'billing',
         firstName: 'Con',
@@ -104,7 +78,7 @@ describe('the reads of a contact added', () => {
       expectStatus(res, 201);
       contact = res.body;
     });
-    expect(shapes(keys), keys.lines().join('\n')).toEqual(['BatchGetItem CLIENT COMPANY', 'GetItem GROUP#']);
+    expect(readShapes(keys), keys.lines().join('\n')).toEqual(['BatchGetItem CLIENT COMPANY', 'GetItem GROUP#']);
     expect(repeatedReads(keys.calls)).toEqual([]);
     expect(calls.calls.filter((c) => c.command === 'TransactWriteItemsCommand')).toHaveLength(1);
     const stored = await api.staff('GET', `/v1/clients/${client.id}/contacts/${contact.id}`);

@@ -1,4 +1,5 @@
 import { db } from '../../functions/store/dynamo.js';
+import { recordDynamoCalls, type CallRecorder } from './dynamo-calls.js';
 
 /**
  * Records the keys each DynamoDB command names while a recorder is open, next to `recordDynamoCalls` (which records
@@ -94,3 +95,31 @@ export function repeatedReads(calls: readonly KeyedCall[]): string[] {
   for (const call of calls) if (POINT_READS.has(call.command)) for (const key of call.keys) seen.set(key, (seen.get(key) ?? 0) + 1);
   return [...seen].filter(([, n]) => n > 1).map(([key]) => key);
 }
+
+const READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand', 'TransactGetItemsCommand']);
+
+/** Runs `run` with a call recorder and a key recorder open, and gives both back. */
+export async function recordCallsAndKeys(run: () => Promise<void>): Promise<{ calls: CallRecorder; keys: KeyRecorder }> {
+  const calls = recordDynamoCalls();
+  const keys = recordDynamoKeys();
+  try {
+    await run();
+  } finally {
+    calls.stop();
+    keys.stop();
+  }
+  return { calls, keys };
+}
+
+/** Reads of the billing table (the local identity provider's own table, Cognito's work in AWS, left out). */
+export const tableReads = (keys: KeyRecorder) => keys.calls.filter((c) => READS.has(c.command) && !c.keys.every((k) => k.startsWith('USER#')));
+
+/** Each read as `<command> <sort keys, ids cut>`, e.g. `BatchGetItem CLIENT COMPANY`, `GetItem GROUP#`. */
+export const readShapes = (keys: KeyRecorder) =>
+  tableReads(keys).map(
+    (c) =>
+      `${c.command.replace(/Command$/, '')} ${c.keys
+        .map((k) => (k.includes('|') ? k.split('|')[1].replace(/#.*/, '#') : k.split(' ')[0]))
+        .sort()
+        .join(' ')}`,
+  );
