@@ -26,7 +26,7 @@ import {
 import { invoiceStatementEntries, newStatementEntries, transactionStatementEntries, type StatementEntry } from '../domain/statement.js';
 import { statementWrites, statementWriteSize } from './statements.js';
 import { paidPeriodsUpdate } from './services.js';
-import { indexedCreditIds, transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
+import { committedTransaction, indexedCreditIds, transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
 import { ClientBusyError, ClientGoneError, retryOnTransactionConflict, transactOnClient } from './client-guard.js';
 
 export interface LoadedLedger {
@@ -385,22 +385,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     const stored = options.loaded.transactions.get(change.transactionId);
     const fields = options.transactionFields?.[change.transactionId] ?? {};
     const after = change.after;
-    const record: Transaction = {
-      ...(stored ?? newTransaction(after.id, fields, now)),
-      ...fields,
-      id: after.id,
-      clientId,
-      kind: after.kind,
-      currency: after.currency,
-      amount: after.amount,
-      status: after.status,
-      applications: after.applications,
-      credit: after.credit,
-      refunded: after.refunded,
-      date: after.date,
-      updatedAt: now,
-      version: (stored?.version ?? 0) + 1,
-    };
+    const record = committedTransaction(stored ?? newTransaction(after.id, fields, now), clientId, after, fields, now);
     entries.push(...newStatementEntries(stored ? transactionStatementEntries(stored) : [], transactionStatementEntries(record)));
     const item = transactionToItem(companyId, record);
     if (stored) {

@@ -127,10 +127,10 @@ export async function getTransaction(companyId: string, clientId: string, transa
 }
 
 /**
- * The transaction `commitLedger` wrote for one its plan changed or created: what it was (`before`: the stored
+ * The transaction `commitLedger` writes for one its plan changed or created: what it was (`before`: the stored
  * transaction, or store/ledger.ts `newTransaction` for a new one), the fields given to the commit, the plan's ledger
- * fields, the commit's `updatedAt` (`at`, what it returned) and the next version — so a use case answers with it
- * instead of reading it back.
+ * fields, the commit's `updatedAt` (`at`, what it returned) and the next version. commitLedger builds its record
+ * here, and a use case rebuilds the same to answer with it instead of reading it back.
  */
 export function committedTransaction(
   before: Omit<Transaction, keyof LedgerTransaction | 'clientId' | 'updatedAt' | 'version'> & { version?: number },

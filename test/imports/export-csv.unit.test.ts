@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { blankClient } from '../support/blank-client.js';
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../functions/domain/client.js';
 import { autoMapHeader } from '../../functions/domain/import-mapping.js';
@@ -9,37 +10,7 @@ import { rowToClient } from '../../functions/imports/row-to-client.js';
 const AT = '2030-01-01T00:00:00.000Z';
 
 function client(over: Partial<Client> = {}): Client {
-  return {
-    id: 'cl_1',
-    number: 1001,
-    status: 'active',
-    groupId: 'grp_1',
-    firstName: null,
-    lastName: null,
-    company: null,
-    title: null,
-    address1: null,
-    address2: null,
-    city: null,
-    country: null,
-    state: null,
-    zip: null,
-    email: null,
-    phones: [],
-    taxExempt: false,
-    taxId: null,
-    currency: 'USD',
-    username: null,
-    userId: null,
-    language: 'en',
-    marketingOptIn: false,
-    customFields: {},
-    autoDebitAccountId: null,
-    version: 1,
-    createdAt: AT,
-    updatedAt: AT,
-    ...over,
-  };
+  return { ...blankClient({ id: 'cl_1', groupId: 'grp_1', createdAt: AT }), number: 1001, ...over };
 }
 
 describe('neutraliseCell / restoreCell', () => {

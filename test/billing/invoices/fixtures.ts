@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { blankClient } from '../../support/blank-client.js';
 import type { Client } from '../../../functions/domain/client.js';
 import { newCompany, type Company, type TaxRate } from '../../../functions/domain/company.js';
 import { newDefaultGroup } from '../../../functions/domain/group.js';
@@ -21,36 +22,7 @@ export async function seedCompany(taxRates: TaxRate[] = [{ id: 'tax_us', name: '
 }
 
 export async function seedClient(company: Company, fields: Partial<Client> = {}): Promise<Client> {
-  return insertClient(company.id, {
-    id: newId('cl'),
-    status: 'active',
-    groupId: company.defaultGroupId,
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    company: null,
-    title: null,
-    address1: null,
-    address2: null,
-    city: null,
-    country: null,
-    state: null,
-    zip: null,
-    email: null,
-    phones: [],
-    taxExempt: false,
-    taxId: null,
-    currency: 'USD',
-    username: null,
-    userId: null,
-    language: 'en',
-    marketingOptIn: false,
-    customFields: {},
-    autoDebitAccountId: null,
-    version: 1,
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...fields,
-  });
+  return insertClient(company.id, blankClient({ groupId: company.defaultGroupId, firstName: 'Ada', lastName: 'Lovelace', createdAt: NOW, ...fields }));
 }
 
 async function item(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordDynamoCalls, type CallRecorder } from '../../support/dynamo-calls.js';
-import { recordDynamoKeys, repeatedReads, type KeyRecorder } from '../../support/dynamo-keys.js';
+import type { CallRecorder } from '../../support/dynamo-calls.js';
+import { recordCallsAndKeys, repeatedReads, type KeyRecorder } from '../../support/dynamo-keys.js';
 import { type BillingApi, card, CARD_APPROVES, CARD_DECLINES, expectStatus, listAll, newClient, newInvoice, startBillingApi } from '../../support/billing.js';
 import type { TestApi } from '../../support/stack.js';
 
@@ -21,18 +21,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function recorded(run: () => Promise<void>): Promise<{ calls: CallRecorder; keys: KeyRecorder }> {
-  const calls = recordDynamoCalls();
-  const keys = recordDynamoKeys();
-  try {
-    await run();
-  } finally {
-    calls.stop();
-    keys.stop();
-  }
-  return { calls, keys };
-}
-
 const commands = (recorder: CallRecorder) => recorder.calls.map((c) => c.command.replace(/Command$/, ''));
 const writes = (keys: KeyRecorder) => keys.calls.filter((c) => c.command === 'TransactWriteItemsCommand').map((c) => c.keys);
 
@@ -44,7 +32,7 @@ describe('the calls of a stored-card payment over three invoices with its receip
     expectStatus(account, 201);
 
     let paid: any;
-    const { calls, keys } = await recorded(async () => {
+    const { calls, keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', `/v1/clients/${client.id}/payments`, {
         currency: 'USD',
         sendReceipt: true,
@@ -98,7 +86,7 @@ describe('the calls of a stored-card payment over three invoices with its receip
     const invoices: any[] = [];
     for (let i = 0; i < 50; i++) invoices.push(await newInvoice(api, client.id, 100 + i));
     const account = await api.staff('POST', `/v1/clients/${client.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES) });
-    const { calls, keys } = await recorded(async () =>
+    const { calls, keys } = await recordCallsAndKeys(async () =>
       expectStatus(
         await api.staff('POST', `/v1/clients/${client.id}/payments`, {
           currency: 'USD',
@@ -120,7 +108,7 @@ describe('the calls of a stored-card payment over three invoices with its receip
     const client = await newClient(api);
     const invoice = await newInvoice(api, client.id, 1500);
     const account = await api.staff('POST', `/v1/clients/${client.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES) });
-    const { calls, keys } = await recorded(async () =>
+    const { calls, keys } = await recordCallsAndKeys(async () =>
       expectStatus(
         await api.staff('POST', `/v1/clients/${client.id}/payments`, {
           currency: 'USD',
@@ -144,7 +132,7 @@ describe('the calls of a stored-card payment over three invoices with its receip
   it('a declined charge reads nothing twice either: its notice uses the company, client, template and invoice already read', async () => {
     const client = await newClient(api);
     const invoice = await newInvoice(api, client.id, 700);
-    const { keys } = await recorded(async () =>
+    const { keys } = await recordCallsAndKeys(async () =>
       expectStatus(
         await api.staff('POST', `/v1/clients/${client.id}/payments`, {
           currency: 'USD',
@@ -166,7 +154,7 @@ describe('the calls of a recorded payment and of a manual email', () => {
     const client = await newClient(api);
     const invoice = await newInvoice(api, client.id, 500);
     let recordedPayment: any;
-    const { calls, keys } = await recorded(async () => {
+    const { calls, keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
         type: 'check',
         currency: 'USD',
@@ -188,7 +176,7 @@ describe('the calls of a recorded payment and of a manual email', () => {
   it('a manual email: the client with the company, the entry before the provider is called, then sent', async () => {
     const client = await newClient(api);
     let entry: any;
-    const { calls, keys } = await recorded(async () => {
+    const { calls, keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', `/v1/clients/${client.id}/emails`, { subject: 'Hello', html: '<p>Hello</p>' });
       expectStatus(res, 201);
       entry = res.body;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordDynamoCalls, type CallRecorder } from '../../support/dynamo-calls.js';
-import { recordDynamoKeys, repeatedReads, type KeyRecorder } from '../../support/dynamo-keys.js';
+import type { CallRecorder } from '../../support/dynamo-calls.js';
+import { recordCallsAndKeys, repeatedReads, type KeyRecorder } from '../../support/dynamo-keys.js';
 import { type BillingApi, card, CARD_APPROVES, expectStatus, newClient, newInvoice, startBillingApi } from '../../support/billing.js';
 import type { TestApi } from '../../support/stack.js';
 
@@ -20,18 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function recorded(run: () => Promise<void>): Promise<{ calls: CallRecorder; keys: KeyRecorder }> {
-  const calls = recordDynamoCalls();
-  const keys = recordDynamoKeys();
-  try {
-    await run();
-  } finally {
-    calls.stop();
-    keys.stop();
-  }
-  return { calls, keys };
-}
 
 const commands = (recorder: CallRecorder) => recorder.calls.map((c) => c.command.replace(/Command$/, ''));
 const sortKeys = (keys: KeyRecorder, command: string) =>
@@ -55,7 +43,7 @@ describe('the calls of a refund', () => {
     expectStatus(charge, 201);
 
     let refunded: any;
-    const { calls, keys } = await recorded(async () => {
+    const { calls, keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', `/v1/transactions/${charge.body.id}/refund`, amount === undefined ? {} : { amount });
       expectStatus(res, 200);
       refunded = res.body;
@@ -108,7 +96,7 @@ describe('the calls of a payment void', () => {
     });
     expectStatus(payment, 201);
     let voided: any;
-    const { calls, keys } = await recorded(async () => {
+    const { calls, keys } = await recordCallsAndKeys(async () => {
       const res = await api.staff('POST', `/v1/transactions/${payment.body.id}/void`, {});
       expectStatus(res, 200);
       voided = res.body;
