@@ -159,6 +159,20 @@ interface Measured {
   dynamo?: ReturnType<CallRecorder['totals']>;
 }
 
+/** The import's progress on one line of a terminal; into a log (the harness's child process), every tenth of the file. */
+function progressLine(): (line: string) => void {
+  if (process.stderr.isTTY) return (line) => line && process.stderr.write(`\r  ${line}\x1b[K`);
+  let lastTenth = -1;
+  return (line) => {
+    const percent = Number(/(\d+)%/.exec(line)?.[1] ?? -1);
+    const tenth = Math.floor(percent / 10);
+    if (tenth > lastTenth) {
+      lastTenth = tenth;
+      process.stderr.write(`  ${line}\n`);
+    }
+  };
+}
+
 async function measureImport(stack: LocalStack, file: string, rows: number): Promise<Measured> {
   const facts = await newCompany(stack, `Import bench ${rows}`);
   const rss = sampleRss();
@@ -167,7 +181,7 @@ async function measureImport(stack: LocalStack, file: string, rows: number): Pro
   const job = await runImport(
     facts,
     { file, body: { filename: `bench-${rows}.csv`, uniqueBy: 'number' } },
-    { print: () => undefined, progress: (line) => line && process.stderr.write(`\r  ${line}\x1b[K`), pollMs: 100 },
+    { print: () => undefined, progress: progressLine(), pollMs: 100 },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const peakRss = rss.stop();
