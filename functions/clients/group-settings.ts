@@ -1,15 +1,7 @@
 import type { Company } from '../domain/company.js';
 import type { ContactRules } from '../domain/contact.js';
-import { resolveSettings, type GroupSettings } from '../domain/settings.js';
-import { requireCompany } from '../store/companies.js';
+import { resolveSettings } from '../domain/settings.js';
 import { getGroup } from '../store/groups.js';
-
-/** The settings that apply to a client of `groupId`: the group's overrides over the company's values. */
-export async function effectiveSettingsFor(companyId: string, groupId: string): Promise<{ company: Company; settings: GroupSettings }> {
-  const company = await requireCompany(companyId);
-  const group = await getGroup(companyId, groupId);
-  return { company, settings: resolveSettings(company.groupSettings, group?.settings ?? {}) };
-}
 
 /**
  * What a contact of a client in `groupId` must satisfy: the company's contact types and the group's required fields.

@@ -78,20 +78,6 @@ export async function loadLedgerPart(
 }
 
 /**
- * One transaction with every invoice it applies to (for a refund or a void). The applications are read with the
- * transaction, so if they changed between the two reads the load is simply repeated.
- */
-export async function loadLedgerForTransaction(companyId: string, clientId: string, transactionId: string): Promise<LoadedLedger> {
-  let invoiceIds: string[] = [];
-  for (;;) {
-    const loaded = await loadLedgerPart(companyId, clientId, { invoiceIds, transactionIds: [transactionId] });
-    const applied = loaded.transactions.get(transactionId)?.applications.map((a) => a.invoiceId) ?? [];
-    if (applied.every((id) => loaded.invoices.has(id))) return loaded;
-    invoiceIds = applied;
-  }
-}
-
-/**
  * The ledger one currency's plan needs, by key in one BatchGet: the named invoices and the balance of `currency` — with
  * the transactions the caller has just read passed in (a refund's, a void's: not read again). Planning in one currency
  * needs no other balance. The commit is conditioned on each transaction's version and each invoice's state, so a change
