@@ -130,7 +130,7 @@ const CHOICES: Choices = {
           aws: () => {
             if (process.env.BILLOW_GATEWAY !== 'stripe') return new LocalGateway();
             const arn = required('BILLOW_STRIPE_SECRET_ARN');
-            return onFirstCall(async () => new (await import('./adapters/gateway/aws.js')).SecretStripeGateway(arn), { name: 'stripe' });
+            return onFirstCall(async () => new (await import('./adapters/gateway/aws.js')).SecretStripeGateway(arn), { name: 'stripe', livemode: true });
           },
           local: () => new LocalGateway(),
         },

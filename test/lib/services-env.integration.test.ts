@@ -19,6 +19,8 @@ describe('deployed environment vs functions/services.ts', () => {
         const { getServices } = await import('../../functions/services.js');
         const services = getServices();
         for (const capability of AREA_ACCESS[area].uses) expect(() => services[capability], `${area} ${capability}`).not.toThrow();
+        // Read before any call (a transaction records it), so the lazily loaded Stripe gateway knows it without loading.
+        if (AREA_ACCESS[area].uses.includes('gateway')) expect(services.gateway.livemode, area).toBe(true);
       } finally {
         process.env = saved;
       }
