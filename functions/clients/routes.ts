@@ -14,7 +14,7 @@ import { contactRoutes } from './contact-routes.js';
 import { noteRoutes } from './note-routes.js';
 import { sendLoginDetailsEmail, sendRegistrationEmail } from '../email/notify.js';
 import { changeStatus } from './change-status.js';
-import { changedProfile, clientListViews, createdProfile, readProfile, readProfileParts } from './client-view.js';
+import { clientListViews, createdProfile, readProfile } from './client-view.js';
 import { createClient } from './create-client.js';
 import { deleteClient } from './delete-client.js';
 import { CSV_CONTENT_TYPE, exportClients } from './export-clients.js';
@@ -22,7 +22,7 @@ import { loginAs } from './login-as.js';
 import { createSetPasswordLink, usePasswordToken } from './login-details.js';
 import { mergeClients } from './merge-clients.js';
 import { bulkBody, createClientBody, exportClientsQuery, listClientsQuery, mergeBody, setPasswordBody, statusBody, updateClientBody } from './schemas.js';
-import { updateClientProfile } from './update-client.js';
+import { patchClientProfile } from './update-client.js';
 import {
   activityEntrySchema,
   bulkResultSchema,
@@ -160,17 +160,8 @@ export const clientCoreRoutes = [
     body: updateClientBody,
     handle: async ({ principal, params, body, headers }) => {
       const companyId = companyOf(principal);
-      // The profile's Query first: the change plans with its client and the answer is built from what it wrote.
-      const parts = await readProfileParts(companyId, params.id);
-      const client = await updateClientProfile({
-        companyId,
-        clientId: params.id,
-        expectedVersion: parseIfMatch(headers['if-match']),
-        patch: body,
-        principal,
-        read: parts.client,
-      });
-      return json(200, await changedProfile(companyId, parts, client, principal));
+      const expectedVersion = parseIfMatch(headers['if-match']);
+      return json(200, await patchClientProfile({ companyId, clientId: params.id, expectedVersion, patch: body, principal }));
     },
   }),
   route({

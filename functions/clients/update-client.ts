@@ -11,6 +11,7 @@ import { requireCompany } from '../store/companies.js';
 import { requireGroup } from '../store/groups.js';
 import { assertVersion, nowIso } from '../store/items.js';
 import { unusablePassword } from './passwords.js';
+import { changedProfile, readProfileParts } from './client-view.js';
 import { applyChange } from '../store/retry.js';
 
 export type ClientProfilePatch = Partial<ContactDetails> & {
@@ -150,4 +151,15 @@ async function updateClientProfileOnce(input: UpdateClientProfileInput, known: C
     await identity.setPassword(companyId, next.username, patch.password);
   }
   return next;
+}
+
+/**
+ * A PATCH of a profile, answered with the profile: the profile's Query first, so the change plans with its client, and
+ * the answer is built from what the change wrote (the balances and sticky notes as read: a profile change touches
+ * neither) instead of read back.
+ */
+export async function patchClientProfile(input: Omit<UpdateClientProfileInput, 'read' | 'alsoWrite'>) {
+  const parts = await readProfileParts(input.companyId, input.clientId);
+  const client = await updateClientProfile({ ...input, read: parts.client });
+  return changedProfile(input.companyId, parts, client, input.principal);
 }
