@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs/local.js';
-import { useLocalImportQueue } from '../../functions/adapters/import-queue/local.js';
+import { describe, expect, it } from 'vitest';
 import { createCompany } from '../../functions/companies/create-company.js';
 import type { ImportJob } from '../../functions/domain/import-job.js';
 import { createImport } from '../../functions/imports/create-import.js';
@@ -15,30 +10,16 @@ import { ownerOfUnique } from '../../functions/store/clients.js';
 import { db } from '../../functions/store/dynamo.js';
 import { getImport } from '../../functions/store/imports.js';
 import { recordDynamoCalls } from '../support/dynamo-calls.js';
-import { useFreshTables } from '../support/tables.js';
+import { useImportsBucket } from '../support/imports-bucket.js';
 
 /**
  * A chunk worker's new clients are written at once (`ROW_CONCURRENCY` rows of a batch), not one transaction after
  * another: their numbers come from atomic increments of the company's counter, so they never race on it.
  */
 const BUCKET = 'billow-imports-chunk-test';
-let blobs: LocalBlobs;
 const sent: ImportMessage[] = [];
 
-beforeAll(async () => {
-  await useFreshTables();
-  blobs = await startLocalBlobs({ directory: mkdtempSync(join(tmpdir(), 'billow-chunk-')), bucket: BUCKET });
-  process.env.BILLOW_IMPORTS_BUCKET = BUCKET;
-  useLocalImportQueue({
-    send: async (body) => {
-      sent.push(body as ImportMessage);
-    },
-  });
-});
-afterAll(async () => {
-  useLocalImportQueue(undefined);
-  await blobs?.stop();
-});
+useImportsBucket(BUCKET, sent);
 
 /** Client transactions in flight (those that put a client item), and the most seen at once. */
 function watchClientTransactions(): { max: () => number; stop: () => void } {

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs/local.js';
-import { useLocalImportQueue } from '../../functions/adapters/import-queue/local.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../functions/clients/create-client.js';
 import { createCompany } from '../../functions/companies/create-company.js';
 import { createGroup } from '../../functions/companies/create-group.js';
@@ -22,7 +17,7 @@ import { ConflictError, ThrottledError, type ValidationError } from '../../funct
 import { getClient, ownerOfUnique } from '../../functions/store/clients.js';
 import { getImport, listImportErrors, listImports } from '../../functions/store/imports.js';
 import { parseCsv } from '../../functions/imports/parse-csv.js';
-import { useFreshTables } from '../support/tables.js';
+import { useImportsBucket } from '../support/imports-bucket.js';
 
 /**
  * The import worker end to end below HTTP: files put into the imports bucket (s3rver), the S3 event and the chunk
@@ -31,23 +26,11 @@ import { useFreshTables } from '../support/tables.js';
  */
 
 const BUCKET = 'billow-imports-test';
-let blobs: LocalBlobs;
 const sent: object[] = [];
 
-beforeAll(async () => {
-  await useFreshTables();
-  blobs = await startLocalBlobs({ directory: mkdtempSync(join(tmpdir(), 'billow-imports-')), bucket: BUCKET });
-  process.env.BILLOW_IMPORTS_BUCKET = BUCKET;
-  useLocalImportQueue({
-    send: async (body) => {
-      sent.push(body);
-    },
-  });
-});
-afterAll(async () => {
-  useLocalImportQueue(undefined);
+useImportsBucket(BUCKET, sent);
+afterAll(() => {
   delete process.env.BILLOW_IMPORT_CHUNK_BYTES;
-  await blobs?.stop();
 });
 
 async function newCompany(): Promise<string> {
