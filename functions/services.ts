@@ -14,6 +14,7 @@ import { EnvSecretSource } from './adapters/secrets/local.js';
 import type { Workflow } from './adapters/workflow/port.js';
 import { StepFunctionsWorkflow } from './adapters/workflow/sfn.js';
 import { localWorkflow } from './adapters/workflow/local-registry.js';
+import { gatewayWithFaults, mailerWithFaults } from './faults/ports.js';
 
 /**
  * The adapters a handler needs, chosen once per container from the environment: `BILLOW_RUNTIME=aws` (set by
@@ -211,12 +212,22 @@ function localMailer(): Mailer {
   };
 }
 
+/**
+ * The gateway and the mailer are built behind the fault layer (functions/faults): it passes every call through unless a
+ * test or the local stack (`BILLOW_FAULT_RATE`) turns it on; AWS never does.
+ */
+function behindFaults<K extends Adapter>(key: K, adapter: Services[K]): Services[K] {
+  if (key === 'gateway') return gatewayWithFaults(adapter as PaymentGateway) as Services[K];
+  if (key === 'mailer') return mailerWithFaults(adapter as Mailer) as Services[K];
+  return adapter;
+}
+
 /** An object whose members are built on first use and then kept. */
 function lazily(runtime: 'aws' | 'local'): Services {
   const built: Partial<Services> = {};
   const result = {} as Services;
   for (const key of ADAPTERS) {
-    Object.defineProperty(result, key, { enumerable: true, get: () => (built[key] ??= CHOICES[key][runtime]() as never) });
+    Object.defineProperty(result, key, { enumerable: true, get: () => (built[key] ??= behindFaults(key, CHOICES[key][runtime]()) as never) });
   }
   return result;
 }

@@ -12,15 +12,17 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentChangeError } from '../domain/errors.js';
 import { translateFaultsOf } from './dynamo-faults.js';
 import { tracer } from '../observability/tracer.js';
+import { injectFaultsInto } from '../faults/sdk.js';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
 /**
  * Module-scoped client, reused across invocations; endpoint and credentials come from the standard AWS env.
  * Throttling and an unreachable database leave it as `ThrottledError` and `UnavailableError` (dynamo-faults.ts).
+ * Faults are injected into it only while the fault layer is on (functions/faults, off unless a test or `BILLOW_FAULT_RATE` asks).
  */
 export function db(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(translateFaultsOf(new DynamoDBClient({}))), {
+  documentClient ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(translateFaultsOf(injectFaultsInto(new DynamoDBClient({}), 'dynamodb'))), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   return documentClient;

@@ -91,7 +91,10 @@ export async function claimIdempotencyRecord(scope: string, idempotencyKey: stri
     // The document client converts `Item` of successful answers only; the one on this error is still in wire format.
     const old = (error as ConditionalCheckFailedException).Item;
     if (!old) throw new Error('DynamoDB refused the idempotency claim without returning the record in the way.');
-    return outcomeOf(fromItem(unmarshall(old)), input.fingerprint);
+    const existing = fromItem(unmarshall(old));
+    // Our own claim: the Put was written, its answer lost, and the SDK's retry of it found what it had written.
+    if (existing.status === 'in_progress' && existing.claimId === claimId) return { kind: 'acquired', claimId };
+    return outcomeOf(existing, input.fingerprint);
   }
 }
 

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from './port.js';
 import { S3BlobStore } from './s3.js';
+import { injectFaultsInto } from '../../faults/sdk.js';
 
 /** The local blob store: its S3 endpoint, its bucket, and how to stop it. */
 export interface LocalBlobs {
@@ -22,7 +23,7 @@ export const LOCAL_BLOB_BUCKET = 'billow-blobs';
  * requires them (see `/work/shared/notes/local-stack.md`, section 4), hence `WHEN_REQUIRED` both ways.
  */
 export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint,
     forcePathStyle: true,
     region: 'us-east-1',
@@ -30,6 +31,8 @@ export function localS3Client(endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  // Inert unless the fault layer is on (functions/faults).
+  return injectFaultsInto(client, 's3');
 }
 
 function required(name: string): string {

@@ -11,6 +11,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BlobStore } from './port.js';
 import { tracer } from '../../observability/tracer.js';
+import { injectFaultsInto } from '../../faults/sdk.js';
 
 /** S3 accepts at most this many keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;
@@ -25,7 +26,7 @@ let sharedClient: S3Client | undefined;
 
 /** Module-scoped client, reused across invocations; region and credentials come from the standard AWS env. */
 function defaultClient(): S3Client {
-  sharedClient ??= tracer.captureAWSv3Client(new S3Client({}));
+  sharedClient ??= tracer.captureAWSv3Client(injectFaultsInto(new S3Client({}), 's3'));
   return sharedClient;
 }
 

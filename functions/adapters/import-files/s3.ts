@@ -2,13 +2,14 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import { tracer } from '../../observability/tracer.js';
+import { injectFaultsInto } from '../../faults/sdk.js';
 import type { ImportFiles } from './port.js';
 
 let sharedClient: S3Client | undefined;
 
 /** Module-scoped client, reused across invocations; region and credentials come from the standard AWS env. */
 function defaultClient(): S3Client {
-  sharedClient ??= tracer.captureAWSv3Client(new S3Client({}));
+  sharedClient ??= tracer.captureAWSv3Client(injectFaultsInto(new S3Client({}), 's3'));
   return sharedClient;
 }
 

@@ -1,11 +1,12 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { tracer } from '../../observability/tracer.js';
+import { injectFaultsInto } from '../../faults/sdk.js';
 import type { ImportQueue } from './port.js';
 
 let sharedClient: SQSClient | undefined;
 
 function defaultClient(): SQSClient {
-  sharedClient ??= tracer.captureAWSv3Client(new SQSClient({}));
+  sharedClient ??= tracer.captureAWSv3Client(injectFaultsInto(new SQSClient({}), 'sqs'));
   return sharedClient;
 }
 

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import addressparser from 'nodemailer/lib/addressparser';
 import * as z from 'zod';
+import { injectFaultsInto } from '../../faults/sdk.js';
 
 /** The in-process SES stand-in (aws-ses-v2-local): its endpoint, and how to stop it. */
 export interface LocalSes {
@@ -74,11 +75,13 @@ export async function startLocalSes(options: { port?: number; host?: string } = 
  * credentials are given here rather than taken from the environment.
  */
 export function localSesClient(endpoint: string): SESv2Client {
-  return new SESv2Client({
+  const client = new SESv2Client({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'billowlocal', secretAccessKey: 'billowlocal' },
   });
+  // Inert unless the fault layer is on (functions/faults).
+  return injectFaultsInto(client, 'ses');
 }
 
 const storeSchema = z.object({

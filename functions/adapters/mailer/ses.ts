@@ -2,6 +2,7 @@ import { SESv2Client, SendEmailCommand, type MessageTag } from '@aws-sdk/client-
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailSendError, type Mailer, type OutgoingEmail } from './port.js';
 import { tracer } from '../../observability/tracer.js';
+import { injectFaultsInto } from '../../faults/sdk.js';
 
 export interface SesMailerOptions {
   /** SES configuration set that publishes delivery, bounce and complaint events; omitted from the call when unset. */
@@ -19,7 +20,7 @@ function sharedClient(endpoint: string | undefined): SESv2Client {
   const key = endpoint ?? '';
   let client = sharedClients.get(key);
   if (!client) {
-    client = tracer.captureAWSv3Client(new SESv2Client(endpoint ? { endpoint } : {}));
+    client = tracer.captureAWSv3Client(injectFaultsInto(new SESv2Client(endpoint ? { endpoint } : {}), 'ses'));
     sharedClients.set(key, client);
   }
   return client;

@@ -1,5 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tracer } from '../../observability/tracer.js';
+import { injectFaultsInto } from '../../faults/sdk.js';
 import type { Workflow } from './port.js';
 
 /** Starts executions of the automation state machine (`BILLOW_STATE_MACHINE_ARN`); needs states:StartExecution on it. */
@@ -10,7 +11,7 @@ export class StepFunctionsWorkflow implements Workflow {
     private readonly stateMachineArn: string,
     client?: SFNClient,
   ) {
-    this.client = client ?? tracer.captureAWSv3Client(new SFNClient({}));
+    this.client = client ?? tracer.captureAWSv3Client(injectFaultsInto(new SFNClient({}), 'sfn'));
   }
 
   async start(name: string, input: Record<string, unknown>): Promise<'started' | 'already_started'> {
