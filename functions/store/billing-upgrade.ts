@@ -33,7 +33,7 @@ import { transactionFromItem } from './transactions.js';
 /**
  * Brings a client's billing items stored before the reads of issue 13 up to date, so its statements, status lists,
  * credits and voids read only what they need: invoices get their index keys (GSI3, GSI4 by status, GSI5 by due date) and `paidBy`,
- * payments holding credit their GSI3 key, and every statement line its entry (with the month and year sums; sums
+ * payments holding credit their GSI3 and GSI2 keys, and every statement line its entry (with the month and year sums; sums
  * stored before they held their days and months get them).
  * Until then those reads stay right (credits, open invoices and voids fall back to the whole ledger when the index
  * or `paidBy` is missing), except statements, which read only entries. Run once per client after deploying (the
@@ -76,7 +76,7 @@ async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoi
   for (const [i, item] of transactionItems.entries()) {
     const t = transactions[i];
     const keys = creditIndexKeys(companyId, { ...t, hasMoney: hasMoney(t) });
-    if (!keys || item.GSI3PK === keys.GSI3PK) continue;
+    if (!keys || (item.GSI3PK === keys.GSI3PK && item.GSI2PK === keys.GSI2PK)) continue;
     if (await setIfUnchanged(item, keys)) transactionsUpgraded++;
   }
 

@@ -13,7 +13,8 @@ import { clientPk, clientSk, companyPk, companySk, groupSk, paymentAccountSk, te
 import { templateOfItem, type StoredTemplate } from './mail.js';
 import { paymentAccountFromItem } from './payment-accounts.js';
 import { refKey } from './refs.js';
-import { getTransaction } from './transactions.js';
+import { loadTransactionLedger, type LoadedLedger } from './ledger.js';
+import { getTransaction, transactionRefHint } from './transactions.js';
 
 /**
  * What a request about one client reads before it acts — the company (settings, time zone, name for mail), the client,
@@ -94,18 +95,34 @@ export async function readCompanyAndGroup(
 
 /**
  * A transaction by its bare id with its company (a refund or a void of a payment): the company and the transaction's
- * pointer in one BatchGet, then the transaction by key — two reads, each item once. Undefined when there is no such
- * transaction (or its pointer outlived it).
+ * pointer in one BatchGet, then — as the pointer says (store/transactions.ts `transactionRefItem`) — the transaction
+ * with the ledger it plans with (its invoices and its currency's balance) in another: two reads, each item once.
+ * A pointer that says nothing more than the client (written before it did) gives the transaction alone, without
+ * `loaded`. Undefined when there is no such transaction (or its pointer outlived it).
  */
-export async function readTransactionContext(companyId: string, transactionId: string): Promise<{ company: Company; transaction: Transaction | undefined }> {
+export async function readTransactionContext(
+  companyId: string,
+  transactionId: string,
+): Promise<{ company: Company; transaction: Transaction | undefined; loaded?: LoadedLedger }> {
+  const { company, pointer: pointerItem } = await readCompanyAndPointer(companyId, transactionId);
+  const hint = pointerItem && transactionRefHint(pointerItem);
+  if (hint) {
+    const { transaction, loaded } = await loadTransactionLedger(companyId, transactionId, hint);
+    return { company, transaction, ...(transaction ? { loaded } : {}) };
+  }
+  const clientId: unknown = pointerItem?.clientId;
+  return { company, transaction: typeof clientId === 'string' ? await getTransaction(companyId, clientId, transactionId) : undefined };
+}
+
+/**
+ * The company and the pointer item of a bare object id (store/refs.ts) in one BatchGet (strongly consistent): what a
+ * change of an object known only by its id reads first. The pointer is absent when there is no such object.
+ */
+export async function readCompanyAndPointer(companyId: string, objectId: string): Promise<{ company: Company; pointer: Item | undefined }> {
   const companyKey: Key = { PK: companyPk(companyId), SK: companySk };
-  const pointer = refKey(companyId, transactionId);
+  const pointer = refKey(companyId, objectId);
   const items = await batchGetAll([companyKey, pointer], { consistent: true });
   const companyItem = items.find((item) => item.PK === companyKey.PK && item.SK === companySk);
   if (!companyItem) throw new NotFoundError('No such company.');
-  const clientId: unknown = items.find((item) => item.PK === pointer.PK)?.clientId;
-  return {
-    company: companyFromItem(companyItem),
-    transaction: typeof clientId === 'string' ? await getTransaction(companyId, clientId, transactionId) : undefined,
-  };
+  return { company: companyFromItem(companyItem), pointer: items.find((item) => item.PK === pointer.PK) };
 }

@@ -26,6 +26,21 @@ async function readCounter(companyId: string, name: CounterName): Promise<number
   return value ?? 0;
 }
 
+/**
+ * The value each counter was last moved to by this process (per table, company and counter): a guess, never trusted
+ * (the write that uses it is conditioned on it), so the next write usually needs no read of the counter first.
+ */
+const lastWritten = new Map<string, number>();
+/** Companies whose last value is kept; the oldest is forgotten beyond it. */
+const REMEMBERED_COUNTERS = 1000;
+const rememberedKey = (companyId: string, name: CounterName) => `${tableName()}|${companyId}|${name}`;
+
+function remember(key: string, value: number): void {
+  lastWritten.delete(key);
+  lastWritten.set(key, value);
+  if (lastWritten.size > REMEMBERED_COUNTERS) lastWritten.delete(lastWritten.keys().next().value as string);
+}
+
 export interface CounterWrite<T> {
   /** The counter's value after the write. */
   next: number;
@@ -39,16 +54,23 @@ export interface CounterWrite<T> {
  * Writes `build(seen)`'s items in one transaction with the counter moved from `seen` to `next`, conditioned on the
  * counter still being `seen`: the value is taken inside the write that uses it, so it is never skipped or reused.
  * A lost race (another writer moved the counter, or DynamoDB cancelled a colliding transaction) is re-read and
- * retried; after many losses the answer is a 409 `busy`.
+ * retried; after many losses the answer is a 409 `busy`. The first attempt starts from the value this process last
+ * wrote, when it has one (`lastWritten`), instead of reading the counter: a stale guess is one lost race.
  */
 export async function writeWithCounter<T>(companyId: string, name: 'invoice', build: (seen: number) => CounterWrite<T>): Promise<T> {
   let raced = false;
   const lostCounterRace = (error: unknown) => raced || lostRace(error);
+  const remembered = rememberedKey(companyId, name);
+  // The first attempt takes the value this process last wrote (a run's renewals number one invoice after another):
+  // the condition on the counter refuses it if another writer moved on, and every later attempt reads the counter.
+  let guess = lastWritten.get(remembered);
   try {
     return await retryWhile(
       async () => {
         raced = false;
-        const seen = await readCounter(companyId, name);
+        const seen = guess ?? (await readCounter(companyId, name));
+        guess = undefined;
+        lastWritten.delete(remembered);
         const write = build(seen);
         const counter: TransactItem = {
           Update: {
@@ -65,6 +87,7 @@ export async function writeWithCounter<T>(companyId: string, name: 'invoice', bu
           raced = true;
           return new ConflictError(`${name} counter race`);
         });
+        remember(remembered, write.next);
         return write.result;
       },
       lostCounterRace,

@@ -196,7 +196,8 @@ export async function insertInvoice(
   const extra: TransactItem[] = recurring ? recurringPuts(companyId, recurring) : [];
   const puts = (inv: Invoice): TransactItem[] => [
     { Put: { TableName: tableName(), Item: invoiceToItem(companyId, inv), ConditionExpression: 'attribute_not_exists(PK)' } },
-    { Put: { TableName: tableName(), Item: refItem(companyId, inv.id, 'invoice', inv.clientId) } },
+    // The pointer also names the currency, so a void reads the invoice and its balance together (store/ledger.ts).
+    { Put: { TableName: tableName(), Item: { ...refItem(companyId, inv.id, 'invoice', inv.clientId), currency: inv.currency } } },
     ...extra,
   ];
   // Index of the first `alsoWrite` item in the transaction (after the guard or counter, the puts and the balance).
@@ -535,6 +536,22 @@ export function openInvoiceIndexPage(companyId: string, clientId: string, limit:
     Limit: limit,
     ExclusiveStartKey: startKey,
   });
+}
+
+/**
+ * The due date of a client's oldest open invoice in `currency`, as GSI3 lists them (eventually consistent: an invoice
+ * opened a moment ago may be missing); null when it lists none. Reads pages of the client's open invoices, oldest
+ * first, until one is in the currency.
+ */
+export async function earliestOpenDue(companyId: string, clientId: string, currency: string): Promise<string | null> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await openInvoiceIndexPage(companyId, clientId, 10, startKey);
+    const first = page.items.find((i) => i.currency === currency);
+    if (first) return String(first.dateDue);
+    startKey = page.lastKey;
+  } while (startKey);
+  return null;
 }
 
 /** A client's money due per currency (its `BAL#` items, strongly consistent). */

@@ -16,7 +16,8 @@
  * - `CO#<co>#IMPORTS`               the company's client imports, newest first, and markers of dropped files
  * - `CO#<co>#IMP#<imp>`             one import's chunks, per-row outcome markers and error rows
  * Index partitions (sparse: only items that are due carry the keys):
- * - GSI2 `CO#<co>#OPENDUE`, `CO#<co>#RINVDUE`, `CO#<co>#SVCDUE`: open invoices, recurring series, services to renew
+ * - GSI2 `CO#<co>#OPENDUE`, `CO#<co>#RINVDUE`, `CO#<co>#SVCDUE`: open invoices, recurring series, services to renew;
+ *   GSI2 `CO#<co>#CREDITS`: payments holding unapplied credit
  * - GSI1 `CO#<co>#SVCAUTOSUSP`: services the automation suspended (GSI2 holds their renewal entry)
  * - GSI3/GSI4/GSI5 `<client list or search partition>#S#<status>`, `…#G#<grp>`, `…#G#<grp>#S#<status>`: filtered client lists
  * - GSI3 `CO#<co>#CL#<cl>#INVS#<status>`, GSI4 `CO#<co>#INVS#<status>`, GSI5 `CO#<co>#CL#<cl>#INVD`: invoices by status
@@ -152,13 +153,25 @@ export const clientInvoiceDueIndexKeys = (companyId: string, invoice: { id: stri
   GSI5PK: clientInvoicesByDuePk(companyId, invoice.clientId),
   GSI5SK: invoicesByDueSk(invoice.dateDue, invoice.id),
 });
-/** GSI3 (sparse): a client's payments holding unapplied credit in one currency, oldest first (credits/apply). */
+/**
+ * GSI3 (sparse): a client's payments holding unapplied credit in one currency, oldest first (credits/apply); GSI2
+ * (sparse): the same payments of the whole company, oldest first (the automation's applyCredits: only clients with
+ * credit are looked at). The GSI2 key names no client (the item's `clientId` does), so a merge leaves it as it is.
+ */
 export const clientCreditsPk = (companyId: string, clientId: string, currency: string) => `${clientPk(companyId, clientId)}#CREDIT#${currency}`;
+export const companyCreditsPk = (companyId: string) => `CO#${companyId}#CREDITS`;
 export const creditIndexKeys = (
   companyId: string,
   t: { id: string; clientId: string; currency: string; credit: number; date: string; hasMoney: boolean },
-): { GSI3PK: string; GSI3SK: string } | undefined =>
-  t.hasMoney && t.credit > 0 ? { GSI3PK: clientCreditsPk(companyId, t.clientId, t.currency), GSI3SK: `${t.date}#${t.id}` } : undefined;
+): { GSI3PK: string; GSI3SK: string; GSI2PK: string; GSI2SK: string } | undefined =>
+  t.hasMoney && t.credit > 0
+    ? {
+        GSI3PK: clientCreditsPk(companyId, t.clientId, t.currency),
+        GSI3SK: `${t.date}#${t.id}`,
+        GSI2PK: companyCreditsPk(companyId),
+        GSI2SK: `${t.date}#${t.id}`,
+      }
+    : undefined;
 
 /**
  * Statement entries (`STMT#<cur>#<sortKey>`): one per statement line, written with the effect that makes it, keyed

@@ -26,7 +26,15 @@ import {
 import { invoiceStatementEntries, newStatementEntries, transactionStatementEntries, type StatementEntry } from '../domain/statement.js';
 import { statementWrites, statementWriteSize } from './statements.js';
 import { paidPeriodsUpdate } from './services.js';
-import { committedTransaction, indexedCreditIds, transactionFromItem, transactionRefItem, transactionToItem } from './transactions.js';
+import {
+  committedTransaction,
+  indexedCreditIds,
+  transactionFromItem,
+  transactionRefInvoicesAdd,
+  transactionRefItem,
+  transactionToItem,
+  type TransactionRefHint,
+} from './transactions.js';
 import { ClientBusyError, ClientGoneError, retryOnTransactionConflict, transactOnClient } from './client-guard.js';
 
 export interface LoadedLedger {
@@ -101,16 +109,47 @@ export async function loadLedgerInCurrency(
 }
 
 /**
- * One invoice with every payment applied to it (for voiding it): the invoice and the balances, then the payments its
- * `paidBy` names by key, so the cost does not grow with the client's history and no item is read twice. A payment
+ * A transaction and the ledger a refund or a void of it plans with, read in ONE BatchGet from what its pointer says
+ * (store/transactions.ts `transactionRefItem`): the transaction, the invoices it was ever applied to, and the balance
+ * of its currency. Only an application to an invoice the pointer does not list (a pointer behind, which the commits
+ * never leave it) costs a second read. The ledger holds the invoices the transaction is applied to now; the commit is
+ * conditioned on each item as read. `transaction` is undefined when it is gone from the client the pointer named.
+ */
+export async function loadTransactionLedger(
+  companyId: string,
+  transactionId: string,
+  hint: TransactionRefHint,
+): Promise<{ transaction: Transaction | undefined; loaded: LoadedLedger }> {
+  const pk = clientPk(companyId, hint.clientId);
+  const transactionKey = { PK: pk, SK: transactionSk(transactionId) };
+  const items = await batchGetAll([transactionKey, { PK: pk, SK: balanceSk(hint.currency) }, ...hint.invoiceIds.map((id) => ({ PK: pk, SK: invoiceSk(id) }))], {
+    consistent: true,
+  });
+  const transactionItem = items.find((i) => i.SK === transactionKey.SK);
+  const transaction = transactionItem ? transactionFromItem(transactionItem) : undefined;
+  const applied = new Set((transaction?.applications ?? []).map((a) => a.invoiceId));
+  const invoiceItems = items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX) && applied.has(String(i.id)));
+  const read = new Set(invoiceItems.map((i) => String(i.id)));
+  const missing = [...applied].filter((id) => !read.has(id));
+  if (missing.length)
+    invoiceItems.push(
+      ...(await batchGetAll(
+        missing.map((id) => ({ PK: pk, SK: invoiceSk(id) })),
+        { consistent: true },
+      )),
+    );
+  const balanceItems = items.filter((i) => String(i.SK).startsWith(BALANCE_SK_PREFIX));
+  return { transaction, loaded: toLoaded(invoiceItems, transactionItem ? [transactionItem] : [], balanceItems, false) };
+}
+
+/**
+ * One invoice with every payment applied to it (for voiding it): the invoice and the balance of `currency` (all the
+ * balances when it is not given), then the payments its `paidBy` names by key, so the cost does not grow with the client's history and no item is read twice. A payment
  * that changes in between changes the invoice's `paid` too, so the commit's condition on the invoice catches it.
  */
-export async function loadLedgerForInvoice(companyId: string, clientId: string, invoiceId: string): Promise<LoadedLedger> {
+export async function loadLedgerForInvoice(companyId: string, clientId: string, invoiceId: string, currency?: string): Promise<LoadedLedger> {
   const pk = clientPk(companyId, clientId);
-  const [invoiceItems, balanceItems] = await Promise.all([
-    batchGetAll([{ PK: pk, SK: invoiceSk(invoiceId) }], { consistent: true }),
-    queryAll(pk, BALANCE_SK_PREFIX),
-  ]);
+  const [invoiceItems, balanceItems] = await readInvoiceAndBalance(pk, invoiceId, currency);
   const paidBy = invoiceItems.length ? paidByOf(invoiceItems[0]) : [];
   // Paid before `paidBy` was kept: only the whole ledger says which payments hold it.
   if (paidBy === undefined) return loadLedger(companyId, clientId);
@@ -121,6 +160,22 @@ export async function loadLedgerForInvoice(companyId: string, clientId: string, 
       )
     : [];
   return toLoaded(invoiceItems, transactionItems, balanceItems, false);
+}
+
+/**
+ * An invoice and its currency's balance: in one BatchGet when the currency is known (its pointer names it: an invoice
+ * is opened in the currency of its draft, which a revision may have changed, so the invoice read decides), else
+ * with every balance of the client.
+ */
+async function readInvoiceAndBalance(pk: string, invoiceId: string, currency: string | undefined): Promise<[Item[], Item[]]> {
+  const invoiceKey = { PK: pk, SK: invoiceSk(invoiceId) };
+  if (currency === undefined) return Promise.all([batchGetAll([invoiceKey], { consistent: true }), queryAll(pk, BALANCE_SK_PREFIX)]);
+  const items = await batchGetAll([invoiceKey, { PK: pk, SK: balanceSk(currency) }], { consistent: true });
+  const invoiceItems = items.filter((i) => i.SK === invoiceKey.SK);
+  const balanceItems = items.filter((i) => i.SK !== invoiceKey.SK);
+  const actual = invoiceItems[0]?.currency;
+  if (typeof actual !== 'string' || actual === currency) return [invoiceItems, balanceItems];
+  return [invoiceItems, await batchGetAll([{ PK: pk, SK: balanceSk(actual) }], { consistent: true })];
 }
 
 /**
@@ -376,6 +431,9 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     const item = transactionToItem(companyId, record);
     if (stored) {
       items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': stored.version } } });
+      // The pointer lists every invoice the transaction was ever applied to (what a refund or void reads with it).
+      const pointer = transactionRefInvoicesAdd(companyId, record.id, newlyApplied(stored, after));
+      if (pointer) items.push(pointer);
     } else {
       items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } });
       items.push({ Put: { TableName: tableName(), Item: transactionRefItem(companyId, record) } });
@@ -464,12 +522,19 @@ export function newTransaction(
   };
 }
 
+/** The invoices a change applies a stored transaction to that it was never applied to before. */
+function newlyApplied(before: Pick<LedgerTransaction, 'applications'>, after: Pick<LedgerTransaction, 'applications'>): Set<string> {
+  const known = new Set(before.applications.map((a) => a.invoiceId));
+  return new Set(after.applications.map((a) => a.invoiceId).filter((id) => !known.has(id)));
+}
+
 /** DynamoDB's limit on the items of one transaction (100), less the client guard every ledger write commits with. */
 export const MAX_TRANSACTION_ITEMS = 99;
 
 /** How many items `commitLedger` would write for these changes (each invoice, each transaction, each balance). */
 export function ledgerWriteSize(changes: LedgerChanges): number {
-  const transactions = changes.transactions.reduce((n, t) => n + (t.before ? 1 : 2), 0);
+  // A new one with its pointer; a changed one with its pointer too when it is applied to a new invoice.
+  const transactions = changes.transactions.reduce((n, t) => n + (t.before ? (newlyApplied(t.before, t.after).size ? 2 : 1) : 2), 0);
   // Balances: one per currency; invoice changes carry no currency, so count one more as an upper bound.
   const balances = new Set(changes.credits.map((c) => c.currency)).size + 1;
   // Statement lines: a transaction adds one at most per change (a payment, a refund or a void), an invoice a void.

@@ -5,7 +5,7 @@ import type { LedgerTransaction } from '../domain/ledger.js';
 import { db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { nowIso } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
-import { clientCreditsPk, clientPk, creditIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
+import { clientCreditsPk, clientPk, companyCreditsPk, creditIndexKeys, TRANSACTION_SK_PREFIX, transactionSk } from './keys.js';
 import { clientOfObject, refItem, refKey } from './refs.js';
 import { transactOnClient } from './client-guard.js';
 
@@ -29,9 +29,44 @@ export function transactionToItem(companyId: string, t: Transaction): Item {
   return { PK: clientPk(companyId, t.clientId), SK: transactionSk(t.id), entity: 'transaction', refs: [refKey(companyId, t.id)], ...t, ...credit };
 }
 
-/** The pointer from the bare id to the client (rewritten by a merge). */
-export function transactionRefItem(companyId: string, t: Pick<Transaction, 'id' | 'clientId'>): Item {
-  return refItem(companyId, t.id, 'transaction', t.clientId);
+/**
+ * The pointer from the bare id to the client (its `clientId` rewritten by a merge). It also carries what a refund or a
+ * void of the transaction reads next, so it reads it all in one batch with the transaction: its `currency` (never
+ * changes) and `invoiceIds`, every invoice it has ever been applied to (a string set only ever added to, by the commit
+ * that applies it to one more: store/ledger.ts). Pointers written before they carried it have no `currency`.
+ */
+export function transactionRefItem(companyId: string, t: Pick<Transaction, 'id' | 'clientId' | 'currency' | 'applications'>): Item {
+  const invoiceIds = new Set(t.applications.map((a) => a.invoiceId));
+  return { ...refItem(companyId, t.id, 'transaction', t.clientId), currency: t.currency, ...(invoiceIds.size ? { invoiceIds } : {}) };
+}
+
+/** What a transaction's pointer says of it, when it carries that (see `transactionRefItem`). */
+export interface TransactionRefHint {
+  clientId: string;
+  currency: string;
+  invoiceIds: string[];
+}
+
+export function transactionRefHint(item: Item): TransactionRefHint | undefined {
+  if (typeof item.clientId !== 'string' || typeof item.currency !== 'string') return undefined;
+  const ids = item.invoiceIds instanceof Set || Array.isArray(item.invoiceIds) ? [...(item.invoiceIds as Iterable<unknown>)].map(String) : [];
+  return { clientId: item.clientId, currency: item.currency, invoiceIds: ids };
+}
+
+/**
+ * Adds to a transaction's pointer the invoices a commit applies it to for the first time (`transactionRefItem`), in the
+ * commit's transaction; undefined when there are none.
+ */
+export function transactionRefInvoicesAdd(companyId: string, transactionId: string, invoiceIds: ReadonlySet<string>): TransactItem | undefined {
+  if (!invoiceIds.size) return undefined;
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: refKey(companyId, transactionId),
+      UpdateExpression: 'ADD invoiceIds :ids',
+      ExpressionAttributeValues: { ':ids': new Set(invoiceIds) },
+    },
+  };
 }
 
 export function transactionFromItem(t: StoredItem): Transaction {
@@ -190,4 +225,20 @@ export async function indexedCreditIds(companyId: string, clientId: string, curr
     startKey = page.lastKey;
   } while (startKey);
   return ids;
+}
+
+/**
+ * One page of the company's payments holding unapplied credit (GSI2, sparse), oldest first: where the automation
+ * looks for loose credit, so its cost follows the payments that hold some, not the open invoices. Eventually
+ * consistent: whoever applies the credit reads the ledger again.
+ */
+export async function creditHoldersPage(companyId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Transaction>> {
+  const page = await queryPage<StoredItem>({
+    IndexName: 'GSI2',
+    KeyConditionExpression: 'GSI2PK = :pk',
+    ExpressionAttributeValues: { ':pk': companyCreditsPk(companyId) },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
+  return { items: page.items.map(transactionFromItem), lastKey: page.lastKey };
 }

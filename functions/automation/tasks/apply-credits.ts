@@ -2,7 +2,8 @@ import { applyCredits } from '../../billing/credits/apply-credits.js';
 import { addDays } from '../../domain/dates.js';
 import type { GroupSettings } from '../../domain/settings.js';
 import { readBalancesOf } from '../../store/balances.js';
-import { openInvoicesDueBy } from '../../store/invoices.js';
+import { earliestOpenDue } from '../../store/invoices.js';
+import { creditHoldersPage } from '../../store/transactions.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, WorkSource } from '../task.js';
 import { attempt, emptyPage, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
@@ -15,40 +16,38 @@ const creditHorizon = (s: GroupSettings) => (s.autoApplyLooseCredits ? Math.max(
 
 /**
  * Applies loose credit to open invoices (`autoApplyLooseCredits`) through the apply-credits use case, oldest due date
- * first. Clients are found without a scan: the open-invoice index up to the widest credit horizon gives the
- * (client, currency) pairs that owe something soon; one batch read of those pairs' balance items keeps the ones with
- * credit (and only those clients are read). Applying credit consumes it, so a second run finds none: no once-marker is needed, and the ledger's
- * conditions keep two runs at once from applying the same credit twice.
+ * first. Clients are found without a scan: the company's payments holding credit (a sparse index, store/transactions.ts
+ * `creditHoldersPage`) give the (client, currency) pairs that have some; one batch read of those pairs' balance items
+ * keeps the ones that also owe something, and only those clients are read, with the due date of their oldest open
+ * invoice in the currency, to check their group's horizon. So the task reads nothing for the many clients without
+ * credit, however many invoices are open. Applying credit consumes it, so a second run finds none: no once-marker is
+ * needed, and the ledger's conditions keep two runs at once from applying the same credit twice. (A client whose
+ * credit payments fall on two pages is looked at twice: the second time its credit is used up, or, in a dry run,
+ * planned again.)
  */
 export const applyCreditsSource: WorkSource = {
   name: 'applyCredits',
   async page(ctx, key, limit) {
     const view = await loadCompanyView(ctx.companyId);
-    const horizon = view.widest(creditHorizon);
-    if (horizon === null) return emptyPage();
-    const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, horizon), limit, startKeyOf(key));
-    // One candidate per client and currency, with its earliest due date. Their balance items are read first: few
-    // clients have loose credit, so only theirs are read to check their group's horizon and status.
-    const pairs = new Map<string, { clientId: string; currency: string; earliestDue: string }>();
-    for (const invoice of page.items) {
-      const pairKey = `${invoice.clientId}#${invoice.currency}`;
-      const seen = pairs.get(pairKey);
-      if (!seen || invoice.dateDue < seen.earliestDue)
-        pairs.set(pairKey, { clientId: invoice.clientId, currency: invoice.currency, earliestDue: invoice.dateDue });
-    }
+    if (view.widest(creditHorizon) === null) return emptyPage();
+    const page = await creditHoldersPage(ctx.companyId, limit, startKeyOf(key));
+    const pairs = new Map<string, { clientId: string; currency: string }>();
+    for (const payment of page.items) pairs.set(`${payment.clientId}#${payment.currency}`, { clientId: payment.clientId, currency: payment.currency });
+    // The index lags the ledger by a moment: the balances (read by key) decide who has credit and owes something.
     const balances = (await readBalancesOf(ctx.companyId, [...pairs.values()])).filter((b) => b.credit > 0 && b.due > 0);
     const clients = await loadClients(
       ctx.companyId,
       balances.map((b) => b.clientId),
     );
     // Only where the client's group applies credit to an open invoice due that soon.
-    const withCredit = balances.filter((b) => {
-      const client = clients.get(b.clientId);
-      if (!client) return false;
-      const h = creditHorizon(view.settingsOf(client.groupId));
-      const earliestDue = pairs.get(`${b.clientId}#${b.currency}`)?.earliestDue;
-      return h !== 'never' && earliestDue !== undefined && earliestDue <= addDays(ctx.date, h);
-    });
+    const withCredit: typeof balances = [];
+    for (const balance of balances) {
+      const client = clients.get(balance.clientId);
+      const h = client ? creditHorizon(view.settingsOf(client.groupId)) : 'never';
+      if (h === 'never') continue;
+      const earliestDue = await earliestOpenDue(ctx.companyId, balance.clientId, balance.currency);
+      if (earliestDue !== null && earliestDue <= addDays(ctx.date, h)) withCredit.push(balance);
+    }
     const actions: AutomationAction[] = [];
     for (const balance of withCredit) {
       const base: ActionBase = {

@@ -1,9 +1,8 @@
 import { AlreadyDoneError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { assertVoidable, type Invoice } from '../../domain/invoice.js';
 import { planInvoiceVoid } from '../../domain/ledger.js';
-import { requireCompany } from '../../store/companies.js';
+import { readCompanyAndPointer } from '../../store/client-context.js';
 import type { TransactItem } from '../../store/dynamo.js';
-import { clientOfObject } from '../../store/refs.js';
 import { commitLedger, loadLedgerForInvoice } from '../../store/ledger.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
@@ -23,11 +22,14 @@ export interface VoidInvoiceInput {
  */
 export async function voidInvoice(input: VoidInvoiceInput): Promise<Invoice> {
   const { companyId, invoiceId } = input;
-  const [clientId, company] = await Promise.all([clientOfObject(companyId, invoiceId), requireCompany(companyId)]);
-  if (!clientId) throw new NotFoundError('No such invoice.');
+  // The company and the invoice's pointer (its client and currency) in one read.
+  const { company, pointer } = await readCompanyAndPointer(companyId, invoiceId);
+  const clientId = pointer?.clientId;
+  if (typeof clientId !== 'string') throw new NotFoundError('No such invoice.');
+  const currency = typeof pointer?.currency === 'string' ? pointer.currency : undefined;
   return withRetries(async () => {
-    // The invoice and the payments applied to it, not the client's history.
-    const loaded = await loadLedgerForInvoice(companyId, clientId, invoiceId);
+    // The invoice with its currency's balance, then the payments applied to it: not the client's history.
+    const loaded = await loadLedgerForInvoice(companyId, clientId, invoiceId, currency);
     const invoice = loaded.invoices.get(invoiceId);
     if (!invoice) throw new NotFoundError('No such invoice.');
     assertVoidable(invoice);

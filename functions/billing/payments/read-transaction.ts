@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import type { Principal } from '../../domain/principal.js';
 import { readTransactionContext } from '../../store/client-context.js';
+import type { LoadedLedger } from '../../store/ledger.js';
 import { findTransaction } from '../../store/transactions.js';
 import { assertVisibleTo } from '../common.js';
 
@@ -15,18 +16,19 @@ export async function readTransaction(companyId: string, principal: Principal | 
 }
 
 /**
- * `readTransaction` with the company read in the same BatchGet as the transaction's pointer (a refund, a void): two
- * reads for both, each item once.
+ * `readTransaction` with the company read in the same BatchGet as the transaction's pointer (a refund, a void), and
+ * the ledger the change plans with read with the transaction (`loaded`, absent for a pointer that does not say what
+ * to read): two reads for all of it, each item once.
  */
 export async function readTransactionAndCompany(
   companyId: string,
   principal: Principal | null,
   transactionId: string,
-): Promise<{ company: Company; txn: Transaction }> {
-  const { company, transaction } = await readTransactionContext(companyId, transactionId);
+): Promise<{ company: Company; txn: Transaction; loaded?: LoadedLedger }> {
+  const { company, transaction, loaded } = await readTransactionContext(companyId, transactionId);
   if (!transaction) throw new NotFoundError('No such transaction.');
   assertVisibleTo(principal, transaction.clientId, 'transaction');
-  return { company, txn: transaction };
+  return { company, txn: transaction, ...(loaded ? { loaded } : {}) };
 }
 
 /**

@@ -27,20 +27,25 @@ export interface RefundPaymentInput {
 export async function refundPayment(input: RefundPaymentInput): Promise<Transaction> {
   const { companyId } = input;
   // The company with the transaction's pointer, then the transaction: each read once and passed down.
-  const { company, txn } = await readTransactionAndCompany(companyId, input.principal, input.transactionId);
+  const { company, txn, loaded: readWithIt } = await readTransactionAndCompany(companyId, input.principal, input.transactionId);
   assertSettled(txn);
   const date = today(company);
-  // The first attempt plans with the transaction just read; a retry (a commit refused by a concurrent change) reads it again.
+  // The first attempt plans with the transaction and ledger just read; a retry (a commit refused by a concurrent change)
+  // reads them again.
   let read: Transaction | undefined = txn;
+  let readLedger = readWithIt;
   const refunded = await withRetries(async () => {
     const current = read ?? (await getTransaction(companyId, txn.clientId, txn.id));
     read = undefined;
     // Gone from the client it was read under: merged away or deleted meanwhile.
     if (!current) throw new NotFoundError('No such transaction.');
-    const loaded = await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
-      invoiceIds: current.applications.map((a) => a.invoiceId),
-      read: [current],
-    });
+    const loaded =
+      readLedger ??
+      (await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
+        invoiceIds: current.applications.map((a) => a.invoiceId),
+        read: [current],
+      }));
+    readLedger = undefined;
     const plan = planRefundChanges(loaded.state, txn.id, input.amount);
     if (!plan.ok) throw ledgerError(plan.error);
     // Checked before the gateway moves money: a refund the ledger could not record in one transaction must not happen.

@@ -18,20 +18,25 @@ export interface VoidPaymentInput {
 export async function voidPayment(input: VoidPaymentInput): Promise<Transaction> {
   const { companyId } = input;
   // The company with the transaction's pointer, then the transaction: each read once and passed down.
-  const { company, txn } = await readTransactionAndCompany(companyId, input.principal, input.transactionId);
+  const { company, txn, loaded: readWithIt } = await readTransactionAndCompany(companyId, input.principal, input.transactionId);
   assertSettled(txn);
   if (txn.kind === 'charge') throw new ConflictError('A charge cannot be voided; refund it.', { code: 'not_voidable' });
   const date = today(company);
-  // The first attempt plans with the transaction just read; a retry (a commit refused by a concurrent change) reads it again.
+  // The first attempt plans with the transaction and ledger just read; a retry (a commit refused by a concurrent change)
+  // reads them again.
   let read: Transaction | undefined = txn;
+  let readLedger = readWithIt;
   return withRetries(async () => {
     const current = read ?? (await getTransaction(companyId, txn.clientId, txn.id));
     read = undefined;
     if (!current) throw new NotFoundError('No such transaction.');
-    const loaded = await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
-      invoiceIds: current.applications.map((a) => a.invoiceId),
-      read: [current],
-    });
+    const loaded =
+      readLedger ??
+      (await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
+        invoiceIds: current.applications.map((a) => a.invoiceId),
+        read: [current],
+      }));
+    readLedger = undefined;
     const plan = planPaymentVoid(loaded.state, txn.id);
     if (!plan.ok) throw ledgerError(plan.error);
     const fields: Partial<Transaction> = { voidedOn: date };

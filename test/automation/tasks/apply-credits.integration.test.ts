@@ -108,7 +108,7 @@ describe('applyCredits', () => {
     expect((await balanceOf(own.id, client.id, 'USD')).credit).toBe(600);
   });
 
-  it('reads the balances of the clients owing soon, and only the clients that have loose credit', async () => {
+  it('reads nothing of the clients without credit: the credit index, then the balance, client and oldest open invoice of the one with some', async () => {
     const own = await seedCompanyWith({ autoApplyLooseCredits: true, invoiceDaysBeforeRenewal: 0, autoDebitDaysBeforeDue: 0 });
     const clients = await Promise.all(Array.from({ length: 6 }, () => seedClient(own)));
     for (const client of clients) await openInvoice(own, client, 2000, '2027-03-01');
@@ -117,8 +117,24 @@ describe('applyCredits', () => {
     const run = await runAll(applyCreditsSource, runOn(own, '2027-03-01'));
     calls.stop();
     expect(run.actions.map((a) => a.clientId)).toEqual([clients[0].id]);
-    // Before the credit is applied: 6 balances, then the 1 client with credit.
-    const batches = calls.calls.filter((c) => c.command === 'BatchGetItemCommand');
-    expect(batches.slice(0, 2).map((c) => c.itemsRead)).toEqual([6, 1]);
+    // Before the credit is applied (its use case's reads follow): the company view (the company, its groups), the
+    // company's credit index (the one payment), the balance of its (client, currency), that client, and the oldest
+    // of its open invoices in the index — none of the five clients without credit.
+    const before = calls.calls.slice(0, 6).map((c) => [c.command, c.index ?? '', c.itemsRead]);
+    expect(before).toEqual([
+      ['GetItemCommand', '', 1],
+      ['QueryCommand', '', 1],
+      ['QueryCommand', 'GSI2', 1],
+      ['BatchGetItemCommand', '', 1],
+      ['BatchGetItemCommand', '', 1],
+      ['QueryCommand', 'GSI3', 1],
+    ]);
+    for (const other of clients.slice(1))
+      expect(
+        calls.calls
+          .slice(0, 6)
+          .flatMap((c) => c.partitions)
+          .join(' '),
+      ).not.toContain(other.id);
   });
 });

@@ -6,9 +6,9 @@ import type { TestApi } from '../../support/stack.js';
 
 /**
  * The DynamoDB calls of a refund and of a payment void, listed exactly (issue 13, "Writes"): a bare transaction id
- * needs its pointer before the transaction, and the transaction before the invoices it applies to — three reads, each
- * item once (the company rides with the pointer, the balance with the invoices), one transaction, and the answer built
- * from what the commit wrote instead of a read-back.
+ * needs its pointer first, and the pointer names the transaction's client, currency and invoices — two reads, each
+ * item once (the company rides with the pointer; the transaction, its invoices and the balance in the second), one
+ * transaction, and the answer built from what the commit wrote instead of a read-back.
  */
 let stack: BillingApi;
 let api: TestApi;
@@ -29,7 +29,7 @@ describe('the calls of a refund', () => {
   it.each([
     ['the whole charge', undefined, 2],
     ['part of it, over two invoices', 1500, 2],
-  ])('refunding %s: the pointer with the company, the transaction, its invoices with the balance, one write', async (_name, amount, invoiceCount) => {
+  ])('refunding %s: the pointer with the company, then the transaction with its invoices and the balance, one write', async (_name, amount, invoiceCount) => {
     const client = await newClient(api);
     const invoices = [await newInvoice(api, client.id, 1000), await newInvoice(api, client.id, 2000)].slice(0, invoiceCount);
     const account = await api.staff('POST', `/v1/clients/${client.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES) });
@@ -49,12 +49,12 @@ describe('the calls of a refund', () => {
       refunded = res.body;
     });
 
-    expect(commands(calls), keys.lines().join('\n')).toEqual(['BatchGetItem', 'GetItem', 'BatchGetItem', 'TransactWriteItems']);
+    expect(commands(calls), keys.lines().join('\n')).toEqual(['BatchGetItem', 'BatchGetItem', 'TransactWriteItems']);
     expect(repeatedReads(keys.calls), keys.lines().join('\n')).toEqual([]);
     expect(calls.totals().cancelled).toBe(0);
     const [pointer, ledger] = sortKeys(keys, 'BatchGetItemCommand');
     expect(pointer).toEqual(['COMPANY', 'REF']);
-    expect(ledger).toEqual(['BAL#', ...invoices.map(() => 'INV#')]);
+    expect(ledger).toEqual(['BAL#', ...invoices.map(() => 'INV#'), 'TXN#']);
 
     // The answer is what is stored, though it was not read back.
     expect(refunded.status).toBe(amount === undefined ? 'refunded' : 'partially_refunded');
@@ -85,7 +85,7 @@ describe('the calls of a refund', () => {
 });
 
 describe('the calls of a payment void', () => {
-  it('the pointer with the company, the transaction, its invoice with the balance, one write', async () => {
+  it('the pointer with the company, then the transaction with its invoice and the balance, one write', async () => {
     const client = await newClient(api);
     const invoice = await newInvoice(api, client.id, 800);
     const payment = await api.staff('POST', `/v1/clients/${client.id}/payments/record`, {
@@ -101,8 +101,12 @@ describe('the calls of a payment void', () => {
       expectStatus(res, 200);
       voided = res.body;
     });
-    expect(commands(calls), keys.lines().join('\n')).toEqual(['BatchGetItem', 'GetItem', 'BatchGetItem', 'TransactWriteItems']);
+    expect(commands(calls), keys.lines().join('\n')).toEqual(['BatchGetItem', 'BatchGetItem', 'TransactWriteItems']);
     expect(repeatedReads(keys.calls), keys.lines().join('\n')).toEqual([]);
+    expect(sortKeys(keys, 'BatchGetItemCommand')).toEqual([
+      ['COMPANY', 'REF'],
+      ['BAL#', 'INV#', 'TXN#'],
+    ]);
     expect((await api.staff('GET', `/v1/transactions/${payment.body.id}`)).body).toEqual(voided);
     expect(voided.voidedOn).not.toBeNull();
   });
