@@ -18,9 +18,9 @@ const creditHorizon = (s: GroupSettings) => (s.autoApplyLooseCredits ? Math.max(
  * Applies loose credit to open invoices (`autoApplyLooseCredits`) through the apply-credits use case, oldest due date
  * first. Clients are found without a scan: the company's payments holding credit (a sparse index, store/transactions.ts
  * `creditHoldersPage`) give the (client, currency) pairs that have some; one batch read of those pairs' balance items
- * keeps the ones that also owe something, and only those clients are read, with the due date of their oldest open
- * invoice in the currency, to check their group's horizon. So the task reads nothing for the many clients without
- * credit, however many invoices are open. Applying credit consumes it, so a second run finds none: no once-marker is
+ * keeps the ones that also owe something, the due date of their oldest open invoice in the currency (the client's
+ * open-invoice index) the ones owing within the widest horizon, and only those clients are read, to check their own
+ * group's horizon. So the task reads nothing for the many clients without credit, however many invoices are open. Applying credit consumes it, so a second run finds none: no once-marker is
  * needed, and the ledger's conditions keep two runs at once from applying the same credit twice. (A client whose
  * credit payments fall on two pages is looked at twice: the second time its credit is used up, or, in a dry run,
  * planned again.)
@@ -29,25 +29,29 @@ export const applyCreditsSource: WorkSource = {
   name: 'applyCredits',
   async page(ctx, key, limit) {
     const view = await loadCompanyView(ctx.companyId);
-    if (view.widest(creditHorizon) === null) return emptyPage();
+    const horizon = view.widest(creditHorizon);
+    if (horizon === null) return emptyPage();
     const page = await creditHoldersPage(ctx.companyId, limit, startKeyOf(key));
     const pairs = new Map<string, { clientId: string; currency: string }>();
     for (const payment of page.items) pairs.set(`${payment.clientId}#${payment.currency}`, { clientId: payment.clientId, currency: payment.currency });
     // The index lags the ledger by a moment: the balances (read by key) decide who has credit and owes something.
-    const balances = (await readBalancesOf(ctx.companyId, [...pairs.values()])).filter((b) => b.credit > 0 && b.due > 0);
+    const owing = (await readBalancesOf(ctx.companyId, [...pairs.values()])).filter((b) => b.credit > 0 && b.due > 0);
+    // Of those, the ones with an open invoice in the currency due within the widest horizon; only they are read.
+    const soon: Array<(typeof owing)[number] & { earliestDue: string }> = [];
+    for (const balance of owing) {
+      const earliestDue = await earliestOpenDue(ctx.companyId, balance.clientId, balance.currency);
+      if (earliestDue !== null && earliestDue <= addDays(ctx.date, horizon)) soon.push({ ...balance, earliestDue });
+    }
     const clients = await loadClients(
       ctx.companyId,
-      balances.map((b) => b.clientId),
+      soon.map((b) => b.clientId),
     );
     // Only where the client's group applies credit to an open invoice due that soon.
-    const withCredit: typeof balances = [];
-    for (const balance of balances) {
-      const client = clients.get(balance.clientId);
+    const withCredit = soon.filter((b) => {
+      const client = clients.get(b.clientId);
       const h = client ? creditHorizon(view.settingsOf(client.groupId)) : 'never';
-      if (h === 'never') continue;
-      const earliestDue = await earliestOpenDue(ctx.companyId, balance.clientId, balance.currency);
-      if (earliestDue !== null && earliestDue <= addDays(ctx.date, h)) withCredit.push(balance);
-    }
+      return h !== 'never' && b.earliestDue <= addDays(ctx.date, h);
+    });
     const actions: AutomationAction[] = [];
     for (const balance of withCredit) {
       const base: ActionBase = {

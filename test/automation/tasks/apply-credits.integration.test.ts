@@ -108,7 +108,7 @@ describe('applyCredits', () => {
     expect((await balanceOf(own.id, client.id, 'USD')).credit).toBe(600);
   });
 
-  it('reads nothing of the clients without credit: the credit index, then the balance, client and oldest open invoice of the one with some', async () => {
+  it('reads nothing of the clients without credit: the credit index, then the balance, oldest open invoice and client of the one with some', async () => {
     const own = await seedCompanyWith({ autoApplyLooseCredits: true, invoiceDaysBeforeRenewal: 0, autoDebitDaysBeforeDue: 0 });
     const clients = await Promise.all(Array.from({ length: 6 }, () => seedClient(own)));
     for (const client of clients) await openInvoice(own, client, 2000, '2027-03-01');
@@ -118,16 +118,16 @@ describe('applyCredits', () => {
     calls.stop();
     expect(run.actions.map((a) => a.clientId)).toEqual([clients[0].id]);
     // Before the credit is applied (its use case's reads follow): the company view (the company, its groups), the
-    // company's credit index (the one payment), the balance of its (client, currency), that client, and the oldest
-    // of its open invoices in the index — none of the five clients without credit.
+    // company's credit index (the one payment), the balance of its (client, currency), the oldest of its open invoices
+    // in the index, and that client — none of the five clients without credit.
     const before = calls.calls.slice(0, 6).map((c) => [c.command, c.index ?? '', c.itemsRead]);
     expect(before).toEqual([
       ['GetItemCommand', '', 1],
       ['QueryCommand', '', 1],
       ['QueryCommand', 'GSI2', 1],
       ['BatchGetItemCommand', '', 1],
-      ['BatchGetItemCommand', '', 1],
       ['QueryCommand', 'GSI3', 1],
+      ['BatchGetItemCommand', '', 1],
     ]);
     for (const other of clients.slice(1))
       expect(

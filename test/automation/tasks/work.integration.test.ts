@@ -16,7 +16,9 @@ import { captureMail, openInvoice, runAll, runOn, seedClient, seedCompanyWith } 
 
 /**
  * What the billing work sources read and write, seen at the DynamoDB client: a dry run writes nothing, and a client
- * with nothing due on the date is never read, however much it has (invoices, credit, a series, an auto-debit card).
+ * with nothing due on the date is never read, however much it has (invoices, credit, a series, an auto-debit card) —
+ * but for the loose credit it holds: applyCredits looks at the clients holding credit (not at every open invoice),
+ * so it reads that one's balance and the due date of its oldest open invoice, and no more of it.
  */
 const WRITES = new Set(['TransactWriteCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand']);
 const SOURCES = [renewSeriesSource, applyCreditsSource, autoDebitSource, noticesSource, voidsSource];
@@ -99,7 +101,11 @@ describe('the billing work sources', () => {
       expect(actions.some((a) => a.clientId === busy.id)).toBe(true);
       expect(actions.some((a) => a.clientId === idle.id)).toBe(false);
       expect(seen.some((c) => c.input.includes(busy.id))).toBe(true);
-      expect(seen.filter((c) => c.input.includes(idle.id))).toEqual([]);
+      const creditCheck = (c: { name: string; input: string }) =>
+        (c.name === 'BatchGetCommand' && c.input.includes('BAL#USD') && !c.input.includes('"SK":"CLIENT"')) ||
+        (c.name === 'QueryCommand' && c.input.includes(`${idle.id}#INVS#open`));
+      expect(seen.filter((c) => c.input.includes(idle.id) && !creditCheck(c))).toEqual([]);
+      expect(seen.filter((c) => c.input.includes(idle.id) && creditCheck(c)).length).toBeLessThanOrEqual(2);
     }
   });
 });
