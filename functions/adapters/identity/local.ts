@@ -31,14 +31,42 @@ function publicPart(jwk: JWK): JWK {
   return pub;
 }
 
+/** The public key, imported once per signing key (a process may run several local stacks, each with its own key). */
+let publicKey: { jwk: string; key: ReturnType<typeof importJWK> } | undefined;
+
+/**
+ * Tokens already verified, with their claims, until they expire: a client sends the same token with every request,
+ * and its signature, issuer and audience cannot change. Kept per signing key; the oldest goes first when full.
+ */
+const verifiedTokens = new Map<string, { jwk: string; payload: JWTPayload; exp: number }>();
+const VERIFIED_TOKENS_KEPT = 1000;
+
 /**
  * Verifies a token of the local stand-in as API Gateway's JWT authorizer verifies Cognito's: signature with
- * the issuer's public key (RS256 only, so `alg: none` fails), issuer, audience and expiry.
+ * the issuer's public key (RS256 only, so `alg: none` fails), issuer, audience and expiry. A token verified before
+ * is answered from memory until its `exp`, and from that second on refused as jose refuses it (`exp <= now`).
+ * Whether its login is still active is not a property of the token: the pipeline checks that on every request.
  */
 export async function verifyLocalToken(token: string): Promise<JWTPayload> {
-  const key = await importJWK(publicPart(signingJwk()), ALG);
+  const jwk = process.env.BILLOW_LOCAL_IDENTITY_KEY;
+  if (!jwk) throw new Error('BILLOW_LOCAL_IDENTITY_KEY is not set');
+  const now = Math.floor(Date.now() / 1000);
+  const known = verifiedTokens.get(token);
+  if (known && known.jwk === jwk && now < known.exp) return { ...known.payload };
+  if (known) verifiedTokens.delete(token);
+  if (publicKey?.jwk !== jwk) publicKey = { jwk, key: importJWK(publicPart(JSON.parse(jwk) as JWK), ALG) };
   // API Gateway refuses a token without `exp`; jose would let one through as never expiring.
-  const { payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALG], requiredClaims: ['exp'] });
+  const { payload } = await jwtVerify(token, await publicKey.key, {
+    issuer: LOCAL_ISSUER,
+    audience: LOCAL_AUDIENCE,
+    algorithms: [ALG],
+    requiredClaims: ['exp'],
+  });
+  // A token not valid before a later time (`nbf`) is not kept: it is checked again when it comes again.
+  if (typeof payload.exp === 'number' && payload.nbf === undefined) {
+    if (verifiedTokens.size >= VERIFIED_TOKENS_KEPT) verifiedTokens.delete(verifiedTokens.keys().next().value as string);
+    verifiedTokens.set(token, { jwk, payload: { ...payload }, exp: payload.exp });
+  }
   return payload;
 }
 
@@ -87,11 +115,18 @@ export class LocalIdentityProvider implements IdentityProvider {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException')
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      // The user this call wrote (its new id): the Put's answer was lost and the SDK's retry of it met the item.
+      if ((await this.get(user.companyId, user.username))?.userId !== created.userId)
         throw new ConflictError('That username is taken.', { field: 'username', code: 'duplicate_username' });
-      throw error;
     }
     return created;
+  }
+
+  async findUser(companyId: string | undefined, username: string): Promise<LoginUser | undefined> {
+    const user = await this.get(companyId, username);
+    if (!user) return undefined;
+    return { userId: user.userId, username: user.username, role: user.role, companyId: user.companyId, clientId: user.clientId };
   }
 
   async authenticate(companyId: string | undefined, username: string, password: string): Promise<IssuedToken | null> {
