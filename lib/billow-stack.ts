@@ -25,6 +25,8 @@ export interface BillowStackProps extends StackProps {
   appUrl?: string;
   /** Payment gateway: required, as a prop or the context value `gateway` (`-c gateway=stripe|simulator`). */
   gateway?: GatewayChoice;
+  /** An address the alarm topic mails. @default context `alarmEmail`, else none (subscribe the topic yourself) */
+  alarmEmail?: string;
 }
 
 /** Deployment settings: props first, then `cdk.json`/`-c` context values, then defaults. */
@@ -33,6 +35,7 @@ export interface BillowSettings {
   mailFrom: string;
   appUrl: string;
   gateway: GatewayChoice;
+  alarmEmail?: string;
 }
 
 /** Said at synth and on the dashboard of a deployment whose payments go through the simulator. */
@@ -66,7 +69,9 @@ export function resolveSettings(scope: Construct, props: Omit<BillowStackProps, 
     throw new Error('Choose the payment gateway: -c gateway=stripe (real money) or -c gateway=simulator (test numbers; nothing is charged).');
   }
   if (!isGatewayChoice(gateway)) throw new Error(`gateway must be 'stripe' or 'simulator', not '${gateway}'`);
-  return { mailDomain, mailFrom, appUrl, gateway };
+  const alarmEmail = props.alarmEmail ?? context('alarmEmail');
+  if (alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) throw new Error(`alarmEmail '${alarmEmail}' is not a mail address`);
+  return { mailDomain, mailFrom, appUrl, gateway, alarmEmail };
 }
 
 /** Billow's one stack: a construct per capability. Infrastructure only; no business rules. */
@@ -138,7 +143,9 @@ export class BillowStack extends Stack {
         this.imports.worker,
       ],
       deadLetterQueues: [this.email.eventsDeadLetterQueue, this.reconciler.deadLetterQueue, this.automation.deadLetterQueue, this.imports.deadLetterQueue],
+      importsDeadLetterQueue: this.imports.deadLetterQueue,
       stateMachines: [this.automation.stateMachine],
+      alarmEmail: this.settings.alarmEmail,
       banner: this.settings.gateway === 'simulator' ? SIMULATED_PAYMENTS : undefined,
     });
 
@@ -146,6 +153,10 @@ export class BillowStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.observability.alarmTopic.topicArn,
+      description: 'Every alarm notifies this topic (subscribe with -c alarmEmail=… or aws sns subscribe); runbook: docs/operations.md',
+    });
     new CfnOutput(this, 'MailIdentity', {
       value: this.email.identity.emailIdentityName,
       description: 'SES identity to verify (publish its DKIM CNAME records)',

@@ -50,6 +50,7 @@ export class BillowIdentity extends Construct {
         memorySize: 256,
         // Cognito waits at most 5 seconds for a trigger.
         timeout: Duration.seconds(5),
+        environment: { POWERTOOLS_SERVICE_NAME: 'billow', POWERTOOLS_LOG_LEVEL: 'INFO' },
         // The triggers read and delete the login-as answer in the table, nothing else.
         adapters: [],
       });

@@ -1,12 +1,18 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { TASK_NAMES } from '../functions/automation/task.js';
 import type { BillowApi } from './api.js';
 import type { BillowTable } from './data.js';
 import type { BillowFunction } from './function.js';
-import { METRIC, type MetricName } from '../functions/observability/metrics.js';
+import { METRIC, TASK_DIMENSION, type MetricName } from '../functions/observability/metrics.js';
 
 export interface BillowObservabilityProps {
   api: BillowApi;
@@ -15,6 +21,8 @@ export interface BillowObservabilityProps {
   otherFunctions?: readonly BillowFunction[];
   /** Queues that only ever hold failures: any message in one is an alarm. */
   deadLetterQueues?: readonly sqs.IQueue[];
+  /** The imports dead-letter queue, whose depth the imports panel shows (it is one of `deadLetterQueues`). */
+  importsDeadLetterQueue?: sqs.IQueue;
   /**
    * State machines whose executions should never fail: a failed or timed-out execution is an alarm (a run whose
    * task failed still ends its execution normally; only the engine itself failing ends one so).
@@ -22,20 +30,71 @@ export interface BillowObservabilityProps {
   stateMachines?: readonly sfn.IStateMachine[];
   /** A warning shown across the top of the dashboard (a deployment whose payments are simulated). */
   banner?: string;
+  /** An address the alarm topic mails (it must confirm the subscription). @default none: subscribe the topic yourself */
+  alarmEmail?: string;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
 
 /**
+ * How old a pending payment attempt may get before it is an alarm: the reconciler runs every five minutes and takes
+ * attempts older than two, so one still pending after half an hour has failed several runs or needs a person.
+ */
+export const STUCK_PENDING_CHARGE_AGE = Duration.minutes(30);
+
+/** The construct path under the stack, without separators: `Api/ClientsFunction` → `ApiClientsFunction`. */
+const nameOf = (construct: IConstruct) => {
+  const stackPath = Stack.of(construct).node.path;
+  return construct.node.path.slice(stackPath.length + 1).replace(/\//g, '');
+};
+
+/**
  * The alarms and the dashboard ops watch: API 5xx and latency, Lambda errors and throttles, dead-letter queues,
- * table throttles and system errors. Alarms have no action here; subscribe a topic with `addAlarmAction` per deployment.
+ * table throttles, payments and mail, automation runs, imports and payment reconciliation. Every alarm notifies the
+ * alarm topic when it fires and when it clears; `docs/operations.md` has a section per alarm, under its id.
  */
 export class BillowObservability extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
+  /** Where every alarm goes: subscribe a mail address (`-c alarmEmail=…`), a pager or a chat webhook to it. */
+  readonly alarmTopic: sns.Topic;
+  /** The customer-managed key of the alarm topic (CloudWatch cannot publish to a topic under the AWS-managed SNS key). */
+  readonly alarmTopicKey: kms.Key;
+  private readonly alarmAction: SnsAction;
 
   constructor(scope: Construct, id: string, props: BillowObservabilityProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Billow: encrypts alarm notifications on their SNS topic',
+      enableKeyRotation: true,
+    });
+    this.alarmTopicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToTheEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Billow alarms', masterKey: this.alarmTopicKey, enforceSSL: true });
+    // The topic policy enforceSSL writes replaces SNS's default one: CloudWatch needs its own grant, for this account's alarms only.
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisAccountsAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          },
+        },
+      }),
+    );
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.alarmAction = new SnsAction(this.alarmTopic);
     const { httpApi } = props.api;
     const apiFunctions = Object.values(props.api.functions) as BillowFunction[];
     const allFunctions = [...apiFunctions, ...(props.otherFunctions ?? [])];
@@ -46,19 +105,19 @@ export class BillowObservability extends Construct {
     this.alarm('ApiLatencyP99', apiP99, 5_000, 'API p99 latency over 5 s for 15 minutes.', 3);
 
     for (const fn of allFunctions) {
-      const name = fn.node.id;
+      const name = nameOf(fn);
       this.alarm(`${name}Errors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, `${name} threw (errors ≥ 1 in 5 minutes).`);
       this.alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, `${name} was throttled.`);
     }
 
     for (const queue of props.deadLetterQueues ?? []) {
-      const name = queue.node.id;
+      const name = nameOf(queue);
       const visible = queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' });
       this.alarm(`${name}Messages`, visible, 1, `${name} holds messages that could not be processed; inspect and redrive them.`);
     }
 
     for (const machine of props.stateMachines ?? []) {
-      const name = (machine as unknown as { node: { id: string } }).node.id;
+      const name = nameOf(machine);
       this.alarm(
         `${name}ExecutionsFailed`,
         machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
@@ -91,6 +150,43 @@ export class BillowObservability extends Construct {
       business(METRIC.automationRunsFailed),
       1,
       'An automation run failed: a task kept failing (GET /v1/automation/runs/{id} says which and why).',
+    );
+    const perTask = (name: MetricName, task: string) =>
+      new cloudwatch.Metric({
+        namespace: 'Billow',
+        metricName: name,
+        dimensionsMap: { service: 'billow', [TASK_DIMENSION]: task },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+        label: task,
+      });
+
+    // A run that fails settles nothing; two in a row (ten minutes) is not a passing fault.
+    this.alarm(
+      'ReconciliationFailing',
+      business(METRIC.pendingChargesFailed),
+      1,
+      'The payment reconciler could not settle pending payments in two runs in a row (faults at the gateway or the table).',
+      2,
+    );
+    const oldestPending = new cloudwatch.Metric({
+      namespace: 'Billow',
+      metricName: METRIC.oldestPendingChargeAgeSeconds,
+      dimensionsMap: { service: 'billow' },
+      statistic: 'Maximum',
+      period: FIVE_MINUTES,
+    });
+    this.alarm(
+      'PendingChargesStuck',
+      oldestPending,
+      STUCK_PENDING_CHARGE_AGE.toSeconds(),
+      `A payment attempt has been pending for ${STUCK_PENDING_CHARGE_AGE.toMinutes()} minutes or more: the reconciler keeps failing on it or cannot settle it.`,
+    );
+    this.alarm(
+      'PendingChargesNeedAttention',
+      business(METRIC.pendingChargesNeedingAttention),
+      1,
+      'The reconciler found a pending payment it cannot settle by itself (its request or payment account is gone): a person must.',
     );
 
     const apiDurationP99 = apiFunctions.map((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: fn.node.id }));
@@ -151,6 +247,75 @@ export class BillowObservability extends Construct {
             width: 12,
           }),
         ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Automation runs',
+            left: [METRIC.automationRunsStarted, METRIC.automationRunsSucceeded, METRIC.automationRunsFailed].map(business),
+            right: (props.stateMachines ?? []).flatMap((machine) => [
+              machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum', label: 'Executions failed' }),
+              machine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum', label: 'Executions timed out' }),
+            ]),
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Automation actions per task',
+            left: TASK_NAMES.map((task) => perTask(METRIC.automationTaskActions, task)),
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Automation failures per task',
+            left: TASK_NAMES.map((task) => perTask(METRIC.automationTaskFailures, task)),
+            width: 8,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Imports: rows per second',
+            left: [
+              new cloudwatch.MathExpression({
+                expression: 'FILL(rows, 0) / PERIOD(rows)',
+                label: 'Rows per second',
+                period: FIVE_MINUTES,
+                usingMetrics: { rows: business(METRIC.importRowsProcessed) },
+              }),
+            ],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Imports: rows processed and failed',
+            left: [METRIC.importRowsProcessed, METRIC.importRowsFailed].map(business),
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Imports: dead-letter queue depth',
+            left: props.importsDeadLetterQueue
+              ? [props.importsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: 'Messages' })]
+              : [],
+            width: 8,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Reconciliation: pending charges',
+            left: [METRIC.pendingChargesReconciled, METRIC.pendingChargesFailed, METRIC.pendingChargesNeedingAttention].map(business),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Reconciliation: oldest pending charge (seconds)',
+            left: [oldestPending],
+            leftAnnotations: [{ value: STUCK_PENDING_CHARGE_AGE.toSeconds(), label: 'Alarm' }],
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Dead-letter queues',
+            left: (props.deadLetterQueues ?? []).map((queue) =>
+              queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: nameOf(queue) }),
+            ),
+            width: 24,
+          }),
+        ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],
     });
@@ -163,8 +328,12 @@ export class BillowObservability extends Construct {
       evaluationPeriods,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Billow: ${description}`,
+      alarmDescription: `Billow: ${description} Runbook: docs/operations.md, section ${id}.`,
+      // Named by its id, so the notification names the runbook section.
+      alarmName: `${Stack.of(this).stackName}-${id}`,
     });
+    alarm.addAlarmAction(this.alarmAction);
+    alarm.addOkAction(this.alarmAction);
     this.alarms.push(alarm);
     return alarm;
   }

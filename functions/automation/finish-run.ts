@@ -1,6 +1,6 @@
 import { finishedTasks, type AutomationRun } from '../domain/automation-run.js';
 import { currentTime } from '../domain/clock.js';
-import { count, METRIC } from '../observability/metrics.js';
+import { count, countForTask, METRIC } from '../observability/metrics.js';
 import { requireRun, saveFinishedRun } from '../store/automation-runs.js';
 
 /**
@@ -13,7 +13,12 @@ export async function finishRun(input: { companyId: string; runId: string }): Pr
   const ended = finishedTasks(run.tasks);
   const finished: AutomationRun = { ...run, ...ended, finishedAt: currentTime().toISOString() };
   await saveFinishedRun(finished);
-  if (finished.status === 'failed') count(METRIC.automationRunsFailed);
+  count(finished.status === 'failed' ? METRIC.automationRunsFailed : METRIC.automationRunsSucceeded);
+  for (const task of finished.tasks) {
+    if (task.status === 'skipped') continue;
+    countForTask(METRIC.automationTaskActions, task.name, task.acted);
+    countForTask(METRIC.automationTaskFailures, task.name, task.failed + (task.status === 'failed' ? 1 : 0));
+  }
   const objectsFailed = finished.tasks.reduce((sum, task) => sum + task.failed, 0);
   if (objectsFailed) count(METRIC.automationObjectsFailed, objectsFailed);
   return finished;

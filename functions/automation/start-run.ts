@@ -3,6 +3,7 @@ import { currentTime } from '../domain/clock.js';
 import { todayIn } from '../domain/dates.js';
 import { ValidationError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { count, METRIC } from '../observability/metrics.js';
 import { getServices } from '../services.js';
 import { requireCompany } from '../store/companies.js';
 import { AlreadyStartedError, insertRun, releaseLock, saveFinishedRun } from '../store/automation-runs.js';
@@ -82,6 +83,7 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
     started = await getServices().workflow.start(run.executionName, { ...executionInputOf(run) });
   } catch (error) {
     await endUnstarted(run, `The execution could not be started: ${(error as Error).message}`);
+    count(METRIC.automationRunsFailed);
     throw error;
   }
   if (started === 'already_started') {
@@ -89,6 +91,7 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
     await endUnstarted(run, 'An execution of this date was already started.');
     return { outcome: 'already_started' };
   }
+  count(METRIC.automationRunsStarted);
   return { outcome: 'started', run };
 }
 

@@ -2,21 +2,10 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { logger } from '../observability/logger.js';
-import { metrics } from '../observability/metrics.js';
+import { publishMetrics } from '../observability/metrics.js';
 import { traceInvocation } from '../observability/tracer.js';
 import { createDispatcher, type ApiEvent } from './pipeline.js';
 import type { AnyRoute } from './route.js';
-
-/**
- * Flushes the invocation's business metrics, if it counted any: most requests count none, and flushing an empty
- * buffer makes Powertools warn on every request.
- */
-function publishMetrics(): middy.MiddlewareObj {
-  const flush = async () => {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  };
-  return { after: flush, onError: flush };
-}
 
 /** The Lambda entry of one API area: the shared pipeline over that area's routes. */
 export function createApiHandler(routes: readonly AnyRoute[]) {

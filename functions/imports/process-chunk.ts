@@ -6,6 +6,7 @@ import type { ImportJob, ImportPlan, RowOutcome } from '../domain/import-job.js'
 import { createClient, type CreateClientInput } from '../clients/create-client.js';
 import { updateClientProfile, type ClientProfilePatch } from '../clients/update-client.js';
 import { logger } from '../observability/logger.js';
+import { count, METRIC } from '../observability/metrics.js';
 import { getServices } from '../services.js';
 import { getClient, ownerOfUnique } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
@@ -63,7 +64,12 @@ export async function processChunk(message: ChunkMessage, hooks: ChunkHooks = {}
     await runChunk(job, job.plan, chunk, hooks);
     for (let attempt = 0; chunk.status !== 'done' && attempt < 5; attempt++) {
       const counts = await countOutcomes(job.companyId, job.id, chunk.firstRow, chunk.endRow);
-      if (await finishChunk(job.companyId, job.id, chunk, counts, nowIso())) break;
+      if (await finishChunk(job.companyId, job.id, chunk, counts, nowIso())) {
+        // Counted by the one delivery that finished the chunk, so a redelivery never counts its rows twice.
+        count(METRIC.importRowsProcessed, counts.created + counts.updated + counts.skipped + counts.failed);
+        count(METRIC.importRowsFailed, counts.failed);
+        break;
+      }
       // Another delivery of this chunk moved its checkpoint (or ended it) meanwhile: read it again.
       chunk = (await getChunk(job.companyId, job.id, message.chunk)) as ImportChunk;
     }

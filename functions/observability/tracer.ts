@@ -1,7 +1,10 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { logger } from './logger.js';
+import { publishMetrics } from './metrics.js';
 
 /**
  * One X-Ray tracer per container. Every AWS SDK client is wrapped with `tracer.captureAWSv3Client` where it is built,
@@ -20,11 +23,16 @@ export function traceInvocation() {
 }
 
 /**
- * A Lambda entry outside the API (SES events, Cognito triggers), traced like the API areas. The context may be left
- * out: tests and the local stack call these entries with the event alone.
+ * A Lambda entry outside the API (SES events, Cognito triggers, the automation dispatcher and task, the reconciler,
+ * the import worker), observed like the API areas (`functions/http/lambda.ts`): traced, logging with the
+ * invocation's context (request id, function, cold start), and flushing the business metrics it counted when it
+ * ends, failed or not. The context may be left out: tests and the local stack call these entries with the event alone.
  */
 export function tracedHandler<TEvent, TResult>(handle: (event: TEvent) => Promise<TResult>): (event: TEvent, context?: Context) => Promise<TResult> {
-  const traced = middy<TEvent, TResult, Error, Context>(handle).use(traceInvocation());
+  const traced = middy<TEvent, TResult, Error, Context>(handle)
+    .use(traceInvocation())
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics());
   // Without a context middy passes an empty one on, which is what it gets here.
   return (event, context) => traced(event, context ?? ({} as Context));
 }

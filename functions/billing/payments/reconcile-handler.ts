@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { logger } from '../../observability/logger.js';
-import { metrics } from '../../observability/metrics.js';
+import { count, METRIC, metrics, seconds } from '../../observability/metrics.js';
 import { tracedHandler } from '../../observability/tracer.js';
 import { listPendingChargesBefore } from '../../store/pending-charges.js';
 import { reconcilePayment } from './reconcile-payment.js';
@@ -27,10 +27,13 @@ export interface ReconcileRun {
 export async function reconcileStalePayments(now: Date = new Date()): Promise<ReconcileRun> {
   const before = new Date(now.getTime() - RECONCILE_GRACE_MS).toISOString();
   const run: ReconcileRun = { settled: 0, skipped: 0, failed: 0 };
+  // Every attempt found is past the grace period; one found run after run is stuck (an alarm watches the age).
+  let oldestAgeSeconds = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await listPendingChargesBefore(before, PAGE_SIZE, startKey);
     for (const pending of page.items) {
+      oldestAgeSeconds = Math.max(oldestAgeSeconds, Math.floor((now.getTime() - Date.parse(pending.createdAt)) / 1000));
       try {
         const result = await reconcilePayment({ companyId: pending.companyId, principal: null, transactionId: pending.transactionId, now });
         run.settled++;
@@ -47,6 +50,10 @@ export async function reconcileStalePayments(now: Date = new Date()): Promise<Re
     }
     startKey = page.lastKey;
   } while (startKey);
+  count(METRIC.pendingChargesReconciled, run.settled);
+  count(METRIC.pendingChargesFailed, run.failed);
+  count(METRIC.pendingChargesNeedingAttention, run.skipped);
+  seconds(METRIC.oldestPendingChargeAgeSeconds, oldestAgeSeconds);
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   if (run.failed > 0) throw new Error(`${run.failed} pending payment(s) could not be reconciled (${run.settled} settled, ${run.skipped} skipped).`);
   return run;
