@@ -29,6 +29,8 @@ export const paymentAccountRoutes = [
     params: idParam,
     body: createPaymentAccountBody,
     successStatus: 201,
+    // The gateway could not be reached to tokenise the details (payment-methods.ts).
+    errors: [502],
     handle: async ({ principal, params, body }) => {
       const details: PaymentDetails = body.type === 'card' ? { type: 'card', card: body.card } : { type: 'ach', ach: body.ach };
       const account = await addPaymentAccount({
