@@ -17,20 +17,31 @@ interface CompiledRoute {
   paramCount: number;
 }
 
-function compile(routes: readonly AnyRoute[]): CompiledRoute[] {
-  return (
-    routes
-      .map((route) => {
-        const names: string[] = [];
-        const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
-          names.push(a ?? b);
-          return '([^/]+)';
-        });
-        return { route, pattern: new RegExp(`^${source}$`), names, paramCount: names.length };
-      })
-      // API Gateway prefers the most specific route: fewer parameters first.
-      .sort((a, b) => a.paramCount - b.paramCount)
-  );
+/** The routes by the number of `/` in their path: a parameter matches one segment, so only those can match a path. */
+function compile(routes: readonly AnyRoute[]): Map<number, CompiledRoute[]> {
+  const bySlashes = new Map<number, CompiledRoute[]>();
+  const compiled = routes
+    .map((route) => {
+      const names: string[] = [];
+      const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
+        names.push(a ?? b);
+        return '([^/]+)';
+      });
+      return { route, pattern: new RegExp(`^${source}$`), names, paramCount: names.length };
+    })
+    // API Gateway prefers the most specific route: fewer parameters first.
+    .sort((a, b) => a.paramCount - b.paramCount);
+  for (const c of compiled) {
+    const slashes = slashCount(c.route.path);
+    bySlashes.set(slashes, [...(bySlashes.get(slashes) ?? []), c]);
+  }
+  return bySlashes;
+}
+
+function slashCount(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 /** Built as the invocation starts, so its remaining time runs down as a deployed function's does. */
@@ -113,16 +124,22 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
       // `/v1/clients/{id}/contacts/..` to DELETE `/v1/clients/{id}`. API Gateway routes the path as received.
       const sentPath = rawPathOf(req.url ?? '/', url);
       const path = sentPath.length > 1 ? sentPath.replace(/\/+$/, '') : sentPath;
-      const matches = compiled.flatMap((c) => {
+      let pathMatched = false;
+      let match: CompiledRoute | undefined;
+      let values: string[] = [];
+      for (const c of compiled.get(slashCount(path)) ?? []) {
         const found = c.pattern.exec(path);
-        return found ? [{ ...c, values: found.slice(1) }] : [];
-      });
-      const match = matches.find((c) => c.route.method === method);
+        if (!found) continue;
+        pathMatched = true;
+        if (c.route.method !== method) continue;
+        match = c;
+        values = found.slice(1);
+        break;
+      }
       if (!match) {
-        if (matches.length) throw new MethodNotAllowedError(`${method} is not allowed on ${path}.`);
+        if (pathMatched) throw new MethodNotAllowedError(`${method} is not allowed on ${path}.`);
         throw new NotFoundError(`No route ${method} ${path}.`);
       }
-      const { values } = match;
       const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodePathSegment(values[i])]));
 
       let claims: Record<string, unknown> | undefined;
