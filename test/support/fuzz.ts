@@ -211,7 +211,14 @@ export async function buildFuzzObjects(
 ): Promise<{ ids: Record<string, string[]>; clientToken: string; cursors: string[] }> {
   const staff = (method: string, path: string, body?: unknown) => jsonCall(baseUrl, method, path, staffToken, body);
   const currency = (await staff('GET', '/v1/settings')).body.defaultCurrency as string;
-  const group = created(await staff('POST', '/v1/client-groups', { name: `Fuzz group ${randomBytes(3).toString('hex')}` }), 'group');
+  const group = created(
+    await staff('POST', '/v1/client-groups', {
+      name: `Fuzz group ${randomBytes(3).toString('hex')}`,
+      // Its own settings: the fuzz may have made the company require contact fields the objects below do not have.
+      settings: { requiredContactFields: [] },
+    }),
+    'group',
+  );
   const username = `fuzzclient${randomBytes(4).toString('hex')}`;
   const password = 'fuzz client password';
   const client = created(
@@ -220,7 +227,7 @@ export async function buildFuzzObjects(
   );
   const login = await jsonCall(baseUrl, 'POST', '/v1/auth/token', undefined, { companyId, username, password });
   if (login.status !== 200) throw new Error(`fuzz fixture client login: ${login.status} ${login.text}`);
-  const second = created(await staff('POST', '/v1/clients', { company: `Fuzz second ${randomBytes(3).toString('hex')}` }), 'second client');
+  const second = created(await staff('POST', '/v1/clients', { company: `Fuzz second ${randomBytes(3).toString('hex')}`, groupId: group }), 'second client');
   const contact = created(
     await staff('POST', `/v1/clients/${client}/contacts`, { type: 'billing', firstName: 'Bill', lastName: 'Payer', email: 'bill@example.com' }),
     'contact',
