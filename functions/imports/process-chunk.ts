@@ -4,11 +4,12 @@ import { BillowError, ConcurrentChangeError, ConflictError, ThrottledError, Unav
 import { columnLabel, type FileColumns, type ResolvedMapping, type SystemField } from '../domain/import-mapping.js';
 import type { ImportJob, ImportPlan, RowOutcome } from '../domain/import-job.js';
 import { createClient, type CreateClientInput } from '../clients/create-client.js';
+import { unusablePassword } from '../clients/passwords.js';
 import { updateClientProfile, type ClientProfilePatch } from '../clients/update-client.js';
 import { logger } from '../observability/logger.js';
 import { count, METRIC } from '../observability/metrics.js';
 import { getServices } from '../services.js';
-import { getClient, ownerOfUnique } from '../store/clients.js';
+import { getClient, ownerOfUnique, setClientUserId } from '../store/clients.js';
 import { requireCompany } from '../store/companies.js';
 import { listGroups } from '../store/groups.js';
 import {
@@ -140,6 +141,11 @@ async function runBatch(ctx: ChunkContext, records: CsvRecord[], hooks: ChunkHoo
     ctx.job.id,
     records.map((r) => r.row),
   );
+  // Rows a delivery that died already created: one whose worker died between the client's transaction and its login
+  // has no login yet, and its marker makes every later delivery pass it over, so the login is made here.
+  await Promise.all(
+    [...done.values()].map((marker) => (marker.outcome === 'created' && marker.clientId ? completeLogin(ctx.job.companyId, marker.clientId) : undefined)),
+  );
   const pending = records.filter((r) => !done.has(r.row));
   const failures: unknown[] = [];
   // A few rows at once, not the whole batch: their reads, transactions and logins overlap (creates at once take
@@ -158,6 +164,32 @@ async function runBatch(ctx: ChunkContext, records: CsvRecord[], hooks: ChunkHoo
   };
   await Promise.all(Array.from({ length: ROW_CONCURRENCY }, worker));
   if (failures.length) throw failures[0];
+}
+
+/**
+ * Makes and links the login `createClient` makes for a client with a username, when the client has none linked: its
+ * worker died after the client's transaction, before the login was made or before it was linked. A login of that
+ * username made for this client is linked; one made for anyone else (a staff login of the same name) is left alone,
+ * and the warning names the client for an operator (createClient would have undone the client).
+ */
+async function completeLogin(companyId: string, clientId: string): Promise<void> {
+  const client = await getClient(companyId, clientId);
+  if (!client?.username || client.userId) return;
+  const identity = getServices().identity;
+  let login = await identity.findUser(companyId, client.username);
+  login ??= await identity.createUser({
+    username: client.username,
+    password: unusablePassword(),
+    role: 'client',
+    companyId,
+    clientId,
+    email: client.email ?? undefined,
+  });
+  if (login.clientId !== clientId) {
+    logger.warn('An imported client has no login: its username is another login’s at the identity provider', { companyId, clientId });
+    return;
+  }
+  await setClientUserId(companyId, clientId, login.userId);
 }
 
 /** A BillowError that says the row is wrong (not that something is down): the row fails, the others go on. */

@@ -243,14 +243,25 @@ export async function getChunk(companyId: string, importId: string, chunk: numbe
   return out.Item ? chunkFromItem(out.Item) : undefined;
 }
 
-/** The rows among `rows` whose outcome is already recorded. */
-export async function recordedRows(companyId: string, importId: string, rows: readonly number[]): Promise<Set<number>> {
-  if (!rows.length) return new Set();
+/** A row's recorded outcome, and the client it created or updated. */
+export interface RecordedRow {
+  outcome: RowOutcome;
+  clientId?: string;
+}
+
+/** The rows among `rows` whose outcome is already recorded, with it. */
+export async function recordedRows(companyId: string, importId: string, rows: readonly number[]): Promise<Map<number, RecordedRow>> {
+  if (!rows.length) return new Map();
   const items = await batchGetAll(
     rows.map((row) => rowKey(companyId, importId, row)),
-    { consistent: true, projection: 'SK' },
+    { consistent: true, projection: 'SK, outcome, clientId' },
   );
-  return new Set(items.map((i) => Number(String(i.SK).slice(IMPORT_ROW_SK_PREFIX.length))));
+  return new Map(
+    items.map((i) => [
+      Number(String(i.SK).slice(IMPORT_ROW_SK_PREFIX.length)),
+      { outcome: i.outcome as RowOutcome, ...(typeof i.clientId === 'string' ? { clientId: i.clientId } : {}) },
+    ]),
+  );
 }
 
 /**

@@ -258,6 +258,24 @@ export class CognitoIdentityProvider implements IdentityProvider {
     }
   }
 
+  async findUser(companyId: string | undefined, username: string): Promise<LoginUser | undefined> {
+    let user: Awaited<ReturnType<CognitoIdentityProvider['requireUser']>>;
+    try {
+      user = await this.requireUser(scopedUsername(companyId, username));
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+    const attribute = (name: string) => user.UserAttributes?.find((a) => a.Name === name)?.Value;
+    return {
+      userId: attribute('sub') ?? user.Username ?? username,
+      username: attribute(CLAIM.username) ?? username,
+      role: attribute(CLAIM.role) as Role,
+      ...(attribute(CLAIM.companyId) ? { companyId: attribute(CLAIM.companyId) } : {}),
+      ...(attribute(CLAIM.clientId) ? { clientId: attribute(CLAIM.clientId) } : {}),
+    };
+  }
+
   private async requireUser(poolUsername: string) {
     try {
       const user = await this.client.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: poolUsername }));

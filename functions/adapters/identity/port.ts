@@ -28,6 +28,8 @@ export interface IdentityProvider {
   setEnabled(companyId: string | undefined, username: string, enabled: boolean): Promise<void>;
   renameUser(companyId: string | undefined, from: string, to: string): Promise<void>;
   deleteUser(companyId: string | undefined, username: string): Promise<void>;
+  /** The login of that username in that scope, undefined when there is none (a crashed create looks for its login). */
+  findUser(companyId: string | undefined, username: string): Promise<LoginUser | undefined>;
 }
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
