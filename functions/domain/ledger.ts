@@ -212,6 +212,17 @@ function findTransaction(state: LedgerState, transactionId: string): LedgerTrans
   return Object.hasOwn(state.transactions, transactionId) ? state.transactions[transactionId] : undefined;
 }
 
+/**
+ * The first of `invoiceIds` the ledger does not hold. A transaction's invoices are always read with it, so one is
+ * missing only when the client is being deleted as the ledger is read: the plan answers "not found", not a crash.
+ */
+function missingInvoice(state: LedgerState, invoiceIds: Iterable<string>): LedgerRuleError | undefined {
+  for (const invoiceId of invoiceIds) {
+    if (!findInvoice(state, invoiceId)) return { code: 'InvoiceNotFound', message: `Invoice ${invoiceId} does not exist`, invoiceId };
+  }
+  return undefined;
+}
+
 /** Checks one application against the invoice as it stands; undefined when it may be made. */
 function applicationError(invoice: LedgerInvoice | undefined, invoiceId: string, currency: string, amount: MinorUnits): LedgerRuleError | undefined {
   if (!invoice) return { code: 'InvoiceNotFound', message: `Invoice ${invoiceId} does not exist`, invoiceId };
@@ -315,6 +326,11 @@ export function planPaymentVoid(state: LedgerState, transactionId: string): Ledg
   if (!transaction) return fail({ code: 'TransactionNotFound', message: `Transaction ${transactionId} does not exist`, transactionId });
   if (transaction.kind !== 'offline') return fail({ code: 'NotVoidable', message: 'A charge cannot be voided; refund it instead', transactionId });
   if (transaction.status !== 'succeeded') return fail({ code: 'NotVoidable', message: `Transaction ${transactionId} is ${transaction.status}`, transactionId });
+  const missing = missingInvoice(
+    state,
+    transaction.applications.map((a) => a.invoiceId),
+  );
+  if (missing) return fail(missing);
 
   const invoices = new InvoiceChangeBuilder(state.invoices);
   for (const { invoiceId, amount } of transaction.applications) invoices.move(invoiceId, -amount);
@@ -392,6 +408,11 @@ export function planRefundChanges(state: LedgerState, transactionId: string, amo
   const decision = planRefund(transaction, amount);
   if (!decision.ok) return decision;
   const { plan } = decision;
+  const missing = missingInvoice(
+    state,
+    plan.unapplied.map((a) => a.invoiceId),
+  );
+  if (missing) return fail(missing);
   const invoices = new InvoiceChangeBuilder(state.invoices);
   for (const { invoiceId, amount: taken } of plan.unapplied) invoices.move(invoiceId, -taken);
   return {

@@ -161,6 +161,17 @@ describe('voiding an offline payment', () => {
     expect(errorOf(state, { type: 'voidPayment', transactionId: 'txn_o' })).toMatchObject({ code: 'NotVoidable' });
     expect(errorOf(state, { type: 'voidPayment', transactionId: 'txn_x' })).toMatchObject({ code: 'TransactionNotFound' });
   });
+
+  it('answers "not found" for a payment whose invoice is gone from the ledger read (its client being deleted), not a crash', () => {
+    // Found by the fuzz (bench:fuzz seed 424242): DELETE /v1/clients/{id} racing POST /v1/transactions/{id}/void.
+    const state = run(ledgerWith(invoice('inv_a', 3000, '2026-01-01')), payment('txn_o', 1000, [{ invoiceId: 'inv_a', amount: 1000 }], { kind: 'offline' }));
+    const { inv_a, ...rest } = state.invoices;
+    const halfDeleted: LedgerState = { ...state, invoices: rest };
+    expect(errorOf(halfDeleted, { type: 'voidPayment', transactionId: 'txn_o' })).toMatchObject({ code: 'InvoiceNotFound', invoiceId: 'inv_a' });
+    const charged = run(ledgerWith(invoice('inv_b', 3000, '2026-01-01')), payment('txn_c', 1000, [{ invoiceId: 'inv_b', amount: 1000 }]));
+    const { inv_b, ...none } = charged.invoices;
+    expect(errorOf({ ...charged, invoices: none }, { type: 'refund', transactionId: 'txn_c', amount: 500 })).toMatchObject({ code: 'InvoiceNotFound' });
+  });
 });
 
 describe('refunds', () => {
