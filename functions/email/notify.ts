@@ -95,15 +95,30 @@ export interface SendClientEmailInput {
    * unsent rather than sent twice: automatic notices are at most once.
    */
   alsoWrite?: readonly TransactItem[];
+  /** What the request read already to resolve billing mail's recipients (a payment, with its other reads). */
+  knownRecipients?: KnownRecipients;
 }
 
-interface ContactRow {
+export interface ContactRow {
   id: string;
   type: string;
   email: string | null;
 }
 
-async function clientContacts(companyId: string, clientId: string): Promise<ContactRow[]> {
+/**
+ * The recipients' reads of a billing mail made ahead of it, by a request that folds them into its own reads (a
+ * payment: the contacts next to its first read, the suppressions in its ledger's batch), so the mail reads neither.
+ */
+export interface KnownRecipients {
+  /** Every contact of the client. */
+  contacts: readonly ContactRow[];
+  /** The addresses (lower case) whose suppression was read, and those of them found suppressed. */
+  checked: ReadonlySet<string>;
+  suppressed: ReadonlySet<string>;
+}
+
+/** Every contact of a client (their id, type and address): what billing mail's recipients are resolved from. */
+export async function clientContacts(companyId: string, clientId: string): Promise<ContactRow[]> {
   const contacts: ContactRow[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -132,12 +147,18 @@ export async function billingRecipients(companyId: string, client: Client): Prom
   return (await resolveRecipients({ companyId, client, billing: true })).to;
 }
 
+/** Where billing mail goes by default: the client's billing contacts, else the client itself. */
+export function billingAddresses(client: Pick<Client, 'email'>, contacts: readonly ContactRow[]): string[] {
+  const billing = distinct(contacts.filter((c) => c.type === 'billing').map((c) => c.email));
+  return billing.length ? billing : distinct([client.email]);
+}
+
 async function resolveRecipients(
-  input: Pick<SendClientEmailInput, 'companyId' | 'client' | 'billing' | 'to' | 'cc' | 'contactIds'>,
+  input: Pick<SendClientEmailInput, 'companyId' | 'client' | 'billing' | 'to' | 'cc' | 'contactIds' | 'knownRecipients'>,
 ): Promise<{ to: string[]; cc: string[] }> {
   const { companyId, client } = input;
   const needsContacts = (input.contactIds?.length ?? 0) > 0 || (input.billing && !input.to?.length);
-  const contacts = needsContacts ? await clientContacts(companyId, client.id) : [];
+  const contacts = needsContacts ? (input.knownRecipients?.contacts ?? (await clientContacts(companyId, client.id))) : [];
   const byId = new Map(contacts.map((c) => [c.id, c]));
   const chosen: string[] = [];
   const errors: Array<{ path: string; message: string }> = [];
@@ -151,10 +172,8 @@ async function resolveRecipients(
 
   let to: string[];
   if ((input.to?.length ?? 0) > 0 || chosen.length > 0) to = distinct([...(input.to ?? []), ...chosen]);
-  else if (input.billing) {
-    const billing = distinct(contacts.filter((c) => c.type === 'billing').map((c) => c.email));
-    to = billing.length ? billing : distinct([client.email]);
-  } else to = distinct([client.email]);
+  else if (input.billing) to = billingAddresses(client, contacts);
+  else to = distinct([client.email]);
   const cc = distinct(input.cc ?? [], new Set(to.map((a) => a.toLowerCase())));
   return { to, cc };
 }
@@ -211,7 +230,9 @@ export async function prepareClientEmail(input: SendClientEmailInput): Promise<P
 
   let { to, cc } = await resolveRecipients(input);
   if (input.automatic) {
-    const suppressed = await suppressedAmong(companyId, [...to, ...cc]);
+    const known = input.knownRecipients;
+    const suppressed =
+      known && [...to, ...cc].every((a) => known.checked.has(a.trim().toLowerCase())) ? known.suppressed : await suppressedAmong(companyId, [...to, ...cc]);
     const skipped = [...to, ...cc].filter((a) => suppressed.has(a.toLowerCase()));
     if (skipped.length) logger.info('automatic mail: suppressed addresses skipped', { ...log, skipped: skipped.length });
     to = to.filter((a) => !suppressed.has(a.toLowerCase()));
@@ -453,7 +474,7 @@ export interface PaymentNotifyOptions extends NotifyOptions {
    * What the payment's request has read already (store/client-context.ts): the company, the template's text (the
    * company's version or the default) and that the client is current, so the mail reads none of them again.
    */
-  known?: { company: Company; templateText: EmailTemplate; clientFresh: boolean };
+  known?: { company: Company; templateText: EmailTemplate; clientFresh: boolean; recipients?: KnownRecipients };
 }
 
 /** The receipt and the declined notice: the same variables and flags, a different template. */
@@ -483,6 +504,7 @@ function paymentEmailInput(
     template,
     templateText: options.known?.templateText,
     clientFresh: options.known?.clientFresh,
+    ...(options.known?.recipients ? { knownRecipients: options.known.recipients } : {}),
     variables,
     automatic: options.automatic ?? true,
     billing: true,

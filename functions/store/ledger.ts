@@ -95,17 +95,22 @@ export async function loadLedgerInCurrency(
   companyId: string,
   clientId: string,
   currency: string,
-  ids: { invoiceIds?: readonly string[]; read?: readonly Transaction[] },
-): Promise<LoadedLedger> {
+  ids: { invoiceIds?: readonly string[]; read?: readonly Transaction[]; alsoRead?: ReadonlyArray<{ PK: string; SK: string }> },
+): Promise<LoadedLedger & { alsoRead: Item[] }> {
   const pk = clientPk(companyId, clientId);
   const invoiceKeys = [...new Set(ids.invoiceIds ?? [])].map((id) => ({ PK: pk, SK: invoiceSk(id) }));
-  const items = await batchGetAll([...invoiceKeys, { PK: pk, SK: balanceSk(currency) }], { consistent: true });
-  return toLoaded(
-    items.filter((i) => String(i.SK).startsWith(INVOICE_SK_PREFIX)),
-    (ids.read ?? []).map((t) => transactionToItem(companyId, t)),
-    items.filter((i) => String(i.SK).startsWith(BALANCE_SK_PREFIX)),
-    false,
-  );
+  const items = await batchGetAll([...invoiceKeys, { PK: pk, SK: balanceSk(currency) }, ...(ids.alsoRead ?? [])], { consistent: true });
+  const mine = (i: Item) => i.PK === pk;
+  return {
+    ...toLoaded(
+      items.filter((i) => mine(i) && String(i.SK).startsWith(INVOICE_SK_PREFIX)),
+      (ids.read ?? []).map((t) => transactionToItem(companyId, t)),
+      items.filter((i) => mine(i) && String(i.SK).startsWith(BALANCE_SK_PREFIX)),
+      false,
+    ),
+    // Items of other partitions the caller needs too, read in the same batch (a payment's receipt: the suppressions of its recipients).
+    alsoRead: items.filter((i) => !mine(i)),
+  };
 }
 
 /**

@@ -452,13 +452,18 @@ export async function suppressAddress(companyId: string, suppression: Suppressio
 
 /** The addresses among `emails` (lower-cased) that are suppressed in the company. */
 export async function suppressedAmong(companyId: string, emails: readonly string[]): Promise<Set<string>> {
-  const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()))];
-  const items = await batchGetAll(
-    wanted.map((email) => ({ PK: suppressionPk(companyId, email), SK: suppressionSk })),
-    { consistent: true, projection: 'email' },
-  );
-  const found = new Set(items.map((item) => item.email as string));
-  return found;
+  const items = await batchGetAll(suppressionKeys(companyId, emails), { consistent: true, projection: 'email' });
+  return new Set(items.map((item) => String(item.email)));
+}
+
+/** The keys of the suppression items of these addresses (each once): for a caller that reads them with other items. */
+export function suppressionKeys(companyId: string, emails: readonly string[]): Array<{ PK: string; SK: string }> {
+  return [...new Set(emails.map((e) => e.trim().toLowerCase()))].map((email) => ({ PK: suppressionPk(companyId, email), SK: suppressionSk }));
+}
+
+/** The suppressed addresses (lower case) among whole items read by `suppressionKeys`; other items are ignored. */
+export function suppressedIn(items: readonly Item[]): Set<string> {
+  return new Set(items.filter((item) => item.SK === suppressionSk).map((item) => String(item.email)));
 }
 
 /**

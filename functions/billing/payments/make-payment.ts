@@ -8,9 +8,12 @@ import { planPayment, type LedgerApplication } from '../../domain/ledger.js';
 import { isUsable, type PaymentAccount } from '../../domain/payment-account.js';
 import type { Principal } from '../../domain/principal.js';
 import { logger } from '../../observability/logger.js';
+import { billingAddresses, clientContacts } from '../../email/notify.js';
 import { readClientContext } from '../../store/client-context.js';
+import type { Item } from '../../store/dynamo.js';
 import { nowIso } from '../../store/items.js';
 import { loadLedgerInCurrency, type LoadedLedger } from '../../store/ledger.js';
+import { suppressedIn, suppressionKeys } from '../../store/mail.js';
 import { putPendingCharge, type PendingCharge } from '../../store/pending-charges.js';
 import { insertPendingAttempt } from '../../store/transactions.js';
 import { assertPaymentCurrency, ledgerError, today } from '../common.js';
@@ -65,12 +68,17 @@ const sum = (apply: readonly LedgerApplication[]) => apply.reduce((s, a) => s + 
 export async function makePayment(input: MakePaymentInput): Promise<MakePaymentResult> {
   const { companyId, principal, currency, apply } = input;
   const sendReceipt = input.sendReceipt !== false;
-  // The company, the client, the stored account and the templates this payment may mail: one read, passed down.
-  const context = await readClientContext(companyId, input.clientId, {
-    paymentAccountId: 'paymentAccountId' in input.source ? input.source.paymentAccountId : undefined,
-    templates: sendReceipt ? ['payment_receipt', 'payment_declined'] : ['payment_declined'],
-  });
+  // The company, the client, the stored account and the templates this payment may mail: one read, passed down. With
+  // a receipt, the client's contacts are read next to it, and its recipients' suppressions with the ledger below.
+  const [context, contacts] = await Promise.all([
+    readClientContext(companyId, input.clientId, {
+      paymentAccountId: 'paymentAccountId' in input.source ? input.source.paymentAccountId : undefined,
+      templates: sendReceipt ? ['payment_receipt', 'payment_declined'] : ['payment_declined'],
+    }),
+    sendReceipt ? clientContacts(companyId, input.clientId) : undefined,
+  ]);
   const { client, company } = context;
+  const recipients = contacts && billingAddresses(client, contacts);
   assertPaymentCurrency(company, currency, apply);
   const date = today(company);
   const amount = sum(apply) + (input.otherAmount ?? 0);
@@ -79,7 +87,13 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
       { path: 'otherAmount', message: 'The charge (sum of apply + otherAmount) must be greater than 0.' },
     ]);
   const id = input.transactionId ?? newId('txn');
-  const loaded = await assertPayable(companyId, client.id, principal, { transactionId: id, currency, amount, date, apply });
+  const { alsoRead, ...loaded } = await assertPayable(
+    companyId,
+    client.id,
+    principal,
+    { transactionId: id, currency, amount, date, apply },
+    recipients ? suppressionKeys(companyId, recipients) : [],
+  );
 
   const source = await resolveSource(companyId, client, input.source, date, context.paymentAccount);
   const attempt = pendingAttempt({ id, clientId: client.id, method: source.method, amount, currency, date, paymentAccountId: source.paymentAccountId });
@@ -96,7 +110,13 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
     sealedToken: source.paymentAccountId ? null : await sealAttemptToken(companyId, id, source.token),
     createdAt: attempt.createdAt,
   });
-  const reads: PaymentReads = { context, invoices: loaded.invoices };
+  const reads: PaymentReads = {
+    context,
+    invoices: loaded.invoices,
+    ...(contacts && recipients
+      ? { recipients: { contacts, checked: new Set(recipients.map((a) => a.toLowerCase())), suppressed: suppressedIn(alsoRead) } }
+      : {}),
+  };
   let result: AttemptOutcome;
   try {
     result = await chargeRecordedAttempt({
@@ -121,15 +141,19 @@ export async function makePayment(input: MakePaymentInput): Promise<MakePaymentR
   return result;
 }
 
-/** Refuses, before anything is charged, a payment the ledger would refuse as it stands now; the ledger it read. */
+/**
+ * Refuses, before anything is charged, a payment the ledger would refuse as it stands now; the ledger it read, with
+ * the items of `alsoRead` (read in the same batch).
+ */
 async function assertPayable(
   companyId: string,
   clientId: string,
   principal: Principal | null,
   payment: { transactionId: string; currency: string; amount: number; date: string; apply: readonly LedgerApplication[] },
-): Promise<LoadedLedger> {
+  alsoRead: ReadonlyArray<{ PK: string; SK: string }>,
+): Promise<LoadedLedger & { alsoRead: Item[] }> {
   // The invoices and the payment currency's balance in one BatchGet.
-  const loaded = await loadLedgerInCurrency(companyId, clientId, payment.currency, { invoiceIds: payment.apply.map((a) => a.invoiceId) });
+  const loaded = await loadLedgerInCurrency(companyId, clientId, payment.currency, { invoiceIds: payment.apply.map((a) => a.invoiceId), alsoRead });
   // A client token does not see drafts (404 by id), so paying one by id is not found either.
   const draft = principal?.role === 'client' ? payment.apply.find((a) => loaded.state.invoices[a.invoiceId]?.status === 'draft') : undefined;
   if (draft) throw new NotFoundError(`Invoice ${draft.invoiceId} does not exist`);

@@ -4,7 +4,7 @@ import { DEFAULT_EMAIL_TEMPLATES, type EmailTemplate } from '../../domain/email/
 import { transactionView, type Invoice, type Transaction } from '../../domain/invoice.js';
 import type { LedgerApplication } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
-import { deliverMail, preparePaymentReceipt, sendPaymentDeclined, sendPaymentReceipt, type PreparedMail } from '../../email/notify.js';
+import { deliverMail, preparePaymentReceipt, sendPaymentDeclined, sendPaymentReceipt, type KnownRecipients, type PreparedMail } from '../../email/notify.js';
 import type { ClientContext } from '../../store/client-context.js';
 import { requireClient } from '../../store/clients.js';
 import { getInvoice } from '../../store/invoices.js';
@@ -17,6 +17,8 @@ import type { AttemptOutcome } from './charge-attempt.js';
 export interface PaymentReads {
   context: ClientContext;
   invoices: ReadonlyMap<string, Invoice>;
+  /** The client's contacts and its billing recipients' suppressions, when the request read them (with a receipt). */
+  recipients?: KnownRecipients;
 }
 
 /** The template's text as the request read it: the company's version, else the default (it asked for this one). */
@@ -29,6 +31,7 @@ const knownFor = (reads: PaymentReads, name: 'payment_receipt' | 'payment_declin
   company: reads.context.company,
   templateText: knownTemplate(reads, name),
   clientFresh: true,
+  ...(reads.recipients ? { recipients: reads.recipients } : {}),
 });
 
 /** The emails a payment sends (through the one mailer path, into the client's mail log). */

@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecorder } from '../../support/dynamo-calls.js';
 import { recordCallsAndKeys, repeatedReads, type KeyRecorder } from '../../support/dynamo-keys.js';
 import { type BillingApi, card, CARD_APPROVES, CARD_DECLINES, expectStatus, listAll, newClient, newInvoice, startBillingApi } from '../../support/billing.js';
+import { suppressAddress } from '../../../functions/store/mail.js';
 import type { TestApi } from '../../support/stack.js';
 
 /**
  * The DynamoDB calls of a payment and of a manual email, listed exactly (issue 13, "Writes"): each request reads an
  * item once (the company, the client, the account and the templates in one BatchGet, passed down), and a card
- * payment with its receipt makes three writes — the attempt before the gateway is called, the approval with the
- * receipt's mail entry in one transaction, and the mail marked sent once the provider has it.
+ * payment with its receipt makes three reads — that BatchGet with the client's contacts next to it, then the invoices,
+ * the balance and the receipt recipients' suppressions in one BatchGet — and three writes: the attempt before the
+ * gateway is called, the approval with the receipt's mail entry in one transaction, and the mail marked sent once the
+ * provider has it.
  */
 let stack: BillingApi;
 let api: TestApi;
@@ -25,7 +28,7 @@ const commands = (recorder: CallRecorder) => recorder.calls.map((c) => c.command
 const writes = (keys: KeyRecorder) => keys.calls.filter((c) => c.command === 'TransactWriteItemsCommand').map((c) => c.keys);
 
 describe('the calls of a stored-card payment over three invoices with its receipt', () => {
-  it('are 7: one BatchGet of what the request needs, the ledger part, the recipients, three writes — no read-back', async () => {
+  it('are 6: one BatchGet of what the request needs with the contacts, the ledger part with the suppressions, three writes — no read-back', async () => {
     const client = await newClient(api);
     const invoices = await Promise.all([1000, 2000, 3000].map((amount) => newInvoice(api, client.id, amount)));
     const account = await api.staff('POST', `/v1/clients/${client.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES) });
@@ -45,17 +48,15 @@ describe('the calls of a stored-card payment over three invoices with its receip
 
     expect(commands(calls).sort(), keys.lines().join('\n')).toEqual(
       [
-        // the company, the client, the account and the two templates it may mail
+        // the company, the client, the account and the two templates it may mail; next to it, the client's contacts
         'BatchGetItem',
-        // the three invoices with the balance of the currency
+        'Query',
+        // the three invoices with the balance of the currency and the suppression of the receipt's one recipient
         'BatchGetItem',
         // the attempt (before the gateway), the approval with the receipt's entry, the receipt marked sent
         'TransactWriteItems',
         'TransactWriteItems',
         'TransactWriteItems',
-        // the receipt's recipients: the billing contacts and the suppression list
-        'Query',
-        'BatchGetItem',
         // (the answer is what the approval wrote: no read-back)
       ].sort(),
     );
@@ -64,7 +65,7 @@ describe('the calls of a stored-card payment over three invoices with its receip
 
     const [first, batch] = keys.calls.filter((c) => c.command === 'BatchGetItemCommand');
     expect(first.keys.map((k) => k.split('|')[1].replace(/#.*/, '#')).sort()).toEqual(['CLIENT', 'COMPANY', 'PA#', 'TEMPLATE#', 'TEMPLATE#'].sort());
-    expect(batch.keys).toHaveLength(4);
+    expect(batch.keys.map((k) => k.split('|')[1].replace(/#.*/, '#')).sort()).toEqual(['BAL#', 'INV#', 'INV#', 'INV#', 'SUPPRESS']);
 
     const [attempt, approval, sent] = writes(keys);
     expect(attempt.some((k) => /\|TXN#/.test(k)) && attempt.some((k) => /\|PENDCHG#/.test(k))).toBe(true);
@@ -79,6 +80,35 @@ describe('the calls of a stored-card payment over three invoices with its receip
     expect(mail.map((m) => [m.template, m.status])).toEqual([['payment_receipt', 'sent']]);
     const stored = await api.staff('GET', `/v1/transactions/${paid.id}`);
     expect(stored.body).toEqual(paid);
+  });
+
+  it("the receipt goes to the billing contacts not suppressed, found in the payment's own reads", async () => {
+    const client = await newClient(api);
+    const [kept, bounced] = [`kept${client.id.slice(-6)}@example.com`, `Bounced${client.id.slice(-6)}@example.com`];
+    for (const email of [kept, bounced])
+      expectStatus(await api.staff('POST', `/v1/clients/${client.id}/contacts`, { type: 'billing', firstName: 'Bill', lastName: 'Ing', email }), 201);
+    await suppressAddress(api.facts.companyId, { email: bounced.toLowerCase(), reason: 'bounce', detail: null, mailId: null, at: new Date().toISOString() });
+    const invoice = await newInvoice(api, client.id, 900);
+    const account = await api.staff('POST', `/v1/clients/${client.id}/payment-accounts`, { type: 'card', card: card(CARD_APPROVES) });
+    const { calls, keys } = await recordCallsAndKeys(async () =>
+      expectStatus(
+        await api.staff('POST', `/v1/clients/${client.id}/payments`, {
+          currency: 'USD',
+          source: { paymentAccountId: account.body.id },
+          apply: [{ invoiceId: invoice.id, amount: 900 }],
+        }),
+        201,
+      ),
+    );
+    expect(
+      commands(calls)
+        .filter((c) => c !== 'TransactWriteItems')
+        .sort(),
+    ).toEqual(['BatchGetItem', 'BatchGetItem', 'Query'].sort());
+    const [, batch] = keys.calls.filter((c) => c.command === 'BatchGetItemCommand');
+    expect(batch.keys.filter((k) => k.includes('SUPPRESS'))).toHaveLength(2);
+    const mail = await listAll(api, `/v1/clients/${client.id}/emails`);
+    expect(mail.map((m) => [m.template, m.to])).toEqual([['payment_receipt', [kept]]]);
   });
 
   it('a payment over the most invoices the API takes (50) still commits its receipt with it, in one transaction', async () => {
@@ -97,7 +127,7 @@ describe('the calls of a stored-card payment over three invoices with its receip
       ),
     );
     // The same calls as for three invoices: the cost grows in items, not in calls.
-    expect(calls.calls).toHaveLength(7);
+    expect(calls.calls).toHaveLength(6);
     const approval = writes(keys).find((items) => items.filter((k) => /^Update:.*\|INV#/.test(k)).length === 50);
     expect(approval?.some((k) => /^Put:.*\|MAIL#/.test(k))).toBe(true);
     const mail = await listAll(api, `/v1/clients/${client.id}/emails`);
