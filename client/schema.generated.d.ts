@@ -794,6 +794,8 @@ export interface components {
           description: string;
           amount: number;
           balance: number;
+          /** @description On the lines of a transaction (its payment, refunds and void): false when its money moved through the simulated gateway, true through a real one. Invoice lines have none. */
+          livemode?: boolean;
         })[];
       closingBalance: number;
     };

@@ -300,6 +300,9 @@ export async function renderInvoicePdf(
   return done;
 }
 
+/** Appended to the description of a statement line whose money moved through the simulated gateway. */
+export const TEST_MODE_MARK = '(test)';
+
 const LINE_TYPES: Record<PdfStatementLine['type'], string> = { invoice: 'Invoice', payment: 'Payment', refund: 'Refund', void: 'Void', credit: 'Credit' };
 
 /**
@@ -346,7 +349,15 @@ export async function renderStatementPdf(
 
   const rows = [
     [statement.from, '', '', 'Opening balance', '', fmt(statement.openingBalance)],
-    ...statement.lines.map((line) => [line.date, LINE_TYPES[line.type] ?? line.type, line.reference, line.description, fmt(line.amount), fmt(line.balance)]),
+    // A transaction's line whose money was not real (the simulated gateway) says so.
+    ...statement.lines.map((line) => [
+      line.date,
+      LINE_TYPES[line.type] ?? line.type,
+      line.reference,
+      line.livemode === false ? `${line.description} ${TEST_MODE_MARK}` : line.description,
+      fmt(line.amount),
+      fmt(line.balance),
+    ]),
   ];
   const tableBottom = drawTable(
     doc,

@@ -175,6 +175,10 @@ export const statementSchema = z
         description: z.string(),
         amount: minorUnits,
         balance: minorUnits,
+        livemode: z.boolean().optional().meta({
+          description:
+            'On the lines of a transaction (its payment, refunds and void): false when its money moved through the simulated gateway, true through a real one. Invoice lines have none.',
+        }),
       }),
     ),
     closingBalance: minorUnits,

@@ -11,6 +11,11 @@ export interface StatementLine {
   description: string;
   amount: number;
   balance: number;
+  /**
+   * On the lines of a transaction (its payment, its refunds, its void): whether its money was real (the
+   * transaction's `livemode`; false through the simulated gateway). Invoice lines have none: an invoice moves no money.
+   */
+  livemode?: boolean;
 }
 
 export interface Statement {
@@ -42,10 +47,20 @@ export function buildStatement(currency: string, from: string, to: string, invoi
   for (const t of transactions) {
     if (t.currency !== currency || t.status === 'pending' || t.status === 'declined' || t.status === 'failed') continue;
     const reference = t.reference ?? t.id;
-    events.push({ date: t.date, type: 'payment', reference, description: `Payment (${t.method.replace('_', ' ')})`, amount: -t.amount, order: order++ });
-    for (const r of t.refunds ?? []) events.push({ date: r.date, type: 'refund', reference, description: 'Refund', amount: r.amount, order: order++ });
+    const { livemode } = t;
+    events.push({
+      date: t.date,
+      type: 'payment',
+      reference,
+      description: `Payment (${t.method.replace('_', ' ')})`,
+      amount: -t.amount,
+      livemode,
+      order: order++,
+    });
+    for (const r of t.refunds ?? [])
+      events.push({ date: r.date, type: 'refund', reference, description: 'Refund', amount: r.amount, livemode, order: order++ });
     if (t.status === 'voided' && t.voidedOn)
-      events.push({ date: t.voidedOn, type: 'void', reference, description: 'Payment voided', amount: t.amount, order: order++ });
+      events.push({ date: t.voidedOn, type: 'void', reference, description: 'Payment voided', amount: t.amount, livemode, order: order++ });
   }
   events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.order - b.order));
   let balance = 0;
@@ -71,6 +86,9 @@ export interface StatementEntry extends Omit<StatementLine, 'balance'> {
 }
 
 const entryKey = (date: string, group: 0 | 1, id: string, n: number) => `${date}#${group}#${id}#${String(n).padStart(3, '0')}`;
+
+/** An entry of a transaction (group 1 of its key), as opposed to one of an invoice (group 0). */
+export const isTransactionEntryKey = (key: string): boolean => key.split('#')[1] === '1';
 
 /** The lines an invoice puts on its client's statement in its present state (none while a draft). */
 export function invoiceStatementEntries(inv: Invoice): StatementEntry[] {
@@ -104,7 +122,7 @@ export function invoiceStatementEntries(inv: Invoice): StatementEntry[] {
 export function transactionStatementEntries(t: Transaction): StatementEntry[] {
   if (t.status === 'pending' || t.status === 'declined' || t.status === 'failed') return [];
   const reference = t.reference ?? t.id;
-  const at = (date: string, n: number) => ({ currency: t.currency, key: entryKey(date, 1, t.id, n), date, reference });
+  const at = (date: string, n: number) => ({ currency: t.currency, key: entryKey(date, 1, t.id, n), date, reference, livemode: t.livemode });
   const entries: StatementEntry[] = [{ ...at(t.date, 0), type: 'payment', description: `Payment (${t.method.replace('_', ' ')})`, amount: -t.amount }];
   for (const [i, r] of (t.refunds ?? []).entries()) entries.push({ ...at(r.date, i + 1), type: 'refund', description: 'Refund', amount: r.amount });
   if (t.status === 'voided' && t.voidedOn)
@@ -125,9 +143,9 @@ export function newStatementEntries(before: readonly StatementEntry[], after: re
 export function statementFromEntries(currency: string, from: string, to: string, openingBalance: number, entries: readonly StatementEntry[]): Statement {
   const sorted = entries.filter((e) => e.currency === currency && e.date >= from && e.date <= to).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   let balance = openingBalance;
-  const lines: StatementLine[] = sorted.map(({ date, type, reference, description, amount }) => {
+  const lines: StatementLine[] = sorted.map(({ date, type, reference, description, amount, livemode }) => {
     balance += amount;
-    return { date, type, reference, description, amount, balance };
+    return { date, type, reference, description, amount, balance, ...(livemode === undefined ? {} : { livemode }) };
   });
   return { currency, from, to, openingBalance, lines, closingBalance: balance };
 }

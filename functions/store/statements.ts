@@ -1,4 +1,4 @@
-import type { StatementEntry, StatementLineType } from '../domain/statement.js';
+import { isTransactionEntryKey, type StatementEntry, type StatementLineType } from '../domain/statement.js';
 import { queryPage, tableName, type Item, type TransactItem } from './dynamo.js';
 import { clientPk, statementEntryPrefix, statementEntrySk, statementMonthSk, statementYearSk } from './keys.js';
 import type { StoredItem } from './mapping.js';
@@ -34,6 +34,7 @@ export function statementWrites(companyId: string, clientId: string, entries: re
       reference: e.reference,
       description: e.description,
       amount: e.amount,
+      ...(e.livemode === undefined ? {} : { livemode: e.livemode }),
     };
     // An entry is written once: finding it already there means the effect was counted before (nothing is written).
     items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } });
@@ -88,14 +89,18 @@ export const statementWriteSize = (count: number) => count * 3;
 
 function entryFromItem(item: StoredItem): StatementEntry {
   const sk = String(item.SK);
+  const key = sk.slice(statementEntryPrefix(String(item.currency)).length);
+  // A transaction's entry stored before livemode existed moved through the simulator (as store/transactions.ts reads it).
+  const livemode = typeof item.livemode === 'boolean' ? item.livemode : isTransactionEntryKey(key) ? false : undefined;
   return {
     currency: String(item.currency),
-    key: sk.slice(statementEntryPrefix(String(item.currency)).length),
+    key,
     date: String(item.date),
     type: item.type as StatementLineType,
     reference: String(item.reference),
     description: String(item.description),
     amount: Number(item.amount),
+    ...(livemode === undefined ? {} : { livemode }),
   };
 }
 

@@ -605,7 +605,7 @@ describe('statements', () => {
     expect(res.body).toMatchObject({ currency: 'USD', from: '2024-01-01', to: '2024-01-31', openingBalance: 0, closingBalance: 6000 });
     expect(res.body.lines).toEqual([
       { date: '2024-01-05', type: 'invoice', reference: expect.any(String), description: expect.any(String), amount: 10000, balance: 10000 },
-      { date: '2024-01-10', type: 'payment', reference: 'CHK-1', description: expect.any(String), amount: -4000, balance: 6000 },
+      { date: '2024-01-10', type: 'payment', reference: 'CHK-1', description: expect.any(String), amount: -4000, balance: 6000, livemode: false },
     ]);
   });
 

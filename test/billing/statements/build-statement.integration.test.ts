@@ -1,4 +1,16 @@
+import { inflateSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LocalGateway } from '../../../functions/adapters/gateway/local.js';
+import type { PaymentGateway } from '../../../functions/adapters/gateway/port.js';
+import { TEST_MODE_MARK } from '../../../functions/billing/pdf.js';
+import { makePayment } from '../../../functions/billing/payments/make-payment.js';
+import { refundPayment } from '../../../functions/billing/payments/refund-payment.js';
+import { getServices, overrideServices } from '../../../functions/services.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { transactionStatementEntries } from '../../../functions/domain/statement.js';
+import { db, tableName } from '../../../functions/store/dynamo.js';
+import { clientPk, statementEntrySk } from '../../../functions/store/keys.js';
+import { card, CARD_APPROVES } from '../../support/billing.js';
 import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
 import { voidInvoice } from '../../../functions/billing/invoices/void-invoice.js';
 import { buildClientStatement, renderClientStatementPdf } from '../../../functions/billing/statements/build-statement.js';
@@ -28,6 +40,36 @@ afterEach(() => {
   restoreClock?.();
   restoreClock = undefined;
 });
+
+/** The text of a (compressed) PDF's drawing operators: each `TJ` string, hex-encoded WinAnsi, one per line. */
+function drawnText(pdf: Buffer): string {
+  let text = '';
+  const raw = pdf.toString('latin1');
+  for (const [, stream] of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+    let content: string;
+    try {
+      content = inflateSync(Buffer.from(stream, 'latin1')).toString('latin1');
+    } catch {
+      continue;
+    }
+    for (const [, array] of content.matchAll(/\[([^\]]*)\]\s*TJ/g)) {
+      for (const [, hex] of array.matchAll(/<([0-9a-fA-F]*)>/g)) text += Buffer.from(hex, 'hex').toString('latin1');
+      text += '\n';
+    }
+  }
+  return text;
+}
+
+/** The simulator, except that it says its money is real (as Stripe does). */
+function liveGateway(simulator: PaymentGateway): PaymentGateway {
+  return {
+    name: simulator.name,
+    livemode: true,
+    tokenize: (details) => simulator.tokenize(details),
+    charge: (request) => simulator.charge(request),
+    refund: (request) => simulator.refund(request),
+  };
+}
 
 describe('buildClientStatement', () => {
   it('covers the last 30 days up to the company’s today: what was owed before, then each invoice and void', async () => {
@@ -89,5 +131,75 @@ describe('buildClientStatement', () => {
     // The source's credit moved with its payment, and is listed under the target: applying it reaches an open invoice.
     expect(await indexedCreditIds(company.id, target.clientId, 'USD')).toHaveLength(1);
     expect((await applyCredits({ companyId: company.id, principal: null, clientId: target.clientId })).map((a) => a.amount)).toEqual([250]);
+  });
+
+  it('a transaction`s lines carry its livemode, an invoice`s none; the PDF marks the lines of test money', async () => {
+    const simulator = getServices().gateway;
+    if (!(simulator instanceof LocalGateway)) throw new Error('This test charges the simulated gateway.');
+    const client = await seedClient(company);
+    const staff = { role: 'staff' as const, userId: 'usr_staff', username: 'staff', companyId: company.id };
+    restoreClock = setClock(() => new Date('2030-08-20T15:00:00.000Z'));
+    await createInvoice({ companyId: company.id, clientId: client.id, dateBilled: '2030-08-10', lines: work(1000) });
+    await recordPayment({ companyId: company.id, principal: null, clientId: client.id, type: 'cash', amount: 200, currency: 'USD', date: '2030-08-12' });
+    overrideServices({ gateway: liveGateway(simulator) });
+    try {
+      const charged = await makePayment({
+        companyId: company.id,
+        principal: staff,
+        clientId: client.id,
+        currency: 'USD',
+        apply: [],
+        sendReceipt: false,
+        // The business clock is in 2030: a card that has not expired by then.
+        source: { newCard: card(CARD_APPROVES, { expYear: 2040 }) },
+        otherAmount: 300,
+      });
+      if (charged.outcome !== 'approved') throw new Error(`expected an approved charge, got ${charged.outcome}`);
+      await refundPayment({ companyId: company.id, principal: staff, transactionId: charged.transaction.id, amount: 100 });
+    } finally {
+      overrideServices({ gateway: simulator });
+    }
+
+    const period = { from: '2030-08-01', to: '2030-08-31' };
+    const { statement } = await buildClientStatement({ companyId: company.id, clientId: client.id, ...period });
+    expect(statement.lines.map((l) => [l.type, l.description, l.livemode])).toEqual([
+      ['invoice', expect.stringMatching(/^Invoice /), undefined],
+      ['payment', 'Payment (cash)', false],
+      ['payment', 'Payment (card)', true],
+      ['refund', 'Refund', true],
+    ]);
+    expect('livemode' in statement.lines[0]).toBe(false);
+    const loaded = await loadLedger(company.id, client.id);
+    expect(statement).toEqual(buildStatement('USD', period.from, period.to, loaded.invoices.values(), loaded.transactions.values()));
+
+    const { pdf } = await renderClientStatementPdf({ companyId: company.id, clientId: client.id, ...period });
+    const marked = drawnText(pdf)
+      .split('\n')
+      .filter((line) => line.includes(TEST_MODE_MARK));
+    expect(marked).toEqual([`Payment (cash) ${TEST_MODE_MARK}`]);
+  });
+
+  it('a transaction`s line stored before livemode existed reads as test money (the simulator was the only gateway)', async () => {
+    const client = await seedClient(company);
+    const recorded = await recordPayment({
+      companyId: company.id,
+      principal: null,
+      clientId: client.id,
+      type: 'check',
+      amount: 50,
+      currency: 'USD',
+      date: '2030-09-03',
+    });
+    const [entry] = transactionStatementEntries(recorded);
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: clientPk(company.id, client.id), SK: statementEntrySk('USD', entry.key) },
+        UpdateExpression: 'REMOVE livemode',
+        ConditionExpression: 'attribute_exists(livemode)',
+      }),
+    );
+    const { statement } = await buildClientStatement({ companyId: company.id, clientId: client.id, from: '2030-09-01', to: '2030-09-30' });
+    expect(statement.lines.map((l) => [l.type, l.livemode])).toEqual([['payment', false]]);
   });
 });
