@@ -10,7 +10,7 @@ import { upgradeClientBilling } from '../../functions/store/billing-upgrade.js';
 import { db, queryAll, tableName } from '../../functions/store/dynamo.js';
 import { clientPk, INVOICE_SK_PREFIX, STATEMENT_MONTH_SK_PREFIX, STATEMENT_YEAR_SK_PREFIX, TRANSACTION_SK_PREFIX } from '../../functions/store/keys.js';
 import { loadLedger } from '../../functions/store/ledger.js';
-import { indexedCreditIds } from '../../functions/store/transactions.js';
+import { indexedCreditIds, creditHoldersPage } from '../../functions/store/transactions.js';
 import { clientWithHistory } from '../billing/history.js';
 import { seedCompany } from '../billing/invoices/fixtures.js';
 import { useFreshTables } from '../support/tables.js';
@@ -38,7 +38,7 @@ async function asStoredBefore(clientId: string): Promise<void> {
     );
   }
   for (const item of await queryAll(pk, TRANSACTION_SK_PREFIX)) {
-    await send(new UpdateCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK }, UpdateExpression: 'REMOVE GSI3PK, GSI3SK' }));
+    await send(new UpdateCommand({ TableName: tableName(), Key: { PK: pk, SK: item.SK }, UpdateExpression: 'REMOVE GSI3PK, GSI3SK, GSI2PK, GSI2SK' }));
   }
 }
 
@@ -55,6 +55,11 @@ describe('upgradeClientBilling', () => {
     // Written with their entries, the sums need no setting.
     expect(upgraded).toEqual({ invoices: 12, transactions: 1, entries: 15, sums: 0 });
     expect(await upgradeClientBilling(company.id, clientId)).toEqual({ invoices: 0, transactions: 0, entries: 0, sums: 0 });
+    // A payment stored with its client's credit key but before the company's credit index gets the latter.
+    for (const item of await queryAll(clientPk(company.id, clientId), TRANSACTION_SK_PREFIX)) {
+      await db().send(new UpdateCommand({ TableName: tableName(), Key: { PK: item.PK, SK: item.SK }, UpdateExpression: 'REMOVE GSI2PK, GSI2SK' }));
+    }
+    expect(await upgradeClientBilling(company.id, clientId)).toMatchObject({ transactions: 1 });
 
     const loaded = await loadLedger(company.id, clientId);
     for (const [from, to] of [
@@ -72,6 +77,9 @@ describe('upgradeClientBilling', () => {
         .sort(),
     );
     expect(await indexedCreditIds(company.id, clientId, 'USD')).toHaveLength(1);
+    // And in the company's credit index, where the automation's applyCredits looks.
+    const holders = await creditHoldersPage(company.id, 100);
+    expect(holders.items.filter((t) => t.clientId === clientId)).toHaveLength(1);
     expect((await applyCredits({ companyId: company.id, principal: null, clientId })).map((a) => a.amount)).toEqual([250]);
   });
 
