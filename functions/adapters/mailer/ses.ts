@@ -114,6 +114,7 @@ export class SesMailer implements Mailer {
       ...(this.configurationSetName ? { ConfigurationSetName: this.configurationSetName } : {}),
       ...(tags.length ? { EmailTags: tags } : {}),
     });
+    sentAtMostOnce(command);
     let messageId: string | undefined;
     try {
       ({ MessageId: messageId } = await this.client.send(command));
@@ -125,4 +126,38 @@ export class SesMailer implements Mailer {
     if (!messageId) throw new Error('SES accepted the message but returned no message id');
     return { messageId };
   }
+}
+
+/** What the SDK's retries are not given: a send whose answer never came (SES may have taken the message). */
+export class SesAnswerLostError extends Error {
+  /** Not `cause`: the SDK's retry classification follows `cause`, and would retry the reset connection it holds. */
+  readonly lost: unknown;
+  constructor(lost: unknown) {
+    super(`SES gave no answer (${(lost as Error).message}); it may have taken the message, so it is not sent again`);
+    this.name = 'SesAnswerLostError';
+    this.lost = lost;
+  }
+}
+
+type Handler = (args: unknown) => Promise<unknown>;
+
+/**
+ * SendEmail is not idempotent: the SDK retries a timed-out or reset connection, and SES then sends the message a
+ * second time when the first attempt had reached it (found by the fault workload, test/faults/workload.e2e.test.ts:
+ * receipts and notices mailed twice with one mail-log entry). An attempt that got no answer at all ends the send with
+ * `SesAnswerLostError`, which the SDK does not retry; an answer (throttling, a 5xx) says SES did not take the message,
+ * and those are still retried. Added inside the SDK's retries (finalizeRequest, after `retryMiddleware`).
+ */
+export function sentAtMostOnce(command: SendEmailCommand): void {
+  const middleware =
+    (next: Handler): Handler =>
+    async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const answered = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;
+        throw answered ? error : Object.assign(new SesAnswerLostError(error), { $metadata: {} });
+      }
+    };
+  command.middlewareStack.add(middleware as never, { step: 'finalizeRequest', priority: 'normal', name: 'billowSesSentAtMostOnce' });
 }
