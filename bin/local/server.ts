@@ -113,7 +113,9 @@ export function createLocalApiServer(routes: readonly AnyRoute[], loadHandler: (
 
       const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of req) {
+      // A request with neither header has no body (RFC 9112 §6.3): most requests (GET, DELETE) skip the read.
+      const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+      for await (const chunk of hasBody ? req : []) {
         size += (chunk as Buffer).length;
         if (size > MAX_BODY_BYTES) throw new TooLargeError('The request body is over 1 MiB.');
         chunks.push(chunk as Buffer);
