@@ -6,6 +6,7 @@ import { runTaskPage } from '../../../functions/automation/run-task-page.js';
 import { startRun } from '../../../functions/automation/start-run.js';
 import type { TaskName } from '../../../functions/automation/task.js';
 import { addPaymentAccount } from '../../../functions/billing/payment-accounts/add-payment-account.js';
+import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
 import { recordPayment } from '../../../functions/billing/payments/record-payment.js';
 import { RECONCILE_GRACE_MS, reconcileStalePayments } from '../../../functions/billing/payments/reconcile-handler.js';
 import type { Client } from '../../../functions/domain/client.js';
@@ -16,6 +17,7 @@ import { requireClient } from '../../../functions/store/clients.js';
 import { addService } from '../../../functions/packages/add-service.js';
 import { createPackage } from '../../../functions/packages/create-package.js';
 import { listInvoices, requireInvoice } from '../../../functions/store/invoices.js';
+import { requireService } from '../../../functions/store/services.js';
 import { listTransactions } from '../../../functions/store/transactions.js';
 import { CARD_APPROVES, card } from '../../support/billing.js';
 import { installKillSwitch, type DynamoCommand, type KillSwitch } from '../../support/kill-switch.js';
@@ -102,17 +104,26 @@ async function seedInvoices(settings: Parameters<typeof seedCompanyWith>[0], dat
 async function crashAndReplay(scenario: Scenario, task: TaskName, crash: () => void) {
   const started = await startRun({ companyId: scenario.company.id, date: DATE, tasks: [task], trigger: 'api' });
   if (started.outcome !== 'started') throw new Error('not started');
-  const input = { companyId: scenario.company.id, runId: started.run.id, date: DATE, dryRun: false, task, cursor: null };
   const before = kill.kills;
   crash();
-  await expect(runTaskPage(input)).rejects.toThrow();
+  // The task's pages as the state machine loops them (renewals: the services, then the recurring invoices).
+  let cursor: string | null = null;
+  do {
+    const input = { companyId: scenario.company.id, runId: started.run.id, date: DATE, dryRun: false, task, cursor };
+    let page: Awaited<ReturnType<typeof runTaskPage>>;
+    try {
+      page = await runTaskPage(input);
+    } catch (error) {
+      if (!kill.killed) throw error;
+      // Step Functions' retry: the same input, in a fresh process.
+      kill.revive();
+      page = await runTaskPage(input);
+    }
+    // Redelivered after it succeeded: the same answer, nothing done or counted again.
+    expect(await runTaskPage(input)).toEqual(page);
+    cursor = page.cursor;
+  } while (cursor !== null);
   expect(kill.kills - before, 'the page was never killed').toBe(1);
-  kill.revive();
-  const page = await runTaskPage(input);
-  // Redelivered after it succeeded: the same answer, nothing done or counted again.
-  expect(await runTaskPage(input)).toEqual(page);
-  // The task's other pages (renewals: the recurring invoices after the services), as the state machine loops them.
-  for (let cursor = page.cursor; cursor !== null; ) cursor = (await runTaskPage({ ...input, cursor })).cursor;
   const run = (await readRun(scenario.company.id, started.run.id)).run;
   const actions = (await readRunActions(scenario.company.id, started.run.id, 100)).items;
   return { counts: run.tasks.find((t) => t.name === task), actions };
@@ -164,6 +175,63 @@ describe('renewals: a page killed after k renewal invoices, run again', () => {
       for (const client of clients) {
         const renewals = (await listInvoices(company.id, { clientId: client.id, limit: 100 })).items.filter((i) => i.dateDue === DATE);
         expect(renewals.map((i) => i.total)).toEqual([1000]);
+      }
+      expectCountedOnce(result, point.k);
+    });
+  }
+});
+
+describe('renewals of recurring invoices: a page killed after k invoices, run again', () => {
+  for (const point of crashPoints(isOnceEffect)) {
+    it(`killed ${point.name}: one invoice per series and billing date`, async () => {
+      const company = await seedCompanyWith({ invoiceDaysBeforeRenewal: 0 });
+      const clients: Client[] = [];
+      for (let i = 0; i < N; i++) {
+        const client = await seedClient(company);
+        clients.push(client);
+        const { recurring } = await createInvoice({
+          companyId: company.id,
+          clientId: client.id,
+          dateBilled: '2027-02-20',
+          dateDue: '2027-03-02',
+          lines: [{ description: 'Retainer', quantity: 1, unitAmount: 1000 * (i + 1), taxable: false }],
+          recurring: { term: 1, period: 'month' },
+        });
+        if (!recurring) throw new Error('no series');
+      }
+      const result = await crashAndReplay({ company, clients, invoices: [] }, 'renewals', point.arm);
+      for (const [i, client] of clients.entries()) {
+        const renewed = (await listInvoices(company.id, { clientId: client.id, limit: 100 })).items.filter((x) => x.dateBilled === DATE);
+        expect(renewed.map((x) => x.total)).toEqual([1000 * (i + 1)]);
+      }
+      expectCountedOnce(result, point.k);
+    });
+  }
+});
+
+describe('suspensions: a page killed after k suspensions, run again', () => {
+  for (const point of crashPoints(isOnceEffect)) {
+    it(`killed ${point.name}: each service suspended once`, async () => {
+      const company = await seedCompanyWith({ suspendServicesDaysAfterDue: 3, invoiceDaysBeforeRenewal: 0, invoiceServicesTogether: false });
+      const pkg = await createPackage({ companyId: company.id, name: 'VPS', pricing: [{ term: 1, period: 'month', price: 2000, currency: 'USD' }] });
+      const clients: Client[] = [];
+      const serviceIds: string[] = [];
+      for (let i = 0; i < N; i++) {
+        const client = await seedClient(company);
+        clients.push(client);
+        const { service } = await addService({
+          companyId: company.id,
+          clientId: client.id,
+          packageId: pkg.id,
+          pricingId: pkg.pricing[0].id,
+          startDate: '2027-03-17',
+        });
+        serviceIds.push(service.id);
+      }
+      const result = await crashAndReplay({ company, clients, invoices: [] }, 'suspensions', point.arm);
+      for (const id of serviceIds) {
+        const service = await requireService(company.id, id);
+        expect([service.status, service.suspendedBy, service.version]).toEqual(['suspended', 'automation', 2]);
       }
       expectCountedOnce(result, point.k);
     });
