@@ -1,7 +1,7 @@
 import { finishedTasks, type AutomationRun } from '../domain/automation-run.js';
 import { currentTime } from '../domain/clock.js';
 import { count, countForTask, METRIC } from '../observability/metrics.js';
-import { requireRun, saveFinishedRun } from '../store/automation-runs.js';
+import { releaseLock, requireRun, saveFinishedRun } from '../store/automation-runs.js';
 
 /**
  * The run's last step, on every path of the state machine: the run succeeds unless a task failed or never finished,
@@ -9,7 +9,12 @@ import { requireRun, saveFinishedRun } from '../store/automation-runs.js';
  */
 export async function finishRun(input: { companyId: string; runId: string }): Promise<AutomationRun> {
   const run = await requireRun(input.companyId, input.runId);
-  if (run.finishedAt) return run;
+  // Finished, but the lock's release may have failed after the run was saved (the step is then retried): release it
+  // again, or the company could start no run until the lock expires (found by the fault workload).
+  if (run.finishedAt) {
+    await releaseLock(run.companyId, run.id);
+    return run;
+  }
   const ended = finishedTasks(run.tasks);
   const finished: AutomationRun = { ...run, ...ended, finishedAt: currentTime().toISOString() };
   await saveFinishedRun(finished);
