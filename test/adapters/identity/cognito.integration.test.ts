@@ -367,3 +367,26 @@ describe('setPassword, setEnabled, renameUser, deleteUser', () => {
     await expect(new CognitoIdentityProvider(POOL, CLIENT, table, cognito.client).deleteUser(CO, 'gone')).resolves.toBeUndefined();
   });
 });
+
+describe('findUser', () => {
+  it('answers the login of a scoped username from its attributes, undefined when there is none', async () => {
+    const cognito = fakeCognito({
+      AdminGetUser: (input) => {
+        if (input.Username !== `${CO}:alice`) throw awsError('UserNotFoundException');
+        return {
+          Username: `${CO}:alice`,
+          UserAttributes: [
+            { Name: 'sub', Value: 'sub-123' },
+            { Name: 'custom:role', Value: 'client' },
+            { Name: 'custom:username', Value: 'Alice' },
+            { Name: 'custom:companyId', Value: CO },
+            { Name: 'custom:clientId', Value: 'cl_1' },
+          ],
+        };
+      },
+    });
+    const idp = new CognitoIdentityProvider(POOL, CLIENT, table, cognito.client);
+    expect(await idp.findUser(CO, 'ALICE')).toEqual({ userId: 'sub-123', username: 'Alice', role: 'client', companyId: CO, clientId: 'cl_1' });
+    expect(await idp.findUser(CO, 'bob')).toBeUndefined();
+  });
+});
