@@ -57,6 +57,11 @@ try {
     console.log(
       `routes called: ${[...result.byRoute.keys()].filter((k) => k !== '(outside the table)').length}, requests outside the table: ${result.byRoute.get('(outside the table)') ?? 0}`,
     );
+    // Not a failure of the property (each is a problem document), but the OpenAPI document does not list it.
+    if (result.undeclared.size) {
+      console.log('\nerror statuses the OpenAPI document does not declare for the route (mostly bodies sent to routes that take none):');
+      for (const [key, n] of [...result.undeclared].sort((x, y) => y[1] - x[1])) console.log(`  ${key} ×${n}`);
+    }
     if (result.failures.length) {
       console.log(`\n${result.failures.length} FAILURE(S), seed ${seed}:`);
       for (const failure of result.failures.slice(0, 50)) console.log(formatFailure(failure));

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { EMAIL_TEMPLATE_NAMES } from '../../functions/domain/email/templates.js';
+import { declaredResponses } from '../../functions/http/openapi.js';
 import { MAX_BODY_BYTES } from '../../functions/http/pipeline.js';
 import { routeKey, type AnyRoute } from '../../functions/http/route.js';
 import { allRoutes } from '../../functions/http/route-table.js';
@@ -124,12 +125,20 @@ export async function runFuzz(options: {
   onBatch?: (done: number) => void;
   /** Every request with its answer's status (0: none). */
   onAnswer?: (request: FuzzRequest, status: number, text: string) => void;
-}): Promise<{ requests: number; failures: FuzzFailure[]; byRoute: Map<string, number>; byStatus: Map<number, number> }> {
+}): Promise<{
+  requests: number;
+  failures: FuzzFailure[];
+  byRoute: Map<string, number>;
+  byStatus: Map<number, number>;
+  /** `<route> → <status>` of error answers the OpenAPI document does not declare for the route, with how many. */
+  undeclared: Map<string, number>;
+}> {
   const batchSize = options.batchSize ?? 200;
   const concurrency = options.concurrency ?? 6;
   const failures: FuzzFailure[] = [];
   const byRoute = new Map<string, number>();
   const byStatus = new Map<number, number>();
+  const undeclared = new Map<string, number>();
   let requests = 0;
   for (let batch = 0; requests < options.count; batch++) {
     const world = await options.world(batch);
@@ -144,6 +153,11 @@ export async function runFuzz(options: {
         try {
           const res = await sendRaw(options.baseUrl, request);
           byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
+          const route = request.route === null ? undefined : ROUTES.get(request.route);
+          if (route && res.status >= 400 && !declaredResponses(route).problems.includes(res.status)) {
+            const key = `${request.route} → ${res.status}`;
+            undeclared.set(key, (undeclared.get(key) ?? 0) + 1);
+          }
           problem = judge(res);
           answer = `${res.status} ${res.text.slice(0, 300)}`;
           options.onAnswer?.(request, res.status, res.text);
@@ -158,15 +172,17 @@ export async function runFuzz(options: {
     requests += cases.length;
     options.onBatch?.(requests);
   }
-  return { requests, failures, byRoute, byStatus };
+  return { requests, failures, byRoute, byStatus, undeclared };
 }
+
+const ROUTES = new Map(allRoutes.map((r) => [routeKey(r), r]));
 
 export const formatFailure = (f: FuzzFailure): string =>
   `${f.problem} (seed ${f.seed}, batch ${f.batch}, case ${f.index}): ${describeRequest(f.request)}\n  → ${f.answer}`;
 
 // ───────────────────────────── the world ─────────────────────────────
 
-type Json = { status: number; body: any; text: string };
+type Json = { status: number; body: any; text: string; retryAfter: number };
 
 async function jsonCall(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<Json> {
   const res = await sendRaw(baseUrl, {
@@ -176,7 +192,24 @@ async function jsonCall(baseUrl: string, method: string, path: string, token?: s
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, text: res.text, body: res.text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(res.text) : res.text };
+  return {
+    status: res.status,
+    text: res.text,
+    body: res.text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(res.text) : res.text,
+    retryAfter: Number(res.headers.get('retry-after') ?? 0),
+  };
+}
+
+/**
+ * A login of the fixtures. The fuzz's own wrong logins all come from this machine's address, and enough of them shut
+ * that address for a while (domain/login-throttle.ts): the fixtures wait as the 429's Retry-After says.
+ */
+async function logIn(baseUrl: string, body: Record<string, string>): Promise<Json> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await jsonCall(baseUrl, 'POST', '/v1/auth/token', undefined, body);
+    if (res.status !== 429 || attempt >= 5) return res;
+    await new Promise((r) => setTimeout(r, (res.retryAfter || 61) * 1000));
+  }
 }
 
 function created(res: Json, what: string): string {
@@ -195,7 +228,7 @@ export async function createFuzzCompany(baseUrl: string, operatorToken: string):
     staff: { username, email: `${username}@example.com`, password },
   });
   const companyId = created(company, 'company');
-  const login = await jsonCall(baseUrl, 'POST', '/v1/auth/token', undefined, { companyId, username, password });
+  const login = await logIn(baseUrl, { companyId, username, password });
   if (login.status !== 200) throw new Error(`fuzz fixture login: ${login.status} ${login.text}`);
   return { companyId, staffToken: login.body.token };
 }
@@ -225,7 +258,7 @@ export async function buildFuzzObjects(
     await staff('POST', '/v1/clients', { firstName: 'Fuzz', lastName: 'Client', email: `${username}@example.com`, username, password, groupId: group }),
     'client',
   );
-  const login = await jsonCall(baseUrl, 'POST', '/v1/auth/token', undefined, { companyId, username, password });
+  const login = await logIn(baseUrl, { companyId, username, password });
   if (login.status !== 200) throw new Error(`fuzz fixture client login: ${login.status} ${login.text}`);
   const second = created(await staff('POST', '/v1/clients', { company: `Fuzz second ${randomBytes(3).toString('hex')}`, groupId: group }), 'second client');
   const contact = created(
