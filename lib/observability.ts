@@ -180,7 +180,7 @@ export class BillowObservability extends Construct {
       'PendingChargesStuck',
       oldestPending,
       STUCK_PENDING_CHARGE_AGE.toSeconds(),
-      `A payment attempt has been pending for ${STUCK_PENDING_CHARGE_AGE.toMinutes()} minutes or more: the reconciler keeps failing on it or cannot settle it.`,
+      `A payment attempt pending for ${STUCK_PENDING_CHARGE_AGE.toMinutes()} minutes or more was left pending by the reconciler: it keeps failing on it or cannot settle it.`,
     );
     this.alarm(
       'PendingChargesNeedAttention',

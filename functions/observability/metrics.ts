@@ -41,7 +41,7 @@ export const METRIC = {
   pendingChargesFailed: 'PendingChargesFailed',
   /** Pending payment attempts the reconciler cannot settle by itself (no request kept, account gone): a person must. */
   pendingChargesNeedingAttention: 'PendingChargesNeedingAttention',
-  /** Age in seconds of the oldest pending payment attempt a reconciler run found (0 when none). */
+  /** Age in seconds of the oldest pending payment attempt a reconciler run left pending (0 when it settled them all). */
   oldestPendingChargeAgeSeconds: 'OldestPendingChargeAgeSeconds',
 } as const;
 

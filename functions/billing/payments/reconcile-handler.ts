@@ -27,13 +27,13 @@ export interface ReconcileRun {
 export async function reconcileStalePayments(now: Date = new Date()): Promise<ReconcileRun> {
   const before = new Date(now.getTime() - RECONCILE_GRACE_MS).toISOString();
   const run: ReconcileRun = { settled: 0, skipped: 0, failed: 0 };
-  // Every attempt found is past the grace period; one found run after run is stuck (an alarm watches the age).
+  // The age of the oldest attempt this run leaves pending (it failed, or needs a person): an alarm watches it.
   let oldestAgeSeconds = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await listPendingChargesBefore(before, PAGE_SIZE, startKey);
     for (const pending of page.items) {
-      oldestAgeSeconds = Math.max(oldestAgeSeconds, Math.floor((now.getTime() - Date.parse(pending.createdAt)) / 1000));
+      const ageSeconds = Math.floor((now.getTime() - Date.parse(pending.createdAt)) / 1000);
       try {
         const result = await reconcilePayment({ companyId: pending.companyId, principal: null, transactionId: pending.transactionId, now });
         run.settled++;
@@ -41,9 +41,11 @@ export async function reconcileStalePayments(now: Date = new Date()): Promise<Re
       } catch (error) {
         if (error instanceof ConflictError || error instanceof NotFoundError) {
           run.skipped++;
+          oldestAgeSeconds = Math.max(oldestAgeSeconds, ageSeconds);
           logger.warn('Pending payment cannot be reconciled automatically', { ...pending, code: error.code, message: error.message });
         } else {
           run.failed++;
+          oldestAgeSeconds = Math.max(oldestAgeSeconds, ageSeconds);
           logger.error('Reconciling a pending payment failed; the next run tries again', { ...pending, error });
         }
       }
