@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createInvoice } from '../../functions/billing/invoices/create-invoice.js';
 import { createClient } from '../../functions/clients/create-client.js';
 import { createCompany } from '../../functions/companies/create-company.js';
 import { ConflictError } from '../../functions/domain/errors.js';
@@ -134,5 +135,44 @@ describe('given numbers', () => {
     expect(new Set(numbers).size).toBe(numbers.length);
     expect(outcomes.filter((o) => !o.given && o.client)).toHaveLength(10);
     expect((await create(companyId, 'After')).number).toBeGreaterThan(Math.max(...numbers));
+  });
+});
+
+describe('invoice numbers (writeWithCounter)', () => {
+  const openInvoice = (companyId: string, clientId: string) =>
+    createInvoice({ companyId, clientId, lines: [{ description: 'Work', quantity: 1, unitAmount: 100, taxable: false }] }).then((c) => c.invoice);
+
+  it('the next invoice starts from the number this process wrote last: no read of the counter, one transaction', async () => {
+    const companyId = await freshCompany();
+    const client = await create(companyId, 'Numbered');
+    const first = await openInvoice(companyId, client.id);
+    const calls = recordDynamoCalls();
+    const second = await openInvoice(companyId, client.id);
+    calls.stop();
+    expect(second.number).toBe((first.number as number) + 1);
+    expect(calls.calls.filter((c) => c.partitions.some((pk) => pk === companyPk(companyId)) && c.command === 'GetItemCommand')).toEqual([]);
+    expect(calls.totals().cancelled).toBe(0);
+  });
+
+  it('a guess another writer made stale is refused by the counter condition: the counter is read and the number is the next one', async () => {
+    const companyId = await freshCompany();
+    const client = await create(companyId, 'Raced');
+    const first = await openInvoice(companyId, client.id);
+    // Another process numbers five invoices meanwhile.
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: companyPk(companyId), SK: counterSk('invoice') },
+        UpdateExpression: 'SET #v = #v + :five',
+        ExpressionAttributeNames: { '#v': 'value' },
+        ExpressionAttributeValues: { ':five': 5 },
+      }),
+    );
+    const calls = recordDynamoCalls();
+    const next = await openInvoice(companyId, client.id);
+    calls.stop();
+    expect(next.number).toBe((first.number as number) + 6);
+    expect(calls.totals().cancelled).toBe(1);
+    expect(calls.calls.filter((c) => c.command === 'GetItemCommand' && c.partitions.includes(companyPk(companyId)))).toHaveLength(1);
   });
 });
