@@ -44,7 +44,9 @@ describe('fuzzed requests', () => {
     });
     const statuses = [...result.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`);
     console.log(`fuzz: ${result.requests} requests, statuses ${statuses.join(' ')}`);
-    if (result.undeclared.size) console.log(`error statuses the OpenAPI document does not declare: ${[...result.undeclared.keys()].join('; ')}`);
+    const undeclared = [...result.undeclared.keys()].filter((key) => !key.endsWith('takes none of)'));
+    if (undeclared.length)
+      console.log(`error statuses the OpenAPI document does not declare (besides bodies sent to routes that take none): ${undeclared.join('; ')}`);
     expect(result.requests).toBe(CASES);
     // The generator reaches every route of the table.
     const missed = allRoutes.map(routeKey).filter((key) => !result.byRoute.has(key));

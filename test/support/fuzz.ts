@@ -43,6 +43,8 @@ export interface FuzzWorld {
   tokens: { staff: string; client: string; operator: string; foreignStaff: string; foreignClient: string };
   /** Real cursors of a few lists (another list's cursor is junk to a route). */
   cursors: string[];
+  /** routeKey → a body the route took when the objects were made: near-valid bodies are made from it too. */
+  samples: Record<string, unknown>;
 }
 
 // ───────────────────────────── sending ─────────────────────────────
@@ -242,8 +244,14 @@ export async function buildFuzzObjects(
   baseUrl: string,
   companyId: string,
   staffToken: string,
-): Promise<{ ids: Record<string, string[]>; clientToken: string; cursors: string[] }> {
-  const staff = (method: string, path: string, body?: unknown) => jsonCall(baseUrl, method, path, staffToken, body);
+): Promise<{ ids: Record<string, string[]>; clientToken: string; cursors: string[]; samples: Record<string, unknown> }> {
+  const samples: Record<string, unknown> = {};
+  const staff = async (method: string, path: string, body?: unknown) => {
+    const res = await jsonCall(baseUrl, method, path, staffToken, body);
+    const route = routeOf(method, path);
+    if (route && body !== undefined && res.status < 300) samples[routeKey(route)] = body;
+    return res;
+  };
   const currency = (await staff('GET', '/v1/settings')).body.defaultCurrency as string;
   const group = created(
     await staff('POST', '/v1/client-groups', {
@@ -315,6 +323,7 @@ export async function buildFuzzObjects(
     },
     clientToken: login.body.token,
     cursors,
+    samples,
   };
 }
 
@@ -476,7 +485,34 @@ const rawBody: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** A body for a route: valid by its schema, near-valid (junk in places, fields missing or extra), any JSON, or not JSON. */
-function bodyFor(route: AnyRoute, ids: string[]): fc.Arbitrary<string | undefined> {
+/** The route a request reaches: a literal segment wins over a `{param}` (`/v1/clients/bulk` is not a client id). */
+function routeOf(method: string, path: string): AnyRoute | undefined {
+  const segments = path.split('?')[0].split('/');
+  let best: { route: AnyRoute; params: number } | undefined;
+  for (const route of allRoutes) {
+    const template = route.path.split('/');
+    if (route.method !== method || template.length !== segments.length) continue;
+    if (!template.every((part, i) => part.startsWith('{') || part === segments[i])) continue;
+    const params = template.filter((part) => part.startsWith('{')).length;
+    if (!best || params < best.params) best = { route, params };
+  }
+  return best?.route;
+}
+
+/** A body the route took, as it was and with one field changed to junk or taken out. */
+function fromSample(sample: unknown): fc.Arbitrary<unknown> {
+  if (!sample || typeof sample !== 'object' || Array.isArray(sample)) return fc.constant(sample);
+  const keys = Object.keys(sample);
+  const changed = fc.tuple(fc.nat(), fc.option(junkValue, { freq: 4, nil: undefined })).map(([i, junk]) => {
+    const copy: Record<string, unknown> = { ...(sample as Record<string, unknown>) };
+    if (junk === undefined) delete copy[keys[i % keys.length]];
+    else copy[keys[i % keys.length]] = junk;
+    return copy;
+  });
+  return keys.length ? fc.noBias(fc.oneof({ weight: 1, arbitrary: fc.constant(sample) }, { weight: 2, arbitrary: changed })) : fc.constant(sample);
+}
+
+function bodyFor(route: AnyRoute, ids: string[], sample: unknown): fc.Arbitrary<string | undefined> {
   const schema = bodySchemaOf(route);
   const anyJson = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v));
   if (!schema)
@@ -501,6 +537,7 @@ function bodyFor(route: AnyRoute, ids: string[]): fc.Arbitrary<string | undefine
       { weight: 1, arbitrary: anyJson },
       { weight: 1, arbitrary: rawBody },
       { weight: 1, arbitrary: fc.constant(undefined) },
+      { weight: sample === undefined ? 0 : 4, arbitrary: fromSample(sample).map((v) => JSON.stringify(v)) },
     ),
   );
 }
@@ -700,7 +737,7 @@ function headersFor(route: AnyRoute, world: FuzzWorld, hasBody: boolean): fc.Arb
 /** A request for one route of the table. */
 function requestFor(route: AnyRoute, world: FuzzWorld): fc.Arbitrary<FuzzRequest> {
   const ids = Object.values(world.own).flat();
-  return fc.tuple(pathFor(route, world), queryFor(route, world), bodyFor(route, ids)).chain(([path, query, body]) =>
+  return fc.tuple(pathFor(route, world), queryFor(route, world), bodyFor(route, ids, world.samples[routeKey(route)])).chain(([path, query, body]) =>
     headersFor(route, world, body !== undefined).map((headers) => ({
       route: routeKey(route),
       method: route.method,
@@ -770,6 +807,7 @@ export function fuzzWorlds(
           foreignClient: foreign.clientToken,
         },
         cursors: own.cursors,
+        samples: own.samples,
       };
     }
     return current;
