@@ -9,7 +9,7 @@ import { createImport } from '../../functions/imports/create-import.js';
 import { handleImportBatch } from '../../functions/imports/worker.js';
 import { getServices } from '../../functions/services.js';
 import { listClients } from '../../functions/store/clients.js';
-import { getImport, listImportErrors } from '../../functions/store/imports.js';
+import { getImport, listImportErrors, listImports } from '../../functions/store/imports.js';
 import type { Client } from '../../functions/domain/client.js';
 import { useImportsBucket } from '../support/imports-bucket.js';
 import { installKillSwitch, type DynamoCommand, type KillSwitch } from '../support/kill-switch.js';
@@ -45,7 +45,7 @@ let kill: KillSwitch;
 beforeAll(() => {
   kill = installKillSwitch();
   // Three chunks of the file below.
-  process.env.BILLOW_IMPORT_CHUNK_BYTES = '500';
+  process.env.BILLOW_IMPORT_CHUNK_BYTES = '320';
 });
 afterAll(() => {
   kill.remove();
@@ -105,14 +105,14 @@ async function deliverUntilDone(first?: object): Promise<number> {
 }
 
 /**
- * 45 data rows: every other one with an email (so a login), the others without (nothing but the row markers keeps a
- * row run twice from making a second client); row 12 fails (a bad email), row 22 repeats row 4's email (a duplicate
- * within the file), row 32's email is an existing client's (updated, as updateExisting is on).
+ * 45 data rows: every fourth one with an email (so a login), the others without (nothing but the row markers keeps a
+ * row run twice from making a second client); row 12 fails (a bad email), row 22 repeats row 6's email (a duplicate
+ * within the file), row 30's email is an existing client's (updated, as updateExisting is on).
  */
 function fileOf(tag: string): string {
-  const rows = Array.from({ length: 45 }, (_, i) => `Co ${tag} ${i},${i % 2 === 0 ? `row${i}.${tag}@example.com` : ''}`);
+  const rows = Array.from({ length: 45 }, (_, i) => `Co ${tag} ${i},${i % 4 === 0 ? `row${i}.${tag}@example.com` : ''}`);
   rows[10] = `Bad ${tag},not-an-email`;
-  rows[20] = `Again ${tag},row2.${tag}@example.com`;
+  rows[20] = `Again ${tag},row4.${tag}@example.com`;
   return `Company,Email\r\n${rows.join('\r\n')}\r\n`;
 }
 const EXPECTED = { status: 'completed', totalRows: 45, processedRows: 45, created: 42, updated: 1, skipped: 0, failed: 2 };
@@ -156,7 +156,7 @@ const counts = (job: ImportJob) => ({
 async function importWithCrash(crash?: (arm: KillSwitch['arm']) => void, phase: 'split' | 'chunks' = 'split') {
   const companyId = await newCompany();
   const tag = randomBytes(3).toString('hex');
-  await createClient(companyId, { company: 'Already here', email: `row30.${tag}@example.com` }, null);
+  await createClient(companyId, { company: 'Already here', email: `row28.${tag}@example.com` }, null);
   const { job } = await createImport({
     companyId,
     filename: 'clients.csv',
@@ -187,13 +187,13 @@ async function expectImportedOnce(result: Awaited<ReturnType<typeof importWithCr
   expect(new Set(clients.map((c) => c.number)).size).toBe(43);
   const withEmail = clients.filter((c) => c.email);
   expect(new Set(withEmail.map((c) => c.email)).size).toBe(withEmail.length);
-  expect(withEmail).toHaveLength(21);
+  expect(withEmail).toHaveLength(11);
   // Every client with an email has its login, as POST /v1/clients makes it.
   for (const client of withEmail) {
     expect(client.userId, `${client.email} has no login`).not.toBeNull();
     await expect(getServices().identity.issueToken(companyId, client.email as string)).resolves.toBeDefined();
   }
-  expect(clients.find((c) => c.email === `row30.${tag}@example.com`)?.company).toBe(`Co ${tag} 30`);
+  expect(clients.find((c) => c.email === `row28.${tag}@example.com`)?.company).toBe(`Co ${tag} 28`);
   const errors = (await listImportErrors(companyId, job.id, 100)).items.map((e) => [e.row, e.column]);
   expect(errors).toEqual([
     [12, 'Email'],
@@ -265,10 +265,30 @@ describe('an import worker killed and its message delivered again', () => {
 });
 
 describe('redelivery at once', () => {
+  it('a file dropped into the bucket, its event delivered three times at once, is one import', async () => {
+    const companyId = await newCompany();
+    const tag = randomBytes(3).toString('hex');
+    await createClient(companyId, { company: 'Already here', email: `row28.${tag}@example.com` }, null);
+    const key = `imports/${companyId}/dropped ${tag}.csv`;
+    const file = Buffer.from(fileOf(tag), 'utf8');
+    await getServices().importFiles.put(key, file, 'text/csv');
+    const event = s3Event(encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), file.length, `SEQ-drop-${tag}`);
+    const outcomes = await Promise.all([1, 2, 3].map(() => handleImportBatch(sqsEvent(event))));
+    for (const r of outcomes) if (r.batchItemFailures.length) await deliverUntilDone(event);
+    await deliverUntilDone();
+    const { items } = await listImports(companyId, 10);
+    expect(items).toHaveLength(1);
+    // Dropped files take the defaults: new clients only, so the existing client's row is skipped, not updated.
+    expect(counts(items[0])).toEqual({ ...EXPECTED, created: 42, updated: 0, skipped: 1 });
+    const clients = await allClients(companyId);
+    expect(clients).toHaveLength(43);
+    expect(new Set(clients.map((c) => c.company)).size).toBe(43);
+  });
+
   it('the same S3 event and the same chunk messages delivered concurrently import once', async () => {
     const companyId = await newCompany();
     const tag = randomBytes(3).toString('hex');
-    await createClient(companyId, { company: 'Already here', email: `row30.${tag}@example.com` }, null);
+    await createClient(companyId, { company: 'Already here', email: `row28.${tag}@example.com` }, null);
     const { job } = await createImport({
       companyId,
       filename: 'clients.csv',
