@@ -36,7 +36,21 @@ export interface FaultSettings {
   operations?: readonly string[];
   /** At most this many faults in all, then every call goes through (a blip, for a focused test). @default no limit */
   limit?: number;
+  /**
+   * The share of the SDK clients' faults met by the whole call rather than by one attempt: as if every retry the SDK
+   * makes had failed the same way, so Billow's own handling (503 with Retry-After, its retries, compensations) meets
+   * them. The rest fail one attempt, which the SDK retries. @default 0
+   */
+  callShare?: number;
+  /**
+   * The kinds met by whole calls. A whole call `lost` (written, then every attempt's answer lost) is re-done by a client
+   * retry after the 5xx, which Billow's writes are not all proof against. @default kinds
+   */
+  callKinds?: readonly FaultKind[];
 }
+
+/** Where an SDK client's fault is met: by one attempt (retried by the SDK), or by the call (after the SDK's retries). */
+export type FaultLayer = 'attempt' | 'call';
 
 /** What the layer did: calls seen and faults injected, per target and kind. */
 export interface FaultReport {
@@ -47,6 +61,8 @@ export interface FaultReport {
   /** All faults injected, by kind. */
   byKind: Record<FaultKind, number>;
   total: number;
+  /** Of the SDK clients' faults, those met by the whole call (`callShare`), not retried by the SDK. */
+  wholeCalls: number;
 }
 
 interface FaultPlan {
@@ -55,6 +71,7 @@ interface FaultPlan {
   calls: Record<FaultTarget, number>;
   injected: Record<FaultTarget, Record<FaultKind, number>>;
   total: number;
+  wholeCalls: number;
 }
 
 /**
@@ -83,7 +100,16 @@ const zeroKinds = (): Record<FaultKind, number> => Object.fromEntries(FAULT_KIND
 export function startFaults(settings: FaultSettings): void {
   if (!(settings.rate >= 0 && settings.rate <= 1)) throw new Error(`The fault rate must be between 0 and 1, not ${settings.rate}`);
   if (!Number.isSafeInteger(settings.seed)) throw new Error(`The fault seed must be a whole number, not ${settings.seed}`);
-  const full: Required<FaultSettings> = { kinds: FAULT_KINDS, targets: FAULT_TARGETS, operations: [], limit: Number.POSITIVE_INFINITY, ...settings };
+  const full: Required<FaultSettings> = {
+    kinds: FAULT_KINDS,
+    targets: FAULT_TARGETS,
+    operations: [],
+    limit: Number.POSITIVE_INFINITY,
+    callShare: 0,
+    callKinds: settings.kinds ?? FAULT_KINDS,
+    ...settings,
+  };
+  if (!(full.callShare >= 0 && full.callShare <= 1)) throw new Error(`The call share must be between 0 and 1, not ${full.callShare}`);
   if (full.kinds.length === 0) throw new Error('At least one fault kind must be injected');
   registry[PLAN] = {
     settings: full,
@@ -92,6 +118,7 @@ export function startFaults(settings: FaultSettings): void {
     calls: Object.fromEntries(FAULT_TARGETS.map((t) => [t, 0])) as Record<FaultTarget, number>,
     injected: Object.fromEntries(FAULT_TARGETS.map((t) => [t, zeroKinds()])) as Record<FaultTarget, Record<FaultKind, number>>,
     total: 0,
+    wholeCalls: 0,
   };
 }
 
@@ -133,16 +160,21 @@ function activePlan(): FaultPlan | undefined {
  * Whether the next call to `target` fails, and how. Counts the call and the fault. Undefined: the call goes through
  * (always, while the layer is off).
  */
-export function drawFault(target: FaultTarget, operation: string): FaultKind | undefined {
+export function drawFault(target: FaultTarget, operation: string, layer: FaultLayer = 'call'): FaultKind | undefined {
   const plan = activePlan();
   if (!plan?.settings.targets.includes(target)) return undefined;
-  const { operations, limit } = plan.settings;
+  const { operations, limit, callShare } = plan.settings;
   if (operations.length > 0 && !operations.includes(operation)) return undefined;
-  plan.calls[target]++;
+  // The ports have one layer; an SDK client's rate is split between its calls and its attempts.
+  const isSdk = target !== 'gateway' && target !== 'mailer';
+  const rate = isSdk ? plan.settings.rate * (layer === 'call' ? callShare : 1 - callShare) : plan.settings.rate;
+  if (isSdk && layer === 'call' && callShare === 0) return undefined;
+  if (!isSdk || layer === 'attempt') plan.calls[target]++;
   const random = plan.streams.get(target) as () => number;
-  if (random() >= plan.settings.rate || plan.total >= limit) return undefined;
+  if (random() >= rate || plan.total >= limit) return undefined;
   plan.total++;
-  const kinds = plan.settings.kinds;
+  if (isSdk && layer === 'call') plan.wholeCalls++;
+  const kinds = isSdk && layer === 'call' ? plan.settings.callKinds : plan.settings.kinds;
   const kind = kinds[Math.floor(random() * kinds.length)] as FaultKind;
   plan.injected[target][kind]++;
   return kind;
@@ -161,6 +193,7 @@ export function faultReport(): FaultReport | undefined {
     injected: Object.fromEntries(FAULT_TARGETS.map((t) => [t, { ...plan.injected[t] }])) as FaultReport['injected'],
     byKind,
     total: Object.values(byKind).reduce((a, b) => a + b, 0),
+    wholeCalls: plan.wholeCalls,
   };
 }
 

@@ -16,6 +16,12 @@ const FAILURE_MESSAGES: Record<Exclude<FaultKind, 'lost'>, string> = {
   timeout: `The gateway could not be reached: connection timed out (${INJECTED})`,
 };
 
+const MAIL_FAILURE_MESSAGES: Record<Exclude<FaultKind, 'lost'>, string> = {
+  throttle: `The mail provider is throttling sends (${INJECTED})`,
+  server: `The mail provider failed: HTTP 500 (${INJECTED})`,
+  timeout: `The mail provider could not be reached: connection timed out (${INJECTED})`,
+};
+
 /**
  * The payment gateway behind the fault layer. A refused or unreachable call ends as the adapters end it (Stripe,
  * `stripe.ts`): a `failed` charge or refund, a tokenisation `unavailable`; nothing was sent. A `lost` call was made
@@ -61,7 +67,7 @@ export function mailerWithFaults(mailer: Mailer): Mailer {
       const kind = drawFault('mailer', 'send');
       if (kind === undefined) return mailer.send(message);
       if (kind === 'lost') await mailer.send(message);
-      throw new MailSendError(kind === 'lost' ? `The provider's answer was lost after it took the message (${INJECTED})` : FAILURE_MESSAGES[kind], false);
+      throw new MailSendError(kind === 'lost' ? `The provider's answer was lost after it took the message (${INJECTED})` : MAIL_FAILURE_MESSAGES[kind], false);
     },
   };
 }

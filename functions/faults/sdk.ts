@@ -1,4 +1,4 @@
-import { drawFault, INJECTED, type FaultKind, type FaultTarget } from './faults.js';
+import { drawFault, INJECTED, type FaultKind, type FaultLayer, type FaultTarget } from './faults.js';
 
 /** The name each service gives its throttling error (what the SDK and Billow's translators recognise). */
 const THROTTLING: Record<FaultTarget, { name: string; status: number }> = {
@@ -51,27 +51,32 @@ type Middleware = (next: Handler, context: { commandName?: string }) => Handler;
 
 /** What the layer needs of an SDK client: its middleware stack (each client types it by its own service). */
 interface WithStack {
-  middlewareStack: { add(middleware: never, options: { step: 'finalizeRequest'; priority: 'low'; name: string }): void };
+  middlewareStack: {
+    add(middleware: never, options: { step: 'finalizeRequest'; priority: 'low'; name: string }): void;
+    add(middleware: never, options: { step: 'initialize'; priority: 'low'; name: string }): void;
+  };
+}
+
+/** A middleware failing what `drawFault` decides for its layer. */
+function faultMiddleware(target: FaultTarget, layer: FaultLayer): Middleware {
+  return (next, context) => async (args) => {
+    const kind = drawFault(target, context.commandName ?? 'unknown', layer);
+    if (kind === undefined) return next(args);
+    if (kind === 'lost') await next(args);
+    throw sdkError(target, kind);
+  };
 }
 
 /**
- * Adds the fault layer to an SDK client, inside the SDK's retries (as a network or service fault would be met): the
- * SDK retries what it retries (throttling, 5xx, timeouts, resets) with its own backoff, re-sending a `lost` call that
- * in fact happened; what outlasts its attempts reaches Billow's code. Inert while the layer is off (`faults.ts`).
+ * Adds the fault layer to an SDK client, where a network or service fault is met: inside the SDK's retries (each
+ * attempt draws; the SDK retries what it retries — throttling, 5xx, timeouts, resets — with its own backoff,
+ * re-sending a `lost` call that in fact happened), and, for `callShare` of the faults, around them (the call fails
+ * as if every attempt had). Inert while the layer is off (`faults.ts`).
  */
 export function injectFaultsInto<C extends WithStack>(client: C, target: FaultTarget): C {
-  const middleware: Middleware = (next, context) => async (args) => {
-    const kind = drawFault(target, context.commandName ?? 'unknown');
-    if (kind === undefined) return next(args);
-    if (kind === 'lost') {
-      await next(args);
-    }
-    throw sdkError(target, kind);
-  };
-  client.middlewareStack.add(
-    middleware as never,
-    // In the finalizeRequest step after the retry middleware (which is `high`): each attempt meets its own draw.
-    { step: 'finalizeRequest', priority: 'low', name: INJECT_MIDDLEWARE_NAME },
-  );
+  // In the finalizeRequest step after the retry middleware (which is `high`): each attempt meets its own draw.
+  client.middlewareStack.add(faultMiddleware(target, 'attempt') as never, { step: 'finalizeRequest', priority: 'low', name: INJECT_MIDDLEWARE_NAME });
+  // In the initialize step, inside Billow's error translation (dynamo-faults.ts, `high`), outside the retries.
+  client.middlewareStack.add(faultMiddleware(target, 'call') as never, { step: 'initialize', priority: 'low', name: `${INJECT_MIDDLEWARE_NAME}Call` });
   return client;
 }
