@@ -123,7 +123,12 @@ describe('faults in the ports', () => {
 
   it('sends a lost mail and reports a temporary failure', async () => {
     const sent: string[] = [];
-    const mailer: Mailer = { send: async (m) => (sent.push(m.subject), { messageId: 'm1' }) };
+    const mailer: Mailer = {
+      send: async (m) => {
+        sent.push(m.subject);
+        return { messageId: 'm1' };
+      },
+    };
     startFaults({ rate: 1, seed: 6, kinds: ['lost'], targets: ['mailer'] });
     const error = await mailerWithFaults(mailer)
       .send({ from: 'a@example.com', to: ['b@example.com'], subject: 'hi', html: '', text: '' })
