@@ -383,12 +383,9 @@ function validFromSchema(schema: JsonSchema | boolean | undefined, name: string,
     case 'string':
       return stringFor(schema, name, ctx);
     case 'integer':
-      return fc.integer({ min: Math.max(schema.minimum ?? -10, -1_000_000), max: Math.min(schema.maximum ?? 100_000, 1_000_000_000) });
+      return fc.integer(integerRange(schema));
     case 'number':
-      return fc.oneof(
-        fc.integer({ min: schema.minimum ?? -10, max: Math.min(schema.maximum ?? 100_000, 1_000_000_000) }),
-        fc.double({ noNaN: true, noDefaultInfinity: true }),
-      );
+      return fc.oneof(fc.integer(integerRange(schema)), fc.double({ noNaN: true, noDefaultInfinity: true }));
     case 'boolean':
       return fc.boolean();
     case 'null':
@@ -408,6 +405,13 @@ function validFromSchema(schema: JsonSchema | boolean | undefined, name: string,
     default:
       return fc.jsonValue({ maxDepth: 2 });
   }
+}
+
+/** Whole numbers around the schema's bounds (a little outside them too when it has none), kept to a sane size. */
+function integerRange(schema: JsonSchema): { min: number; max: number } {
+  const min = Math.ceil(Math.max(schema.minimum ?? -10, -1_000_000));
+  const max = Math.floor(Math.min(schema.maximum ?? 100_000, 1_000_000_000));
+  return { min: Math.min(min, max), max };
 }
 
 function stringFor(schema: JsonSchema, name: string, ctx: SchemaContext): fc.Arbitrary<unknown> {
