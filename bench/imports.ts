@@ -146,6 +146,8 @@ interface Measured {
   /** The worker process's peak RSS, and its RSS once its modules were loaded, before the import. */
   peakRss?: number;
   baselineRss?: number;
+  /** What the worker still held at the end once its garbage was collected (V8 heap and buffers). */
+  liveAfterGc?: number;
   /** The DynamoDB work: the worker's (in its process), or the raw writes' (recorded in this one). */
   dynamo?: DynamoTotals | ReturnType<CallRecorder['totals']>;
 }
@@ -183,7 +185,15 @@ async function measureImport(stack: LocalStack, file: string, rows: number, chun
     if (job.status !== 'completed' || job.created !== rows) throw new Error(`The import of ${rows} rows ended ${job.status}: ${JSON.stringify(job)}`);
     const report = await worker.report();
     if (report.redelivered) log(`  (import worker: ${report.redelivered} chunk message(s) failed and were delivered again)`);
-    return { rows, seconds, rowsPerSecond: rows / seconds, peakRss: report.peakRss, baselineRss: report.baselineRss, dynamo: report.dynamo };
+    return {
+      rows,
+      seconds,
+      rowsPerSecond: rows / seconds,
+      peakRss: report.peakRss,
+      baselineRss: report.baselineRss,
+      liveAfterGc: report.liveAfterGc,
+      dynamo: report.dynamo,
+    };
   } finally {
     currentWorker = undefined;
     worker.stop();
@@ -267,7 +277,7 @@ async function measureSize(stack: LocalStack, dir: string, rows: number, withRaw
   try {
     const imported = await measureImport(stack, file, rows, chunksAtOnce(bytes));
     log(
-      `  import  ${imported.seconds.toFixed(1)} s  ${imported.rowsPerSecond.toFixed(0)} rows/s  worker peak RSS ${mib(imported.peakRss ?? 0)} (${mib(imported.baselineRss ?? 0)} once loaded)`,
+      `  import  ${imported.seconds.toFixed(1)} s  ${imported.rowsPerSecond.toFixed(0)} rows/s  worker peak RSS ${mib(imported.peakRss ?? 0)} (${mib(imported.baselineRss ?? 0)} once loaded, ${mib(imported.liveAfterGc ?? 0)} held after a full GC at the end)`,
     );
     if (!withRaw) return { imported, bytes, concurrency };
     const raw = await measureRaw(stack, rows, concurrency);
@@ -370,7 +380,7 @@ export async function run(options: ImportBenchOptions = {}): Promise<BenchOutcom
           measured: (second.imported.peakRss ?? 0) / (first.imported.peakRss ?? 1),
           limit: MAX_RSS_RATIO,
           kind: 'max',
-          detail: `${mib(second.imported.peakRss ?? 0)} / ${mib(first.imported.peakRss ?? 0)}, the worker's process (${mib(first.imported.baselineRss ?? 0)} once loaded)${large < wanted ? ` (${fmt(large)}, not ${fmt(wanted)}: time)` : ''}`,
+          detail: `${mib(second.imported.peakRss ?? 0)} / ${mib(first.imported.peakRss ?? 0)}, the worker's process (${mib(first.imported.baselineRss ?? 0)} once loaded); held after a full GC at the end ${mib(second.imported.liveAfterGc ?? 0)} / ${mib(first.imported.liveAfterGc ?? 0)}${large < wanted ? ` (${fmt(large)}, not ${fmt(wanted)}: time)` : ''}`,
         }
       : {
           budget: 6,
@@ -389,7 +399,7 @@ export async function run(options: ImportBenchOptions = {}): Promise<BenchOutcom
         ? `${(t.calls / rows).toFixed(2)} DynamoDB calls, ${(t.writeCapacity / rows).toFixed(1)} WCU, ${(t.readCapacity / rows).toFixed(2)} RCU, ${(t.cancelled / rows).toFixed(3)} cancelled transactions`
         : 'not recorded';
     notes.push(
-      `imports ${fmt(s.imported.rows)} rows: ${s.imported.seconds.toFixed(1)} s (${s.raw ? `raw ${s.raw.seconds.toFixed(1)} s` : 'raw not run'}), worker peak RSS ${mib(s.imported.peakRss ?? 0)} (${mib(s.imported.baselineRss ?? 0)} once loaded); per row: import ${perRow(s.imported.dynamo, s.imported.rows)}${s.raw ? `; raw ${perRow(s.raw.dynamo, s.raw.rows)}` : ''}`,
+      `imports ${fmt(s.imported.rows)} rows: ${s.imported.seconds.toFixed(1)} s (${s.raw ? `raw ${s.raw.seconds.toFixed(1)} s` : 'raw not run'}), worker peak RSS ${mib(s.imported.peakRss ?? 0)} (${mib(s.imported.baselineRss ?? 0)} once loaded, ${mib(s.imported.liveAfterGc ?? 0)} held after a full GC at the end); per row: import ${perRow(s.imported.dynamo, s.imported.rows)}${s.raw ? `; raw ${perRow(s.raw.dynamo, s.raw.rows)}` : ''}`,
     );
   }
   notes.push(`imports: the whole run took ${(elapsed() / 60).toFixed(1)} min`);

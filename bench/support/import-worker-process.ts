@@ -10,7 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export interface WorkerProcess {
   /** What the local queue's invocation of the worker does: hands the event over and waits for the worker's answer. */
   invoke(event: SQSEvent): Promise<SQSBatchResponse>;
-  /** Waits for the worker's chunk queue to empty: its peak RSS, its RSS once loaded, and its DynamoDB work. */
+  /** Waits for the worker's chunk queue to empty: its peak RSS, its RSS once loaded, what it holds after a full GC, its DynamoDB work. */
   report(): Promise<Extract<WorkerReply, { type: 'report' }>>;
   stop(): void;
 }
@@ -21,7 +21,7 @@ export interface WorkerProcess {
  */
 export async function startWorkerProcess(chunksAtOnce: number, log: (line: string) => void = () => undefined): Promise<WorkerProcess> {
   // TypeScript through tsx, from the repository's root, whatever runs this (tsx, vitest).
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, 'import-worker.ts'), String(chunksAtOnce)], {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, 'import-worker.ts'), String(chunksAtOnce)], {
     cwd: join(here, '..', '..'),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -8,10 +8,10 @@
  * `{ type: 'invoked', id, result | error }`); the chunk messages the first worker sends go to a queue in this process,
  * which runs them `concurrency` at once as the deployed event source does (each chunk is one invocation of the same
  * handler). `{ type: 'report' }` waits for that queue to empty and answers with the process's peak RSS (the kernel's
- * figure, `getrusage`'s ru_maxrss) and the DynamoDB work the worker did (calls and capacity, totals only: a list of
+ * figure, `getrusage`'s ru_maxrss), what it still holds after a full collection, and the DynamoDB work the worker did (calls and capacity, totals only: a list of
  * every call would itself grow with the rows).
  *
- *   node --import tsx bench/support/import-worker.ts <chunks at once>     (spawned by bench/imports.ts, with IPC)
+ *   node --expose-gc --import tsx bench/support/import-worker.ts <chunks at once>     (spawned by bench/imports.ts, with IPC)
  */
 import '../../bin/local/preamble.js';
 import { randomUUID } from 'node:crypto';
@@ -24,7 +24,7 @@ export type WorkerRequest = { type: 'invoke'; id: number; event: SQSEvent } | { 
 export type WorkerReply =
   | { type: 'ready'; rss: number }
   | { type: 'invoked'; id: number; failed: boolean; error?: string }
-  | { type: 'report'; peakRss: number; baselineRss: number; dynamo: DynamoTotals; redelivered: number };
+  | { type: 'report'; peakRss: number; baselineRss: number; liveAfterGc: number; dynamo: DynamoTotals; redelivered: number };
 
 export interface DynamoTotals {
   calls: number;
@@ -157,7 +157,14 @@ process.on('message', (request: WorkerRequest) => {
   new Promise<void>((resolve) => {
     idleWaiters.push(resolve);
     settle();
-  }).then(() => send({ type: 'report', peakRss: process.resourceUsage().maxRSS * 1024, baselineRss, dynamo: { ...totals }, redelivered }));
+  }).then(() => {
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+    // What the worker still holds once its garbage is collected (the parent starts it with --expose-gc): the peak
+    // above is mostly garbage V8 had not collected yet, this is what was kept.
+    globalThis.gc?.();
+    const { heapUsed, external } = process.memoryUsage();
+    send({ type: 'report', peakRss, baselineRss, liveAfterGc: heapUsed + external, dynamo: { ...totals }, redelivered });
+  });
 });
 // The benchmark ends the process by closing the channel.
 process.on('disconnect', () => process.exit(0));

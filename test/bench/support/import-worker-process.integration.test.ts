@@ -84,6 +84,8 @@ describe('the import worker process of bench:imports', () => {
     expect(done?.plan?.chunkCount).toBeGreaterThan(1);
     expect(report.baselineRss).toBeGreaterThan(0);
     expect(report.peakRss).toBeGreaterThanOrEqual(report.baselineRss);
+    expect(report.liveAfterGc).toBeGreaterThan(0);
+    expect(report.liveAfterGc).toBeLessThan(report.peakRss);
     // Each row is at least its create transaction.
     expect(report.dynamo.calls).toBeGreaterThanOrEqual(40);
     expect(report.dynamo.writeCapacity).toBeGreaterThan(0);
