@@ -3,12 +3,15 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, type ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { isDeepStrictEqual } from 'node:util';
 import { ConcurrentChangeError } from '../domain/errors.js';
 import { translateFaultsOf } from './dynamo-faults.js';
 import { tracer } from '../observability/tracer.js';
@@ -54,6 +57,27 @@ export async function transact(items: TransactItem[], onConditionFailed: (index:
     if (isTransactionConflict(error)) {
       throw new ConcurrentChangeError();
     }
+    throw error;
+  }
+}
+
+const MARSHALL_OPTIONS = { removeUndefinedValues: true, convertClassInstanceToMap: false };
+
+/**
+ * Puts an item that must not exist yet (one with a new id). When its condition fails on an item holding exactly what
+ * was written, the Put had been done and its answer lost, and the SDK's retry met it: that is success, not a
+ * collision (a ConditionalCheckFailedException would reach the caller as a 500, and its retry make a second item).
+ */
+export async function putNew(item: Item): Promise<void> {
+  try {
+    await db().send(
+      new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+    );
+  } catch (error) {
+    // The document client converts `Item` of successful answers only; the one on this error is still in wire format.
+    const old = (error as ConditionalCheckFailedException).Item;
+    if ((error as Error).name === 'ConditionalCheckFailedException' && old && isDeepStrictEqual(unmarshall(old), unmarshall(marshall(item, MARSHALL_OPTIONS))))
+      return;
     throw error;
   }
 }

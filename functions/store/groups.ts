@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Group } from '../domain/group.js';
 import { NotFoundError } from '../domain/errors.js';
-import { batchGetAll, db, queryPage, tableName, type Page } from './dynamo.js';
+import { batchGetAll, db, putNew, queryPage, tableName, type Page } from './dynamo.js';
 import { companyPk, GROUP_SK_PREFIX, groupSk } from './keys.js';
 import { isConditionFailure, staleOrGone } from './items.js';
 import type { EveryField, StoredItem } from './mapping.js';
@@ -29,7 +29,7 @@ export function groupFromItem(item: StoredItem): Group {
 }
 
 export async function putNewGroup(companyId: string, group: Group): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: groupToItem(companyId, group), ConditionExpression: 'attribute_not_exists(PK)' }));
+  await putNew(groupToItem(companyId, group));
 }
 
 export async function getGroup(companyId: string, groupId: string): Promise<Group | undefined> {

@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ImportCounts, ImportJob, ImportPlan, RowOutcome } from '../domain/import-job.js';
 import { NotFoundError } from '../domain/errors.js';
-import { batchGetAll, db, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, putNew, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
 import {
   IMPORT_ERROR_SK_PREFIX,
@@ -60,7 +60,7 @@ export function importFromItem(item: StoredItem): ImportJob {
 }
 
 export async function insertImport(job: ImportJob): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: importToItem(job), ConditionExpression: 'attribute_not_exists(PK)' }));
+  await putNew(importToItem(job));
 }
 
 /**

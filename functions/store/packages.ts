@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../domain/errors.js';
 import type { Package, Pricing } from '../domain/package.js';
-import { db, queryPage, tableName, type Page } from './dynamo.js';
+import { db, putNew, queryPage, tableName, type Page } from './dynamo.js';
 import { isConditionFailure, staleOrGone } from './items.js';
 import { companyPk, PACKAGE_SK_PREFIX, packageSk } from './keys.js';
 import type { EveryField, StoredItem } from './mapping.js';
@@ -39,7 +39,7 @@ export function packageFromItem(item: StoredItem): Package {
 }
 
 export async function putNewPackage(companyId: string, pkg: Package): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: packageToItem(companyId, pkg), ConditionExpression: 'attribute_not_exists(PK)' }));
+  await putNew(packageToItem(companyId, pkg));
 }
 
 export async function getPackage(companyId: string, packageId: string): Promise<Package | undefined> {
