@@ -12,8 +12,6 @@ import {
   creditIndexKeys,
   INVOICE_SK_PREFIX,
   invoiceStatusIndexKeys,
-  SERVICE_SK_PREFIX,
-  serviceDueViewSk,
   STATEMENT_ENTRY_SK_PREFIX,
   STATEMENT_MONTH_SK_PREFIX,
   STATEMENT_YEAR_SK_PREFIX,
@@ -34,10 +32,9 @@ import { transactionFromItem } from './transactions.js';
 
 /**
  * Brings a client's billing items stored before the reads of issue 13 up to date, so its statements, status lists,
- * credits, voids and renewals read only what they need: invoices get their index keys (GSI3, GSI4 by status, GSI5 by
- * due date) and `paidBy`, payments holding credit their GSI3 and GSI2 keys, services that can renew their LSI1
- * renewal entry, and every statement line its entry (with the month and year sums; sums stored before they held
- * their days and months get them).
+ * credits and voids read only what they need: invoices get their index keys (GSI3, GSI4 by status, GSI5 by due date) and `paidBy`,
+ * payments holding credit their GSI3 and GSI2 keys, and every statement line its entry (with the month and year sums; sums
+ * stored before they held their days and months get them).
  * Until then those reads stay right (credits, open invoices and voids fall back to the whole ledger when the index
  * or `paidBy` is missing), except statements, which read only entries. Run once per client after deploying (the
  * lead's upgrade pass); running it again changes nothing, and it is safe alongside live writes: each write is
@@ -46,7 +43,7 @@ import { transactionFromItem } from './transactions.js';
 export async function upgradeClientBilling(
   companyId: string,
   clientId: string,
-): Promise<{ invoices: number; transactions: number; entries: number; sums: number; services: number }> {
+): Promise<{ invoices: number; transactions: number; entries: number; sums: number }> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await upgradeOnce(companyId, clientId);
@@ -56,10 +53,7 @@ export async function upgradeClientBilling(
   }
 }
 
-async function upgradeOnce(
-  companyId: string,
-  clientId: string,
-): Promise<{ invoices: number; transactions: number; entries: number; sums: number; services: number }> {
+async function upgradeOnce(companyId: string, clientId: string): Promise<{ invoices: number; transactions: number; entries: number; sums: number }> {
   const pk = clientPk(companyId, clientId);
   const [invoiceItems, transactionItems, entryItems] = await Promise.all([
     queryAll(pk, INVOICE_SK_PREFIX),
@@ -96,14 +90,7 @@ async function upgradeOnce(
     await transactOnClient(companyId, clientId, statementWrites(companyId, clientId, missing.slice(first, first + 30)), () => new ConcurrentChangeError());
   }
   const sums = await upgradeSumParts(companyId, clientId);
-  // Services that can renew get their renewal entry in the client's LSI1 (what a renewal invoicing together reads).
-  let servicesUpgraded = 0;
-  for (const item of await queryAll(pk, SERVICE_SK_PREFIX)) {
-    if (typeof item.nextInvoiceDate !== 'string') continue;
-    const sk = serviceDueViewSk(item.nextInvoiceDate, String(item.id));
-    if (item.LSI1SK !== sk && (await setIfUnchanged(item, { LSI1SK: sk }))) servicesUpgraded++;
-  }
-  return { invoices: invoicesUpgraded, transactions: transactionsUpgraded, entries: missing.length, sums, services: servicesUpgraded };
+  return { invoices: invoicesUpgraded, transactions: transactionsUpgraded, entries: missing.length, sums };
 }
 
 /**

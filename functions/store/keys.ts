@@ -199,30 +199,13 @@ export const serviceDueSk = (nextInvoiceDate: string, serviceId: string) => `${n
 export const autoSuspendedPk = (companyId: string) => `CO#${companyId}#SVCAUTOSUSP`;
 export const autoSuspendedSk = (suspendedOn: string, serviceId: string) => `${suspendedOn}#${serviceId}`;
 
-/**
- * LSI1 (its client's partition, strongly consistent): a service that can renew, by the date of its next period to
- * invoice — so a renewal that invoices a client's services together reads the ones due, not all the client's. Sorts
- * after every profile-view key (`PROFILE_VIEW_END`), so the profile view never reads it.
- */
-export const SERVICE_DUE_VIEW_PREFIX = '4#SVCDUE#';
-export const serviceDueViewSk = (nextInvoiceDate: string, serviceId: string) => `${SERVICE_DUE_VIEW_PREFIX}${nextInvoiceDate}#${serviceId}`;
-
-/**
- * The index keys of a service: its next renewal in GSI2 (the company's) and LSI1 (its client's) while it can renew,
- * in GSI1 while the automation suspended it.
- */
+/** The index keys of a service: its next renewal in GSI2 while it can renew, in GSI1 while the automation suspended it. */
 export function serviceIndexKeys(
   companyId: string,
   service: { id: string; nextInvoiceDate: string | null; suspendedBy: string | null; suspendedOn: string | null },
-): { GSI1PK?: string; GSI1SK?: string; GSI2PK?: string; GSI2SK?: string; LSI1SK?: string } {
+): { GSI1PK?: string; GSI1SK?: string; GSI2PK?: string; GSI2SK?: string } {
   return {
-    ...(service.nextInvoiceDate
-      ? {
-          GSI2PK: servicesDuePk(companyId),
-          GSI2SK: serviceDueSk(service.nextInvoiceDate, service.id),
-          LSI1SK: serviceDueViewSk(service.nextInvoiceDate, service.id),
-        }
-      : {}),
+    ...(service.nextInvoiceDate ? { GSI2PK: servicesDuePk(companyId), GSI2SK: serviceDueSk(service.nextInvoiceDate, service.id) } : {}),
     ...(service.suspendedBy === 'automation' && service.suspendedOn
       ? { GSI1PK: autoSuspendedPk(companyId), GSI1SK: autoSuspendedSk(service.suspendedOn, service.id) }
       : {}),

@@ -3,7 +3,7 @@ import { AlreadyDoneError, NotFoundError } from '../domain/errors.js';
 import { nextInvoiceDate, type Service } from '../domain/service.js';
 import { batchGetAll, db, queryPage, tableName, type Item, type Page, type TransactItem } from './dynamo.js';
 import { staleOrGone } from './items.js';
-import { autoSuspendedPk, clientPk, SERVICE_DUE_VIEW_PREFIX, serviceIndexKeys, servicesDuePk, SERVICE_SK_PREFIX, serviceSk } from './keys.js';
+import { autoSuspendedPk, clientPk, serviceIndexKeys, servicesDuePk, SERVICE_SK_PREFIX, serviceSk } from './keys.js';
 import type { EveryField, StoredItem } from './mapping.js';
 import { clientOfObject, refItem, refKey } from './refs.js';
 import { transactOnClient } from './client-guard.js';
@@ -149,10 +149,9 @@ export function renewalUpdate(companyId: string, s: Service, periodsInvoiced: nu
   if (index.GSI2PK) {
     values[':g2pk'] = index.GSI2PK;
     values[':g2sk'] = index.GSI2SK;
-    values[':lsi'] = index.LSI1SK;
-    update += ', GSI2PK = :g2pk, GSI2SK = :g2sk, LSI1SK = :lsi';
+    update += ', GSI2PK = :g2pk, GSI2SK = :g2sk';
   } else {
-    update += ' REMOVE GSI2PK, GSI2SK, LSI1SK';
+    update += ' REMOVE GSI2PK, GSI2SK';
   }
   if (paidAtOnce) {
     values[':paid'] = new Set([paidAtOnce]);
@@ -184,32 +183,6 @@ export function paidPeriodsUpdate(companyId: string, clientId: string, serviceId
       ExpressionAttributeValues: { ':p': new Set(periods), ':one': 1, ':now': now },
     },
   };
-}
-
-/**
- * A client's services that can renew whose next period to invoice starts on or before `through` (LSI1, strongly
- * consistent), earliest first: those written before they were in LSI1 are missing (the caller checks it).
- */
-export async function dueServicesOfClient(companyId: string, clientId: string, through: string): Promise<Service[]> {
-  const services: Service[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await queryPage<StoredItem>({
-      IndexName: 'LSI1',
-      KeyConditionExpression: 'PK = :pk AND LSI1SK BETWEEN :from AND :through',
-      // `#` sorts before every id character: the bound takes every service of the date `through`.
-      ExpressionAttributeValues: {
-        ':pk': clientPk(companyId, clientId),
-        ':from': SERVICE_DUE_VIEW_PREFIX,
-        ':through': `${SERVICE_DUE_VIEW_PREFIX}${through}#~`,
-      },
-      ConsistentRead: true,
-      ExclusiveStartKey: startKey,
-    });
-    services.push(...page.items.map(serviceFromItem));
-    startKey = page.lastKey;
-  } while (startKey);
-  return services;
 }
 
 export interface IndexedService {

@@ -8,7 +8,7 @@ import { billsNothing, nextInvoiceDate, periodStart, periodsDue, serviceLines, t
 import type { TransactItem } from '../../store/dynamo.js';
 import { nowIso } from '../../store/items.js';
 import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
-import { dueServicesOfClient, getServices, listServices, queryServicesDue, renewalUpdate, type IndexedService } from '../../store/services.js';
+import { getServices, listServices, queryServicesDue, renewalUpdate } from '../../store/services.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, RunContext, WorkSource } from '../task.js';
 import { attempt, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
@@ -43,28 +43,27 @@ export const renewServicesSource: WorkSource = {
     const view = await loadCompanyView(ctx.companyId);
     const horizon = view.widest((s) => s.invoiceDaysBeforeRenewal) ?? 0;
     const startKey = startKeyOf(key);
-    const bound = addDays(ctx.date, horizon);
-    const page = await queryServicesDue(ctx.companyId, bound, limit, startKey);
+    const page = await queryServicesDue(ctx.companyId, addDays(ctx.date, horizon), limit, startKey);
     const clients = await loadClients(
       ctx.companyId,
       page.items.map((s) => s.clientId),
     );
     const renewals: Renewal[] = [];
     // A client that invoices services together gets all its services of a renew date on one invoice, wherever their
-    // index entries fall among the pages: its other services due by the page's bound are read with it (those of later
-    // pages have moved on by the time their entries are read).
+    // index entries fall among the pages: its other services are read with it (those of later pages have moved on
+    // by the time their entries are read).
     // Such a client is renewed in the page of its first entry; a later page leaves it alone (in a dry run nothing has
     // moved on, so it would be planned twice).
     const together = [...clients.values()].filter((c) => isAutomated(c) && view.settingsOf(c.groupId).invoiceServicesTogether);
     const togetherIds = new Set(together.map((c) => c.id));
     // The index may lag a change by a moment: each service is renewed from what it is now (read once: a client
-    // invoicing together has its due services read below).
+    // invoicing together has all its services read below).
     const [services, owners] = await Promise.all([
       getServices(
         ctx.companyId,
         page.items.filter((entry) => !togetherIds.has(entry.clientId)),
       ),
-      Promise.all(together.map(async (c) => [c, await dueServicesOf(ctx.companyId, c.id, bound, page.items)] as const)),
+      Promise.all(together.map(async (c) => [c, await allServicesOf(ctx.companyId, c.id)] as const)),
     ]);
     const actions: AutomationAction[] = [];
     const pageStart = typeof startKey?.GSI2SK === 'string' ? startKey.GSI2SK : null;
@@ -106,18 +105,6 @@ export const renewServicesSource: WorkSource = {
     return pageOf(actions, nextKeyOf(page.lastKey), page.items.length);
   },
 };
-
-/**
- * A client's services due by `through`, as they are now: only those (its LSI1 renewal entries, strongly consistent),
- * not all its services. A service of the client on this page that is not among them (stored before it had the entry,
- * or moved on since the page was read) makes it read all of them, as before.
- */
-async function dueServicesOf(companyId: string, clientId: string, through: string, entries: readonly IndexedService[]): Promise<Service[]> {
-  const due = await dueServicesOfClient(companyId, clientId, through);
-  const found = new Set(due.map((s) => s.id));
-  const missing = entries.some((e) => e.clientId === clientId && !found.has(e.serviceId));
-  return missing ? allServicesOf(companyId, clientId) : due;
-}
 
 /** Every service of a client (a client has few). */
 async function allServicesOf(companyId: string, clientId: string): Promise<Service[]> {

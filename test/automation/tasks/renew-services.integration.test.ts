@@ -1,4 +1,3 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renewServicesSource } from '../../../functions/automation/tasks/renew-services.js';
 import { recordPayment } from '../../../functions/billing/payments/record-payment.js';
@@ -9,10 +8,7 @@ import { renewDate } from '../../../functions/domain/service.js';
 import { addService } from '../../../functions/packages/add-service.js';
 import { changeServiceStatus } from '../../../functions/packages/change-service-status.js';
 import { createPackage } from '../../../functions/packages/create-package.js';
-import { upgradeClientBilling } from '../../../functions/store/billing-upgrade.js';
-import { db, tableName } from '../../../functions/store/dynamo.js';
 import { listInvoices } from '../../../functions/store/invoices.js';
-import { clientPk, serviceSk } from '../../../functions/store/keys.js';
 import { requireService } from '../../../functions/store/services.js';
 import { recordDynamoCalls } from '../../support/dynamo-calls.js';
 import { recordDynamoKeys, repeatedReads } from '../../support/dynamo-keys.js';
@@ -172,55 +168,6 @@ describe('renewals of services', () => {
       ['2028-02-10', 3],
     ]);
     expect((await invoicesOf(other)).filter((i) => i.dateDue === '2028-02-10')).toHaveLength(1);
-  });
-
-  it('a client invoicing together has only its services due read (its LSI1 renewal entries), not all of them', async () => {
-    const own = await seedCompanyWith({ invoiceDaysBeforeRenewal: 0, invoiceServicesTogether: true });
-    const pkg = await createPackage({ companyId: own.id, name: 'Hosting', pricing: [{ term: 1, period: 'month', price: 1000, currency: 'USD' }] });
-    const client = await seedClient(own);
-    const add = (startDate: string) =>
-      addService({ companyId: own.id, clientId: client.id, packageId: pkg.id, pricingId: pkg.pricing[0].id, quantity: 1, startDate });
-    const due = [await add('2029-01-03'), await add('2029-01-03')].map((r) => r.service.id);
-    for (const day of ['2029-01-10', '2029-01-17', '2029-01-24']) await add(day);
-    const calls = recordDynamoCalls();
-    const page = await renewServicesSource.page(runOn(own, '2029-02-03'), null, 50);
-    calls.stop();
-    expect(page.actions.map((a) => [a.objectId, a.outcome]).sort()).toEqual(due.map((id) => [id, 'done']).sort());
-    // Its two services due, read from the client's partition (LSI1, strongly consistent): not the three others.
-    const partitionReads = calls.calls.filter((c) => c.command === 'QueryCommand' && c.partitions.includes(clientPk(own.id, client.id)));
-    expect(partitionReads.map((c) => [c.index, c.itemsRead])).toEqual([['LSI1', 2]]);
-    const [invoice] = (await listInvoices(own.id, { clientId: client.id, limit: 10 })).items.filter((i) => i.dateDue === '2029-02-03');
-    expect(invoice.servicePeriods.map((p) => p.serviceId).sort()).toEqual([...due].sort());
-  });
-
-  it('a service stored before it had its LSI1 renewal entry: all the client services are read, still one invoice; the upgrade adds the entry', async () => {
-    const own = await seedCompanyWith({ invoiceDaysBeforeRenewal: 0, invoiceServicesTogether: true });
-    const pkg = await createPackage({ companyId: own.id, name: 'Hosting', pricing: [{ term: 1, period: 'month', price: 1000, currency: 'USD' }] });
-    const client = await seedClient(own);
-    const add = (startDate: string) =>
-      addService({ companyId: own.id, clientId: client.id, packageId: pkg.id, pricingId: pkg.pricing[0].id, quantity: 1, startDate });
-    const due = [await add('2029-03-03'), await add('2029-03-03')].map((r) => r.service.id);
-    await add('2029-03-20');
-    await db().send(
-      new UpdateCommand({ TableName: tableName(), Key: { PK: clientPk(own.id, client.id), SK: serviceSk(due[0]) }, UpdateExpression: 'REMOVE LSI1SK' }),
-    );
-    expect(await upgradeClientBilling(own.id, client.id)).toMatchObject({ services: 1 });
-    await db().send(
-      new UpdateCommand({ TableName: tableName(), Key: { PK: clientPk(own.id, client.id), SK: serviceSk(due[0]) }, UpdateExpression: 'REMOVE LSI1SK' }),
-    );
-
-    const calls = recordDynamoCalls();
-    const page = await renewServicesSource.page(runOn(own, '2029-04-03'), null, 50);
-    calls.stop();
-    expect(page.actions.map((a) => [a.objectId, a.outcome]).sort()).toEqual(due.map((id) => [id, 'done']).sort());
-    const partitionReads = calls.calls.filter((c) => c.command === 'QueryCommand' && c.partitions.includes(clientPk(own.id, client.id)));
-    expect(partitionReads.map((c) => [c.index ?? 'table', c.itemsRead])).toEqual([
-      ['LSI1', 1],
-      ['table', 3],
-    ]);
-    const renewals = (await listInvoices(own.id, { clientId: client.id, limit: 10 })).items.filter((i) => i.dateDue === '2029-04-03');
-    expect(renewals).toHaveLength(1);
-    expect(renewals[0].servicePeriods.map((p) => p.serviceId).sort()).toEqual([...due].sort());
   });
 
   it('a page reads each item once: the company and the clients read for the page are not read again by the invoices', async () => {
