@@ -131,7 +131,10 @@ export function stopFaults(): FaultReport | undefined {
   return report;
 }
 
-/** The settings `BILLOW_FAULT_RATE` and `BILLOW_FAULT_SEED` ask for, or undefined when the rate is unset or 0. */
+/**
+ * The settings `BILLOW_FAULT_RATE`, `BILLOW_FAULT_SEED` (default: the clock) and `BILLOW_FAULT_CALL_SHARE` (default 0)
+ * ask for, or undefined when the rate is unset or 0.
+ */
 export function faultSettingsFromEnv(env: Record<string, string | undefined> = process.env): FaultSettings | undefined {
   const rateText = env.BILLOW_FAULT_RATE;
   if (rateText === undefined || rateText === '') return undefined;
@@ -141,7 +144,11 @@ export function faultSettingsFromEnv(env: Record<string, string | undefined> = p
   const seedText = env.BILLOW_FAULT_SEED;
   const seed = seedText === undefined || seedText === '' ? Date.now() % 2 ** 31 : Number(seedText);
   if (!Number.isSafeInteger(seed)) throw new Error(`BILLOW_FAULT_SEED must be a whole number, not "${seedText}"`);
-  return { rate, seed };
+  const shareText = env.BILLOW_FAULT_CALL_SHARE;
+  if (shareText === undefined || shareText === '') return { rate, seed };
+  const callShare = Number(shareText);
+  if (!(callShare >= 0 && callShare <= 1)) throw new Error(`BILLOW_FAULT_CALL_SHARE must be a number from 0 to 1, not "${shareText}"`);
+  return { rate, seed, callShare };
 }
 
 function activePlan(): FaultPlan | undefined {
@@ -152,7 +159,9 @@ function activePlan(): FaultPlan | undefined {
   if (!settings) return undefined;
   startFaults(settings);
   // Said once, so a run that misbehaves can be replayed with the same seed.
-  console.warn(`Fault injection is ON: rate ${settings.rate}, seed ${settings.seed} (BILLOW_FAULT_RATE, BILLOW_FAULT_SEED)`);
+  console.warn(
+    `Fault injection is ON: rate ${settings.rate}, seed ${settings.seed}, call share ${settings.callShare ?? 0} (BILLOW_FAULT_RATE, BILLOW_FAULT_SEED, BILLOW_FAULT_CALL_SHARE)`,
+  );
   return registry[PLAN];
 }
 

@@ -51,6 +51,12 @@ describe('the fault layer', () => {
     expect(faultSettingsFromEnv({})).toBeUndefined();
     expect(faultSettingsFromEnv({ BILLOW_FAULT_RATE: '0' })).toBeUndefined();
     expect(faultSettingsFromEnv({ BILLOW_FAULT_RATE: '0.1', BILLOW_FAULT_SEED: '9' })).toEqual({ rate: 0.1, seed: 9 });
+    expect(faultSettingsFromEnv({ BILLOW_FAULT_RATE: '0.1', BILLOW_FAULT_SEED: '9', BILLOW_FAULT_CALL_SHARE: '0.05' })).toEqual({
+      rate: 0.1,
+      seed: 9,
+      callShare: 0.05,
+    });
+    expect(() => faultSettingsFromEnv({ BILLOW_FAULT_RATE: '0.1', BILLOW_FAULT_CALL_SHARE: '-1' })).toThrow(/BILLOW_FAULT_CALL_SHARE/);
     expect(() => faultSettingsFromEnv({ BILLOW_FAULT_RATE: '2' })).toThrow(/BILLOW_FAULT_RATE/);
     expect(() => faultSettingsFromEnv({ BILLOW_FAULT_RATE: '0.1', BILLOW_FAULT_SEED: 'x' })).toThrow(/BILLOW_FAULT_SEED/);
   });
