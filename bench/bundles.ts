@@ -56,7 +56,10 @@ tracer.captureAWSv3Client(documents);
 export const observability = [new Logger({ serviceName: 'billow' }), new Metrics({ namespace: 'Billow', serviceName: 'billow' }), tracer];
 `;
 
-/** Powertools and the X-Ray SDK its tracer loads, with the X-Ray SDK's own dependencies. */
+/**
+ * Powertools and the X-Ray SDK its tracer loads, with the X-Ray SDK's own dependencies (semver has a one-function
+ * stand-in in the bundles, `functions/bundle-aliases/semver-gte.ts`).
+ */
 const OBSERVABILITY_PACKAGES =
   /^(@aws-lambda-powertools\/|aws-xray-sdk-core$|semver$|cls-hooked$|async-hook-jl$|emitter-listener$|shimmer$|stack-chain$|atomic-batcher$)/;
 

@@ -104,8 +104,9 @@ const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const requir
  */
 export const BUNDLE_OPTIONS = {
   bundle: true,
-  // pdfkit's font-file parser, which standard fonts do not use (see the module it is replaced with).
-  alias: { fontkit: './functions/billing/standard-fonts-only.ts' },
+  // pdfkit's font-file parser, which standard fonts do not use, and semver, of which the X-Ray SDK calls one function
+  // on a path the tracer never takes (see the modules they are replaced with).
+  alias: { fontkit: './functions/billing/standard-fonts-only.ts', semver: './functions/bundle-aliases/semver-gte.ts' },
   platform: 'node',
   target: 'node24',
   format: 'esm',

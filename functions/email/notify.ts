@@ -1,7 +1,7 @@
 import type { EmailAttachment } from '../adapters/mailer/port.js';
+import { createSetPasswordLink } from '../clients/login-details.js';
 import { count, METRIC } from '../observability/metrics.js';
 import type { Client } from '../domain/client.js';
-import { htmlToText, sanitizeEmailHtml } from '../domain/email/sanitize.js';
 import {
   DEFAULT_EMAIL_TEMPLATES,
   renderTemplate,
@@ -248,15 +248,17 @@ export async function prepareClientEmail(input: SendClientEmailInput): Promise<P
   }
 
   const company = input.company ?? (await requireCompany(companyId));
+  // The HTML sanitiser is loaded with the first mail a container composes, not at its cold start (`HtmlSanitizer`).
+  const sanitizer = await import('../domain/email/sanitize.js');
   // Given bodies (manual mail, re-sends) are used as they are; the template is then only recorded.
   const rendered =
     input.template && input.html === undefined
-      ? renderTemplate(input.templateText ?? (await effectiveTemplate(companyId, input.template)), input.variables ?? {})
+      ? renderTemplate(input.templateText ?? (await effectiveTemplate(companyId, input.template)), input.variables ?? {}, sanitizer)
       : undefined;
   const subject = oneLine(input.subject ?? rendered?.subject ?? '');
   if (!subject) throw ValidationError.field('subject', 'Required.');
-  const html = input.html !== undefined ? sanitizeEmailHtml(input.html) : (rendered?.html ?? '');
-  const text = input.text ?? rendered?.text ?? htmlToText(html);
+  const html = input.html !== undefined ? sanitizer.sanitizeEmailHtml(input.html) : (rendered?.html ?? '');
+  const text = input.text ?? rendered?.text ?? sanitizer.htmlToText(html);
   if (!html.trim() && !text.trim()) throw ValidationError.field('html', 'Required.');
   const attachments = input.attachments ?? [];
 
@@ -413,8 +415,6 @@ export async function sendRegistrationEmail(
   if (setPasswordUrl === undefined && client.username && client.userId) {
     templateText = await effectiveTemplate(companyId, 'account_registration');
     if (templatePlaceholders(templateText).includes('setPasswordUrl')) {
-      // Imported when used: the clients service imports this module too.
-      const { createSetPasswordLink } = await import('../clients/login-details.js');
       setPasswordUrl = (await createSetPasswordLink(companyId, client, null)).url;
     }
   }

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { type CsvError, type Options, parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../domain/errors.js';
+import { DELIMITERS, type Delimiter } from './csv-delimiters.js';
 
 /**
  * Streaming CSV reading for client imports (docs/imports.md): bytes in, records out with their row numbers, never
@@ -10,8 +11,7 @@ import { ValidationError } from '../domain/errors.js';
  * delimiters, doubled quotes and line breaks. The byte-range splitter below lets parallel workers read one file.
  */
 
-export const DELIMITERS = [',', ';', '\t', '|'] as const;
-export type Delimiter = (typeof DELIMITERS)[number];
+export { DELIMITERS, type Delimiter };
 export type CsvEncoding = 'utf-8' | 'windows-1252';
 
 /** How a file is written: what a worker reading one byte range of it must be told. */

@@ -3,7 +3,7 @@ import { UNIQUE_FIELDS } from '../domain/import-job.js';
 import { SYSTEM_FIELDS } from '../domain/import-mapping.js';
 import { listQuery } from '../http/cursor.js';
 import { requiredText } from '../http/schemas.js';
-import { DELIMITERS } from './parse-csv.js';
+import { DELIMITERS } from './csv-delimiters.js';
 
 /**
  * `POST /v1/imports`. The mapping's keys and values are checked by `assertMappingShape` (create-import.ts), which

@@ -36,6 +36,8 @@ interface Bundle {
   adapters: readonly Adapter[];
   packages: Set<string>;
   modules: Set<string>;
+  /** Each bundled module's imports of other bundled modules, with their kind (`import-statement`, `dynamic-import`, …). */
+  imports: Map<string, Array<{ path: string; kind: string }>>;
 }
 
 let outdir: string;
@@ -50,12 +52,13 @@ beforeAll(async () => {
   apiFunctions = stack.api.functions;
   const functions = stack.node.findAll().filter((construct): construct is BillowFunction => construct instanceof BillowFunction);
   for (const fn of functions) {
-    const { modules } = await rebuildBundle(fn.bundleOptions(), join(outdir, fn.node.addr));
+    const { modules, metafile } = await rebuildBundle(fn.bundleOptions(), join(outdir, fn.node.addr));
     bundles.set(stackPath(fn), {
       path: stackPath(fn),
       adapters: fn.adapters,
       packages: new Set([...modules.keys()].map(packageOf)),
       modules: new Set(modules.keys()),
+      imports: new Map([...modules.keys()].map((module) => [module, metafile.inputs[module].imports.filter((imported) => modules.has(imported.path))])),
     });
   }
 }, 600_000);
@@ -87,7 +90,31 @@ describe('each API bundle', () => {
     it(`${area}: pdfkit only if it renders documents`, () => {
       expect(apiBundle(area).packages.has('pdfkit')).toBe(PDF_AREAS.includes(area));
     });
+
+    it(`${area}: no CSV decoder (iconv-lite and its code pages are the import worker's)`, () => {
+      expect(apiBundle(area).packages.has('iconv-lite')).toBe(false);
+    });
+
+    it(`${area}: the DynamoDB client's used commands only (no dynamic import makes esbuild keep all of it)`, () => {
+      // A module reached through `import()` is wrapped to run on demand, and esbuild then keeps every statement of it and
+      // of what it imports: a store module reached that way brings the whole client, `DynamoDB.js` (every command) first.
+      expect([...apiBundle(area).modules].filter((module) => module.endsWith('@aws-sdk/client-dynamodb/dist-es/DynamoDB.js'))).toEqual([]);
+    });
   }
+});
+
+describe('the mail-composing bundles', () => {
+  it('load the HTML sanitiser when they compose a mail, not when they start', () => {
+    const mailers = API_AREAS.filter((area) => AREA_ACCESS[area].uses.includes('mailer'));
+    expect(mailers.length).toBeGreaterThan(0);
+    for (const area of mailers) {
+      const bundle = apiBundle(area);
+      const importers = [...bundle.imports].flatMap(([module, imports]) =>
+        imports.filter((imported) => imported.path === 'functions/domain/email/sanitize.ts').map((imported) => `${module} ${imported.kind}`),
+      );
+      expect(importers, area).toEqual(['functions/email/notify.ts dynamic-import']);
+    }
+  });
 });
 
 describe('every bundle', () => {
@@ -109,6 +136,16 @@ describe('every bundle', () => {
     expect([...bundles.values()].filter((bundle) => bundle.modules.has('functions/billing/standard-fonts-only.ts')).map((bundle) => bundle.path)).toContain(
       stackPath(apiFunctions.billing),
     );
+  });
+
+  it('takes semver’s place with one function, which only the X-Ray SDK’s patcher of SDK v2 calls', () => {
+    const importers = [...bundles.values()].flatMap((bundle) =>
+      [...bundle.imports].flatMap(([module, imports]) =>
+        imports.some((imported) => imported.path === 'functions/bundle-aliases/semver-gte.ts') ? [module.slice(module.lastIndexOf('node_modules/'))] : [],
+      ),
+    );
+    expect(new Set(importers)).toEqual(new Set(['node_modules/aws-xray-sdk-core/dist/lib/patchers/aws_p.js']));
+    expect([...bundles.values()].filter((bundle) => bundle.packages.has('semver')).map((bundle) => bundle.path)).toEqual([]);
   });
 
   it('holds none of the local stand-ins’ own libraries (the state machine runner, the S3 and SES servers)', () => {

@@ -1,6 +1,5 @@
 import Mustache from 'mustache';
 import * as z from 'zod';
-import { htmlToText, sanitizeEmailHtml } from './sanitize.js';
 
 /** The emails Billow sends on its own, each with a template a company may edit. */
 export const EMAIL_TEMPLATE_NAMES = [
@@ -282,16 +281,26 @@ function renderPart(part: string, variables: TemplateVariables, escapeText: (tex
 }
 
 /**
+ * The HTML sanitiser (`sanitize.ts`). It is handed in rather than imported: it is the largest library most API
+ * functions carry (sanitize-html with its HTML and CSS parsers), so `functions/email/notify.ts` loads it only when it
+ * composes a mail, not at every cold start of every function that names a template.
+ */
+export interface HtmlSanitizer {
+  sanitizeEmailHtml(html: string): string;
+  htmlToText(html: string): string;
+}
+
+/**
  * Renders a template with the given variables. In the HTML every value is HTML-escaped and the result is
  * sanitised (a company's template is not trusted to be safe); the subject and text are rendered without escaping,
  * and the subject is kept to one line. Unknown or missing variables render as empty text. An empty text part is
  * derived from the rendered HTML. Throws when a part is not valid mustache (`emailTemplateSchema` rejects those).
  *
- * @example renderTemplate(DEFAULT_EMAIL_TEMPLATES.invoice_delivery, { client: { firstName: 'Ada' }, invoice: { number: 42 } })
+ * @example renderTemplate(DEFAULT_EMAIL_TEMPLATES.invoice_delivery, { client: { firstName: 'Ada' }, invoice: { number: 42 } }, await import('./sanitize.js'))
  */
-export function renderTemplate(template: EmailTemplate, variables: TemplateVariables): RenderedEmail {
-  const html = sanitizeEmailHtml(renderPart(template.html, variables, escapeHtmlValue));
-  const text = template.text.trim() ? renderPart(template.text, variables, asIs) : htmlToText(html);
+export function renderTemplate(template: EmailTemplate, variables: TemplateVariables, sanitizer: HtmlSanitizer): RenderedEmail {
+  const html = sanitizer.sanitizeEmailHtml(renderPart(template.html, variables, escapeHtmlValue));
+  const text = template.text.trim() ? renderPart(template.text, variables, asIs) : sanitizer.htmlToText(html);
   const subject = renderPart(template.subject, variables, asIs).replace(/\s+/g, ' ').trim();
   return { subject, html, text };
 }

@@ -7,10 +7,14 @@ import {
   TEMPLATE_VARIABLE_DESCRIPTIONS,
   emailTemplateSchema,
   isEmailTemplateName,
-  renderTemplate,
+  renderTemplate as renderWith,
   templatePlaceholders,
   type TemplateVariables,
 } from '../../../functions/domain/email/templates.js';
+import * as sanitizer from '../../../functions/domain/email/sanitize.js';
+
+/** Rendering with the sanitiser `functions/email/notify.ts` hands in. */
+const renderTemplate = (template: Parameters<typeof renderWith>[0], variables: TemplateVariables) => renderWith(template, variables, sanitizer);
 
 /** A value for every variable any template may use. */
 const fullVariables: TemplateVariables = {
