@@ -327,6 +327,11 @@ export interface CommitOptions {
   loaded: LoadedLedger;
   /** Stored fields of transactions the changes create (or of a pending attempt they complete). */
   transactionFields?: Record<string, Partial<Transaction>>;
+  /**
+   * Invoices a changed transaction's pointer lists already beyond its applications (a pending attempt's, written
+   * with the invoices it was asked to pay): the commit does not add them to it again.
+   */
+  listedOnPointer?: Record<string, readonly string[]>;
   /** Extra fields to set on invoices the changes touch (e.g. `voidedOn`). */
   invoiceFields?: Record<string, Partial<Invoice>>;
   /** Items that must commit together with the changes (e.g. an activity entry). */
@@ -437,7 +442,7 @@ export async function commitLedger(companyId: string, clientId: string, changes:
     if (stored) {
       items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': stored.version } } });
       // The pointer lists every invoice the transaction was ever applied to (what a refund or void reads with it).
-      const pointer = transactionRefInvoicesAdd(companyId, record.id, newlyApplied(stored, after));
+      const pointer = transactionRefInvoicesAdd(companyId, record.id, newlyApplied(stored, after, options.listedOnPointer?.[record.id]));
       if (pointer) items.push(pointer);
     } else {
       items.push({ Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } });
@@ -528,8 +533,12 @@ export function newTransaction(
 }
 
 /** The invoices a change applies a stored transaction to that it was never applied to before. */
-function newlyApplied(before: Pick<LedgerTransaction, 'applications'>, after: Pick<LedgerTransaction, 'applications'>): Set<string> {
-  const known = new Set(before.applications.map((a) => a.invoiceId));
+function newlyApplied(
+  before: Pick<LedgerTransaction, 'applications'>,
+  after: Pick<LedgerTransaction, 'applications'>,
+  listed: readonly string[] = [],
+): Set<string> {
+  const known = new Set([...before.applications.map((a) => a.invoiceId), ...listed]);
   return new Set(after.applications.map((a) => a.invoiceId).filter((id) => !known.has(id)));
 }
 

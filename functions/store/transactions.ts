@@ -35,8 +35,12 @@ export function transactionToItem(companyId: string, t: Transaction): Item {
  * changes) and `invoiceIds`, every invoice it has ever been applied to (a string set only ever added to, by the commit
  * that applies it to one more: store/ledger.ts). Pointers written before they carried it have no `currency`.
  */
-export function transactionRefItem(companyId: string, t: Pick<Transaction, 'id' | 'clientId' | 'currency' | 'applications'>): Item {
-  const invoiceIds = new Set(t.applications.map((a) => a.invoiceId));
+export function transactionRefItem(
+  companyId: string,
+  t: Pick<Transaction, 'id' | 'clientId' | 'currency' | 'applications'>,
+  alsoInvoiceIds: readonly string[] = [],
+): Item {
+  const invoiceIds = new Set([...t.applications.map((a) => a.invoiceId), ...alsoInvoiceIds]);
   return { ...refItem(companyId, t.id, 'transaction', t.clientId), currency: t.currency, ...(invoiceIds.size ? { invoiceIds } : {}) };
 }
 
@@ -98,15 +102,23 @@ export function transactionFromItem(t: StoredItem): Transaction {
   return transaction;
 }
 
-/** Writes a new `pending` attempt and its pointer together; an attempt id is never reused. */
-export async function insertPendingAttempt(companyId: string, attempt: Transaction, extraItems: TransactItem[] = []): Promise<void> {
+/**
+ * Writes a new `pending` attempt and its pointer together; an attempt id is never reused. The pointer lists the
+ * invoices the attempt is to pay (`intendedInvoiceIds`) already, so the approval need not add them to it.
+ */
+export async function insertPendingAttempt(
+  companyId: string,
+  attempt: Transaction,
+  extraItems: TransactItem[] = [],
+  intendedInvoiceIds: readonly string[] = [],
+): Promise<void> {
   // Guarded: an attempt recorded after a merge or delete claimed the client is refused, before anything is charged.
   await transactOnClient(
     companyId,
     attempt.clientId,
     [
       { Put: { TableName: tableName(), Item: transactionToItem(companyId, attempt), ConditionExpression: 'attribute_not_exists(PK)' } },
-      { Put: { TableName: tableName(), Item: transactionRefItem(companyId, attempt) } },
+      { Put: { TableName: tableName(), Item: transactionRefItem(companyId, attempt, intendedInvoiceIds) } },
       ...extraItems,
     ],
     // Ids are new, or derived (the automation's charge attempts): one already written is that attempt, done before.

@@ -225,6 +225,8 @@ async function commitApproved(charge: ApprovedCharge, apply: readonly LedgerAppl
       loaded,
       today: attempt.date,
       transactionFields: { [attempt.id]: fields },
+      // The attempt's pointer was written with the invoices it was asked to pay (make-payment.ts).
+      listedOnPointer: { [attempt.id]: charge.apply.map((a) => a.invoiceId) },
       // The pending charge leaves with the outcome it waited for, in the same transaction.
       extraItems: [deletePendingChargeItem(companyId, attempt.clientId, attempt.id), ...(withReceipt ? (charge.receipt?.writes ?? []) : [])],
     });

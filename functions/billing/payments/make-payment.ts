@@ -218,5 +218,11 @@ function pendingAttempt(a: Pick<Transaction, 'id' | 'clientId' | 'method' | 'amo
  * reconciler (reconcile-payment.ts) settles as asked.
  */
 async function recordPendingAttempt(companyId: string, attempt: Transaction, charge: PendingCharge): Promise<void> {
-  await insertPendingAttempt(companyId, attempt, [putPendingCharge(charge)]);
+  // Its pointer lists the invoices it is to pay, so a refund of it reads them with it.
+  await insertPendingAttempt(
+    companyId,
+    attempt,
+    [putPendingCharge(charge)],
+    charge.apply.map((a) => a.invoiceId),
+  );
 }

@@ -73,6 +73,10 @@ describe('the calls of a stored-card payment over three invoices with its receip
     expect(approval.filter((k) => /^Update:.*\|INV#/.test(k))).toHaveLength(3);
     expect(approval.some((k) => /^Put:.*\|MAIL#/.test(k))).toBe(true);
     expect(approval.some((k) => /^Delete:.*\|PENDCHG#/.test(k))).toBe(true);
+    // The attempt's pointer was written with the invoices it is to pay: the approval does not touch it.
+    const pointer = (k: string) => k.includes(`#REF#${paid.id}|`);
+    expect(attempt.filter(pointer)).toHaveLength(1);
+    expect(approval.filter(pointer)).toEqual([]);
     expect(sent.some((k) => /^Update:.*\|MAIL#/.test(k))).toBe(true);
 
     expect(paid.applications).toHaveLength(3);
