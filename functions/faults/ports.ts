@@ -1,14 +1,9 @@
-import { GatewayTokenizeError, type ChargeResult, type PaymentGateway, type RefundResult } from '../adapters/gateway/port.js';
+import { GatewayOutcomeUnknownError, GatewayTokenizeError, type ChargeResult, type PaymentGateway, type RefundResult } from '../adapters/gateway/port.js';
 import { MailSendError, type Mailer } from '../adapters/mailer/port.js';
 import { drawFault, INJECTED, type FaultKind } from './faults.js';
 
-/** Thrown when the gateway's answer to a call it acted on was lost: the caller cannot know what it did. */
-export class GatewayAnswerLostError extends Error {
-  constructor(operation: string) {
-    super(`The payment gateway's answer to ${operation} was lost after it acted (${INJECTED})`);
-    this.name = 'GatewayAnswerLostError';
-  }
-}
+/** The error a lost answer is: the gateway acted, the caller cannot know what it did (as the adapters say it). */
+const answerLost = (operation: string) => new GatewayOutcomeUnknownError(`The payment gateway's answer to ${operation} was lost after it acted (${INJECTED})`);
 
 const FAILURE_MESSAGES: Record<Exclude<FaultKind, 'lost'>, string> = {
   throttle: `rate_limit: too many requests to the gateway (${INJECTED})`,
@@ -42,14 +37,14 @@ export function gatewayWithFaults(gateway: PaymentGateway): PaymentGateway {
       if (kind === undefined) return gateway.charge(request);
       if (kind !== 'lost') return { status: 'failed', message: FAILURE_MESSAGES[kind] };
       await gateway.charge(request);
-      throw new GatewayAnswerLostError('a charge');
+      throw answerLost('a charge');
     },
     refund: async (request): Promise<RefundResult> => {
       const kind = drawFault('gateway', 'refund');
       if (kind === undefined) return gateway.refund(request);
       if (kind !== 'lost') return { status: 'failed', message: FAILURE_MESSAGES[kind] };
       await gateway.refund(request);
-      throw new GatewayAnswerLostError('a refund');
+      throw answerLost('a refund');
     },
   };
   return new Proxy(gateway, {

@@ -4,7 +4,7 @@ import type { CardBrand } from '../../domain/cards.js';
  * The payment gateway: a simulator locally and in tests (`local.ts`), Stripe in production (`stripe.ts`).
  * Card and bank numbers go in once, to `tokenize`; everything after uses the opaque token.
  * Declines and transient failures of a charge are results, never throws, so the caller can always record the
- * attempt's outcome.
+ * attempt's outcome; the one exception is a charge whose answer never came (`GatewayOutcomeUnknownError`).
  */
 export interface PaymentGateway {
   /** A short name stored with payment accounts (`local`, `stripe`). */
@@ -87,6 +87,18 @@ export interface RefundResult {
   message?: string;
   /** Failed because the idempotency key was already used for a different refund (a concurrent refund of the same charge): nothing was refunded; re-read and retry. */
   keyConflict?: boolean;
+}
+
+/**
+ * A charge the gateway may have made, whose answer never came (a timeout, a connection lost after the request was
+ * sent). Not `failed`, which tells the payer nothing was charged: the caller keeps the attempt pending, and its outcome
+ * is found by asking again with the same idempotency key (billing/payments/reconcile-payment.ts).
+ */
+export class GatewayOutcomeUnknownError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GatewayOutcomeUnknownError';
+  }
 }
 
 /** The gateway refused to tokenise the details (`invalid`), or could not be reached (`unavailable`). */

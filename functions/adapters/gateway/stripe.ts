@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CardBrand } from '../../domain/cards.js';
 import {
+  GatewayOutcomeUnknownError,
   GatewayTokenizeError,
   type ChargeRequest,
   type ChargeResult,
@@ -131,7 +132,10 @@ export class StripeGateway implements PaymentGateway {
     return { token, brand: 'ach', last4: method.us_bank_account?.last4 ?? details.ach.accountNumber.slice(-4) };
   }
 
-  /** Creates and confirms a PaymentIntent off-session. Never throws: every outcome is a result. */
+  /**
+   * Creates and confirms a PaymentIntent off-session. Every answer is a result; no answer at all (Stripe unreachable,
+   * or the request timed out, possibly after Stripe charged) is `GatewayOutcomeUnknownError`.
+   */
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const token = TOKEN.exec(request.token);
     if (!token) return { status: 'declined', declineCode: 'invalid_token', message: 'The payment method token is not a Stripe token.' };
@@ -210,7 +214,9 @@ export class StripeGateway implements PaymentGateway {
 }
 
 function chargeResult(response: StripeResponse): ChargeResult {
-  if (response.kind === 'unreachable') return { status: 'failed', message: response.message };
+  // Reported as failed, a charge Stripe made before the answer was lost would be made again by the payer's next try
+  // under a new key: a double charge. Kept pending instead, it is replayed with its own key.
+  if (response.kind === 'unreachable') throw new GatewayOutcomeUnknownError(response.message);
   const { status, body } = response;
   if (status >= 500 || status === 429)
     return { status: 'failed', gatewayReference: body.error?.payment_intent?.id, message: body.error?.message ?? `Stripe answered HTTP ${status}` };
