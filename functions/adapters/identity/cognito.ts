@@ -83,9 +83,28 @@ export class CognitoIdentityProvider implements IdentityProvider {
     if (user.clientId) attributes.push({ Name: CLAIM.clientId, Value: user.clientId });
     if (user.email) attributes.push({ Name: 'email', Value: user.email }, { Name: 'email_verified', Value: 'true' });
 
-    const sub = await this.createPoolUser(poolUsername, attributes, user.password);
+    let sub: string;
+    try {
+      sub = await this.createPoolUser(poolUsername, attributes, user.password);
+    } catch (error) {
+      const made = error instanceof ConflictError && user.clientId ? await this.madeForClient(poolUsername, user.companyId, user.clientId) : undefined;
+      if (!made) throw error;
+      sub = made;
+    }
     await this.finishUser(poolUsername, user.role, user.password);
     return { userId: sub, username: user.username, role: user.role, companyId: user.companyId, clientId: user.clientId };
+  }
+
+  /**
+   * The pool user of a client's login that already exists for that very client: AdminCreateUser made it and its answer
+   * was lost (the SDK's retry was then refused UsernameExists), or an earlier attempt of the same creation stopped
+   * before its end. Its sub, to be finished and linked as if just made; undefined when the name is anyone else's.
+   */
+  private async madeForClient(poolUsername: string, companyId: string | undefined, clientId: string): Promise<string | undefined> {
+    const existing = await this.requireUser(poolUsername).catch(() => undefined);
+    const attribute = (name: string) => existing?.UserAttributes?.find((a) => a.Name === name)?.Value;
+    if (attribute(CLAIM.clientId) !== clientId || attribute(CLAIM.companyId) !== companyId) return undefined;
+    return attribute('sub') ?? existing?.Username;
   }
 
   /** AdminCreateUser without any message; the given password is also the temporary one, so the policy is checked before the user exists. */
