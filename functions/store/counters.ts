@@ -54,16 +54,23 @@ export interface CounterWrite<T> {
  * Writes `build(seen)`'s items in one transaction with the counter moved from `seen` to `next`, conditioned on the
  * counter still being `seen`: the value is taken inside the write that uses it, so it is never skipped or reused.
  * A lost race (another writer moved the counter, or DynamoDB cancelled a colliding transaction) is re-read and
- * retried; after many losses the answer is a 409 `busy`. The first attempt starts from the value this process last
- * wrote, when it has one (`lastWritten`), instead of reading the counter: a stale guess is one lost race.
+ * retried; after many losses the answer is a 409 `busy`. With `inSequence`, the first attempt starts from the value
+ * this process last wrote, when it has one (`lastWritten`), instead of reading the counter: a stale guess is one lost
+ * race.
  */
-export async function writeWithCounter<T>(companyId: string, name: 'invoice', build: (seen: number) => CounterWrite<T>): Promise<T> {
+export async function writeWithCounter<T>(
+  companyId: string,
+  name: 'invoice',
+  build: (seen: number) => CounterWrite<T>,
+  options: { inSequence?: boolean } = {},
+): Promise<T> {
   let raced = false;
   const lostCounterRace = (error: unknown) => raced || lostRace(error);
   const remembered = rememberedKey(companyId, name);
-  // The first attempt takes the value this process last wrote (a run's renewals number one invoice after another):
-  // the condition on the counter refuses it if another writer moved on, and every later attempt reads the counter.
-  let guess = lastWritten.get(remembered);
+  // In sequence (a run's renewals number one invoice after another), the first attempt takes the value this process
+  // last wrote: the condition on the counter refuses it if another writer moved on, and every later attempt reads the
+  // counter. Elsewhere (requests spread over many processes) a guess would often be stale: the counter is read.
+  let guess = options.inSequence ? lastWritten.get(remembered) : undefined;
   try {
     return await retryWhile(
       async () => {

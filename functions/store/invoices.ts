@@ -165,33 +165,46 @@ const openedBalance = (invoice: Invoice) => ({ invoiced: invoice.total, paid: in
  * Runs `build` with the next invoice number until the counter's condition holds: numbers are assigned inside the
  * transaction that opens the invoice, so they are gapless and never reused.
  */
-function withNextNumber(companyId: string, clientId: string, build: (number: number) => TransactItem[], alsoWriteCount = 0): Promise<number> {
-  return writeWithCounter(companyId, 'invoice', (seen) => {
-    const items = [clientIsWritable(companyId, clientId), ...build(seen + 1)];
-    return {
-      next: seen + 1,
-      items,
-      result: seen + 1,
-      onConditionFailed: (index, itemFound) =>
-        index === 0
-          ? clientRefusal(clientId, itemFound)
-          : index >= items.length - alsoWriteCount
-            ? new AlreadyDoneError()
-            : new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
-    };
-  });
+function withNextNumber(
+  companyId: string,
+  clientId: string,
+  build: (number: number) => TransactItem[],
+  alsoWriteCount = 0,
+  inSequence = false,
+): Promise<number> {
+  return writeWithCounter(
+    companyId,
+    'invoice',
+    (seen) => {
+      const items = [clientIsWritable(companyId, clientId), ...build(seen + 1)];
+      return {
+        next: seen + 1,
+        items,
+        result: seen + 1,
+        onConditionFailed: (index, itemFound) =>
+          index === 0
+            ? clientRefusal(clientId, itemFound)
+            : index >= items.length - alsoWriteCount
+              ? new AlreadyDoneError()
+              : new ConflictError('The invoice was changed by another request; read it again.', { code: 'stale_version' }),
+      };
+    },
+    { inSequence },
+  );
 }
 
 /**
  * Stores a new invoice (and optionally the recurring series it starts). An open one gets its number here.
  * `alsoWrite` commits in the same transaction (the automation's once-markers and the renewed object's next date); a
  * failed condition on one of them means the effect was already done, and nothing is written (`AlreadyDoneError`).
+ * `inSequence`: the caller numbers invoices one after another (store/counters.ts `writeWithCounter`).
  */
 export async function insertInvoice(
   companyId: string,
   invoice: Invoice,
   recurring?: RecurringInvoice,
   alsoWrite: readonly TransactItem[] = [],
+  options: { inSequence?: boolean } = {},
 ): Promise<Invoice> {
   const extra: TransactItem[] = recurring ? recurringPuts(companyId, recurring) : [];
   const puts = (inv: Invoice): TransactItem[] => [
@@ -222,6 +235,7 @@ export async function insertInvoice(
       ];
     },
     alsoWrite.length,
+    options.inSequence,
   );
   return stored;
 }

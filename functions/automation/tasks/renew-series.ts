@@ -83,6 +83,8 @@ export const renewSeriesSource: WorkSource = {
             alsoWrite: [recurringAdvancePut(ctx.companyId, before, next), onceMarkerPut(once, ctx.runId, nowIso())],
             // Read once for the page: the invoice reads neither again.
             read: { company: view.company, client },
+            // One invoice after another: the number starts from the one this run wrote last.
+            numberedInSequence: true,
           });
           return finished(base, false, {
             invoiceId: invoice.id,

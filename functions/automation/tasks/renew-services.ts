@@ -196,6 +196,8 @@ async function invoiceGroup(ctx: RunContext, company: Company, group: readonly R
       alsoWrite,
       // Read once for the page: the invoice reads neither again.
       read: { company, client },
+      // One invoice after another: the number starts from the one this run wrote last.
+      numberedInSequence: true,
     });
     return finished(groupBase, false, {
       invoiceId: invoice.id,

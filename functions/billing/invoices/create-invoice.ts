@@ -38,6 +38,11 @@ export interface CreateInvoiceInput {
    * The transaction still checks that the client may be written (store/client-guard.ts).
    */
   read?: { company: Company; client: Client };
+  /**
+   * The caller numbers the company's invoices one after another (the automation's run, one per company at a time):
+   * the number starts from the one this process wrote last instead of a read of the counter (store/counters.ts).
+   */
+  numberedInSequence?: boolean;
 }
 
 export interface CreatedInvoice {
@@ -88,5 +93,8 @@ export async function createInvoice(input: CreateInvoiceInput): Promise<CreatedI
     servicePeriods: input.servicePeriods,
     now: createdAt,
   });
-  return { invoice: await insertInvoice(input.companyId, invoice, recurring ?? undefined, input.alsoWrite), recurring };
+  return {
+    invoice: await insertInvoice(input.companyId, invoice, recurring ?? undefined, input.alsoWrite, { inSequence: input.numberedInSequence }),
+    recurring,
+  };
 }
