@@ -120,12 +120,16 @@ export async function completeIdempotencyRecord(scope: string, idempotencyKey: s
         ConditionExpression: HELD_BY_CLAIM,
         ExpressionAttributeNames: { '#s': 'status', '#r': 'response' },
         ExpressionAttributeValues: { ':completed': 'completed', ':response': response, ':inProgress': 'in_progress', ':claimId': claimId },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    // Completed with this very response: the update was written, its answer lost, and the SDK's retry found it done.
+    const old = (error as ConditionalCheckFailedException).Item;
+    const existing = old ? unmarshall(old) : undefined;
+    return existing?.status === 'completed' && existing.response === response;
   }
 }
 

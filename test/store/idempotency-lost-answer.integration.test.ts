@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { faultReport, startFaults, stopFaults } from '../../functions/faults/faults.js';
-import { claimIdempotencyRecord } from '../../functions/store/idempotency.js';
+import { claimIdempotencyRecord, completeIdempotencyRecord } from '../../functions/store/idempotency.js';
 import { useFreshTables } from '../support/tables.js';
 
 /**
@@ -30,6 +30,20 @@ describe('claiming an idempotency key whose answer is lost', () => {
     stopFaults();
     expect(await claimIdempotencyRecord('co_lost', key, { fingerprint: FINGERPRINT, nowMs: Date.now(), remainingTimeMs: 20_000 })).toEqual({
       kind: 'in_progress',
+    });
+  });
+
+  it('is completed when the SDK retry of the completion finds it completed with its response', async () => {
+    const key = `key-${randomBytes(6).toString('hex')}`;
+    const claimed = await claimIdempotencyRecord('co_lost', key, { fingerprint: FINGERPRINT, nowMs: Date.now(), remainingTimeMs: 20_000 });
+    if (claimed.kind !== 'acquired') throw new Error('not acquired');
+    startFaults({ rate: 1, seed: 2, kinds: ['lost'], targets: ['dynamodb'], operations: ['UpdateItemCommand'], limit: 1 });
+    expect(await completeIdempotencyRecord('co_lost', key, claimed.claimId, '{"status":201}')).toBe(true);
+    expect(faultReport()?.injected.dynamodb.lost).toBe(1);
+    stopFaults();
+    expect(await claimIdempotencyRecord('co_lost', key, { fingerprint: FINGERPRINT, nowMs: Date.now(), remainingTimeMs: 20_000 })).toEqual({
+      kind: 'completed',
+      response: '{"status":201}',
     });
   });
 });
