@@ -148,8 +148,14 @@ async function handle(route: AnyRoute, event: ApiEvent, requestId: string, invoc
   }
   // Neither a fault nor a throttle is an answer worth replaying: a retry with the same key must act again. Except a
   // 5xx the route marks final (a payment left pending: acting again would charge again).
-  if ((response.status >= 500 && !response.final) || response.status === 429) await claim.release();
-  else await claim.complete(response);
+  try {
+    if ((response.status >= 500 && !response.final) || response.status === 429) await claim.release();
+    else await claim.complete(response);
+  } catch (error) {
+    // The answer stands: what the route did is done whatever the record says (a 201 turned 503 here would have the
+    // caller retry work that happened). The key stays held until its lock expires (found by the fault workload).
+    logger.error('The idempotency record could not be updated; the key stays held until its lock expires', { error: error as Error });
+  }
   return response;
 }
 
