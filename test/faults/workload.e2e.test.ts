@@ -35,6 +35,8 @@ const RATE = 0.1;
  */
 const CALL_SHARE = 0.05;
 const MAX_ATTEMPTS = 12;
+/** Seconds a retry waits at most for a key still held (409 `idempotency_in_progress`): its lock outlasts the 20 s API timeout. */
+const KEY_WAITS = 25;
 /** Retry-After is honoured up to this many milliseconds (the contract's seconds would make the run minutes long). */
 const SLEEP_CAP_MS = 40;
 
@@ -120,6 +122,7 @@ const retryable = (res: ApiResponse) =>
 async function send(token: string, method: string, path: string, body?: unknown, key: string = randomUUID()): Promise<ApiResponse> {
   const headers: Record<string, string> = method === 'POST' ? { 'idempotency-key': key } : {};
   let res: ApiResponse | undefined;
+  let heldFor = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     if (attempt > 1) seen.retries++;
     seen.requests++;
@@ -133,6 +136,13 @@ async function send(token: string, method: string, path: string, body?: unknown,
     seen.byStatus.set(res.status, (seen.byStatus.get(res.status) ?? 0) + 1);
     checkAnswer(method, path, res);
     if (!retryable(res)) return res;
+    // The key is held by an earlier attempt whose record could not be released: it is free when that attempt's lock
+    // expires (the API function's timeout), so a client waits longer than for a throttle.
+    if (res.status === 409 && heldFor++ < KEY_WAITS) {
+      attempt--;
+      await sleep(1000);
+      continue;
+    }
     const retryAfter = Number(res.headers.get('retry-after') ?? '0');
     await sleep(Math.min(retryAfter * 1000, SLEEP_CAP_MS) + Math.floor(Math.random() * 10));
   }
