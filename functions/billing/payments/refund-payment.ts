@@ -1,3 +1,4 @@
+import { GatewayOutcomeUnknownError } from '../../adapters/gateway/port.js';
 import { ConcurrentChangeError, NotFoundError, RuleViolationError, UpstreamError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import { planRefundChanges } from '../../domain/ledger.js';
@@ -55,11 +56,18 @@ export async function refundPayment(input: RefundPaymentInput): Promise<Transact
       });
     }
     // The key names the refund by what was refunded before it, so a retry of the same refund is one refund.
-    const refund = await getServices().gateway.refund({
-      gatewayReference: current.gatewayReference ?? '',
-      amount: plan.plan.amount,
-      idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}`,
-    });
+    const refund = await getServices()
+      .gateway.refund({
+        gatewayReference: current.gatewayReference ?? '',
+        amount: plan.plan.amount,
+        idempotencyKey: `billow:${companyId}:${txn.id}:refund:${current.refunded}`,
+      })
+      .catch((error: unknown) => {
+        // The gateway may have refunded: the same refund asked again has the same key, and is made once.
+        if (error instanceof GatewayOutcomeUnknownError)
+          throw new UpstreamError('The gateway did not answer; ask for the same refund again (it is made once).', { transactionId: txn.id });
+        throw error;
+      });
     // Another refund of this charge, of another amount, holds the key: it commits first, then this one re-plans.
     if (refund.keyConflict) throw new ConcurrentChangeError('Another refund of this payment is being made; nothing was refunded. Try again.');
     if (refund.status !== 'succeeded') {
