@@ -3068,6 +3068,7 @@ export interface operations {
       422: components["responses"]["Problem422"];
       429: components["responses"]["Problem429"];
       500: components["responses"]["Problem500"];
+      502: components["responses"]["Problem502"];
       503: components["responses"]["Problem503"];
     };
   };
