@@ -11,8 +11,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException, type ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { ConcurrentChangeError } from '../domain/errors.js';
+import { ConcurrentChangeError, ThrottledError, UnavailableError } from '../domain/errors.js';
 import { translateFaultsOf } from './dynamo-faults.js';
 import { tracer } from '../observability/tracer.js';
 import { injectFaultsInto } from '../faults/sdk.js';
@@ -40,13 +41,39 @@ export function tableName(): string {
 export type Item = Record<string, unknown>;
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/** Sends of a transaction after the first, when its outcome is unknown (the SDK's own retries spent). */
+const TRANSACT_REPLAYS = 3;
+const replayBackoff = (replay: number) => new Promise((r) => setTimeout(r, 50 * 4 ** replay * (0.5 + Math.random() / 2)));
+
+/**
+ * A transaction that failed without an answer about its items: DynamoDB throttled or could not be reached past the
+ * SDK's retries, or is still running the same token's first send. It may have been written (an attempt whose answer
+ * was lost, then retries that failed), so it is sent again with the same token, which DynamoDB answers from the first
+ * send when that one was written.
+ */
+function outcomeUnknown(error: unknown): boolean {
+  return error instanceof ThrottledError || error instanceof UnavailableError || (error as Error)?.name === 'TransactionInProgressException';
+}
+
 /**
  * Runs a transaction. When it is cancelled by a failed condition, `onConditionFailed` is called with the index
  * of the first item whose condition failed, so the caller can throw the precise domain error.
+ * Every send carries the same ClientRequestToken, so one whose outcome is unknown is sent again without risk of
+ * applying it twice (found by the fault workload: a create written, its answer lost and the SDK's retries throttled,
+ * was answered 429, and the caller's retry then created it again or was refused as a duplicate of itself).
  */
 export async function transact(items: TransactItem[], onConditionFailed: (index: number, itemFound: boolean) => Error): Promise<void> {
+  const input = { TransactItems: items, ClientRequestToken: randomUUID() };
   try {
-    await db().send(new TransactWriteCommand({ TransactItems: items }));
+    for (let replay = 0; ; replay++) {
+      try {
+        await db().send(new TransactWriteCommand(input));
+        return;
+      } catch (error) {
+        if (replay >= TRANSACT_REPLAYS || !outcomeUnknown(error)) throw error;
+        await replayBackoff(replay);
+      }
+    }
   } catch (error) {
     if (error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException') {
       const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
