@@ -24,7 +24,7 @@ const newItem = (): TransactItem => ({
 });
 const refused = () => new ConflictError('taken');
 const stored = async (item: TransactItem) =>
-  (await db().send(new GetCommand({ TableName: tableName(), Key: { PK: item.Put?.Item.PK, SK: 'A' }, ConsistentRead: true }))).Item;
+  (await db().send(new GetCommand({ TableName: tableName(), Key: { PK: item.Put?.Item?.PK, SK: 'A' }, ConsistentRead: true }))).Item;
 
 describe('a transaction whose outcome is unknown', () => {
   it('is written once and succeeds when the whole call was written and its answer lost', async () => {
