@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutomationRun, RunAction, RunTask, RunTaskStatus } from '../domain/automation-run.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { batchGetAll, batchWriteAll, db, queryFiltered, queryPage, tableName, transact, type Page, type TransactItem } from './dynamo.js';
 import { isConditionFailure } from './items.js';
-import { RUN_ACTION_SK_PREFIX, RUN_SK_PREFIX, runActionSk, runLockSk, runPageSk, runPartitionPk, runSk, runsPk, scheduledRunSk } from './keys.js';
+import { RUN_ACTION_SK_PREFIX, RUN_SK_PREFIX, runActionSk, runListingSk, runLockSk, runPageSk, runPartitionPk, runSk, runsPk, scheduledRunSk } from './keys.js';
 import type { EveryField, StoredItem } from './mapping.js';
 import { withRetries } from './retry.js';
 
@@ -268,6 +269,49 @@ export const cursorHash = (cursor: string | null) =>
     .update(cursor ?? '')
     .digest('hex')
     .slice(0, 32);
+
+/** The index entries one page of a work source read, as the page's first attempt read them. */
+export interface PageListing<T> extends Page<T> {
+  /** When the first attempt read them: what a marker of this run written since then was written by. */
+  listedAt: string;
+  /** This is the page run again (its first attempt died or was retried): the entries are the first attempt's. */
+  replay: boolean;
+}
+
+/**
+ * Keeps the index entries a page's first attempt read, before it acts on any, once per (run, source, key): the
+ * page run again after a crash gets the same entries back, even those its killed attempt moved out of the index (a
+ * voided invoice, a renewed service), so the replay looks at the same objects, counts each once, and continues from
+ * the same key. Gzipped JSON (50 index entries of invoices with their lines) to stay well inside an item's 400 KB.
+ * The first attempt reads nothing more (a conditional put); only a replay reads the item.
+ */
+export async function keepPageListing<T>(
+  companyId: string,
+  runId: string,
+  source: string,
+  key: string | null,
+  page: Page<T>,
+  at: string,
+): Promise<PageListing<T>> {
+  const itemKey = { PK: runPartitionPk(companyId, runId), SK: runListingSk(source, cursorHash(key)) };
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...itemKey, entity: 'automationListing', body: gzipSync(JSON.stringify({ items: page.items, lastKey: page.lastKey })), at },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return { ...page, listedAt: at, replay: false };
+  } catch (error) {
+    // Kept by an earlier attempt (or by this put, its answer lost and the SDK's retry refused: the same entries).
+    if (!isConditionFailure(error)) throw error;
+  }
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKey, ConsistentRead: true }));
+  if (!out.Item) throw new Error(`The listing of page ${itemKey.SK} of run ${runId} is gone.`);
+  const kept = JSON.parse(gunzipSync(out.Item.body as Uint8Array).toString('utf8')) as Page<T>;
+  return { items: kept.items, lastKey: kept.lastKey, listedAt: String(out.Item.at), replay: true };
+}
 
 /**
  * Records one page of a task on its run, once. The page's record (keyed by task, source and the cursor it started

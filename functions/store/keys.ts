@@ -287,6 +287,8 @@ export const runLockSk = 'LOCK';
 export const scheduledRunSk = (date: string) => `SCHED#${date}`;
 export const runPartitionPk = (companyId: string, runId: string) => `CO#${companyId}#RUN#${runId}`;
 export const runPageSk = (task: string, source: number, cursorHash: string) => `PAGE#${task}#${source}#${cursorHash}`;
+/** The index entries a page of a source read first (its key hashed): a replay of the page reads them again. */
+export const runListingSk = (source: string, keyHash: string) => `LISTING#${source}#${keyHash}`;
 export const RUN_ACTION_SK_PREFIX = 'ACTION#';
 /** Task index, page number within the task, action number within the page: the order the run did them in. */
 export const runActionSk = (taskIndex: number, page: number, n: number) =>

@@ -43,11 +43,32 @@ export async function isDone(key: OnceKey): Promise<boolean> {
   return out.Item !== undefined;
 }
 
-/** Which of these effects were already done, as `task#period` of each object id (one batch read for a page). */
-export async function doneAmong(keys: readonly OnceKey[]): Promise<Set<string>> {
-  if (!keys.length) return new Set();
-  const items = await batchGetAll(keys.map(markerKey), { consistent: true, projection: 'PK, SK' });
-  return new Set(items.map((item) => `${String(item.PK)}|${String(item.SK)}`));
+/** Which run wrote a marker, and when: a replayed page tells its own killed attempt's effects from earlier ones. */
+export interface MarkerWriter {
+  runId: string;
+  at: string;
+}
+
+/** The marker's writer, or undefined when the effect was not done. */
+export async function markerOf(key: OnceKey): Promise<MarkerWriter | undefined> {
+  const out = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: markerKey(key),
+      ConsistentRead: true,
+      ProjectionExpression: 'runId, #at',
+      ExpressionAttributeNames: { '#at': 'at' },
+    }),
+  );
+  return out.Item && { runId: String(out.Item.runId), at: String(out.Item.at) };
+}
+
+/** Which of these effects were already done, by whom: keyed by `doneKey` (one batch read for a page). */
+export async function doneAmong(keys: readonly OnceKey[]): Promise<Map<string, MarkerWriter>> {
+  if (!keys.length) return new Map();
+  // Whole items (a marker is a few attributes): `at` is a reserved word, which a projection would have to alias.
+  const items = await batchGetAll(keys.map(markerKey), { consistent: true });
+  return new Map(items.map((item) => [`${String(item.PK)}|${String(item.SK)}`, { runId: String(item.runId), at: String(item.at) }] as const));
 }
 
 /** The member of `doneAmong`'s answer that stands for `key`. */

@@ -18,7 +18,8 @@ import { countAutoDebitOutcome, getPaymentAccount } from '../../store/payment-ac
 import { getTransaction } from '../../store/transactions.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, RunContext, WorkSource } from '../task.js';
-import { attempt, emptyPage, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
+import type { PageListing } from '../../store/automation-runs.js';
+import { attempt, emptyPage, finished, inactiveClient, listPage, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
 
 const SYSTEM = { type: 'system', id: 'billow' } as const;
 
@@ -49,7 +50,7 @@ export const autoDebitSource: WorkSource = {
     const view = await loadCompanyView(ctx.companyId);
     const ahead = view.widest((s) => (s.enableAutoDebit ? s.autoDebitDaysBeforeDue : 'never'));
     if (ahead === null) return emptyPage();
-    const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, ahead), limit, startKeyOf(key));
+    const page = await listPage(ctx, 'autoDebit', key, () => openInvoicesDueBy(ctx.companyId, addDays(ctx.date, ahead), limit, startKeyOf(key)));
     const clients = await loadClients(
       ctx.companyId,
       page.items.map((i) => i.clientId),
@@ -64,13 +65,19 @@ export const autoDebitSource: WorkSource = {
       pairs.set(`${client.id}#${invoice.currency}`, { client, currency: invoice.currency });
     }
     const actions: AutomationAction[] = [];
-    for (const { client, currency } of pairs.values()) actions.push(...(await chargeClient(ctx, client, currency, view.settingsOf(client.groupId))));
+    for (const { client, currency } of pairs.values()) actions.push(...(await chargeClient(ctx, page, client, currency, view.settingsOf(client.groupId))));
     // Examined: the clients' currencies; a disabled auto-debit is a second action on the same object.
     return pageOf(actions, nextKeyOf(page.lastKey), pairs.size);
   },
 };
 
-async function chargeClient(ctx: RunContext, client: Client, currency: string, settings: GroupSettings): Promise<AutomationAction[]> {
+async function chargeClient(
+  ctx: RunContext,
+  listing: PageListing<unknown>,
+  client: Client,
+  currency: string,
+  settings: GroupSettings,
+): Promise<AutomationAction[]> {
   const base: ActionBase = { task: 'autoDebit', objectType: 'client', objectId: client.id, clientId: client.id, action: 'charged', details: { currency } };
   if (!isAutomated(client)) return [inactiveClient(base)];
   const followUps: AutomationAction[] = [];
@@ -81,6 +88,9 @@ async function chargeClient(ctx: RunContext, client: Client, currency: string, s
     if ('done' in next) {
       // The date's attempt ended before (a repeated page or run): its outcome is counted now if a crash lost that.
       if (!ctx.dryRun) followUps.push(...(await afterOutcome(ctx, client, account, next.done, settings)));
+      // A replay whose killed attempt made the attempt (the lock keeps other runs out; its id is this date's): this
+      // run's charge, reported as the attempt ended (one it never heard back about is left to reconciliation).
+      if (listing.replay && next.done.createdAt >= listing.listedAt) return chargedBefore(base, next.done);
       return skipped(base, 'already done', { transactionId: next.done.id, status: next.done.status });
     }
     const window = (await openInvoicesOfClient(ctx.companyId, client.id, currency))
@@ -129,6 +139,15 @@ async function chargeClient(ctx: RunContext, client: Client, currency: string, s
     return { ...base, action: 'charge_failed', outcome: 'failed', message, details: { ...base.details, ...details, status: result.attempt.status } };
   });
   return [charge, ...followUps];
+}
+
+/** The action of a charge this page's killed attempt made, as the attempt stands now. */
+function chargedBefore(base: ActionBase, txn: Transaction): AutomationAction {
+  const details = { ...base.details, amount: txn.amount, transactionId: txn.id, paymentAccountId: txn.paymentAccountId, status: txn.status };
+  const message = 'done by an earlier attempt of this page';
+  if (txn.status === 'succeeded') return { ...base, outcome: 'done', message, details };
+  if (txn.status === 'declined') return { ...base, action: 'charge_declined', outcome: 'done', message, details };
+  return { ...base, action: 'charge_failed', outcome: 'failed', message: 'the outcome is not known yet; left to reconciliation', details };
 }
 
 /** The attempt number to make on the run date, or the attempt that already ended the date. */

@@ -13,7 +13,20 @@ import { doneAmong, doneKey, onceMarkerPut, type OnceKey } from '../../store/onc
 import { getPaymentAccount } from '../../store/payment-accounts.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, RunContext, WorkSource } from '../task.js';
-import { attempt, emptyPage, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
+import {
+  attempt,
+  byThisPage,
+  doneBefore,
+  emptyPage,
+  finished,
+  inactiveClient,
+  listPage,
+  nextKeyOf,
+  pageOf,
+  skipped,
+  startKeyOf,
+  type ActionBase,
+} from './work.js';
 
 const SYSTEM = { type: 'system', id: 'billow' } as const;
 
@@ -30,7 +43,7 @@ export const noticesSource: WorkSource = {
     const view = await loadCompanyView(ctx.companyId);
     const lead = view.widest((s) => noticeLead(s.paymentDueNotices));
     if (lead === null) return emptyPage();
-    const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, lead), limit, startKeyOf(key));
+    const page = await listPage(ctx, 'notices', key, () => openInvoicesDueBy(ctx.companyId, addDays(ctx.date, lead), limit, startKeyOf(key)));
     const onceOf = (invoice: Invoice, kind: NoticeKind): OnceKey => ({
       companyId: ctx.companyId,
       clientId: invoice.clientId,
@@ -70,7 +83,9 @@ export const noticesSource: WorkSource = {
       // An inactive client's account is not read: it gets nothing, whatever would be due.
       if (!accounts.has(client.id)) accounts.set(client.id, isAutomated(client) ? autoDebitAccount(ctx, client, settings) : Promise.resolve(null));
       const autoDebit = await accounts.get(client.id);
-      const doneKinds = new Set(NOTICE_KINDS.filter((kind) => done.has(doneKey(onceOf(invoice, kind)))));
+      // A replay plans as the killed attempt did: what that attempt marked is not "done before" but its own work.
+      const markerOfKind = (kind: NoticeKind) => done.get(doneKey(onceOf(invoice, kind)));
+      const doneKinds = new Set(NOTICE_KINDS.filter((kind) => markerOfKind(kind) && !byThisPage(ctx, page, markerOfKind(kind))));
       const plan = noticeDue(settings.paymentDueNotices, invoice.dateDue, ctx.date, { autoDebitOn: autoDebit !== null, done: doneKinds });
       if (!plan.send && !plan.supersede.length) continue;
       const base: ActionBase = {
@@ -97,6 +112,11 @@ export const noticesSource: WorkSource = {
       actions.push(
         await attempt(base, async () => {
           if (ctx.dryRun) return finished(base, true, { ...detailsOf, to: await billingRecipients(ctx.companyId, client) });
+          if (byThisPage(ctx, page, markerOfKind(kind))) {
+            // The killed attempt logged it with the superseded markers (and had it sent, or left it queued: automatic
+            // notices go at most once).
+            return doneBefore(base, detailsOf);
+          }
           const autoDebitDate = kind === 'auto_debit_pending' ? maxDate(ctx.date, addDays(invoice.dateDue, -settings.autoDebitDaysBeforeDue)) : undefined;
           const entry = await sendInvoiceNotice(ctx.companyId, client, kind, invoice, SYSTEM, {
             alsoWrite: [onceMarkerPut(onceOf(invoice, kind), ctx.runId, at), ...superseded],

@@ -1,14 +1,15 @@
 import { createInvoice } from '../../billing/invoices/create-invoice.js';
-import { seriesDatesDue } from '../../domain/automation.js';
+import { billingDate as billingDateOf, MAX_CATCH_UP, seriesDatesDue } from '../../domain/automation.js';
 import { addDays } from '../../domain/dates.js';
 import { priceLines } from '../../domain/invoice-pricing.js';
 import { advanceSeries, type RecurringInvoice } from '../../domain/recurring-invoice.js';
 import { getRecurringNow, recurringAdvancePut, recurringDueBy } from '../../store/invoices.js';
 import { nowIso } from '../../store/items.js';
-import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
+import { doneAmong, doneKey, isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
-import type { AutomationAction, WorkSource } from '../task.js';
-import { attempt, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
+import type { AutomationAction, RunContext, WorkSource } from '../task.js';
+import type { PageListing } from '../../store/automation-runs.js';
+import { attempt, byThisPage, doneBefore, finished, inactiveClient, listPage, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
 
 /**
  * Renewals of recurring invoices: each active series whose next billing date is within `invoiceDaysBeforeRenewal`
@@ -23,7 +24,7 @@ export const renewSeriesSource: WorkSource = {
   async page(ctx, key, limit) {
     const view = await loadCompanyView(ctx.companyId);
     const horizon = view.widest((s) => s.invoiceDaysBeforeRenewal) ?? 0;
-    const page = await recurringDueBy(ctx.companyId, addDays(ctx.date, horizon), limit, startKeyOf(key));
+    const page = await listPage(ctx, 'recurringInvoices', key, () => recurringDueBy(ctx.companyId, addDays(ctx.date, horizon), limit, startKeyOf(key)));
     // The index may lag a change by a moment: each series is renewed from what it is now.
     const [clients, current] = await Promise.all([
       loadClients(
@@ -39,9 +40,13 @@ export const renewSeriesSource: WorkSource = {
     for (const listed of page.items) {
       const client = clients.get(listed.clientId);
       const read = now.get(listed.id);
-      if (!client || read?.status !== 'active') continue;
+      if (!client || !read) continue;
+      // A replay: the invoices the killed attempt created are this run's work (the series has moved on since, and
+      // may have completed).
+      const earlier = await datesInvoicedByThisPage(ctx, page, read);
+      if (read.status !== 'active' && !earlier.length) continue;
       let series: RecurringInvoice = read;
-      const dates = seriesDatesDue(series, ctx.date, view.settingsOf(client.groupId).invoiceDaysBeforeRenewal);
+      const dates = read.status === 'active' ? seriesDatesDue(series, ctx.date, view.settingsOf(client.groupId).invoiceDaysBeforeRenewal) : [];
       const baseOf = (billingDate: string): ActionBase => ({
         task: 'renewals',
         objectType: 'recurringInvoice',
@@ -56,7 +61,8 @@ export const renewSeriesSource: WorkSource = {
           currency: series.currency,
         },
       });
-      if (dates.length) examined++;
+      if (dates.length || earlier.length) examined++;
+      for (const billingDate of earlier) actions.push(doneBefore(baseOf(billingDate)));
       if (dates.length && !isAutomated(client)) {
         actions.push(inactiveClient(baseOf(dates[0])));
         continue;
@@ -104,3 +110,21 @@ export const renewSeriesSource: WorkSource = {
     return pageOf(actions, nextKeyOf(page.lastKey), examined);
   },
 };
+
+/**
+ * On a replay, the billing dates of a series that this page's killed attempt invoiced, oldest first: the latest
+ * ones whose markers this run wrote since the page was listed (one batch read; none on a first attempt).
+ */
+async function datesInvoicedByThisPage(ctx: RunContext, listing: PageListing<unknown>, series: RecurringInvoice): Promise<string[]> {
+  // The first invoice is created with the series, never by a renewal; at most a page's catch-up looked at.
+  const latest = Array.from({ length: Math.min(series.created - 1, MAX_CATCH_UP) }, (_, i) => billingDateOf(series, series.created - 1 - i));
+  if (!listing.replay || !latest.length) return [];
+  const once = (date: string): OnceKey => ({ companyId: ctx.companyId, clientId: series.clientId, task: 'renewals', objectId: series.id, period: date });
+  const markers = await doneAmong(latest.map(once));
+  const mine: string[] = [];
+  for (const date of latest) {
+    if (!byThisPage(ctx, listing, markers.get(doneKey(once(date))))) break;
+    mine.unshift(date);
+  }
+  return mine;
+}

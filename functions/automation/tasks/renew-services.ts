@@ -7,11 +7,12 @@ import { priceLines } from '../../domain/invoice-pricing.js';
 import { billsNothing, nextInvoiceDate, periodStart, periodsDue, serviceLines, type Service } from '../../domain/service.js';
 import type { TransactItem } from '../../store/dynamo.js';
 import { nowIso } from '../../store/items.js';
-import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
+import { doneAmong, doneKey, isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
 import { getServices, listServices, queryServicesDue, renewalUpdate } from '../../store/services.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, RunContext, WorkSource } from '../task.js';
-import { attempt, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
+import type { PageListing } from '../../store/automation-runs.js';
+import { attempt, byThisPage, doneBefore, finished, inactiveClient, listPage, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
 
 /**
  * At most this many services on one invoice: each adds its line, its advanced next date and its once-marker to the
@@ -43,7 +44,7 @@ export const renewServicesSource: WorkSource = {
     const view = await loadCompanyView(ctx.companyId);
     const horizon = view.widest((s) => s.invoiceDaysBeforeRenewal) ?? 0;
     const startKey = startKeyOf(key);
-    const page = await queryServicesDue(ctx.companyId, addDays(ctx.date, horizon), limit, startKey);
+    const page = await listPage(ctx, 'services', key, () => queryServicesDue(ctx.companyId, addDays(ctx.date, horizon), limit, startKey));
     const clients = await loadClients(
       ctx.companyId,
       page.items.map((s) => s.clientId),
@@ -79,6 +80,8 @@ export const renewServicesSource: WorkSource = {
       const client = clients.get(service.clientId);
       if (!client || handledBefore.has(client.id)) continue;
       const settings = view.settingsOf(client.groupId);
+      // A replay: the periods the killed attempt invoiced are this run's work (the service has moved on since).
+      for (const index of await periodsInvoicedByThisPage(ctx, page, service)) actions.push(doneBefore(baseOf(service, periodStart(service, index))));
       const due = periodsDue(service, ctx.date, settings.invoiceDaysBeforeRenewal);
       if (!due.length) continue;
       const base = baseOf(service, periodStart(service, due[0]));
@@ -105,6 +108,30 @@ export const renewServicesSource: WorkSource = {
     return pageOf(actions, nextKeyOf(page.lastKey), page.items.length);
   },
 };
+
+/**
+ * On a replay, the periods of a service that this page's killed attempt invoiced, oldest first: the latest ones
+ * invoiced whose markers this run wrote since the page was listed (one batch read; none on a first attempt).
+ */
+async function periodsInvoicedByThisPage(ctx: RunContext, listing: PageListing<unknown>, service: Service): Promise<number[]> {
+  // Period 0 is the term the service was sold with, never a renewal; at most a page's catch-up looked at.
+  const latest = Array.from({ length: Math.min(service.periodsInvoiced - 1, 50) }, (_, i) => service.periodsInvoiced - 1 - i);
+  if (!listing.replay || !latest.length) return [];
+  const once = (index: number): OnceKey => ({
+    companyId: ctx.companyId,
+    clientId: service.clientId,
+    task: 'renewals',
+    objectId: service.id,
+    period: periodStart(service, index),
+  });
+  const markers = await doneAmong(latest.map(once));
+  const mine: number[] = [];
+  for (const index of latest) {
+    if (!byThisPage(ctx, listing, markers.get(doneKey(once(index))))) break;
+    mine.unshift(index);
+  }
+  return mine;
+}
 
 /** Every service of a client (a client has few). */
 async function allServicesOf(companyId: string, clientId: string): Promise<Service[]> {

@@ -9,7 +9,20 @@ import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
 import { getServices, queryAutoSuspended } from '../../store/services.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, WorkSource } from '../task.js';
-import { attempt, emptyPage, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
+import {
+  attempt,
+  doneBefore,
+  doneByThisPage,
+  emptyPage,
+  finished,
+  inactiveClient,
+  listPage,
+  nextKeyOf,
+  pageOf,
+  skipped,
+  startKeyOf,
+  type ActionBase,
+} from './work.js';
 
 /** A service that is not in the state a change needs any more (changed since it was read): nothing to do. */
 const notApplicable = (error: unknown) => error instanceof ConflictError && error.code === 'invalid_service_status';
@@ -27,7 +40,7 @@ export const suspendServicesSource: WorkSource = {
     // The loosest bound: the smallest days-after-due of any group (widest of its negation).
     const least = view.widest((s) => (s.suspendServicesDaysAfterDue === 'never' ? 'never' : -Math.max(s.suspendServicesDaysAfterDue, 1)));
     if (least === null) return emptyPage();
-    const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, least), limit, startKeyOf(key));
+    const page = await listPage(ctx, 'suspendServices', key, () => openInvoicesDueBy(ctx.companyId, addDays(ctx.date, least), limit, startKeyOf(key)));
     const carrying = page.items.filter((i) => i.servicePeriods.length > 0);
     const [clients, invoices] = await Promise.all([
       loadClients(
@@ -52,7 +65,7 @@ export const suspendServicesSource: WorkSource = {
       if (!suspensionDue(invoice.dateDue, ctx.date, view.settingsOf(client.groupId).suspendServicesDaysAfterDue)) continue;
       for (const serviceId of servicesBilledBy(invoice)) {
         const service = services.get(serviceId);
-        if (service?.status !== 'active' || suspended.has(serviceId)) continue;
+        if (!service || suspended.has(serviceId)) continue;
         const base: ActionBase = {
           task: 'suspensions',
           objectType: 'service',
@@ -61,11 +74,19 @@ export const suspendServicesSource: WorkSource = {
           action: 'suspended',
           details: { serviceId, invoiceId: invoice.id, dateDue: invoice.dateDue },
         };
+        const once: OnceKey = { companyId: ctx.companyId, clientId: client.id, task: 'suspend', objectId: serviceId, period: invoice.id };
+        if (service.status !== 'active') {
+          // A replay: the killed attempt may have suspended it for this invoice.
+          if (service.status === 'suspended' && (await doneByThisPage(ctx, page, once))) {
+            actions.push(doneBefore(base));
+            suspended.add(serviceId);
+          }
+          continue;
+        }
         if (!isAutomated(client)) {
           actions.push(inactiveClient(base));
           continue;
         }
-        const once: OnceKey = { companyId: ctx.companyId, clientId: client.id, task: 'suspend', objectId: serviceId, period: invoice.id };
         const action = await attempt(base, async () => {
           if (await isDone(once)) return skipped(base, 'already done');
           if (ctx.dryRun) return finished(base, true, {});

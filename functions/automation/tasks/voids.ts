@@ -6,7 +6,20 @@ import { nowIso } from '../../store/items.js';
 import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, WorkSource } from '../task.js';
-import { attempt, emptyPage, finished, inactiveClient, nextKeyOf, pageOf, skipped, startKeyOf, type ActionBase } from './work.js';
+import {
+  attempt,
+  doneBefore,
+  doneByThisPage,
+  emptyPage,
+  finished,
+  inactiveClient,
+  listPage,
+  nextKeyOf,
+  pageOf,
+  skipped,
+  startKeyOf,
+  type ActionBase,
+} from './work.js';
 
 /**
  * Voids open invoices `voidInvoicesDaysAfterDue` days after their due date (the client's group setting), through the
@@ -20,7 +33,7 @@ export const voidsSource: WorkSource = {
     // The fewest days after due over the groups: read invoices due up to `date - fewest`.
     const negated = view.widest((s) => (s.voidInvoicesDaysAfterDue === 'never' ? 'never' : -s.voidInvoicesDaysAfterDue));
     if (negated === null) return emptyPage();
-    const page = await openInvoicesDueBy(ctx.companyId, addDays(ctx.date, negated), limit, startKeyOf(key));
+    const page = await listPage(ctx, 'voids', key, () => openInvoicesDueBy(ctx.companyId, addDays(ctx.date, negated), limit, startKeyOf(key)));
     const clients = await loadClients(
       ctx.companyId,
       page.items.map((i) => i.clientId),
@@ -46,6 +59,8 @@ export const voidsSource: WorkSource = {
       actions.push(
         await attempt(base, async () => {
           if (ctx.dryRun) return (await isDone(once)) ? skipped(base, 'already done') : finished(base, true, {});
+          // A replay: the killed attempt may have voided it (the entry is the first attempt's; the invoice is void now).
+          if (await doneByThisPage(ctx, page, once)) return doneBefore(base);
           const voided = await voidInvoice({
             companyId: ctx.companyId,
             invoiceId: invoice.id,

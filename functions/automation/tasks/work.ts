@@ -1,5 +1,9 @@
 import { AlreadyDoneError } from '../../domain/errors.js';
-import type { AutomationAction, WorkPage } from '../task.js';
+import { keepPageListing, type PageListing } from '../../store/automation-runs.js';
+import type { Page } from '../../store/dynamo.js';
+import { nowIso } from '../../store/items.js';
+import { markerOf, type MarkerWriter, type OnceKey } from '../../store/once.js';
+import type { AutomationAction, RunContext, WorkPage } from '../task.js';
 
 /**
  * What the billing work sources share: the page key (a GSI2 LastEvaluatedKey as JSON), the rule that one object's
@@ -54,3 +58,30 @@ export function pageOf(actions: AutomationAction[], nextKey: string | null, exam
 }
 
 export const emptyPage = (): WorkPage => pageOf([], null);
+
+/**
+ * A page's index entries: read, then (unless a dry run, which changes nothing a replay could miss) kept on the run
+ * before anything is acted on, so a replay of the page (Step Functions runs it again after a crash) works through
+ * the first attempt's entries, including those the killed attempt moved out of the index, and counts exactly.
+ */
+export async function listPage<T>(ctx: RunContext, source: string, key: string | null, list: () => Promise<Page<T>>): Promise<PageListing<T>> {
+  const page = await list();
+  if (ctx.dryRun) return { ...page, listedAt: nowIso(), replay: false };
+  return keepPageListing(ctx.companyId, ctx.runId, source, key, page, nowIso());
+}
+
+/**
+ * Whether a marker was written by this page's killed attempt: on a replay, by this run since the page's entries were
+ * listed. Its effect is then counted as this run's (done), not skipped as done before.
+ */
+export const byThisPage = (ctx: RunContext, listing: PageListing<unknown>, marker: MarkerWriter | undefined): boolean =>
+  listing.replay && marker !== undefined && marker.runId === ctx.runId && marker.at >= listing.listedAt;
+
+/** `byThisPage` for one effect, read only on a replay (a first attempt reads nothing more). */
+export async function doneByThisPage(ctx: RunContext, listing: PageListing<unknown>, once: OnceKey): Promise<boolean> {
+  return listing.replay && byThisPage(ctx, listing, await markerOf(once));
+}
+
+/** An effect the page's killed attempt made: done, by this run. */
+export const doneBefore = (base: ActionBase, details: Record<string, unknown> = {}): AutomationAction =>
+  finished(base, false, details, 'done by an earlier attempt of this page');
