@@ -29,9 +29,8 @@ const SEED = Number(process.env.BILLOW_FAULT_SEED ?? 20261206);
 const RATE = 0.1;
 /**
  * A twentieth of the SDK clients' faults outlast the SDK's retries (0.5% of the calls), so Billow's own handling
- * (503 with Retry-After, redelivery, the state machine's retries) meets them too. Those are throttling, 5xx and
- * timeouts: a write done and then answered 5xx past every retry is re-done by the client's retry (see the report in
- * docs/reliability.md), which this workload does not claim to survive.
+ * (503 with Retry-After, redelivery, the state machine's retries, a transaction sent again under its token) meets
+ * them too, lost answers included.
  */
 const CALL_SHARE = 0.05;
 const MAX_ATTEMPTS = 12;
@@ -43,12 +42,14 @@ const SLEEP_CAP_MS = 40;
 const VISA = '4242424242424242';
 const MASTERCARD = '5555555555554444';
 const DECLINES = '4000000000000002';
+/** American Express: its CVC has four digits, rarer by chance in stored text than three. */
+const AMEX = '378282246310005';
 const ACH_OK = '000123456789';
 const ROUTING = '110000000';
 /** Unusual CVCs and passwords, each only in the workload's requests: found anywhere else, they leaked. */
-const CVCS = ['831', '529', '774', '608'];
+const CVCS = ['8317', '5293', '7741', '6082'];
 const PASSWORDS = ['Fault-Workload pass 71', 'Fault-Workload pass 72', 'Fault-Workload pass 73'];
-const SECRETS = [VISA, MASTERCARD, DECLINES, ACH_OK, ...CVCS.map((c) => `"${c}"`), ...PASSWORDS];
+const SECRETS = [VISA, MASTERCARD, DECLINES, AMEX, ACH_OK, ...CVCS.map((c) => `"${c}"`), ...PASSWORDS];
 const EXP = { expMonth: 10, expYear: new Date().getUTCFullYear() + 3 };
 
 const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
@@ -220,7 +221,7 @@ describe('ten percent of the calls failing', { shuffle: false }, () => {
     const { startFaults, faultReport } = await import('../../functions/faults/faults.js');
     const main: Company = { id: api.facts.companyId, token: api.facts.staffToken };
     print(`fault workload: rate ${RATE} (${CALL_SHARE} of the SDK faults past its retries), seed ${SEED} (replay with BILLOW_FAULT_SEED=${SEED})`);
-    startFaults({ rate: RATE, seed: SEED, callShare: CALL_SHARE, callKinds: ['throttle', 'server', 'timeout'] });
+    startFaults({ rate: RATE, seed: SEED, callShare: CALL_SHARE });
     const began = Date.now();
     const phase = (name: string) => print(`  ${name} done at ${((Date.now() - began) / 1000).toFixed(1)} s`);
     // The automation month runs in a company of its own, alongside the rest.
@@ -254,7 +255,9 @@ describe('ten percent of the calls failing', { shuffle: false }, () => {
         const body =
           i % 6 === 5
             ? { type: 'ach', ach: { accountNumber: ACH_OK, routingNumber: ROUTING, accountType: 'checking' } }
-            : { type: 'card', card: { number: i % 2 ? MASTERCARD : VISA, ...EXP, cvc: CVCS[i % CVCS.length] } };
+            : i % 3 === 0
+              ? { type: 'card', card: { number: AMEX, ...EXP, cvc: CVCS[i % CVCS.length] } }
+              : { type: 'card', card: { number: i % 3 === 1 ? MASTERCARD : VISA, ...EXP } };
         const res = await send(main.token, 'POST', `/v1/clients/${clientId}/payment-accounts`, body);
         if (res.status === 201) {
           accountOf.set(clientId, res.body.id);
@@ -298,7 +301,7 @@ describe('ten percent of the calls failing', { shuffle: false }, () => {
           return res;
         };
         const apply = [{ invoiceId: invoice.id, amount: part }];
-        const card = newCards < CVCS.length ? { number: DECLINES, ...EXP, cvc: CVCS[newCards++] } : undefined;
+        const card = newCards < CVCS.length ? { number: AMEX, ...EXP, cvc: CVCS[newCards++] } : undefined;
         return [
           pay({ source: { paymentAccountId: accountOf.get(clientId) }, currency: 'USD', apply }),
           pay({ type: 'check', reference: `chk-${clientId}`, amount: part, currency: 'USD', apply }, `/v1/clients/${clientId}/payments/record`),
@@ -405,8 +408,10 @@ describe('ten percent of the calls failing', { shuffle: false }, () => {
     const transactionsByCompany = new Map<string, any[]>();
     for (const company of companies) {
       const all: any[] = [];
+      const numbers: number[] = [];
       for (const client of await listAll(company.token, '/v1/clients')) {
         for (const invoice of await listAll(company.token, `/v1/invoices?clientId=${client.id}`)) {
+          if (invoice.number !== null) numbers.push(invoice.number);
           const full = await must(company.token, 'GET', `/v1/invoices/${invoice.id}`, undefined, 200);
           const lines = full.lines as Array<{ quantity: number; unitAmount: number; amount: number; tax: number }>;
           expect({ subtotal: full.subtotal, tax: full.tax, total: full.total }, `invoice ${invoice.id}`).toEqual({
@@ -429,6 +434,11 @@ describe('ten percent of the calls failing', { shuffle: false }, () => {
         objectsChecked += transactions.length + 1;
       }
       transactionsByCompany.set(company.id, all);
+      // Invoice numbers are gapless (API.md, IDs): 1..n, each once, whatever was retried.
+      expect(
+        numbers.sort((a, b) => a - b),
+        `invoice numbers of ${company.id}`,
+      ).toEqual(numbers.map((_, i) => i + 1));
     }
 
     // No double charge: every charge the gateway took is one recorded charge of that amount, and every recorded
