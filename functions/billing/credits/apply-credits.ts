@@ -1,8 +1,9 @@
-import { ValidationError } from '../../domain/errors.js';
+import { AlreadyDoneError, ValidationError } from '../../domain/errors.js';
 import { MAX_CREDIT_APPLICATION_CHANGES, planCreditApplication, type LedgerApplication } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
 import { requireClient } from '../../store/clients.js';
 import { requireCompany } from '../../store/companies.js';
+import type { TransactItem } from '../../store/dynamo.js';
 import { commitLedger, loadLedgerForCredits } from '../../store/ledger.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
@@ -17,6 +18,11 @@ export interface ApplyCreditsInput {
   invoiceId?: string;
   /** Only say what would be applied now (the automation's dry run): nothing is written. */
   preview?: boolean;
+  /**
+   * Items that commit with the first application (the automation's once-marker: its condition failing is an
+   * `AlreadyDoneError`).
+   */
+  alsoWrite?: TransactItem[];
 }
 
 /** Applies loose credit to open invoices and returns what was applied to each (nothing when there was none to apply). */
@@ -41,7 +47,8 @@ export async function applyCredits(input: ApplyCreditsInput): Promise<LedgerAppl
       // A plan stops short of the limit only when nothing more can be applied: then this round is the last.
       const full = plan.changes.invoices.length + plan.changes.transactions.length >= MAX_CREDIT_APPLICATION_CHANGES - 1;
       if (input.preview) return { applied: plan.applied, full };
-      if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company) });
+      const marker = input.alsoWrite && !applied.length ? { extraItems: input.alsoWrite, extraRefused: () => new AlreadyDoneError() } : {};
+      if (plan.applied.length) await commitLedger(companyId, client.id, plan.changes, { loaded, today: today(company), ...marker });
       return { applied: plan.applied, full };
     });
     more = round.full;
