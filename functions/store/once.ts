@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, tableName, type TransactItem } from './dynamo.js';
+import { batchGetAll, db, queryPage, tableName, type TransactItem } from './dynamo.js';
 import { clientPk, onceSk } from './keys.js';
 
 /**
@@ -69,6 +69,19 @@ export async function doneAmong(keys: readonly OnceKey[]): Promise<Map<string, M
   // Whole items (a marker is a few attributes): `at` is a reserved word, which a projection would have to alias.
   const items = await batchGetAll(keys.map(markerKey), { consistent: true });
   return new Map(items.map((item) => [`${String(item.PK)}|${String(item.SK)}`, { runId: String(item.runId), at: String(item.at) }] as const));
+}
+
+/**
+ * The writers of an object's markers of one kind, whatever their periods (one query of the client's partition): for
+ * an effect whose period cannot be told afterwards (an unsuspension's is the suspension it lifted).
+ */
+export async function markersOf(key: Omit<OnceKey, 'period'>): Promise<MarkerWriter[]> {
+  const page = await queryPage<{ runId: string; at: string }>({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': clientPk(key.companyId, key.clientId), ':prefix': onceSk(key.objectId, key.task, '') },
+    ConsistentRead: true,
+  });
+  return page.items.map((item) => ({ runId: String(item.runId), at: String(item.at) }));
 }
 
 /** The member of `doneAmong`'s answer that stands for `key`. */

@@ -5,12 +5,13 @@ import { isPastDue, servicesBilledBy, suspensionDue, type Service } from '../../
 import { changeServiceStatus } from '../../packages/change-service-status.js';
 import { getInvoicesNow, openInvoicesDueBy, openInvoicesOfClient } from '../../store/invoices.js';
 import { nowIso } from '../../store/items.js';
-import { isDone, onceMarkerPut, type OnceKey } from '../../store/once.js';
+import { isDone, markersOf, onceMarkerPut, type OnceKey } from '../../store/once.js';
 import { getServices, queryAutoSuspended } from '../../store/services.js';
 import { isAutomated, loadClients, loadCompanyView } from '../company-view.js';
 import type { AutomationAction, WorkSource } from '../task.js';
 import {
   attempt,
+  byThisPage,
   doneBefore,
   doneByThisPage,
   emptyPage,
@@ -122,7 +123,7 @@ export const suspendServicesSource: WorkSource = {
 export const unsuspendServicesSource: WorkSource = {
   name: 'unsuspendServices',
   async page(ctx, key, limit) {
-    const page = await queryAutoSuspended(ctx.companyId, limit, startKeyOf(key));
+    const page = await listPage(ctx, 'unsuspendServices', key, () => queryAutoSuspended(ctx.companyId, limit, startKeyOf(key)));
     const [clients, services] = await Promise.all([
       loadClients(
         ctx.companyId,
@@ -133,9 +134,25 @@ export const unsuspendServicesSource: WorkSource = {
     const openOf = new Map<string, Promise<Invoice[]>>();
     const actions: AutomationAction[] = [];
     for (const service of services) {
-      if (service.status !== 'suspended' || service.suspendedBy !== 'automation' || !service.suspendedOn) continue;
       const client = clients.get(service.clientId);
       if (!client) continue;
+      // A replay: the killed attempt may have lifted the suspension (the service is active, out of the index now).
+      if (page.replay && service.status === 'active') {
+        const lifted = await markersOf({ companyId: ctx.companyId, clientId: client.id, task: 'unsuspend', objectId: service.id });
+        if (lifted.some((marker) => byThisPage(ctx, page, marker)))
+          actions.push(
+            doneBefore({
+              task: 'suspensions',
+              objectType: 'service',
+              objectId: service.id,
+              clientId: client.id,
+              action: 'unsuspended',
+              details: { serviceId: service.id },
+            }),
+          );
+        continue;
+      }
+      if (service.status !== 'suspended' || service.suspendedBy !== 'automation' || !service.suspendedOn) continue;
       const base: ActionBase = {
         task: 'suspensions',
         objectType: 'service',

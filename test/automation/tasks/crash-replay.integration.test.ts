@@ -5,6 +5,7 @@ import { readRun, readRunActions } from '../../../functions/automation/read-runs
 import { runTaskPage } from '../../../functions/automation/run-task-page.js';
 import { startRun } from '../../../functions/automation/start-run.js';
 import type { TaskName } from '../../../functions/automation/task.js';
+import { suspendServicesSource } from '../../../functions/automation/tasks/suspensions.js';
 import { addPaymentAccount } from '../../../functions/billing/payment-accounts/add-payment-account.js';
 import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
 import { recordPayment } from '../../../functions/billing/payments/record-payment.js';
@@ -238,6 +239,52 @@ describe('suspensions: a page killed after k suspensions, run again', () => {
       }
       // Examined as without a crash: the N invoices, then (the unsuspend source) the N services now suspended.
       expectExactCounts(result, point.k, 2 * N);
+    });
+  }
+});
+
+describe('unsuspensions: a page killed after k unsuspensions, run again', () => {
+  for (const point of crashPoints(isOnceEffect)) {
+    it(`killed ${point.name}: each service made active again once`, async () => {
+      const company = await seedCompanyWith({ suspendServicesDaysAfterDue: 3, invoiceDaysBeforeRenewal: 0, invoiceServicesTogether: false });
+      const pkg = await createPackage({ companyId: company.id, name: 'VPS', pricing: [{ term: 1, period: 'month', price: 2000, currency: 'USD' }] });
+      const clients: Client[] = [];
+      const serviceIds: string[] = [];
+      for (let i = 0; i < N; i++) {
+        const client = await seedClient(company);
+        clients.push(client);
+        const { service } = await addService({
+          companyId: company.id,
+          clientId: client.id,
+          packageId: pkg.id,
+          pricingId: pkg.pricing[0].id,
+          startDate: '2027-03-17',
+        });
+        serviceIds.push(service.id);
+      }
+      // Suspended by an earlier run (its own), then paid: the crashed run lifts the suspensions.
+      await suspendServicesSource.page({ companyId: company.id, runId: 'run_earlier', date: DATE, dryRun: false }, null, 50);
+      for (const client of clients)
+        for (const invoice of (await listInvoices(company.id, { clientId: client.id, limit: 100 })).items.filter((i) => i.status === 'open'))
+          await recordPayment({
+            companyId: company.id,
+            principal: null,
+            clientId: client.id,
+            type: 'cash',
+            amount: invoice.due,
+            currency: invoice.currency,
+            apply: [{ invoiceId: invoice.id, amount: invoice.due }],
+          });
+      const suspended = await Promise.all(serviceIds.map((id) => requireService(company.id, id)));
+      expect(suspended.map((s) => s.status)).toEqual(Array(N).fill('suspended'));
+      const result = await crashAndReplay({ company, clients, invoices: [] }, 'suspensions', point.arm);
+      // Each changed once: one version on.
+      for (const before of suspended) {
+        const service = await requireService(company.id, before.id);
+        expect([service.status, service.version]).toEqual(['active', before.version + 1]);
+      }
+      expect(result.actions.map((a) => a.action)).toEqual(Array(N).fill('unsuspended'));
+      expectExactCounts(result, point.k);
     });
   }
 });
