@@ -175,11 +175,14 @@ async function measureImport(stack: LocalStack, file: string, rows: number, chun
   currentWorker = worker;
   try {
     const started = process.hrtime.bigint();
-    const job = await runImport(
-      facts,
-      { file, body: { filename: `bench-${rows}.csv`, uniqueBy: 'number' } },
-      { print: () => undefined, progress: progressLine(), pollMs: 100 },
-    );
+    const job = await Promise.race([
+      runImport(
+        facts,
+        { file, body: { filename: `bench-${rows}.csv`, uniqueBy: 'number' } },
+        { print: () => undefined, progress: progressLine(), pollMs: 100 },
+      ),
+      worker.gaveUp,
+    ]);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     process.stderr.write('\n');
     if (job.status !== 'completed' || job.created !== rows) throw new Error(`The import of ${rows} rows ended ${job.status}: ${JSON.stringify(job)}`);

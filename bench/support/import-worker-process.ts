@@ -12,6 +12,8 @@ export interface WorkerProcess {
   invoke(event: SQSEvent): Promise<SQSBatchResponse>;
   /** Waits for the worker's chunk queue to empty: its peak RSS, its RSS once loaded, what it holds after a full GC, its DynamoDB work. */
   report(): Promise<Extract<WorkerReply, { type: 'report' }>>;
+  /** Rejects when the worker gave up on a chunk message: the import can then never complete. */
+  readonly gaveUp: Promise<never>;
   stop(): void;
 }
 
@@ -28,6 +30,12 @@ export async function startWorkerProcess(chunksAtOnce: number, log: (line: strin
   const invocations = new Map<number, { resolve: (failed: boolean) => void; reject: (error: Error) => void }>();
   let reporting: { resolve: (reply: Extract<WorkerReply, { type: 'report' }>) => void; reject: (error: Error) => void } | undefined;
   let ended: Error | undefined;
+  let giveUp: (error: Error) => void = () => undefined;
+  const gaveUp = new Promise<never>((_resolve, reject) => {
+    giveUp = reject;
+  });
+  // Only a measurement that waits on it sees it.
+  gaveUp.catch(() => undefined);
   const started = new Promise<void>((resolve, reject) => {
     child.on('message', (reply: WorkerReply) => {
       if (reply.type === 'ready') resolve();
@@ -35,7 +43,8 @@ export async function startWorkerProcess(chunksAtOnce: number, log: (line: strin
         if (reply.error) log(`  (import worker: an invocation failed: ${reply.error})`);
         invocations.get(reply.id)?.resolve(reply.failed);
         invocations.delete(reply.id);
-      } else reporting?.resolve(reply);
+      } else if (reply.type === 'dropped') giveUp(new Error(`the import worker gave up on a chunk message (${reply.error}): ${reply.body}`));
+      else reporting?.resolve(reply);
     });
     // A worker process that dies fails whatever waits on it, rather than leaving the benchmark waiting.
     child.once('exit', (code, signal) => {
@@ -49,6 +58,7 @@ export async function startWorkerProcess(chunksAtOnce: number, log: (line: strin
   await started;
   let nextId = 0;
   return {
+    gaveUp,
     invoke: (event) =>
       new Promise((resolve, reject) => {
         if (ended) return reject(ended);
