@@ -5,6 +5,7 @@ import { readRun, readRunActions } from '../../../functions/automation/read-runs
 import { runTaskPage } from '../../../functions/automation/run-task-page.js';
 import { startRun } from '../../../functions/automation/start-run.js';
 import type { TaskName } from '../../../functions/automation/task.js';
+import { autoDebitSource } from '../../../functions/automation/tasks/auto-debit.js';
 import { suspendServicesSource } from '../../../functions/automation/tasks/suspensions.js';
 import { addPaymentAccount } from '../../../functions/billing/payment-accounts/add-payment-account.js';
 import { createInvoice } from '../../../functions/billing/invoices/create-invoice.js';
@@ -20,11 +21,11 @@ import { createPackage } from '../../../functions/packages/create-package.js';
 import { listInvoices, requireInvoice } from '../../../functions/store/invoices.js';
 import { requireService } from '../../../functions/store/services.js';
 import { listTransactions } from '../../../functions/store/transactions.js';
-import { CARD_APPROVES, card } from '../../support/billing.js';
+import { CARD_APPROVES, CARD_DECLINES, card } from '../../support/billing.js';
 import { installKillSwitch, type DynamoCommand, type KillSwitch } from '../../support/kill-switch.js';
 import { useFreshTables } from '../../support/tables.js';
 import { balanceOf } from '../../billing/invoices/fixtures.js';
-import { captureMail, mailOf, openInvoice, seedClient, seedCompanyWith } from './fixtures.js';
+import { captureMail, mailOf, openInvoice, runOn, seedClient, seedCompanyWith } from './fixtures.js';
 
 /**
  * Crash and replay of the daily run's task pages (issue 14): a page is killed after k of its objects were acted on —
@@ -375,4 +376,32 @@ describe('autoDebit: a page killed after k charges, run again', () => {
       expect(ids).toHaveLength(N);
     });
   }
+});
+
+describe('a replayed page counts only its own killed attempt’s work', () => {
+  it('autoDebit: the charge an earlier page of the same run made stays "already done" when a later page is run again', async () => {
+    const company = await seedCompanyWith({ enableAutoDebit: true, autoDebitDaysBeforeDue: 3, autoDebitAttempts: 3, autoApplyLooseCredits: false });
+    const client = await seedClient(company);
+    // Two invoices on two pages of one entry each; the first page's one charge (for both) is declined, so both stay
+    // open and the second page meets the client again.
+    await openInvoice(company, client, 1000, '2027-03-21');
+    await openInvoice(company, client, 2000, '2027-03-22');
+    await addPaymentAccount({
+      companyId: company.id,
+      principal: null,
+      clientId: client.id,
+      details: { type: 'card', card: card(CARD_DECLINES) },
+      autoDebit: true,
+    });
+    const ctx = runOn(company, DATE);
+    const first = await autoDebitSource.page(ctx, null, 1);
+    expect(first.actions.map((a) => [a.action, a.outcome])).toEqual([['charge_declined', 'done']]);
+    const second = await autoDebitSource.page(ctx, first.nextKey, 1);
+    // Run again (Step Functions' retry): its entries are read back, and the attempt is still the first page's.
+    const again = await autoDebitSource.page(ctx, first.nextKey, 1);
+    for (const page of [second, again]) {
+      expect(page.actions.map((a) => [a.action, a.outcome, a.message])).toEqual([['charged', 'skipped', 'already done']]);
+      expect([page.examined, page.acted, page.failed]).toEqual([1, 0, 0]);
+    }
+  });
 });
