@@ -67,6 +67,20 @@ export class ConflictError extends BillowError {
 }
 
 /**
+ * The same request is still being worked on (its `Idempotency-Key` is held): not a conflict of data, so the caller is
+ * told when to ask again rather than to change anything.
+ */
+export class StillInProgressError extends ConflictError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    code: string,
+  ) {
+    super(message, { code });
+  }
+}
+
+/**
  * An effect of the daily automation guarded by a once-marker (store/once.ts) was already done — by an earlier run of
  * the same date, a run at the same time, or a retried page. Nothing was written; the caller counts it as skipped.
  */

@@ -2,9 +2,15 @@ import { createHmac } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { getServices } from '../services.js';
 import { claimIdempotencyRecord, completeIdempotencyRecord, releaseIdempotencyRecord } from '../store/idempotency.js';
-import { RuleViolationError, ConflictError, ValidationError } from '../domain/errors.js';
+import { RuleViolationError, StillInProgressError, ValidationError } from '../domain/errors.js';
 import { logger } from '../observability/logger.js';
 import { API_FUNCTION_TIMEOUT_MS, type HttpResponse } from './route.js';
+
+/**
+ * A held key is most often a first request still running (a card payment takes a second or two); its lock outlasts it
+ * only when that request died, so a short wait and another try is the right advice either way.
+ */
+const IN_PROGRESS_RETRY_AFTER_SECONDS = 1;
 
 /** Large responses (an invoice of 200 long lines) are stored gzipped, so the record stays under the 400 KB item limit. */
 function packResponse(response: HttpResponse): string {
@@ -83,7 +89,11 @@ export async function claimIdempotencyKey(
     case 'different_request':
       throw new RuleViolationError('This Idempotency-Key was used with a different request (method, path or body).', { code: 'idempotency_key_reused' });
     case 'in_progress':
-      throw new ConflictError('A request with this Idempotency-Key is still being processed.', { code: 'idempotency_in_progress' });
+      throw new StillInProgressError(
+        'A request with this Idempotency-Key is still being processed; send it again after the time in Retry-After to get its response.',
+        IN_PROGRESS_RETRY_AFTER_SECONDS,
+        'idempotency_in_progress',
+      );
   }
 }
 

@@ -95,14 +95,14 @@ export interface DeclaredResponses {
 
 /**
  * What a route answers, as the document declares it: its success status and body, and each problem status it can
- * answer with. Every route with input can be a 400; every protected route a 401/403; a path naming an object a 404;
- * a POST (its `Idempotency-Key`) a 409/422; a PATCH or PUT (its `If-Match`) a 409; a body a 413/415; anything a
- * 429 (throttling), a 500 or a 503 (the database unavailable).
+ * answer with. Every route checks a body, even one it takes none of (a body sent to a GET is refused, not ignored), so
+ * every route can be a 400/413/415; every protected route a 401/403; a path naming an object a 404; a POST (its
+ * `Idempotency-Key`) a 409/422; a PATCH or PUT (its `If-Match`) a 409; a DELETE a 409 (the object's client being
+ * merged or deleted at that moment); anything a 429 (throttling), a 500 or a 503 (the database unavailable).
  */
 export function declaredResponses(r: AnyRoute): DeclaredResponses {
   const problems = new Set<number>(r.errors ?? []);
-  const hasBody = r.body !== undefined || r.method === 'POST' || r.method === 'PATCH' || r.method === 'PUT';
-  if (hasBody || r.query || r.params) problems.add(400);
+  problems.add(400);
   if (r.access !== 'public') {
     problems.add(401);
     problems.add(403);
@@ -112,11 +112,9 @@ export function declaredResponses(r: AnyRoute): DeclaredResponses {
     problems.add(409);
     problems.add(422);
   }
-  if (r.method === 'PATCH' || r.method === 'PUT') problems.add(409);
-  if (hasBody) {
-    problems.add(413);
-    problems.add(415);
-  }
+  if (r.method === 'PATCH' || r.method === 'PUT' || r.method === 'DELETE') problems.add(409);
+  problems.add(413);
+  problems.add(415);
   problems.add(429);
   problems.add(500);
   // The database throttling (429) or unavailable (503) can meet any route.

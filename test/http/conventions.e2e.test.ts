@@ -370,6 +370,9 @@ describe('idempotency', () => {
     expect(claim.kind).toBe('acquired');
     const res = await api.staff('POST', '/v1/client-groups', body, { 'idempotency-key': k });
     expectProblem(res, 409);
+    // Not a conflict of data: the caller is told when to ask again for the first request's answer.
+    expect(res.body.code).toBe('idempotency_in_progress');
+    expect(res.headers.get('retry-after')).toBe('1');
     if (claim.kind === 'acquired') await claim.release();
     expect((await api.staff('POST', '/v1/client-groups', body, { 'idempotency-key': k })).status).toBe(201);
   });
