@@ -4,7 +4,7 @@ import { principalFromClaims } from '../adapters/identity/claims.js';
 import { clientLoginStatus } from '../store/principals.js';
 import { NotAuthenticatedError, ForbiddenError, NotFoundError, TooLargeError, ValidationError } from '../domain/errors.js';
 import { claimIdempotencyKey, requestFingerprint } from './idempotency.js';
-import { logger } from '../observability/logger.js';
+import { logger, withRequestLogKeys } from '../observability/logger.js';
 import { count, METRIC } from '../observability/metrics.js';
 import { problemResponse, UnsupportedMediaTypeError, validationErrorFromZod } from './problem.js';
 import { routeKey, type AnyRoute, type HttpResponse, type Principal } from './route.js';
@@ -24,7 +24,10 @@ export function createDispatcher(routes: readonly AnyRoute[]) {
   const byKey = new Map(routes.map((r) => [routeKey(r), r]));
   return async (event: ApiEvent, invocation: Invocation): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
-    logger.appendKeys({ requestId, routeKey: event.routeKey });
+    return withRequestLogKeys({ requestId, routeKey: event.routeKey }, () => dispatch(event, invocation, requestId));
+  };
+
+  async function dispatch(event: ApiEvent, invocation: Invocation, requestId: string): Promise<APIGatewayProxyStructuredResultV2> {
     const started = Date.now();
     let response: HttpResponse;
     try {
@@ -40,9 +43,8 @@ export function createDispatcher(routes: readonly AnyRoute[]) {
       }
     }
     logger.info('request', { status: response.status, ms: Date.now() - started });
-    logger.removeKeys(['requestId', 'routeKey']);
     return toResult(response, requestId);
-  };
+  }
 }
 
 function lowerCaseHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string> {
