@@ -19,7 +19,7 @@
  *   npx tsx bench/hot-keys.ts [creates=100] [concurrency=10]
  */
 import '../bin/local/preamble.js';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../bin/local/dynamodb-local.js';
@@ -126,6 +126,9 @@ async function moveCapture(from: Capture): Promise<RawWrites> {
     ) as TransactWriteCommandInput;
     // Written by the increment here, as the counter is not one of the same client's items.
     moved.TransactItems = moved.TransactItems?.filter((item) => item.Update?.Key?.SK !== counterSk('client'));
+    // Its own token, as the real path sends one per transaction: the captured one was spent on other items, and
+    // DynamoDB refuses a token again with different items (IdempotentParameterMismatchException).
+    if (moved.ClientRequestToken) moved.ClientRequestToken = randomUUID();
     return moved;
   });
   return { to, transactions };
