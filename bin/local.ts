@@ -3,6 +3,7 @@ import './local/preamble.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TOKEN_LIFETIME_SECONDS } from '../functions/adapters/identity/port.js';
+import { faultSettingsFromEnv, startFaults, stopFaults } from '../functions/faults/faults.js';
 import { LocalStackError } from './local/dynamodb-local.js';
 import { startLocalStack, type LocalFacts, type LocalStack } from './local/stack.js';
 
@@ -42,12 +43,23 @@ async function giveUp(error: LocalStackError): Promise<never> {
 }
 
 try {
+  // `BILLOW_FAULT_RATE` is for the requests served: the stack's own start (tables, the seed, the printed tokens) runs
+  // without faults, or a fault there would stop `npm start` before it serves anything.
+  const faults = faultSettingsFromEnv();
+  stopFaults();
   const stack = await startLocalStack({ stateDir, port, onDynamoGaveUp: (error) => void giveUp(error) });
   running = stack;
   const f = stack.facts;
   const localJson = join(stateDir, 'local.json');
   const printed = commands(f, localJson);
   const db = f.dynamodb;
+  if (faults) startFaults(faults);
+  const faultsOn = faults
+    ? `
+
+  Fault injection is ON: ${faults.rate} of the calls to DynamoDB, S3, SES, SFN, SQS, the gateway and the mailer fail
+  (seed ${faults.seed}, ${faults.callShare ?? 0} of the SDK faults past its retries; docs/reliability.md).`
+    : '';
   console.log(`Billow is running at ${f.apiUrl}  (state in ${stateDir}; Ctrl-C stops it)
 
   API docs        ${f.apiUrl}/docs
@@ -78,7 +90,7 @@ try {
   Import clients from a CSV through the API:  ${printed.importCli}
   Or drop a CSV into the imports bucket as ops would in AWS (imported by its header names):
   ${printed.s3Drop}
-  These facts are also in ${localJson}.`);
+  These facts are also in ${localJson}.${faultsOn}`);
 
   let stopping = false;
   const shutdown = async () => {

@@ -28,12 +28,12 @@ interface Run {
 /** Every run's process group, killed after each test: whatever a run left behind goes with it, even after it exited. */
 const started: ChildProcess[] = [];
 
-function start(stateDir: string, port: number): Run {
+function start(stateDir: string, port: number, env: Record<string, string> = {}): Run {
   rmSync(join(stateDir, 'local.json'), { force: true });
   // Its own process group, so whatever is left (tsx, node, DynamoDB Local's java) can be cleaned up by group id.
   const child = spawn(tsx, ['bin/local.ts'], {
     cwd: root,
-    env: { ...process.env, BILLOW_STATE_DIR: stateDir, BILLOW_PORT: String(port), POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { ...process.env, BILLOW_STATE_DIR: stateDir, BILLOW_PORT: String(port), POWERTOOLS_LOG_LEVEL: 'WARN', ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -152,6 +152,22 @@ describe('npm start', () => {
     expect(run.stdout()).toMatch(/Stopped/);
     expect(ownStderr(run.stderr())).toBe('');
     expect(dynamoLeftRunning(stateDir), 'DynamoDB Local outlived the run').toBe(false);
+  }, 60_000);
+
+  it('with BILLOW_FAULT_RATE starts cleanly (its own start runs without faults), then serves the faults as problem documents', async () => {
+    const stateDir = freshStateDir();
+    // Every call faulted, none past recovery: a fault in the stack's own start would stop it before the banner.
+    const run = start(stateDir, 0, { BILLOW_FAULT_RATE: '1', BILLOW_FAULT_SEED: '11', BILLOW_FAULT_CALL_SHARE: '1' });
+    const facts = await waitForFacts(run, stateDir);
+    expect(run.stdout()).toMatch(/Fault injection is ON: 1 of the calls/);
+    const res = await fetch(`${facts.apiUrl}/v1/client-groups`, { headers: { authorization: `Bearer ${facts.staffToken}` } });
+    const problem = (await res.json()) as { status: number; requestId: string };
+    expect([429, 503], JSON.stringify(problem)).toContain(res.status);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(problem.requestId).toBe(res.headers.get('x-request-id'));
+    const exit = await interrupt(run);
+    expect(exit, run.stderr()).toEqual({ code: 0, signal: null });
   }, 60_000);
 
   it('with BILLOW_STATE_DIR in a folder whose name needs quoting: prints commands that work from any folder, says when tokens expire, and local.json lets a DynamoDB client read the seeded data', async () => {
