@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useLocalImportQueue } from '../../functions/adapters/import-queue/local.js';
 import { createClient } from '../../functions/clients/create-client.js';
@@ -11,7 +10,7 @@ import { getServices } from '../../functions/services.js';
 import { listClients } from '../../functions/store/clients.js';
 import { getImport, listImportErrors, listImports } from '../../functions/store/imports.js';
 import type { Client } from '../../functions/domain/client.js';
-import { useImportsBucket } from '../support/imports-bucket.js';
+import { importQueueEvent, objectCreatedEvent, useImportsBucket } from '../support/imports-bucket.js';
 import { installKillSwitch, type DynamoCommand, type KillSwitch } from '../support/kill-switch.js';
 
 /**
@@ -52,39 +51,6 @@ afterAll(() => {
   delete process.env.BILLOW_IMPORT_CHUNK_BYTES;
 });
 
-let messageNo = 0;
-function sqsEvent(body: object): SQSEvent {
-  messageNo++;
-  return {
-    Records: [
-      {
-        messageId: `crash-${messageNo}`,
-        receiptHandle: `r${messageNo}`,
-        body: JSON.stringify(body),
-        attributes: {} as never,
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:imports',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
-}
-
-function s3Event(key: string, size: number, sequencer: string): object {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        eventName: 'ObjectCreated:Put',
-        s3: { bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key, size, eTag: 'etag', sequencer } },
-      },
-    ],
-  };
-}
-
 /**
  * Delivers a message as the queue does: a worker that died (or reported the message failed) gets it again, in a fresh
  * process, after the messages already waiting (its visibility timeout). Returns the deliveries made.
@@ -97,7 +63,7 @@ async function deliverUntilDone(first?: object): Promise<number> {
     const body = waiting.shift() as object;
     deliveries++;
     if (deliveries > 100) throw new Error('The import never settled.');
-    const result = await handleImportBatch(sqsEvent(body));
+    const result = await handleImportBatch(importQueueEvent(body));
     if (kill.killed) kill.revive();
     if (result.batchItemFailures.length) waiting.push(body);
   }
@@ -164,8 +130,8 @@ async function importWithCrash(crash?: (arm: KillSwitch['arm']) => void, phase: 
   });
   const file = Buffer.from(fileOf(tag), 'utf8');
   await getServices().importFiles.put(job.objectKey, file, 'text/csv');
-  const event = s3Event(job.objectKey, file.length, `SEQ-${tag}`);
-  if (phase === 'chunks') expect((await handleImportBatch(sqsEvent(event))).batchItemFailures).toEqual([]);
+  const event = objectCreatedEvent(BUCKET, job.objectKey, file.length, `SEQ-${tag}`);
+  if (phase === 'chunks') expect((await handleImportBatch(importQueueEvent(event))).batchItemFailures).toEqual([]);
   crash?.(kill.arm);
   const deliveries = await deliverUntilDone(phase === 'split' ? event : undefined);
   // S3 and SQS deliver at least once: the event and every chunk message once more, the import long done.
@@ -272,8 +238,8 @@ describe('redelivery at once', () => {
     const key = `imports/${companyId}/dropped ${tag}.csv`;
     const file = Buffer.from(fileOf(tag), 'utf8');
     await getServices().importFiles.put(key, file, 'text/csv');
-    const event = s3Event(encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), file.length, `SEQ-drop-${tag}`);
-    const outcomes = await Promise.all([1, 2, 3].map(() => handleImportBatch(sqsEvent(event))));
+    const event = objectCreatedEvent(BUCKET, key, file.length, `SEQ-drop-${tag}`);
+    const outcomes = await Promise.all([1, 2, 3].map(() => handleImportBatch(importQueueEvent(event))));
     for (const r of outcomes) if (r.batchItemFailures.length) await deliverUntilDone(event);
     await deliverUntilDone();
     const { items } = await listImports(companyId, 10);
@@ -296,14 +262,14 @@ describe('redelivery at once', () => {
     });
     const file = Buffer.from(fileOf(tag), 'utf8');
     await getServices().importFiles.put(job.objectKey, file, 'text/csv');
-    const event = s3Event(job.objectKey, file.length, `SEQ-${tag}`);
-    const outcomes = await Promise.all([1, 2, 3].map(() => handleImportBatch(sqsEvent(event))));
+    const event = objectCreatedEvent(BUCKET, job.objectKey, file.length, `SEQ-${tag}`);
+    const outcomes = await Promise.all([1, 2, 3].map(() => handleImportBatch(importQueueEvent(event))));
     const chunkMessages = queue.splice(0);
     // Each event delivery that got past `queued` sent the chunks; the first three distinct ones are the plan's.
     expect(chunkMessages.length).toBeGreaterThanOrEqual(3);
     // Every chunk message twice, all at once; a delivery that lost a race is failed and delivered again.
     const doubled = [...chunkMessages, ...chunkMessages];
-    const results = await Promise.all(doubled.map((body) => handleImportBatch(sqsEvent(body))));
+    const results = await Promise.all(doubled.map((body) => handleImportBatch(importQueueEvent(body))));
     for (const [i, r] of results.entries()) if (r.batchItemFailures.length) await deliverUntilDone(doubled[i]);
     for (const r of outcomes) if (r.batchItemFailures.length) await deliverUntilDone(event);
     for (const body of queue.splice(0)) await deliverUntilDone(body);

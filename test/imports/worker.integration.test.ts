@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { SQSEvent } from 'aws-lambda';
 import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../functions/clients/create-client.js';
@@ -17,7 +16,7 @@ import { ConflictError, ThrottledError, type ValidationError } from '../../funct
 import { getClient, ownerOfUnique } from '../../functions/store/clients.js';
 import { getImport, listImportErrors, listImports } from '../../functions/store/imports.js';
 import { parseCsv } from '../../functions/imports/parse-csv.js';
-import { useImportsBucket } from '../support/imports-bucket.js';
+import { importQueueEvent, objectCreatedEvent, useImportsBucket } from '../support/imports-bucket.js';
 
 /**
  * The import worker end to end below HTTP: files put into the imports bucket (s3rver), the S3 event and the chunk
@@ -44,45 +43,8 @@ async function newCompany(): Promise<string> {
   return company.id;
 }
 
-let messageNo = 0;
-function sqsEvent(body: object): SQSEvent {
-  messageNo++;
-  return {
-    Records: [
-      {
-        messageId: `m${messageNo}`,
-        receiptHandle: `r${messageNo}`,
-        body: JSON.stringify(body),
-        attributes: {} as never,
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:imports',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
-}
-
-/** An S3 event notification as S3 sends it to SQS: the key URL-encoded, a space as `+`. */
-function s3Event(key: string, size: number, sequencer: string): object {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        eventName: 'ObjectCreated:Put',
-        s3: {
-          bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
-          object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), size, eTag: 'etag', sequencer },
-        },
-      },
-    ],
-  };
-}
-
 async function deliver(body: object): Promise<void> {
-  const result = await handleImportBatch(sqsEvent(body));
+  const result = await handleImportBatch(importQueueEvent(body));
   expect(result.batchItemFailures).toEqual([]);
 }
 
@@ -96,7 +58,7 @@ let sequence = 0;
 async function upload(key: string, file: Buffer | string): Promise<object> {
   const body = Buffer.isBuffer(file) ? file : Buffer.from(file, 'utf8');
   await getServices().importFiles.put(key, body, 'text/csv');
-  const event = s3Event(key, body.length, `SEQ${String(++sequence).padStart(8, '0')}`);
+  const event = objectCreatedEvent(BUCKET, key, body.length, `SEQ${String(++sequence).padStart(8, '0')}`);
   await deliver(event);
   return event;
 }
@@ -362,7 +324,7 @@ describe('at-least-once delivery', () => {
     const file = 'Company,Email\r\nA,a@example.com\r\nB,b@example.com\r\n';
     // What a reader meets while the stand-in writes a second PUT of the same key in place: a part of the file.
     await getServices().importFiles.put(job.objectKey, Buffer.from(file.slice(0, 9)), 'text/csv');
-    await deliver(s3Event(job.objectKey, Buffer.byteLength(file), 'SEQ-first'));
+    await deliver(objectCreatedEvent(BUCKET, job.objectKey, Buffer.byteLength(file), 'SEQ-first'));
     expect(sent).toHaveLength(0);
     expect((await getImport(companyId, job.id))?.status).toBe('queued');
     await upload(job.objectKey, file);
@@ -429,7 +391,7 @@ describe('at-least-once delivery', () => {
   });
 
   it('an unparseable message is dropped, not retried', async () => {
-    const result = await handleImportBatch({ Records: [{ ...sqsEvent({}).Records[0], body: 'not json' }] });
+    const result = await handleImportBatch({ Records: [{ ...importQueueEvent({}).Records[0], body: 'not json' }] });
     expect(result.batchItemFailures).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import { startLocalBlobs, type LocalBlobs } from '../../functions/adapters/blobs/local.js';
 import { useLocalImportQueue } from '../../functions/adapters/import-queue/local.js';
@@ -26,4 +27,42 @@ export function useImportsBucket<T>(bucket: string, sent: T[]): void {
     useLocalImportQueue(undefined);
     await blobs?.stop();
   });
+}
+
+let messageNo = 0;
+/** One message of the imports queue as SQS hands it to the import worker. */
+export function importQueueEvent(body: object): SQSEvent {
+  messageNo++;
+  return {
+    Records: [
+      {
+        messageId: `m${messageNo}`,
+        receiptHandle: `r${messageNo}`,
+        body: JSON.stringify(body),
+        attributes: {} as never,
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:imports',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
+
+/** An S3 object-created notification as S3 sends it to SQS: the key URL-encoded, a space as `+`. */
+export function objectCreatedEvent(bucket: string, key: string, size: number, sequencer: string): object {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), size, eTag: 'etag', sequencer },
+        },
+      },
+    ],
+  };
 }
