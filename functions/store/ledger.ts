@@ -113,6 +113,14 @@ export async function loadLedgerInCurrency(
   };
 }
 
+/** The ledger a change to `transaction` plans against (a refund, a void): the invoices it paid, its currency's balance. */
+export function loadLedgerOfTransaction(companyId: string, transaction: Transaction): Promise<LoadedLedger> {
+  return loadLedgerInCurrency(companyId, transaction.clientId, transaction.currency, {
+    invoiceIds: transaction.applications.map((a) => a.invoiceId),
+    read: [transaction],
+  });
+}
+
 /**
  * A transaction and the ledger a refund or a void of it plans with, read in ONE BatchGet from what its pointer says
  * (store/transactions.ts `transactionRefItem`): the transaction, the invoices it was ever applied to, and the balance

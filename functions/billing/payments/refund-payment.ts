@@ -6,7 +6,7 @@ import type { Principal } from '../../domain/principal.js';
 import { count, METRIC } from '../../observability/metrics.js';
 import { getServices } from '../../services.js';
 import { nowIso } from '../../store/items.js';
-import { commitLedger, ledgerWriteSize, loadLedgerInCurrency, MAX_TRANSACTION_ITEMS } from '../../store/ledger.js';
+import { commitLedger, ledgerWriteSize, loadLedgerOfTransaction, MAX_TRANSACTION_ITEMS } from '../../store/ledger.js';
 import { committedTransaction, getTransaction } from '../../store/transactions.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
@@ -40,12 +40,7 @@ export async function refundPayment(input: RefundPaymentInput): Promise<Transact
     read = undefined;
     // Gone from the client it was read under: merged away or deleted meanwhile.
     if (!current) throw new NotFoundError('No such transaction.');
-    const loaded =
-      readLedger ??
-      (await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
-        invoiceIds: current.applications.map((a) => a.invoiceId),
-        read: [current],
-      }));
+    const loaded = readLedger ?? (await loadLedgerOfTransaction(companyId, current));
     readLedger = undefined;
     const plan = planRefundChanges(loaded.state, txn.id, input.amount);
     if (!plan.ok) throw ledgerError(plan.error);

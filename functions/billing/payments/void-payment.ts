@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { Transaction } from '../../domain/invoice.js';
 import { planPaymentVoid } from '../../domain/ledger.js';
 import type { Principal } from '../../domain/principal.js';
-import { commitLedger, loadLedgerInCurrency } from '../../store/ledger.js';
+import { commitLedger, loadLedgerOfTransaction } from '../../store/ledger.js';
 import { committedTransaction, getTransaction } from '../../store/transactions.js';
 import { ledgerError, today } from '../common.js';
 import { withRetries } from '../../store/retry.js';
@@ -30,12 +30,7 @@ export async function voidPayment(input: VoidPaymentInput): Promise<Transaction>
     const current = read ?? (await getTransaction(companyId, txn.clientId, txn.id));
     read = undefined;
     if (!current) throw new NotFoundError('No such transaction.');
-    const loaded =
-      readLedger ??
-      (await loadLedgerInCurrency(companyId, txn.clientId, current.currency, {
-        invoiceIds: current.applications.map((a) => a.invoiceId),
-        read: [current],
-      }));
+    const loaded = readLedger ?? (await loadLedgerOfTransaction(companyId, current));
     readLedger = undefined;
     const plan = planPaymentVoid(loaded.state, txn.id);
     if (!plan.ok) throw ledgerError(plan.error);
