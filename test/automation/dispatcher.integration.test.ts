@@ -1,37 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Workflow } from '../../functions/adapters/workflow/port.js';
 import { dispatchRuns, REQUEUE_AFTER_MS } from '../../functions/automation/dispatcher.js';
 import { finishRun } from '../../functions/automation/finish-run.js';
 import { startRun } from '../../functions/automation/start-run.js';
-import { newCompany, type Company } from '../../functions/domain/company.js';
-import { newDefaultGroup } from '../../functions/domain/group.js';
-import { newId } from '../../functions/domain/ids.js';
+import type { Company } from '../../functions/domain/company.js';
 import { overrideServices } from '../../functions/services.js';
 import { getScheduledRunId } from '../../functions/store/automation-runs.js';
-import { putNewCompany } from '../../functions/store/companies.js';
 import { useTestClock } from '../support/clock.js';
 import { useFreshTables } from '../support/tables.js';
+import { recordingWorkflow, seedCompanyIn } from '../support/workflow.js';
 
 /** The hourly dispatcher: each company's run for its own local date, started once; busy companies wait an hour. */
 
 const NOW = '2030-01-01T00:00:00.000Z';
-const names = new Set<string>();
-const starts: string[] = [];
-const workflow: Workflow = {
-  start: async (name) => {
-    if (names.has(name)) return 'already_started';
-    names.add(name);
-    starts.push(name);
-    return 'started';
-  },
-};
-
-async function seedCompany(timeZone: string): Promise<Company> {
-  const group = newDefaultGroup(newId('grp'), NOW);
-  const company = newCompany({ id: newId('co'), name: `Co ${timeZone}`, defaultCurrency: 'USD', timeZone, defaultGroupId: group.id }, NOW);
-  await putNewCompany(company, group);
-  return company;
-}
+const { workflow, names, starts } = recordingWorkflow();
+const seedCompany = (timeZone: string) => seedCompanyIn(timeZone, NOW);
 
 let auckland: Company;
 let losAngeles: Company;

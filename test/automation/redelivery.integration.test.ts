@@ -1,17 +1,13 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Workflow } from '../../functions/adapters/workflow/port.js';
 import { dispatchRuns } from '../../functions/automation/dispatcher.js';
 import { startRun } from '../../functions/automation/start-run.js';
 import { handleTask } from '../../functions/automation/task-handler.js';
-import { newCompany, type Company } from '../../functions/domain/company.js';
-import { newDefaultGroup } from '../../functions/domain/group.js';
-import { newId } from '../../functions/domain/ids.js';
 import { overrideServices } from '../../functions/services.js';
 import { getRun, getScheduledRunId } from '../../functions/store/automation-runs.js';
-import { putNewCompany } from '../../functions/store/companies.js';
 import { requireInvoice } from '../../functions/store/invoices.js';
 import { useTestClock } from '../support/clock.js';
 import { useFreshTables } from '../support/tables.js';
+import { recordingWorkflow, seedCompanyIn } from '../support/workflow.js';
 import { openInvoice, seedClient, seedCompanyWith } from './tasks/fixtures.js';
 
 /**
@@ -21,23 +17,8 @@ import { openInvoice, seedClient, seedCompanyWith } from './tasks/fixtures.js';
  */
 
 const NOW = '2030-01-01T00:00:00.000Z';
-const names = new Set<string>();
-const starts: string[] = [];
-const workflow: Workflow = {
-  start: async (name) => {
-    if (names.has(name)) return 'already_started';
-    names.add(name);
-    starts.push(name);
-    return 'started';
-  },
-};
-
-async function seedCompany(timeZone: string): Promise<Company> {
-  const group = newDefaultGroup(newId('grp'), NOW);
-  const company = newCompany({ id: newId('co'), name: `Co ${timeZone}`, defaultCurrency: 'USD', timeZone, defaultGroupId: group.id }, NOW);
-  await putNewCompany(company, group);
-  return company;
-}
+const { workflow, starts } = recordingWorkflow();
+const seedCompany = (timeZone: string) => seedCompanyIn(timeZone, NOW);
 
 beforeAll(async () => {
   await useFreshTables();
